@@ -1,0 +1,3 @@
+from knowvember.cli import main
+
+main()

@@ -1,0 +1,206 @@
+"""What every command shares: the app state, error handling and output helpers.
+
+Commands stay thin: parse options, call one core function, print. Errors from the core are
+`KnowvemberError`s; `handled` turns them into a clear message on stderr and the error's exit
+code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from knowvember.errors import EXIT_FAILED, KnowvemberError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from knowvember.config import Settings
+    from knowvember.db import Database
+
+log = logging.getLogger("knowvember")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TableOrJson(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@dataclass
+class AppState:
+    """Global options and the lazily opened config and database."""
+
+    config_path: Path | None = None
+    verbose: int = 0
+    quiet: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from knowvember.config import load_settings
+
+            self._settings = load_settings(self.config_path)
+            configure_log_file(self._settings)
+        return self._settings
+
+    def db(self) -> Database:
+        if self._db is None:
+            from knowvember.db import open_database
+
+            self._db = open_database(self.settings())
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = AppState()
+    return root.obj  # type: ignore[no-any-return]
+
+
+_console: Console | None = None
+
+
+def err_console() -> Console:
+    """Rich console on stderr: messages, progress and tables meant for people."""
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(stderr=True, highlight=False)
+    return _console
+
+
+def out_console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def emit_json(data: Any) -> None:
+    """Data on stdout, one JSON document, so `| jq` works."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _json_default(value: Any) -> Any:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    err_console().print(f"[bold red]Error:[/] {_escape(message)}")
+    return typer.Exit(code)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def handled(fn: F) -> F:
+    """Run a command, turning domain errors into a message and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KnowvemberError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console().print("Interrupted.")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not a user error: short message, details with -v
+            log.debug("unexpected error", exc_info=True)
+            raise fail(
+                f"unexpected {type(exc).__name__}: {exc} (run with -v for details, and please "
+                "report it)"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_knowvember", False):
+            root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler._knowvember = True  # type: ignore[attr-defined]
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for noisy in ("urllib3", "requests_oauthlib", "httpx", "httpcore", "matplotlib", "PIL",
+                  "alembic", "fontTools", "tweepy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.INFO)
+
+
+class _StderrHandler(logging.Handler):
+    """Log records as short lines on stderr (through rich when it is a terminal)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info and self.level <= logging.DEBUG:
+                import traceback
+
+                message += "\n" + "".join(traceback.format_exception(*record.exc_info))
+            prefix = {logging.WARNING: "Warning: ", logging.ERROR: "Error: ",
+                      logging.CRITICAL: "Error: "}.get(record.levelno, "")
+            sys.stderr.write(f"{prefix}{message}\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def configure_log_file(settings: Settings) -> None:
+    """Also log to `[logging] file` when set (full detail, timestamps)."""
+    if settings.logging.file is None:
+        return
+    path = settings.resolve(settings.logging.file)
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if getattr(handler, "_knowvember_file", None) == str(path):
+            return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        from knowvember.errors import ConfigError
+
+        raise ConfigError(f"logging.file: cannot write {path} ({exc})") from exc
+    handler._knowvember_file = str(path)  # type: ignore[attr-defined]
+    handler.setLevel(getattr(logging, settings.logging.level))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)

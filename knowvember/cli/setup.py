@@ -1,0 +1,110 @@
+"""Setting up: `init`, `config check`, `db upgrade`, `db backup`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    config_app = typer.Typer(help="Check the campaign configuration.", no_args_is_help=True)
+    config_app.command("check")(config_check)
+    app.add_typer(config_app, name="config")
+    db_app = typer.Typer(help="Database upgrades and backups.", no_args_is_help=True)
+    db_app.command("upgrade")(db_upgrade)
+    db_app.command("backup")(db_backup)
+    app.add_typer(db_app, name="db")
+
+
+@handled
+def init(
+    folder: Path = typer.Argument(Path("."), help="Folder for the new campaign.toml."),
+    year: int | None = typer.Option(None, help="Campaign year (default: the coming November)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+) -> None:
+    """Write a commented starter campaign.toml and .env.example for a new campaign."""
+    from knowvember.starter import write_starter
+
+    for path in write_starter(folder, year=year, force=force):
+        err_console().print(f"Wrote {path}")
+    err_console().print("Next: edit campaign.toml, then run `knowvember config check`.")
+
+
+@handled
+def config_check(
+    ctx: typer.Context,
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Validate campaign.toml and show the resolved settings (secrets masked)."""
+    import sqlalchemy as sa
+
+    from knowvember.config import secret_status
+
+    settings = state(ctx).settings()
+    url = sa.make_url(settings.database_url).render_as_string(hide_password=True)
+    env = secret_status(settings)
+    c = settings.campaign
+    sources = {
+        name: getattr(settings.sources, name).enabled for name in ("x", "mastodon", "bluesky")
+    }
+    data = {
+        "config": str(settings.path),
+        "campaign": {
+            "name": c.name, "slug": c.slug, "hashtags": c.hashtags, "variants": c.variants,
+            "start": c.start.isoformat(), "end": c.end.isoformat(), "timezone": c.timezone,
+        },
+        "database": url,
+        "sources": sources,
+        "organisations": len(settings.organisations),
+        "environment": {name: ("set" if ok else "not set") for name, ok in env.items()},
+    }
+    if format is TableOrJson.json:
+        emit_json(data)
+        return
+    lines = [
+        f"Config:     {settings.path}",
+        f"Campaign:   {c.name} ({c.slug}), {c.start} to {c.end}, {c.timezone}",
+        f"Hashtags:   {', '.join('#' + t for t in c.hashtags)}",
+        f"Variants:   {', '.join('#' + t for t in c.variants) or '(none)'}",
+        f"Database:   {url}",
+        "Sources:    " + ", ".join(f"{k} {'on' if v else 'off'}" for k, v in sources.items()),
+        f"Extra organisations: {len(settings.organisations)}",
+        "Environment variables:",
+        *[f"  {name}: {'set (****)' if ok else 'not set'}" for name, ok in env.items()],
+    ]
+    typer.echo("\n".join(lines))
+    err_console().print("[green]Configuration is valid.[/]")
+
+
+@handled
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the database or bring its schema up to date (never loses data)."""
+    from knowvember.db import create_db_engine, upgrade
+
+    engine = create_db_engine(state(ctx).settings().database_url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        err_console().print(f"The database is up to date (revision {after}).")
+    else:
+        err_console().print(f"Upgraded the database: {before or 'empty'} -> {after}.")
+
+
+@handled
+def db_backup(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Where to write the backup."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a consistent copy of the database, even while collection is running."""
+    from knowvember.backup import backup_database
+
+    settings = state(ctx).settings()
+    written = backup_database(settings.database_url, file, force=force)
+    err_console().print(f"Backed up the database to {written}")

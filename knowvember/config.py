@@ -1,0 +1,469 @@
+"""Campaign configuration: find `campaign.toml`, parse it, validate it into typed settings.
+
+Errors name the file, the key and what is wrong, because the people editing the file are
+librarians and the message is all they will see. Unknown keys are errors: a typo in a key
+name must not silently turn a setting off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from knowvember.errors import ConfigError
+
+CONFIG_FILENAME = "campaign.toml"
+ENV_CONFIG = "KNOWVEMBER_CONFIG"
+ENV_DATABASE_URL = "KNOWVEMBER_DATABASE_URL"
+DEFAULT_DATABASE_URL = "sqlite:///knowvember.db"
+
+STORY_FIELDS = (
+    "id",
+    "submitted_at",
+    "email",
+    "name",
+    "role",
+    "title",
+    "body",
+    "outcome",
+    "techniques",
+    "organisation",
+    "links",
+    "consent",
+)
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A value that looks like a credential rather than the name of a variable holding one:
+# long, no spaces, mixing character classes (X bearer tokens, app passwords, JWTs).
+_TOKEN_LIKE = re.compile(r"^[A-Za-z0-9%+/=_.\-:]{20,}$")
+_ACCOUNT_REF = re.compile(r"^(x|twitter|mastodon|bluesky):\S+$", re.IGNORECASE)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _looks_like_secret(value: str) -> bool:
+    if not _TOKEN_LIKE.match(value):
+        return False
+    classes = sum(
+        bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[%+/=_.\-:]")
+    )
+    return classes >= 3 or len(value) >= 40
+
+
+def _env_name(value: str | None) -> str | None:
+    """Validate a `*_env` setting: it must name a variable, never hold the secret itself."""
+    if value is None:
+        return None
+    if _ENV_NAME.match(value) and not (_looks_like_secret(value) and not value.isupper()):
+        return value
+    if _looks_like_secret(value):
+        raise ValueError(
+            "looks like a secret itself; put the secret in an environment variable and "
+            "write that variable's name here"
+        )
+    raise ValueError(f"{value!r} is not an environment variable name")
+
+
+EnvName = Annotated[str, Field(min_length=1)]
+
+
+class CampaignSettings(_Section):
+    name: str = Field(min_length=1)
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    hashtags: list[str] = Field(min_length=1)
+    variants: list[str] = []
+    start: dt.date
+    end: dt.date
+    timezone: str = "Europe/London"
+
+    @field_validator("hashtags", "variants")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        cleaned = []
+        for tag in tags:
+            tag = tag.strip()
+            if tag.startswith("#"):
+                raise ValueError(f"write hashtags without '#': {tag!r}")
+            if not tag or not re.fullmatch(r"\w+", tag):
+                raise ValueError(f"{tag!r} is not a hashtag (letters, digits and _ only)")
+            cleaned.append(tag)
+        return cleaned
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (e.g. 'Europe/London')") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> CampaignSettings:
+        if self.end < self.start:
+            raise ValueError(f"end: {self.end} is before campaign.start {self.start}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def all_tags(self) -> list[str]:
+        """Hashtags and accepted variants, as written."""
+        return [*self.hashtags, *self.variants]
+
+    def window_utc(self) -> tuple[dt.datetime, dt.datetime]:
+        """The campaign's first and last instant in UTC, from local midnight to midnight."""
+        start = dt.datetime.combine(self.start, dt.time(), self.tz)
+        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), self.tz)
+        return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+class DatabaseSettings(_Section):
+    url: str = DEFAULT_DATABASE_URL
+
+
+class XSettings(_Section):
+    enabled: bool = False
+    bearer_token_env: str = "KNOWVEMBER_X_BEARER_TOKEN"
+    endpoint: Literal["recent", "all"] = "recent"
+    api_base: str = "https://api.twitter.com"
+    max_posts_per_run: int = Field(default=10_000, ge=1)
+    monthly_read_budget: int = Field(default=50_000, ge=0)
+    price_per_read: float = Field(default=0.005, ge=0)
+    timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    max_wait_seconds: float = Field(default=900.0, ge=0)
+
+    _env = field_validator("bearer_token_env")(classmethod(lambda cls, v: _env_name(v)))
+
+    @field_validator("api_base")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class MastodonSettings(_Section):
+    enabled: bool = False
+    instances: list[str] = []
+    access_token_env: str | None = None
+    instance_token_env: dict[str, str] = {}
+    timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    max_wait_seconds: float = Field(default=900.0, ge=0)
+
+    _env = field_validator("access_token_env")(classmethod(lambda cls, v: _env_name(v)))
+
+    @field_validator("instances")
+    @classmethod
+    def _instances(cls, values: list[str]) -> list[str]:
+        return [_http_url(v) for v in values]
+
+    @field_validator("instance_token_env")
+    @classmethod
+    def _instance_envs(cls, values: dict[str, str]) -> dict[str, str]:
+        return {_http_url(k): _env_name(v) or "" for k, v in values.items()}
+
+
+class BlueskySettings(_Section):
+    enabled: bool = False
+    service: str = "https://bsky.social"
+    handle_env: str = "KNOWVEMBER_BLUESKY_HANDLE"
+    app_password_env: str = "KNOWVEMBER_BLUESKY_APP_PASSWORD"
+    timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    max_wait_seconds: float = Field(default=900.0, ge=0)
+
+    _env = field_validator("handle_env", "app_password_env")(
+        classmethod(lambda cls, v: _env_name(v))
+    )
+
+    @field_validator("service")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class SourcesSettings(_Section):
+    x: XSettings = XSettings()
+    mastodon: MastodonSettings = MastodonSettings()
+    bluesky: BlueskySettings = BlueskySettings()
+
+
+class OrganisationSettings(_Section):
+    code: str = Field(min_length=1, max_length=20)
+    name: str | None = None
+    region: str | None = None
+    aliases: list[str] = []
+    accounts: list[str] = []
+    out_of_scope: bool = False
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _ACCOUNT_REF.match(value):
+                raise ValueError(
+                    f"{value!r} is not platform:handle (e.g. 'x:@UHLLibraries', "
+                    "'mastodon:@lib@nhs.social', 'bluesky:lib.bsky.social')"
+                )
+        return values
+
+
+class CustomTechnique(_Section):
+    name: str = Field(min_length=1)
+    phase: list[Literal["before", "during", "after"]] = Field(min_length=1)
+    synonyms: list[str] = []
+
+
+class TechniquesSettings(_Section):
+    synonyms: dict[str, list[str]] = {}
+    custom: list[CustomTechnique] = []
+
+
+class LeaderboardSettings(_Section):
+    weights: dict[str, float] = {}
+    exclude_accounts: list[str] = []
+    exclude_from_collection: bool = False
+
+    @field_validator("exclude_accounts")
+    @classmethod
+    def _accounts(cls, values: list[str]) -> list[str]:
+        return OrganisationSettings._accounts(values)
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, values: dict[str, float]) -> dict[str, float]:
+        for key, weight in values.items():
+            if weight < 0:
+                raise ValueError(f"weight {key!r} must not be negative")
+        return values
+
+
+class StoriesSettings(_Section):
+    form_columns: dict[str, str] = {}
+    max_title_chars: int = Field(default=200, ge=10)
+    max_body_chars: int = Field(default=20_000, ge=100)
+
+    @field_validator("form_columns")
+    @classmethod
+    def _columns(cls, values: dict[str, str]) -> dict[str, str]:
+        for field in values:
+            if field not in STORY_FIELDS:
+                raise ValueError(
+                    f"unknown story field {field!r}; fields are {', '.join(STORY_FIELDS)}"
+                )
+        return values
+
+
+class LoggingSettings(_Section):
+    file: Path | None = None
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class ScheduleSettings(_Section):
+    every: str = "30m"
+    grace_days: int = Field(default=7, ge=0)
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class ReportsSettings(_Section):
+    out_dir: Path = Path("report")
+    formats: list[Literal["html", "pdf", "md", "xlsx"]] = ["html", "pdf", "md", "xlsx"]
+
+
+class WebSettings(_Section):
+    secret_key_env: str = "KNOWVEMBER_SECRET_KEY"
+    secure_cookies: bool = False
+    login_attempts_per_minute: int = Field(default=5, ge=1)
+    submissions_per_hour: int = Field(default=20, ge=1)
+
+    _env = field_validator("secret_key_env")(classmethod(lambda cls, v: _env_name(v)))
+
+
+class Settings(_Section):
+    """The whole of `campaign.toml`, validated, with paths resolved against its folder."""
+
+    campaign: CampaignSettings
+    database: DatabaseSettings = DatabaseSettings()
+    sources: SourcesSettings = SourcesSettings()
+    organisations: list[OrganisationSettings] = []
+    techniques: TechniquesSettings = TechniquesSettings()
+    leaderboard: LeaderboardSettings = LeaderboardSettings()
+    stories: StoriesSettings = StoriesSettings()
+    logging: LoggingSettings = LoggingSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    reports: ReportsSettings = ReportsSettings()
+    web: WebSettings = WebSettings()
+
+    # Not in the file: where it came from, so relative paths and messages can use it.
+    path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def database_url(self) -> str:
+        """The database URL: env override first, SQLite paths made absolute."""
+        url = os.environ.get(ENV_DATABASE_URL) or self.database.url
+        return resolve_sqlite_url(url, self.base_dir)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def _http_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    """Make a relative `sqlite:///file.db` absolute against `base` (the config's folder)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not rest.startswith(":memory:"):
+            return prefix + str((base / rest).resolve())
+    return url
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as `30m`, `2h`, `45s`, `1d`."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration like '30m', '2h' or '1d'")
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def find_config(explicit: Path | None = None) -> Path:
+    """`--config PATH` > `$KNOWVEMBER_CONFIG` > `./campaign.toml`."""
+    if explicit is not None:
+        candidate, how = explicit, "--config"
+    elif os.environ.get(ENV_CONFIG):
+        candidate, how = Path(os.environ[ENV_CONFIG]), ENV_CONFIG
+    else:
+        candidate, how = Path.cwd() / CONFIG_FILENAME, "the current folder"
+    if candidate.is_dir():
+        candidate = candidate / CONFIG_FILENAME
+    if not candidate.is_file():
+        raise ConfigError(
+            f"no campaign config at {candidate} (from {how}); "
+            "create one with `knowvember init` or pass --config PATH"
+        )
+    return candidate.resolve()
+
+
+def load_settings(explicit: Path | None = None) -> Settings:
+    return load_settings_file(find_config(explicit))
+
+
+def load_settings_file(path: Path) -> Settings:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc})") from exc
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path | None = None) -> Settings:
+    label = str(path) if path else CONFIG_FILENAME
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
+    _refuse_literal_secrets(data, label)
+    try:
+        settings = Settings.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(label, exc)) from None
+    return settings
+
+
+_SECRET_KEYS = re.compile(r"(token|password|secret|api_key|apikey|bearer)$", re.IGNORECASE)
+
+
+def _refuse_literal_secrets(data: dict[str, Any], label: str, prefix: str = "") -> None:
+    """Refuse a credential written into the file, whatever key it sits under."""
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _refuse_literal_secrets(value, label, dotted + ".")
+        elif isinstance(value, str) and _SECRET_KEYS.search(key) and not key.endswith("_env"):
+            raise ConfigError(
+                f"{label}: {dotted}: secrets are never written in the config file; set an "
+                f"environment variable and name it with {key}_env instead"
+            )
+
+
+def _format_validation(label: str, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in error["loc"] if not isinstance(part, int) or True)
+        loc = re.sub(r"\.(\d+)", r"[\1]", loc)
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see the README for the keys)"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        message = message.removeprefix("Value error, ")
+        if message.startswith("end: ") and loc.endswith("campaign"):
+            loc, message = loc + ".end", message.removeprefix("end: ")
+        value = error.get("input")
+        shown = ""
+        if error["type"] not in ("missing", "extra_forbidden") and isinstance(
+            value, str | int | float | dt.date
+        ) and not (isinstance(value, str) and _looks_like_secret(value)):
+            shown = f" (got {value!r})"
+        lines.append(f"{label}: {loc}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def secret_status(settings: Settings) -> dict[str, bool]:
+    """Each environment variable the config names, and whether it is set (never its value)."""
+    names: list[str] = []
+    x, mastodon, bluesky = settings.sources.x, settings.sources.mastodon, settings.sources.bluesky
+    names.append(x.bearer_token_env)
+    if mastodon.access_token_env:
+        names.append(mastodon.access_token_env)
+    names.extend(mastodon.instance_token_env.values())
+    names.extend([bluesky.handle_env, bluesky.app_password_env, settings.web.secret_key_env])
+    return {name: bool(os.environ.get(name)) for name in dict.fromkeys(names)}
+
+
+def mask(value: str | None) -> str:
+    if not value:
+        return "(not set)"
+    return "****" + (value[-2:] if len(value) > 12 else "")

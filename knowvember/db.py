@@ -1,0 +1,229 @@
+"""Opening the database: engine, SQLite pragmas, automatic migration, the campaign row.
+
+Any command that opens the database brings a new or older schema up to date first (and says
+so once), so a librarian upgrading the tool never has to remember `db upgrade`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowvember.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from knowvember.config import Settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass
+class Database:
+    """An open, up-to-date database and the campaign the config describes."""
+
+    engine: Engine
+    campaign_id: int
+    sessions: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def url(self) -> sa.URL:
+        return self.engine.url
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self.sessions() as session, translate_errors(self.engine), session.begin():
+            yield session
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with translate_errors(self.engine), self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine with the settings the tool relies on (WAL, foreign keys, busy timeout)."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise DatabaseError(f"database url is not a valid URL: {_redact(url)}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            folder = Path(database).parent
+            if not folder.exists():
+                raise DatabaseError(f"the database folder {folder} does not exist")
+        engine = sa.create_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in (
+        "psycopg2",
+        "pg8000",
+        "asyncpg",
+    ):
+        raise DatabaseError("use a postgresql+psycopg:// URL (psycopg 3)")
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database {_redact(url)}: {exc}") from exc
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode not in ("wal", "memory"):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except Exception:  # read-only files cannot switch; reading still works
+                log.debug("could not switch SQLite to WAL mode")
+    finally:
+        cursor.close()
+
+
+def _redact(url: str) -> str:
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"
+
+
+@contextmanager
+def translate_errors(engine: Engine | None = None) -> Iterator[None]:
+    """Turn driver errors into messages a coordinator can act on."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseError(describe_db_error(exc, engine)) from exc
+    except SQLAlchemyError as exc:
+        if isinstance(exc, sa.exc.IntegrityError):
+            raise
+        raise DatabaseError(describe_db_error(exc, engine)) from exc
+
+
+def describe_db_error(exc: Exception, engine: Engine | None = None) -> str:
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else repr(exc)
+    where = _redact(str(engine.url)) if engine is not None else "the database"
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{where} is read-only: nothing was written ({text})"
+    if "disk" in lowered and ("full" in lowered or "i/o" in lowered):
+        return f"{where}: the disk is full; nothing from the failed batch was written ({text})"
+    if "locked" in lowered:
+        return f"{where} is busy (locked by another process) ({text})"
+    if "unable to open" in lowered:
+        return f"cannot open {where} ({text})"
+    if "connection" in lowered or "could not connect" in lowered:
+        return f"cannot connect to {where} ({text})"
+    return f"database error on {where}: {text}"
+
+
+def alembic_config(connection: Connection | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; return (before, after)."""
+    from alembic import command
+
+    with translate_errors(engine), engine.begin() as conn:
+        before = current_revision(conn)
+        head = head_revision()
+        if before != head:
+            command.upgrade(alembic_config(conn), "head")
+    return before, head
+
+
+def open_database(settings: Settings, *, url: str | None = None) -> Database:
+    """Open (creating or upgrading as needed) the configured database."""
+    engine = create_db_engine(url or settings.database_url)
+    try:
+        with translate_errors(engine), engine.connect() as conn:
+            before = current_revision(conn)
+        if before != head_revision():
+            upgrade(engine)
+            if before is None:
+                log.info("Created the database at %s", _redact(str(engine.url)))
+            else:
+                log.info("Upgraded the database schema (%s -> %s)", before, head_revision())
+        campaign_id = ensure_campaign(engine, settings)
+    except Exception:
+        engine.dispose()
+        raise
+    return Database(engine=engine, campaign_id=campaign_id, sessions=sessionmaker(engine))
+
+
+def ensure_campaign(engine: Engine, settings: Settings) -> int:
+    """The id of the config's campaign row, creating or refreshing it."""
+    from knowvember.models import Campaign
+
+    c = settings.campaign
+    values = {
+        "name": c.name,
+        "start": c.start,
+        "end": c.end,
+        "timezone": c.timezone,
+        "hashtags": c.all_tags,
+    }
+    table = Campaign.__table__
+    with translate_errors(engine), engine.begin() as conn:
+        row = conn.execute(sa.select(table.c.id, table.c.name, table.c.start, table.c.end,
+                                     table.c.timezone, table.c.hashtags)
+                           .where(table.c.slug == c.slug)).first()
+        if row is None:
+            from knowvember.models import utcnow
+
+            result = conn.execute(table.insert().values(slug=c.slug, created_at=utcnow(),
+                                                        **values))
+            return int(result.inserted_primary_key[0])
+        current = dict(zip(("name", "start", "end", "timezone", "hashtags"), row[1:], strict=True))
+        if current != values:
+            conn.execute(table.update().where(table.c.id == row.id).values(**values))
+        return int(row.id)

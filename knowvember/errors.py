@@ -1,0 +1,50 @@
+"""Domain errors and the exit codes the CLI maps them to.
+
+Every error a user can cause is a `KnowvemberError`: the CLI prints its message (never a
+traceback) and exits with its `exit_code`, so cron and scripts can tell failures apart.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a run or operation failed
+EXIT_USAGE = 2  # bad command-line usage (also typer's own code)
+EXIT_CONFIG = 3  # campaign.toml missing or invalid
+EXIT_PARTIAL = 4  # finished, but some records, rows or pages failed
+EXIT_DATABASE = 5  # the database cannot be opened or written
+EXIT_NOT_FOUND = 6  # a named story, account or organisation does not exist
+EXIT_LOCKED = 75  # another run holds the lock (EX_TEMPFAIL: try again later)
+
+
+class KnowvemberError(Exception):
+    """An error with a message meant for a coordinator, not a developer."""
+
+    exit_code = EXIT_FAILED
+
+
+class ConfigError(KnowvemberError):
+    exit_code = EXIT_CONFIG
+
+
+class InputError(KnowvemberError):
+    """Bad input data: a file, a row, a field."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(KnowvemberError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class DatabaseError(KnowvemberError):
+    exit_code = EXIT_DATABASE
+
+
+class AlreadyRunningError(KnowvemberError):
+    exit_code = EXIT_LOCKED
+
+
+class PartialError(KnowvemberError):
+    """The work finished but some parts failed; what succeeded is stored."""
+
+    exit_code = EXIT_PARTIAL

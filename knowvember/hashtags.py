@@ -1,0 +1,44 @@
+"""What counts as a campaign hashtag: the campaign's tags and variants, case-insensitively."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# A hashtag in text: '#' not preceded by a word character or '&' (HTML entities), then
+# letters, digits, underscores (Unicode-aware).
+_HASHTAG = re.compile(r"(?<![\w&/])[#＃](\w+)")
+
+
+def fold(tag: str) -> str:
+    """The comparable form of a tag: no '#', NFKC, case-folded."""
+    return unicodedata.normalize("NFKC", tag.lstrip("#＃")).casefold()
+
+
+def hashtags_in(text: str) -> list[str]:
+    """Hashtags written in `text`, folded, in order, without repeats."""
+    return list(dict.fromkeys(fold(m) for m in _HASHTAG.findall(text or "")))
+
+
+class CampaignTags:
+    """Matches posts against one campaign's hashtags and accepted variants."""
+
+    def __init__(self, tags: Iterable[str]) -> None:
+        self.tags = frozenset(fold(t) for t in tags)
+        if not self.tags:
+            raise ValueError("a campaign needs at least one hashtag")
+
+    def matches(self, tags: Iterable[str]) -> bool:
+        return not self.tags.isdisjoint(fold(t) for t in tags)
+
+    def matches_text(self, text: str) -> bool:
+        return self.matches(hashtags_in(text))
+
+    def query_terms(self) -> list[str]:
+        return sorted(self.tags)
+
+
+def strip_control(text: str) -> str:
+    """Remove C0 control characters other than newline and tab (kept elsewhere byte for byte)."""
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)

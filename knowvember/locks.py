@@ -1,0 +1,96 @@
+"""One run per (database, source) at a time, across processes and machines.
+
+SQLite: an exclusive `flock` on a file beside the database. PostgreSQL: a session-level
+advisory lock, so collectors on two machines against one server do not collide.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from knowvember.db import Database
+from knowvember.errors import AlreadyRunningError
+
+log = logging.getLogger(__name__)
+
+
+def _lock_id(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def run_lock(db: Database, name: str, *, wait: float = 10.0, poll: float = 0.2) -> Iterator[None]:
+    """Hold the lock `name` (e.g. `collect:x`) or raise AlreadyRunningError after `wait` s."""
+    if db.is_sqlite:
+        with _file_lock(db, name, wait, poll):
+            yield
+    else:
+        with _advisory_lock(db, name, wait, poll):
+            yield
+
+
+def _refuse(name: str) -> AlreadyRunningError:
+    return AlreadyRunningError(
+        f"another `{name.replace(':', ' --source ')}` run is already running on this "
+        "database; this one did nothing (try again when it has finished)"
+    )
+
+
+@contextlib.contextmanager
+def _file_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[None]:
+    database = db.engine.url.database or ""
+    if not database or database == ":memory:":
+        yield
+        return
+    path = Path(f"{database}.{name.replace(':', '-')}.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _refuse(name) from None
+                time.sleep(poll)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _advisory_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[None]:
+    key = _lock_id(f"knowvember:{name}")
+    conn = db.engine.connect()
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            conn.commit()
+            if got:
+                break
+            if time.monotonic() >= deadline:
+                raise _refuse(name)
+            time.sleep(poll)
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+    finally:
+        conn.close()

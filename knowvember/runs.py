@@ -1,0 +1,110 @@
+"""The run log: every collection and import is recorded, started and finished.
+
+A run is written as `running` before any work, and finished with its counts and status, so a
+run killed half-way still shows up (as `running` with no finish time, reported as failed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from knowvember.db import Database
+from knowvember.models import Run, utcnow
+
+runs_t = Run.__table__
+
+STATUSES = ("ok", "partial", "failed")
+
+
+@dataclass
+class RunRecord:
+    """A run as `collect`, `import` and `runs` print it (`--format json`)."""
+
+    source: str
+    status: str = "running"
+    started_at: dt.datetime = field(default_factory=utcnow)
+    finished_at: dt.datetime | None = None
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    requests: int = 0
+    posts_read: int = 0
+    estimated_cost: float = 0.0
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("started_at", "finished_at"):
+            value = data[key]
+            data[key] = value.isoformat().replace("+00:00", "Z") if value else None
+        data["estimated_cost"] = round(self.estimated_cost, 4)
+        return data
+
+    def add_warning(self, message: str) -> None:
+        self.details.setdefault("warnings", []).append(message)
+
+
+def start_run(db: Database, record: RunRecord) -> RunRecord:
+    with db.begin() as conn:
+        result = conn.execute(
+            runs_t.insert().values(
+                campaign_id=db.campaign_id,
+                source=record.source,
+                started_at=record.started_at,
+                status="running",
+                details=record.details,
+            )
+        )
+        record.id = int(result.inserted_primary_key[0])
+    return record
+
+
+def finish_run(db: Database, record: RunRecord, status: str | None = None) -> RunRecord:
+    """Write the run's final counts and status (ok unless an error says otherwise)."""
+    if status is not None:
+        record.status = status
+    elif record.status == "running":
+        record.status = "failed" if record.error else "ok"
+    record.finished_at = utcnow()
+    values = {k: v for k, v in asdict(record).items() if k not in ("id", "source")}
+    with db.begin() as conn:
+        conn.execute(runs_t.update().where(runs_t.c.id == record.id).values(**values))
+    return record
+
+
+def list_runs(db: Database, *, source: str | None = None, limit: int | None = None
+              ) -> list[RunRecord]:
+    query = (
+        sa.select(runs_t)
+        .where(runs_t.c.campaign_id == db.campaign_id)
+        .order_by(runs_t.c.started_at.desc(), runs_t.c.id.desc())
+    )
+    if source:
+        query = query.where(runs_t.c.source == source)
+    if limit:
+        query = query.limit(limit)
+    with db.begin() as conn:
+        rows = conn.execute(query).mappings().all()
+    records = []
+    for row in rows:
+        status = row["status"]
+        error = row["error"]
+        if status == "running" and row["finished_at"] is None:
+            error = error or "the run did not finish (killed or still running)"
+        records.append(
+            RunRecord(
+                id=row["id"], source=row["source"], status=status,
+                started_at=row["started_at"], finished_at=row["finished_at"],
+                fetched=row["fetched"], new=row["new"], updated=row["updated"],
+                skipped=row["skipped"], requests=row["requests"], posts_read=row["posts_read"],
+                estimated_cost=row["estimated_cost"], error=error, details=row["details"] or {},
+            )
+        )
+    return records

@@ -1,0 +1,115 @@
+"""`knowvember init`: a commented starter campaign.toml and .env.example for a new campaign."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from knowvember.errors import InputError
+
+CAMPAIGN_TEMPLATE = '''\
+# knowvember campaign configuration for {name}.
+# Every key is described in the README ("Configuration"). Paths are relative to this file.
+# Secrets (API tokens, passwords) are never written here: name the environment variable
+# that holds them with the *_env keys, and set it in your shell, cron job or systemd unit.
+
+[campaign]
+name = "{name}"
+slug = "{slug}"
+# Campaign hashtags, without '#'. Case does not matter when matching posts.
+hashtags = ["KNOWvember{year}", "KNOWvember{yy}", "KNOWvember"]
+# Misspellings also accepted as campaign tags.
+variants = ["Knowvmber{yy}", "Knovember{yy}"]
+start = {year}-11-01
+end = {year}-11-30
+timezone = "Europe/London"
+
+[database]
+# SQLite file beside this config; for a shared server use
+# url = "postgresql+psycopg://knowvember@dbhost/knowvember"
+# or set KNOWVEMBER_DATABASE_URL.
+url = "sqlite:///knowvember.db"
+
+[sources.x]
+enabled = false
+bearer_token_env = "KNOWVEMBER_X_BEARER_TOKEN"
+endpoint = "recent"                   # "all" needs full-archive access
+api_base = "https://api.twitter.com"
+max_posts_per_run = 10000
+monthly_read_budget = 50000
+price_per_read = 0.005                # US$ per post read
+
+[sources.mastodon]
+enabled = false
+instances = ["https://mastodon.social", "https://med-mastodon.com"]
+# access_token_env = "KNOWVEMBER_MASTODON_TOKEN"   # optional
+
+[sources.bluesky]
+enabled = false
+service = "https://bsky.social"
+handle_env = "KNOWVEMBER_BLUESKY_HANDLE"
+app_password_env = "KNOWVEMBER_BLUESKY_APP_PASSWORD"
+
+# Organisations beyond the built-in NHS trust catalogue, and accounts that belong to them.
+# [[organisations]]
+# code = "UNI-LIB"
+# name = "University of Somewhere Health Library"
+# region = "Midlands"
+# aliases = ["UoS Health Library"]
+# accounts = ["x:@UoSHealthLib", "bluesky:healthlib.example.ac.uk"]
+# out_of_scope = false
+
+[leaderboard]
+# People who opted out: kept out of every leaderboard, report and export.
+exclude_accounts = []
+
+[stories.form_columns]
+# story field = "column header in your Microsoft Forms / Google Forms export"
+# title = "Title of your story"
+
+[logging]
+# file = "knowvember.log"
+level = "INFO"
+'''
+
+ENV_TEMPLATE = """\
+# Copy to .env (never commit it) or set these in the environment of your cron job.
+KNOWVEMBER_X_BEARER_TOKEN=
+KNOWVEMBER_MASTODON_TOKEN=
+KNOWVEMBER_BLUESKY_HANDLE=
+KNOWVEMBER_BLUESKY_APP_PASSWORD=
+KNOWVEMBER_REVIEWER=
+# KNOWVEMBER_DATABASE_URL=postgresql+psycopg://knowvember@dbhost/knowvember
+"""
+
+
+def next_campaign_year(today: dt.date | None = None) -> int:
+    """The coming November: this year until November is over, then next year."""
+    today = today or dt.date.today()
+    return today.year if today.month <= 11 else today.year + 1
+
+
+def render_campaign(year: int) -> str:
+    return CAMPAIGN_TEMPLATE.format(
+        name=f"KNOWvember {year}", slug=f"knowvember{year % 100:02d}", year=year,
+        yy=f"{year % 100:02d}",
+    )
+
+
+def write_starter(folder: Path, *, year: int | None = None, force: bool = False) -> list[Path]:
+    """Write campaign.toml and .env.example into `folder`; refuse to overwrite unless forced."""
+    year = year or next_campaign_year()
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = {
+        folder / "campaign.toml": render_campaign(year),
+        folder / ".env.example": ENV_TEMPLATE,
+    }
+    if not force:
+        existing = [p for p in targets if p.exists()]
+        if existing:
+            raise InputError(
+                f"{existing[0]} already exists; use --force to overwrite it"
+            )
+    for path, text in targets.items():
+        path.write_text(text, encoding="utf-8")
+    return list(targets)

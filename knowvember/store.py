@@ -1,0 +1,401 @@
+"""Writing posts and accounts: bulk upserts, one transaction per batch with the checkpoint.
+
+A batch either lands whole, with the collector checkpoint that follows it, or not at all, so a
+run killed at any point restarts from a checkpoint that is never ahead of the stored posts.
+This is the hot path of every import and collection; it works in SQL Core with executemany,
+never row by row through the ORM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from knowvember.db import Database, translate_errors
+from knowvember.hashtags import CampaignTags, fold
+from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
+from knowvember.records import AccountRecord, PostRecord
+
+log = logging.getLogger(__name__)
+
+IN_CHUNK = 900  # stay well under every backend's bound-parameter limit
+
+posts_t = Post.__table__
+accounts_t = Account.__table__
+hashtags_t = PostHashtag.__table__
+techniques_t = PostTechnique.__table__
+state_t = CollectorState.__table__
+
+Tagger = Callable[[str], Iterable[str]]
+
+
+@dataclass
+class BatchResult:
+    """What one batch did: `fetched` counts the posts offered, context posts excluded."""
+
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # off-campaign or opted out: not stored
+
+    def __iadd__(self, other: BatchResult) -> BatchResult:
+        self.fetched += other.fetched
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.skipped += other.skipped
+        return self
+
+
+def _chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:  # type: ignore[type-arg]
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class PostWriter:
+    """Stores batches of records for one campaign, deciding what belongs to the campaign.
+
+    A post belongs when its hashtags match the campaign, or when it replies to, reposts or
+    quotes a post that belongs (in the same batch or already stored). Accounts are cached for
+    the writer's life so a million posts from a few thousand accounts do not re-read them.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        tags: CampaignTags,
+        *,
+        source: str,
+        tagger: Tagger | None = None,
+        drop_accounts: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        self.db = db
+        self.tags = tags
+        self.source = source
+        self.tagger = tagger
+        self.drop_accounts = {(p, h) for p, h in drop_accounts}
+        self._accounts: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
+        self.changed_account_ids: set[int] = set()
+
+    def write(
+        self,
+        posts: Sequence[PostRecord],
+        accounts: Sequence[AccountRecord] = (),
+        *,
+        checkpoint: dict[str, str | None] | None = None,
+    ) -> BatchResult:
+        """Store one batch (and move the checkpoint) in a single transaction."""
+        result = BatchResult(fetched=sum(not p.context_only for p in posts))
+        now = utcnow()
+        with translate_errors(self.db.engine), self.db.engine.begin() as conn:
+            by_key = {(a.platform, a.key): a for a in accounts}
+            kept = self._campaign_posts(conn, posts, by_key)
+            result.skipped = sum(
+                1 for p in posts if not p.context_only and (p.platform, p.platform_id) not in kept
+            )
+            needed = {(p.platform, p.account_key) for p in kept.values() if p.account_key}
+            account_ids = self._upsert_accounts(
+                conn, [a for k, a in by_key.items() if k in needed], now
+            )
+            self._upsert_posts(conn, list(kept.values()), account_ids, now, result)
+            if checkpoint:
+                self._save_checkpoint(conn, checkpoint, now)
+        return result
+
+    # -- campaign membership -------------------------------------------------------------
+
+    def _campaign_posts(
+        self,
+        conn: Connection,
+        posts: Sequence[PostRecord],
+        accounts: dict[tuple[str, str], AccountRecord],
+    ) -> dict[tuple[str, str], PostRecord]:
+        unique: dict[tuple[str, str], PostRecord] = {}
+        for post in posts:
+            key = (post.platform, post.platform_id)
+            if key not in unique or not post.context_only:
+                unique[key] = post
+        if self.drop_accounts:
+            for key, post in list(unique.items()):
+                account = accounts.get((post.platform, post.account_key or ""))
+                if account and (account.platform, account.handle) in self.drop_accounts:
+                    del unique[key]
+        kept = {k: p for k, p in unique.items() if self.tags.matches(p.hashtags)}
+        pending = {k: p for k, p in unique.items() if k not in kept and p.referenced_id}
+        # A reply to a reply of a campaign post belongs too: resolve within the batch first.
+        changed = True
+        while pending and changed:
+            changed = False
+            for key, post in list(pending.items()):
+                if (post.platform, post.referenced_id) in kept:
+                    kept[key] = pending.pop(key)
+                    changed = True
+        if pending:
+            stored = self._existing_ids(
+                conn, [(p.platform, p.referenced_id or "") for p in pending.values()]
+            )
+            for key, post in pending.items():
+                if (post.platform, post.referenced_id) in stored:
+                    kept[key] = post
+        return kept
+
+    def _existing_ids(
+        self, conn: Connection, keys: Sequence[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        for platform in {p for p, _ in keys}:
+            ids = sorted({i for p, i in keys if p == platform})
+            for chunk in _chunks(ids):
+                rows = conn.execute(
+                    sa.select(posts_t.c.platform_id).where(
+                        posts_t.c.platform == platform, posts_t.c.platform_id.in_(chunk)
+                    )
+                )
+                found.update((platform, r[0]) for r in rows)
+        return found
+
+    # -- accounts -----------------------------------------------------------------------
+
+    @staticmethod
+    def _signature(a: AccountRecord) -> tuple[object, ...]:
+        return (a.handle, a.display_name, a.bio, a.followers, a.url, a.platform_user_id)
+
+    def _upsert_accounts(
+        self, conn: Connection, accounts: Sequence[AccountRecord], now: dt.datetime
+    ) -> dict[tuple[str, str], int]:
+        ids: dict[tuple[str, str], int] = {}
+        unknown = []
+        for a in accounts:
+            cached = self._accounts.get((a.platform, a.key))
+            if cached is None or cached[1] != self._signature(a):
+                unknown.append(a)
+            else:
+                ids[(a.platform, a.key)] = cached[0]
+        if not unknown:
+            return ids
+        existing: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
+        for platform in {a.platform for a in unknown}:
+            keys = [a.key for a in unknown if a.platform == platform]
+            for chunk in _chunks(keys):
+                rows = conn.execute(
+                    sa.select(
+                        accounts_t.c.id,
+                        accounts_t.c.key,
+                        accounts_t.c.handle,
+                        accounts_t.c.display_name,
+                        accounts_t.c.bio,
+                        accounts_t.c.followers,
+                        accounts_t.c.url,
+                        accounts_t.c.platform_user_id,
+                    ).where(accounts_t.c.platform == platform, accounts_t.c.key.in_(chunk))
+                )
+                for row in rows:
+                    existing[(platform, row.key)] = (row.id, tuple(row[2:]))
+        inserts, updates = [], []
+        for a in unknown:
+            found = existing.get((a.platform, a.key))
+            values = {
+                "handle": a.handle,
+                "display_name": a.display_name,
+                "bio": a.bio,
+                "followers": a.followers,
+                "url": a.url,
+                "platform_user_id": a.platform_user_id,
+                "raw": a.raw,
+                "last_seen": now,
+            }
+            if found is None:
+                inserts.append({"platform": a.platform, "key": a.key, "first_seen": now, **values})
+            elif found[1] != self._signature(a):
+                updates.append({"b_id": found[0], **values})
+                ids[(a.platform, a.key)] = found[0]
+                self.changed_account_ids.add(found[0])
+            else:
+                ids[(a.platform, a.key)] = found[0]
+        if updates:
+            conn.execute(
+                accounts_t.update()
+                .where(accounts_t.c.id == sa.bindparam("b_id"))
+                .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"}),
+                updates,
+            )
+        if inserts:
+            rows = conn.execute(
+                accounts_t.insert().returning(
+                    accounts_t.c.id, accounts_t.c.platform, accounts_t.c.key,
+                    sort_by_parameter_order=True,
+                ),
+                inserts,
+            )
+            for row in rows:
+                ids[(row.platform, row.key)] = row.id
+                self.changed_account_ids.add(row.id)
+        by_key = {(a.platform, a.key): a for a in unknown}
+        for key, account_id in ids.items():
+            if key in by_key:
+                self._accounts[key] = (account_id, self._signature(by_key[key]))
+        return ids
+
+    # -- posts --------------------------------------------------------------------------
+
+    def _upsert_posts(
+        self,
+        conn: Connection,
+        posts: list[PostRecord],
+        account_ids: dict[tuple[str, str], int],
+        now: dt.datetime,
+        result: BatchResult,
+    ) -> None:
+        if not posts:
+            return
+        existing: dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]] = {}
+        for platform in {p.platform for p in posts}:
+            ids = [p.platform_id for p in posts if p.platform == platform]
+            for chunk in _chunks(ids):
+                rows = conn.execute(
+                    sa.select(
+                        posts_t.c.id,
+                        posts_t.c.platform_id,
+                        posts_t.c.likes,
+                        posts_t.c.reposts,
+                        posts_t.c.replies,
+                        posts_t.c.quotes,
+                    ).where(posts_t.c.platform == platform, posts_t.c.platform_id.in_(chunk))
+                )
+                for row in rows:
+                    existing[(platform, row.platform_id)] = (row.id, tuple(row[2:]))
+        inserts, updates, seen = [], [], []
+        for p in posts:
+            counts = (p.likes, p.reposts, p.replies, p.quotes)
+            found = existing.get((p.platform, p.platform_id))
+            if found is None:
+                inserts.append(self._post_row(p, account_ids, now))
+            else:
+                seen.append(found[0])
+                if found[1] != counts:
+                    updates.append(
+                        {"b_id": found[0], "likes": p.likes, "reposts": p.reposts,
+                         "replies": p.replies, "quotes": p.quotes}
+                    )
+        if updates:
+            conn.execute(
+                posts_t.update()
+                .where(posts_t.c.id == sa.bindparam("b_id"))
+                .values(
+                    likes=sa.bindparam("likes"),
+                    reposts=sa.bindparam("reposts"),
+                    replies=sa.bindparam("replies"),
+                    quotes=sa.bindparam("quotes"),
+                ),
+                updates,
+            )
+        for chunk in _chunks(seen):
+            conn.execute(
+                posts_t.update().where(posts_t.c.id.in_(chunk)).values(last_collected=now)
+            )
+        result.updated += len(updates)
+        result.unchanged += len(seen) - len(updates)
+        if not inserts:
+            return
+        rows = conn.execute(
+            posts_t.insert().returning(
+                posts_t.c.id, posts_t.c.platform_id, sort_by_parameter_order=True
+            ),
+            inserts,
+        )
+        new_ids = [row.id for row in rows]
+        result.new += len(new_ids)
+        fresh = [p for p in posts if (p.platform, p.platform_id) not in existing]
+        tag_rows = [
+            {"post_id": pid, "tag": tag}
+            for pid, p in zip(new_ids, fresh, strict=True)
+            for tag in dict.fromkeys(fold(t) for t in p.hashtags)
+        ]
+        if tag_rows:
+            conn.execute(hashtags_t.insert(), tag_rows)
+        if self.tagger is not None:
+            technique_rows = [
+                {"post_id": pid, "technique": name}
+                for pid, p in zip(new_ids, fresh, strict=True)
+                for name in dict.fromkeys(self.tagger(p.text))
+            ]
+            if technique_rows:
+                conn.execute(techniques_t.insert(), technique_rows)
+
+    def _post_row(
+        self, p: PostRecord, account_ids: dict[tuple[str, str], int], now: dt.datetime
+    ) -> dict[str, object]:
+        return {
+            "campaign_id": self.db.campaign_id,
+            "platform": p.platform,
+            "platform_id": p.platform_id,
+            "account_id": account_ids.get((p.platform, p.account_key or "")),
+            "uri": p.uri,
+            "url": p.url,
+            "created_at": p.created_at,
+            "text": p.text,
+            "lang": p.lang,
+            "kind": p.kind,
+            "referenced_id": p.referenced_id,
+            "conversation_id": p.conversation_id,
+            "mentions": " ".join(p.mentions) or None,
+            "likes": p.likes,
+            "reposts": p.reposts,
+            "replies": p.replies,
+            "quotes": p.quotes,
+            "source": self.source,
+            "raw": p.raw,
+            "first_collected": now,
+            "last_collected": now,
+        }
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    def _save_checkpoint(
+        self, conn: Connection, checkpoint: dict[str, str | None], now: dt.datetime
+    ) -> None:
+        save_state(conn, self.db.campaign_id, self.source, checkpoint, now)
+
+
+def save_state(
+    conn: Connection,
+    campaign_id: int,
+    source: str,
+    values: dict[str, str | None],
+    now: dt.datetime | None = None,
+) -> None:
+    """Upsert collector state rows (portable: update, then insert where nothing matched)."""
+    now = now or utcnow()
+    for key, value in values.items():
+        updated = conn.execute(
+            state_t.update()
+            .where(
+                state_t.c.campaign_id == campaign_id,
+                state_t.c.source == source,
+                state_t.c.key == key,
+            )
+            .values(value=value, updated_at=now)
+        )
+        if updated.rowcount == 0:
+            conn.execute(
+                state_t.insert().values(
+                    campaign_id=campaign_id, source=source, key=key, value=value, updated_at=now
+                )
+            )
+
+
+def load_state(db: Database, source: str) -> dict[str, str | None]:
+    """The checkpoints a source saved for this campaign, key -> value."""
+    with db.begin() as conn:
+        rows = conn.execute(
+            sa.select(state_t.c.key, state_t.c.value).where(
+                state_t.c.campaign_id == db.campaign_id, state_t.c.source == source
+            )
+        )
+        return {r.key: r.value for r in rows}
