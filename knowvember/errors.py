@@ -13,6 +13,7 @@ EXIT_CONFIG = 3  # campaign.toml missing or invalid
 EXIT_PARTIAL = 4  # finished, but some records, rows or pages failed
 EXIT_DATABASE = 5  # the database cannot be opened or written
 EXIT_NOT_FOUND = 6  # a named story, account or organisation does not exist
+EXIT_CONFLICT = 7  # the action does not fit the record's state (approving a rejected story)
 EXIT_LOCKED = 75  # another run holds the lock (EX_TEMPFAIL: try again later)
 
 
@@ -34,6 +35,12 @@ class InputError(KnowvemberError):
 
 class NotFoundError(KnowvemberError):
     exit_code = EXIT_NOT_FOUND
+
+
+class ConflictError(KnowvemberError):
+    """Refused because of the record's current state, e.g. approving an already rejected story."""
+
+    exit_code = EXIT_CONFLICT
 
 
 class DatabaseError(KnowvemberError):

@@ -194,7 +194,9 @@ class Story(Base):
     """A KM story submitted by library staff, reviewed by coordinators."""
 
     __tablename__ = "stories"
-    __table_args__ = (Index("ix_stories_status", "status"),)
+    # AUTOINCREMENT on SQLite: an erased story's id is never reused, so its trail (kept in
+    # story_events by id) can never attach itself to a later story.
+    __table_args__ = (Index("ix_stories_status", "status"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))

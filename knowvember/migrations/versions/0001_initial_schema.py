@@ -173,7 +173,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_stories_campaign_id_campaigns')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stories')),
-    sa.UniqueConstraint('external_key', name=op.f('uq_stories_external_key'))
+    sa.UniqueConstraint('external_key', name=op.f('uq_stories_external_key')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('stories', schema=None) as batch_op:
         batch_op.create_index('ix_stories_status', ['status'], unique=False)
