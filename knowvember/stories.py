@@ -1,0 +1,1101 @@
+"""KM stories: validation, submission, the review workflow and its audit trail.
+
+The CLI, the form import and the web app all go through these functions, so a story is
+validated, resolved and recorded the same way whoever submits it. Statuses move
+
+    submitted -> approved | rejected | changes_requested
+    changes_requested -> submitted   (when the story is edited)
+
+and every submission, transition, edit and deletion is a `story_events` row. Each change of
+status is a compare-and-set UPDATE, so two coordinators acting on one story at once cannot
+both win. Text is stored exactly as given (it is untrusted: every view escapes it); only
+what a database cannot hold (NUL, lone surrogates) is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from knowvember.errors import ConflictError, InputError, NotFoundError
+from knowvember.models import Campaign, Story, StoryEvent, StoryTechnique, utcnow
+
+if TYPE_CHECKING:
+    from knowvember.config import Settings
+    from knowvember.db import Database
+    from knowvember.organisations import Catalogue
+    from knowvember.techniques import Taxonomy
+
+log = logging.getLogger(__name__)
+
+stories_t = Story.__table__
+techniques_t = StoryTechnique.__table__
+events_t = StoryEvent.__table__
+campaigns_t = Campaign.__table__
+
+REVIEWER_ENV = "KNOWVEMBER_REVIEWER"
+
+SUBMITTED = "submitted"
+APPROVED = "approved"
+REJECTED = "rejected"
+CHANGES_REQUESTED = "changes_requested"
+STATUSES = (SUBMITTED, APPROVED, REJECTED, CHANGES_REQUESTED)
+SOURCES = ("cli", "form", "web")
+
+# The fields a submitter fills in, in the order forms and prompts show them.
+INPUT_FIELDS = (
+    "title", "body", "outcome", "techniques", "organisation", "name", "email", "role",
+    "links", "consent",
+)
+REQUIRED_FIELDS = ("title", "body", "name", "email", "consent")
+
+MAX_NAME_CHARS = 200
+MAX_ROLE_CHARS = 200
+MAX_ORGANISATION_CHARS = 300
+MAX_EMAIL_CHARS = 254
+MAX_LINK_CHARS = 2000
+MAX_LINKS = 20
+MAX_TECHNIQUE_CHARS = 120  # story_techniques.technique is String(120)
+MAX_TECHNIQUES = 30
+MAX_NOTE_CHARS = 5000
+MAX_REVIEWER_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Action:
+    """A review decision: which statuses allow it, where it leads, whether it needs a note."""
+
+    name: str
+    verb: str  # for messages: "approved"
+    to_status: str
+    needs_note: bool
+    allowed_from: tuple[str, ...] = (SUBMITTED,)
+
+
+ACTIONS = {
+    "approve": Action("approve", "approved", APPROVED, needs_note=False),
+    "reject": Action("reject", "rejected", REJECTED, needs_note=True),
+    "request_changes": Action(
+        "request_changes", "sent back for changes", CHANGES_REQUESTED, needs_note=True
+    ),
+}
+# Past-tense event names, the vocabulary of the trail.
+EVENT_FOR_ACTION = {"approve": "approved", "reject": "rejected",
+                    "request_changes": "changes_requested"}
+EDITABLE_FROM = (SUBMITTED, CHANGES_REQUESTED, APPROVED)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_YES = {"yes", "y", "true", "1", "agree", "i agree", "i consent", "consent", "on"}
+_NO = {"no", "n", "false", "0", "disagree", "i do not consent", "off"}
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+class StoryValidationError(InputError):
+    """One or more fields are wrong; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: Mapping[str, str], *, where: str = "") -> None:
+        self.errors = dict(errors)
+        self.where = where
+        prefix = f"{where}: " if where else ""
+        super().__init__(prefix + "; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+@dataclass(frozen=True)
+class StoryInput:
+    """What a submitter gives, validated; built with `StoryInput.parse`.
+
+    Free text is kept exactly as given; emails, links and technique names lose surrounding
+    whitespace only.
+    """
+
+    title: str
+    body: str
+    name: str
+    email: str
+    consent: bool
+    outcome: str | None = None
+    techniques: tuple[str, ...] = ()
+    organisation: str | None = None
+    role: str | None = None
+    links: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(
+        cls, data: Mapping[str, Any], settings: Settings, *, where: str = ""
+    ) -> StoryInput:
+        """Validate raw input (CLI options, a form row, a web form) into a StoryInput.
+
+        `techniques` and `links` may be lists or one string (`;`- or `,`-separated, as form
+        exports write them); `consent` may be a bool or a yes/no answer. All problems are
+        reported at once, each under its field name.
+        """
+        errors: dict[str, str] = {}
+        limits = settings.stories
+        unknown = set(data) - set(INPUT_FIELDS)
+        if unknown:
+            errors["fields"] = f"unknown field(s) {', '.join(sorted(unknown))}"
+
+        def text(name: str, limit: int, *, required: bool = False) -> str | None:
+            value = data.get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                if required:
+                    errors[name] = "required"
+                return None
+            if not isinstance(value, str):
+                errors[name] = "must be text"
+                return None
+            problem = text_problem(value) or length_problem(value, limit, name)
+            if problem:
+                errors[name] = problem
+                return None
+            return value
+
+        title = text("title", limits.max_title_chars, required=True)
+        body = text("body", limits.max_body_chars, required=True)
+        outcome = text("outcome", limits.max_body_chars)
+        name = text("name", MAX_NAME_CHARS, required=True)
+        role = text("role", MAX_ROLE_CHARS)
+        organisation = text("organisation", MAX_ORGANISATION_CHARS)
+        if organisation is not None:
+            organisation = organisation.strip()
+        email = _email(data.get("email"), errors)
+        consent = _consent(data.get("consent"), errors)
+        techniques = _techniques(data.get("techniques"), errors)
+        links = _links(data.get("links"), errors)
+        if errors:
+            raise StoryValidationError(errors, where=where)
+        assert title is not None and body is not None and name is not None
+        assert email is not None and consent is not None
+        return cls(
+            title=title, body=body, outcome=outcome, techniques=techniques,
+            organisation=organisation, name=name, email=email, role=role, links=links,
+            consent=consent,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text at all (both databases refuse these), else None."""
+    if "\x00" in value:
+        return "contains a NUL character (\\x00), which cannot be stored"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
+def length_problem(value: str, limit: int, name: str = "") -> str | None:
+    if len(value) <= limit:
+        return None
+    setting = {"title": " ([stories] max_title_chars)", "body": " ([stories] max_body_chars)",
+               "outcome": " ([stories] max_body_chars)"}.get(name, "")
+    return f"too long: {len(value):,} characters, the limit is {limit:,}{setting}"
+
+
+def parse_yes_no(value: Any) -> bool | None:
+    """True/False for a yes/no answer ("Yes", "yes, I consent", True), None when unanswered.
+
+    Raises ValueError for an answer that is neither.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if not isinstance(value, str):
+        raise ValueError(f"cannot read {value!r} as yes or no")
+    answer = " ".join(value.strip().lower().split()).rstrip(".!")
+    if not answer:
+        return None
+    if answer in _YES or re.match(r"^yes\b", answer):
+        return True
+    if answer in _NO or re.match(r"^no\b", answer):
+        return False
+    raise ValueError(f"cannot read {value[:80]!r} as yes or no")
+
+
+def split_choices(value: Any) -> list[str]:
+    """A multi-choice answer as a list: `;` (Microsoft Forms) or `,` (Google Forms)."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        items = [str(v) for v in value if v is not None]
+    elif isinstance(value, str):
+        items = value.split(";") if ";" in value else value.split(",")
+    else:
+        items = [str(value)]
+    return [item.strip() for item in items if item.strip()]
+
+
+def split_links(value: Any) -> list[str]:
+    """Links from a list or from one answer holding several (spaces, lines, `;` or `,`)."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        items = [str(v).strip() for v in value if v is not None]
+    else:
+        items = re.split(r"[\s;]+|,(?=\s|https?://)", str(value))
+    return [item.strip().rstrip(",") for item in items if item and item.strip()]
+
+
+def _email(value: Any, errors: dict[str, str]) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors["email"] = "required"
+        return None
+    if not isinstance(value, str):
+        errors["email"] = "must be text"
+        return None
+    email = value.strip()
+    problem = text_problem(email) or length_problem(email, MAX_EMAIL_CHARS)
+    if problem:
+        errors["email"] = problem
+    elif not _EMAIL.match(email):
+        errors["email"] = f"{email[:80]!r} is not an email address (like name@nhs.net)"
+    else:
+        return email
+    return None
+
+
+def _consent(value: Any, errors: dict[str, str]) -> bool | None:
+    try:
+        consent = parse_yes_no(value)
+    except ValueError as exc:
+        errors["consent"] = f"{exc}; answer yes or no"
+        return None
+    if consent is None:
+        errors["consent"] = "required: answer yes or no (may the story be published?)"
+    return consent
+
+
+def _techniques(value: Any, errors: dict[str, str]) -> tuple[str, ...]:
+    items = split_choices(value)
+    chosen: dict[str, str] = {}
+    for item in items:
+        problem = text_problem(item) or length_problem(item, MAX_TECHNIQUE_CHARS)
+        if problem:
+            errors["techniques"] = f"{item[:40]!r} {problem}"
+            return ()
+        chosen.setdefault(item.casefold(), item)
+    if len(chosen) > MAX_TECHNIQUES:
+        errors["techniques"] = f"{len(chosen)} techniques; at most {MAX_TECHNIQUES}"
+        return ()
+    return tuple(chosen.values())
+
+
+def _links(value: Any, errors: dict[str, str]) -> tuple[str, ...]:
+    links: list[str] = []
+    for link in split_links(value):
+        problem = text_problem(link) or length_problem(link, MAX_LINK_CHARS)
+        if problem is None and not is_http_url(link):
+            problem = f"{link[:80]!r} is not an http(s) link"
+        if problem:
+            errors["links"] = problem
+            return ()
+        if link not in links:
+            links.append(link)
+    if len(links) > MAX_LINKS:
+        errors["links"] = f"{len(links)} links; at most {MAX_LINKS}"
+        return ()
+    return tuple(links)
+
+
+def is_http_url(value: str) -> bool:
+    """An absolute http(s) URL with a host and no whitespace or control characters."""
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def check_note(note: str | None, *, required: bool, what: str = "") -> str | None:
+    """A review note: required for reject / request changes, never NUL, limited in length."""
+    if note is None or not note.strip():
+        if required:
+            raise InputError(f"{what or 'this action'} needs a note (--note): say why, for "
+                             "the submitter and for the trail")
+        return None
+    problem = text_problem(note) or length_problem(note, MAX_NOTE_CHARS)
+    if problem:
+        raise InputError(f"note: {problem}")
+    return note
+
+
+def resolve_reviewer(value: str | None = None) -> str:
+    """The coordinator acting: `--reviewer`, else $KNOWVEMBER_REVIEWER; required."""
+    reviewer = (value if value is not None else os.environ.get(REVIEWER_ENV, "")).strip()
+    if not reviewer:
+        raise InputError(
+            f"who is reviewing? pass --reviewer NAME or set {REVIEWER_ENV} (the trail records "
+            "who made each decision)"
+        )
+    problem = text_problem(reviewer) or length_problem(reviewer, MAX_REVIEWER_CHARS)
+    if problem:
+        raise InputError(f"reviewer: {problem}")
+    return reviewer
+
+
+# -- records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryEventRecord:
+    """One step of the trail: who did what, when, with which note."""
+
+    id: int
+    story_id: int
+    action: str
+    reviewer: str | None
+    at: dt.datetime
+    note: str | None
+    from_status: str | None
+    to_status: str | None
+    previous: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action, "reviewer": self.reviewer, "at": iso(self.at),
+            "note": self.note, "from_status": self.from_status, "to_status": self.to_status,
+            "previous": self.previous,
+        }
+
+
+@dataclass(frozen=True)
+class StoryRecord:
+    """A stored story as every view sees it, with its techniques and (when loaded) trail."""
+
+    id: int
+    campaign: str
+    status: str
+    title: str
+    body: str
+    outcome: str | None
+    chosen_techniques: tuple[str, ...]
+    techniques: tuple[str, ...]  # chosen (canonical) first, then those found in the text
+    organisation_code: str | None
+    organisation_name: str | None
+    organisation_text: str | None
+    name: str | None
+    email: str | None
+    role: str | None
+    links: tuple[str, ...]
+    consent: bool
+    source: str
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    external_key: str | None = None
+    events: tuple[StoryEventRecord, ...] = ()
+
+    @property
+    def organisation(self) -> str | None:
+        """The organisation as shown: its catalogue name, else the text given."""
+        return self.organisation_name or self.organisation_text or self.organisation_code
+
+    @property
+    def published(self) -> bool:
+        return self.status == APPROVED and self.consent
+
+    def to_json(self, *, include_email: bool = True, include_events: bool = True
+                ) -> dict[str, Any]:
+        """The story as `stories show --format json` prints it (the contract's shape)."""
+        data: dict[str, Any] = {
+            "id": self.id, "campaign": self.campaign, "status": self.status,
+            "title": self.title, "body": self.body, "outcome": self.outcome,
+            "techniques": list(self.techniques),
+            "chosen_techniques": list(self.chosen_techniques),
+            "organisation_code": self.organisation_code,
+            "organisation_name": self.organisation_name,
+            "organisation_text": self.organisation_text,
+            "name": self.name, "role": self.role, "links": list(self.links),
+            "consent": self.consent, "source": self.source,
+            "submitted_at": iso(self.submitted_at), "updated_at": iso(self.updated_at),
+        }
+        if include_email:
+            data["email"] = self.email
+        if include_events:
+            data["events"] = [e.to_json() for e in self.events]
+        return data
+
+    def public_json(self) -> dict[str, Any]:
+        """What may be published (approved, consented): no email, no trail, no import key."""
+        return {
+            "id": self.id, "title": self.title, "body": self.body, "outcome": self.outcome,
+            "techniques": list(self.techniques), "organisation_code": self.organisation_code,
+            "organisation": self.organisation, "name": self.name, "role": self.role,
+            "links": list(self.links), "submitted_at": iso(self.submitted_at),
+        }
+
+    def as_input(self) -> dict[str, Any]:
+        """The story's fields as StoryInput.parse takes them (the base of an edit)."""
+        return {
+            "title": self.title, "body": self.body, "outcome": self.outcome,
+            "techniques": list(self.chosen_techniques),
+            "organisation": self.organisation_text or self.organisation_code,
+            "name": self.name, "email": self.email, "role": self.role,
+            "links": list(self.links), "consent": self.consent,
+        }
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class Lookups:
+    """The organisations catalogue and technique taxonomy, loaded once per command."""
+
+    catalogue: Catalogue
+    taxonomy: Taxonomy
+
+    @classmethod
+    def load(cls, settings: Settings) -> Lookups:
+        from knowvember.organisations import Catalogue
+        from knowvember.techniques import Taxonomy
+
+        return cls(Catalogue.load(settings), Taxonomy.load(settings))
+
+    def organisation_name(self, code: str | None) -> str | None:
+        if not code:
+            return None
+        org = self.catalogue.get(code)
+        return org.name if org else None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A StoryInput with its organisation and techniques resolved against the catalogues."""
+
+    input: StoryInput
+    chosen: tuple[str, ...]
+    techniques: tuple[str, ...]
+    organisation_code: str | None
+    organisation_text: str | None
+    warnings: tuple[str, ...] = ()
+
+
+def resolve_input(data: StoryInput, lookups: Lookups) -> Resolved:
+    """Canonical technique names (chosen + found in the text) and the organisation's code.
+
+    A chosen technique the taxonomy does not know is kept as written (forms have an "Other"
+    box) and reported as a warning; an organisation that does not resolve keeps its text.
+    """
+    warnings: list[str] = []
+    chosen: list[str] = []
+    for name in data.techniques:
+        technique = lookups.taxonomy.get(name)
+        canonical = technique.name if technique else name.strip()
+        if technique is None and any(True for _ in lookups.taxonomy):
+            warnings.append(f"technique {name!r} is not in the taxonomy; kept as written")
+        if canonical.casefold() not in {c.casefold() for c in chosen}:
+            chosen.append(canonical)
+    found = lookups.taxonomy.tag("\n".join(t for t in (data.title, data.body, data.outcome) if t))
+    techniques = list(chosen)
+    for name in found:
+        if name.casefold() not in {t.casefold() for t in techniques}:
+            techniques.append(name)
+    code = None
+    if data.organisation:
+        org = lookups.catalogue.resolve(data.organisation)
+        if org is not None:
+            code = org.code
+        else:
+            warnings.append(
+                f"organisation {data.organisation[:80]!r} is not in the catalogue; kept as "
+                "written (edit the story with an ODS code to attribute it)"
+            )
+    return Resolved(
+        input=data, chosen=tuple(chosen), techniques=tuple(techniques),
+        organisation_code=code, organisation_text=data.organisation, warnings=tuple(warnings),
+    )
+
+
+# -- submission ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewStory:
+    """A story to add: the validated input, and for form rows their key and time."""
+
+    input: StoryInput
+    submitted_at: dt.datetime | None = None
+    external_key: str | None = None
+    label: str = ""  # where it came from, for messages ("row 7")
+
+
+@dataclass
+class AddResult:
+    """What `add_stories` did: the new stories, and the keys it found already stored."""
+
+    added: list[StoryRecord] = field(default_factory=list)
+    existing: list[tuple[NewStory, int | None]] = field(default_factory=list)  # (story, id)
+    warnings: list[str] = field(default_factory=list)
+
+
+def submit_story(
+    db: Database,
+    settings: Settings,
+    data: StoryInput,
+    *,
+    source: str = "cli",
+    submitted_at: dt.datetime | None = None,
+    lookups: Lookups | None = None,
+) -> tuple[StoryRecord, list[str]]:
+    """Store one new story as `submitted`; returns it and any warnings to show."""
+    result = add_stories(
+        db, settings, [NewStory(data, submitted_at=submitted_at)], source=source,
+        lookups=lookups,
+    )
+    return result.added[0], result.warnings
+
+
+def add_stories(
+    db: Database,
+    settings: Settings,
+    items: Sequence[NewStory],
+    *,
+    source: str,
+    lookups: Lookups | None = None,
+) -> AddResult:
+    """Add stories in one transaction, skipping any whose external key is already known.
+
+    A key is known when a story holds it or when a story imported under it was erased:
+    re-importing an old form export must not bring erased personal data back.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    lookups = lookups or Lookups.load(settings)
+    result = AddResult()
+    keys = [item.external_key for item in items if item.external_key]
+    campaign = campaign_slug(db)
+    with db.begin() as conn:
+        known = _known_keys(conn, keys)
+        seen: set[str] = set()
+        for item in items:
+            if item.external_key and (item.external_key in known or item.external_key in seen):
+                result.existing.append((item, known.get(item.external_key)))
+                continue
+            if item.external_key:
+                seen.add(item.external_key)
+            resolved = resolve_input(item.input, lookups)
+            prefix = f"{item.label}: " if item.label else ""
+            result.warnings.extend(prefix + w for w in resolved.warnings)
+            story_id, now = _insert_story(conn, db.campaign_id, resolved, item, source)
+            result.added.append(_record_from(
+                story_id, campaign, resolved, item, source, now, lookups
+            ))
+    for story in result.added:
+        log.info("Story %s submitted (%s)", story.id, source)
+    return result
+
+
+def _known_keys(conn: Connection, keys: Sequence[str]) -> dict[str, int | None]:
+    """Keys already used: by a stored story (-> its id) or by an erased one (-> None)."""
+    known: dict[str, int | None] = {}
+    if not keys:
+        return known
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        rows = conn.execute(sa.select(stories_t.c.external_key, stories_t.c.id)
+                            .where(stories_t.c.external_key.in_(chunk)))
+        known.update({key: int(sid) for key, sid in rows})
+    tombstones = conn.execute(sa.select(events_t.c.previous)
+                              .where(events_t.c.action == "deleted",
+                                     events_t.c.previous.is_not(None)))
+    wanted = set(unique)
+    for (previous,) in tombstones:
+        key = (previous or {}).get("external_key")
+        if key in wanted and key not in known:
+            known[key] = None
+    return known
+
+
+def _insert_story(
+    conn: Connection, campaign_id: int, resolved: Resolved, item: NewStory, source: str
+) -> tuple[int, dt.datetime]:
+    data = resolved.input
+    now = utcnow()
+    story_id = conn.execute(stories_t.insert().values(
+        campaign_id=campaign_id, external_key=item.external_key, title=data.title,
+        body=data.body, outcome=data.outcome, chosen_techniques=list(resolved.chosen),
+        organisation_code=resolved.organisation_code,
+        organisation_text=resolved.organisation_text, name=data.name, email=data.email,
+        role=data.role, links=list(data.links), consent=data.consent,
+        submitted_at=item.submitted_at or now, source=source, status=SUBMITTED,
+        updated_at=now,
+    )).inserted_primary_key[0]
+    _write_techniques(conn, int(story_id), resolved.techniques)
+    _event(conn, int(story_id), "submitted", None, None, None, SUBMITTED, at=now)
+    return int(story_id), now
+
+
+def _record_from(
+    story_id: int, campaign: str, resolved: Resolved, item: NewStory, source: str,
+    now: dt.datetime, lookups: Lookups,
+) -> StoryRecord:
+    data = resolved.input
+    return StoryRecord(
+        id=story_id, campaign=campaign, status=SUBMITTED, title=data.title, body=data.body,
+        outcome=data.outcome, chosen_techniques=resolved.chosen,
+        techniques=resolved.techniques, organisation_code=resolved.organisation_code,
+        organisation_name=lookups.organisation_name(resolved.organisation_code),
+        organisation_text=resolved.organisation_text, name=data.name, email=data.email,
+        role=data.role, links=data.links, consent=data.consent, source=source,
+        submitted_at=item.submitted_at or now, updated_at=now,
+        external_key=item.external_key,
+    )
+
+
+def _write_techniques(conn: Connection, story_id: int, techniques: Iterable[str]) -> None:
+    conn.execute(techniques_t.delete().where(techniques_t.c.story_id == story_id))
+    rows, seen = [], set()
+    for name in techniques:
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            rows.append({"story_id": story_id, "technique": name})
+    if rows:
+        conn.execute(techniques_t.insert(), rows)
+
+
+def _event(
+    conn: Connection, story_id: int, action: str, reviewer: str | None, note: str | None,
+    from_status: str | None, to_status: str | None, *, previous: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    conn.execute(events_t.insert().values(
+        story_id=story_id, action=action, reviewer=reviewer, at=at or utcnow(), note=note,
+        from_status=from_status, to_status=to_status, previous=previous,
+    ))
+
+
+def campaign_slug(db: Database) -> str:
+    with db.begin() as conn:
+        slug = conn.execute(sa.select(campaigns_t.c.slug)
+                            .where(campaigns_t.c.id == db.campaign_id)).scalar()
+    return str(slug)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def list_stories(
+    db: Database,
+    *,
+    status: str | Sequence[str] | None = None,
+    org: str | None = None,
+    technique: str | None = None,
+    consent: bool | None = None,
+    lookups: Lookups | None = None,
+    all_campaigns: bool = False,
+    with_events: bool = False,
+) -> list[StoryRecord]:
+    """The campaign's stories, oldest first, filtered in SQL.
+
+    `org` is an ODS code or a name (resolved through the catalogue, else matched against
+    the text the submitter gave); `technique` a canonical name, synonym or as written.
+    """
+    statuses = [status] if isinstance(status, str) else list(status or [])
+    for value in statuses:
+        if value not in STATUSES:
+            raise InputError(f"unknown status {value!r}; statuses are {', '.join(STATUSES)}")
+    query = sa.select(stories_t, campaigns_t.c.slug.label("campaign")).join(
+        campaigns_t, campaigns_t.c.id == stories_t.c.campaign_id
+    )
+    if not all_campaigns:
+        query = query.where(stories_t.c.campaign_id == db.campaign_id)
+    if statuses:
+        query = query.where(stories_t.c.status.in_(statuses))
+    if consent is not None:
+        query = query.where(stories_t.c.consent.is_(consent))
+    if org:
+        query = query.where(_org_filter(org, lookups))
+    if technique:
+        query = query.where(_technique_filter(technique, lookups or _lookups_for_names(db)))
+    query = query.order_by(stories_t.c.submitted_at, stories_t.c.id)
+    with db.begin() as conn:
+        rows = conn.execute(query).mappings().all()
+        ids = [int(r["id"]) for r in rows]
+        tagged = _techniques_of(conn, ids)
+        events = _events_of(conn, ids) if with_events else {}
+    lookups = lookups or _lookups_for_names(db)
+    return [_record(row, tagged.get(int(row["id"]), []), events.get(int(row["id"]), []),
+                    lookups) for row in rows]
+
+
+def get_story(db: Database, story_id: int, *, lookups: Lookups | None = None) -> StoryRecord:
+    """One story with its whole trail; NotFoundError (saying so if it was erased) if none."""
+    query = sa.select(stories_t, campaigns_t.c.slug.label("campaign")).join(
+        campaigns_t, campaigns_t.c.id == stories_t.c.campaign_id
+    ).where(stories_t.c.id == story_id)
+    with db.begin() as conn:
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise _not_found(conn, story_id)
+        tagged = _techniques_of(conn, [story_id])
+        events = _events_of(conn, [story_id])
+    return _record(row, tagged.get(story_id, []), events.get(story_id, []),
+                   lookups or _lookups_for_names(db))
+
+
+def story_events(db: Database, story_id: int) -> list[StoryEventRecord]:
+    """The trail of a story, including one that has been erased (then without its notes)."""
+    with db.begin() as conn:
+        return _events_of(conn, [story_id]).get(story_id, [])
+
+
+def count_by_status(db: Database) -> dict[str, int]:
+    """Stories per status for the campaign (every status present, zero when none)."""
+    with db.begin() as conn:
+        rows = conn.execute(
+            sa.select(stories_t.c.status, sa.func.count())
+            .where(stories_t.c.campaign_id == db.campaign_id).group_by(stories_t.c.status)
+        ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
+def pending_stories(db: Database, *, lookups: Lookups | None = None) -> list[StoryRecord]:
+    """The review queue: submitted stories, oldest first."""
+    return list_stories(db, status=SUBMITTED, lookups=lookups)
+
+
+def published_stories(db: Database, *, lookups: Lookups | None = None) -> list[StoryRecord]:
+    """Approved stories whose submitters consented to publication: all that may be shown."""
+    return list_stories(db, status=APPROVED, consent=True, lookups=lookups)
+
+
+def _lookups_for_names(db: Database) -> Lookups:
+    """Without a caller's lookups, organisation names come from the organisations table."""
+    from knowvember.organisations import Catalogue, Organisation
+    from knowvember.techniques import Taxonomy
+
+    table = sa.table("organisations", sa.column("code"), sa.column("name"),
+                     sa.column("region"))
+    with db.begin() as conn:
+        rows = conn.execute(sa.select(table.c.code, table.c.name, table.c.region)).all()
+    return Lookups(Catalogue([Organisation(code=c, name=n, region=r) for c, n, r in rows]),
+                   Taxonomy.load())
+
+
+def _org_filter(org: str, lookups: Lookups | None) -> sa.ColumnElement[bool]:
+    text = org.strip()
+    resolved = lookups.catalogue.resolve(text) if lookups else None
+    code = resolved.code if resolved else text
+    return sa.or_(
+        sa.func.upper(stories_t.c.organisation_code) == code.upper(),
+        sa.func.lower(stories_t.c.organisation_text) == text.lower(),
+    )
+
+
+def _technique_filter(technique: str, lookups: Lookups | None) -> sa.ColumnElement[bool]:
+    known = lookups.taxonomy.get(technique) if lookups else None
+    name = known.name if known else technique.strip()
+    return stories_t.c.id.in_(
+        sa.select(techniques_t.c.story_id)
+        .where(sa.func.lower(techniques_t.c.technique) == name.lower())
+    )
+
+
+def _techniques_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        rows = conn.execute(sa.select(techniques_t.c.story_id, techniques_t.c.technique)
+                            .where(techniques_t.c.story_id.in_(chunk))
+                            .order_by(techniques_t.c.technique))
+        for story_id, name in rows:
+            found.setdefault(int(story_id), []).append(name)
+    return found
+
+
+def _events_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[StoryEventRecord]]:
+    found: dict[int, list[StoryEventRecord]] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        rows = conn.execute(sa.select(events_t).where(events_t.c.story_id.in_(chunk))
+                            .order_by(events_t.c.at, events_t.c.id)).mappings()
+        for r in rows:
+            found.setdefault(int(r["story_id"]), []).append(StoryEventRecord(
+                id=int(r["id"]), story_id=int(r["story_id"]), action=r["action"],
+                reviewer=r["reviewer"], at=r["at"], note=r["note"],
+                from_status=r["from_status"], to_status=r["to_status"],
+                previous=r["previous"],
+            ))
+    return found
+
+
+def _record(
+    row: Mapping[str, Any], tagged: list[str], events: list[StoryEventRecord], lookups: Lookups
+) -> StoryRecord:
+    chosen = tuple(row["chosen_techniques"] or ())
+    # Chosen techniques first (in the submitter's order), then those found in the text.
+    folded = {t.casefold(): t for t in tagged}
+    techniques = [folded.get(c.casefold(), c) for c in chosen if c.casefold() in folded]
+    techniques += [t for t in tagged if t not in techniques]
+    return StoryRecord(
+        id=int(row["id"]), campaign=row["campaign"], status=row["status"],
+        title=row["title"], body=row["body"], outcome=row["outcome"],
+        chosen_techniques=chosen, techniques=tuple(techniques),
+        organisation_code=row["organisation_code"],
+        organisation_name=lookups.organisation_name(row["organisation_code"]),
+        organisation_text=row["organisation_text"], name=row["name"], email=row["email"],
+        role=row["role"], links=tuple(row["links"] or ()), consent=bool(row["consent"]),
+        source=row["source"], submitted_at=row["submitted_at"], updated_at=row["updated_at"],
+        external_key=row["external_key"], events=tuple(events),
+    )
+
+
+def _not_found(conn: Connection, story_id: int) -> NotFoundError:
+    deleted = conn.execute(sa.select(events_t.c.at).where(
+        events_t.c.story_id == story_id, events_t.c.action == "deleted")).scalar()
+    if deleted is not None:
+        return NotFoundError(
+            f"story {story_id} was deleted on {deleted:%Y-%m-%d} (erased on request); only "
+            "the fact of its deletion is kept"
+        )
+    return NotFoundError(f"there is no story {story_id} (see `knowvember stories list`)")
+
+
+# -- review -------------------------------------------------------------------------------
+
+
+def transition(
+    db: Database, story_id: int, action: str, *, reviewer: str, note: str | None = None,
+    lookups: Lookups | None = None,
+) -> StoryRecord:
+    """Approve, reject or request changes on a submitted story; returns it with its trail.
+
+    Refused (ConflictError) unless the story is `submitted` at the moment of the update.
+    """
+    spec = ACTIONS.get(action.replace("-", "_"))
+    if spec is None:
+        raise InputError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+    reviewer = resolve_reviewer(reviewer)
+    note = check_note(note, required=spec.needs_note,
+                      what={"reject": "rejecting", "request_changes": "requesting changes"}
+                      .get(spec.name, spec.name))
+    with db.begin() as conn:
+        current = _status_of(conn, story_id)
+        if current not in spec.allowed_from:
+            raise ConflictError(_refusal(story_id, current, spec))
+        now = utcnow()
+        updated = conn.execute(
+            stories_t.update()
+            .where(stories_t.c.id == story_id, stories_t.c.status == current)
+            .values(status=spec.to_status, updated_at=now)
+        ).rowcount
+        if updated != 1:
+            raise ConflictError(f"story {story_id} changed while you were deciding; look "
+                                f"at it again (`knowvember stories show {story_id}`)")
+        _event(conn, story_id, EVENT_FOR_ACTION[spec.name], reviewer, note, current,
+               spec.to_status, at=now)
+    log.info("Story %s %s by %s", story_id, spec.verb, reviewer)
+    return get_story(db, story_id, lookups=lookups)
+
+
+def approve_story(db: Database, story_id: int, *, reviewer: str, note: str | None = None,
+                  lookups: Lookups | None = None) -> StoryRecord:
+    return transition(db, story_id, "approve", reviewer=reviewer, note=note, lookups=lookups)
+
+
+def reject_story(db: Database, story_id: int, *, reviewer: str, note: str,
+                 lookups: Lookups | None = None) -> StoryRecord:
+    return transition(db, story_id, "reject", reviewer=reviewer, note=note, lookups=lookups)
+
+
+def request_changes(db: Database, story_id: int, *, reviewer: str, note: str,
+                    lookups: Lookups | None = None) -> StoryRecord:
+    return transition(db, story_id, "request_changes", reviewer=reviewer, note=note,
+                      lookups=lookups)
+
+
+def _status_of(conn: Connection, story_id: int) -> str:
+    status = conn.execute(sa.select(stories_t.c.status)
+                          .where(stories_t.c.id == story_id)).scalar()
+    if status is None:
+        raise _not_found(conn, story_id)
+    return str(status)
+
+
+def status_label(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def _refusal(story_id: int, current: str, spec: Action) -> str:
+    if current == spec.to_status:
+        return f"story {story_id} is already {status_label(current)}"
+    hint = {
+        CHANGES_REQUESTED: f"; it is waiting for the changes asked for: edit it "
+                           f"(`knowvember stories edit {story_id} ...`) to put it back in "
+                           "the queue",
+        REJECTED: "; a rejected story is closed",
+        APPROVED: "; an approved story stays approved (delete it if it must go)",
+    }.get(current, "")
+    return (f"story {story_id} is {status_label(current)}: only a submitted story can be "
+            f"{spec.verb}{hint}")
+
+
+# -- editing and erasure --------------------------------------------------------------------
+
+
+SNAPSHOT_FIELDS = (
+    "title", "body", "outcome", "chosen_techniques", "organisation_code", "organisation_text",
+    "name", "email", "role", "links", "consent",
+)
+
+
+def edit_story(
+    db: Database,
+    settings: Settings,
+    story_id: int,
+    changes: Mapping[str, Any],
+    *,
+    editor: str,
+    note: str | None = None,
+    lookups: Lookups | None = None,
+) -> tuple[StoryRecord, list[str]]:
+    """Change a story's fields; the version replaced is kept in the trail.
+
+    Editing a story sent back for changes puts it back in the queue (`submitted`); a
+    submitted or approved story keeps its status; a rejected story cannot be edited.
+    """
+    editor = resolve_reviewer(editor)
+    note = check_note(note, required=False)
+    unknown = set(changes) - set(INPUT_FIELDS)
+    if unknown:
+        raise InputError(f"cannot edit {', '.join(sorted(unknown))}; fields are "
+                         f"{', '.join(INPUT_FIELDS)}")
+    if not changes:
+        raise InputError("nothing to change: give the fields to edit (e.g. --title)")
+    lookups = lookups or Lookups.load(settings)
+    story = get_story(db, story_id, lookups=lookups)
+    if story.status not in EDITABLE_FROM:
+        raise ConflictError(f"story {story_id} is {status_label(story.status)}: a rejected "
+                            "story is closed and cannot be edited")
+    merged = {**story.as_input(), **changes}
+    data = StoryInput.parse(merged, settings, where=f"story {story_id}")
+    resolved = resolve_input(data, lookups)
+    if "organisation" not in changes:  # keep the attribution a coordinator may have fixed
+        resolved = replace(resolved, organisation_code=story.organisation_code,
+                           organisation_text=story.organisation_text,
+                           warnings=tuple(w for w in resolved.warnings
+                                          if not w.startswith("organisation")))
+    values = {
+        "title": data.title, "body": data.body, "outcome": data.outcome,
+        "chosen_techniques": list(resolved.chosen),
+        "organisation_code": resolved.organisation_code,
+        "organisation_text": resolved.organisation_text, "name": data.name,
+        "email": data.email, "role": data.role, "links": list(data.links),
+        "consent": data.consent,
+    }
+    previous = snapshot(story)
+    if all(_same(previous[k], values[k]) for k in SNAPSHOT_FIELDS):
+        raise InputError(f"nothing to change: story {story_id} already reads like that")
+    to_status = SUBMITTED if story.status == CHANGES_REQUESTED else story.status
+    now = utcnow()
+    with db.begin() as conn:
+        updated = conn.execute(
+            stories_t.update()
+            .where(stories_t.c.id == story_id, stories_t.c.status == story.status,
+                   stories_t.c.updated_at == story.updated_at)
+            .values(**values, status=to_status, updated_at=now)
+        ).rowcount
+        if updated != 1:
+            raise ConflictError(f"story {story_id} changed while you were editing it; look at "
+                                "it again and repeat the edit")
+        _write_techniques(conn, story_id, resolved.techniques)
+        _event(conn, story_id, "edited", editor, note, story.status, to_status,
+               previous={**previous, "techniques": list(story.techniques)}, at=now)
+    log.info("Story %s edited by %s", story_id, editor)
+    return get_story(db, story_id, lookups=lookups), list(resolved.warnings)
+
+
+def snapshot(story: StoryRecord) -> dict[str, Any]:
+    """The stored content of a story, as the trail keeps it when an edit replaces it."""
+    return {
+        "title": story.title, "body": story.body, "outcome": story.outcome,
+        "chosen_techniques": list(story.chosen_techniques),
+        "organisation_code": story.organisation_code,
+        "organisation_text": story.organisation_text, "name": story.name,
+        "email": story.email, "role": story.role, "links": list(story.links),
+        "consent": story.consent,
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return list(a) == list(b)
+    return bool(a == b)
+
+
+def delete_story(db: Database, story_id: int, *, reviewer: str) -> StoryEventRecord:
+    """Erase a story on request: the row, its techniques, and every note and earlier version.
+
+    The trail keeps who did what and when (no personal data), plus a `deleted` event. That
+    event holds the story's import key, so re-importing the same form export cannot bring
+    the erased story back.
+    """
+    reviewer = resolve_reviewer(reviewer)
+    with db.begin() as conn:
+        row = conn.execute(sa.select(stories_t.c.status, stories_t.c.external_key)
+                           .where(stories_t.c.id == story_id)).first()
+        if row is None:
+            raise _not_found(conn, story_id)
+        conn.execute(techniques_t.delete().where(techniques_t.c.story_id == story_id))
+        conn.execute(stories_t.delete().where(stories_t.c.id == story_id))
+        conn.execute(events_t.update().where(events_t.c.story_id == story_id)
+                     .values(note=None, previous=None))
+        now = utcnow()
+        tombstone = {"external_key": row.external_key} if row.external_key else None
+        _event(conn, story_id, "deleted", reviewer, None, row.status, None,
+               previous=tombstone, at=now)
+    log.info("Story %s deleted (erased) by %s", story_id, reviewer)
+    return story_events(db, story_id)[-1]
+
+
+# -- display ------------------------------------------------------------------------------
+
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str | None, *, keep_newlines: bool = True) -> str:
+    """Text safe to write to a terminal: control characters and bidi overrides made visible.
+
+    A story could otherwise move the cursor, recolour the screen or reverse how a line
+    reads (ANSI escapes, U+202E). The stored text is untouched; only the view changes.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not keep_newlines:
+        text = " ".join(text.split("\n"))
+    out = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(ch)
+        elif unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"<U+{ord(ch):04X}>")
+        else:
+            out.append(ch)
+    return "".join(out)
