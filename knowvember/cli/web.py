@@ -1,9 +1,162 @@
-"""Commands of this group are added by their issue; see knowvember/cli/setup.py for the pattern."""
+"""The web app from the command line: coordinator accounts (`users`) and `serve`."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 import typer
+
+from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+from knowvember.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    users_app = typer.Typer(help="Coordinator accounts for the web app.", no_args_is_help=True)
+    users_app.command("add")(users_add)
+    users_app.command("list")(users_list)
+    users_app.command("remove")(users_remove)
+    users_app.command("set-password")(users_set_password)
+    app.add_typer(users_app, name="users")
+    app.command("serve")(serve)
+
+
+def read_password(
+    password_stdin: bool,
+    *,
+    isatty: Callable[[], bool] | None = None,
+    prompt: Callable[..., str] | None = None,
+    stdin_read: Callable[[], str] | None = None,
+) -> str:
+    """The new password: piped on stdin when asked, else typed twice on a terminal.
+
+    Never from an option: command lines end up in shell history and `ps` output.
+    """
+    if password_stdin:
+        text = (stdin_read or sys.stdin.readline)()
+        password = text.rstrip("\r\n")
+        if not password:
+            raise InputError("--password-stdin: standard input held no password")
+        return password
+    if not (isatty or sys.stdin.isatty)():
+        raise InputError(
+            "not on a terminal, so there is nobody to type the password: pipe it in with "
+            "--password-stdin (e.g. `printf '%s\\n' \"$PASSWORD\" | knowvember users add NAME "
+            "--password-stdin`)"
+        )
+    ask = prompt or typer.prompt
+    return ask("Password", hide_input=True, confirmation_prompt=True, err=True)  # type: ignore[no-any-return]
+
+
+@handled
+def users_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Username (letters, digits and . _ @ -)."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (one line)."
+    ),
+) -> None:
+    """Add a coordinator who can sign in to the web app (asks for the password twice)."""
+    from knowvember.users import add_user, check_username
+
+    check_username(name)  # before asking for a password the name would make useless
+    password = read_password(password_stdin)
+    user = add_user(state(ctx).db(), name, password)
+    err_console().print(f"Added user {user.username}. They can sign in at /login.")
+
+
+@handled
+def users_set_password(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Username."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (one line)."
+    ),
+) -> None:
+    """Change a coordinator's password (signs them out everywhere)."""
+    from knowvember.users import set_password
+
+    password = read_password(password_stdin)
+    user = set_password(state(ctx).db(), name, password)
+    err_console().print(f"Changed the password of {user.username}.")
+
+
+@handled
+def users_list(
+    ctx: typer.Context,
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """List the coordinators who can sign in."""
+    from knowvember.users import list_users
+
+    found = list_users(state(ctx).db())
+    if format is TableOrJson.json:
+        emit_json([user.to_json() for user in found])
+        return
+    if not found:
+        err_console().print("No users yet: add one with `knowvember users add NAME`.")
+        return
+    width = max(len(user.username) for user in found)
+    for user in found:
+        typer.echo(f"{user.username:<{width}}  added {user.created_at:%Y-%m-%d %H:%M} UTC")
+
+
+@handled
+def users_remove(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Username."),
+) -> None:
+    """Remove a coordinator (their web sessions end at once)."""
+    from knowvember.users import remove_user
+
+    remove_user(state(ctx).db(), name)
+    err_console().print(f"Removed user {name}.")
+
+
+@handled
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1", "--forwarded-allow-ips",
+        help="Comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are trusted.",
+    ),
+) -> None:
+    """Run the web app (story form, review queue, dashboard) with uvicorn."""
+    import os
+    import secrets
+
+    import uvicorn
+
+    from knowvember.config import ENV_CONFIG
+
+    settings = state(ctx).settings()
+    common = {
+        "host": host, "port": port, "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips, "server_header": False,
+        "log_level": "warning" if state(ctx).quiet else "info",
+    }
+    if settings.web.secure_cookies and host not in ("127.0.0.1", "::1", "localhost"):
+        err_console().print("Note: secure_cookies is on; serve this behind an HTTPS proxy.")
+    err_console().print(f"Serving {settings.campaign.name} on http://{host}:{port}/ "
+                        "(Ctrl+C to stop)")
+    if workers == 1:
+        from knowvember.web import create_app
+
+        uvicorn.run(create_app(settings, state(ctx).db()), **common)
+        return
+    # Several processes: each builds its own app from the same config file and secret.
+    if settings.path is None:
+        raise InputError("--workers needs the settings in a campaign.toml file")
+    os.environ[ENV_CONFIG] = str(settings.path)
+    secret_env = settings.web.secret_key_env
+    if not os.environ.get(secret_env):
+        err_console().print(
+            f"Warning: {secret_env} is not set; using one random session key for these workers "
+            "(everyone is signed out when the server restarts)."
+        )
+        os.environ[secret_env] = secrets.token_urlsafe(48)
+    state(ctx).close()
+    uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers, **common)

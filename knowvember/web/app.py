@@ -1,0 +1,281 @@
+"""The web app: `create_app(settings, db)` builds it on the same database and core as the CLI.
+
+Library staff submit stories on public pages; coordinators sign in to review them and to see
+the campaign dashboard. Pages are server-rendered HTML that work without JavaScript. Errors
+become friendly pages with the right status code; a traceback is only ever logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import jinja2
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from knowvember.errors import DatabaseError, InputError, KnowvemberError, NotFoundError
+from knowvember.web import auth
+from knowvember.web.rendering import STATIC, make_environment, render
+from knowvember.web.security import (
+    CSRF_FIELD,
+    SECURITY_HEADERS,
+    CsrfError,
+    RateLimited,
+    RateLimiter,
+    SecurityHeaders,
+    check_csrf,
+    secret_key,
+)
+
+if TYPE_CHECKING:
+    from knowvember.config import Settings
+    from knowvember.db import Database
+    from knowvember.organisations import Catalogue
+    from knowvember.stories import Lookups
+    from knowvember.techniques import Taxonomy
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "knowvember_session"
+SESSION_MAX_AGE = 8 * 60 * 60  # a working day; then sign in again
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class WebState:
+    """What every request handler shares: config, database, limiters, templates."""
+
+    settings: Settings
+    db: Database
+    templates: jinja2.Environment
+    login_limiter: RateLimiter
+    submit_limiter: RateLimiter
+    # Loaded on first use (the catalogue reads CSV files), unless create_app was given them.
+    catalogue_given: Catalogue | None = None
+    taxonomy_given: Taxonomy | None = None
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        from knowvember.organisations import Catalogue
+
+        if self.catalogue_given is not None:
+            return self.catalogue_given
+        return Catalogue.load(self.settings)
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        from knowvember.techniques import Taxonomy
+
+        if self.taxonomy_given is not None:
+            return self.taxonomy_given
+        return Taxonomy.load(self.settings)
+
+    @cached_property
+    def technique_groups(self) -> list[tuple[str, list[str]]]:
+        """The taxonomy by phase for the technique checkboxes (a technique in several
+        phases is listed under its first)."""
+        titles = {"before": "Learning before", "during": "Learning during",
+                  "after": "Learning after"}
+        groups: dict[str, list[str]] = {phase: [] for phase in titles}
+        other: list[str] = []
+        for technique in self.taxonomy:
+            phase = technique.phases[0] if technique.phases else ""
+            groups.get(phase, other).append(technique.name)
+        result = [(titles[phase], sorted(names, key=str.casefold))
+                  for phase, names in groups.items() if names]
+        if other:
+            result.append(("Other techniques", sorted(other, key=str.casefold)))
+        return result
+
+    @cached_property
+    def organisation_names(self) -> list[str]:
+        """Names for the organisation picker: open, in-scope organisations only."""
+        names = {org.name for org in self.catalogue
+                 if not org.out_of_scope and org.closed is None and org.kind != "closed"}
+        return sorted(names, key=str.casefold)
+
+    @cached_property
+    def lookups(self) -> Lookups:
+        from knowvember.stories import Lookups
+
+        return Lookups(self.catalogue, self.taxonomy)
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing request must carry the session's CSRF token in its form."""
+    if request.method in SAFE_METHODS:
+        return
+    form = await request.form()
+    check_csrf(request, form.get(CSRF_FIELD))
+
+
+def create_app(settings: Settings, db: Database | None = None, *,
+               clock: Callable[[], float] = time.monotonic,
+               catalogue: Catalogue | None = None,
+               taxonomy: Taxonomy | None = None) -> FastAPI:
+    """The app for `settings`; opens (and later closes) the database unless given one.
+
+    `catalogue` and `taxonomy` default to the ones `settings` describes (loaded on first use).
+    """
+    from knowvember.db import open_database
+
+    owns_db = db is None
+    database = open_database(settings) if db is None else db
+    key = secret_key(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_db:
+            database.dispose()
+
+    app = FastAPI(
+        title=f"knowvember: {settings.campaign.name}",
+        docs_url=None, redoc_url=None, openapi_url=None,  # a website, not a public API
+        lifespan=lifespan,
+        dependencies=[Depends(auth.load_user), Depends(csrf_protect)],
+    )
+    app.state.kv = WebState(
+        settings=settings,
+        db=database,
+        templates=make_environment(),
+        login_limiter=RateLimiter(settings.web.login_attempts_per_minute, 60.0, clock),
+        submit_limiter=RateLimiter(settings.web.submissions_per_hour, 3600.0, clock),
+        catalogue_given=catalogue,
+        taxonomy_given=taxonomy,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.web.secure_cookies,
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.web.secure_cookies)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    from knowvember.web import dashboard, public, review
+
+    for module in (public, auth, review, dashboard):
+        app.include_router(module.router)
+    _add_error_pages(app)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and worker processes: config from $KNOWVEMBER_CONFIG."""
+    from knowvember.cli.common import configure_log_file
+    from knowvember.config import load_settings
+
+    settings = load_settings()
+    configure_log_file(settings)
+    return create_app(settings)
+
+
+def error_page(request: Request, status_code: int, title: str, message: str,
+               headers: dict[str, str] | None = None) -> Response:
+    return render(request, "error.html", status_code=status_code, headers=headers,
+                  title=title, message=message)
+
+
+_HTTP_PAGES = {
+    400: ("Something in the request was not right", "Go back, check the page and try again."),
+    403: ("You cannot do that", "You do not have permission to do that."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted "
+          "it, check you copied the entire address."),
+    405: ("That is not allowed here", "This page cannot be used that way."),
+}
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title, message = _HTTP_PAGES.get(
+            exc.status_code, ("Something went wrong", "Please try again later.")
+        )
+        return error_page(request, exc.status_code, title, message,
+                          headers=dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return error_page(request, 404, *_HTTP_PAGES[404])
+        return error_page(request, 400, *_HTTP_PAGES[400])
+
+    @app.exception_handler(auth.LoginRequired)
+    async def login_required(request: Request, exc: auth.LoginRequired) -> Response:
+        if request.method in SAFE_METHODS:
+            return auth.login_redirect(request)
+        return error_page(request, 403, "Please sign in",
+                          "This is for campaign coordinators. Sign in and try again.")
+
+    @app.exception_handler(CsrfError)
+    async def csrf_failed(request: Request, exc: CsrfError) -> Response:
+        log.warning("Refused a %s to %s: %s", request.method, request.url.path, exc)
+        return error_page(
+            request, 403, "This form has expired",
+            "For your security the form could not be sent. Go back, reload the page and try "
+            "again. (Your browser must accept cookies from this site.)",
+        )
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> Response:
+        minutes = max(1, round(exc.retry_after / 60))
+        wait = f"{exc.retry_after} seconds" if exc.retry_after < 120 else f"{minutes} minutes"
+        return error_page(
+            request, 429, "Too many attempts",
+            f"There have been too many {exc.what} from here. Wait {wait} and try again.",
+            headers={"retry-after": str(exc.retry_after)},
+        )
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return error_page(request, 404, *_HTTP_PAGES[404])
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> Response:
+        return error_page(request, 400, "Something in the request was not right", str(exc))
+
+    @app.exception_handler(DatabaseError)
+    async def database_error(request: Request, exc: DatabaseError) -> Response:
+        log.error("Database error on %s: %s", request.url.path, exc)
+        return _plain_error_page(request, 503, "The service is busy or unavailable",
+                                 "Please try again in a few minutes.")
+
+    @app.exception_handler(KnowvemberError)
+    async def domain_error(request: Request, exc: KnowvemberError) -> Response:
+        log.error("Error on %s: %s", request.url.path, exc)
+        return _plain_error_page(request, 500, "Sorry, there is a problem with the service",
+                                 "Please try again later.")
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Outside the session and header middleware: a page that needs neither.
+        log.error("Unexpected error on %s %s", request.method, request.url.path,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        return _plain_error_page(request, 500, "Sorry, there is a problem with the service",
+                                 "Please try again later.")
+
+
+def _plain_error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    """An error page that needs no session, no user and no database."""
+    state = request.app.state.kv
+    html = state.templates.get_template("error.html").render(
+        request=request, campaign=state.settings.campaign, user=None, csrf_token="",
+        messages=[], path=request.url.path, title=title, message=message,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response

@@ -1,0 +1,159 @@
+"""Public pages: the landing page, the story form and its confirmation, published stories,
+and the health check.
+
+The form goes through `knowvember.stories` exactly as `stories submit` does: the same
+validation, the same organisation and technique resolution. This module only turns the
+validator's per-field problems into sentences next to the fields.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from knowvember import __version__, stories
+from knowvember.web.rendering import render
+from knowvember.web.security import RateLimited, client_address
+
+if TYPE_CHECKING:
+    from knowvember.web.app import WebState
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+LABELS = {
+    "title": "Title",
+    "body": "What happened",
+    "outcome": "Outcome or impact",
+    "techniques": "Techniques used",
+    "organisation": "Organisation",
+    "name": "Your name",
+    "email": "Email address",
+    "role": "Your role",
+    "links": "Links",
+    "consent": "Permission to publish",
+}
+WHEN_MISSING = {
+    "title": "Enter a title for your story",
+    "body": "Tell us what happened",
+    "name": "Enter your name",
+    "email": "Enter your email address",
+    "consent": "Say whether we may publish your story",
+}
+SESSION_SUBMITTED = "submitted_story"
+
+
+def field_errors(exc: stories.StoryValidationError) -> dict[str, str]:
+    """The validator's problems as sentences, in the order the form shows the fields."""
+    messages: dict[str, str] = {}
+    for name in stories.INPUT_FIELDS:
+        problem = exc.errors.get(name)
+        if problem is None:
+            continue
+        if problem.startswith("required") and name in WHEN_MISSING:
+            messages[name] = WHEN_MISSING[name]
+        else:
+            messages[name] = f"{LABELS[name]}: {problem}"
+    for name, problem in exc.errors.items():
+        if name not in messages:
+            messages[name] = problem
+    return messages
+
+
+def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
+               status_code: int = 200) -> Response:
+    state = request.app.state.kv
+    return render(
+        request, "submit.html", status_code=status_code, values=values, errors=errors,
+        technique_groups=state.technique_groups, organisations=state.organisation_names,
+        labels=LABELS, max_title=state.settings.stories.max_title_chars,
+    )
+
+
+@router.get("/")
+def index(request: Request) -> Response:
+    return render(request, "index.html")
+
+
+@router.get("/submit")
+def submit_form(request: Request) -> Response:
+    return _form_page(request, {"techniques": []}, {})
+
+
+@router.post("/submit")
+def submit(
+    request: Request,
+    title: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "",
+    techniques: Annotated[list[str] | None, Form()] = None,
+    organisation: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    links: Annotated[str, Form()] = "",
+    consent: Annotated[str | None, Form()] = None,
+) -> Response:
+    state: WebState = request.app.state.kv
+    client = f"ip:{client_address(request)}"
+    wait = state.submit_limiter.retry_after(client)
+    if wait:
+        log.warning("Submission rate limit reached for %s", client)
+        raise RateLimited(wait, "stories sent")
+    values: dict[str, Any] = {
+        "title": title, "body": body, "outcome": outcome, "techniques": techniques or [],
+        "organisation": organisation, "name": name, "email": email, "role": role,
+        "links": links, "consent": consent,
+    }
+    try:
+        data = stories.StoryInput.parse(values, state.settings)
+    except stories.StoryValidationError as exc:
+        return _form_page(request, values, field_errors(exc), status_code=400)
+    story, warnings = stories.submit_story(state.db, state.settings, data, source="web",
+                                           lookups=state.lookups)
+    for warning in warnings:
+        log.info("Story %s: %s", story.id, warning)
+    state.submit_limiter.hit(client)
+    request.session[SESSION_SUBMITTED] = story.id
+    return RedirectResponse("/submit/confirmation", status_code=303)
+
+
+@router.get("/submit/confirmation")
+def confirmation(request: Request) -> Response:
+    story_id = request.session.get(SESSION_SUBMITTED)
+    return render(request, "submitted.html",
+                  story_id=story_id if isinstance(story_id, int) else None)
+
+
+@router.get("/stories")
+def published(request: Request, technique: str = "", org: str = "") -> Response:
+    """Approved stories whose authors agreed to publication, newest first."""
+    state: WebState = request.app.state.kv
+    found = stories.list_stories(
+        state.db, status=stories.APPROVED, consent=True, technique=technique[:200] or None,
+        org=org[:300] or None, lookups=state.lookups,
+    )
+    found.reverse()
+    return render(request, "stories.html", stories=found, technique=technique[:200],
+                  org=org[:300], technique_groups=state.technique_groups)
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> Response:
+    """For load balancers and monitoring: 200 when the database answers, else 503."""
+    db = request.app.state.kv.db
+    try:
+        with db.begin() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        log.error("Health check: the database does not answer: %s", exc)
+        return JSONResponse({"status": "error", "database": "unavailable",
+                             "version": __version__}, status_code=503,
+                            headers={"cache-control": "no-store"})
+    return JSONResponse({"status": "ok", "database": "ok", "version": __version__},
+                        headers={"cache-control": "no-store"})

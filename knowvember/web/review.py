@@ -1,0 +1,94 @@
+"""Coordinators' pages: the review queue (with filters) and one story's review.
+
+Decisions go through `stories.transition`, the same call `stories approve|reject|
+request-changes` makes, with the signed-in coordinator as the reviewer; the rules (which
+status allows what, which decisions need a note) live there.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from knowvember import stories
+from knowvember.errors import ConflictError, InputError
+from knowvember.web.auth import CurrentUser, require_user
+from knowvember.web.rendering import flash, render
+
+if TYPE_CHECKING:
+    from knowvember.web.app import WebState
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(dependencies=[Depends(require_user)])
+
+STATUS_CHOICES = [("submitted", "Waiting for review"), ("approved", "Approved"),
+                  ("changes_requested", "Changes requested"), ("rejected", "Rejected"),
+                  ("all", "All")]
+ACTION_LABELS = {"approve": "Approve", "request_changes": "Request changes",
+                 "reject": "Reject"}
+DONE = {"approve": "approved", "request_changes": "sent back for changes",
+        "reject": "rejected"}
+
+
+@router.get("/review")
+def queue(request: Request, status: str = "submitted", org: str = "",
+          technique: str = "") -> Response:
+    """Pending stories oldest first; other statuses and filters on request."""
+    state: WebState = request.app.state.kv
+    if status not in {value for value, _ in STATUS_CHOICES}:
+        status = "submitted"
+    found = stories.list_stories(
+        state.db, status=None if status == "all" else status, org=org[:300] or None,
+        technique=technique[:200] or None, lookups=state.lookups,
+    )
+    return render(request, "review_list.html", stories=found, status=status, org=org[:300],
+                  technique=technique[:200], status_choices=STATUS_CHOICES,
+                  counts=stories.count_by_status(state.db),
+                  technique_groups=state.technique_groups)
+
+
+def _story_page(request: Request, story_id: int, *, status_code: int = 200,
+                error: str | None = None, note: str = "") -> Response:
+    state: WebState = request.app.state.kv
+    story = stories.get_story(state.db, story_id, lookups=state.lookups)
+    actions = [(name, ACTION_LABELS.get(name, name), spec.needs_note)
+               for name, spec in stories.ACTIONS.items() if story.status in spec.allowed_from]
+    return render(request, "review_story.html", status_code=status_code, story=story,
+                  actions=actions, error=error, note=note)
+
+
+@router.get("/review/{story_id}")
+def show(request: Request, story_id: int) -> Response:
+    return _story_page(request, story_id)
+
+
+@router.post("/review/{story_id}")
+def decide(
+    request: Request,
+    story_id: int,
+    user: CurrentUser,
+    action: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    state: WebState = request.app.state.kv
+    spec = stories.ACTIONS.get(action)
+    if spec is None:
+        return _story_page(request, story_id, status_code=400, note=note,
+                           error="Choose approve, request changes or reject.")
+    if spec.needs_note and not note.strip():
+        return _story_page(request, story_id, status_code=400, note=note,
+                           error=f"Add a note to {ACTION_LABELS[action].lower()}: say why, "
+                                 "for the submitter and the trail.")
+    try:
+        stories.transition(state.db, story_id, action, reviewer=user.username,
+                           note=note or None, lookups=state.lookups)
+    except ConflictError as exc:
+        return _story_page(request, story_id, status_code=409, error=str(exc), note=note)
+    except InputError as exc:
+        return _story_page(request, story_id, status_code=400, error=str(exc), note=note)
+    flash(request, f"Story {story_id} {DONE.get(action, action)}.")
+    return RedirectResponse("/review", status_code=303)

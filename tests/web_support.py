@@ -1,0 +1,77 @@
+"""Helpers the web tests share: building the app, reading CSRF tokens, signing in.
+
+Plain functions (not fixtures) so each tests/test_web*.py file states its own fixtures.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from knowvember.config import Settings
+    from knowvember.db import Database
+
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "a long coordinator password"
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand, so rate-limit windows pass without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with tiny costs: the same code paths, milliseconds instead of a second."""
+    from argon2 import PasswordHasher
+
+    from knowvember import users
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(users, "_hasher", lambda: hasher)
+
+
+def make_app(settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch,
+             clock: FakeClock | None = None) -> FastAPI:
+    from knowvember.web import create_app
+
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    if clock is None:
+        return create_app(settings, db)
+    return create_app(settings, db, clock=clock)
+
+
+def csrf(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def add_coordinator(db: Database, name: str = "coordinator") -> str:
+    from knowvember.users import add_user
+
+    add_user(db, name, PASSWORD)
+    return name
+
+
+def sign_in(client: TestClient, username: str = "coordinator",
+            password: str = PASSWORD) -> None:
+    token = csrf(client.get("/login").text)
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303, response.text
