@@ -128,7 +128,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index('ix_posts_account_id', ['account_id'], unique=False)
-        batch_op.create_index('ix_posts_campaign_created', ['campaign_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_posts_campaign_created', ['campaign_id', 'created_at', 'account_id', 'platform', 'kind', 'likes', 'reposts', 'replies', 'quotes'], unique=False)
 
     op.create_table('runs',
     sa.Column('id', sa.Integer(), nullable=False),
