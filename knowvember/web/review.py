@@ -55,8 +55,10 @@ def _story_page(request: Request, story_id: int, *, status_code: int = 200,
                 error: str | None = None, note: str = "") -> Response:
     state: WebState = request.app.state.kv
     story = stories.get_story(state.db, story_id, lookups=state.lookups)
-    actions = [(name, ACTION_LABELS.get(name, name), spec.needs_note)
-               for name, spec in stories.ACTIONS.items() if story.status in spec.allowed_from]
+    order = [*ACTION_LABELS, *(name for name in stories.ACTIONS if name not in ACTION_LABELS)]
+    actions = [(name, ACTION_LABELS.get(name, name), stories.ACTIONS[name].needs_note)
+               for name in order
+               if name in stories.ACTIONS and story.status in stories.ACTIONS[name].allowed_from]
     return render(request, "review_story.html", status_code=status_code, story=story,
                   actions=actions, error=error, note=note)
 
