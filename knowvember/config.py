@@ -297,6 +297,13 @@ class ScheduleSettings(_Section):
 class ReportsSettings(_Section):
     out_dir: Path = Path("report")
     formats: list[Literal["html", "pdf", "md", "xlsx"]] = ["html", "pdf", "md", "xlsx"]
+    # How many organisations the leaderboard chart and tables show, and posts in "top posts".
+    top_organisations: int = Field(default=25, ge=1, le=500)
+    top_posts: int = Field(default=20, ge=1, le=1000)
+    # The XLSX posts sheet holds the most engaging posts up to this many; all posts go to
+    # posts.csv beside it (a campaign can outgrow a sheet and the time a workbook takes).
+    xlsx_posts: int = Field(default=10_000, ge=0, le=1_000_000)
+    posts_csv: bool = True
 
 
 class WebSettings(_Section):
