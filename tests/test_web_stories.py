@@ -9,25 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from knowvember import stories
-from knowvember.organisations import Catalogue, Organisation
-from knowvember.techniques import Taxonomy, Technique
-from tests.web_support import FakeClock, add_coordinator, cheap_hashing, csrf, sign_in
-
-SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-CATALOGUE = Catalogue([
-    Organisation(code="RX1", name="Nottingham University Hospitals NHS Trust",
-                 region="Midlands"),
-    Organisation(code="RTH", name="Oxford University Hospitals NHS Foundation Trust",
-                 region="South East"),
-    Organisation(code="RQ6", name="Royal Liverpool and Broadgreen (closed)", region="North West",
-                 kind="closed", closed=dt.date(2019, 9, 30)),
-])
-TAXONOMY = Taxonomy([
-    Technique("Peer Assist", ("before",)),
-    Technique("After Action Review", ("during", "after")),
-    Technique("Retrospect", ("after",)),
-])
+from tests.web_support import (
+    CATALOGUE,
+    SECRET,
+    TAXONOMY,
+    FakeClock,
+    add_coordinator,
+    cheap_hashing,
+    csrf,
+    sign_in,
+)
 
 GOOD = {
     "title": "After Action Reviews with our F1 doctors",

@@ -5,10 +5,14 @@ Plain functions (not fixtures) so each tests/test_web*.py file states its own fi
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import TYPE_CHECKING
 
 import pytest
+
+from knowvember.organisations import Catalogue, Organisation
+from knowvember.techniques import Taxonomy, Technique
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -19,6 +23,21 @@ if TYPE_CHECKING:
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "a long coordinator password"
+
+# A small catalogue and taxonomy of our own, so the web tests do not depend on the shipped data.
+CATALOGUE = Catalogue([
+    Organisation(code="RX1", name="Nottingham University Hospitals NHS Trust",
+                 region="Midlands"),
+    Organisation(code="RTH", name="Oxford University Hospitals NHS Foundation Trust",
+                 region="South East"),
+    Organisation(code="RQ6", name="Royal Liverpool and Broadgreen (closed)", region="North West",
+                 kind="closed", closed=datetime.date(2019, 9, 30)),
+])
+TAXONOMY = Taxonomy([
+    Technique("Peer Assist", ("before",)),
+    Technique("After Action Review", ("during", "after")),
+    Technique("Retrospect", ("after",)),
+])
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
