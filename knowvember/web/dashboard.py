@@ -32,6 +32,18 @@ def dashboard(request: Request) -> Response:
                   files=list_report_files(state.settings))
 
 
+@router.get("/orgs/{code}")
+def organisation(request: Request, code: str) -> Response:
+    """One organisation: who it is, its numbers and rank, its stories."""
+    state: WebState = request.app.state.kv
+    code = code.strip().upper()[:20]
+    org = state.catalogue.get(code)
+    found = stories.list_stories(state.db, org=code, lookups=state.lookups) if code else []
+    if org is None and not found:
+        raise HTTPException(404)
+    return render(request, "org.html", code=code, org=org, stories=found)
+
+
 @router.get("/dashboard/reports/{name:path}")
 def report_file(request: Request, name: str) -> Response:
     state: WebState = request.app.state.kv
