@@ -604,7 +604,7 @@ def add_stories(
                 story_id, campaign, resolved, item, source, now, lookups
             ))
     for story in result.added:
-        log.info("Story %s submitted (%s)", story.id, source)
+        log.debug("Story %s submitted (%s)", story.id, source)
     return result
 
 
@@ -657,7 +657,8 @@ def _record_from(
     return StoryRecord(
         id=story_id, campaign=campaign, status=SUBMITTED, title=data.title, body=data.body,
         outcome=data.outcome, chosen_techniques=resolved.chosen,
-        techniques=resolved.techniques, organisation_code=resolved.organisation_code,
+        techniques=ordered_techniques(resolved.chosen, resolved.techniques),
+        organisation_code=resolved.organisation_code,
         organisation_name=lookups.organisation_name(resolved.organisation_code),
         organisation_text=resolved.organisation_text, name=data.name, email=data.email,
         role=data.role, links=data.links, consent=data.consent, source=source,
@@ -849,10 +850,7 @@ def _record(
     row: Mapping[str, Any], tagged: list[str], events: list[StoryEventRecord], lookups: Lookups
 ) -> StoryRecord:
     chosen = tuple(row["chosen_techniques"] or ())
-    # Chosen techniques first (in the submitter's order), then those found in the text.
-    folded = {t.casefold(): t for t in tagged}
-    techniques = [folded.get(c.casefold(), c) for c in chosen if c.casefold() in folded]
-    techniques += [t for t in tagged if t not in techniques]
+    techniques = ordered_techniques(chosen, tagged)
     return StoryRecord(
         id=int(row["id"]), campaign=row["campaign"], status=row["status"],
         title=row["title"], body=row["body"], outcome=row["outcome"],
@@ -864,6 +862,14 @@ def _record(
         source=row["source"], submitted_at=row["submitted_at"], updated_at=row["updated_at"],
         external_key=row["external_key"], events=tuple(events),
     )
+
+
+def ordered_techniques(chosen: Sequence[str], techniques: Iterable[str]) -> tuple[str, ...]:
+    """The submitter's choices first, in their order, then the others alphabetically."""
+    folded = {t.casefold(): t for t in techniques}
+    first = [folded[c.casefold()] for c in chosen if c.casefold() in folded]
+    rest = sorted((t for t in folded.values() if t not in first), key=str.casefold)
+    return (*first, *rest)
 
 
 def _not_found(conn: Connection, story_id: int) -> NotFoundError:
@@ -910,7 +916,7 @@ def transition(
                                 f"at it again (`knowvember stories show {story_id}`)")
         _event(conn, story_id, EVENT_FOR_ACTION[spec.name], reviewer, note, current,
                spec.to_status, at=now)
-    log.info("Story %s %s by %s", story_id, spec.verb, reviewer)
+    log.debug("Story %s %s by %s", story_id, spec.verb, reviewer)
     return get_story(db, story_id, lookups=lookups)
 
 
@@ -1027,7 +1033,7 @@ def edit_story(
         _write_techniques(conn, story_id, resolved.techniques)
         _event(conn, story_id, "edited", editor, note, story.status, to_status,
                previous={**previous, "techniques": list(story.techniques)}, at=now)
-    log.info("Story %s edited by %s", story_id, editor)
+    log.debug("Story %s edited by %s", story_id, editor)
     return get_story(db, story_id, lookups=lookups), list(resolved.warnings)
 
 
@@ -1070,7 +1076,7 @@ def delete_story(db: Database, story_id: int, *, reviewer: str) -> StoryEventRec
         tombstone = {"external_key": row.external_key} if row.external_key else None
         _event(conn, story_id, "deleted", reviewer, None, row.status, None,
                previous=tombstone, at=now)
-    log.info("Story %s deleted (erased) by %s", story_id, reviewer)
+    log.debug("Story %s deleted (erased) by %s", story_id, reviewer)
     return story_events(db, story_id)[-1]
 
 

@@ -1,9 +1,733 @@
-"""Commands of this group are added by their issue; see knowvember/cli/setup.py for the pattern."""
+"""`knowvember stories ...`: submit, import, list, show, review, edit, delete and export.
+
+Thin over `knowvember.stories` (the core), `collectors.forms` (form exports) and
+`reports.stories_export`. Story text is untrusted: on the terminal it goes through
+`printable` and rich `Text` (never markup), so a story cannot recolour the screen or
+reorder a line.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from knowvember.config import Settings
+    from knowvember.stories import StoryRecord, StoryValidationError
+
+# Where each story field comes from on the command line, for messages.
+OPTION_FOR = {
+    "title": "--title", "body": "--body", "outcome": "--outcome", "techniques": "--technique",
+    "organisation": "--org", "name": "--name", "email": "--email", "role": "--role",
+    "links": "--link", "consent": "--consent/--no-consent",
+}
+PROMPTS = {
+    "title": "Title of the story",
+    "body": "What happened",
+    "outcome": "Outcome / impact (blank for none)",
+    "techniques": "Technique(s) used, separated by ';' (blank for none)",
+    "organisation": "Organisation: ODS code or name (blank for none)",
+    "name": "Your name",
+    "email": "Your email address",
+    "role": "Your role (blank for none)",
+    "links": "Links, separated by spaces (blank for none)",
+}
+REVIEW_BODY_CHARS = 4000
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ImportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class ExportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    csv = "csv"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    stories_app = typer.Typer(
+        help="KM stories: submission, form import, the coordinators' review and export.",
+        no_args_is_help=True,
+    )
+    stories_app.command("submit")(submit)
+    stories_app.command("import")(import_)
+    stories_app.command("list")(list_)
+    stories_app.command("show")(show)
+    stories_app.command("approve")(approve)
+    stories_app.command("reject")(reject)
+    stories_app.command("request-changes")(request_changes)
+    stories_app.command("edit")(edit)
+    stories_app.command("delete")(delete)
+    stories_app.command("review")(review)
+    stories_app.command("export")(export)
+    app.add_typer(stories_app, name="stories")
+
+
+def _reviewer_option() -> Any:
+    return typer.Option(
+        None, "--reviewer", envvar="KNOWVEMBER_REVIEWER",
+        help="Your name as coordinator, for the trail (default: $KNOWVEMBER_REVIEWER).",
+    )
+
+
+def _interactive(flag: bool | None) -> bool:
+    return sys.stdin.isatty() if flag is None else flag
+
+
+# -- submit and edit ----------------------------------------------------------------------
+
+
+def _given_fields(
+    title: str | None, body: str | None, body_file: Path | None, outcome: str | None,
+    technique: list[str] | None, org: str | None, name: str | None, email: str | None,
+    role: str | None, link: list[str] | None, consent: bool | None,
+) -> dict[str, Any]:
+    """The story fields given on the command line (absent ones left out)."""
+    from knowvember.errors import InputError
+
+    if body_file is not None:
+        if body is not None:
+            raise InputError("give --body or --body-file, not both")
+        try:
+            body = (sys.stdin.read() if str(body_file) == "-"
+                    else body_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"--body-file {body_file}: cannot read it ({exc})") from exc
+    values: dict[str, Any] = {
+        "title": title, "body": body, "outcome": outcome, "organisation": org, "name": name,
+        "email": email, "role": role, "consent": consent,
+        "techniques": list(technique) if technique else None,
+        "links": list(link) if link else None,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _cli_error(exc: StoryValidationError, *, asked: bool) -> Exception:
+    from knowvember.errors import InputError
+
+    missing = [OPTION_FOR.get(f, f) for f, why in exc.errors.items() if why.startswith("required")]
+    other = [f"{OPTION_FOR.get(f, f)}: {why}" for f, why in exc.errors.items()
+             if not why.startswith("required")]
+    parts = []
+    if missing:
+        parts.append("missing required field(s): " + ", ".join(missing)
+                     + ("" if asked else " (not on a terminal, so nothing was asked)"))
+    parts.extend(other)
+    return InputError("; ".join(parts))
+
+
+def _ask(field: str) -> Any:
+    import click
+
+    if field == "consent":
+        return click.confirm("May the story be published (consent to publish)?",
+                             default=None, err=True)
+    required = field in ("title", "body", "name", "email")
+    value = click.prompt(PROMPTS[field], default=None if required else "",
+                         show_default=False, err=True)
+    return value
+
+
+@handled
+def submit(
+    ctx: typer.Context,
+    title: str | None = typer.Option(None, "--title", help="Title of the story."),
+    body: str | None = typer.Option(None, "--body", help="What happened."),
+    body_file: Path | None = typer.Option(
+        None, "--body-file", help="Read the body from a UTF-8 file ('-' for standard input)."
+    ),
+    outcome: str | None = typer.Option(None, "--outcome", help="Outcome / impact."),
+    technique: list[str] | None = typer.Option(
+        None, "--technique", help="A technique used (repeat for several)."
+    ),
+    org: str | None = typer.Option(None, "--org", help="Organisation: ODS code or name."),
+    name: str | None = typer.Option(None, "--name", help="Submitter's name."),
+    email: str | None = typer.Option(None, "--email", help="Submitter's email (never exported)."),
+    role: str | None = typer.Option(None, "--role", help="Submitter's role."),
+    link: list[str] | None = typer.Option(
+        None, "--link", help="An http(s) link (repeat for several)."
+    ),
+    consent: bool | None = typer.Option(
+        None, "--consent/--no-consent", help="Consent to publish the story (required)."
+    ),
+    interactive: bool | None = typer.Option(
+        None, "--interactive/--no-interactive",
+        help="Ask for missing required fields (default: only on a terminal).",
+    ),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Submit a story; prints its id. Missing required fields are asked for on a terminal."""
+    from knowvember.stories import Lookups, StoryInput, StoryValidationError, submit_story
+
+    app = state(ctx)
+    settings = app.settings()
+    raw = _given_fields(title, body, body_file, outcome, technique, org, name, email, role,
+                        link, consent)
+    ask = _interactive(interactive)
+    while True:
+        try:
+            data = StoryInput.parse(raw, settings)
+            break
+        except StoryValidationError as exc:
+            if not ask:
+                raise _cli_error(exc, asked=False) from None
+            for field, why in exc.errors.items():
+                if field in raw:
+                    err_console().print(f"{OPTION_FOR.get(field, field)}: {why}", markup=False)
+                raw[field] = _ask(field)
+    db = app.db()
+    story, warnings = submit_story(db, settings, data, source="cli",
+                                   lookups=Lookups.load(settings))
+    _warn(warnings)
+    if format is TableOrJson.json:
+        emit_json(story.to_json())
+    else:
+        typer.echo(story.id)
+    _say(ctx, f"Story {story.id} submitted; it waits for a coordinator's review "
+         "(`knowvember stories review`).")
+
+
+@handled
+def edit(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., metavar="ID", help="The story's id."),
+    title: str | None = typer.Option(None, "--title", help="New title."),
+    body: str | None = typer.Option(None, "--body", help="New text of what happened."),
+    body_file: Path | None = typer.Option(
+        None, "--body-file", help="Read the new body from a UTF-8 file ('-' for stdin)."
+    ),
+    outcome: str | None = typer.Option(None, "--outcome", help="New outcome ('' clears it)."),
+    technique: list[str] | None = typer.Option(
+        None, "--technique", help="Techniques (replace the chosen ones; '' clears them)."
+    ),
+    org: str | None = typer.Option(None, "--org", help="Organisation: ODS code or name."),
+    name: str | None = typer.Option(None, "--name", help="Submitter's name."),
+    email: str | None = typer.Option(None, "--email", help="Submitter's email."),
+    role: str | None = typer.Option(None, "--role", help="Submitter's role ('' clears it)."),
+    link: list[str] | None = typer.Option(
+        None, "--link", help="Links (replace all; '' clears them)."
+    ),
+    consent: bool | None = typer.Option(None, "--consent/--no-consent", help="Consent."),
+    note: str | None = typer.Option(None, "--note", help="Why it was edited (for the trail)."),
+    reviewer: str | None = _reviewer_option(),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Edit a story; the previous version is kept in its trail.
+
+    A story sent back for changes returns to the review queue when edited.
+    """
+    from knowvember.stories import (
+        CHANGES_REQUESTED,
+        Lookups,
+        StoryValidationError,
+        edit_story,
+        get_story,
+        resolve_reviewer,
+        status_label,
+    )
+
+    app = state(ctx)
+    settings = app.settings()
+    editor = resolve_reviewer(reviewer)
+    changes = _given_fields(title, body, body_file, outcome, technique, org, name, email,
+                            role, link, consent)
+    db = app.db()
+    lookups = Lookups.load(settings)
+    before = get_story(db, story_id, lookups=lookups).status
+    try:
+        story, warnings = edit_story(db, settings, story_id, changes, editor=editor, note=note,
+                                     lookups=lookups)
+    except StoryValidationError as exc:
+        raise _cli_error(exc, asked=True) from None
+    _warn(warnings)
+    if format is TableOrJson.json:
+        emit_json(story.to_json())
+    back = " and put it back in the review queue" if before == CHANGES_REQUESTED else ""
+    _say(ctx, f"Story {story_id} edited{back} (now {status_label(story.status)}); the "
+         "previous version is in its trail.")
+
+
+def _say(ctx: typer.Context, message: str, style: str = "") -> None:
+    """An informational message on stderr (silenced by -q); user text already escaped."""
+    if not state(ctx).quiet:
+        err_console().print(message, markup=False, style=style)
+
+
+def _warn(warnings: list[str]) -> None:
+    from knowvember.stories import printable
+
+    for warning in warnings:
+        err_console().print("Warning: " + printable(warning, keep_newlines=False),
+                            markup=False, style="yellow")
+
+
+# -- import -------------------------------------------------------------------------------
+
+
+@handled
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A Microsoft Forms or Google Forms export."),
+    format: ImportFormat | None = typer.Option(
+        None, "--format", help="csv or xlsx (default: from the file name)."
+    ),
+    form: str | None = typer.Option(
+        None, "--form", help="A name for this form, when one campaign imports several "
+        "(keeps their response ids apart).",
+    ),
+    output: TableOrJson = typer.Option(
+        TableOrJson.table, "--output", help="table (a summary on stderr) or json (stdout)."
+    ),
+) -> None:
+    """Import stories from a form export; re-importing the same export adds nothing.
+
+    Bad rows are reported with their row number and reason; the good rows are imported. Exit
+    code 4 when some rows failed, 1 when all did.
+    """
+    from collectors.forms import import_form_export
+    from knowvember.stories import Lookups, printable
+
+    app = state(ctx)
+    settings = app.settings()
+    result = import_form_export(app.db(), settings, file,
+                                format=format.value if format else None, form=form,
+                                lookups=Lookups.load(settings))
+    console = err_console()
+    if output is TableOrJson.json:
+        emit_json(result.to_json())
+    else:
+        console.print(
+            f"{file}: {result.rows} row(s): {result.imported} imported, "
+            f"{result.already_imported} already imported, {result.failed} failed.",
+            markup=False,
+        )
+        for error in result.errors:
+            console.print(f"  row {error.row}: {printable(error.reason, keep_newlines=False)}",
+                          markup=False, style="red")
+        _warn(result.warnings)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+# -- list and show ------------------------------------------------------------------------
+
+
+@handled
+def list_(
+    ctx: typer.Context,
+    status: str | None = typer.Option(
+        None, "--status", help="submitted, approved, rejected or changes_requested "
+        "(several separated by commas).",
+    ),
+    org: str | None = typer.Option(None, "--org", help="Organisation: ODS code or name."),
+    technique: str | None = typer.Option(None, "--technique", help="A technique."),
+    format: ListFormat = typer.Option(ListFormat.table, "--format", help="Output format."),
+    include_email: bool = typer.Option(
+        False, "--include-email", help="Add submitters' emails (to contact them; keep the "
+        "output private).",
+    ),
+) -> None:
+    """List the campaign's stories, oldest first (emails only with --include-email)."""
+    from knowvember.stories import Lookups, list_stories
+
+    app = state(ctx)
+    settings = app.settings()
+    statuses = ([s.strip().replace("-", "_") for s in status.split(",") if s.strip()]
+                if status else None)
+    stories = list_stories(app.db(), status=statuses, org=org, technique=technique,
+                           lookups=Lookups.load(settings))
+    if format is ListFormat.json:
+        emit_json([s.to_json(include_email=include_email, include_events=False)
+                   for s in stories])
+    elif format is ListFormat.csv:
+        sys.stdout.write(_stories_csv(stories, include_email=include_email))
+    else:
+        _stories_table(stories, settings)
+    if format is ListFormat.table or not stories:
+        _say(ctx, f"{len(stories)} stor{'y' if len(stories) == 1 else 'ies'}.")
+
+
+LIST_CSV_COLUMNS = (
+    "id", "status", "submitted_at", "title", "organisation_code", "organisation",
+    "techniques", "consent", "source", "name", "role", "links", "updated_at",
+)
+
+
+def _stories_csv(stories: list[StoryRecord], *, include_email: bool) -> str:
+    import csv
+    import io
+
+    from knowvember.stories import iso
+    from reports.cells import safe_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*LIST_CSV_COLUMNS, *(["email"] if include_email else [])])
+    for s in stories:
+        row = [s.id, s.status, iso(s.submitted_at), s.title, s.organisation_code or "",
+               s.organisation or "", "; ".join(s.techniques), "yes" if s.consent else "no",
+               s.source, s.name or "", s.role or "", " ".join(s.links), iso(s.updated_at)]
+        if include_email:
+            row.append(s.email or "")
+        writer.writerow([safe_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def _local(value: Any, settings: Settings) -> str:
+    return f"{value.astimezone(settings.campaign.tz):%Y-%m-%d %H:%M}"
+
+
+def _stories_table(stories: list[StoryRecord], settings: Settings) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from knowvember.cli.common import out_console
+    from knowvember.stories import printable, status_label
+
+    def cell(value: str | None, limit: int = 60) -> Text:
+        text = printable(value, keep_newlines=False)
+        return Text(text if len(text) <= limit else text[: limit - 1] + "…")
+
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("ID", "Status", "Submitted", "Org", "Consent"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Title", overflow="fold", ratio=3)
+    table.add_column("Techniques", overflow="fold", ratio=2)
+    for s in stories:
+        table.add_row(
+            str(s.id), status_label(s.status),
+            f"{s.submitted_at.astimezone(settings.campaign.tz):%Y-%m-%d}",
+            cell(s.organisation_code or s.organisation_text, 12),
+            "yes" if s.consent else "no", cell(s.title), cell(", ".join(s.techniques), 50),
+        )
+    out_console().print(table)
+
+
+@handled
+def show(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., metavar="ID", help="The story's id."),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Show a story with its review trail (who did what, when, with which note)."""
+    from knowvember.cli.common import out_console
+    from knowvember.stories import Lookups, get_story
+
+    app = state(ctx)
+    settings = app.settings()
+    story = get_story(app.db(), story_id, lookups=Lookups.load(settings))
+    if format is TableOrJson.json:
+        emit_json(story.to_json())
+        return
+    render_story(out_console(), story, settings, trail=True)
+
+
+def render_story(
+    console: Console, story: StoryRecord, settings: Settings, *, trail: bool = True,
+    body_limit: int | None = None,
+) -> None:
+    """A story for a coordinator's eyes: every user string escaped, never markup."""
+    from rich.text import Text
+
+    from knowvember.stories import printable, status_label
+
+    def line(label: str, value: str | None, style: str = "") -> None:
+        text = Text(f"{label}: ", style="bold")
+        text.append(printable(value, keep_newlines=False) if value else "(none)", style=style)
+        console.print(text)
+
+    console.print(Text(f"#{story.id}  ", style="bold") +
+                  Text(printable(story.title, keep_newlines=False), style="bold"))
+    line("Status", f"{status_label(story.status)} · source {story.source} · submitted "
+                   f"{_local(story.submitted_at, settings)} ({settings.campaign.timezone})")
+    if story.organisation_name:
+        line("Organisation", f"{story.organisation_name} ({story.organisation_code})")
+    elif story.organisation_code:
+        line("Organisation", story.organisation_code)
+    else:
+        line("Organisation", f"{story.organisation_text} (not in the catalogue)"
+             if story.organisation_text else None)
+    line("Techniques", ", ".join(story.techniques) or None)
+    who = ", ".join(p for p in (story.name, story.role) if p)
+    line("Submitted by", f"{who} <{story.email}>" if story.email else who)
+    line("Consent to publish", "yes" if story.consent else
+         "NO: it will not be published, even if approved",
+         style="" if story.consent else "bold red")
+    if story.links:
+        line("Links", "  ".join(story.links))
+    for label, value in (("What happened", story.body), ("Outcome / impact", story.outcome)):
+        if not value:
+            continue
+        console.print(Text(f"\n{label}:", style="bold"))
+        shown = printable(value)
+        if body_limit and len(shown) > body_limit:
+            shown = (shown[:body_limit] + f"\n… ({len(shown) - body_limit:,} more characters: "
+                     f"`knowvember stories show {story.id}`)")
+        console.print(Text(shown))
+    if trail and story.events:
+        console.print(Text("\nTrail:", style="bold"))
+        for event in story.events:
+            text = Text(f"  {_local(event.at, settings)}  {status_label(event.action)}")
+            if event.reviewer:
+                text.append(f" by {printable(event.reviewer, keep_newlines=False)}")
+            if event.note:
+                text.append(f": {printable(event.note, keep_newlines=False)}")
+            console.print(text)
+
+
+# -- review decisions ---------------------------------------------------------------------
+
+
+def _decide(
+    ctx: typer.Context, action: str, story_id: int, note: str | None, reviewer: str | None,
+    format: TableOrJson,
+) -> None:
+    import click
+
+    from knowvember.stories import ACTIONS, Lookups, printable, resolve_reviewer, transition
+
+    app = state(ctx)
+    settings = app.settings()
+    who = resolve_reviewer(reviewer)
+    spec = ACTIONS[action]
+    if spec.needs_note and not (note and note.strip()) and sys.stdin.isatty():
+        note = click.prompt("Note (why? it is kept in the trail)", err=True)
+    story = transition(app.db(), story_id, action, reviewer=who, note=note,
+                       lookups=Lookups.load(settings))
+    if format is TableOrJson.json:
+        emit_json(story.to_json())
+    _say(ctx, f"Story {story_id} {spec.verb} by {printable(who, keep_newlines=False)}.")
+    if action == "approve" and not story.consent:
+        err_console().print("Note: the submitter did not consent to publication, so it will "
+                            "not appear in exports.", markup=False, style="yellow")
+
+
+@handled
+def approve(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., metavar="ID", help="The story's id."),
+    note: str | None = typer.Option(None, "--note", help="An optional note for the trail."),
+    reviewer: str | None = _reviewer_option(),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Approve a submitted story (published if its submitter consented)."""
+    _decide(ctx, "approve", story_id, note, reviewer, format)
+
+
+@handled
+def reject(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., metavar="ID", help="The story's id."),
+    note: str | None = typer.Option(None, "--note", help="Why it is rejected (required)."),
+    reviewer: str | None = _reviewer_option(),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Reject a submitted story, with a note saying why."""
+    _decide(ctx, "reject", story_id, note, reviewer, format)
+
+
+@handled
+def request_changes(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., metavar="ID", help="The story's id."),
+    note: str | None = typer.Option(None, "--note", help="What should change (required)."),
+    reviewer: str | None = _reviewer_option(),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Send a submitted story back for changes, with a note saying what to change."""
+    _decide(ctx, "request_changes", story_id, note, reviewer, format)
+
+
+@handled
+def delete(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., metavar="ID", help="The story's id."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    reviewer: str | None = _reviewer_option(),
+) -> None:
+    """Erase a story on request: it and its personal data are gone for good.
+
+    The trail keeps only that the story was deleted (and who reviewed it when, without notes).
+    """
+    import click
+
+    from knowvember.errors import InputError
+    from knowvember.stories import delete_story, get_story, resolve_reviewer
+
+    app = state(ctx)
+    who = resolve_reviewer(reviewer)
+    db = app.db()
+    get_story(db, story_id)  # a clear "no such story" before asking
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError("deleting erases the story for good; add --yes to confirm")
+        if not click.confirm(f"Erase story {story_id} and its personal data for good?",
+                             default=False, err=True):
+            raise typer.Exit(1)
+    delete_story(db, story_id, reviewer=who)
+    _say(ctx, f"Story {story_id} erased: the story and its personal data are gone; the "
+         "trail keeps only that it was deleted.")
+
+
+# -- the review queue ---------------------------------------------------------------------
+
+KEYS = {"a": "approve", "r": "reject", "c": "request_changes", "s": "skip", "q": "quit"}
+
+
+def _read_key() -> str:
+    """One key press: raw on a terminal, else one character of standard input."""
+    import click
+
+    while True:
+        try:
+            key = click.getchar() if sys.stdin.isatty() else sys.stdin.read(1)
+        except (EOFError, KeyboardInterrupt):
+            return "q"
+        if key == "":
+            return "q"  # end of input
+        key = key.lower()
+        if key in KEYS:
+            return key
+        if key.strip():
+            err_console().print("Press a, r, c, s or q.", markup=False)
+
+
+@handled
+def review(
+    ctx: typer.Context,
+    reviewer: str | None = _reviewer_option(),
+) -> None:
+    """Review the queue one story at a time, oldest first, with one key per decision.
+
+    a approve, r reject (asks for a note), c request changes (asks for a note), s skip,
+    q quit.
+    """
+    import click
+
+    from knowvember.errors import ConflictError
+    from knowvember.stories import ACTIONS, Lookups, pending_stories, resolve_reviewer, transition
+
+    app = state(ctx)
+    settings = app.settings()
+    who = resolve_reviewer(reviewer)
+    db = app.db()
+    lookups = Lookups.load(settings)
+    queue = pending_stories(db, lookups=lookups)
+    console = err_console()
+    if not queue:
+        console.print("Nothing waits for review.", markup=False)
+        return
+    done = {"approve": 0, "reject": 0, "request_changes": 0, "skip": 0}
+    for position, story in enumerate(queue, start=1):
+        console.rule(f"{position} of {len(queue)}")
+        render_story(console, story, settings, trail=True, body_limit=REVIEW_BODY_CHARS)
+        while True:
+            console.print("\n[a]pprove  [r]eject  [c] request changes  [s]kip  [q]uit ",
+                          markup=False, end="")
+            key = _read_key()
+            console.print(key, markup=False)
+            action = KEYS[key]
+            if action == "quit":
+                _review_summary(done, len(queue))
+                return
+            if action == "skip":
+                done["skip"] += 1
+                break
+            note = None
+            if ACTIONS[action].needs_note:
+                note = click.prompt("Note (why? the trail keeps it)", default="",
+                                    show_default=False, err=True)
+                if not note.strip():
+                    console.print("A note is needed for that; choose again.", markup=False)
+                    continue
+            try:
+                transition(db, story.id, action, reviewer=who, note=note, lookups=lookups)
+            except ConflictError as exc:
+                console.print(str(exc), markup=False, style="yellow")
+                break
+            done[action] += 1
+            console.print(f"Story {story.id} {ACTIONS[action].verb}.", markup=False,
+                          style="green")
+            break
+    _review_summary(done, len(queue))
+
+
+def _review_summary(done: dict[str, int], total: int) -> None:
+    decided = done["approve"] + done["reject"] + done["request_changes"]
+    err_console().print(
+        f"Decided {decided} of {total}: {done['approve']} approved, {done['reject']} rejected, "
+        f"{done['request_changes']} sent back for changes, {done['skip']} skipped.",
+        markup=False,
+    )
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+@handled
+def export(
+    ctx: typer.Context,
+    format: ExportFormat = typer.Option(ExportFormat.md, "--format", help="md, html or csv."),
+    out: Path | None = typer.Option(None, "--out", help="Write to FILE (default: stdout)."),
+    anonymous: bool = typer.Option(
+        False, "--anonymous", help="Leave out submitters' names and roles."
+    ),
+    fragment: bool = typer.Option(
+        False, "--fragment", help="HTML only: the stories section alone, to paste into a page."
+    ),
+) -> None:
+    """Export the approved stories with consent to publish, grouped by technique.
+
+    Email addresses never appear, not even ones written into a story's text.
+    """
+    from knowvember.stories import Lookups
+    from reports.stories_export import export_stories
+
+    app = state(ctx)
+    settings = app.settings()
+    text, count = export_stories(app.db(), settings, format.value, names=not anonymous,
+                                 fragment=fragment, lookups=Lookups.load(settings))
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        _write_atomically(out, text)
+        _say(ctx, f"Wrote {count} stor{'y' if count == 1 else 'ies'} to {out}")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write the whole file or nothing: a reader never sees half an export."""
+    import tempfile
+
+    from knowvember.errors import KnowvemberError
+
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise KnowvemberError(f"cannot write {path}: {exc}") from exc
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,424 @@
+"""Story form exports (Microsoft Forms, Google Forms) as CSV or XLSX -> new stories.
+
+Column headers map to story fields through `[stories.form_columns]` (field -> header); any
+field left out falls back to the usual headers (`DEFAULT_COLUMNS`). Every row is validated
+with the same rules as `stories submit`; a bad row is reported with its row number (as a
+spreadsheet shows it: the header is row 1) and the good rows are imported together, in one
+transaction. Re-importing an export adds nothing: each row has a key (the form's response
+id, or its submitted-at + email + title) that is stored with the story.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from knowvember.config import STORY_FIELDS
+from knowvember.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, InputError, KnowvemberError
+from knowvember.stories import (
+    REQUIRED_FIELDS,
+    Lookups,
+    NewStory,
+    StoryInput,
+    StoryValidationError,
+    add_stories,
+)
+
+if TYPE_CHECKING:
+    from knowvember.config import Settings
+    from knowvember.db import Database
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("csv", "xlsx")
+
+# Headers tried, in order, for a field the config does not map: the field's own name, then
+# what Microsoft Forms and Google Forms call it.
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "ID", "Response ID"),
+    "submitted_at": ("submitted_at", "Completion time", "Timestamp", "Start time",
+                     "Submitted at"),
+    "email": ("email", "Email", "Email address", "Your email address"),
+    "name": ("name", "Name", "Your name"),
+    "role": ("role", "Role", "Job title", "Your role"),
+    "title": ("title", "Title", "Story title"),
+    "body": ("body", "What happened", "What happened?", "Story", "Your story"),
+    "outcome": ("outcome", "Outcome", "Outcome / impact", "Outcome/impact", "Impact"),
+    "techniques": ("techniques", "Techniques", "Technique(s) used", "Techniques used",
+                   "Technique"),
+    "organisation": ("organisation", "Organisation", "Organization", "Trust",
+                     "Your organisation"),
+    "links": ("links", "Links", "Link"),
+    "consent": ("consent", "Consent", "Consent to publish"),
+}
+STORY_INPUT_FIELDS = ("title", "body", "outcome", "techniques", "organisation", "name",
+                      "email", "role", "links", "consent")
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
+_TZ_SUFFIX = re.compile(r"\s*(?:(GMT|UTC)([+-]\d{1,2}(?::?\d{2})?)?|BST)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "reason": self.reason}
+
+
+@dataclass
+class FormExport:
+    """A form export read and validated: stories ready to add, and the rows that failed."""
+
+    path: Path
+    format: str
+    columns: dict[str, str]  # field -> the header it was read from
+    rows: int = 0
+    stories: list[NewStory] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FormImportResult:
+    """What an import did, as `stories import --output json` prints it."""
+
+    file: str
+    format: str
+    rows: int
+    imported: int
+    already_imported: int
+    failed: int
+    story_ids: list[int]
+    errors: list[RowError]
+    warnings: list[str]
+    columns: dict[str, str]
+
+    @property
+    def status(self) -> str:
+        if not self.failed:
+            return "ok"
+        return "failed" if not (self.imported or self.already_imported) else "partial"
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}[self.status]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "format": self.format, "status": self.status,
+            "rows": self.rows, "imported": self.imported,
+            "already_imported": self.already_imported, "failed": self.failed,
+            "story_ids": self.story_ids, "errors": [e.to_json() for e in self.errors],
+            "warnings": self.warnings, "columns": self.columns,
+        }
+
+
+def import_form_export(
+    db: Database,
+    settings: Settings,
+    path: Path,
+    *,
+    format: str | None = None,
+    form: str | None = None,
+    lookups: Lookups | None = None,
+) -> FormImportResult:
+    """Read a form export and add its new, valid rows as `form` stories."""
+    from sqlalchemy.exc import IntegrityError
+
+    export = read_form_export(path, settings, format=format, form=form)
+    lookups = lookups or Lookups.load(settings)
+    try:
+        added = add_stories(db, settings, export.stories, source="form", lookups=lookups)
+    except IntegrityError as exc:
+        raise KnowvemberError(
+            f"{path}: another import of this form ran at the same time; nothing from this one "
+            "was written (run it again: rows already imported are skipped)"
+        ) from exc
+    result = FormImportResult(
+        file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
+        already_imported=len(added.existing), failed=len(export.errors),
+        story_ids=[s.id for s in added.added], errors=export.errors,
+        warnings=export.warnings + added.warnings, columns=export.columns,
+    )
+    log.info("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
+             result.imported, result.already_imported, result.failed)
+    return result
+
+
+def read_form_export(
+    path: Path, settings: Settings, *, format: str | None = None, form: str | None = None
+) -> FormExport:
+    """Parse and validate every row; raise InputError only for a file that cannot be used."""
+    fmt = (format or detect_format(path)).lower()
+    if fmt not in FORMATS:
+        raise InputError(f"{path}: unknown format {fmt!r}; use csv or xlsx")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    warnings: list[str] = []
+    table = _read_csv(path, warnings) if fmt == "csv" else _read_xlsx(path)
+    try:
+        _, header = next(table)
+    except StopIteration:
+        raise InputError(f"{path}: the file is empty (no header row)") from None
+    columns = map_columns(path, header, settings.stories.form_columns, warnings)
+    export = FormExport(path=path, format=fmt, columns={f: header[i] for f, i in
+                                                        columns.items()}, warnings=warnings)
+    raw_rows = [(n, cells) for n, cells in table if any(_present(c) for c in cells)]
+    export.rows = len(raw_rows)
+    dayfirst = _dayfirst(cells[columns["submitted_at"]] for _, cells in raw_rows
+                         if "submitted_at" in columns and columns["submitted_at"] < len(cells))
+    tz = settings.campaign.tz
+    for number, cells in raw_rows:
+        values = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
+        try:
+            export.stories.append(
+                _story_from_row(values, number, settings, tz, dayfirst, form)
+            )
+        except StoryValidationError as exc:
+            export.errors.append(RowError(number, "; ".join(
+                f"{k} ({export.columns.get(k, k)!s}): {v}" if k in export.columns else
+                f"{k}: {v}" for k, v in exc.errors.items())))
+        except ValueError as exc:
+            export.errors.append(RowError(number, str(exc)))
+    return export
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("xlsx", "xlsm"):
+        return "xlsx"
+    if suffix in ("csv", "txt", "tsv"):
+        return "csv"
+    raise InputError(f"{path}: cannot tell the format from the name; pass --format csv|xlsx")
+
+
+def _norm(header: Any) -> str:
+    return " ".join(str(header or "").replace("\ufeff", "").split()).casefold()
+
+
+def map_columns(
+    path: Path, header: list[str], configured: dict[str, str], warnings: list[str]
+) -> dict[str, int]:
+    """Field -> column index, from the config's mapping first, then the default headers."""
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = _norm(name)
+        if key and key in positions:
+            warnings.append(f"{path}: two columns are called {name!r}; the first is used")
+        positions.setdefault(key, index)
+    columns: dict[str, int] = {}
+    problems = []
+    for field_name in STORY_FIELDS:
+        if field_name in configured:
+            wanted = configured[field_name]
+            if _norm(wanted) not in positions:
+                problems.append(f"[stories.form_columns] {field_name} = {wanted!r}, but there "
+                                "is no such column")
+                continue
+            columns[field_name] = positions[_norm(wanted)]
+            continue
+        for candidate in DEFAULT_COLUMNS[field_name]:
+            if _norm(candidate) in positions:
+                columns[field_name] = positions[_norm(candidate)]
+                break
+    missing = [f for f in REQUIRED_FIELDS if f not in columns and f not in configured]
+    if missing:
+        problems.append(
+            "no column for " + ", ".join(missing) + " (map each in campaign.toml, e.g. "
+            f"[stories.form_columns] {missing[0]} = \"<the column's header>\")"
+        )
+    if problems:
+        shown = ", ".join(repr(h) for h in header if str(h or "").strip())
+        raise InputError(f"{path}: " + "; ".join(problems) + f". The file's columns are: {shown}")
+    return columns
+
+
+def _story_from_row(
+    values: dict[str, Any], number: int, settings: Settings, tz: dt.tzinfo, dayfirst: bool,
+    form: str | None,
+) -> NewStory:
+    data = {f: _cell_text(values[f]) if f not in ("consent",) else _cell_answer(values[f])
+            for f in STORY_INPUT_FIELDS if f in values}
+    story_input = StoryInput.parse(data, settings)
+    submitted_at = None
+    if "submitted_at" in values and _present(values["submitted_at"]):
+        submitted_at = parse_timestamp(values["submitted_at"], tz, dayfirst=dayfirst)
+    key = row_key(settings.campaign.slug, form, _cell_text(values.get("id")), submitted_at,
+                  story_input)
+    return NewStory(story_input, submitted_at=submitted_at, external_key=key,
+                    label=f"row {number}")
+
+
+def row_key(
+    campaign: str, form: str | None, response_id: str | None, submitted_at: dt.datetime | None,
+    data: StoryInput,
+) -> str:
+    """The idempotency key: the form's response id, else a hash of time + email + title."""
+    prefix = f"form:{campaign}:" + (f"{form}:" if form else "")
+    if response_id and response_id.strip():
+        rid = response_id.strip()
+        if len(prefix) + len(rid) + 3 <= 200:
+            return f"{prefix}id:{rid}"
+        return prefix + "idh:" + hashlib.sha256(rid.encode()).hexdigest()[:40]
+    when = submitted_at.astimezone(dt.UTC).isoformat() if submitted_at else ""
+    basis = "\x1f".join((when, data.email.strip().casefold(), data.title.strip()))
+    return prefix + "sha256:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _cell_text(value: Any) -> str | None:
+    """A cell as text: numbers without a spurious `.0`, dates in ISO form."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _cell_answer(value: Any) -> Any:
+    return value if isinstance(value, bool | int | float) or value is None else str(value)
+
+
+def _dayfirst(values: Iterator[Any]) -> bool:
+    """Whether the file writes dates day-first (UK) or month-first (US), from its values.
+
+    A part above 12 settles it; when no value does, day-first (a UK campaign).
+    """
+    for value in values:
+        if isinstance(value, str) and (m := _DMY.match(value)):
+            first, second = int(m.group(1)), int(m.group(2))
+            if first > 12:
+                return True
+            if second > 12:
+                return False
+    return True
+
+
+def _suffix_offset(match: re.Match[str]) -> dt.tzinfo:
+    """The offset a `GMT`, `GMT+1`, `UTC-05:30` or `BST` suffix names."""
+    if match.group(0).strip().upper() == "BST":
+        return dt.timezone(dt.timedelta(hours=1))
+    if not match.group(2):
+        return dt.UTC
+    parts = re.fullmatch(r"([+-])(\d{1,2}):?(\d{2})?", match.group(2))
+    if parts is None:
+        return dt.UTC
+    delta = dt.timedelta(hours=int(parts.group(2)), minutes=int(parts.group(3) or 0))
+    return dt.timezone(-delta if parts.group(1) == "-" else delta)
+
+
+_TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%H:%M:%S.%f")
+
+
+def parse_timestamp(value: Any, tz: dt.tzinfo, *, dayfirst: bool = True) -> dt.datetime:
+    """A form's submitted time as an aware datetime; naive times are the campaign's local time.
+
+    Understands XLSX date cells, ISO 8601, Microsoft Forms (`5/11/2019 10:31:22`) and Google
+    Forms (`2019/11/05 10:31:22 AM GMT+1`) text.
+    """
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime.combine(value, dt.time())
+    else:
+        parsed = _parse_text_timestamp(str(value).strip(), dayfirst)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def _parse_text_timestamp(text: str, dayfirst: bool) -> dt.datetime:
+    offset: dt.tzinfo | None = None
+    tz_match = _TZ_SUFFIX.search(text)
+    if tz_match and tz_match.start() > 0:
+        offset = _suffix_offset(tz_match)
+        text = text[: tz_match.start()].strip()
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        dates = ["%Y/%m/%d", "%Y-%m-%d"]
+        dates += ["%d/%m/%Y", "%m/%d/%Y"] if dayfirst else ["%m/%d/%Y", "%d/%m/%Y"]
+        dates += ["%d.%m.%Y", "%d-%m-%Y"]
+        for date_format in dates:
+            for time_format in (*_TIME_FORMATS, None):
+                pattern = f"{date_format} {time_format}" if time_format else date_format
+                try:
+                    parsed = dt.datetime.strptime(text.upper(), pattern)
+                    break
+                except ValueError:
+                    continue
+            if parsed is not None:
+                break
+    if parsed is None:
+        raise ValueError(f"submitted_at: cannot read {text[:60]!r} as a date and time")
+    if offset is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=offset)
+    return parsed
+
+
+def _read_csv(path: Path, warnings: list[str]) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of a CSV file as (spreadsheet row number, cells): UTF-8 (with or without BOM),
+    else Windows-1252 as Excel writes it; the delimiter sniffed from `,`, `;` and tab."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("cp1252", errors="replace")
+        warnings.append(f"{path}: not UTF-8 (byte {exc.start}); read as Windows-1252. Save "
+                        "it as 'CSV UTF-8' to keep every character")
+    sample = text[:65536]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, list(cells)
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from exc
+
+
+def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of the workbook's first sheet (Microsoft Forms exports one sheet) with numbers."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not an XLSX workbook ({exc})") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        started = False
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            values = list(cells)
+            if not started and not any(_present(v) for v in values):
+                continue  # blank rows above the header
+            started = True
+            yield number, values
+    finally:
+        workbook.close()
