@@ -1,0 +1,187 @@
+"""What the archive importers share: streaming a file in chunks, line-numbered errors.
+
+Every importer reads its file as a stream (plain or `.gz`) and yields `Chunk`s of a few
+thousand posts, so a file of a million posts imports in constant memory. A line that cannot be
+read becomes a `LineError` naming the file and line; the rest of the file still imports.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from knowvember.errors import InputError
+from knowvember.records import AccountRecord, PostRecord
+
+CHUNK_POSTS = 5000
+
+
+@dataclass(frozen=True)
+class LineError:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class Chunk:
+    """A few thousand records from one file, the lines that failed, and how far it got."""
+
+    posts: list[PostRecord] = field(default_factory=list)
+    accounts: list[AccountRecord] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+    position: int = 0  # bytes of the (compressed) file read so far
+    lines: int = 0  # lines read so far
+    api_errors: int = 0  # `errors` entries inside twarc2 pages (not failures of the file)
+
+    def __len__(self) -> int:
+        return len(self.posts)
+
+
+Reader = Callable[[Path], Iterator[Chunk]]
+
+
+class Source:
+    """An open file, decompressed when it ends in `.gz`, with its byte position."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+        try:
+            self.raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot open the file ({exc.strerror or exc})") from None
+        self.size = _size(self.raw)
+        if path.suffix == ".gz":
+            self.stream: IO[bytes] = gzip.GzipFile(fileobj=self.raw)  # type: ignore[assignment]
+        else:
+            self.stream = self.raw
+
+    def position(self) -> int:
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+    def text(self, encoding: str = "utf-8-sig") -> io.TextIOWrapper:
+        return io.TextIOWrapper(self.stream, encoding=encoding, newline="")
+
+    def close(self) -> None:
+        self.stream.close()
+        self.raw.close()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _size(handle: IO[bytes]) -> int:
+    try:
+        return int(Path(handle.name).stat().st_size)  # type: ignore[arg-type]
+    except (OSError, TypeError, ValueError):
+        return 0
+
+
+def file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def json_values(source: Source) -> Iterator[tuple[int, Any | LineError]]:
+    """(line number, value) for each JSON line; a whole-file JSON document also works.
+
+    API responses saved with a browser or `curl | jq` are one pretty-printed document; JSONL
+    (one response or item per line) is the streaming form and the one to use for big files.
+    A first line that is not JSON on its own is told apart by the second: in JSONL it is.
+    """
+    lines = ((n, line) for n, line in enumerate(source.stream, start=1) if line.strip())
+    head = next(lines, None)
+    if head is None:
+        return
+    number, line = head
+    try:
+        yield number, orjson.loads(line)
+    except orjson.JSONDecodeError:
+        second = next(lines, None)
+        if second is None or _parses(second[1]) or line.lstrip()[:1] not in (b"[", b"{"):
+            yield number, LineError(source.label, number, _json_problem(line))
+            if second is not None:
+                yield _value(source, *second)
+        else:
+            rest = b"".join(chunk for _, chunk in lines)
+            yield from _whole_document(source, line + second[1] + rest)
+            return
+    for number, line in lines:
+        yield _value(source, number, line)
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _value(source: Source, number: int, line: bytes) -> tuple[int, Any | LineError]:
+    try:
+        return number, orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return number, LineError(source.label, number, _json_problem(line))
+
+
+def _whole_document(source: Source, data: bytes) -> Iterator[tuple[int, Any | LineError]]:
+    try:
+        yield 1, orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        line = data[: getattr(exc, "pos", 0) or 0].count(b"\n") + 1
+        yield line, LineError(source.label, line, f"not valid JSON ({exc})")
+
+
+def _json_problem(line: bytes) -> str:
+    stripped = line.strip()
+    if stripped[:1] == b"<":
+        return "not JSON (an HTML page?)"
+    if stripped[:1] in (b"{", b"["):
+        return "not valid JSON (cut short or malformed)"
+    return "not valid JSON"
+
+
+def check_header(label: str, header: list[str] | None, required: tuple[str, ...]) -> None:
+    """Refuse a CSV whose header lacks required columns, before anything is written."""
+    if not header:
+        raise InputError(f"{label}: the file is empty (no header row)")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(
+            f"{label}:1: missing column(s) {', '.join(missing)} (the header has "
+            f"{', '.join(h for h in header if h) or 'nothing'})")
+
+
+def formats() -> dict[str, tuple[Reader, str | None]]:
+    """Import format name -> (reader, platform it holds; None when rows say)."""
+    from collectors import bluesky_file, csvfile, mastodon_file, tags, twarc2
+
+    return {
+        "twarc2": (twarc2.read, twarc2.PLATFORM),
+        "tags": (tags.read, tags.PLATFORM),
+        "csv": (csvfile.read, csvfile.PLATFORM),
+        "mastodon": (mastodon_file.read, mastodon_file.PLATFORM),
+        "bluesky": (bluesky_file.read, bluesky_file.PLATFORM),
+    }
+
+
+FORMAT_NAMES = ("twarc2", "tags", "csv", "mastodon", "bluesky")

@@ -1,0 +1,253 @@
+"""Bluesky search through atproto: `app.bsky.feed.searchPosts`, newest first, per hashtag.
+
+Search's cursor gives out after roughly 10,000 results. When it stops while pages are still
+full, the collector starts again with `until` set to the oldest post seen, so a busy hashtag is
+walked back by time window all the way to the stored newest post (`since`). Like the X
+collector, a pass saves where it is after every page (`until`) and only moves `since` forward
+when it reached the stored newest post, so a stopped run resumes without gaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from collectors.base import Batch, Clock, Collector, Scrubber, SourceError, parse_time
+from collectors.bluesky_payload import from_posts, sort_time
+from collectors.retry import RetryPolicy, TransientError
+from collectors.x import collection_window
+from knowvember.config import Settings
+from knowvember.hashtags import CampaignTags
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+BOUNDARY = dt.timedelta(milliseconds=1)  # `until` is exclusive: keep the oldest post's instant
+
+
+def _ms_iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class BlueskyCollector(Collector):
+    name = "bluesky"
+
+    def __init__(
+        self,
+        settings: Settings,
+        state: dict[str, str | None],
+        *,
+        handle: str,
+        password: str,
+        policy: RetryPolicy,
+        now: Clock,
+        scrub: Scrubber | None = None,
+    ) -> None:
+        super().__init__()
+        from atproto import Client
+        from atproto_client.request import Request
+
+        self.settings = settings
+        self.config = settings.sources.bluesky
+        self.state = dict(state)
+        self.handle = handle
+        self.password = password
+        self.policy = policy
+        self.now = now
+        self.scrub = scrub or Scrubber([password])
+        self._request = Request(timeout=self.config.timeout)
+        self.client = Client(base_url=self.config.service, request=self._request)
+        self.tags = CampaignTags(settings.campaign.all_tags).query_terms()
+
+    def close(self) -> None:
+        self._request.close()
+
+    def batches(self) -> Iterator[Batch]:
+        started = self.now()
+        start, end = collection_window(self.settings)
+        if started < start:
+            self.findings.warnings.append(
+                f"the campaign starts {start:%Y-%m-%d}; nothing to collect from Bluesky yet")
+            return
+        self.policy.call(self._login, what="Bluesky login")
+        for tag in self.tags:
+            lower = yield from self._tag(tag, started, start, end)
+            if self.findings.incomplete:
+                return
+            self.findings.cover(lower, started)
+
+    def _tag(self, tag: str, now: dt.datetime, start: dt.datetime, end: dt.datetime
+             ) -> Iterator[Batch]:
+        since = self.state.get(f"{tag}:since")
+        pending = self.state.get(f"{tag}:pending_newest")
+        lower = max(parse_time(since), start) if since else start
+        if pending:
+            yield from self._pass(tag, since, self.state.get(f"{tag}:until"), pending, start,
+                                  end, now)
+            if self.findings.incomplete:
+                return lower
+            since = pending
+        yield from self._pass(tag, since, None, None, start, end, now)
+        return lower
+
+    def _pass(self, tag: str, since: str | None, until: str | None, newest: str | None,
+              start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Iterator[Batch]:
+        since = since or _ms_iso(start)
+        if until is None and end < now:
+            until = _ms_iso(end)
+        cursor: str | None = None
+        previous: list[str] | None = None
+        oldest: dt.datetime | None = None
+        window_oldest: dt.datetime | None = None
+        while True:
+            self.policy.stop.check()
+            try:
+                page = self.policy.call(
+                    lambda c=cursor, u=until: self._search(tag, since, u, c),
+                    what=f"Bluesky search #{tag}")
+            except _CursorExhausted:
+                if oldest is not None and (window_oldest is None or oldest < window_oldest):
+                    window_oldest = oldest
+                    until = _ms_iso(oldest + BOUNDARY)
+                    cursor, previous = None, None
+                    continue
+                page = {"posts": []}
+            views = [v for v in page.get("posts") or () if isinstance(v, dict)]
+            uris = [str(v.get("uri")) for v in views]
+            if previous is not None and uris and uris == previous:
+                self.findings.incomplete = (
+                    f"Bluesky sent the same page twice for #{tag}; stopped paging to avoid a "
+                    "loop")
+                return
+            previous = uris
+            times = [t for t in (_safe_sort_time(v) for v in views) if t is not None]
+            if times and newest is None:
+                newest = _ms_iso(max(times))
+            if times:
+                oldest = min(times) if oldest is None else min(oldest, min(times))
+            problems: list[str] = []
+            posts, accounts = from_posts(views, problems)
+            for problem in problems:
+                self._warn(f"skipped an unreadable post ({problem})")
+            next_cursor = page.get("cursor") if views else None
+            if not next_cursor and len(views) >= PAGE_SIZE and oldest is not None and (
+                    window_oldest is None or oldest < window_oldest):
+                # The cursor gave out with pages still full: walk on by time window.
+                window_oldest = oldest
+                until = _ms_iso(oldest + BOUNDARY)
+                log.info("Bluesky search cursor ended for #%s; continuing before %s", tag,
+                         until)
+                checkpoint = {f"{tag}:since": since, f"{tag}:pending_newest": newest,
+                              f"{tag}:until": until}
+                yield Batch(posts, accounts, checkpoint)
+                cursor = None
+                previous = None
+                continue
+            if next_cursor:
+                checkpoint = {f"{tag}:since": since, f"{tag}:pending_newest": newest,
+                              f"{tag}:until": _ms_iso(oldest + BOUNDARY) if oldest else until}
+            else:
+                checkpoint = {f"{tag}:since": newest or since, f"{tag}:pending_newest": None,
+                              f"{tag}:until": None}
+            yield Batch(posts, accounts, checkpoint)
+            if not next_cursor:
+                return
+            cursor = next_cursor
+
+    def _warn(self, message: str) -> None:
+        if message not in self.findings.warnings and len(self.findings.warnings) < 20:
+            log.warning("%s", message)
+            self.findings.warnings.append(message)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _login(self) -> None:
+        from atproto_client import exceptions as e
+
+        self.findings.requests += 1
+        try:
+            self._translate(lambda: self.client.login(self.handle, self.password,
+                                                      fetch_bsky_profile=False), "login")
+        except SourceError as exc:
+            if isinstance(exc.__cause__, e.UnauthorizedError) or "401" in str(exc):
+                raise SourceError(
+                    f"Bluesky refused the login for {self.handle} at {self.config.service}: "
+                    f"check ${self.config.handle_env} and ${self.config.app_password_env} "
+                    "(use an app password, not the account password)") from None
+            raise
+
+    def _search(self, tag: str, since: str, until: str | None, cursor: str | None
+                ) -> dict[str, Any]:
+        from atproto import models
+
+        params = models.AppBskyFeedSearchPosts.Params(
+            q=f"#{tag}", tag=[tag], sort="latest", limit=PAGE_SIZE, since=since, until=until,
+            cursor=cursor)
+        self.findings.requests += 1
+        response = self._translate(
+            lambda: self.client.invoke_query("app.bsky.feed.searchPosts", params=params),
+            "search", cursor=cursor)
+        content = response.content
+        if isinstance(content, bytes | str):
+            text = content[:1].decode() if isinstance(content, bytes) else content[:1]
+            kind = "an HTML page" if text == "<" else "a response that is not JSON"
+            raise TransientError(f"Bluesky sent {kind} (HTTP {response.status_code})")
+        if not isinstance(content, dict):
+            raise TransientError("Bluesky sent unexpected JSON (not an object)")
+        return content
+
+    def _translate(self, send: Any, what: str, cursor: str | None = None) -> Any:
+        import httpx
+        from atproto_client import exceptions as e
+
+        try:
+            return send()
+        except e.RateLimitExceededError as exc:
+            wait = exc.retry_after
+            if wait is None and exc.reset_at is not None:
+                wait = self.policy.until(exc.reset_at.timestamp())
+            raise TransientError("Bluesky rate limit reached (429)", retry_after=wait,
+                                 rate_limited=True) from None
+        except e.InvokeTimeoutError:
+            raise TransientError(
+                f"Bluesky did not answer within {self.config.timeout:g}s") from None
+        except e.NetworkError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            raise TransientError(f"Bluesky network error{f' ({status})' if status else ''}"
+                                 ) from None
+        except e.UnauthorizedError as exc:
+            raise SourceError(f"Bluesky refused the {what} ({self._detail(exc)}); check the "
+                              "login variables") from exc
+        except e.BadRequestError as exc:
+            if cursor is not None:
+                raise _CursorExhausted from None
+            raise SourceError(f"Bluesky rejected the {what} ({self._detail(exc)})") from None
+        except e.RequestException as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status >= 500 or status == 0:
+                raise TransientError(f"Bluesky server error ({status or 'no status'})"
+                                     ) from None
+            raise SourceError(f"Bluesky refused the {what} ({self._detail(exc)})") from None
+        except httpx.TransportError as exc:
+            raise TransientError(f"connection to Bluesky failed ({type(exc).__name__})"
+                                 ) from None
+        except ValueError:
+            raise TransientError("Bluesky sent a malformed or cut-short response (not JSON)"
+                                 ) from None
+
+    def _detail(self, exc: Exception) -> str:
+        return self.scrub(str(exc))[:200]
+
+
+class _CursorExhausted(Exception):
+    """Search refused a cursor (past its ~10,000 results): go on by time window instead."""
+
+
+def _safe_sort_time(view: dict[str, Any]) -> dt.datetime | None:
+    try:
+        return sort_time(view)
+    except (ValueError, TypeError):
+        return None
+

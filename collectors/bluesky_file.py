@@ -1,0 +1,58 @@
+"""Bluesky API responses saved to a file: `app.bsky.feed.searchPosts` responses.
+
+One response per line (JSONL, the streaming form), single post views per line, or one whole
+JSON response all work; feed responses (`{"feed": [{"post": ...}]}`) are read too. Mapping
+goes through `collectors.bluesky_payload`, as live collection does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
+from collectors.bluesky_payload import from_posts
+
+PLATFORM = "bluesky"
+
+
+def _views(value: Any) -> list[Any] | None:
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("posts"), list):
+        return value["posts"]  # type: ignore[no-any-return]
+    if isinstance(value.get("feed"), list):
+        return [item.get("post") for item in value["feed"] if isinstance(item, dict)]
+    if "uri" in value and "record" in value:
+        return [value]
+    return None
+
+
+def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
+    with Source(path) as source:
+        chunk = Chunk()
+        for number, value in json_values(source):
+            chunk.lines = number
+            if isinstance(value, LineError):
+                chunk.errors.append(value)
+                continue
+            views = _views(value)
+            if views is None:
+                chunk.errors.append(LineError(
+                    source.label, number,
+                    "not a Bluesky searchPosts response (expected an object with `posts`)"))
+                continue
+            problems: list[str] = []
+            posts, accounts = from_posts([v for v in views if isinstance(v, dict)], problems)
+            chunk.errors.extend(LineError(source.label, number, p) for p in problems)
+            chunk.posts.extend(posts)
+            chunk.accounts.extend(accounts)
+            if len(chunk.posts) >= chunk_posts:
+                chunk.position = source.position()
+                yield chunk
+                chunk = Chunk(lines=number)
+        chunk.position = source.position()
+        yield chunk

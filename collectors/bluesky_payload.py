@@ -1,0 +1,167 @@
+"""Bluesky post views to records, in one place (live collector and file importer).
+
+A post is keyed by its `at://` URI; an account by its DID (handles change, DIDs do not).
+Hashtags come from the record's tag facets, its `tags` field, and `#tag` in its text. A quoted
+post arrives inside the embed view and comes along as a context post.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from collectors.base import MAPPING_ERRORS, describe, parse_time
+from knowvember.hashtags import fold, hashtags_in
+from knowvember.records import AccountRecord, PostRecord
+
+Json = dict[str, Any]
+
+TAG_FACET = "app.bsky.richtext.facet#tag"
+MENTION_FACET = "app.bsky.richtext.facet#mention"
+_QUOTE_EMBEDS = ("app.bsky.embed.record", "app.bsky.embed.recordWithMedia")
+
+
+def account_from_author(author: Json) -> AccountRecord:
+    handle = (author.get("handle") or author["did"]).lower()
+    return AccountRecord(
+        platform="bluesky",
+        key=author["did"],
+        platform_user_id=author["did"],
+        handle=handle,
+        display_name=author.get("displayName") or None,
+        bio=author.get("description"),
+        followers=author.get("followersCount"),
+        url=f"https://bsky.app/profile/{handle}",
+        raw=orjson.dumps(author).decode(),
+    )
+
+
+def _facet_values(record: Json) -> tuple[list[str], list[str]]:
+    tags: list[str] = []
+    mentions: list[str] = []
+    text_bytes: bytes | None = None
+    for facet in record.get("facets") or ():
+        for feature in facet.get("features") or ():
+            kind = feature.get("$type")
+            if kind == TAG_FACET and feature.get("tag"):
+                tags.append(fold(feature["tag"]))
+            elif kind == MENTION_FACET:
+                index = facet.get("index") or {}
+                if text_bytes is None:
+                    text_bytes = (record.get("text") or "").encode()
+                span = text_bytes[index.get("byteStart", 0):index.get("byteEnd", 0)]
+                name = span.decode(errors="ignore").lstrip("@").lower()
+                mentions.append(name or feature.get("did", ""))
+    return tags, mentions
+
+
+def _reference(record: Json) -> tuple[str, str | None]:
+    embed = record.get("embed") or {}
+    kind = embed.get("$type")
+    if kind in _QUOTE_EMBEDS:
+        inner = embed.get("record") or {}
+        if kind == "app.bsky.embed.recordWithMedia":
+            inner = inner.get("record") or {}
+        uri = inner.get("uri")
+        if uri and "/app.bsky.feed.post/" in uri:
+            return "quote", uri
+    reply = record.get("reply")
+    if isinstance(reply, dict) and (reply.get("parent") or {}).get("uri"):
+        return "reply", reply["parent"]["uri"]
+    return "original", None
+
+
+def post_url(uri: str, handle: str | None) -> str:
+    """The bsky.app address of an `at://did/app.bsky.feed.post/rkey` post."""
+    parts = uri.removeprefix("at://").split("/")
+    who = handle or parts[0]
+    return f"https://bsky.app/profile/{who}/post/{parts[-1]}"
+
+
+def post_from_view(view: Json, *, record_key: str = "record", context_only: bool = False
+                   ) -> PostRecord:
+    """A post view (searchPosts `posts[]`) or an embedded viewRecord (`record_key="value"`)."""
+    record = view.get(record_key) or {}
+    author = view.get("author") or {}
+    text = record.get("text") or ""
+    tags, mentions = _facet_values(record)
+    tags.extend(fold(t) for t in record.get("tags") or () if isinstance(t, str))
+    tags.extend(hashtags_in(text))
+    kind, ref = _reference(record)
+    created = record.get("createdAt") or view.get("indexedAt")
+    langs = record.get("langs") or ()
+    uri = view["uri"]
+    return PostRecord(
+        platform="bluesky",
+        platform_id=uri,
+        account_key=author.get("did"),
+        created_at=parse_time(created),
+        text=text,
+        uri=uri,
+        url=post_url(uri, author.get("handle")),
+        lang=langs[0] if langs else None,
+        kind=kind,
+        referenced_id=ref,
+        conversation_id=((record.get("reply") or {}).get("root") or {}).get("uri"),
+        hashtags=tuple(dict.fromkeys(tags)),
+        mentions=tuple(dict.fromkeys(m for m in mentions if m)),
+        likes=int(view.get("likeCount") or 0),
+        reposts=int(view.get("repostCount") or 0),
+        replies=int(view.get("replyCount") or 0),
+        quotes=int(view.get("quoteCount") or 0),
+        raw=orjson.dumps(view).decode(),
+        context_only=context_only,
+    )
+
+
+def _quoted_view(view: Json) -> Json | None:
+    """The quoted post's viewRecord inside a post view's embed, when it is a post."""
+    embed = view.get("embed") or {}
+    inner = embed.get("record")
+    if embed.get("$type") == "app.bsky.embed.recordWithMedia#view" and isinstance(inner, dict):
+        inner = inner.get("record")
+    if (isinstance(inner, dict) and inner.get("$type") == "app.bsky.embed.record#viewRecord"
+            and isinstance(inner.get("value"), dict) and inner.get("author")):
+        return inner
+    return None
+
+
+def sort_time(view: Json) -> dt.datetime:
+    """The time search sorts and filters by: the earlier of created and indexed."""
+    times = []
+    for key in ("indexedAt",):
+        if view.get(key):
+            times.append(parse_time(view[key]))
+    created = (view.get("record") or {}).get("createdAt")
+    if created:
+        times.append(parse_time(created))
+    return min(times)
+
+
+def from_posts(views: Iterable[Json], errors: list[str] | None = None
+               ) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """A searchPosts `posts` array to posts and accounts (quoted posts as context)."""
+    posts: list[PostRecord] = []
+    accounts: dict[str, AccountRecord] = {}
+    for view in views:
+        try:
+            found = [post_from_view(view)]
+            authors = [view["author"]]
+            quoted = _quoted_view(view)
+            if quoted is not None:
+                found.append(post_from_view(quoted, record_key="value", context_only=True))
+                authors.append(quoted["author"])
+            records = [account_from_author(a) for a in authors]
+        except MAPPING_ERRORS as exc:
+            if errors is None:
+                raise
+            uri = view.get("uri") if isinstance(view, dict) else None
+            errors.append(f"post {uri!r}: {describe(exc)}")
+            continue
+        posts.extend(found)
+        for record in records:
+            accounts[record.key] = record
+    return posts, list(accounts.values())

@@ -1,0 +1,138 @@
+"""The generic CSV import: posts from any tool or spreadsheet, one row per post.
+
+Columns (header names, any order, case-insensitive; `docs/collectors.md` has the table):
+required `platform, id, author_handle, created_at, text`; optional `url, likes, reposts,
+replies, quotes, author_name, author_id, author_followers, kind, referenced_id, lang,
+hashtags`. Without `author_id` an account is keyed by its handle.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, check_header
+from collectors.base import parse_time
+from knowvember.hashtags import fold, hashtags_in
+from knowvember.records import (
+    POST_KINDS,
+    AccountRecord,
+    PostRecord,
+    normalise_handle,
+    normalise_platform,
+)
+
+PLATFORM = None  # any: each row names its platform
+REQUIRED = ("platform", "id", "author_handle", "created_at", "text")
+OPTIONAL = ("url", "likes", "reposts", "replies", "quotes", "author_name", "author_id",
+            "author_followers", "kind", "referenced_id", "lang", "hashtags")
+COUNTS = ("likes", "reposts", "replies", "quotes")
+_PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+class RowError(ValueError):
+    """A row that cannot be stored; the message names the column."""
+
+
+def _time(value: str) -> dt.datetime:
+    value = value.strip()
+    for fmt in _PLAIN_TIMES:
+        try:
+            return dt.datetime.strptime(value, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise RowError(f"created_at {value!r} is not a date and time (use ISO 8601, e.g. "
+                       "2019-11-05T09:30:00Z)") from None
+
+
+def _number(row: dict[str, str], column: str) -> int | None:
+    value = (row.get(column) or "").strip().replace(",", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise RowError(f"{column} {value!r} is not a whole number")
+    return int(value)
+
+
+def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
+    try:
+        platform = normalise_platform(row.get("platform") or "")
+    except ValueError as exc:
+        raise RowError(f"platform: {exc}") from None
+    post_id = (row.get("id") or "").strip()
+    if not post_id:
+        raise RowError("id is empty")
+    if platform == "x" and not post_id.isdigit():
+        raise RowError(f"id {post_id!r} is not an X post id (digits only; was it turned into "
+                       "a number like 1.19E+18 by a spreadsheet?)")
+    raw_handle = (row.get("author_handle") or "").strip()
+    if not raw_handle:
+        raise RowError("author_handle is empty")
+    handle = normalise_handle(platform, raw_handle)
+    if platform == "mastodon" and handle.count("@") < 2:
+        raise RowError(f"author_handle {raw_handle!r}: a Mastodon handle needs its domain "
+                       "(@user@instance)")
+    text = row.get("text") or ""
+    kind = (row.get("kind") or "").strip().lower() or "original"
+    if kind not in POST_KINDS:
+        raise RowError(f"kind {kind!r} is not one of {', '.join(POST_KINDS)}")
+    tags = [fold(t) for t in (row.get("hashtags") or "").replace(",", " ").split() if t]
+    tags.extend(hashtags_in(text))
+    author_id = (row.get("author_id") or "").strip()
+    key = author_id or handle
+    counts = {c: _number(row, c) or 0 for c in COUNTS}
+    post = PostRecord(
+        platform=platform,
+        platform_id=post_id,
+        account_key=key,
+        created_at=_time(row.get("created_at") or ""),
+        text=text,
+        url=(row.get("url") or "").strip() or None,
+        lang=(row.get("lang") or "").strip() or None,
+        kind=kind,
+        referenced_id=(row.get("referenced_id") or "").strip() or None,
+        hashtags=tuple(dict.fromkeys(tags)),
+        raw=orjson.dumps(row).decode(),
+        **counts,
+    )
+    account = AccountRecord(
+        platform=platform,
+        key=key,
+        platform_user_id=author_id or None,
+        handle=handle,
+        display_name=(row.get("author_name") or "").strip() or None,
+        followers=_number(row, "author_followers"),
+    )
+    return post, account
+
+
+def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
+    with Source(path) as source:
+        reader = csv.DictReader(source.text(), restkey="_extra")
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+        check_header(source.label, header, REQUIRED)
+        reader.fieldnames = header
+        chunk = Chunk()
+        for row in reader:
+            line = reader.line_num
+            chunk.lines = line
+            try:
+                post, account = from_row(row)
+            except (RowError, ValueError, TypeError) as exc:
+                chunk.errors.append(LineError(source.label, line, str(exc)))
+                continue
+            chunk.posts.append(post)
+            chunk.accounts.append(account)
+            if len(chunk.posts) >= chunk_posts:
+                chunk.position = source.position()
+                yield chunk
+                chunk = Chunk(lines=line)
+        chunk.position = source.position()
+        yield chunk

@@ -1,0 +1,267 @@
+"""Mastodon hashtag timelines through Mastodon.py, on any number of instances.
+
+For each (instance, hashtag) the collector pages *forward* with `min_id` from the stored newest
+local id (or from the campaign start, as a snowflake id), 40 statuses a page, and saves the
+new newest id with every page: a checkpoint is never ahead of what is stored, and a run with
+nothing new makes one request per (instance, hashtag). It starts a little before the stored
+id (`OVERLAP`) because remote posts federate late and get ids from their creation time.
+
+Mastodon.py makes the requests (rate-limit headers, errors, any base URL including
+`http://127.0.0.1:PORT`); the collector maps the raw JSON it received itself, through
+`collectors.mastodon_payload`, the same code the file importer uses. Mastodon.py is told to
+throw on rate limits, so every wait goes through the one retry policy, visibly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import requests
+
+from collectors.base import Batch, Clock, Collector, Scrubber, SourceError
+from collectors.mastodon_payload import from_statuses, snowflake_at, snowflake_time
+from collectors.retry import GaveUpError, RetryPolicy, TransientError
+from collectors.x import collection_window
+from knowvember.config import Settings
+from knowvember.hashtags import CampaignTags
+from knowvember.records import PostRecord
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 40  # the most Mastodon returns per page
+OVERLAP = dt.timedelta(minutes=15)
+
+
+class RecordingSession(requests.Session):
+    """Keeps the last response, so the raw JSON can be mapped and stored as received."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: requests.Response | None = None
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.last = None
+        response = super().request(*args, **kwargs)
+        self.last = response
+        return response
+
+
+class MastodonCollector(Collector):
+    name = "mastodon"
+
+    def __init__(
+        self,
+        settings: Settings,
+        state: dict[str, str | None],
+        *,
+        tokens: dict[str, str | None],
+        policy: RetryPolicy,
+        now: Clock,
+        scrub: Scrubber | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.config = settings.sources.mastodon
+        self.state = dict(state)
+        self.tokens = tokens
+        self.policy = policy
+        self.now = now
+        self.scrub = scrub or Scrubber(tokens.values())
+        self.tags = CampaignTags(settings.campaign.all_tags).query_terms()
+        self._sessions: list[RecordingSession] = []
+        self._best: dict[str, tuple[bool, tuple[int, int, int, int]]] = {}
+
+    def close(self) -> None:
+        for session in self._sessions:
+            session.close()
+
+    def _api(self, instance: str) -> tuple[Any, RecordingSession]:
+        from mastodon import Mastodon
+
+        session = RecordingSession()
+        self._sessions.append(session)
+        api = Mastodon(
+            api_base_url=instance,
+            access_token=self.tokens.get(instance),
+            ratelimit_method="throw",
+            request_timeout=self.config.timeout,
+            session=session,
+            version_check_mode="none",
+        )
+        return api, session
+
+    def batches(self) -> Iterator[Batch]:
+        started = self.now()
+        start, end = collection_window(self.settings)
+        if not self.config.instances:
+            raise SourceError("[sources.mastodon] instances is empty: list the instances "
+                              'to search, e.g. instances = ["https://mastodon.social"]')
+        if started < start:
+            self.findings.warnings.append(
+                f"the campaign starts {start:%Y-%m-%d}; nothing to collect from Mastodon yet")
+            return
+        for instance in self.config.instances:
+            api, session = self._api(instance)
+            local_uris: dict[str, str] = {}
+            for tag in self.tags:
+                self.policy.stop.check()
+                try:
+                    lower = yield from self._timeline(api, session, instance, tag, start, end,
+                                                      local_uris)
+                except (GaveUpError, SourceError) as exc:
+                    message = f"{instance}: {self.scrub(str(exc))}"
+                    log.error("%s", message)
+                    self.findings.errors.append(message)
+                    break  # the instance is down or refuses us: on to the next one
+                if self.findings.incomplete:
+                    return
+                self.findings.cover(lower, started)
+
+    def _timeline(self, api: Any, session: RecordingSession, instance: str, tag: str,
+                  start: dt.datetime, end: dt.datetime, local_uris: dict[str, str]
+                  ) -> Iterator[Batch]:
+        key = f"{instance}|{tag}:min_id"
+        stored = self.state.get(key)
+        if stored and stored.isdigit():
+            stored_time = snowflake_time(stored)
+            lower = (stored_time - OVERLAP) if stored_time else start
+            min_id = snowflake_at(max(lower, start)) if stored_time else stored
+        else:
+            lower = start
+            min_id = snowflake_at(start)
+        lower = max(lower, start)
+        previous: list[str] | None = None
+        while True:
+            self.policy.stop.check()
+            statuses = self.policy.call(
+                lambda m=min_id: self._fetch(api, session, instance, tag, m),
+                what=f"Mastodon {instance} #{tag}")
+            if not statuses:
+                return lower
+            ids = [str(s.get("id")) for s in statuses]
+            if ids == previous:
+                self.findings.incomplete = (
+                    f"{instance} sent the same page twice for #{tag}; stopped paging to "
+                    "avoid a loop")
+                return lower
+            previous = ids
+            newest = max((i for i in ids if i.isdigit()), key=int, default=None)
+            past_end = [s for s in statuses if _created(s) > end]
+            kept = [s for s in statuses if _created(s) <= end]
+            problems: list[str] = []
+            posts, accounts = from_statuses(kept, local_uris=local_uris, errors=problems)
+            for problem in problems:
+                self._skip(f"{instance} #{tag}: {problem}")
+            self._origin_counts(posts, instance)
+            checkpoint = {key: newest} if newest else None
+            yield Batch(posts, accounts, checkpoint)
+            if past_end or newest is None or not newest.isdigit():
+                return lower
+            min_id = newest
+            self._pace(api, instance)
+
+    def _skip(self, message: str) -> None:
+        log.warning("skipped a status that could not be read: %s", message)
+        self.findings.details["unreadable"] = int(self.findings.details.get("unreadable", 0)) + 1
+        if len(self.findings.warnings) < 20:
+            self.findings.warnings.append(f"skipped an unreadable status ({message})")
+
+    def _fetch(self, api: Any, session: RecordingSession, instance: str, tag: str,
+               min_id: str) -> list[dict[str, Any]]:
+        from mastodon import errors as m
+
+        self.findings.requests += 1
+        try:
+            api.timeline_hashtag(tag, min_id=min_id, limit=PAGE_SIZE)
+        except m.MastodonRatelimitError as exc:
+            if "calculations failed" in str(exc):
+                raise TransientError(f"{instance} sent rate-limit headers that cannot be "
+                                     "read") from None
+            reset = getattr(api, "ratelimit_reset", None)
+            wait = self.policy.until(float(reset)) if reset else None
+            raise TransientError(f"{instance} rate limit reached (429)", retry_after=wait,
+                                 rate_limited=True) from None
+        except m.MastodonServerError as exc:
+            raise TransientError(f"{instance} server error ({_status(exc)})") from None
+        except m.MastodonNetworkError as exc:
+            text = str(exc)
+            if "timed out" in text.lower() or "timeout" in text.lower():
+                raise TransientError(
+                    f"{instance} did not answer within {self.config.timeout:g}s") from None
+            raise TransientError(f"connection to {instance} failed "
+                                 f"({self.scrub(text)[:200]})") from None
+        except m.MastodonUnauthorizedError:
+            raise SourceError(
+                f"{instance} refused the access token (401): check the token variable, or "
+                "remove it if the instance shows hashtag timelines publicly") from None
+        except m.MastodonNotFoundError:
+            raise SourceError(f"{instance} has no hashtag timeline API (404): is it a "
+                              "Mastodon server?") from None
+        except m.MastodonAPIError as exc:
+            text = str(exc)
+            if "parse response as json" in text.lower():
+                raise TransientError(
+                    f"{instance} sent a malformed or cut-short response (not JSON)") from None
+            status = _status(exc)
+            if status in (401, 403, 422):
+                raise SourceError(
+                    f"{instance} only shows hashtag timelines to signed-in users ({status}): "
+                    "set an access token ([sources.mastodon] access_token_env or "
+                    "instance_token_env)") from None
+            raise SourceError(f"{instance} refused the request ({status})") from None
+        response = session.last
+        if response is None:
+            raise TransientError(f"{instance} sent no response")
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise TransientError(f"{instance} sent a malformed response (not JSON)") from None
+        if not isinstance(data, list):
+            raise TransientError(f"{instance} sent unexpected JSON (not a list of statuses)")
+        return data
+
+    def _pace(self, api: Any, instance: str) -> None:
+        """Honour X-RateLimit-Remaining: wait for the reset before the window is used up."""
+        remaining = getattr(api, "ratelimit_remaining", None)
+        reset = getattr(api, "ratelimit_reset", None)
+        if remaining is not None and reset and int(remaining) <= 1:
+            delay = self.policy.until(float(reset))
+            if delay > self.policy.max_wait:
+                raise GaveUpError(f"{instance} rate limit resets in {delay:.0f}s, longer than "
+                                  "max_wait_seconds")
+            self.policy.wait(delay, f"{instance} rate limit nearly used up")
+
+    def _origin_counts(self, posts: list[PostRecord], instance: str) -> None:
+        """Counts from a post's home instance win over a remote instance's partial view."""
+        from urllib.parse import urlsplit
+
+        host = urlsplit(instance).netloc
+        for post in posts:
+            counts = (post.likes, post.reposts, post.replies, post.quotes)
+            best = self._best.get(post.platform_id)
+            if urlsplit(post.uri or "").netloc == host:
+                best = (True, counts)
+            elif best is None:
+                best = (False, counts)
+            elif not best[0]:
+                best = (False, tuple(max(a, b) for a, b in zip(counts, best[1], strict=True)))
+            self._best[post.platform_id] = best  # type: ignore[assignment]
+            post.likes, post.reposts, post.replies, post.quotes = best[1]
+
+
+def _created(status: dict[str, Any]) -> dt.datetime:
+    from collectors.base import parse_time
+
+    try:
+        return parse_time(status.get("created_at"))
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _status(exc: Exception) -> int | str:
+    args = getattr(exc, "args", ())
+    return args[1] if len(args) > 1 and isinstance(args[1], int) else "error"

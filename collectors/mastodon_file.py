@@ -1,0 +1,46 @@
+"""Mastodon API responses saved to a file: tag timeline pages (JSON arrays of statuses).
+
+One page per line (JSONL, the streaming form), single statuses per line, or one whole JSON
+array all work. Mapping goes through `collectors.mastodon_payload`, as live collection does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
+from collectors.mastodon_payload import from_statuses
+
+PLATFORM = "mastodon"
+
+
+def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
+    with Source(path) as source:
+        chunk = Chunk()
+        local_uris: dict[str, str] = {}
+        for number, value in json_values(source):
+            chunk.lines = number
+            if isinstance(value, LineError):
+                chunk.errors.append(value)
+                continue
+            if isinstance(value, dict) and "uri" in value and "content" in value:
+                value = [value]
+            if not isinstance(value, list):
+                chunk.errors.append(LineError(
+                    source.label, number,
+                    "not a Mastodon tag timeline page (expected a JSON array of statuses)"))
+                continue
+            problems: list[str] = []
+            posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems)
+            chunk.errors.extend(LineError(source.label, number, p) for p in problems)
+            chunk.posts.extend(posts)
+            chunk.accounts.extend(accounts)
+            if len(local_uris) > 200_000:
+                local_uris.clear()  # constant memory; only nearby replies are linked
+            if len(chunk.posts) >= chunk_posts:
+                chunk.position = source.position()
+                yield chunk
+                chunk = Chunk(lines=number)
+        chunk.position = source.position()
+        yield chunk

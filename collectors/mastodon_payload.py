@@ -1,0 +1,173 @@
+"""Mastodon statuses to records, in one place (live collector and file importer).
+
+The same post reaches many instances under different local ids, so a post is keyed by its
+status `uri` (its canonical ActivityPub id) and keeps the origin `url`. The same person seen
+through several instances is one account, keyed by their home identity (the account `uri`, or
+its `url` on servers that do not send one), never by the serving instance's `acct`, which has
+no domain for that instance's own users. Content is HTML; it becomes plain text with hashtags
+and mentions readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from collectors.base import MAPPING_ERRORS, describe, parse_time
+from knowvember.hashtags import fold, hashtags_in
+from knowvember.records import AccountRecord, PostRecord
+
+Json = dict[str, Any]
+
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_PARA = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_text(content: str) -> str:
+    """Mastodon's HTML content as readable plain text (paragraphs, line breaks, links)."""
+    if not content:
+        return ""
+    text = _PARA.sub("\n\n", content)
+    text = _BREAK.sub("\n", text)
+    text = _TAG.sub("", text)
+    return html.unescape(text).strip()
+
+
+def snowflake_at(moment: dt.datetime) -> str:
+    """The smallest Mastodon status id minted at `moment` (milliseconds << 16)."""
+    return str(int(moment.timestamp() * 1000) << 16)
+
+
+def snowflake_time(status_id: str) -> dt.datetime | None:
+    """When a Mastodon snowflake id was minted (None for non-numeric ids, e.g. Pleroma)."""
+    if not status_id.isdigit():
+        return None
+    return dt.datetime.fromtimestamp((int(status_id) >> 16) / 1000, dt.UTC)
+
+
+def handle_of(account: Json) -> str:
+    """`@user@domain`: the acct's domain when it has one, else the home URL's host."""
+    acct = account.get("acct") or account.get("username") or ""
+    if "@" in acct:
+        return "@" + acct.lower()
+    host = urlsplit(account.get("url") or account.get("uri") or "").hostname or "unknown"
+    return f"@{acct.lower()}@{host}"
+
+
+def account_key(account: Json) -> str:
+    return str(account.get("uri") or account.get("url") or handle_of(account))
+
+
+def account_from_payload(account: Json) -> AccountRecord:
+    return AccountRecord(
+        platform="mastodon",
+        key=account_key(account),
+        platform_user_id=account.get("uri") or account.get("url"),
+        handle=handle_of(account),
+        display_name=account.get("display_name") or account.get("username"),
+        bio=html_to_text(account.get("note") or ""),
+        followers=account.get("followers_count"),
+        url=account.get("url"),
+        raw=orjson.dumps(account).decode(),
+    )
+
+
+def post_from_status(status: Json, *, context_only: bool = False,
+                     local_uris: dict[str, str] | None = None) -> PostRecord:
+    """One status; `local_uris` maps the serving instance's local ids to uris (replies)."""
+    text = html_to_text(status.get("content") or "")
+    if status.get("spoiler_text"):
+        text = f"{status['spoiler_text']}\n\n{text}"
+    tags = [fold(t["name"]) for t in status.get("tags") or () if t.get("name")]
+    tags.extend(hashtags_in(text))
+    mentions = tuple(dict.fromkeys(
+        "@" + (m.get("acct") if "@" in (m.get("acct") or "") else
+               f"{m.get('username') or m.get('acct')}@{urlsplit(m.get('url') or '').hostname}"
+               ).lower()
+        for m in status.get("mentions") or () if m.get("acct") or m.get("username")))
+    kind, ref = "original", None
+    reblog = status.get("reblog")
+    quote = status.get("quote")
+    if isinstance(reblog, dict):
+        kind, ref = "repost", reblog.get("uri")
+        inner = reblog
+        text = html_to_text(inner.get("content") or "")
+        tags.extend(fold(t["name"]) for t in inner.get("tags") or () if t.get("name"))
+    elif isinstance(quote, dict) and isinstance(quote.get("quoted_status"), dict):
+        kind, ref = "quote", quote["quoted_status"].get("uri")
+    elif status.get("in_reply_to_id"):
+        kind = "reply"
+        ref = (local_uris or {}).get(str(status["in_reply_to_id"]))
+    account = status.get("account") or {}
+    return PostRecord(
+        platform="mastodon",
+        platform_id=str(status.get("uri") or status["url"]),
+        account_key=account_key(account) if account else None,
+        created_at=parse_time(status["created_at"]),
+        text=text,
+        uri=status.get("uri"),
+        url=status.get("url") or status.get("uri"),
+        lang=status.get("language"),
+        kind=kind,
+        referenced_id=ref,
+        hashtags=tuple(dict.fromkeys(tags)),
+        mentions=mentions,
+        likes=int(status.get("favourites_count") or 0),
+        reposts=int(status.get("reblogs_count") or 0),
+        replies=int(status.get("replies_count") or 0),
+        quotes=int(status.get("quotes_count") or 0),
+        raw=orjson.dumps(status).decode(),
+        context_only=context_only,
+    )
+
+
+def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None = None,
+                  errors: list[str] | None = None
+                  ) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """A tag timeline page (a JSON array of statuses) to posts and accounts.
+
+    Reblogged and quoted originals come along as context posts. A status that cannot be read
+    is left out and described in `errors` (raised when no list is given).
+    """
+    statuses = [s for s in statuses if isinstance(s, dict)]
+    uris = dict(local_uris or {})
+    uris.update({str(s["id"]): s["uri"] for s in statuses if s.get("id") and s.get("uri")})
+    posts: list[PostRecord] = []
+    accounts: dict[str, AccountRecord] = {}
+    for status in statuses:
+        try:
+            post = post_from_status(status, local_uris=uris)
+            inner = status.get("reblog")
+            if not isinstance(inner, dict):
+                quote = status.get("quote")
+                inner = quote.get("quoted_status") if isinstance(quote, dict) else None
+            found = [account_from_payload(a) for a in (status.get("account"),
+                                                       (inner or {}).get("account"))
+                     if isinstance(a, dict) and a]
+            context = (post_from_status(inner, context_only=True, local_uris=uris)
+                       if isinstance(inner, dict) and inner.get("created_at") else None)
+        except MAPPING_ERRORS as exc:
+            if errors is None:
+                raise
+            errors.append(f"status {status.get('id') or status.get('uri')!r}: {describe(exc)}")
+            continue
+        posts.append(post)
+        if context is not None:
+            posts.append(context)
+        for record in found:
+            accounts[record.key] = record
+    if local_uris is not None:
+        local_uris.update(uris)
+    return posts, list(accounts.values())
+
+
+def is_origin(status: Json, instance: str) -> bool:
+    """Whether `instance` is the status's home server (its counts are the full ones)."""
+    return urlsplit(status.get("uri") or "").netloc == urlsplit(instance).netloc

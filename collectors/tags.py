@@ -1,0 +1,148 @@
+"""TAGS (Twitter Archiving Google Sheet) CSV exports, the archive many campaigns kept.
+
+The sheet's `Archive` tab exported as CSV has the header `id_str, from_user, text, created_at,
+time, geo_coordinates, user_lang, in_reply_to_user_id_str, in_reply_to_screen_name,
+from_user_id_str, in_reply_to_status_id_str, source, profile_image_url, user_followers_count,
+user_friends_count, status_url, entities_str`. A sheet that went through Excel may have its ids
+turned into numbers like `1.19E+18`; the id is then recovered from `status_url`, and a row with
+no usable id is reported, never stored under a wrong one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, check_header
+from knowvember.hashtags import fold, hashtags_in
+from knowvember.records import AccountRecord, PostRecord
+
+PLATFORM = "x"
+REQUIRED = ("id_str", "from_user", "text", "created_at")
+_V1_TIME = "%a %b %d %H:%M:%S %z %Y"
+_SHEET_TIMES = ("%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
+_STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
+_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
+
+
+class RowError(ValueError):
+    """A row that cannot be stored; the message names the column."""
+
+
+def _tweet_id(row: dict[str, str]) -> str:
+    value = (row.get("id_str") or "").strip()
+    if value.isdigit():
+        return value
+    match = _STATUS_ID.search(row.get("status_url") or "")
+    if match:
+        return match.group(1)
+    raise RowError(f"id_str {value!r} is not a tweet id (did the sheet go through Excel? "
+                   "export the CSV straight from Google Sheets)")
+
+
+def _created(row: dict[str, str]) -> dt.datetime:
+    value = (row.get("created_at") or "").strip()
+    try:
+        return dt.datetime.strptime(value, _V1_TIME)
+    except ValueError:
+        pass
+    sheet_time = (row.get("time") or "").strip()
+    for fmt in _SHEET_TIMES:
+        try:
+            return dt.datetime.strptime(sheet_time, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    raise RowError(f"created_at {value!r} is not a date like 'Fri Nov 01 08:02:03 +0000 2019'")
+
+
+def _count(row: dict[str, str], column: str) -> int | None:
+    value = (row.get(column) or "").strip()
+    if not value:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        raise RowError(f"{column} {value!r} is not a number") from None
+
+
+def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
+    """One TAGS row to a post and its author's account."""
+    tid = _tweet_id(row)
+    text = row.get("text") or ""
+    handle = (row.get("from_user") or "").strip().lstrip("@")
+    if not handle:
+        raise RowError("from_user is empty")
+    entities: dict[str, Any] = {}
+    if row.get("entities_str"):
+        try:
+            parsed = orjson.loads(row["entities_str"])
+            entities = parsed if isinstance(parsed, dict) else {}
+        except orjson.JSONDecodeError:
+            entities = {}
+    tags = [fold(h["text"]) for h in entities.get("hashtags") or ()
+            if isinstance(h, dict) and h.get("text")]
+    tags.extend(hashtags_in(text))
+    mentions = [m["screen_name"] for m in entities.get("user_mentions") or ()
+                if isinstance(m, dict) and m.get("screen_name")] or _MENTION.findall(text)
+    kind, ref = "original", None
+    reply_to = (row.get("in_reply_to_status_id_str") or "").strip()
+    if text.startswith("RT @"):
+        kind = "repost"
+    elif reply_to.isdigit():
+        kind, ref = "reply", reply_to
+    user_id = (row.get("from_user_id_str") or "").strip()
+    key = user_id if user_id.isdigit() else "@" + handle.lower()
+    post = PostRecord(
+        platform="x",
+        platform_id=tid,
+        account_key=key,
+        created_at=_created(row),
+        text=text,
+        url=(row.get("status_url") or "").strip() or f"https://x.com/{handle}/status/{tid}",
+        lang=(row.get("user_lang") or None),
+        kind=kind,
+        referenced_id=ref,
+        hashtags=tuple(dict.fromkeys(tags)),
+        mentions=tuple(dict.fromkeys("@" + m.lower() for m in mentions)),
+        raw=orjson.dumps(row).decode(),
+    )
+    account = AccountRecord(
+        platform="x",
+        key=key,
+        platform_user_id=user_id if user_id.isdigit() else None,
+        handle="@" + handle.lower(),
+        followers=_count(row, "user_followers_count"),
+        url=f"https://x.com/{handle}",
+    )
+    return post, account
+
+
+def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
+    with Source(path) as source:
+        reader = csv.DictReader(source.text(), restkey="_extra")
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        check_header(source.label, header, REQUIRED)
+        reader.fieldnames = header
+        chunk = Chunk()
+        for row in reader:
+            line = reader.line_num
+            chunk.lines = line
+            try:
+                post, account = from_row(row)
+            except (RowError, ValueError, TypeError, KeyError) as exc:
+                chunk.errors.append(LineError(source.label, line, str(exc)))
+                continue
+            chunk.posts.append(post)
+            chunk.accounts.append(account)
+            if len(chunk.posts) >= chunk_posts:
+                chunk.position = source.position()
+                yield chunk
+                chunk = Chunk(lines=line)
+        chunk.position = source.position()
+        yield chunk

@@ -1,0 +1,343 @@
+"""X (Twitter) API v2 search through tweepy: incremental, resumable and cost-aware.
+
+Every post read is billed, so the collector
+- asks for no more posts than the budget still allows (`max_results` shrinks as the run's
+  `max_posts_per_run` or the month's `monthly_read_budget` runs out) and stops before a request
+  could go over;
+- never reads a post twice on purpose: a pass runs from the newest stored id (`since_id`)
+  backwards with `next_token`, and saves after every page where it is (`until_id`), so a run
+  stopped by the budget, a fault or Ctrl-C continues the same pass next time, then starts a
+  fresh pass for what came in meanwhile.
+
+tweepy hard-codes `https://api.twitter.com`; `HostRewritingSession` sends its requests to
+`api_base` instead (`https://api.x.com`, a proxy, or the local test server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import requests
+
+from collectors.base import Batch, Budget, Clock, Collector, Estimate, Scrubber, SourceError
+from collectors.retry import RetryPolicy, TransientError
+from collectors.x_payload import from_page, snowflake_time
+from knowvember.config import Settings
+from knowvember.hashtags import CampaignTags
+
+log = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"
+MAX_QUERY = 512  # characters, the query limit of recent search on the standard tiers
+RECENT_REACH = dt.timedelta(days=7)
+REACH_MARGIN = dt.timedelta(minutes=2)  # X refuses a start_time at exactly 7 days ago
+MIN_RESULTS, MAX_RESULTS = 10, 100
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+TWEET_FIELDS = ["author_id", "created_at", "public_metrics", "entities", "lang",
+                "conversation_id", "referenced_tweets"]
+USER_FIELDS = ["username", "name", "description", "public_metrics"]
+
+
+class HostRewritingSession(requests.Session):
+    """A requests session that sends tweepy's api.twitter.com requests to `api_base`, with a
+    timeout (tweepy sets none)."""
+
+    def __init__(self, api_base: str, timeout: float) -> None:
+        super().__init__()
+        self.api_base = api_base.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any,  # type: ignore[override]
+                **kwargs: Any) -> requests.Response:
+        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
+            url = self.api_base + url[len(TWEEPY_HOST):]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+def build_queries(tags: CampaignTags, limit: int = MAX_QUERY) -> list[str]:
+    """OR the campaign hashtags into as few queries as fit the query length limit."""
+    queries: list[str] = []
+    current: list[str] = []
+    for term in (f"#{t}" for t in tags.query_terms()):
+        candidate = " OR ".join([*current, term])
+        if current and len(candidate) > limit:
+            queries.append(" OR ".join(current))
+            current = [term]
+        else:
+            current.append(term)
+    if current:
+        queries.append(" OR ".join(current))
+    return queries
+
+
+def query_key(query: str) -> str:
+    """A short stable name for a query's checkpoints (a changed hashtag list starts afresh)."""
+    return "q" + hashlib.sha1(query.encode()).hexdigest()[:10]
+
+
+def collection_window(settings: Settings) -> tuple[dt.datetime, dt.datetime]:
+    """From the campaign's first instant to `grace_days` after its last."""
+    start, end = settings.campaign.window_utc()
+    return start, end + dt.timedelta(days=settings.schedule.grace_days)
+
+
+class XCollector(Collector):
+    name = "x"
+
+    def __init__(
+        self,
+        settings: Settings,
+        state: dict[str, str | None],
+        *,
+        token: str,
+        policy: RetryPolicy,
+        budget: Budget,
+        now: Clock,
+        scrub: Scrubber | None = None,
+    ) -> None:
+        super().__init__()
+        import tweepy
+
+        self.settings = settings
+        self.config = settings.sources.x
+        self.state = dict(state)
+        self.policy = policy
+        self.budget = budget
+        self.now = now
+        self.scrub = scrub or Scrubber([token])
+        self.recent = self.config.endpoint == "recent"
+        self.client = tweepy.Client(bearer_token=token, return_type=requests.Response)
+        self.client.session = HostRewritingSession(self.config.api_base, self.config.timeout)
+        self.queries = build_queries(CampaignTags(settings.campaign.all_tags))
+        self._tweepy = tweepy
+
+    def close(self) -> None:
+        self.client.session.close()
+
+    # -- the run ------------------------------------------------------------------------
+
+    def batches(self) -> Iterator[Batch]:
+        started = self.now()
+        start, end = collection_window(self.settings)
+        if started < start:
+            self.findings.warnings.append(
+                f"the campaign starts {start:%Y-%m-%d}; nothing to collect from X yet")
+            return
+        self.findings.details["queries"] = len(self.queries)
+        for query in self.queries:
+            lower = yield from self._query(query, started, start, end)
+            if self.findings.incomplete:
+                return
+            if lower is not None:
+                self.findings.cover(lower, started)
+
+    def _reach(self, now: dt.datetime) -> dt.datetime | None:
+        return now - RECENT_REACH + REACH_MARGIN if self.recent else None
+
+    def _query(self, query: str, now: dt.datetime, start: dt.datetime, end: dt.datetime
+               ) -> Iterator[Batch]:
+        """Finish any pass left unfinished, then fetch what is newer; return the covered
+        window's lower bound."""
+        key = query_key(query)
+        since = self.state.get(f"{key}:since_id")
+        pending = self.state.get(f"{key}:pending_newest")
+        lower: dt.datetime | None = None
+        if pending:
+            lower = yield from self._pass(query, key, since, self.state.get(f"{key}:until_id"),
+                                          pending, now, start, end)
+            if self.findings.incomplete:
+                return None
+            since = pending
+        fresh_lower = yield from self._pass(query, key, since, None, None, now, start, end)
+        return lower or fresh_lower
+
+    def _pass(self, query: str, key: str, since: str | None, until: str | None,
+              newest: str | None, now: dt.datetime, start: dt.datetime, end: dt.datetime
+              ) -> Iterator[Batch]:
+        params: dict[str, Any] = {
+            "query": query, "expansions": EXPANSIONS, "tweet_fields": TWEET_FIELDS,
+            "user_fields": USER_FIELDS,
+        }
+        reach = self._reach(now)
+        if since and reach and snowflake_time(since) < reach:
+            self._warn(
+                f"the newest stored X post ({snowflake_time(since):%Y-%m-%d %H:%M} UTC) is "
+                "older than recent search's 7 days: posts from then until "
+                f"{reach:%Y-%m-%d %H:%M} UTC may be missing (import an archive, or use "
+                'endpoint = "all")')
+            since = None
+        if since:
+            params["since_id"] = since
+            lower = snowflake_time(since)
+        else:
+            lower = max(start, reach) if reach else start
+            if reach and start < reach and not self.state.get(f"{key}:since_id"):
+                self._warn(
+                    f"recent search reaches back 7 days only: the campaign from "
+                    f"{start:%Y-%m-%d} to {reach:%Y-%m-%d %H:%M} UTC is out of its reach "
+                    '(import an archive, or use endpoint = "all" with full-archive access)')
+            params["start_time"] = lower
+        if until:
+            params["until_id"] = until
+        if end < now - dt.timedelta(seconds=30):
+            params["end_time"] = end
+        token: str | None = None
+        used_tokens: set[str] = set()
+        previous_ids: list[str] | None = None
+        while True:
+            self.policy.stop.check()
+            allowance = self.budget.allowance()
+            if allowance is not None and allowance < MIN_RESULTS:
+                self.findings.incomplete = self.budget.exhausted_reason()
+                return lower
+            max_results = MAX_RESULTS if allowance is None else min(MAX_RESULTS, allowance)
+            page = self.policy.call(
+                lambda t=token, m=max_results: self._search(params, t, m), what="X search")
+            data = page.get("data") or []
+            meta = page.get("meta") or {}
+            ids = [str(t["id"]) for t in data if isinstance(t, dict) and "id" in t]
+            if previous_ids is not None and ids and ids == previous_ids:
+                self.findings.incomplete = (
+                    "X sent the same page twice; stopped paging to avoid a loop (the next run "
+                    "continues from the last stored page)")
+                return lower
+            previous_ids = ids
+            if newest is None:
+                newest = str(meta.get("newest_id") or (max(ids, key=int) if ids else "")) or None
+            problems: list[str] = []
+            posts, accounts = from_page(page, problems)
+            for problem in problems:
+                self._warn(f"skipped an unreadable tweet ({problem})")
+            self.budget.spend(len(data))
+            next_token = meta.get("next_token")
+            if next_token and next_token in used_tokens:
+                next_token = None
+                self.findings.incomplete = (
+                    "X repeated a pagination token; stopped paging to avoid a loop")
+            if next_token:
+                oldest = str(meta.get("oldest_id") or min(ids, key=int))
+                checkpoint = {f"{key}:since_id": since, f"{key}:pending_newest": newest,
+                              f"{key}:until_id": oldest}
+            else:
+                checkpoint = {f"{key}:since_id": newest or since,
+                              f"{key}:pending_newest": None, f"{key}:until_id": None}
+            yield Batch(posts, accounts, checkpoint, posts_read=len(data))
+            if self.findings.incomplete or not next_token:
+                return lower
+            used_tokens.add(next_token)
+            token = next_token
+
+    def _warn(self, message: str) -> None:
+        if message not in self.findings.warnings:
+            log.warning("%s", message)
+            self.findings.warnings.append(message)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _search(self, params: dict[str, Any], token: str | None, max_results: int
+                ) -> dict[str, Any]:
+        method = (self.client.search_recent_tweets if self.recent
+                  else self.client.search_all_tweets)
+        return self._call(lambda: method(**params, next_token=token, max_results=max_results),
+                          "search")
+
+    def _call(self, send: Any, what: str) -> dict[str, Any]:
+        """One request; library failures become TransientError or SourceError."""
+        tweepy = self._tweepy
+        self.findings.requests += 1
+        try:
+            response = send()
+        except tweepy.TooManyRequests as exc:
+            reset = exc.response.headers.get("x-rate-limit-reset")
+            wait = self.policy.until(float(reset)) if reset and reset.isdigit() else None
+            raise TransientError("X rate limit reached (429)", retry_after=wait,
+                                 rate_limited=True) from None
+        except tweepy.TwitterServerError as exc:
+            raise TransientError(f"X server error ({exc.response.status_code})") from None
+        except tweepy.Unauthorized:
+            raise SourceError(
+                "X refused the bearer token (401 Unauthorized): check the token in "
+                f"${self.config.bearer_token_env}") from None
+        except tweepy.Forbidden as exc:
+            hint = (" (full-archive search needs that access level; or set endpoint = "
+                    '"recent")') if not self.recent else ""
+            raise SourceError(
+                f"X refused the {what} (403 Forbidden): {self._detail(exc)}{hint}") from None
+        except tweepy.HTTPException as exc:
+            status = exc.response.status_code
+            if status == 402:
+                raise SourceError("X says the account has no credits left (402 Payment "
+                                  "Required); nothing more was read") from None
+            raise SourceError(f"X rejected the {what} ({status}): {self._detail(exc)}") from None
+        except requests.Timeout:
+            raise TransientError(f"X did not answer within {self.config.timeout:g}s") from None
+        except requests.RequestException as exc:
+            raise TransientError(f"connection to X failed ({type(exc).__name__}: "
+                                 f"{self.scrub(str(exc))[:200]})") from None
+        return decode_json(response, "X")
+
+    def _detail(self, exc: Any) -> str:
+        messages = getattr(exc, "api_messages", None) or [str(exc)]
+        return self.scrub("; ".join(str(m) for m in messages))[:300]
+
+    # -- dry run ------------------------------------------------------------------------
+
+    def estimate(self) -> Estimate:
+        """Count the posts the next run would read (counts endpoint: no posts are read)."""
+        now = self.now()
+        start, end = collection_window(self.settings)
+        reach = self._reach(now)
+        total = 0
+        estimate = Estimate(posts=0)
+        for query in self.queries:
+            key = query_key(query)
+            params: dict[str, Any] = {"query": query, "granularity": "day"}
+            since = self.state.get(f"{key}:since_id")
+            if since and not (reach and snowflake_time(since) < reach):
+                params["since_id"] = since
+            else:
+                params["start_time"] = max(start, reach) if reach else start
+            if end < now - dt.timedelta(seconds=30):
+                params["end_time"] = end
+            token = None
+            while True:
+                method = (self.client.get_recent_tweets_count if self.recent
+                          else self.client.get_all_tweets_count)
+                extra = {"next_token": token} if token else {}
+                page = self.policy.call(
+                    lambda f=method, p=params, e=extra: self._call(lambda: f(**p, **e), "count"),
+                    what="X count")
+                meta = page.get("meta") or {}
+                total += int(meta.get("total_tweet_count") or
+                             sum(int(b.get("tweet_count", 0)) for b in page.get("data") or ()))
+                token = meta.get("next_token")
+                if not token:
+                    break
+        estimate.posts = total
+        estimate.requests = self.findings.requests
+        return estimate
+
+
+def decode_json(response: requests.Response, platform: str) -> dict[str, Any]:
+    """The JSON object in a response, or TransientError for an HTML page or a broken body."""
+    content_type = response.headers.get("content-type", "")
+    body = response.content
+    if "html" in content_type.lower() or body.lstrip()[:1] == b"<":
+        raise TransientError(
+            f"{platform} sent an HTML page instead of JSON (HTTP {response.status_code}; an "
+            "outage or proxy page?)")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise TransientError(
+            f"{platform} sent a malformed or cut-short response ({len(body)} bytes, not JSON)"
+        ) from None
+    if not isinstance(data, dict):
+        raise TransientError(f"{platform} sent unexpected JSON (not an object)")
+    return data

@@ -1,0 +1,659 @@
+"""The pipeline between the collectors and the store: runs, locks, batches, the run log.
+
+`collect()` runs each live source under its lock, feeds the collector's pages to one
+`PostWriter` (campaign filter, technique tagging, opted-out accounts dropped when the config
+says so), records the run from start to finish and attributes the accounts it changed.
+`import_files()` does the same for archive files, streaming them in chunks. `coverage_gaps()`
+reads the run log back for `runs --gaps`; `schedule()` repeats collection until the campaign
+and its grace period are over.
+
+Only the CLI imports this module's callers' heavy libraries; this module imports collectors
+lazily so that importing it stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from knowvember.db import Database
+from knowvember.errors import AlreadyRunningError, InputError, KnowvemberError
+from knowvember.locks import run_lock
+from knowvember.models import utcnow
+from knowvember.runs import RunRecord, finish_run, list_runs, start_run
+
+if TYPE_CHECKING:
+    from collectors.base import Collector, Findings, Scrubber
+    from collectors.retry import RetryPolicy, StopFlag, WaitHook
+    from knowvember.config import Settings
+    from knowvember.store import BatchResult, PostWriter
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("x", "mastodon", "bluesky")
+MAX_LINE_ERRORS_KEPT = 50  # in the run's details; all are counted
+
+
+@dataclass
+class Progress:
+    """How far a run has got, for a progress bar."""
+
+    source: str
+    fetched: int = 0
+    new: int = 0
+    requests: int = 0
+    done_bytes: int = 0
+    total_bytes: int = 0
+    finished: bool = False
+
+
+ProgressHook = Callable[[Progress], None]
+
+
+@dataclass
+class Hooks:
+    """What a caller can inject: clock, sleeping, progress, waits, Ctrl-C and the lock wait."""
+
+    now: Callable[[], dt.datetime] = utcnow
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+    progress: ProgressHook | None = None
+    on_wait: WaitHook | None = None
+    stop: StopFlag | None = None
+    lock_wait: float = 10.0
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    def stop_flag(self) -> StopFlag:
+        if self.stop is None:
+            from collectors.retry import StopFlag
+
+            self.stop = StopFlag()
+        return self.stop
+
+    def report(self, progress: Progress) -> None:
+        if self.progress is not None:
+            self.progress(progress)
+
+
+def make_writer(db: Database, settings: Settings, source: str) -> PostWriter:
+    """A PostWriter for the campaign: hashtag filter, technique tagger, opt-outs dropped."""
+    from knowvember.hashtags import CampaignTags
+    from knowvember.records import parse_account_ref
+    from knowvember.store import PostWriter
+    from knowvember.techniques import Taxonomy
+
+    drop: list[tuple[str, str]] = []
+    if settings.leaderboard.exclude_from_collection:
+        drop = [parse_account_ref(ref) for ref in settings.leaderboard.exclude_accounts]
+    return PostWriter(db, CampaignTags(settings.campaign.all_tags), source=source,
+                      tagger=Taxonomy.load(settings).tag, drop_accounts=drop)
+
+
+def _add(record: RunRecord, result: BatchResult) -> None:
+    record.fetched += result.fetched
+    record.new += result.new
+    record.updated += result.updated
+    record.skipped += result.skipped
+
+
+def _attribute(db: Database, settings: Settings, writer: PostWriter) -> None:
+    if not writer.changed_account_ids:
+        return
+    from knowvember.attribution import attribute_accounts
+
+    try:
+        attribute_accounts(db, settings, sorted(writer.changed_account_ids))
+    except KnowvemberError as exc:
+        log.warning("attributing the new accounts failed (%s); run `knowvember orgs "
+                    "unmatched` later", exc)
+
+
+# -- live collection ----------------------------------------------------------------------
+
+
+def secrets_in(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """The values of every secret variable the config names (for scrubbing messages)."""
+    s = settings.sources
+    names = [s.x.bearer_token_env, s.bluesky.app_password_env,
+             *s.mastodon.instance_token_env.values()]
+    if s.mastodon.access_token_env:
+        names.append(s.mastodon.access_token_env)
+    return [env[n] for n in names if env.get(n)]
+
+
+def _scrubber(settings: Settings, env: Mapping[str, str]) -> Scrubber:
+    from collectors.base import Scrubber
+
+    scrub = Scrubber(secrets_in(settings, env))
+    _install_log_scrubber(scrub)
+    return scrub
+
+
+class _ScrubFilter(logging.Filter):
+    def __init__(self, scrub: Scrubber) -> None:
+        super().__init__()
+        self.scrub = scrub
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.scrub(record.getMessage())
+        record.args = ()
+        return True
+
+
+def _install_log_scrubber(scrub: Scrubber) -> None:
+    """Libraries that log request headers (tweepy at debug level) never log a token."""
+    for name in ("tweepy.client", "tweepy", "urllib3.connectionpool", "httpx", "mastodon"):
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, _ScrubFilter)]:
+            logger.removeFilter(old)
+        logger.addFilter(_ScrubFilter(scrub))
+
+
+def _policy(settings: Settings, source: str, hooks: Hooks) -> RetryPolicy:
+    from collectors.retry import RetryPolicy
+
+    config = getattr(settings.sources, source)
+    return RetryPolicy(max_retries=config.max_retries, max_wait=config.max_wait_seconds,
+                       sleep=hooks.sleep, clock=hooks.clock, on_wait=hooks.on_wait,
+                       stop=hooks.stop_flag())
+
+
+def monthly_reads(db: Database, now: dt.datetime, source: str = "x") -> int:
+    """Posts read from `source` since the first of this month (UTC), from the run log."""
+    import sqlalchemy as sa
+
+    from knowvember.runs import runs_t
+
+    first = now.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    with db.begin() as conn:
+        total = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(runs_t.c.posts_read), 0)).where(
+                runs_t.c.source == source, runs_t.c.started_at >= first)
+        ).scalar()
+    return int(total or 0)
+
+
+def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
+                    scrub: Scrubber) -> Collector:
+    """The collector for `source`, with its credentials from the environment."""
+    from collectors.base import Budget, SourceError
+    from knowvember.store import load_state
+
+    env = hooks.env
+    state = load_state(db, source)
+    policy = _policy(settings, source, hooks)
+    if source == "x":
+        from collectors.x import XCollector
+
+        config = settings.sources.x
+        token = env.get(config.bearer_token_env)
+        if not token:
+            raise SourceError(
+                f"set ${config.bearer_token_env} to your X API bearer token (the variable "
+                "[sources.x] bearer_token_env names)")
+        month_left = config.monthly_read_budget - monthly_reads(db, hooks.now())
+        budget = Budget(run_limit=config.max_posts_per_run, month_left=month_left)
+        return XCollector(settings, state, token=token, policy=policy, budget=budget,
+                          now=hooks.now, scrub=scrub)
+    if source == "mastodon":
+        from collectors.mastodon import MastodonCollector
+
+        config = settings.sources.mastodon
+        tokens: dict[str, str | None] = {}
+        for instance in config.instances:
+            name = config.instance_token_env.get(instance) or config.access_token_env
+            tokens[instance] = env.get(name) if name else None
+        return MastodonCollector(settings, state, tokens=tokens, policy=policy, now=hooks.now,
+                                 scrub=scrub)
+    if source == "bluesky":
+        from collectors.bluesky import BlueskyCollector
+
+        config = settings.sources.bluesky
+        handle, password = env.get(config.handle_env), env.get(config.app_password_env)
+        if not handle or not password:
+            raise SourceError(
+                f"set ${config.handle_env} (your Bluesky handle) and "
+                f"${config.app_password_env} (an app password from Settings > App Passwords)")
+        return BlueskyCollector(settings, state, handle=handle, password=password,
+                                policy=policy, now=hooks.now, scrub=scrub)
+    raise InputError(f"unknown source {source!r}; use x, mastodon or bluesky")
+
+
+def enabled_sources(settings: Settings) -> list[str]:
+    return [s for s in SOURCES if getattr(settings.sources, s).enabled]
+
+
+def select_sources(settings: Settings, source: str) -> list[str]:
+    """`--source all` means the sources enabled in the config; a named one runs regardless."""
+    from knowvember.records import normalise_platform
+
+    if source == "all":
+        sources = enabled_sources(settings)
+        if not sources:
+            raise InputError(
+                "no source is enabled: set enabled = true under [sources.x], "
+                "[sources.mastodon] or [sources.bluesky] in campaign.toml")
+        return sources
+    try:
+        return [normalise_platform(source)]
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def collect_source(db: Database, settings: Settings, source: str,
+                   hooks: Hooks | None = None) -> RunRecord:
+    """One recorded run of one source; AlreadyRunningError when another holds its lock."""
+    hooks = hooks or Hooks()
+    with run_lock(db, f"collect:{source}", wait=hooks.lock_wait):
+        return _run_collector(db, settings, source, hooks)
+
+
+def _run_collector(db: Database, settings: Settings, source: str, hooks: Hooks) -> RunRecord:
+    from collectors.retry import InterruptedRun
+
+    record = start_run(db, RunRecord(source=source, started_at=hooks.now()))
+    scrub = _scrubber(settings, hooks.env)
+    writer = make_writer(db, settings, source)
+    progress = Progress(source=source)
+    collector: Collector | None = None
+    failure: str | None = None
+    interrupted = False
+    try:
+        collector = build_collector(db, settings, source, hooks, scrub)
+        for batch in collector.batches():
+            result = writer.write(batch.posts, batch.accounts, checkpoint=batch.checkpoint)
+            _add(record, result)
+            record.posts_read += batch.posts_read
+            progress.fetched, progress.new = record.fetched, record.new
+            progress.requests = collector.findings.requests
+            hooks.report(progress)
+    except InterruptedRun:
+        interrupted = True
+    except KeyboardInterrupt:
+        interrupted = True
+    except KnowvemberError as exc:
+        failure = scrub(str(exc))
+    except Exception as exc:  # a bug or an unforeseen library error: record it, scrubbed
+        log.debug("collector %s crashed", source, exc_info=True)
+        failure = scrub(f"unexpected {type(exc).__name__}: {exc}")
+    finally:
+        if collector is not None:
+            _apply_findings(record, collector.findings, scrub)
+            collector.close()
+        if source == "x":
+            record.estimated_cost = record.posts_read * settings.sources.x.price_per_read
+        status = _status(record, collector.findings if collector else None, failure,
+                         interrupted, scrub)
+        finish_run(db, record, status)
+        progress.finished = True
+        hooks.report(progress)
+        _attribute(db, settings, writer)
+    return record
+
+
+def _apply_findings(record: RunRecord, findings: Findings, scrub: Scrubber) -> None:
+    record.requests = findings.requests
+    for warning in findings.warnings:
+        record.add_warning(scrub(warning))
+    if findings.window is not None:
+        lower, upper = findings.window
+        if lower < upper:
+            record.details["window"] = {"from": _iso(lower), "to": _iso(upper)}
+    record.details["platform"] = record.source
+    for key, value in findings.details.items():
+        record.details[key] = value
+
+
+def _status(record: RunRecord, findings: Findings | None, failure: str | None,
+            interrupted: bool, scrub: Scrubber) -> str:
+    stored = record.new + record.updated > 0 or record.fetched > 0
+    if interrupted:
+        record.error = "interrupted (Ctrl-C); the next run continues from the last stored page"
+        record.details.pop("window", None)
+        return "partial"
+    problems = [scrub(e) for e in (findings.errors if findings else [])]
+    if failure:
+        record.error = "; ".join([failure, *problems])
+        record.details.pop("window", None)
+        return "partial" if stored else "failed"
+    if problems:
+        record.error = "; ".join(problems)
+        record.details.pop("window", None)
+        return "partial"
+    if findings and findings.incomplete:
+        record.error = scrub(findings.incomplete)
+        record.details.pop("window", None)
+        return "partial"
+    return "ok"
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class CollectOutcome:
+    """Every source's run, and the sources that were skipped because one was running."""
+
+    runs: list[RunRecord] = field(default_factory=list)
+    locked: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        from knowvember.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+
+        statuses = {r.status for r in self.runs}
+        if "failed" in statuses:
+            return EXIT_FAILED
+        if "partial" in statuses:
+            return EXIT_PARTIAL
+        if self.locked:
+            return EXIT_LOCKED
+        return EXIT_OK
+
+
+def collect(db: Database, settings: Settings, sources: Sequence[str],
+            hooks: Hooks | None = None) -> CollectOutcome:
+    """One run per source, each under its own lock; a locked source is skipped, not run."""
+    hooks = hooks or Hooks()
+    outcome = CollectOutcome()
+    for source in sources:
+        if hooks.stop is not None and hooks.stop.is_set():
+            break
+        try:
+            outcome.runs.append(collect_source(db, settings, source, hooks))
+        except AlreadyRunningError as exc:
+            outcome.locked.append(source)
+            outcome.messages.append(str(exc))
+    return outcome
+
+
+def estimate(db: Database, settings: Settings, sources: Sequence[str],
+             hooks: Hooks | None = None) -> list[RunRecord]:
+    """`collect --dry-run`: what each source would read and cost, reading no posts.
+
+    The records are not written to the run log (nothing was collected).
+    """
+    hooks = hooks or Hooks()
+    scrub = _scrubber(settings, hooks.env)
+    records = []
+    for source in sources:
+        record = RunRecord(source=source, status="ok", started_at=hooks.now(),
+                           details={"dry_run": True})
+        if source == "x":
+            try:
+                _estimate_x(db, settings, record, hooks, scrub)
+            except KnowvemberError as exc:
+                record.status, record.error = "failed", scrub(str(exc))
+        else:
+            record.details["notes"] = [f"{source}: free API, nothing to estimate"]
+        record.finished_at = hooks.now()
+        records.append(record)
+    return records
+
+
+def _estimate_x(db: Database, settings: Settings, record: RunRecord, hooks: Hooks,
+                scrub: Scrubber) -> None:
+    collector = build_collector(db, settings, "x", hooks, scrub)
+    try:
+        found = collector.estimate()
+    finally:
+        collector.close()
+    config = settings.sources.x
+    budget = getattr(collector, "budget", None)
+    allowance = budget.allowance() if budget is not None else None
+    would_read = found.posts or 0
+    if allowance is not None:
+        would_read = min(would_read, allowance)
+    record.requests = found.requests
+    record.estimated_cost = would_read * config.price_per_read
+    record.details.update({
+        "estimated_posts": found.posts,
+        "would_read": would_read,
+        "price_per_read": config.price_per_read,
+        "max_posts_per_run": config.max_posts_per_run,
+        "month_left": budget.month_left if budget is not None else None,
+    })
+    for warning in collector.findings.warnings:
+        record.add_warning(scrub(warning))
+
+
+# -- archive imports ----------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    runs: list[RunRecord] = field(default_factory=list)
+    line_errors: list[str] = field(default_factory=list)  # the first few, for the screen
+    error_count: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        from knowvember.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+
+        statuses = {r.status for r in self.runs}
+        if "failed" in statuses:
+            return EXIT_FAILED
+        if "partial" in statuses or self.error_count:
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+
+def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Path],
+                 hooks: Hooks | None = None) -> ImportOutcome:
+    """Import archive files of one format, one recorded run per file."""
+    from collectors.archive import FORMAT_NAMES, formats
+
+    hooks = hooks or Hooks()
+    fmt = fmt.lower()
+    if fmt not in FORMAT_NAMES:
+        raise InputError(f"unknown import format {fmt!r}; use {', '.join(FORMAT_NAMES)}")
+    reader, platform = formats()[fmt]
+    outcome = ImportOutcome()
+    paths = list(files)
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+    with run_lock(db, f"import:{fmt}", wait=hooks.lock_wait):
+        for path in paths:
+            if hooks.stop is not None and hooks.stop.is_set():
+                break
+            outcome.runs.append(_import_file(db, settings, fmt, reader, platform, path,
+                                             hooks, outcome))
+    return outcome
+
+
+def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
+                 platform: str | None, path: Path, hooks: Hooks,
+                 outcome: ImportOutcome) -> RunRecord:
+    from collectors.archive import file_size
+
+    record = start_run(db, RunRecord(source=f"import:{fmt}", started_at=hooks.now(),
+                                     details={"file": str(path), "format": fmt}))
+    writer = make_writer(db, settings, fmt)
+    progress = Progress(source=f"{fmt} {path.name}", total_bytes=file_size(path))
+    errors = 0
+    kept: list[str] = []
+    api_errors = 0
+    lines = 0
+    lowest: dt.datetime | None = None
+    highest: dt.datetime | None = None
+    platforms: set[str] = set()
+    failure: str | None = None
+    try:
+        for chunk in reader(path):
+            hooks.stop_flag().check()
+            result = writer.write(chunk.posts, chunk.accounts)
+            _add(record, result)
+            lines = max(lines, chunk.lines)
+            api_errors += chunk.api_errors
+            if chunk.posts:
+                times = [p.created_at for p in chunk.posts if not p.context_only]
+                if times:
+                    low, high = min(times), max(times)
+                    lowest = low if lowest is None else min(lowest, low)
+                    highest = high if highest is None else max(highest, high)
+                platforms.update({chunk.posts[0].platform, chunk.posts[-1].platform})
+            for problem in chunk.errors:
+                errors += 1
+                text = str(problem)
+                log.warning("skipped %s", text)
+                if len(kept) < MAX_LINE_ERRORS_KEPT:
+                    kept.append(text)
+            progress.fetched, progress.new = record.fetched, record.new
+            progress.done_bytes = chunk.position
+            hooks.report(progress)
+    except KnowvemberError as exc:
+        failure = str(exc)
+    except KeyboardInterrupt:
+        failure = "interrupted (Ctrl-C); run the import again to finish it (nothing is doubled)"
+    except UnicodeDecodeError as exc:
+        failure = f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+    except OSError as exc:
+        failure = f"{path}: cannot read the file ({exc.strerror or exc})"
+    finally:
+        record.details["lines"] = lines
+        record.details["line_errors"] = errors
+        if kept:
+            record.details["errors"] = kept
+        if api_errors:
+            record.details["api_errors"] = api_errors
+        if platform or len(platforms) == 1:
+            record.details["platform"] = platform or next(iter(platforms))
+        if lowest and highest:
+            record.details["window"] = {"from": _iso(lowest), "to": _iso(highest)}
+        outcome.error_count += errors
+        outcome.line_errors.extend(kept[: max(0, 20 - len(outcome.line_errors))])
+        if failure:
+            record.error = failure
+            status = "partial" if record.fetched else "failed"
+        elif errors:
+            record.error = (f"{errors} line(s) could not be read and were skipped; first: "
+                            f"{kept[0] if kept else ''}")
+            status = "partial"
+        else:
+            status = "ok"
+        finish_run(db, record, status)
+        progress.finished = True
+        hooks.report(progress)
+        _attribute(db, settings, writer)
+    return record
+
+
+# -- the run log --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of the campaign window no successful run of a platform covered."""
+
+    source: str
+    start: dt.datetime
+    end: dt.datetime
+
+    def to_json(self) -> dict[str, Any]:
+        hours = (self.end - self.start).total_seconds() / 3600
+        return {"source": self.source, "from": _iso(self.start), "to": _iso(self.end),
+                "hours": round(hours, 1)}
+
+
+def coverage_gaps(db: Database, settings: Settings, now: dt.datetime | None = None,
+                  min_gap: dt.timedelta = dt.timedelta(minutes=1)) -> list[Gap]:
+    """Stretches of the campaign window (up to now) that no successful run covered.
+
+    A run records the window it fully covered (for X recent search, never more than 7 days
+    back), so a week without a successful run shows up as a gap. Imports count for their
+    platform over the span of the posts they held.
+    """
+    from collectors.base import parse_time
+
+    now = now or utcnow()
+    start, end = settings.campaign.window_utc()
+    end = min(end, now)
+    if end <= start:
+        return []
+    covered: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for run in list_runs(db):
+        platform = run.details.get("platform")
+        window = run.details.get("window")
+        if platform:
+            covered.setdefault(platform, [])
+        is_import = run.source.startswith("import:")
+        if not platform or not isinstance(window, dict):
+            continue
+        if run.status != "ok" and not (is_import and run.status == "partial"):
+            continue
+        try:
+            covered[platform].append((parse_time(window["from"]), parse_time(window["to"])))
+        except (KeyError, ValueError):
+            continue
+    for source in enabled_sources(settings):
+        covered.setdefault(source, [])
+    gaps = []
+    for platform in sorted(covered, key=lambda p: SOURCES.index(p) if p in SOURCES else 9):
+        cursor = start
+        for low, high in sorted(covered[platform]):
+            if low > cursor and min(low, end) - cursor >= min_gap:
+                gaps.append(Gap(platform, cursor, min(low, end)))
+            cursor = max(cursor, high)
+            if cursor >= end:
+                break
+        if end - cursor >= min_gap:
+            gaps.append(Gap(platform, cursor, end))
+    return gaps
+
+
+# -- scheduling ---------------------------------------------------------------------------
+
+
+def schedule(db: Database, settings: Settings, sources: Sequence[str], every: float,
+             hooks: Hooks | None = None,
+             on_cycle: Callable[[CollectOutcome], None] | None = None) -> int:
+    """Collect every `every` seconds from the campaign start until the grace period ends.
+
+    Returns the number of collection cycles run. Stops cleanly (between pages) when the stop
+    flag is set, e.g. by Ctrl-C.
+    """
+    from collectors.x import collection_window
+
+    hooks = hooks or Hooks()
+    stop = hooks.stop_flag()
+    start, end = collection_window(settings)
+    cycles = 0
+    while not stop.is_set():
+        now = hooks.now()
+        if now >= end:
+            log.info("The campaign and its %d-day grace period are over (%s); stopping.",
+                     settings.schedule.grace_days, f"{end:%Y-%m-%d %H:%M} UTC")
+            break
+        if now < start:
+            log.info("The campaign starts %s; waiting.", f"{start:%Y-%m-%d %H:%M} UTC")
+            _sleep_until(start, hooks, stop)
+            continue
+        outcome = collect(db, settings, sources, hooks)
+        cycles += 1
+        if on_cycle is not None:
+            on_cycle(outcome)
+        if stop.is_set():
+            break
+        next_at = now + dt.timedelta(seconds=every)
+        if next_at >= end:
+            next_at = end
+        _sleep_until(next_at, hooks, stop)
+    return cycles
+
+
+def _sleep_until(moment: dt.datetime, hooks: Hooks, stop: StopFlag) -> None:
+    """Sleep in short steps until `moment`, waking at once when stopped."""
+    while not stop.is_set():
+        left = (moment - hooks.now()).total_seconds()
+        if left <= 0:
+            return
+        hooks.sleep(min(left, 1.0))
