@@ -188,10 +188,11 @@ def submit(
         except StoryValidationError as exc:
             if not ask:
                 raise _cli_error(exc, asked=False) from None
-            for field, why in exc.errors.items():
-                if field in raw:
-                    err_console().print(f"{OPTION_FOR.get(field, field)}: {why}", markup=False)
-                raw[field] = _ask(field)
+            field = next(iter(exc.errors))
+            if field in raw:
+                err_console().print(f"{OPTION_FOR.get(field, field)}: "
+                                    f"{exc.errors[field]}", markup=False)
+            raw[field] = _ask(field)  # one field at a time, checked as soon as it is given
     db = app.db()
     story, warnings = submit_story(db, settings, data, source="cli",
                                    lookups=Lookups.load(settings))
