@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from knowvember.config import parse_settings
 from knowvember.errors import ConflictError, InputError, NotFoundError
@@ -425,3 +428,23 @@ def test_printable_shows_controls_instead_of_running_them() -> None:
     assert shown == "a\\x1b[31mb<U+202E>c\nd\\x07"
     assert printable("one\ntwo", keep_newlines=False) == "one two"
     assert printable("שלום 🧠\u200f") == "שלום 🧠\u200f"  # ordinary text untouched
+
+
+# -- any input: a clear answer, never a crash ----------------------------------------------
+
+_ANY = st.one_of(st.none(), st.text(max_size=300), st.booleans(), st.integers(),
+                 st.lists(st.text(max_size=40), max_size=5))
+
+
+@hypothesis_settings(max_examples=100, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({name: _ANY for name in GOOD}))
+def test_any_input_is_accepted_or_refused_by_field(settings, data) -> None:  # type: ignore[no-untyped-def]
+    try:
+        parsed = StoryInput.parse(data, settings)
+    except StoryValidationError as exc:
+        assert exc.errors and set(exc.errors) <= set(GOOD)
+        assert all(isinstance(v, str) and v for v in exc.errors.values())
+    else:
+        assert parsed.title == data["title"] and parsed.body == data["body"]
+        assert "\x00" not in parsed.title + parsed.body

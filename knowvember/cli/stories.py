@@ -155,14 +155,14 @@ def submit(
     ),
     outcome: str | None = typer.Option(None, "--outcome", help="Outcome / impact."),
     technique: list[str] | None = typer.Option(
-        None, "--technique", help="A technique used (repeat for several)."
+        None, "--technique", metavar="NAME", help="A technique used (repeat for several)."
     ),
     org: str | None = typer.Option(None, "--org", help="Organisation: ODS code or name."),
     name: str | None = typer.Option(None, "--name", help="Submitter's name."),
     email: str | None = typer.Option(None, "--email", help="Submitter's email (never exported)."),
     role: str | None = typer.Option(None, "--role", help="Submitter's role."),
     link: list[str] | None = typer.Option(
-        None, "--link", help="An http(s) link (repeat for several)."
+        None, "--link", metavar="URL", help="An http(s) link (repeat for several)."
     ),
     consent: bool | None = typer.Option(
         None, "--consent/--no-consent", help="Consent to publish the story (required)."
@@ -216,14 +216,15 @@ def edit(
     ),
     outcome: str | None = typer.Option(None, "--outcome", help="New outcome ('' clears it)."),
     technique: list[str] | None = typer.Option(
-        None, "--technique", help="Techniques (replace the chosen ones; '' clears them)."
+        None, "--technique", metavar="NAME",
+        help="Techniques (replace the chosen ones; '' clears them).",
     ),
     org: str | None = typer.Option(None, "--org", help="Organisation: ODS code or name."),
     name: str | None = typer.Option(None, "--name", help="Submitter's name."),
     email: str | None = typer.Option(None, "--email", help="Submitter's email."),
     role: str | None = typer.Option(None, "--role", help="Submitter's role ('' clears it)."),
     link: list[str] | None = typer.Option(
-        None, "--link", help="Links (replace all; '' clears them)."
+        None, "--link", metavar="URL", help="Links (replace all; '' clears them)."
     ),
     consent: bool | None = typer.Option(None, "--consent/--no-consent", help="Consent."),
     note: str | None = typer.Option(None, "--note", help="Why it was edited (for the trail)."),
@@ -338,7 +339,7 @@ def list_(
         "(several separated by commas).",
     ),
     org: str | None = typer.Option(None, "--org", help="Organisation: ODS code or name."),
-    technique: str | None = typer.Option(None, "--technique", help="A technique."),
+    technique: str | None = typer.Option(None, "--technique", metavar="NAME", help="A technique."),
     format: ListFormat = typer.Option(ListFormat.table, "--format", help="Output format."),
     include_email: bool = typer.Option(
         False, "--include-email", help="Add submitters' emails (to contact them; keep the "
