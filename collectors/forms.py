@@ -150,8 +150,8 @@ def import_form_export(
         story_ids=[s.id for s in added.added], errors=export.errors,
         warnings=export.warnings + added.warnings, columns=export.columns,
     )
-    log.info("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
-             result.imported, result.already_imported, result.failed)
+    log.debug("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
+              result.imported, result.already_imported, result.failed)
     return result
 
 
