@@ -25,6 +25,7 @@ from tests.web_support import (
     SECRET,
     TAXONOMY,
     add_coordinator,
+    campaign_posts,
     cheap_hashing,
 )
 
@@ -51,6 +52,7 @@ def server(settings, sqlite_db, monkeypatch) -> Iterator[str]:  # type: ignore[n
 
     cheap_hashing(monkeypatch)
     add_coordinator(sqlite_db)
+    campaign_posts(sqlite_db)
     monkeypatch.setenv(settings.web.secret_key_env, SECRET)
     app = create_app(settings, sqlite_db, catalogue=CATALOGUE, taxonomy=TAXONOMY)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

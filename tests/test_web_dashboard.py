@@ -14,6 +14,7 @@ from tests.web_support import (
     SECRET,
     TAXONOMY,
     add_coordinator,
+    campaign_posts,
     cheap_hashing,
     csrf,
     sign_in,
@@ -137,3 +138,121 @@ def test_report_downloads_reach_nothing_else(client: TestClient, report, name: s
 def test_dashboard_without_a_report_says_how_to_make_one(client: TestClient) -> None:
     sign_in(client)
     assert "Run <code>knowvember report</code>" in client.get("/dashboard").text
+
+
+# -- the numbers (from the reporting layer) -----------------------------------------------
+
+
+def _stat(html: str, label: str) -> str:
+    import re
+
+    match = re.search(r'<span class="stat__value">(?:<a [^>]+>)?([^<]+)(?:</a>)?</span>'
+                      r'<span class="stat__label">' + re.escape(label) + "<", html)
+    assert match, label
+    return match.group(1)
+
+
+@pytest.fixture
+def numbers_client(settings, db, monkeypatch):  # type: ignore[no-untyped-def]
+    """On SQLite and PostgreSQL, with the campaign above and a fake clock for the cache."""
+    from knowvember.web import create_app
+    from tests.web_support import FakeClock
+
+    cheap_hashing(monkeypatch)
+    add_coordinator(db)
+    campaign_posts(db)
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    clock = FakeClock()
+    client = TestClient(create_app(settings, db, clock=clock, catalogue=CATALOGUE,
+                                   taxonomy=TAXONOMY))
+    sign_in(client)
+    return client, clock
+
+
+def test_dashboard_headline_numbers(numbers_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = numbers_client
+    html = client.get("/dashboard").text
+    assert _stat(html, "posts") == "5"
+    assert _stat(html, "original posts") == "4"
+    assert _stat(html, "contributors") == "3"
+    assert _stat(html, "organisations") == "2"
+    assert _stat(html, "regions") == "2"
+    assert _stat(html, "engagement (likes, reposts, replies, quotes)") == "7"
+    assert _stat(html, "potential reach (an upper bound)") == "160"
+    assert "2019-11-01 to 2019-11-30 (Europe/London)" in html
+    assert "<td>X (Twitter)</td><td class=\"num\">3</td>" in html
+
+
+def test_dashboard_numbers_match_the_reporting_layer(numbers_client, settings, db) -> None:  # type: ignore[no-untyped-def]
+    from reports.dataset import load_campaign_data
+    from reports.metrics import summarise
+
+    client, _ = numbers_client
+    summary = summarise(load_campaign_data(db, settings, catalogue=CATALOGUE,
+                                           taxonomy=TAXONOMY))
+    html = client.get("/dashboard").text
+    for key, label in (("posts", "posts"), ("contributors", "contributors"),
+                       ("engagement", "engagement (likes, reposts, replies, quotes)"),
+                       ("stories_submitted", "stories submitted")):
+        assert _stat(html, label) == f"{summary[key]:,}", key
+
+
+def test_dashboard_daily_chart_has_a_bar_per_day_and_a_table(numbers_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = numbers_client
+    html = client.get("/dashboard").text
+    assert html.count('<rect class="chart__bar"') == 30
+    assert "<title>2019-11-05: 3</title>" in html
+    assert "<td>2019-11-05</td><td class=\"num\">3</td>" in html
+    assert 'style="' not in html  # the CSP allows no inline styles
+
+
+def test_dashboard_leaderboard_links_to_organisation_pages(numbers_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = numbers_client
+    html = client.get("/dashboard").text
+    first = html.index('<a href="/orgs/RX1">Nottingham University Hospitals NHS Trust</a>')
+    second = html.index('<a href="/orgs/RTH">Oxford University Hospitals NHS Foundation Trust')
+    assert first < second
+    assert "2 organisations, by score" in html
+
+
+def test_story_counts_refresh_after_a_web_decision(numbers_client, settings, db) -> None:  # type: ignore[no-untyped-def]
+    client, clock = numbers_client
+    data = stories.StoryInput.parse({"title": "T", "body": "B", "name": "N",
+                                     "email": "n@nhs.net", "consent": True}, settings)
+    first, _ = stories.submit_story(db, settings, data)
+    second, _ = stories.submit_story(db, settings, data)
+    clock.advance(61)
+    html = client.get("/dashboard").text
+    assert _stat(html, "stories submitted") == "2"
+    assert _stat(html, "stories approved") == "0"
+    token = csrf(client.get(f"/review/{first.id}").text)
+    client.post(f"/review/{first.id}", data={"action": "approve", "csrf_token": token})
+    assert _stat(client.get("/dashboard").text, "stories approved") == "1"
+    # A decision made elsewhere (the CLI) shows within the minute the numbers are kept.
+    stories.transition(db, second.id, "approve", reviewer="cli")
+    assert _stat(client.get("/dashboard").text, "stories approved") == "1"
+    clock.advance(61)
+    assert _stat(client.get("/dashboard").text, "stories approved") == "2"
+
+
+def test_organisation_page_numbers_rank_and_contributors(numbers_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = numbers_client
+    html = client.get("/orgs/RX1").text
+    assert "<h1>Nottingham University Hospitals NHS Trust</h1>" in html
+    assert "Ranked <strong>1</strong> of 2 organisations" in html
+    assert _stat(html, "posts") == "4"
+    assert _stat(html, "contributors") == "2"
+    assert "x:@nuhlibrary" in html and "mastodon:@kate@nhs.social" in html
+    assert "oxlib" not in html
+    other = client.get("/orgs/rth").text  # codes are case-insensitive
+    assert "Ranked <strong>2</strong>" in other
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Ox" in other and "<script>" not in other
+
+
+def test_organisation_pages_for_absent_and_unknown_codes(numbers_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = numbers_client
+    quiet = client.get("/orgs/RQ6")
+    assert quiet.status_code == 200
+    assert "not taken part yet" in quiet.text or "Not on the leaderboard" in quiet.text
+    missing = client.get("/orgs/ZZZ99")
+    assert missing.status_code == 404 and "Page not found" in missing.text

@@ -94,3 +94,43 @@ def sign_in(client: TestClient, username: str = "coordinator",
     response = client.post("/login", data={"username": username, "password": password,
                                            "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303, response.text
+
+
+def campaign_posts(db: Database) -> None:
+    """A hand-countable campaign: 3 contributors, 2 organisations, 5 posts on 3 days."""
+    import datetime as dt
+
+    from knowvember.hashtags import CampaignTags
+    from knowvember.models import Account
+    from knowvember.records import AccountRecord, PostRecord
+    from knowvember.store import PostWriter
+
+    def post(platform: str, pid: str, account: str, day: int, *, likes: int = 0,
+             replies: int = 0, kind: str = "original", ref: str | None = None) -> PostRecord:
+        return PostRecord(platform=platform, platform_id=pid, account_key=account,
+                          created_at=dt.datetime(2019, 11, day, 12, tzinfo=dt.UTC),
+                          text="Our #KNOWvember19 story", hashtags=("knowvember19",),
+                          likes=likes, replies=replies, kind=kind, referenced_id=ref)
+
+    accounts = [
+        AccountRecord(platform="x", key="1", handle="@nuhlibrary", display_name="NUH Library",
+                      followers=100),
+        AccountRecord(platform="mastodon", key="https://nhs.social/@kate",
+                      handle="@kate@nhs.social", display_name="Kate", followers=50),
+        AccountRecord(platform="bluesky", key="did:plc:ox", handle="oxlib.bsky.social",
+                      display_name="<script>alert(1)</script>Ox", followers=10),
+    ]
+    posts = [
+        post("x", "1001", "1", 5, likes=3),
+        post("x", "1002", "1", 5, likes=1),
+        post("x", "1003", "1", 6, kind="repost", ref="1001"),
+        post("mastodon", "m1", "https://nhs.social/@kate", 5, likes=2),
+        post("bluesky", "b1", "did:plc:ox", 10, replies=1),
+    ]
+    PostWriter(db, CampaignTags(["KNOWvember19"]), source="test").write(posts, accounts)
+    table = Account.__table__
+    with db.begin() as conn:
+        for key, code in (("1", "RX1"), ("https://nhs.social/@kate", "RX1"),
+                          ("did:plc:ox", "RTH")):
+            conn.execute(table.update().where(table.c.key == key)
+                         .values(organisation_code=code, attribution="manual"))

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from knowvember.organisations import Catalogue
     from knowvember.stories import Lookups
     from knowvember.techniques import Taxonomy
+    from knowvember.web.numbers import NumbersCache
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class WebState:
     templates: jinja2.Environment
     login_limiter: RateLimiter
     submit_limiter: RateLimiter
+    clock: Callable[[], float] = time.monotonic
     # Loaded on first use (the catalogue reads CSV files), unless create_app was given them.
     catalogue_given: Catalogue | None = None
     taxonomy_given: Taxonomy | None = None
@@ -103,6 +105,14 @@ class WebState:
         names = {org.name for org in self.catalogue
                  if not org.out_of_scope and org.closed is None and org.kind != "closed"}
         return sorted(names, key=str.casefold)
+
+    @cached_property
+    def numbers(self) -> NumbersCache:
+        """The dashboard's reading of the campaign (shared for a minute)."""
+        from knowvember.web.numbers import NumbersCache
+
+        return NumbersCache(self.settings, self.db, lambda: self.catalogue,
+                            lambda: self.taxonomy, clock=self.clock)
 
     @cached_property
     def lookups(self) -> Lookups:
@@ -151,6 +161,7 @@ def create_app(settings: Settings, db: Database | None = None, *,
         templates=make_environment(),
         login_limiter=RateLimiter(settings.web.login_attempts_per_minute, 60.0, clock),
         submit_limiter=RateLimiter(settings.web.submissions_per_hour, 3600.0, clock),
+        clock=clock,
         catalogue_given=catalogue,
         taxonomy_given=taxonomy,
     )

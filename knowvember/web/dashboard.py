@@ -1,15 +1,21 @@
-"""Coordinators' campaign dashboard, per-organisation pages and the report downloads."""
+"""Coordinators' campaign dashboard, per-organisation pages and the report downloads.
+
+The numbers are the reporting layer's (see `knowvember.web.numbers`): the same definitions
+as `knowvember summary`, `leaderboard` and the report.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 
 from knowvember import stories
+from knowvember.errors import NotFoundError
 from knowvember.web.auth import require_user
+from knowvember.web.charts import daily_chart
 from knowvember.web.rendering import render
 from knowvember.web.report_files import find_report_file, list_report_files
 
@@ -26,10 +32,26 @@ REPORT_HTML_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; "
 
 @router.get("/dashboard")
 def dashboard(request: Request) -> Response:
+    """Headline numbers, daily activity, the organisation leaderboard, techniques, files."""
     state: WebState = request.app.state.kv
-    counts = stories.count_by_status(state.db)
-    return render(request, "dashboard.html", counts=counts,
-                  files=list_report_files(state.settings))
+    numbers = state.numbers.get()
+    summary = numbers.summary
+    top = state.settings.reports.top_organisations
+    return render(
+        request, "dashboard.html", summary=summary, counts=stories.count_by_status(state.db),
+        leaderboard=numbers.leaderboard[:top], ranked=len(numbers.leaderboard),
+        chart=daily_chart(summary["by_day"]), techniques=_techniques(summary),
+        files=list_report_files(state.settings),
+    )
+
+
+def _techniques(summary: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(technique, posts, approved stories), mentioned ones only, most mentioned first."""
+    posts = summary.get("techniques", {})
+    told = summary.get("technique_stories", {})
+    names = [n for n in posts if posts.get(n) or told.get(n)]
+    names += [n for n in told if told.get(n) and n not in posts]
+    return [(n, int(posts.get(n, 0)), int(told.get(n, 0))) for n in names]
 
 
 @router.get("/orgs/{code}")
@@ -41,7 +63,16 @@ def organisation(request: Request, code: str) -> Response:
     found = stories.list_stories(state.db, org=code, lookups=state.lookups) if code else []
     if org is None and not found:
         raise HTTPException(404)
-    return render(request, "org.html", code=code, org=org, stories=found)
+    try:
+        numbers = state.numbers.get().organisation(code)
+    except NotFoundError:  # in the catalogue, never took part: all zeros is the truth
+        numbers = None
+    summary = numbers["summary"] if numbers else None
+    return render(
+        request, "org.html", code=code, org=org, stories=found, numbers=numbers,
+        summary=summary, chart=daily_chart(summary["by_day"]) if summary else None,
+        techniques=_techniques(summary) if summary else [],
+    )
 
 
 @router.get("/dashboard/reports/{name:path}")

@@ -119,6 +119,7 @@ def submit(
     for warning in warnings:
         log.info("Story %s: %s", story.id, warning)
     state.submit_limiter.hit(client)
+    state.numbers.invalidate()
     request.session[SESSION_SUBMITTED] = story.id
     return RedirectResponse("/submit/confirmation", status_code=303)
 

@@ -92,5 +92,6 @@ def decide(
         return _story_page(request, story_id, status_code=409, error=str(exc), note=note)
     except InputError as exc:
         return _story_page(request, story_id, status_code=400, error=str(exc), note=note)
+    state.numbers.invalidate()
     flash(request, f"Story {story_id} {DONE.get(action, action)}.")
     return RedirectResponse("/review", status_code=303)
