@@ -1,29 +1,376 @@
 """Attributing accounts to organisations.
 
-INTERFACE PLACEHOLDER: the organisations-and-techniques work replaces this body.
+The order, each recorded in `accounts.attribution`:
+
+1. `config`: the account is listed under `[[organisations]] accounts` in campaign.toml;
+2. `manual`: a coordinator ran `orgs assign` (or `unassigned`: a coordinator ran
+   `orgs unassign`, meaning "this account belongs to no organisation; do not guess");
+3. `auto`: the account's display name, bio and handle matched one organisation confidently
+   (`attribution_confidence` says how surely).
+
+Anything else stays unattributed (`attribution` NULL) and waits in `orgs unmatched` with
+suggestions. Reports join posts to organisations through the account at report time, so a
+changed attribution changes every report, past posts included.
+
+Automatic matching stores what it read (`attribution_input`, with a fingerprint of the
+catalogue and the rules), so a profile that has not changed is not matched again; changing
+campaign.toml or upgrading the rules matches everything once more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from knowvember.errors import ConflictError, InputError, NotFoundError
+from knowvember.models import Account, Post
+from knowvember.organisations import Candidate, Catalogue, account_text, sync_organisations
+from knowvember.records import parse_account_ref
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from knowvember.config import Settings
     from knowvember.db import Database
+
+log = logging.getLogger(__name__)
+
+CONFIG = "config"
+MANUAL = "manual"
+UNASSIGNED = "unassigned"  # a coordinator said "no organisation": automatic matching stays off
+AUTO = "auto"
+KEPT = frozenset({MANUAL, UNASSIGNED})
+
+BATCH = 1000
+IN_CHUNK = 900
+
+accounts_t = Account.__table__
+posts_t = Post.__table__
 
 
 @dataclass
 class AttributionSummary:
-    checked: int = 0
-    by_config: int = 0
-    auto: int = 0
-    queued: int = 0
+    checked: int = 0  # accounts looked at
+    by_config: int = 0  # attributed by a campaign.toml mapping
+    auto: int = 0  # attributed by an automatic match
+    queued: int = 0  # no organisation: waiting in `orgs unmatched`
+    manual: int = 0  # left as a coordinator set them (assigned or unassigned)
+    unchanged: int = 0  # profile unchanged since its last match: not matched again
+    updated: int = 0  # rows whose attribution changed
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """One account as coordinators name it (`platform:handle`) and how it is attributed."""
+
+    id: int
+    platform: str
+    handle: str
+    display_name: str | None
+    bio: str | None
+    organisation_code: str | None
+    attribution: str | None
+    attribution_confidence: float | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.platform}:{self.handle}"
+
+
+@dataclass
+class UnmatchedAccount:
+    account: AccountRef
+    posts: int
+    suggestions: list[Candidate] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.account
+        return {
+            "account": a.ref, "platform": a.platform, "handle": a.handle,
+            "display_name": a.display_name, "bio": a.bio, "posts": self.posts,
+            "attribution": a.attribution,
+            "suggestions": [c.to_json() for c in self.suggestions],
+        }
+
+
+def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+_COLUMNS = (
+    accounts_t.c.id, accounts_t.c.platform, accounts_t.c.handle, accounts_t.c.display_name,
+    accounts_t.c.bio, accounts_t.c.organisation_code, accounts_t.c.attribution,
+    accounts_t.c.attribution_confidence, accounts_t.c.attribution_input,
+)
+
+
+def _batches(conn: Connection, account_ids: Iterable[int] | None) -> Iterator[list[Any]]:
+    """Account rows in batches: all of them by id (keyset), or the ones asked for."""
+    if account_ids is not None:
+        ids = sorted({int(i) for i in account_ids})
+        for chunk in _chunks(ids):
+            yield list(conn.execute(sa.select(*_COLUMNS).where(accounts_t.c.id.in_(chunk))))
+        return
+    last = 0
+    while True:
+        rows = list(conn.execute(
+            sa.select(*_COLUMNS).where(accounts_t.c.id > last)
+            .order_by(accounts_t.c.id).limit(BATCH)
+        ))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def _stamp(fingerprint: str, text: str) -> str:
+    return f"{fingerprint}\n{text}"
+
+
+def automatic(catalogue: Catalogue, text: str) -> tuple[str | None, float | None]:
+    """The organisation an automatic match applies to `text` (None when not confident)."""
+    candidates = catalogue.match(text, limit=2) if text.strip() else []
+    if candidates and candidates[0].auto:
+        return candidates[0].code, candidates[0].confidence
+    return None, None
 
 
 def attribute_accounts(
-    db: Database, settings: Settings, account_ids: Iterable[int] | None = None
+    db: Database,
+    settings: Settings,
+    account_ids: Iterable[int] | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+    force: bool = False,
+    sync: bool = True,
 ) -> AttributionSummary:
-    """Apply config mappings and confident automatic matches to accounts (None: all)."""
-    return AttributionSummary()
+    """Apply config mappings and confident automatic matches to accounts (None: all).
+
+    Manual assignments (and unassignments) are kept; a config mapping overrides them. With
+    `force`, profiles are matched again even if unchanged. The organisations table is
+    brought up to date first (`sync`), so reports can join every code attributed here.
+    """
+    catalogue = catalogue or Catalogue.load(settings)
+    if sync:
+        sync_organisations(db, catalogue)
+    fingerprint = catalogue.fingerprint()
+    summary = AttributionSummary()
+    with db.begin() as conn:
+        for rows in _batches(conn, account_ids):
+            updates = []
+            for row in rows:
+                summary.checked += 1
+                new = _decide(row, catalogue, fingerprint, force, summary)
+                if new is None:
+                    continue
+                if (new["organisation_code"], new["attribution"],
+                        new["attribution_confidence"]) != (
+                        row.organisation_code, row.attribution, row.attribution_confidence):
+                    summary.updated += 1
+                elif new["attribution_input"] == row.attribution_input:
+                    continue
+                updates.append({"b_id": row.id, **new})
+            if updates:
+                conn.execute(
+                    accounts_t.update().where(accounts_t.c.id == sa.bindparam("b_id")).values(
+                        organisation_code=sa.bindparam("organisation_code"),
+                        attribution=sa.bindparam("attribution"),
+                        attribution_confidence=sa.bindparam("attribution_confidence"),
+                        attribution_input=sa.bindparam("attribution_input"),
+                    ),
+                    updates,
+                )
+    log.debug("attribution: %s", summary)
+    return summary
+
+
+def _decide(
+    row: Any, catalogue: Catalogue, fingerprint: str, force: bool, summary: AttributionSummary
+) -> dict[str, Any] | None:
+    """The new attribution values for one account row (None: leave it as it is)."""
+    mapped = catalogue.accounts.get((row.platform, row.handle))
+    if mapped is not None:
+        summary.by_config += 1
+        return {"organisation_code": mapped, "attribution": CONFIG,
+                "attribution_confidence": 1.0, "attribution_input": row.attribution_input}
+    if row.attribution in KEPT:
+        summary.manual += 1
+        return None
+    text = account_text(row.display_name, row.bio, row.handle)
+    stamp = _stamp(fingerprint, text)
+    if not force and row.attribution != CONFIG and row.attribution_input == stamp:
+        summary.unchanged += 1
+        if row.organisation_code:
+            summary.auto += 1
+        else:
+            summary.queued += 1
+        return None
+    code, confidence = automatic(catalogue, text)
+    if code:
+        summary.auto += 1
+    else:
+        summary.queued += 1
+    return {"organisation_code": code, "attribution": AUTO if code else None,
+            "attribution_confidence": confidence, "attribution_input": stamp}
+
+
+# -- coordinators' commands -----------------------------------------------------------------
+
+
+def _parse(ref: str) -> tuple[str, str]:
+    try:
+        return parse_account_ref(ref)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def find_account(db: Database, ref: str) -> AccountRef:
+    """The account named `platform:handle` (the most recently seen, if a handle moved)."""
+    platform, handle = _parse(ref)
+    with db.begin() as conn:
+        row = conn.execute(
+            sa.select(*_COLUMNS).where(accounts_t.c.platform == platform,
+                                       accounts_t.c.handle == handle)
+            .order_by(accounts_t.c.last_seen.desc(), accounts_t.c.id.desc()).limit(1)
+        ).first()
+    if row is None:
+        raise NotFoundError(
+            f"no account {platform}:{handle} in the database (accounts are added when they "
+            "post; write it as platform:handle, e.g. x:@UHLLibraries, "
+            "mastodon:@lib@nhs.social, bluesky:lib.bsky.social)"
+        )
+    return _ref(row)
+
+
+def _ref(row: Any) -> AccountRef:
+    return AccountRef(
+        id=row.id, platform=row.platform, handle=row.handle, display_name=row.display_name,
+        bio=row.bio, organisation_code=row.organisation_code, attribution=row.attribution,
+        attribution_confidence=row.attribution_confidence,
+    )
+
+
+def _refuse_config_mapped(catalogue: Catalogue, account: AccountRef, action: str) -> None:
+    mapped = catalogue.accounts.get((account.platform, account.handle))
+    if mapped is not None:
+        raise ConflictError(
+            f"{account.ref} is mapped to {mapped} in campaign.toml ([[organisations]] "
+            f"accounts), which comes before a coordinator's choice; to {action} it, change "
+            "the mapping there"
+        )
+
+
+def _write(db: Database, account_id: int, **values: Any) -> None:
+    with db.begin() as conn:
+        conn.execute(accounts_t.update().where(accounts_t.c.id == account_id).values(**values))
+
+
+def assign_account(db: Database, catalogue: Catalogue, ref: str, code: str) -> AccountRef:
+    """`orgs assign`: attribute an account to an organisation by hand (kept from then on)."""
+    org = catalogue.get(code)
+    if org is None:
+        raise NotFoundError(
+            f"no organisation with code {code.strip()!r} (see `knowvember orgs list`, "
+            "`orgs match \"NAME\"`, or add it under [[organisations]] in campaign.toml)"
+        )
+    account = find_account(db, ref)
+    _refuse_config_mapped(catalogue, account, "reassign")
+    _write(db, account.id, organisation_code=org.code, attribution=MANUAL,
+           attribution_confidence=1.0)
+    return find_account(db, ref)
+
+
+def unassign_account(
+    db: Database, catalogue: Catalogue, ref: str, *, automatic_again: bool = False
+) -> AccountRef:
+    """`orgs unassign`: take an account's organisation away.
+
+    By default the account is marked `unassigned`: a coordinator decided it belongs to no
+    organisation, so automatic matching leaves it alone (a bio that names a trust the person
+    has left must not bring it back). With `automatic_again`, the account goes back to
+    automatic matching, which runs at once.
+    """
+    account = find_account(db, ref)
+    _refuse_config_mapped(catalogue, account, "unassign")
+    if automatic_again:
+        text = account_text(account.display_name, account.bio, account.handle)
+        code, confidence = automatic(catalogue, text)
+        _write(db, account.id, organisation_code=code, attribution=AUTO if code else None,
+               attribution_confidence=confidence,
+               attribution_input=_stamp(catalogue.fingerprint(), text))
+    else:
+        _write(db, account.id, organisation_code=None, attribution=UNASSIGNED,
+               attribution_confidence=None)
+    return find_account(db, ref)
+
+
+def unmatched_accounts(
+    db: Database,
+    catalogue: Catalogue,
+    *,
+    limit: int | None = None,
+    suggestions: int = 3,
+    include_unassigned: bool = False,
+    exclude: Iterable[tuple[str, str]] = (),
+) -> list[UnmatchedAccount]:
+    """Accounts with campaign posts but no organisation, most posts first, with suggestions.
+
+    Accounts a coordinator unassigned are left out unless `include_unassigned`; `exclude`
+    holds (platform, handle) pairs that opted out.
+    """
+    posts = sa.func.count(posts_t.c.id).label("posts")
+    query = (
+        sa.select(*_COLUMNS, posts)
+        .join(posts_t, posts_t.c.account_id == accounts_t.c.id)
+        .where(posts_t.c.campaign_id == db.campaign_id,
+               accounts_t.c.organisation_code.is_(None))
+        .group_by(*_COLUMNS)
+        .order_by(posts.desc(), accounts_t.c.platform, accounts_t.c.handle)
+    )
+    if not include_unassigned:
+        query = query.where(sa.or_(accounts_t.c.attribution.is_(None),
+                                   accounts_t.c.attribution != UNASSIGNED))
+    excluded = set(exclude)
+    with db.begin() as conn:
+        rows = conn.execute(query).all()
+    found = []
+    for row in rows:
+        if (row.platform, row.handle) in excluded:
+            continue
+        text = account_text(row.display_name, row.bio, row.handle)
+        found.append(UnmatchedAccount(_ref(row), int(row.posts),
+                                      catalogue.match(text, limit=suggestions)))
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def accounts_of(db: Database, code: str) -> list[tuple[AccountRef, int]]:
+    """The accounts attributed to `code`, with their campaign posts, most posts first."""
+    posts = sa.func.count(posts_t.c.id).label("posts")
+    query = (
+        sa.select(*_COLUMNS, posts)
+        .outerjoin(posts_t, sa.and_(posts_t.c.account_id == accounts_t.c.id,
+                                    posts_t.c.campaign_id == db.campaign_id))
+        .where(accounts_t.c.organisation_code == code)
+        .group_by(*_COLUMNS)
+        .order_by(posts.desc(), accounts_t.c.platform, accounts_t.c.handle)
+    )
+    with db.begin() as conn:
+        return [(_ref(row), int(row.posts)) for row in conn.execute(query)]
+
+
+def opted_out(settings: Settings) -> set[tuple[str, str]]:
+    """(platform, handle) of `[leaderboard] exclude_accounts`."""
+    found = set()
+    for ref in settings.leaderboard.exclude_accounts:
+        try:
+            found.add(parse_account_ref(ref))
+        except ValueError:
+            continue
+    return found

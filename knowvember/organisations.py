@@ -1,18 +1,68 @@
 """The organisations catalogue: NHS trusts (open, closed, former names) plus config entries.
 
-INTERFACE PLACEHOLDER: the organisations-and-techniques work replaces this body.
+The default catalogue is the three CSV files in `knowvember/data` (origin and licence in its
+README): `nhs_trusts.csv` (trusts open in mid-2026), `nhs_trusts_closed.csv` (closed since
+2017, with successors) and `nhs_trusts_former_names.csv` (earlier names of kept codes). All
+three are used so that a post from an older campaign attributes to the organisation under the
+code and name it had then: "Salford Royal" matches RM3 (now Northern Care Alliance), "Pennine
+Acute" matches RW6, which reports show as RW6 for 2019 and as its successor after it closed.
+
+`[[organisations]]` in campaign.toml adds organisations (a university library, an ICB, a
+regional KM team) or overrides a trust (name, region, aliases, out of scope), and maps
+accounts to them.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
+import hashlib
+import logging
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
     from knowvember.db import Database
+    from knowvember.orgmatch import Alias, Matcher
+
+log = logging.getLogger(__name__)
+
+TRUSTS_FILE = "nhs_trusts.csv"
+CLOSED_FILE = "nhs_trusts_closed.csv"
+FORMER_FILE = "nhs_trusts_former_names.csv"
+
+# The open trusts' names are as ODS had them in about July 2026 (see data/README.md).
+SNAPSHOT = dt.date(2026, 7, 1)
+
+# When each `seen_in` label of nhs_trusts_former_names.csv shows ODS, read from the README's
+# "Copies used" table (latest open/close dates in each copy). The 2025-07 copy holds names
+# older than the 2024 copy's, so the README says its content probably predates it: it is read
+# as mid-2024. Other labels: YYYY-MM as the 1st of the month, YYYY as 1 July.
+LABEL_DATES = {
+    "2015": dt.date(2015, 10, 1),
+    "2018-09": dt.date(2018, 9, 15),
+    "2020-03": dt.date(2020, 3, 26),
+    "2020": dt.date(2020, 10, 31),
+    "2021": dt.date(2021, 10, 1),
+    "2024": dt.date(2024, 12, 31),
+    "2025-07": dt.date(2024, 7, 1),
+    "2026-04": dt.date(2026, 4, 9),
+}
+
+REGIONS = {
+    "Y56": "London",
+    "Y58": "South West",
+    "Y59": "South East",
+    "Y60": "Midlands",
+    "Y61": "East of England",
+    "Y62": "North West",
+    "Y63": "North East and Yorkshire",
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +72,7 @@ class Organisation:
     region: str | None
     region_code: str | None = None
     kind: str = "trust"  # trust | closed | custom
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # from config (and an official name config replaced)
     former_names: tuple[tuple[str, str], ...] = ()  # (former name, seen_in)
     opened: dt.date | None = None
     closed: dt.date | None = None
@@ -37,39 +87,407 @@ class Candidate:
     region: str | None
     confidence: float  # 0..1
     auto: bool  # confident enough to apply without review
+    matched: str | None = None  # the alias (or similar words) that matched
+    kind: str = "trust"
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's candidate object (`orgs match`, `classify`)."""
+        return {
+            "code": self.code, "name": self.name, "region": self.region,
+            "confidence": round(self.confidence, 2), "auto": self.auto,
+            "matched": self.matched, "kind": self.kind,
+        }
+
+
+def label_date(label: str) -> dt.date | None:
+    """The date a `seen_in` label stands for (None when it is not a label)."""
+    label = label.strip()
+    if label in LABEL_DATES:
+        return LABEL_DATES[label]
+    if re.fullmatch(r"\d{4}-\d{2}", label):
+        return dt.date(int(label[:4]), int(label[5:]), 1)
+    if re.fullmatch(r"\d{4}", label):
+        return dt.date(int(label), 7, 1)
+    return None
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _date(text: str) -> dt.date | None:
+    text = (text or "").strip()
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with resources.files("knowvember").joinpath("data", name).open(
+        encoding="utf-8", newline=""
+    ) as handle:
+        return list(csv.DictReader(handle))
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_organisations() -> tuple[Organisation, ...]:
+    """The packaged catalogue: open trusts, then closed ones, with their former names."""
+    former: dict[str, list[tuple[str, str]]] = {}
+    for row in _read_csv(FORMER_FILE):
+        former.setdefault(row["ods_code"].strip(), []).append(
+            (row["former_name"].strip(), row["seen_in"].strip())
+        )
+    orgs = [
+        Organisation(
+            code=row["ods_code"].strip(), name=row["name"].strip(),
+            region=row["region"].strip() or None, region_code=row["region_code"].strip() or None,
+            kind="trust", former_names=tuple(former.get(row["ods_code"].strip(), ())),
+        )
+        for row in _read_csv(TRUSTS_FILE)
+    ]
+    orgs += [
+        Organisation(
+            code=row["ods_code"].strip(), name=row["name"].strip(),
+            region=row["region"].strip() or None, region_code=row["region_code"].strip() or None,
+            kind="closed", former_names=tuple(former.get(row["ods_code"].strip(), ())),
+            opened=_date(row["opened"]), closed=_date(row["closed"]),
+            successor_codes=tuple(c.strip() for c in row["successor_code"].split(";")
+                                  if c.strip()),
+        )
+        for row in _read_csv(CLOSED_FILE)
+    ]
+    return tuple(orgs)
 
 
 class Catalogue:
-    def __init__(self, organisations: list[Organisation]) -> None:
+    """Every organisation a post can be attributed to, and how to find one from text."""
+
+    def __init__(
+        self,
+        organisations: list[Organisation],
+        *,
+        accounts: dict[tuple[str, str], str] | None = None,
+    ) -> None:
         self._by_code = {o.code.upper(): o for o in organisations}
+        # (platform, normalised handle) -> code, from [[organisations]] accounts.
+        self.accounts: dict[tuple[str, str], str] = dict(accounts or {})
+        self._matcher: Matcher | None = None
+        self._labels: list[tuple[str, dt.date]] | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> Catalogue:
-        return cls([])
+        """The packaged trusts with the campaign's `[[organisations]]` applied."""
+        orgs = {o.code: o for o in builtin_organisations()}
+        if settings is None or not settings.organisations:
+            return cls(list(orgs.values()))
+        return cls._with_config(orgs, settings)
+
+    @classmethod
+    def _with_config(cls, orgs: dict[str, Organisation], settings: Settings) -> Catalogue:
+        from knowvember.errors import ConfigError
+        from knowvember.records import parse_account_ref
+
+        label = str(settings.path) if settings.path else "campaign.toml"
+        regions = {name.casefold(): (code, name) for code, name in REGIONS.items()}
+        seen: dict[str, int] = {}
+        accounts: dict[tuple[str, str], str] = {}
+        for index, entry in enumerate(settings.organisations):
+            where = f"{label}: organisations[{index}]"
+            code = entry.code.strip().upper()
+            if not re.fullmatch(r"[A-Z0-9][A-Z0-9_.\-]*", code):
+                raise ConfigError(f"{where}.code: {entry.code!r} is not a code (letters, "
+                                  "digits, '-', '_' or '.', e.g. 'RWE' or 'UNI-LIB')")
+            if code in seen:
+                raise ConfigError(f"{where}.code: {code!r} is already configured in "
+                                  f"organisations[{seen[code]}]; put everything in one entry")
+            seen[code] = index
+            region_code = None
+            region = entry.region
+            if region and region.casefold() in regions:
+                region_code, region = regions[region.casefold()]
+            existing = orgs.get(code)
+            if existing is None:
+                if not entry.name:
+                    raise ConfigError(f"{where}.name: required for {code!r}, which is not an "
+                                      "NHS trust code in the catalogue")
+                org = Organisation(code=code, name=entry.name, region=region,
+                                   region_code=region_code, kind="custom",
+                                   aliases=tuple(entry.aliases),
+                                   out_of_scope=entry.out_of_scope)
+            else:
+                aliases = [*existing.aliases, *entry.aliases]
+                if entry.name and entry.name != existing.name:
+                    aliases.append(existing.name)
+                org = replace(
+                    existing,
+                    name=entry.name or existing.name,
+                    region=region or existing.region,
+                    region_code=region_code if region else existing.region_code,
+                    aliases=tuple(dict.fromkeys(aliases)),
+                    out_of_scope=(entry.out_of_scope if "out_of_scope" in entry.model_fields_set
+                                  else existing.out_of_scope),
+                )
+            orgs[code] = org
+            for n, ref in enumerate(entry.accounts):
+                try:
+                    key = parse_account_ref(ref)
+                except ValueError as exc:
+                    raise ConfigError(f"{where}.accounts[{n}]: {exc}") from None
+                if key in accounts and accounts[key] != code:
+                    raise ConfigError(f"{where}.accounts[{n}]: {ref!r} is already mapped to "
+                                      f"{accounts[key]!r}")
+                accounts[key] = code
+        return cls(list(orgs.values()), accounts=accounts)
+
+    # -- lookups ------------------------------------------------------------------------
 
     def get(self, code: str) -> Organisation | None:
         return self._by_code.get(code.strip().upper())
 
-    def match(self, text: str, *, limit: int = 5) -> list[Candidate]:
-        """Best candidates for a bio, display name or typed organisation name."""
-        return []
-
-    def resolve(self, text: str) -> Organisation | None:
-        """An ODS code or a confidently matched name -> organisation, else None."""
-        return self.get(text)
-
-    def name_as_of(self, code: str, date: dt.date) -> str:
-        """The organisation's name at `date` (former names for earlier campaigns)."""
-        org = self.get(code)
-        return org.name if org else code
-
-    def current_code(self, code: str, date: dt.date) -> str:
-        """The code to report under at `date`: successors replace trusts closed before it."""
-        return code
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self.get(code) is not None
 
     def __iter__(self) -> Iterator[Organisation]:
         return iter(self._by_code.values())
 
+    def __len__(self) -> int:
+        return len(self._by_code)
 
-def sync_organisations(db: Database, catalogue: Catalogue) -> None:
-    """Write the catalogue to the organisations table (so reports can join in SQL)."""
+    def regions(self) -> list[str]:
+        return sorted({o.region for o in self if o.region})
+
+    @property
+    def matcher(self) -> Matcher:
+        """The alias index, built on first use (a catalogue used only by code stays cheap)."""
+        if self._matcher is None:
+            from knowvember.orgmatch import Matcher
+
+            self._matcher = Matcher(self._by_code.values())
+        return self._matcher
+
+    def aliases_of(self, code: str) -> list[Alias]:
+        """Every alias that points at `code`, most confident first."""
+        org = self.get(code)
+        return self.matcher.aliases_of(org.code) if org else []
+
+    def match(self, text: str, *, limit: int = 5) -> list[Candidate]:
+        """Best candidates for a bio, display name or typed organisation name."""
+        from knowvember.orgmatch import AUTO_THRESHOLD, RIVAL_THRESHOLD
+
+        refs = self.matcher.match(text)[: max(limit, 2)]
+        candidates = []
+        for n, (code, confidence, matched) in enumerate(refs[:limit]):
+            org = self._by_code[code]
+            rival = refs[1][1] if n == 0 and len(refs) > 1 else 0.0
+            auto = n == 0 and confidence >= AUTO_THRESHOLD and rival < RIVAL_THRESHOLD
+            candidates.append(Candidate(org.code, org.name, org.region, confidence, auto,
+                                        matched, org.kind))
+        return candidates
+
+    def resolve(self, text: str) -> Organisation | None:
+        """An ODS code or a confidently matched name -> organisation, else None."""
+        if not text or not text.strip():
+            return None
+        org = self.get(text)
+        if org is not None:
+            return org
+        candidates = self.match(text, limit=2)
+        if candidates and candidates[0].auto:
+            return self.get(candidates[0].code)
+        return None
+
+    # -- history ------------------------------------------------------------------------
+
+    def _copy_labels(self) -> list[tuple[str, dt.date]]:
+        """Every ODS copy the former-names file was read from, as (label, date)."""
+        if self._labels is None:
+            labels: dict[str, dt.date] = {}
+            for org in self:
+                for _name, seen in org.former_names:
+                    for item in seen.split(";"):
+                        when = label_date(item)
+                        if when is not None:
+                            labels[item.strip()] = when
+            self._labels = sorted(labels.items(), key=lambda kv: kv[1])
+        return self._labels
+
+    def name_history(self, code: str) -> list[tuple[dt.date, str]]:
+        """When each name of `code` is known to have been in use, oldest first.
+
+        Former names are known at the copies their `seen_in` lists. The current (or, for a
+        closed trust, last) name is known at the snapshot or the close date, and at every
+        later copy that does not list a former name for the code: the file lists only names
+        that differ from the current one, so such a copy showed the current name.
+        """
+        org = self.get(code)
+        if org is None:
+            return []
+        seen: list[tuple[dt.date, str]] = []
+        labels_used: set[str] = set()
+        for name, labels in org.former_names:
+            for item in labels.split(";"):
+                when = label_date(item)
+                if when is not None:
+                    seen.append((when, name))
+                    labels_used.add(item.strip())
+        last_known = org.closed or SNAPSHOT
+        seen.append((last_known, org.name))
+        if org.former_names and seen[:-1]:
+            earliest = min(when for when, _ in seen[:-1])
+            for label, when in self._copy_labels():
+                if label not in labels_used and earliest <= when <= last_known:
+                    seen.append((when, org.name))
+        return sorted(seen)
+
+    def name_as_of(self, code: str, date: dt.date) -> str:
+        """The organisation's name at `date` (former names for earlier campaigns).
+
+        The name seen in the latest ODS copy on or before `date`; before the first copy, the
+        oldest name known. Rename dates are not in the data, so a campaign between two copies
+        gets the earlier copy's name.
+        """
+        org = self.get(code)
+        if org is None:
+            return code
+        if not org.former_names:
+            return org.name
+        history = self.name_history(code)
+        date = _as_date(date)
+        earlier = [name for when, name in history if when <= date]
+        return earlier[-1] if earlier else history[0][1]
+
+    def current_code(self, code: str, date: dt.date) -> str:
+        """The code to report under at `date`: successors replace trusts closed before it.
+
+        Follows the chain (a successor that has closed too is followed on). Where ODS lists
+        more than one successor (RW6 Pennine Acute: RM3 then R0A) the first is used, as the
+        successor file orders them. A successor not in the catalogue (G6V2S, unless added in
+        config) or none at all leaves the closed code as it is.
+        """
+        date = _as_date(date)
+        org = self.get(code)
+        if org is None:
+            return code.strip().upper()
+        seen = {org.code}
+        while org.closed is not None and org.closed < date and org.successor_codes:
+            successor = self.get(org.successor_codes[0])
+            if successor is None or successor.code in seen:
+                break
+            seen.add(successor.code)
+            org = successor
+        return org.code
+
+    def report_as(self, code: str, date: dt.date) -> Organisation | None:
+        """The organisation a post at `date` counts for, named as it was then."""
+        current = self.get(self.current_code(code, date))
+        if current is None:
+            return None
+        name = self.name_as_of(current.code, date)
+        return current if name == current.name else replace(current, name=name)
+
+    def as_of(self, date: dt.date) -> dict[str, Organisation]:
+        """`report_as` for every code: what reports map stored codes through for a campaign."""
+        result: dict[str, Organisation] = {}
+        for org in self:
+            shown = self.report_as(org.code, date)
+            if shown is not None:
+                result[org.code] = shown
+        return result
+
+    def fingerprint(self) -> str:
+        """Changes whenever matching could give a different answer (config, data, rules)."""
+        from knowvember import orgmatch, trust_aliases
+
+        digest = hashlib.sha256()
+        for org in sorted(self, key=lambda o: o.code):
+            digest.update(repr((org.code, org.name, org.aliases, org.former_names,
+                                org.successor_codes, org.closed)).encode())
+        digest.update(repr((trust_aliases.CURATED, trust_aliases.WEAK)).encode())
+        digest.update(repr((orgmatch.AUTO_THRESHOLD, orgmatch.MATCHER_VERSION)).encode())
+        return digest.hexdigest()[:12]
+
+
+@dataclass
+class SyncSummary:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unknown_codes: list[str] = field(default_factory=list)  # used by accounts, not in catalogue
+
+
+def organisation_row(org: Organisation) -> dict[str, Any]:
+    return {
+        "code": org.code, "name": org.name, "region": org.region,
+        "region_code": org.region_code, "kind": org.kind, "aliases": list(org.aliases),
+        "former_names": [list(f) for f in org.former_names], "opened": org.opened,
+        "closed": org.closed, "successor_codes": list(org.successor_codes),
+        "out_of_scope": bool(org.out_of_scope),
+    }
+
+
+def sync_organisations(db: Database, catalogue: Catalogue) -> SyncSummary:
+    """Write the catalogue to the organisations table (so reports can join in SQL).
+
+    An upsert: rows that changed are updated, new ones inserted, and rows no longer in the
+    catalogue (an organisation removed from campaign.toml) deleted. Accounts keep their code
+    either way; codes accounts use that are not in the catalogue are logged as a warning.
+    """
+    import sqlalchemy as sa
+
+    from knowvember.models import Account
+    from knowvember.models import Organisation as OrganisationRow
+
+    table = OrganisationRow.__table__
+    accounts = Account.__table__
+    wanted = {org.code: organisation_row(org) for org in catalogue}
+    summary = SyncSummary()
+    with db.begin() as conn:
+        existing = {row["code"]: dict(row) for row in conn.execute(sa.select(table)).mappings()}
+        inserts = [row for code, row in wanted.items() if code not in existing]
+        updates = [
+            {"b_code": code, **{k: v for k, v in row.items() if k != "code"}}
+            for code, row in wanted.items()
+            if code in existing and _differs(existing[code], row)
+        ]
+        deletes = [code for code in existing if code not in wanted]
+        if inserts:
+            conn.execute(table.insert(), inserts)
+        if updates:
+            conn.execute(
+                table.update().where(table.c.code == sa.bindparam("b_code")).values(
+                    {k: sa.bindparam(k) for k in updates[0] if k != "b_code"}
+                ),
+                updates,
+            )
+        for start in range(0, len(deletes), 500):
+            conn.execute(table.delete().where(table.c.code.in_(deletes[start:start + 500])))
+        used = conn.execute(
+            sa.select(accounts.c.organisation_code).distinct()
+            .where(accounts.c.organisation_code.is_not(None))
+        ).scalars().all()
+    summary.inserted, summary.updated, summary.deleted = len(inserts), len(updates), len(deletes)
+    summary.unknown_codes = sorted(c for c in used if c not in wanted)
+    if summary.unknown_codes:
+        log.warning(
+            "accounts are attributed to %s, which %s not in the organisations catalogue; add "
+            "them under [[organisations]] or reassign the accounts",
+            ", ".join(summary.unknown_codes), "is" if len(summary.unknown_codes) == 1 else "are",
+        )
+    return summary
+
+
+def _differs(stored: dict[str, Any], row: dict[str, Any]) -> bool:
+    for key, value in row.items():
+        current = stored.get(key)
+        if key in ("aliases", "former_names", "successor_codes"):
+            current = [list(v) if isinstance(v, list | tuple) else v for v in current or []]
+            value = [list(v) if isinstance(v, list | tuple) else v for v in value]
+        if key == "out_of_scope":
+            current = bool(current)
+        if current != value:
+            return True
+    return False
+
+
+def account_text(display_name: str | None, bio: str | None, handle: str | None) -> str:
+    """The profile text automatic attribution reads: display name, bio and handle."""
+    return "\n".join(part for part in (display_name, bio, handle) if part)
+

@@ -1,17 +1,35 @@
-"""Knowledge mobilisation techniques: taxonomy and matching.
+"""Knowledge mobilisation techniques: the taxonomy and the rules that find them in text.
 
-INTERFACE PLACEHOLDER: the organisations-and-techniques work replaces this body; the
-signatures below are the contract other modules code against.
+The built-in taxonomy is the NHS Knowledge Mobilisation Framework (learning before, during and
+after) plus the other techniques KNOWvember posts talk about. `[techniques]` in campaign.toml
+adds synonyms to a technique (`synonyms`) or whole new techniques (`custom`).
+
+Every synonym is compiled into ONE regular expression, so tagging a million posts is one scan
+per post rather than one per synonym. The rules:
+
+- phrases match case-insensitively, across line breaks, hyphens and underscores, and written
+  together as a hashtag (`#PeerAssist`, `#KnowledgeCafe`, `#CommunityOfPractice`);
+- the last word may be plural (`reviews`, `cafés`, `communities`), `-ise`/`-ize` and
+  `enquiry`/`inquiry` spellings are both accepted, and accents are ignored (`café` = `cafe`);
+- whole words only: `peer assisted`, `retrospective study` and `in retrospect` do not match;
+- short abbreviations (`AAR`, `BAR`, `RCT`, `CoP`) match only as written in capitals (or as a
+  hashtag where the lower-case form is not an English word) and never next to a number
+  (`COP26`, `COP 28`); `RCT` is ignored in a text about clinical trials;
+- generic words ("knowledge mobilisation techniques", "peer", "café") match nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
+
+PHASES = ("before", "during", "after")
 
 
 @dataclass(frozen=True)
@@ -19,23 +37,385 @@ class Technique:
     name: str  # canonical name, e.g. "Peer Assist"
     phases: tuple[str, ...]  # subset of ("before", "during", "after")
     synonyms: tuple[str, ...] = ()
+    # Short forms matched only as capitalised words or hashtags (AAR, CoP).
+    abbreviations: tuple[str, ...] = ()
+    # Phrases that, anywhere in the same text, mean an abbreviation is about something else.
+    abbreviation_vetoes: tuple[str, ...] = ()
+    custom: bool = False  # added in campaign.toml
+
+
+def _t(
+    name: str,
+    phases: Sequence[str],
+    synonyms: Sequence[str] = (),
+    abbreviations: Sequence[str] = (),
+    vetoes: Sequence[str] = (),
+) -> Technique:
+    return Technique(name, tuple(phases), tuple(synonyms), tuple(abbreviations), tuple(vetoes))
+
+
+_CLINICAL = (
+    "controlled trial", "clinical trial", "control trial", "systematic review", "meta-analysis",
+    "meta analysis", "cochrane", "placebo", "critical appraisal", "trial design", "pubmed",
+    "medline", "literature search", "control group", "efficacy", "patients", "drug", "dose",
+    "study design",
+)
+
+BUILTIN: tuple[Technique, ...] = (
+    _t("Self-assessment Tool", ["before"], [
+        "self-assessment tool", "KM self-assessment", "knowledge mobilisation self-assessment",
+        "knowledge management self-assessment",
+    ]),
+    _t("Peer Assist", ["before"], ["peer assist"]),
+    _t("Before Action Review", ["before"], ["before action review"], ["BAR"]),
+    _t("Appreciative Inquiry", ["before"], ["appreciative inquiry"]),
+    _t("After Action Review", ["during"], ["after action review"], ["AAR"]),
+    _t("Knowledge Café", ["during"], ["knowledge cafe"]),
+    _t("Randomised Coffee Trial", ["during"], [
+        "randomised coffee trial", "random coffee trial", "randomised coffee", "coffee roulette",
+    ], ["RCT"], _CLINICAL),
+    _t("Community of Practice", ["during"], ["community of practice"], ["CoP"]),
+    _t("Action Learning Set", ["during"], ["action learning set", "action learning"]),
+    _t("Knowledge Asset", ["during"], ["knowledge asset"]),
+    _t("Fishbowl", ["during"], ["fish bowl", "goldfish bowl"]),
+    _t("Knowledge Harvesting", ["after"], [
+        "knowledge harvesting", "knowledge harvest", "harvesting knowledge",
+    ]),
+    _t("Retrospect", ["after"], [
+        "retrospect", "project retrospective", "team retrospective", "sprint retrospective",
+        "retrospective meeting", "retrospective session", "retrospective workshop",
+    ]),
+    _t("Lessons Log", ["during", "after"], [
+        "lessons log", "lessons learned log", "lessons learned", "lesson learned",
+    ]),
+    _t("Knowledge Capture Interview", ["after"], [
+        "knowledge capture interview", "knowledge elicitation interview", "elicitation interview",
+        "knowledge elicitation",
+    ]),
+    _t("Exit Interview", ["after"], ["exit interview", "exit interviewing"]),
+    _t("Storytelling", ["after"], ["story telling"]),
+)
+
+# Phrases that contain a synonym but mean something else: matched first, and thrown away.
+_EXCLUSIONS = ("in retrospect", "with retrospect")
+
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_SEP = r"(?:[\s_\-\u2010-\u2015]+|)"  # between words: space, line break, hyphen... or nothing
+_ABBREVIATION = re.compile(r"^[A-Za-z]{1,6}$")
+
+
+def fold_accents(text: str) -> str:
+    """`café` -> `cafe`, full-width letters to ASCII; ASCII text is returned as it is."""
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def looks_like_abbreviation(phrase: str) -> bool:
+    """`AAR`, `CoP`, `KC`: one short word with two or more capitals."""
+    return bool(_ABBREVIATION.match(phrase)) and sum(c.isupper() for c in phrase) >= 2
+
+
+def _word_pattern(word: str, last: bool) -> str:
+    """One word of a phrase: spelling variants, and a plural for the last word."""
+    word = word.lower()
+    stem, plural = word, ""
+    if last:
+        if re.search(r"[^aeiou]y$", word):
+            stem, plural = word[:-1], "(?:y|ies)"
+        elif re.search(r"(?:s|x|ch|sh)$", word):
+            plural = "(?:es)?"
+        elif word.endswith("ing") or word.endswith("ed"):
+            plural = ""
+        else:
+            plural = "s?"
+    elif re.search(r"[^aeiou]y$", word):
+        stem, plural = word[:-1], "(?:y|ies)"
+    pattern = re.escape(stem)
+    pattern = re.sub(r"i[sz](?=e|ation|ing)", "i[sz]", pattern)
+    pattern = re.sub(r"^[ei]nquir", "[ei]nquir", pattern)
+    pattern = re.sub(r"learn(?:ed|t)$", "learn(?:ed|t)", pattern)
+    return pattern + plural
+
+
+def phrase_pattern(phrase: str) -> str:
+    """The regular expression for a synonym phrase (no anchors; compiled case-insensitively)."""
+    words = re.findall(r"[^\W_]+", fold_accents(phrase))
+    if not words:
+        raise ValueError(f"{phrase!r} has no words to match")
+    return _SEP.join(_word_pattern(w, i == len(words) - 1) for i, w in enumerate(words))
+
+
+def _abbreviation_pattern(abbreviation: str) -> str:
+    """Capitalised forms anywhere; lower case only as a hashtag and only if not a word."""
+    forms = dict.fromkeys([abbreviation, abbreviation.upper()])
+    cased = "|".join(re.escape(f) + "s?" for f in forms)
+    alternatives = [f"#?(?:{cased})"]
+    if abbreviation.lower() not in _ENGLISH_WORDS:
+        alternatives.append(f"#(?i:{re.escape(abbreviation)}s?)")
+    return "(?:" + "|".join(alternatives) + r")(?!\s*\d)"
+
+
+# Lower-case forms of abbreviations that are ordinary words: never matched in lower case.
+_ENGLISH_WORDS = frozenset({
+    "bar", "cop", "kit", "log", "set", "ask", "aim", "art", "map", "pal", "act", "tab", "cat",
+    "lab", "ball", "cafe", "al", "as", "at", "be", "do", "go", "in", "is", "it", "me", "no",
+    "of", "on", "or", "so", "to", "up", "us", "we", "am", "an", "by", "he", "if", "my", "pa",
+})
+
+
+def _key(name: str) -> str:
+    """The lookup form of a technique name: folded, letters and digits only, one spelling."""
+    key = re.sub(r"[\W_]+", "", fold_accents(name).casefold())
+    key = key.replace("iz", "is").replace("enquir", "inquir").replace("learnt", "learned")
+    return key
+
+
+@dataclass
+class _Compiled:
+    """The matcher: one lower-case phrase regex, one cased abbreviation regex, and lookups."""
+
+    phrases: re.Pattern[str]  # run on folded, lower-cased text
+    phrase_tests: list[tuple[re.Pattern[str], int | None]]  # which technique a match is
+    abbreviations: re.Pattern[str] | None  # run on folded text as written
+    abbreviation_tests: list[tuple[re.Pattern[str], int]]
+    triggers: tuple[tuple[str, bool], ...]  # (substring, in lower-cased text) before abbreviations
+    vetoes: dict[int, re.Pattern[str]] = field(default_factory=dict)
+    cache: dict[str, int | None] = field(default_factory=dict)
+
+    def which(self, matched: str) -> int | None:
+        """The technique index a phrase match belongs to (None for an exclusion)."""
+        try:
+            return self.cache[matched]
+        except KeyError:
+            pass
+        index = next((i for test, i in self.phrase_tests if test.fullmatch(matched)), None)
+        if len(self.cache) < 10_000:
+            self.cache[matched] = index
+        return index
+
+
+def _alternation(patterns: Iterable[str]) -> str:
+    """Alternatives grouped by first letter, longest first, so the regex engine can skip
+    most of them at each word with one character test."""
+    grouped: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for pattern in sorted(set(patterns), key=len, reverse=True):
+        if pattern[:1].isalnum() and pattern[:1].islower():
+            grouped.setdefault(pattern[0], []).append(pattern[1:])
+        else:
+            rest.append(pattern)
+    parts = [f"{first}(?:{'|'.join(tails)})" for first, tails in grouped.items()]
+    return "|".join(parts + rest)
 
 
 class Taxonomy:
+    """The techniques a campaign recognises, and the matcher built from their synonyms."""
+
     def __init__(self, techniques: list[Technique]) -> None:
         self.techniques = techniques
+        self._by_name = {t.name: t for t in techniques}
+        self._lookup: dict[str, Technique] = {}
+        for technique in techniques:
+            for name in (technique.name, *technique.synonyms, *technique.abbreviations):
+                self._lookup.setdefault(_key(name), technique)
+        self._compiled: _Compiled | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> Taxonomy:
-        return cls([])
+        """The built-in taxonomy with the campaign's `[techniques]` additions."""
+        techniques = list(BUILTIN)
+        if settings is None:
+            return cls(techniques)
+        from knowvember.errors import ConfigError
+
+        label = str(settings.path) if settings.path else "campaign.toml"
+        base = cls(techniques)
+        extra: dict[str, list[str]] = {}
+        for index, custom in enumerate(settings.techniques.custom):
+            clash = base._lookup.get(_key(custom.name))
+            if clash is not None:
+                raise ConfigError(
+                    f"{label}: techniques.custom[{index}].name: {custom.name!r} is already "
+                    f"the technique {clash.name!r}; add synonyms with [techniques.synonyms] "
+                    "instead"
+                )
+            techniques.append(
+                Technique(custom.name, tuple(dict.fromkeys(custom.phase)), custom=True)
+            )
+            base = cls(techniques)
+            extra.setdefault(custom.name, []).extend(custom.synonyms)
+        for name, synonyms in settings.techniques.synonyms.items():
+            technique = base._lookup.get(_key(name))
+            if technique is None:
+                known = ", ".join(t.name for t in techniques)
+                raise ConfigError(
+                    f"{label}: techniques.synonyms: unknown technique {name!r} (add it under "
+                    f"[[techniques.custom]] first; known techniques: {known})"
+                )
+            extra.setdefault(technique.name, []).extend(synonyms)
+        result = []
+        for technique in techniques:
+            added = [s.strip() for s in extra.get(technique.name, []) if s.strip()]
+            for synonym in added:
+                if not re.search(r"[^\W_]", synonym):
+                    raise ConfigError(
+                        f"{label}: techniques: synonym {synonym!r} of {technique.name!r} has "
+                        "no letters or digits to match"
+                    )
+            abbreviations = [s for s in added if looks_like_abbreviation(s)]
+            phrases = [s for s in added if not looks_like_abbreviation(s)]
+            result.append(Technique(
+                technique.name, technique.phases,
+                tuple(dict.fromkeys([*technique.synonyms, *phrases])),
+                tuple(dict.fromkeys([*technique.abbreviations, *abbreviations])),
+                technique.abbreviation_vetoes, technique.custom,
+            ))
+        return cls(result)
+
+    # -- matching -----------------------------------------------------------------------
+
+    def _compile(self) -> _Compiled:
+        if self._compiled is not None:
+            return self._compiled
+        phrase_tests: list[tuple[re.Pattern[str], int | None]] = []
+        all_phrases: list[str] = []
+        for phrase in _EXCLUSIONS:
+            pattern = phrase_pattern(phrase)
+            all_phrases.append(pattern)
+            phrase_tests.append((re.compile(pattern), None))
+        abbreviation_parts: list[str] = []
+        abbreviation_tests: list[tuple[re.Pattern[str], int]] = []
+        triggers: dict[tuple[str, bool], None] = {}
+        vetoes: dict[int, re.Pattern[str]] = {}
+        for index, technique in enumerate(self.techniques):
+            patterns = [phrase_pattern(p) for p in (technique.name, *technique.synonyms)
+                        if re.search(r"[^\W_]", p)]
+            if patterns:
+                all_phrases.extend(patterns)
+                phrase_tests.append((re.compile("|".join(patterns)), index))
+            if technique.abbreviations:
+                pattern = "|".join(_abbreviation_pattern(a) for a in technique.abbreviations)
+                abbreviation_parts.append(pattern)
+                abbreviation_tests.append((re.compile(pattern), index))
+                for abbreviation in technique.abbreviations:
+                    triggers[(abbreviation, False)] = None
+                    triggers[(abbreviation.upper(), False)] = None
+                    if abbreviation.lower() not in _ENGLISH_WORDS:
+                        triggers[("#" + abbreviation.lower(), True)] = None
+            if technique.abbreviation_vetoes:
+                vetoes[index] = re.compile(
+                    "|".join(phrase_pattern(v) for v in technique.abbreviation_vetoes),
+                    re.IGNORECASE,
+                )
+        start, end = r"(?<![^\W_])(?:", r")(?![^\W_])"
+        phrases = re.compile(start + _alternation(all_phrases) + end if all_phrases
+                             else r"(?!x)x")
+        abbreviations = (re.compile(start + "|".join(abbreviation_parts) + end)
+                         if abbreviation_parts else None)
+        self._compiled = _Compiled(phrases, phrase_tests, abbreviations, abbreviation_tests,
+                                   tuple(triggers), vetoes)
+        return self._compiled
 
     def tag(self, text: str) -> list[str]:
-        """Canonical names of the techniques `text` mentions."""
-        return []
+        """Canonical names of the techniques `text` mentions, in order of first mention."""
+        if not text or not self.techniques:
+            return []
+        compiled = self._compile()
+        text = fold_accents(text)
+        lowered = text.lower()
+        found: dict[int, tuple[int, bool]] = {}  # technique -> (first position, by phrase)
+        for match in compiled.phrases.finditer(lowered):
+            index = compiled.which(match.group())
+            if index is not None and index not in found:
+                found[index] = (match.start(), True)
+        if compiled.abbreviations is not None and any(
+            (t in lowered) if low else (t in text) for t, low in compiled.triggers
+        ):
+            for match in compiled.abbreviations.finditer(text):
+                matched = match.group()
+                index = next(
+                    (i for test, i in compiled.abbreviation_tests if test.fullmatch(matched)),
+                    None,
+                )
+                if index is None or index in found:
+                    continue
+                veto = compiled.vetoes.get(index)
+                if veto is not None and veto.search(text):
+                    continue
+                found[index] = (match.start(), False)
+        if not found:
+            return []
+        order = sorted(found, key=lambda i: found[i][0])
+        return [self.techniques[i].name for i in order]
+
+    def tag_many(self, texts: Iterable[str]) -> list[list[str]]:
+        """`tag` for each text (a convenience for batches)."""
+        tag = self.tag
+        return [tag(t) for t in texts]
 
     def get(self, name: str) -> Technique | None:
         """A technique by canonical name, synonym or abbreviation (case-insensitive)."""
-        return None
+        if not name or not name.strip():
+            return None
+        key = _key(name)
+        candidates = [key]
+        if key.endswith("ies"):
+            candidates.append(key[:-3] + "y")
+        if key.endswith("es"):
+            candidates.append(key[:-2])
+        if key.endswith("s"):
+            candidates.append(key[:-1])
+        found = next((self._lookup[k] for k in candidates if k in self._lookup), None)
+        if found is None:
+            tagged = self.tag(name)
+            if len(tagged) == 1:
+                found = self._by_name[tagged[0]]
+        return found
+
+    def phases(self, name: str) -> tuple[str, ...]:
+        """The phases of a technique by any of its names (empty when unknown)."""
+        technique = self.get(name)
+        return technique.phases if technique else ()
+
+    def fingerprint(self) -> str:
+        """Changes whenever the taxonomy would tag some text differently."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for t in self.techniques:
+            digest.update(repr((t.name, t.phases, t.synonyms, t.abbreviations,
+                                t.abbreviation_vetoes)).encode())
+        digest.update(repr(_EXCLUSIONS).encode())
+        return digest.hexdigest()[:16]
 
     def __iter__(self) -> Iterator[Technique]:
         return iter(self.techniques)
+
+    def __len__(self) -> int:
+        return len(self.techniques)
+
+
+def story_techniques(
+    taxonomy: Taxonomy,
+    title: str | None,
+    body: str | None,
+    outcome: str | None,
+    chosen: Iterable[str] = (),
+) -> list[str]:
+    """A story's techniques: the submitter's choices (canonical where known), then the text's.
+
+    A chosen technique the taxonomy does not know is kept as written, as the stories module
+    stores it (forms have an "Other" box).
+    """
+    names: dict[str, str] = {}
+    for choice in chosen:
+        if not choice or not str(choice).strip():
+            continue
+        technique = taxonomy.get(str(choice))
+        name = technique.name if technique else str(choice).strip()
+        names.setdefault(name.casefold(), name)
+    text = "\n".join(t for t in (title, body, outcome) if t)
+    for name in taxonomy.tag(text):
+        names.setdefault(name.casefold(), name)
+    return list(names.values())

@@ -1,0 +1,493 @@
+"""Matching profile text (bios, display names, typed names) to organisations.
+
+People write trust names every way but the official one: "Library & Knowledge Service at UHL",
+"Manchester University NHS FT library team", "Alder Hey Children's library", "@LTHTLibraries".
+This module turns text into normalised words and matches them against one precomputed index
+of aliases, so thousands of profiles match in well under a second.
+
+Normalising: accents folded, case folded, apostrophes dropped (`Children's` = `Childrens`), `&`
+read as `and`, punctuation as spaces, `the` and `of` dropped, `St` read as `Saint`,
+`Foundation Trust` as `FT`, `hospitals` as `hospital`; handles and hashtags are split at
+capitals (`@UHLLibraries` -> `UHL Libraries`) and nhs.uk addresses into their parts.
+
+Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
+
+| alias | confidence |
+|---|---|
+| official name, current or earlier, with any suffix (`... NHS FT`, `... FT`, `... NHS`) | 1.0 |
+| alias from `[[organisations]] aliases` | 0.95 |
+| hand-written alias (`trust_aliases.CURATED`: Alder Hey, MFT, Salford Royal) | 0.9 |
+| name without its suffix, when it says what it is (`Leeds Teaching Hospitals`) | 0.9 |
+| name without its suffix made of three or more place words (`Calderdale and Huddersfield`) | 0.85 |
+| initials of the name (`UHL`, `LTHT`, `BTHFT`), only where no other organisation has them | 0.85 |
+| name without its suffix that is only a place (`Bolton`, `West London`) | 0.55 |
+| shared or weak alias (`Queen Elizabeth Hospital`, `Christie`) | 0.5 |
+| similar words only (`Leicester` for University Hospitals of Leicester) | at most 0.6 |
+
+Then: a match inside a longer match is dropped (`East London` inside `North East London`);
+one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council` counts for less; a
+closed trust named with its successor gives way to the successor; two organisations both
+named confidently are both capped at 0.6. Only a best candidate at 0.8 or more, with no other
+at 0.6 or more, is `auto` (applied without review).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from knowvember.techniques import fold_accents
+
+if TYPE_CHECKING:
+    from knowvember.organisations import Organisation
+
+MATCHER_VERSION = 1  # bump when the rules change, so unchanged profiles are matched again
+AUTO_THRESHOLD = 0.8
+RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
+
+CONF_OFFICIAL = 1.0
+CONF_CONFIG = 0.95
+CONF_CURATED = 0.9
+CONF_BASE = 0.9
+CONF_PLACES = 0.85
+CONF_ACRONYM = 0.85
+CONF_WEAK = 0.55
+CONF_SHARED = 0.5
+CONF_AMBIGUOUS = 0.6
+FUZZY_MAX = 0.6
+
+COMPASS_FACTOR = 0.6
+FOLLOWED_FACTOR = 0.5
+
+_APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4\u02bc]")
+_PIECES = re.compile(
+    r"(?P<tag>[@#\uff03][^\W_][\w.\-]*)"
+    r"|(?P<domain>[^\W_][\w\-]*(?:\.[\w\-]+)*\.nhs\.(?:uk|net))"
+    r"|(?P<word>[^\W_]+)"
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_PARTS = re.compile(r"[^\W_]+")
+
+_WORD_MAP = {
+    "st": "saint", "hospitals": "hospital", "hosp": "hospital", "hosps": "hospital",
+    "univ": "university", "uni": "university", "services": "service", "center": "centre",
+    "infirmaries": "infirmary", "centres": "centre",
+}
+_WORD_SPLIT = {"nhsft": ("nhs", "ft"), "nhst": ("nhs", "trust"), "nhsfoundationtrust":
+               ("nhs", "ft"), "nhstrust": ("nhs", "trust")}
+_DROPPED = frozenset({"the", "of"})
+_MERGES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("national", "health", "service"), "nhs"),
+    (("foundation", "trust"), "ft"),
+    (("health", "care"), "healthcare"),
+)
+
+_SUFFIX_TEXT = re.compile(
+    r"(?i)[\s,]*(?:NHS\s+Foundation\s+Trust|NHS\s+Trust|Foundation\s+Trust|NHS\s+FT|"
+    r"National\s+Health\s+Service\s+Trust|Trust|NHS)\s*$"
+)
+_SUFFIXES: tuple[tuple[str, ...], ...] = (
+    ("nhs", "ft"), ("nhs", "trust"), ("ft",), ("trust",), ("nhs",),
+)
+_SUFFIX_VARIANTS: tuple[tuple[str, ...], ...] = (
+    ("nhs", "ft"), ("ft",), ("nhs",), ("nhs", "trust"), ("trust",),
+)
+_DESCRIPTORS = frozenset({
+    "hospital", "health", "healthcare", "care", "partnership", "teaching", "community",
+    "ambulance", "service", "childrens", "womens", "mental", "centre", "clinic", "alliance",
+    "group", "royal", "orthopaedic", "eye", "heart", "cancer", "chest", "general",
+    "infirmary", "acute", "integrated", "combined", "specialist",
+})
+_WEAK_BASES = frozenset({"heart england"})  # also an everyday phrase ("the heart of England")
+_COMPASS = frozenset({
+    "north", "south", "east", "west", "central", "mid", "greater", "inner", "outer", "upper",
+    "lower", "northern", "southern", "eastern", "western",
+})
+_FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "county",
+                        "borough", "city"})
+_INITIAL_SKIP = frozenset({"and", "for", "upon", "on", "in", "at"})
+_FUZZY_IGNORE = frozenset({"nhs", "ft", "trust", "and", "for", "saint", "england"})
+_DISTINCTIVE_DF = 6  # a word in at most this many organisations' names is telling
+# Initials that are ordinary words or common abbreviations in NHS bios: never an alias.
+_ACRONYM_STOP = frozenset({
+    "nhs", "ceo", "gp", "gps", "km", "lks", "hee", "icb", "ics", "ccg", "pcn", "uk", "usa",
+    "ent", "icu", "msk", "pa", "ai", "it", "hr", "od", "qi", "cpd", "mdt", "ppe", "epr", "bmj",
+    "nice", "cqc", "rcn", "bma", "cilip", "ukhsa", "nhse", "nhsi", "who", "the", "and", "for",
+    "care", "cat", "car", "hat", "bat", "mat", "sat", "set", "net", "pet", "ten", "men", "end",
+    "art", "arm", "elf", "elm", "ash", "bag", "bed", "big", "cab", "dog", "fab", "hub", "lab",
+    "map", "mud", "nab", "pub", "sad", "tab", "web", "wet", "ward", "lib", "libs", "nhsft",
+    "nhst", "hsj", "rct", "aar", "bar", "cop", "ft", "tht", "hht",
+})
+
+Ref = tuple[str, float, str]  # (code, confidence, what matched)
+
+
+@dataclass(slots=True)
+class Tokens:
+    """Normalised words of a text, with what the matcher needs to know about each."""
+
+    words: list[str]
+    acronym_ok: list[bool]  # written like an acronym (UHL), or in a handle/hashtag/address
+    after_the: list[bool]  # "the" came just before it (The Christie)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def _raw_words(text: str) -> Iterator[tuple[str, bool]]:
+    for match in _PIECES.finditer(text):
+        piece = match.group()
+        if match.lastgroup == "word":
+            # Two or more capitals (UHL, SaTH): may be an acronym.
+            yield piece, len(piece) > 1 and not piece[1:].islower() and not piece.isdigit()
+            continue
+        for part in _PARTS.findall(piece):
+            for word in _CAMEL.sub(" ", part).split():
+                yield word, True
+
+
+_MERGE_FIRST = frozenset(sequence[0] for sequence, _ in _MERGES)
+
+
+def tokenize(text: str | None) -> Tokens:
+    """Normalise `text` into words (see the module docstring for the rules)."""
+    tokens = Tokens([], [], [])
+    if not text:
+        return tokens
+    text = _APOSTROPHES.sub("", fold_accents(text)).replace("&", " and ").replace(
+        "\uff06", " and ")
+    raw: list[tuple[str, bool]] = []
+    word_map, word_split = _WORD_MAP, _WORD_SPLIT
+    for word, acronym_ok in _raw_words(text):
+        lowered = word.lower()
+        split = word_split.get(lowered)
+        if split:
+            raw.extend((w, acronym_ok) for w in split)
+        else:
+            raw.append((word_map.get(lowered, lowered), acronym_ok))
+    words, acronyms, after = tokens.words, tokens.acronym_ok, tokens.after_the
+    after_the = False
+    i, n = 0, len(raw)
+    while i < n:
+        word, acronym_ok = raw[i]
+        if word in _DROPPED:
+            after_the = after_the or word == "the"
+            i += 1
+            continue
+        if word in _MERGE_FIRST:
+            for sequence, replacement in _MERGES:
+                size = len(sequence)
+                if tuple(w for w, _ in raw[i:i + size]) == sequence:
+                    word, i = replacement, i + size - 1
+                    break
+        words.append(word)
+        acronyms.append(acronym_ok)
+        after.append(after_the)
+        after_the = False
+        i += 1
+    return tokens
+
+
+def normalise(text: str | None) -> str:
+    """The normalised form of a name, for comparing names."""
+    return " ".join(tokenize(text).words)
+
+
+def _strip_suffix(words: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    for suffix in _SUFFIXES:
+        n = len(suffix)
+        if len(words) > n and tuple(words[-n:]) == suffix:
+            return words[:-n], suffix
+    return words, ()
+
+
+def base_confidence(base: Sequence[str]) -> float:
+    """How surely a name without its `NHS Trust` suffix names that trust."""
+    if " ".join(base) in _WEAK_BASES or len(base) <= 1:
+        return CONF_WEAK
+    if any(w in _DESCRIPTORS for w in base):
+        return CONF_BASE
+    if "and" in base and len(base) >= 3:
+        return CONF_PLACES
+    return CONF_WEAK
+
+
+def initials(words: Sequence[str]) -> str:
+    return "".join(w[0] for w in words if w not in _INITIAL_SKIP and w)
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    code: str
+    confidence: float
+    label: str  # the alias as people would write it, shown as what matched
+    acronym: bool = False  # one word that must be written like an acronym
+    need_the: bool = False  # must follow "the" (The Christie)
+
+
+def looks_like_acronym(text: str) -> bool:
+    """`UHL`, `SaTH`, `LTHTR`: one short word, at least half capitals."""
+    text = text.strip()
+    return (text.isalnum() and 2 <= len(text) <= 7
+            and sum(c.isupper() for c in text) * 2 >= len(text))
+
+
+class Matcher:
+    """The alias index for a set of organisations, and the rules that rank candidates."""
+
+    def __init__(
+        self,
+        organisations: Iterable[Organisation],
+        *,
+        curated: dict[str, tuple[str, ...]] | None = None,
+        weak: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        from knowvember import trust_aliases
+
+        curated = trust_aliases.CURATED if curated is None else curated
+        weak = trust_aliases.WEAK if weak is None else weak
+        orgs = list(organisations)
+        self._index: dict[str, list[Alias]] = {}
+        self._prefixes: set[str] = set()
+        self._max_words = 1
+        self._successors = {o.code: o.successor_codes for o in orgs if o.successor_codes}
+        self._closed = {o.code for o in orgs if o.closed is not None}
+        self.by_code: dict[str, list[Alias]] = {}
+        acronyms: dict[str, dict[str, int]] = {}  # acronym -> code -> priority
+        configured: dict[str, str] = {}  # phrase -> code, from config (wins over rules)
+        for org in orgs:
+            custom = org.kind == "custom"
+            current_priority = 1 if org.closed is not None else 2
+            names = [(org.name, current_priority)]
+            names += [(former, 1) for former, _seen in org.former_names]
+            for name, priority in names:
+                for phrase, alias in self._official_aliases(org.code, name):
+                    self._add(phrase, alias)
+                if not custom:
+                    for acronym in self._derived_acronyms(name):
+                        slot = acronyms.setdefault(acronym, {})
+                        slot[org.code] = max(slot.get(org.code, 0), priority)
+            if not custom:
+                for text in curated.get(org.code, ()):
+                    for phrase, alias in self._written_aliases(org.code, text, CONF_CURATED):
+                        self._add(phrase, alias)
+                        if alias.acronym:
+                            acronyms.setdefault(phrase, {})[org.code] = 3
+                for text in weak.get(org.code, ()):
+                    for phrase, alias in self._written_aliases(org.code, text, CONF_SHARED):
+                        self._add(phrase, alias)
+            for text in org.aliases:
+                for phrase, alias in self._written_aliases(org.code, text, CONF_CONFIG):
+                    self._add(phrase, alias)
+                    configured[phrase] = org.code
+                    if alias.acronym:
+                        acronyms.setdefault(phrase, {})[org.code] = 4
+        for acronym, codes in acronyms.items():
+            best = max(codes.values())
+            winners = [c for c, p in codes.items() if p == best]
+            if len(winners) != 1 or acronym in _ACRONYM_STOP:
+                continue
+            if best <= 2:  # derived from a name (curated and config ones are already in)
+                self._add(acronym, Alias(winners[0], CONF_ACRONYM, acronym.upper(), True))
+        for phrase, code in configured.items():
+            self._index[phrase] = [a for a in self._index[phrase] if a.code == code]
+        for phrase, aliases in self._index.items():
+            for alias in aliases:
+                self.by_code.setdefault(alias.code, []).append(alias)
+            words = phrase.split(" ")
+            self._max_words = max(self._max_words, len(words))
+            for n in range(1, len(words)):
+                self._prefixes.add(" ".join(words[:n]))
+        self._build_fuzzy(orgs)
+
+    # -- building -----------------------------------------------------------------------
+
+    def _add(self, phrase: str, alias: Alias) -> None:
+        if not phrase:
+            return
+        entries = self._index.setdefault(phrase, [])
+        for n, existing in enumerate(entries):
+            if (existing.code, existing.acronym, existing.need_the) == (
+                alias.code, alias.acronym, alias.need_the
+            ):
+                if alias.confidence > existing.confidence:
+                    entries[n] = alias
+                return
+        entries.append(alias)
+
+    @staticmethod
+    def _official_aliases(code: str, name: str) -> Iterator[tuple[str, Alias]]:
+        words = tokenize(name).words
+        if not words:
+            return
+        yield " ".join(words), Alias(code, CONF_OFFICIAL, name)
+        base, suffix = _strip_suffix(words)
+        if not suffix:
+            return
+        for variant in _SUFFIX_VARIANTS:
+            yield " ".join([*base, *variant]), Alias(code, CONF_OFFICIAL, name)
+        short = _SUFFIX_TEXT.sub("", name).strip(" ,") or name
+        yield " ".join(base), Alias(code, base_confidence(base), short)
+        if base[-1] == "university" and len(base) > 2:
+            shorter = base[:-1]
+            label = re.sub(r"(?i)[\s,]*university$", "", short) or short
+            yield " ".join(shorter), Alias(code, base_confidence(shorter), label)
+
+    @staticmethod
+    def _derived_acronyms(name: str) -> Iterator[str]:
+        words = tokenize(name).words
+        base, suffix = _strip_suffix(words)
+        letters = initials(base)
+        if len(letters) < 2:
+            return
+        if len(letters) >= 3:
+            yield letters
+        yield letters + "t"
+        if suffix and suffix[-1] == "ft":
+            yield letters + "ft"
+
+    @staticmethod
+    def _written_aliases(code: str, text: str, confidence: float) -> Iterator[tuple[str, Alias]]:
+        """An alias as written by a person: also in its camel-split form (#ChelWest)."""
+        text = text.strip()
+        need_the = bool(re.match(r"(?i)the\s", text))
+        acronym = looks_like_acronym(text)
+        forms = dict.fromkeys([text, _CAMEL.sub(" ", text)])
+        for form in forms:
+            words = tokenize(form).words
+            if not words:
+                continue
+            is_acronym = acronym and len(words) == 1
+            yield " ".join(words), Alias(code, confidence, text, is_acronym, need_the)
+            if need_the:  # "The Christie" without "the" is still a (weaker) hint
+                yield " ".join(words), Alias(code, CONF_SHARED, text, is_acronym, False)
+
+    def _build_fuzzy(self, orgs: Sequence[Organisation]) -> None:
+        variants: list[tuple[str, frozenset[str]]] = []
+        df: dict[str, int] = {}
+        for org in orgs:
+            seen: set[str] = set()
+            for name in (org.name, *(f for f, _ in org.former_names)):
+                words = frozenset(w for w in tokenize(name).words if w not in _FUZZY_IGNORE)
+                if words:
+                    variants.append((org.code, words))
+                    seen |= words
+            for word in seen:
+                df[word] = df.get(word, 0) + 1
+        total = max(len(orgs), 1)
+        self._idf = {w: math.log((total + 1) / n) for w, n in df.items()}
+        self._df = df
+        self._variants = variants
+        self._by_word: dict[str, list[int]] = {}
+        for n, (_code, words) in enumerate(variants):
+            for word in words:
+                self._by_word.setdefault(word, []).append(n)
+
+    # -- matching -----------------------------------------------------------------------
+
+    def aliases_of(self, code: str) -> list[Alias]:
+        return sorted(self.by_code.get(code, []), key=lambda a: (-a.confidence, a.label))
+
+    def _hits(self, tokens: Tokens) -> list[tuple[int, int, str, list[Alias]]]:
+        words, hits = tokens.words, []
+        index, prefixes = self._index, self._prefixes
+        n = len(words)
+        for i in range(n):
+            phrase = words[i]
+            j = i
+            while True:
+                aliases = index.get(phrase)
+                if aliases is not None:
+                    hits.append((i, j + 1, phrase, aliases))
+                j += 1
+                if j >= n or j - i >= self._max_words or phrase not in prefixes:
+                    break
+                phrase = phrase + " " + words[j]
+        return hits
+
+    def _related(self, closed: str, other: str) -> bool:
+        """True when `other` is among `closed`'s successors (at any depth)."""
+        todo, seen = list(self._successors.get(closed, ())), {closed}
+        while todo:
+            code = todo.pop()
+            if code == other:
+                return True
+            if code not in seen:
+                seen.add(code)
+                todo.extend(self._successors.get(code, ()))
+        return False
+
+    def match(self, text: str | None) -> list[Ref]:
+        """Every candidate for `text`, best first: (code, confidence, what matched)."""
+        tokens = tokenize(text)
+        if not tokens.words:
+            return []
+        scored: dict[str, tuple[float, str]] = {}
+        covered: set[int] = set()
+        spans: list[tuple[int, int, str, Alias]] = []
+        for start, end, _phrase, aliases in self._hits(tokens):
+            usable = [
+                a for a in aliases
+                if (not a.acronym or (end - start == 1 and tokens.acronym_ok[start]))
+                and (not a.need_the or tokens.after_the[start])
+            ]
+            best: dict[str, Alias] = {}
+            for alias in usable:
+                if alias.code not in best or alias.confidence > best[alias.code].confidence:
+                    best[alias.code] = alias
+            shared = len(best) > 1
+            for alias in best.values():
+                spans.append((start, end, "shared" if shared else "", alias))
+        spans = [
+            s for s in spans
+            if not any(o[0] <= s[0] and o[1] >= s[1] and (o[1] - o[0]) > (s[1] - s[0])
+                       for o in spans)
+        ]
+        for start, end, shared, alias in spans:
+            confidence = min(alias.confidence, CONF_SHARED) if shared else alias.confidence
+            if start > 0 and tokens.words[start - 1] in _COMPASS:
+                confidence *= COMPASS_FACTOR
+            if end < len(tokens) and tokens.words[end] in _FOLLOWERS:
+                confidence *= FOLLOWED_FACTOR
+            covered.update(range(start, end))
+            previous = scored.get(alias.code)
+            if previous is None or confidence > previous[0]:
+                scored[alias.code] = (confidence, alias.label)
+        for code in [c for c in scored if c in self._closed]:
+            successor = next((o for o in scored if o != code and self._related(code, o)), None)
+            if successor is not None:
+                confidence = max(scored[code][0], scored[successor][0])
+                scored[successor] = (confidence, scored[successor][1])
+                del scored[code]
+        confident = [c for c, (conf, _) in scored.items() if conf >= AUTO_THRESHOLD]
+        if len(confident) > 1:
+            for code in confident:
+                scored[code] = (min(scored[code][0], CONF_AMBIGUOUS), scored[code][1])
+        for code, (confidence, label) in self._fuzzy(tokens, covered).items():
+            if code not in scored or scored[code][0] < confidence:
+                scored[code] = (confidence, label)
+        ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0] in self._closed,
+                                                        kv[0]))
+        return [(code, round(conf, 3), label) for code, (conf, label) in ranked]
+
+    def _fuzzy(self, tokens: Tokens, covered: set[int]) -> dict[str, tuple[float, str]]:
+        """Organisations whose names share telling words with the text (suggestions only)."""
+        words = {w for n, w in enumerate(tokens.words)
+                 if n not in covered and w in self._by_word}
+        if not any(self._df.get(w, 99) <= _DISTINCTIVE_DF for w in words):
+            return {}
+        found: dict[str, tuple[float, str]] = {}
+        candidates = {v for w in words for v in self._by_word[w]}
+        for n in candidates:
+            code, variant = self._variants[n]
+            shared = variant & words
+            if not any(self._df[w] <= _DISTINCTIVE_DF for w in shared):
+                continue
+            total = sum(self._idf[w] for w in variant)
+            score = FUZZY_MAX * sum(self._idf[w] for w in shared) / total if total else 0.0
+            if score > found.get(code, (0.0, ""))[0]:
+                found[code] = (score, "similar words: " + ", ".join(sorted(shared)))
+        return found
