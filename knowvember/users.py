@@ -117,7 +117,7 @@ def add_user(db: Database, username: str, password: str) -> UserInfo:
         conn.execute(users_t.insert().values(username=name, password_hash=password_hash,
                                              created_at=utcnow()))
         row = conn.execute(_select().where(users_t.c.username == name)).one()
-    log.info("Added user %s", name)
+    log.debug("Added user %s", name)
     return _info(row)
 
 
@@ -132,7 +132,7 @@ def set_password(db: Database, username: str, password: str) -> UserInfo:
         if result.rowcount == 0:
             raise NotFoundError(f"no user {name!r} (see `knowvember users list`)")
         row = conn.execute(_select().where(users_t.c.username == name)).one()
-    log.info("Changed the password of user %s", name)
+    log.debug("Changed the password of user %s", name)
     return _info(row)
 
 
@@ -155,7 +155,7 @@ def remove_user(db: Database, username: str) -> None:
         result = conn.execute(users_t.delete().where(users_t.c.username == name))
     if result.rowcount == 0:
         raise NotFoundError(f"no user {name!r} (see `knowvember users list`)")
-    log.info("Removed user %s", name)
+    log.debug("Removed user %s", name)
 
 
 def verify(db: Database, username: str, password: str) -> UserInfo | None:

@@ -302,3 +302,10 @@ def test_sessions_survive_an_app_restart_with_the_same_secret(settings, sqlite_d
     second = TestClient(make_app(settings, sqlite_db, monkeypatch))
     second.cookies.update(first.cookies)
     assert "Sign out" in second.get("/").text
+
+
+def test_head_works_wherever_get_does(client: TestClient) -> None:
+    for path in ("/", "/healthz", "/submit"):
+        response = client.head(path)
+        assert response.status_code == 200, path
+    assert client.head("/review", follow_redirects=False).status_code == 303

@@ -38,6 +38,8 @@ from knowvember.web.security import (
 )
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
     from knowvember.config import Settings
     from knowvember.db import Database
     from knowvember.organisations import Catalogue
@@ -173,6 +175,7 @@ def create_app(settings: Settings, db: Database | None = None, *,
         same_site="lax",
         https_only=settings.web.secure_cookies,
     )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders, hsts=settings.web.secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -182,6 +185,27 @@ def create_app(settings: Settings, db: Database | None = None, *,
         app.include_router(module.router)
     _add_error_pages(app)
     return app
+
+
+class HeadAsGet:
+    """Answer HEAD wherever GET works (uptime checks use it): run GET, send no body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def create_app_from_env() -> FastAPI:
