@@ -1,9 +1,250 @@
-"""Commands of this group are added by their issue; see knowvember/cli/setup.py for the pattern."""
+"""`knowvember summary`, `leaderboard` and `report`: thin over `reports/`.
+
+Everything heavy (numpy, matplotlib, SQLAlchemy, the report writers) is imported inside the
+commands so `knowvember --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reports.dataset import CampaignData
+
+
+class By(StrEnum):
+    organisation = "organisation"
+    region = "region"
+    contributor = "contributor"
+
+
+class Metric(StrEnum):
+    score = "score"
+    posts = "posts"
+    contributors = "contributors"
+    engagement = "engagement"
+    stories = "stories"
+
+
+class BoardFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("summary")(summary)
+    app.command("leaderboard")(leaderboard)
+    app.command("report")(report)
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    from reports.period import parse_date
+
+    return parse_date(value, option)
+
+
+def _load(ctx: typer.Context, since: str | None = None, until: str | None = None
+          ) -> CampaignData:
+    from reports.dataset import load_campaign_data
+
+    app = state(ctx)
+    return load_campaign_data(app.db(), app.settings(), since=_date(since, "--since"),
+                              until=_date(until, "--until"))
+
+
+@handled
+def summary(
+    ctx: typer.Context,
+    org: str | None = typer.Option(None, "--org", help="Only this organisation (ODS code)."),
+    region: str | None = typer.Option(None, "--region", help="Only this NHS England region."),
+    since: str | None = typer.Option(None, "--since", help="First day, YYYY-MM-DD "
+                                     "(default: the campaign's start)."),
+    until: str | None = typer.Option(None, "--until", help="Last day, YYYY-MM-DD "
+                                     "(default: the campaign's end)."),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="table or json."),
+) -> None:
+    """Headline numbers: posts, contributors, organisations, engagement, stories, techniques."""
+    from reports.metrics import filter_data, summarise
+
+    data = filter_data(_load(ctx, since, until), org=org, region=region)
+    result = summarise(data)
+    if format is TableOrJson.json:
+        emit_json(result)
+        return
+    _print_summary(result)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from knowvember.cli.common import out_console
+
+    period = s["period"]
+    title = (f"{s['campaign']['name']}: {period['since']} to {period['until']} "
+             f"({period['timezone']})")
+    if s["filters"]:
+        title += " | " + ", ".join(f"{k} {v}" for k, v in s["filters"].items())
+    table = Table(title=Text(title), show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+
+    def add(label: str, value: Any) -> None:
+        table.add_row(label, Text(f"{value:,}" if isinstance(value, int) else str(value)))
+
+    add("Posts", s["posts"])
+    add("  original posts", s["original_posts"])
+    add("  replies", s["replies"])
+    add("  reposts", s["reposts"])
+    add("  quotes", s["quotes"])
+    for platform, n in s["by_platform"].items():
+        add(f"  on {platform}", n)
+    add("Contributors", s["contributors"])
+    add("  unattributed", s["unattributed_contributors"])
+    add("Organisations", s["organisations"])
+    if s["catalogue_trusts"]:
+        add("  NHS trusts taking part", f"{s['participating_trusts']} of {s['catalogue_trusts']}")
+    if s["first_time_organisations"] is not None:
+        add(f"  first time (vs {s['previous_campaign']})", len(s["first_time_organisations"]))
+    add("Regions", s["regions"])
+    add("Engagement", s["engagement"])
+    add("Potential reach (upper bound)", s["potential_reach"])
+    add("Stories submitted", s["stories_submitted"])
+    add("Stories approved", s["stories_approved"])
+    if s["peak_day"]:
+        add("Peak day", f"{s['peak_day']['date']} ({s['peak_day']['posts']:,} posts)")
+        add("Peak hour", f"{s['peak_hour']['start']} ({s['peak_hour']['posts']:,} posts)")
+    mentioned = [(k, v) for k, v in s["techniques"].items() if v or s["technique_stories"][k]]
+    for name, n in mentioned[:10]:
+        add(f"Technique: {name}", f"{n:,} posts, {s['technique_stories'][name]} stories")
+    out_console().print(table)
+
+
+@handled
+def leaderboard(
+    ctx: typer.Context,
+    by: By = typer.Option(By.organisation, "--by", help="organisation, region or contributor."),
+    metric: Metric = typer.Option(Metric.score, "--metric",
+                                  help="Rank by score, posts, contributors, engagement or "
+                                  "stories."),
+    top: int | None = typer.Option(None, "--top", min=1, help="Only the first N rows."),
+    since: str | None = typer.Option(None, "--since", help="First day, YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Last day, YYYY-MM-DD."),
+    format: BoardFormat = typer.Option(BoardFormat.table, "--format",
+                                       help="table, json or csv."),
+) -> None:
+    """Ranked organisations, regions or contributors (ties share a rank)."""
+    from reports.leaderboard import leaderboard as board
+
+    rows = board(_load(ctx, since, until), by=by.value, metric=metric.value, top=top)
+    if format is BoardFormat.json:
+        emit_json(rows)
+    elif format is BoardFormat.csv:
+        sys.stdout.write(_csv(rows))
+    else:
+        _print_board(rows, by)
+    if not rows:
+        err_console().print("No posts or approved stories in the period yet.")
+
+
+BOARD_COLUMNS = ("contributors", "posts", "original_posts", "engagement", "techniques",
+                 "stories", "score")
+
+
+HEADERS = {"contributors": "people", "original_posts": "original", "organisation_code": "org",
+           "organisations": "orgs", "techniques": "techn."}
+
+
+def _names(by: By) -> tuple[str, ...]:
+    if by is By.organisation:
+        return ("code", "name", "region")
+    if by is By.region:
+        return ("region", "organisations")
+    return ("account", "organisation_code")
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    from reports.cells import safe_row
+
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(list(rows[0]))
+        for row in rows:
+            writer.writerow(safe_row(["" if v is None else v for v in row.values()]))
+    return buffer.getvalue()
+
+
+def _print_board(rows: list[dict[str, Any]], by: By) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Leaderboard by {by.value} (all columns: --format json or csv)")
+    skip = ("contributors", "stories") if by is By.contributor else ()
+    columns = ("rank", *_names(by), *(c for c in BOARD_COLUMNS if c not in skip))
+    for column in columns:
+        header = HEADERS.get(column, column.replace("_", " "))
+        if column in BOARD_COLUMNS or column in ("rank", "organisations"):
+            table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+        else:
+            table.add_column(header, overflow="ellipsis", no_wrap=True,
+                             max_width=40 if column in ("name", "account") else 24)
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            if isinstance(value, float):
+                cells.append(Text(f"{value:,.2f}"))
+            elif isinstance(value, int):
+                cells.append(Text(f"{value:,}"))
+            else:
+                cells.append(Text("" if value is None else str(value)))
+        table.add_row(*cells)
+    _wide_console().print(table)
+
+
+def _wide_console() -> Console:
+    """Tables for people: the terminal's width, or 160 columns when piped to a file."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@handled
+def report(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", help="Folder for the report files "
+                                    "(default: [reports] out_dir)."),
+    format: str | None = typer.Option(None, "--format", help="Comma-separated: html, pdf, md, "
+                                      "xlsx (default: [reports] formats)."),
+    per_org: bool = typer.Option(False, "--per-org", help="Also one page per participating "
+                                 "organisation, plus an index."),
+    until: str | None = typer.Option(None, "--until", help="Last day for an interim report, "
+                                     "YYYY-MM-DD."),
+) -> None:
+    """Write the campaign report: HTML, PDF, Markdown and XLSX, charts and network files."""
+    from reports.build import build_report, parse_formats
+
+    app = state(ctx)
+    settings = app.settings()
+    formats = parse_formats(format) if format else list(settings.reports.formats)
+    folder = out if out is not None else settings.resolve(settings.reports.out_dir)
+    written = build_report(app.db(), settings, folder, formats=formats, per_org=per_org,
+                           until=_date(until, "--until"))
+    console = err_console()
+    for label, path in written.items():
+        console.print(f"{label}: {path}")

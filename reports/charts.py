@@ -1,0 +1,298 @@
+"""The report's charts: matplotlib (Agg), one consistent look, readable on A4.
+
+Every chart has a title, labelled axes with units, and the Okabe-Ito palette (safe for the
+common kinds of colour blindness). Rankings are horizontal bars of the top N so that 30 or
+300 organisations never overlap their labels; long names are shortened with an ellipsis.
+Each function returns PNG bytes; `Chart` keeps them with the title and alt text the
+documents need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+PLATFORM_COLOURS = {"x": OKABE_ITO["blue"], "mastodon": OKABE_ITO["orange"],
+                    "bluesky": OKABE_ITO["sky"], "other": OKABE_ITO["purple"]}
+PHASE_COLOURS = {"before": OKABE_ITO["green"], "during": OKABE_ITO["blue"],
+                 "after": OKABE_ITO["vermillion"], "": "#999999"}
+WIDTH_IN = 7.0  # fits A4 portrait with margins; 150 dpi keeps 9 pt text sharp in print
+DPI = 150
+LABEL_CHARS = 38
+
+_STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One rendered chart: file stem, title, a text alternative and the PNG bytes."""
+
+    name: str
+    title: str
+    alt: str
+    png: bytes
+
+
+def shorten(text: str, limit: int = LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _figure(height: float) -> tuple[Figure, Axes]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _styled(fn: Any) -> Any:
+    """Run a chart function inside the shared rc style."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib
+
+        with matplotlib.rc_context(_STYLE):
+            return fn(*args, **kwargs)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _date_axis(ax: Axes, days: Sequence[dt.date]) -> None:
+    from matplotlib import dates as mdates
+
+    ax.set_xlabel("Day (campaign timezone)")
+    if len(days) > 14:
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(len(days) // 10, 1)))
+    else:
+        ax.xaxis.set_major_locator(mdates.DayLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+
+
+@_styled
+def daily_by_platform(days: Sequence[dt.date], counts: dict[str, Sequence[int]],
+                      title: str = "Posts per day by platform") -> bytes:
+    """Stacked daily bars, one colour per platform."""
+    import numpy as np
+
+    fig, ax = _figure(3.0)
+    bottom = np.zeros(len(days))
+    for platform, values in counts.items():
+        values = np.asarray(values, dtype=float)
+        if not values.any():
+            continue
+        ax.bar(days, values, bottom=bottom, width=0.8, label=platform_label(platform),
+               color=PLATFORM_COLOURS.get(platform, OKABE_ITO["purple"]))
+        bottom += values
+    ax.set_title(title)
+    ax.set_ylabel("Posts per day")
+    _date_axis(ax, days)
+    ax.grid(axis="x", visible=False)
+    if len(counts) > 1:
+        ax.legend(loc="upper left", ncols=len(counts))
+    return _png(fig)
+
+
+@_styled
+def cumulative(days: Sequence[dt.date], series: dict[str, Sequence[int]],
+               title: str = "Cumulative posts") -> bytes:
+    import numpy as np
+
+    fig, ax = _figure(2.8)
+    colours = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["green"]]
+    for (label, values), colour in zip(series.items(), colours, strict=False):
+        ax.plot(days, np.cumsum(values), label=label, color=colour, linewidth=2)
+    ax.set_title(title)
+    ax.set_ylabel("Posts so far")
+    ax.set_ylim(bottom=0)
+    _date_axis(ax, days)
+    ax.legend(loc="upper left")
+    return _png(fig)
+
+
+@_styled
+def by_hour(counts: Sequence[int], title: str = "Posts by hour of day") -> bytes:
+    fig, ax = _figure(2.4)
+    ax.bar(range(24), counts, color=OKABE_ITO["blue"], width=0.8)
+    ax.set_title(title)
+    ax.set_xlabel("Hour of day (campaign timezone)")
+    ax.set_ylabel("Posts")
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}:00" for h in range(0, 24, 2)])
+    ax.grid(axis="x", visible=False)
+    return _png(fig)
+
+
+@_styled
+def ranking(labels: Sequence[str], values: Sequence[float], *, title: str, xlabel: str,
+            colour: str = OKABE_ITO["blue"], highlight: Sequence[bool] | None = None
+            ) -> bytes:
+    """Horizontal bars, best at the top; height grows with the number of rows."""
+    fig, ax = _figure(max(1.6, 0.6 + 0.24 * len(labels)))
+    positions = list(range(len(labels)))[::-1]
+    colours = [OKABE_ITO["orange"] if highlight and highlight[i] else colour
+               for i in range(len(labels))]
+    ax.barh(positions, values, color=colours, height=0.7)
+    ax.set_yticks(positions, [shorten(label) for label in labels])
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    ax.margins(y=0.01)
+    for y, value in zip(positions, values, strict=True):
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+        ax.annotate(text, (value, y), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    return _png(fig)
+
+
+@_styled
+def techniques(names: Sequence[str], posts: Sequence[int], stories: Sequence[int],
+               phases: Sequence[str], title: str = "Techniques mentioned") -> bytes:
+    """Posts and approved stories per technique, bars coloured by learning phase."""
+    import numpy as np
+    from matplotlib.patches import Patch
+
+    fig, ax_posts = _figure(max(1.8, 0.7 + 0.26 * len(names)))
+    fig.clear()
+    ax_posts, ax_stories = fig.subplots(1, 2, sharey=True, width_ratios=[3, 1])
+    positions = np.arange(len(names))[::-1]
+    colours = [PHASE_COLOURS.get(p, "#999999") for p in phases]
+    ax_posts.barh(positions, posts, color=colours, height=0.7)
+    ax_stories.barh(positions, stories, color=colours, height=0.7, alpha=0.75)
+    ax_posts.set_yticks(positions, [shorten(n, 30) for n in names])
+    ax_posts.set_xlabel("Posts mentioning it")
+    ax_stories.set_xlabel("Approved stories")
+    for ax in (ax_posts, ax_stories):
+        ax.grid(axis="y", visible=False)
+    fig.suptitle(title, fontweight="bold", fontsize=11)
+    used = [p for p in ("before", "during", "after") if p in phases]
+    if used:
+        ax_posts.legend(handles=[Patch(color=PHASE_COLOURS[p], label=f"learning {p}")
+                                 for p in used], loc="lower right")
+    return _png(fig)
+
+
+@_styled
+def history(labels: Sequence[str], metrics: dict[str, Sequence[int]],
+            title: str = "Campaign by campaign") -> bytes:
+    """Grouped bars per campaign year, each metric relative to its own largest value."""
+    import numpy as np
+
+    fig, ax = _figure(2.8)
+    width = 0.8 / max(len(metrics), 1)
+    colours = list(OKABE_ITO.values())
+    x = np.arange(len(labels))
+    for i, (name, values) in enumerate(metrics.items()):
+        values = np.asarray(values, dtype=float)
+        peak = values.max() or 1.0
+        bars = ax.bar(x + i * width, values / peak * 100, width, label=name, color=colours[i])
+        for bar, value in zip(bars, values, strict=True):
+            ax.annotate(f"{value:,.0f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        xytext=(0, 2), textcoords="offset points", ha="center", fontsize=6)
+    ax.set_xticks(x + width * (len(metrics) - 1) / 2, labels)
+    ax.set_ylabel("% of the best campaign")
+    ax.set_xlabel("Campaign")
+    ax.set_ylim(0, 118)
+    ax.set_title(title)
+    ax.legend(loc="upper left", ncols=len(metrics))
+    ax.grid(axis="x", visible=False)
+    return _png(fig)
+
+
+@_styled
+def network(graph: nx.Graph, *, title: str = "Connections between organisations",
+            max_nodes: int = 60, labels: int = 15) -> bytes:
+    """The strongest part of the organisation network, laid out by networkx.
+
+    Only the `max_nodes` best-connected organisations are drawn (the files hold them all),
+    and only the `labels` best-connected carry their code, so labels stay legible.
+    """
+    import networkx as nx
+    import numpy as np
+
+    fig, ax = _figure(5.2)
+    undirected = nx.Graph()
+    for u, v, attrs in graph.edges(data=True):
+        weight = attrs.get("weight", 1) + (undirected[u][v]["weight"]
+                                           if undirected.has_edge(u, v) else 0)
+        undirected.add_edge(u, v, weight=weight)
+    strength = dict(undirected.degree(weight="weight"))
+    keep = sorted(strength, key=lambda n: (-strength[n], n))[:max_nodes]
+    sub = undirected.subgraph(keep)
+    ax.set_title(title)
+    ax.set_axis_off()
+    if not sub.number_of_nodes():
+        ax.text(0.5, 0.5, "No connections between organisations yet", ha="center",
+                va="center", transform=ax.transAxes)
+        return _png(fig)
+    position = nx.spring_layout(sub, weight="weight", seed=7, iterations=80)
+    weights = np.array([d["weight"] for _, _, d in sub.edges(data=True)], dtype=float)
+    widths = 0.4 + 3.0 * np.log1p(weights) / max(np.log1p(weights).max(), 1e-9)
+    nx.draw_networkx_edges(sub, position, ax=ax, width=widths, alpha=0.35,
+                           edge_color=OKABE_ITO["sky"])
+    sizes = np.array([strength[n] for n in sub.nodes()], dtype=float)
+    sizes = 30 + 370 * np.sqrt(sizes / max(sizes.max(), 1))
+    out_of_scope = [graph.nodes[n].get("out_of_scope", False) for n in sub.nodes()]
+    colours = [OKABE_ITO["orange"] if o else OKABE_ITO["blue"] for o in out_of_scope]
+    nx.draw_networkx_nodes(sub, position, ax=ax, node_size=sizes, node_color=colours,
+                           edgecolors="white", linewidths=0.8)
+    named = set(keep[:labels])
+    nx.draw_networkx_labels(sub, position, ax=ax, labels={n: n for n in sub if n in named},
+                            font_size=7, font_weight="bold",
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                                  "alpha": 0.8})
+    ax.text(0.0, -0.02, f"Nodes: organisations (size: interactions); lines: replies, reposts,"
+            f" quotes and mentions between them. {sub.number_of_nodes()} of "
+            f"{graph.number_of_nodes()} organisations shown.", transform=ax.transAxes,
+            fontsize=7, color="#444444", va="top")
+    return _png(fig)
+
+
+def platform_label(platform: str) -> str:
+    return {"x": "X (Twitter)", "mastodon": "Mastodon", "bluesky": "Bluesky"}.get(
+        platform, platform.title())

@@ -1,0 +1,193 @@
+"""Individual posts in a report: the most engaging ones, and every post as CSV.
+
+Which posts to show is decided on the numpy frame (engagement is there); only the chosen
+few are then read in full (text, link, author), by id.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from knowvember.models import Post
+from reports.cells import _FORMULA_STARTS
+from reports.dataset import CampaignData, org_of_accounts
+from reports.network import scan_hint
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+posts_t = Post.__table__
+
+CSV_COLUMNS = ("platform", "platform_id", "url", "created_at_utc", "account",
+               "organisation_code", "kind", "likes", "reposts", "replies", "quotes",
+               "engagement", "text")
+
+
+@dataclass(frozen=True)
+class PostRow:
+    """A post as a report shows it; `created` is local to the campaign's timezone."""
+
+    id: int
+    platform: str
+    platform_id: str
+    url: str | None
+    created: dt.datetime
+    text: str
+    kind: str
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int
+    account: str | None
+    handle: str | None
+    display_name: str | None
+    org_code: str | None
+    org_name: str | None
+
+    @property
+    def engagement(self) -> int:
+        return self.likes + self.reposts + self.replies + self.quotes
+
+
+def top_post_ids(data: CampaignData, n: int, mask: np.ndarray | None = None) -> list[int]:
+    """Ids of the `n` content posts with most engagement (ties: older id first)."""
+    frame = data.frame
+    keep = frame.content if mask is None else frame.content & mask
+    ids, engagement = frame.id[keep], frame.engagement[keep]
+    if not len(ids) or n <= 0:
+        return []
+    if len(ids) > n:  # partial selection first: 1,000,000 posts, top 20
+        cut = np.argpartition(-engagement, n - 1)[:n]
+        threshold = engagement[cut].min()
+        pool = np.flatnonzero(engagement >= threshold)
+        ids, engagement = ids[pool], engagement[pool]
+    order = np.lexsort((ids, -engagement))[:n]
+    return [int(i) for i in ids[order]]
+
+
+def top_ids_per_org(data: CampaignData, k: int) -> dict[int, list[int]]:
+    """The `k` most engaging content posts of every organisation (by org index)."""
+    frame = data.frame
+    org = org_of_accounts(data)[data.acct]
+    keep = frame.content & (org >= 0)
+    org, ids, engagement = org[keep], frame.id[keep], frame.engagement[keep]
+    order = np.lexsort((ids, -engagement, org))
+    org, ids = org[order], ids[order]
+    starts = np.flatnonzero(np.r_[True, org[1:] != org[:-1]]) if len(org) else []
+    result: dict[int, list[int]] = {}
+    for start in starts:
+        group = int(org[start])
+        stop = start + k
+        chosen = ids[start:stop][org[start:stop] == group]
+        result[group] = [int(i) for i in chosen]
+    return result
+
+
+def fetch_posts(conn: Connection, data: CampaignData, ids: list[int]) -> list[PostRow]:
+    """The posts with these ids, in the order given."""
+    if not ids:
+        return []
+    c = posts_t.c
+    found: dict[int, Any] = {}
+    query = sa.select(c.id, c.platform, c.platform_id, c.url, c.uri, c.created_at, c.text,
+                      c.kind, c.likes, c.reposts, c.replies, c.quotes, c.account_id).where(
+        c.id.in_(sa.bindparam("ids", expanding=True)))
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 900):
+        for row in conn.execute(query, {"ids": unique[start:start + 900]}):
+            found[row.id] = row
+    accounts = data.accounts
+    tz = data.period.tz
+    rows = []
+    for pid in ids:
+        row = found.get(pid)
+        if row is None:
+            continue
+        index = int(accounts.index_of(np.array([row.account_id or -1]))[0])
+        has_account = index < len(accounts)
+        o = int(accounts.org[index]) if has_account else -1
+        org = accounts.orgs[o] if o >= 0 else None
+        rows.append(PostRow(
+            id=row.id, platform=row.platform, platform_id=row.platform_id,
+            url=row.url or (row.uri if (row.uri or "").startswith("http") else None),
+            created=row.created_at.astimezone(tz).replace(tzinfo=None), text=row.text or "",
+            kind=row.kind, likes=row.likes, reposts=row.reposts, replies=row.replies,
+            quotes=row.quotes,
+            account=accounts.ref(index) if has_account else None,
+            handle=accounts.handle[index] if has_account else None,
+            display_name=accounts.display_name[index] if has_account else None,
+            org_code=org.code if org else None, org_name=org.name if org else None,
+        ))
+    return rows
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def safe_text_sql(column: str, dialect: str) -> str:
+    """SQL doing what `reports.cells.safe_cell` does, so a million cells need no Python."""
+    char = "char" if dialect == "sqlite" else "chr"
+    starts = ", ".join(_quote(ch) if ch.isprintable() else f"{char}({ord(ch)})"
+                       for ch in _FORMULA_STARTS)
+    apostrophe = _quote("'")
+    return (f"CASE WHEN substr({column}, 1, 1) IN ({starts}) "
+            f"THEN {apostrophe} || {column} ELSE {column} END")
+
+
+def _org_code_sql(data: CampaignData) -> str:
+    """The account's organisation as reports resolve it (successors for merged trusts)."""
+    cases = [f"WHEN {_quote(raw)} THEN {_quote(info.code)}"
+             for raw, info in data.directory.resolved().items() if info is not None]
+    if not cases:
+        return "NULL"
+    return f"CASE upper(trim(a.organisation_code)) {' '.join(cases)} ELSE NULL END"
+
+
+def write_posts_csv(conn: Connection, data: CampaignData, path: Path,
+                    excluded: set[int] | frozenset[int] = frozenset()) -> int:
+    """Every post of the period (opted-out accounts left out) as CSV; returns the rows."""
+    from knowvember.models import UtcDateTime
+
+    start, end = data.period.window_utc()
+    if conn.dialect.name == "sqlite":
+        created = "strftime('%Y-%m-%dT%H:%M:%SZ', p.created_at)"
+    else:
+        created = """to_char(p.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+    text = safe_text_sql("p.text", conn.dialect.name)
+    not_excluded = ""
+    if excluded:
+        not_excluded = ("AND (p.account_id IS NULL OR p.account_id NOT IN ("
+                        + ", ".join(str(int(i)) for i in sorted(excluded)) + "))")
+    sql = sa.text(f"""
+        SELECT p.platform, p.platform_id, p.url, {created},
+               CASE WHEN a.id IS NULL THEN NULL ELSE a.platform || ':' || a.handle END,
+               {_org_code_sql(data)}, p.kind, p.likes, p.reposts, p.replies, p.quotes,
+               p.likes + p.reposts + p.replies + p.quotes, {text}
+        FROM posts AS p {scan_hint(conn, data)}
+        LEFT JOIN accounts AS a ON a.id = p.account_id
+        WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
+              {not_excluded}
+        ORDER BY p.id""").bindparams(
+        sa.bindparam("lo", type_=UtcDateTime()), sa.bindparam("hi", type_=UtcDateTime()))
+    n = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        result = conn.execution_options(stream_results=True).execute(
+            sql, {"campaign": data.campaign.id, "lo": start, "hi": end})
+        cursor = result.cursor  # rows go straight from the driver to the writer
+        while batch := cursor.fetchmany(20_000):
+            writer.writerows(batch)
+            n += len(batch)
+        result.close()
+    return n
+

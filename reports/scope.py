@@ -1,0 +1,203 @@
+"""Who is who in a report: campaigns, accounts, their organisations, and who opted out.
+
+A post's organisation is its account's `organisation_code`, read through the catalogue as
+the campaign saw it: a trust that merged before the campaign reports under its successor
+(`current_code`), and under the name it had then (`name_as_of`). Accounts are few (thousands
+where posts are millions), so they are resolved here in Python once; posts are then grouped
+by the account's index with numpy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import sqlalchemy as sa
+
+from knowvember.errors import ConfigError
+from knowvember.models import Account, Campaign
+from knowvember.records import parse_account_ref
+from reports.period import CampaignRow
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import Connection
+
+    from knowvember.config import Settings
+    from knowvember.organisations import Organisation
+
+log = logging.getLogger(__name__)
+
+accounts_t = Account.__table__
+campaigns_t = Campaign.__table__
+
+
+class CatalogueLike(Protocol):
+    """What reports need from `knowvember.organisations.Catalogue`."""
+
+    def get(self, code: str) -> Organisation | None: ...
+    def name_as_of(self, code: str, date: dt.date) -> str: ...
+    def current_code(self, code: str, date: dt.date) -> str: ...
+    def __iter__(self) -> Iterator[Organisation]: ...
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    """An organisation as a report names it."""
+
+    code: str
+    name: str
+    region: str | None
+    out_of_scope: bool = False
+    kind: str = "trust"  # trust | closed | custom | unknown (a code the catalogue lacks)
+
+
+class Directory:
+    """Organisation codes resolved for one campaign date, through the catalogue.
+
+    Codes the catalogue does not know fall back to the config's `[[organisations]]` entry
+    of that code, then to the code itself, so a report never drops an attributed account.
+    """
+
+    def __init__(self, catalogue: CatalogueLike, date: dt.date,
+                 settings: Settings | None = None) -> None:
+        self.catalogue = catalogue
+        self.date = date
+        self._config = {o.code.strip().upper(): o for o in (settings.organisations
+                                                             if settings else [])}
+        self._cache: dict[str, OrgInfo] = {}
+
+    def resolve(self, code: str | None) -> OrgInfo | None:
+        if code is None or not code.strip():
+            return None
+        key = code.strip().upper()
+        if key not in self._cache:
+            self._cache[key] = self._lookup(key)
+        return self._cache[key]
+
+    def resolved(self) -> dict[str, OrgInfo]:
+        """Every code resolved so far (as written, upper-cased) and what it resolved to."""
+        return dict(self._cache)
+
+    def _lookup(self, code: str) -> OrgInfo:
+        current = (self.catalogue.current_code(code, self.date) or code).strip().upper()
+        org = self.catalogue.get(current)
+        if org is not None:
+            return OrgInfo(code=org.code.upper(), name=self.catalogue.name_as_of(current,
+                                                                                 self.date),
+                           region=org.region, out_of_scope=bool(org.out_of_scope),
+                           kind=org.kind)
+        entry = self._config.get(current)
+        if entry is not None:
+            return OrgInfo(code=current, name=entry.name or current, region=entry.region,
+                           out_of_scope=entry.out_of_scope, kind="custom")
+        return OrgInfo(code=current, name=self.catalogue.name_as_of(current, self.date)
+                       or current, region=None, kind="unknown")
+
+    def trusts(self) -> list[OrgInfo]:
+        """The catalogue's NHS trusts open on the campaign date (for "N of M trusts")."""
+        found = []
+        for org in self.catalogue:
+            if org.kind != "trust" or org.out_of_scope:
+                continue
+            if (org.opened and org.opened > self.date) or (org.closed and org.closed < self.date):
+                continue
+            info = self.resolve(org.code)
+            if info is not None:
+                found.append(info)
+        return found
+
+
+@dataclass
+class Accounts:
+    """The accounts a report can name, column-wise, sorted by id.
+
+    `org[i]` is the index into `orgs` of account i's organisation, or -1 when unattributed.
+    """
+
+    ids: np.ndarray
+    platform: list[str]
+    handle: list[str]
+    display_name: list[str | None]
+    followers: np.ndarray
+    url: list[str | None]
+    attribution: list[str | None]
+    org: np.ndarray
+    orgs: list[OrgInfo]
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def index_of(self, account_ids: np.ndarray) -> np.ndarray:
+        """Account index for each id; `len(self)` for ids not in the table (and -1)."""
+        if not len(self):
+            return np.full(account_ids.shape, 0, dtype=np.int64)
+        pos = np.searchsorted(self.ids, account_ids)
+        pos = np.minimum(pos, len(self) - 1)
+        return np.where(self.ids[pos] == account_ids, pos, len(self))
+
+    def ref(self, i: int) -> str:
+        return f"{self.platform[i]}:{self.handle[i]}"
+
+
+def load_accounts(conn: Connection, directory: Directory) -> Accounts:
+    c = accounts_t.c
+    rows = conn.execute(
+        sa.select(c.id, c.platform, c.handle, c.display_name, c.followers, c.url,
+                  c.attribution, c.organisation_code).order_by(c.id)
+    ).all()
+    orgs: list[OrgInfo] = []
+    org_index: dict[str, int] = {}
+    org_of = np.full(len(rows), -1, dtype=np.int64)
+    for i, row in enumerate(rows):
+        info = directory.resolve(row.organisation_code)
+        if info is None:
+            continue
+        if info.code not in org_index:
+            org_index[info.code] = len(orgs)
+            orgs.append(info)
+        org_of[i] = org_index[info.code]
+    return Accounts(
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        platform=[r.platform for r in rows],
+        handle=[r.handle for r in rows],
+        display_name=[r.display_name for r in rows],
+        followers=np.array([r.followers or 0 for r in rows], dtype=np.int64),
+        url=[r.url for r in rows],
+        attribution=[r.attribution for r in rows],
+        org=org_of,
+        orgs=orgs,
+    )
+
+
+def excluded_account_ids(conn: Connection, settings: Settings) -> set[int]:
+    """Ids of the accounts in `[leaderboard] exclude_accounts` (opted out of everything)."""
+    wanted: set[tuple[str, str]] = set()
+    for i, ref in enumerate(settings.leaderboard.exclude_accounts):
+        try:
+            wanted.add(parse_account_ref(ref))
+        except ValueError as exc:
+            raise ConfigError(f"leaderboard.exclude_accounts[{i}]: {exc}") from None
+    if not wanted:
+        return set()
+    c = accounts_t.c
+    found: set[int] = set()
+    for platform in {p for p, _ in wanted}:
+        handles = sorted(h for p, h in wanted if p == platform)
+        rows = conn.execute(sa.select(c.id).where(c.platform == platform,
+                                                  sa.func.lower(c.handle).in_(handles)))
+        found.update(int(r.id) for r in rows)
+    return found
+
+
+def campaign_rows(conn: Connection) -> list[CampaignRow]:
+    """Every campaign in the database, oldest first."""
+    c = campaigns_t.c
+    rows = conn.execute(sa.select(c.id, c.slug, c.name, c.start, c.end, c.timezone)
+                        .order_by(c.start, c.id)).all()
+    return [CampaignRow(id=r.id, slug=r.slug, name=r.name, start=r.start, end=r.end,
+                        timezone=r.timezone) for r in rows]
