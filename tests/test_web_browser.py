@@ -163,6 +163,11 @@ def test_submit_sign_in_approve_publish_and_count(server: str, page, sqlite_db) 
     page.goto(server + "/dashboard")
     approved = page.locator(".stat", has_text="stories approved")
     assert approved.locator(".stat__value").inner_text().strip() == "1"
+    images = page.locator("img")
+    assert images.count() >= 2
+    for i in range(images.count()):  # the report's PNG charts really arrived and decoded
+        images.nth(i).scroll_into_view_if_needed()
+        assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), i
     _shot(page, "5-dashboard")
 
     # Signing out is a form button; afterwards the dashboard is closed again.

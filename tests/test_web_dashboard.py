@@ -66,7 +66,7 @@ COORDINATOR_GETS = ["/review", "/review?status=all", "/review/{id}", "/dashboard
                     "/orgs/RX1", "/dashboard/reports/report.html"]
 
 
-@pytest.mark.parametrize("path", COORDINATOR_GETS)
+@pytest.mark.parametrize("path", [*COORDINATOR_GETS, "/dashboard/charts/hours.png"])
 def test_coordinator_pages_redirect_to_login(client: TestClient, story_id: int,  # type: ignore[no-untyped-def]
                                              report, path: str) -> None:
     response = client.get(path.format(id=story_id), follow_redirects=False)
@@ -197,13 +197,28 @@ def test_dashboard_numbers_match_the_reporting_layer(numbers_client, settings, d
         assert _stat(html, label) == f"{summary[key]:,}", key
 
 
-def test_dashboard_daily_chart_has_a_bar_per_day_and_a_table(numbers_client) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_daily_chart_and_its_table(numbers_client) -> None:  # type: ignore[no-untyped-def]
     client, _ = numbers_client
     html = client.get("/dashboard").text
-    assert html.count('<rect class="chart__bar"') == 30
-    assert "<title>2019-11-05: 3</title>" in html
+    assert '<svg viewBox="0 0 680 220" role="img"' in html  # the report's own SVG chart
+    assert "<title>05 Nov: 2 on X (Twitter)</title>" in html
+    assert "<title>05 Nov: 1 on Mastodon</title>" in html
     assert "<td>2019-11-05</td><td class=\"num\">3</td>" in html
     assert 'style="' not in html  # the CSP allows no inline styles
+
+
+def test_dashboard_png_charts_from_the_report(numbers_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = numbers_client
+    html = client.get("/dashboard").text
+    for name in ("organisations", "hours"):
+        assert f'<img src="/dashboard/charts/{name}.png" alt="' in html
+        response = client.get(f"/dashboard/charts/{name}.png")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/png"
+        assert response.content.startswith(b"\x89PNG")
+    assert "/dashboard/charts/techniques.png" not in html  # nothing mentioned: no chart
+    assert client.get("/dashboard/charts/techniques.png").status_code == 404
+    assert client.get("/dashboard/charts/nonsense.png").status_code == 404
 
 
 def test_dashboard_leaderboard_links_to_organisation_pages(numbers_client) -> None:  # type: ignore[no-untyped-def]

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 
 from knowvember import stories
 from knowvember.errors import NotFoundError
 from knowvember.web.auth import require_user
-from knowvember.web.charts import daily_chart
+from knowvember.web.numbers import CHARTS
 from knowvember.web.rendering import render
 from knowvember.web.report_files import find_report_file, list_report_files
 
@@ -40,9 +41,19 @@ def dashboard(request: Request) -> Response:
     return render(
         request, "dashboard.html", summary=summary, counts=stories.count_by_status(state.db),
         leaderboard=numbers.leaderboard[:top], ranked=len(numbers.leaderboard),
-        chart=daily_chart(summary["by_day"]), techniques=_techniques(summary),
-        files=list_report_files(state.settings),
+        daily_svg=Markup(numbers.daily_svg), techniques=_techniques(summary),
+        files=list_report_files(state.settings), charts=CHARTS,
     )
+
+
+@router.get("/dashboard/charts/{name}.png")
+def chart(request: Request, name: str) -> Response:
+    """The report's matplotlib charts, drawn from the dashboard's current numbers."""
+    state: WebState = request.app.state.kv
+    png = state.numbers.get().chart(name, state.settings.reports.top_organisations)
+    if png is None:
+        raise HTTPException(404)
+    return Response(png, media_type="image/png", headers={"cache-control": "private, no-store"})
 
 
 def _techniques(summary: dict[str, Any]) -> list[tuple[str, int, int]]:
@@ -70,7 +81,7 @@ def organisation(request: Request, code: str) -> Response:
     summary = numbers["summary"] if numbers else None
     return render(
         request, "org.html", code=code, org=org, stories=found, numbers=numbers,
-        summary=summary, chart=daily_chart(summary["by_day"]) if summary else None,
+        summary=summary, daily_svg=Markup(numbers["daily_svg"]) if numbers else None,
         techniques=_techniques(summary) if summary else [],
     )
 

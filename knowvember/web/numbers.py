@@ -35,6 +35,9 @@ class CampaignNumbers:
     leaderboard: list[dict[str, Any]]
     read_at: float
     _orgs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _contributors: list[dict[str, Any]] | None = None
+    _charts: dict[str, bytes] = field(default_factory=dict)
+    _daily_svg: str | None = None
 
     def rank_of(self, code: str) -> dict[str, Any] | None:
         for row in self.leaderboard:
@@ -49,11 +52,87 @@ class CampaignNumbers:
             from reports.metrics import filter_data, summarise
 
             narrowed = filter_data(self.data, org=code)
-            people = [row for row in leaderboard(self.data, by="contributor")
+            if self._contributors is None:
+                self._contributors = leaderboard(self.data, by="contributor")
+            people = [row for row in self._contributors
                       if row.get("organisation_code") == code]
             self._orgs[code] = {"summary": summarise(narrowed), "contributors": people,
-                                "rank": self.rank_of(code), "ranked": len(self.leaderboard)}
+                                "rank": self.rank_of(code), "ranked": len(self.leaderboard),
+                                "daily_svg": daily_svg(narrowed, "Posts per day by platform")}
         return self._orgs[code]
+
+    @property
+    def daily_svg(self) -> str:
+        if self._daily_svg is None:
+            self._daily_svg = daily_svg(self.data, "Posts per day by platform")
+        return self._daily_svg
+
+    def chart(self, name: str, top: int) -> bytes | None:
+        """A PNG chart of the report's (`reports.charts`): `organisations`, `techniques`,
+        `hours`; None for another name or when there is nothing to draw."""
+        if name not in self._charts:
+            png = _chart(self, name, top)
+            if png is None:
+                return None
+            self._charts[name] = png
+        return self._charts[name]
+
+
+CHARTS = {
+    "organisations": "Organisations by leaderboard score",
+    "techniques": "Techniques mentioned in posts and approved stories",
+    "hours": "Posts by hour of day",
+}
+
+
+def daily_series(data: Any) -> tuple[list[Any], dict[str, list[int]]]:
+    """Posts per local day and platform, for the stacked daily chart."""
+    import numpy as np
+
+    from knowvember.records import PLATFORMS
+
+    days = data.period.days()
+    frame = data.frame
+    series = {}
+    for index, platform in enumerate(PLATFORMS):
+        counts = np.bincount(frame.day[frame.platform == index], minlength=len(days))
+        series[platform] = [int(n) for n in counts[: len(days)]]
+    return days, series
+
+
+def daily_svg(data: Any, title: str) -> str:
+    """The per-organisation pages' inline SVG chart (`reports.svg`): XML-escaped text only."""
+    from reports.svg import daily_bars
+
+    days, series = daily_series(data)
+    return daily_bars(days, series, title=title)
+
+
+def _chart(numbers: CampaignNumbers, name: str, top: int) -> bytes | None:
+    from reports import charts
+
+    summary = numbers.summary
+    if name == "organisations":
+        rows = numbers.leaderboard[:top]
+        if not rows:
+            return None
+        return charts.ranking([r["name"] for r in rows], [r["score"] for r in rows],
+                              title=CHARTS[name], xlabel="Score (see the leaderboard's method)")
+    if name == "techniques":
+        told = summary.get("technique_stories", {})
+        names = [n for n, posts in summary.get("techniques", {}).items()
+                 if posts or told.get(n)][:top]
+        if not names:
+            return None
+        phases = [next(iter(numbers.data.phases_of(n)), "") for n in names]
+        return charts.techniques(names, [summary["techniques"].get(n, 0) for n in names],
+                                 [told.get(n, 0) for n in names], phases, title=CHARTS[name])
+    if name == "hours":
+        if not summary.get("posts"):
+            return None
+        return charts.by_hour([int(n) for n in summary["by_hour"].values()],
+                              title=CHARTS[name])
+    return None
 
 
 class NumbersCache:
