@@ -298,3 +298,17 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ForgottenAccount(Base):
+    """An account erased with `knowvember forget`, so no later run stores it again.
+
+    Holds no personal data: only SHA-256 digests of platform + account key and platform +
+    handle (see `knowvember.privacy.digest`), which a writer can match but nobody can read.
+    """
+
+    __tablename__ = "forgotten_accounts"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # key | handle
+    forgotten_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

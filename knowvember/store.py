@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from knowvember.db import Database, translate_errors
 from knowvember.hashtags import CampaignTags, fold
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
+from knowvember.privacy import forgotten_digests, is_forgotten
 from knowvember.records import AccountRecord, PostRecord
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,13 @@ class PostWriter:
             key = (post.platform, post.platform_id)
             if key not in unique or not post.context_only:
                 unique[key] = post
-        if self.drop_accounts:
+        forgotten = forgotten_digests(conn)  # erased with `forget`: never stored again
+        if self.drop_accounts or forgotten:
             for key, post in list(unique.items()):
                 account = accounts.get((post.platform, post.account_key or ""))
-                if account and (account.platform, account.handle) in self.drop_accounts:
+                handle = account.handle if account else None
+                if (handle and (post.platform, handle) in self.drop_accounts) or is_forgotten(
+                        forgotten, post.platform, key=post.account_key, handle=handle):
                     del unique[key]
         kept = {k: p for k, p in unique.items() if self.tags.matches(p.hashtags)}
         pending = {k: p for k, p in unique.items() if k not in kept and p.referenced_id}

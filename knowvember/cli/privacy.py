@@ -1,9 +1,82 @@
-"""Commands of this group are added by their issue; see knowvember/cli/setup.py for the pattern."""
+"""Personal data: `forget ACCOUNT` erases an account on request and keeps it erased."""
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import typer
+
+from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+
+if TYPE_CHECKING:
+    from knowvember.privacy import ForgetReport
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("forget")(forget)
+
+
+def _what(report: ForgetReport) -> str:
+    parts = [
+        f"{report.accounts} account profile(s)",
+        f"{report.posts} post(s) ({report.hashtags} hashtag and {report.techniques} technique "
+        "tag(s))",
+        f"{report.reposts} repost(s) of them",
+    ]
+    if report.raw_payloads_cleared:
+        parts.append(f"the raw payload of {report.raw_payloads_cleared} reply/quote(s) by "
+                     "others that embed the account")
+    if report.run_log_entries_redacted:
+        parts.append(f"the handle in {report.run_log_entries_redacted} run log entr(ies)")
+    return ", ".join(parts)
+
+
+@handled
+def forget(
+    ctx: typer.Context,
+    account: str = typer.Argument(
+        ..., metavar="ACCOUNT",
+        help="platform:handle, e.g. x:@UHLLibraries, mastodon:@lib@nhs.social, "
+        "bluesky:lib.bsky.social."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Erase an account's posts, raw payloads and profile, and never collect it again (UK GDPR).
+
+    Every campaign in the database is covered. Later collections and imports skip the
+    account: only a one-way digest of its handle and id is kept, no personal data.
+    Example: knowvember forget x:@someone --yes
+    """
+    import click
+
+    from knowvember import privacy
+    from knowvember.errors import InputError
+
+    app = state(ctx)
+    privacy.parse_account(account)  # a clear usage error before anything else
+    settings = app.settings()
+    db = app.db()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError("forget erases the account's data for good; add --yes to confirm")
+        found = privacy.preview(db, account)
+        question = (f"Erase {_what(found)} for {found.platform}:{found.handle}, and skip the "
+                    "account in every later collection and import?")
+        if not click.confirm(question, default=False, err=True):
+            raise typer.Exit(1)
+    report = privacy.forget(db, account, settings)
+    if format is TableOrJson.json:
+        emit_json(report.to_json())
+    elif report.removed_anything:
+        typer.echo(f"Forgot {report.platform}:{report.handle}: removed {_what(report)}.")
+    else:
+        typer.echo(f"Nothing stored for {report.platform}:{report.handle}; it is on the "
+                   "forgotten list, so no later collection or import will store it.")
+    if report.already_forgotten and not report.removed_anything:
+        err_console().print("(It was already forgotten.)")
+    from rich.markup import escape
+
+    for place in report.still_in_config:
+        err_console().print(f"[yellow]campaign.toml still names the account in "
+                            f"{escape(place)}; remove it from the file.[/]")

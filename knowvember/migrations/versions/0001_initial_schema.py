@@ -89,6 +89,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('forgotten_accounts',
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('forgotten_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('digest', name=op.f('pk_forgotten_accounts'))
+    )
     op.create_table('collector_state',
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
@@ -231,6 +237,7 @@ def downgrade() -> None:
 
     op.drop_table('posts')
     op.drop_table('collector_state')
+    op.drop_table('forgotten_accounts')
     op.drop_table('users')
     with op.batch_alter_table('story_events', schema=None) as batch_op:
         batch_op.drop_index('ix_story_events_story_id')
