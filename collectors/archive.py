@@ -100,12 +100,14 @@ def file_size(path: Path) -> int:
         return 0
 
 
-def json_values(source: Source) -> Iterator[tuple[int, Any | LineError]]:
-    """(line number, value) for each JSON line; a whole-file JSON document also works.
+def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
+                ) -> Iterator[tuple[int, Any | LineError]]:
+    """(line number, parsed value) for each line; a whole-file JSON document also works.
 
     API responses saved with a browser or `curl | jq` are one pretty-printed document; JSONL
     (one response or item per line) is the streaming form and the one to use for big files.
     A first line that is not JSON on its own is told apart by the second: in JSONL it is.
+    `parse` turns a line's bytes into a value, raising ValueError when it cannot.
     """
     lines = ((n, line) for n, line in enumerate(source.stream, start=1) if line.strip())
     head = next(lines, None)
@@ -113,19 +115,19 @@ def json_values(source: Source) -> Iterator[tuple[int, Any | LineError]]:
         return
     number, line = head
     try:
-        yield number, orjson.loads(line)
-    except orjson.JSONDecodeError:
+        yield number, parse(line)
+    except ValueError:
         second = next(lines, None)
         if second is None or _parses(second[1]) or line.lstrip()[:1] not in (b"[", b"{"):
             yield number, LineError(source.label, number, _json_problem(line))
             if second is not None:
-                yield _value(source, *second)
+                yield _value(source, parse, *second)
         else:
             rest = b"".join(chunk for _, chunk in lines)
-            yield from _whole_document(source, line + second[1] + rest)
+            yield from _whole_document(source, parse, line + second[1] + rest)
             return
     for number, line in lines:
-        yield _value(source, number, line)
+        yield _value(source, parse, number, line)
 
 
 def _parses(line: bytes) -> bool:
@@ -136,17 +138,19 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def _value(source: Source, number: int, line: bytes) -> tuple[int, Any | LineError]:
+def _value(source: Source, parse: Callable[[bytes], Any], number: int, line: bytes
+           ) -> tuple[int, Any | LineError]:
     try:
-        return number, orjson.loads(line)
-    except orjson.JSONDecodeError:
+        return number, parse(line)
+    except ValueError:
         return number, LineError(source.label, number, _json_problem(line))
 
 
-def _whole_document(source: Source, data: bytes) -> Iterator[tuple[int, Any | LineError]]:
+def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes
+                    ) -> Iterator[tuple[int, Any | LineError]]:
     try:
-        yield 1, orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        yield 1, parse(data)
+    except ValueError as exc:
         line = data[: getattr(exc, "pos", 0) or 0].count(b"\n") + 1
         yield line, LineError(source.label, line, f"not valid JSON ({exc})")
 

@@ -23,10 +23,11 @@ from typing import Any
 
 import orjson
 import requests
+from msgspec import DecodeError, ValidationError
 
 from collectors.base import Batch, Budget, Clock, Collector, Estimate, Scrubber, SourceError
 from collectors.retry import RetryPolicy, TransientError
-from collectors.x_payload import from_page, snowflake_time
+from collectors.x_payload import Meta, Page, UserCache, decode_page, from_page, snowflake_time
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
 
@@ -115,6 +116,7 @@ class XCollector(Collector):
         self.client = tweepy.Client(bearer_token=token, return_type=requests.Response)
         self.client.session = HostRewritingSession(self.config.api_base, self.config.timeout)
         self.queries = build_queries(CampaignTags(settings.campaign.all_tags))
+        self.users = UserCache()
         self._tweepy = tweepy
 
     def close(self) -> None:
@@ -177,11 +179,13 @@ class XCollector(Collector):
             lower = snowflake_time(since)
         else:
             lower = max(start, reach) if reach else start
+            _check_reach(end, reach)
             if reach and start < reach and not self.state.get(f"{key}:since_id"):
                 self._warn(
                     f"recent search reaches back 7 days only: the campaign from "
-                    f"{start:%Y-%m-%d} to {reach:%Y-%m-%d %H:%M} UTC is out of its reach "
-                    '(import an archive, or use endpoint = "all" with full-archive access)')
+                    f"{start:%Y-%m-%d %H:%M} to {reach:%Y-%m-%d %H:%M} UTC is out of its "
+                    'reach (import an archive, or use endpoint = "all" with full-archive '
+                    "access)")
             params["start_time"] = lower
         if until:
             params["until_id"] = until
@@ -199,9 +203,13 @@ class XCollector(Collector):
             max_results = MAX_RESULTS if allowance is None else min(MAX_RESULTS, allowance)
             page = self.policy.call(
                 lambda t=token, m=max_results: self._search(params, t, m), what="X search")
-            data = page.get("data") or []
-            meta = page.get("meta") or {}
-            ids = [str(t["id"]) for t in data if isinstance(t, dict) and "id" in t]
+            meta = page.meta or Meta()
+            problems: list[str] = []
+            posts, accounts = from_page(page, problems, cache=self.users)
+            for problem in problems:
+                self._warn(f"skipped an unreadable tweet ({problem})")
+            ids = [p.platform_id for p in posts if not p.context_only]
+            read = len(page.data)
             if previous_ids is not None and ids and ids == previous_ids:
                 self.findings.incomplete = (
                     "X sent the same page twice; stopped paging to avoid a loop (the next run "
@@ -209,25 +217,21 @@ class XCollector(Collector):
                 return lower
             previous_ids = ids
             if newest is None:
-                newest = str(meta.get("newest_id") or (max(ids, key=int) if ids else "")) or None
-            problems: list[str] = []
-            posts, accounts = from_page(page, problems)
-            for problem in problems:
-                self._warn(f"skipped an unreadable tweet ({problem})")
-            self.budget.spend(len(data))
-            next_token = meta.get("next_token")
+                newest = meta.newest_id or (max(ids, key=int) if ids else None)
+            self.budget.spend(read)
+            next_token = meta.next_token
             if next_token and next_token in used_tokens:
                 next_token = None
                 self.findings.incomplete = (
                     "X repeated a pagination token; stopped paging to avoid a loop")
             if next_token:
-                oldest = str(meta.get("oldest_id") or min(ids, key=int))
+                oldest = meta.oldest_id or min(ids, key=int)
                 checkpoint = {f"{key}:since_id": since, f"{key}:pending_newest": newest,
                               f"{key}:until_id": oldest}
             else:
                 checkpoint = {f"{key}:since_id": newest or since,
                               f"{key}:pending_newest": None, f"{key}:until_id": None}
-            yield Batch(posts, accounts, checkpoint, posts_read=len(data))
+            yield Batch(posts, accounts, checkpoint, posts_read=read)
             if self.findings.incomplete or not next_token:
                 return lower
             used_tokens.add(next_token)
@@ -240,14 +244,22 @@ class XCollector(Collector):
 
     # -- requests -----------------------------------------------------------------------
 
-    def _search(self, params: dict[str, Any], token: str | None, max_results: int
-                ) -> dict[str, Any]:
+    def _search(self, params: dict[str, Any], token: str | None, max_results: int) -> Page:
         method = (self.client.search_recent_tweets if self.recent
                   else self.client.search_all_tweets)
-        return self._call(lambda: method(**params, next_token=token, max_results=max_results),
-                          "search")
+        response = self._call(
+            lambda: method(**params, next_token=token, max_results=max_results), "search")
+        _refuse_html(response, "X")
+        try:
+            return decode_page(response.content)
+        except ValidationError as exc:
+            raise TransientError(f"X sent a page of an unexpected shape ({exc})") from None
+        except DecodeError:
+            raise TransientError(
+                f"X sent a malformed or cut-short response ({len(response.content)} bytes, "
+                "not JSON)") from None
 
-    def _call(self, send: Any, what: str) -> dict[str, Any]:
+    def _call(self, send: Any, what: str) -> requests.Response:
         """One request; library failures become TransientError or SourceError."""
         tweepy = self._tweepy
         self.findings.requests += 1
@@ -280,7 +292,7 @@ class XCollector(Collector):
         except requests.RequestException as exc:
             raise TransientError(f"connection to X failed ({type(exc).__name__}: "
                                  f"{self.scrub(str(exc))[:200]})") from None
-        return decode_json(response, "X")
+        return response
 
     def _detail(self, exc: Any) -> str:
         messages = getattr(exc, "api_messages", None) or [str(exc)]
@@ -302,6 +314,7 @@ class XCollector(Collector):
             if since and not (reach and snowflake_time(since) < reach):
                 params["since_id"] = since
             else:
+                _check_reach(end, reach)
                 params["start_time"] = max(start, reach) if reach else start
             if end < now - dt.timedelta(seconds=30):
                 params["end_time"] = end
@@ -311,7 +324,8 @@ class XCollector(Collector):
                           else self.client.get_all_tweets_count)
                 extra = {"next_token": token} if token else {}
                 page = self.policy.call(
-                    lambda f=method, p=params, e=extra: self._call(lambda: f(**p, **e), "count"),
+                    lambda f=method, p=params, e=extra: decode_json(
+                        self._call(lambda: f(**p, **e), "count"), "X"),
                     what="X count")
                 meta = page.get("meta") or {}
                 total += int(meta.get("total_tweet_count") or
@@ -324,14 +338,26 @@ class XCollector(Collector):
         return estimate
 
 
-def decode_json(response: requests.Response, platform: str) -> dict[str, Any]:
-    """The JSON object in a response, or TransientError for an HTML page or a broken body."""
+def _check_reach(end: dt.datetime, reach: dt.datetime | None) -> None:
+    if reach and end <= reach:
+        raise SourceError(
+            f"the campaign's collection period ended {end:%Y-%m-%d %H:%M} UTC, beyond recent "
+            'search\'s 7 days: import an archive, or use endpoint = "all" (full-archive '
+            "access)")
+
+
+def _refuse_html(response: requests.Response, platform: str) -> None:
     content_type = response.headers.get("content-type", "")
-    body = response.content
-    if "html" in content_type.lower() or body.lstrip()[:1] == b"<":
+    if "html" in content_type.lower() or response.content.lstrip()[:1] == b"<":
         raise TransientError(
             f"{platform} sent an HTML page instead of JSON (HTTP {response.status_code}; an "
             "outage or proxy page?)")
+
+
+def decode_json(response: requests.Response, platform: str) -> dict[str, Any]:
+    """The JSON object in a response, or TransientError for an HTML page or a broken body."""
+    _refuse_html(response, platform)
+    body = response.content
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:

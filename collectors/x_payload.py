@@ -1,7 +1,13 @@
-"""X payloads to records, in one place: API v2 search pages, twarc2 lines, v1.1 tweets.
+"""X payloads to records, in one place: API v2 pages, twarc2 lines, v1.1 tweets.
 
 The live collector (`collectors.x`) and the archive importers (`collectors.twarc2`,
 `collectors.tags`) all map through here, so a tweet means the same thing however it arrived.
+
+A v2 page is decoded with msgspec into small typed structs, each tweet and user kept as the
+exact bytes received (`Raw`): that is the stored raw payload, a user repeated on every page is
+mapped once (`UserCache`), and the fields that matter are read without building a dict for
+every nested object. This is the hot path of a million-post import.
+
 IDs stay strings. A retweet carries the original's hashtags (its own text is cut at 140
 characters and may have lost them) and reads "RT @author: <original text>". Referenced tweets
 from `includes` come along as context posts, so a retweeted or quoted campaign original is
@@ -11,10 +17,13 @@ stored too.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 import orjson
+from msgspec import Raw, Struct
 
 from collectors.base import MAPPING_ERRORS, describe, parse_time
 from knowvember.hashtags import fold, hashtags_in
@@ -22,10 +31,95 @@ from knowvember.records import AccountRecord, PostRecord
 
 X_EPOCH_MS = 1288834974657  # the Twitter snowflake epoch (2010-11-04)
 _KIND = {"retweeted": "repost", "quoted": "quote", "replied_to": "reply"}
-_KIND_ORDER = ("retweeted", "quoted", "replied_to")
 _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
 
 Json = dict[str, Any]
+
+
+# -- the v2 shapes, as far as the records need them ---------------------------------------
+
+
+class Hashtag(Struct):
+    tag: str = ""
+
+
+class Mention(Struct):
+    username: str = ""
+
+
+class Entities(Struct):
+    hashtags: list[Hashtag] = []
+    mentions: list[Mention] = []
+
+
+class Metrics(Struct):
+    like_count: int = 0
+    retweet_count: int = 0
+    reply_count: int = 0
+    quote_count: int = 0
+
+
+class Reference(Struct):
+    type: str = ""
+    id: str = ""
+
+
+class Tweet(Struct):
+    id: str
+    text: str = ""
+    created_at: str | None = None
+    author_id: str | None = None
+    conversation_id: str | None = None
+    lang: str | None = None
+    public_metrics: Metrics | None = None
+    entities: Entities | None = None
+    referenced_tweets: list[Reference] | None = None
+
+
+class UserMetrics(Struct):
+    followers_count: int | None = None
+
+
+class User(Struct):
+    id: str
+    username: str = ""
+    name: str | None = None
+    description: str | None = None
+    public_metrics: UserMetrics | None = None
+
+
+class Includes(Struct):
+    users: list[Raw] = []
+    tweets: list[Raw] = []
+
+
+class Meta(Struct):
+    newest_id: str | None = None
+    oldest_id: str | None = None
+    result_count: int = 0
+    next_token: str | None = None
+
+
+class Page(Struct):
+    data: list[Raw] = []
+    includes: Includes | None = None
+    meta: Meta | None = None
+    errors: list[Raw] | None = None
+
+
+_page = msgspec.json.Decoder(Page)
+_tweet = msgspec.json.Decoder(Tweet)
+_user = msgspec.json.Decoder(User)
+
+DecodeError = (msgspec.DecodeError, msgspec.ValidationError)
+
+
+def decode_page(body: bytes) -> Page:
+    """A v2 response page; raises msgspec.DecodeError (not JSON) or ValidationError (shape)."""
+    return _page.decode(body)
+
+
+# -- helpers ------------------------------------------------------------------------------
 
 
 def snowflake_time(tweet_id: str) -> dt.datetime:
@@ -40,162 +134,211 @@ def snowflake_at(moment: dt.datetime) -> str:
     return str(max(ms, 0) << 22)
 
 
-def _dump(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
+_fold = functools.lru_cache(maxsize=65536)(fold)
 
 
-def _tags(entities: Mapping[str, Any] | None, text: str, key: str = "tag") -> tuple[str, ...]:
-    tags = [fold(h[key]) for h in (entities or {}).get("hashtags") or () if h.get(key)]
-    tags.extend(hashtags_in(text))
-    return tuple(dict.fromkeys(tags))
+def _tags(entities: Entities | None, text: str) -> list[str]:
+    if entities is None:
+        return hashtags_in(text)
+    return [_fold(h.tag) for h in entities.hashtags if h.tag]
 
 
-def _mentions(entities: Mapping[str, Any] | None, key: str = "username") -> tuple[str, ...]:
-    names = [m[key] for m in (entities or {}).get("mentions" if key == "username"
-                                                  else "user_mentions") or () if m.get(key)]
-    return tuple(dict.fromkeys("@" + n.lower() for n in names))
-
-
-def _int(value: Any) -> int:
+def _time(value: str | None, tid: str) -> dt.datetime:
+    if not value:
+        return snowflake_time(tid)
     try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return parse_time(value)
 
 
-def account_from_user(user: Json) -> AccountRecord:
-    """An X v2 user object (as in `includes.users`) to an account keyed by user id."""
-    username = user.get("username") or user.get("screen_name") or ""
-    uid = str(user.get("id_str") or user["id"])
-    metrics = user.get("public_metrics") or {}
-    followers = metrics.get("followers_count", user.get("followers_count"))
+def _text(raw: Raw | bytes) -> str:
+    return bytes(raw).decode()
+
+
+# -- users --------------------------------------------------------------------------------
+
+
+def account_from_user(user: User, raw: str | None = None) -> AccountRecord:
+    """An X v2 user to an account keyed by user id."""
+    username = user.username
+    followers = user.public_metrics.followers_count if user.public_metrics else None
     return AccountRecord(
         platform="x",
-        key=uid,
-        platform_user_id=uid,
-        handle="@" + username.lower() if username else f"@id{uid}",
-        display_name=user.get("name"),
-        bio=user.get("description"),
-        followers=None if followers is None else _int(followers),
+        key=user.id,
+        platform_user_id=user.id,
+        handle="@" + username.lower() if username else f"@id{user.id}",
+        display_name=user.name,
+        bio=user.description,
+        followers=followers,
         url=f"https://x.com/{username}" if username else None,
-        raw=_dump(user),
+        raw=raw,
     )
 
 
-def _reference(tweet: Json) -> tuple[str, str | None]:
-    refs = tweet.get("referenced_tweets") or ()
-    if not refs:
-        return "original", None
-    by_type = {r.get("type"): r for r in refs}
-    for kind in _KIND_ORDER:
-        if kind in by_type:
-            return _KIND[kind], str(by_type[kind]["id"])
-    return "original", None
+class UserCache:
+    """Maps each distinct user payload once: the same author on every page costs a lookup."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._by_raw: dict[bytes, tuple[User, AccountRecord]] = {}
+
+    def get(self, raw: Raw | bytes) -> tuple[User, AccountRecord]:
+        key = bytes(raw)
+        found = self._by_raw.get(key)
+        if found is None:
+            if len(self._by_raw) >= self.limit:
+                self._by_raw.clear()
+            user = _user.decode(key)
+            found = self._by_raw[key] = (user, account_from_user(user, key.decode()))
+        return found
+
+
+# -- tweets -------------------------------------------------------------------------------
 
 
 def post_from_tweet(
-    tweet: Json,
-    users: Mapping[str, Json],
-    included: Mapping[str, Json],
+    tweet: Tweet,
+    raw: str,
+    users: Mapping[str, User],
+    included: Mapping[str, Tweet],
     *,
     context_only: bool = False,
-    raw: str | None = None,
 ) -> PostRecord:
-    """An X v2 tweet to a post; `users` and `included` are the page's `includes`."""
-    tid = str(tweet["id"])
-    text = tweet.get("text") or ""
-    author_id = tweet.get("author_id")
-    author = users.get(author_id) if author_id else None
-    kind, ref_id = _reference(tweet)
-    tags = _tags(tweet.get("entities"), text)
+    """An X v2 tweet to a post; `users` and `included` are its page's `includes`."""
+    tid = tweet.id
+    text = tweet.text
+    kind, ref_id = "original", None
+    refs = tweet.referenced_tweets
+    if refs:
+        types = {r.type: r.id for r in refs}
+        for name in ("retweeted", "quoted", "replied_to"):
+            if name in types:
+                kind, ref_id = _KIND[name], types[name]
+                break
+    tags = _tags(tweet.entities, text)
     if kind == "repost" and ref_id in included:
         original = included[ref_id]
-        orig_author = users.get(original.get("author_id") or "")
-        name = orig_author.get("username") if orig_author else None
+        orig_author = users.get(original.author_id or "")
+        name = orig_author.username if orig_author else None
         if not name and text.startswith("RT @"):
             name = text[4:].split(":", 1)[0]
-        orig_text = original.get("text") or ""
-        text = f"RT @{name}: {orig_text}" if name else orig_text
-        tags = tuple(dict.fromkeys((*_tags(original.get("entities"), orig_text), *tags)))
-    metrics = tweet.get("public_metrics") or {}
-    username = author.get("username") if author else None
-    created = tweet.get("created_at")
+        text = f"RT @{name}: {original.text}" if name else original.text
+        tags = [*_tags(original.entities, original.text), *tags]
+    elif tweet.entities is not None and "#" in text and not tags:
+        tags = hashtags_in(text)
+    metrics = tweet.public_metrics or Metrics()
+    author = users.get(tweet.author_id) if tweet.author_id else None
+    mentions = tweet.entities.mentions if tweet.entities else ()
     return PostRecord(
         platform="x",
         platform_id=tid,
-        account_key=str(author_id) if author_id else None,
-        created_at=parse_time(created) if created else snowflake_time(tid),
+        account_key=tweet.author_id,
+        created_at=_time(tweet.created_at, tid),
         text=text,
-        url=f"https://x.com/{username or 'i/web'}/status/{tid}",
-        lang=tweet.get("lang"),
+        url=f"https://x.com/{author.username if author else 'i/web'}/status/{tid}",
+        lang=tweet.lang,
         kind=kind,
         referenced_id=ref_id,
-        conversation_id=tweet.get("conversation_id"),
-        hashtags=tags,
-        mentions=_mentions(tweet.get("entities")),
-        likes=_int(metrics.get("like_count")),
-        reposts=_int(metrics.get("retweet_count")),
-        replies=_int(metrics.get("reply_count")),
-        quotes=_int(metrics.get("quote_count")),
-        raw=raw if raw is not None else _dump(tweet),
+        conversation_id=tweet.conversation_id,
+        hashtags=tuple(dict.fromkeys(tags)),
+        mentions=tuple(dict.fromkeys("@" + m.username.lower() for m in mentions
+                                     if m.username)),
+        likes=metrics.like_count,
+        reposts=metrics.retweet_count,
+        replies=metrics.reply_count,
+        quotes=metrics.quote_count,
+        raw=raw,
         context_only=context_only,
     )
 
 
-def from_page(page: Json, errors: list[str] | None = None
-              ) -> tuple[list[PostRecord], list[AccountRecord]]:
-    """A v2 search response page (or a twarc2 JSONL line) to posts and accounts.
+def from_page(page: Page, errors: list[str] | None = None, *,
+              cache: UserCache | None = None) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """A decoded v2 page (live search response or twarc2 line) to posts and accounts.
 
     Posts from `data` come first; tweets from `includes.tweets` follow as context posts. A
     tweet that cannot be read is left out and described in `errors` (raised without a list).
     """
-    includes = page.get("includes") or {}
-    users = {str(u["id"]): u for u in includes.get("users") or ()
-             if isinstance(u, dict) and "id" in u}
-    included = {str(t["id"]): t for t in includes.get("tweets") or ()
-                if isinstance(t, dict) and "id" in t}
-    posts = []
-    for tweet in page.get("data") or ():
+    cache = cache or UserCache()
+    includes = page.includes or Includes()
+    users: dict[str, User] = {}
+    accounts: list[AccountRecord] = []
+    for raw in includes.users:
         try:
-            posts.append(post_from_tweet(tweet, users, included))
-        except MAPPING_ERRORS as exc:
-            if errors is None:
-                raise
-            errors.append(f"tweet {_id_of(tweet)}: {describe(exc)}")
-    seen = {p.platform_id for p in posts}
-    for tid, tweet in included.items():
+            user, account = cache.get(raw)
+        except DecodeError as exc:
+            _problem(errors, f"included user: {exc}")
+            continue
+        users[user.id] = user
+        accounts.append(account)
+    included: dict[str, tuple[Tweet, Raw]] = {}
+    for raw in includes.tweets:
+        try:
+            tweet = _tweet.decode(raw)
+        except DecodeError as exc:
+            _problem(errors, f"included tweet: {exc}")
+            continue
+        included[tweet.id] = (tweet, raw)
+    by_id = {tid: t for tid, (t, _) in included.items()}
+    posts: list[PostRecord] = []
+    seen: set[str] = set()
+    for raw in page.data:
+        try:
+            tweet = _tweet.decode(raw)
+            posts.append(post_from_tweet(tweet, _text(raw), users, by_id))
+            seen.add(tweet.id)
+        except (*DecodeError, *MAPPING_ERRORS) as exc:
+            _problem(errors, f"tweet: {describe(exc)}")
+    for tid, (tweet, raw) in included.items():
         if tid not in seen:
             try:
-                posts.append(post_from_tweet(tweet, users, included, context_only=True))
+                posts.append(post_from_tweet(tweet, _text(raw), users, by_id,
+                                             context_only=True))
             except MAPPING_ERRORS as exc:
-                if errors is None:
-                    raise
-                errors.append(f"included tweet {tid}: {describe(exc)}")
-    return posts, [account_from_user(u) for u in users.values()]
+                _problem(errors, f"included tweet {tid}: {describe(exc)}")
+    return posts, accounts
 
 
-def _id_of(tweet: Any) -> str:
-    return repr(tweet.get("id")) if isinstance(tweet, dict) else "(not an object)"
+def _problem(errors: list[str] | None, message: str) -> None:
+    if errors is None:
+        raise ValueError(message)
+    errors.append(message)
 
 
-def from_flat_tweet(tweet: Json, line: str | None = None) -> tuple[list[PostRecord],
-                                                                   list[AccountRecord]]:
+# -- twarc2 flattened tweets and v1.1 tweets (dicts) --------------------------------------
+
+
+def _convert(obj: Json, kind: type[Any]) -> Any:
+    return msgspec.convert(obj, kind, strict=False)
+
+
+def from_flat_tweet(tweet: Json, line: str | None = None
+                    ) -> tuple[list[PostRecord], list[AccountRecord]]:
     """A twarc2 flattened tweet (one per line, `author` and referenced tweets inlined)."""
-    users: dict[str, Json] = {}
-    included: dict[str, Json] = {}
-    author = tweet.get("author")
-    if isinstance(author, dict) and "id" in author:
-        users[str(author["id"])] = author
+    users: dict[str, User] = {}
+    accounts: list[AccountRecord] = []
+    included: dict[str, Tweet] = {}
+    raws: dict[str, str] = {}
+
+    def add_user(obj: Any) -> None:
+        if isinstance(obj, dict) and "id" in obj:
+            user = _convert({**obj, "id": str(obj["id"])}, User)
+            users[user.id] = user
+            accounts.append(account_from_user(user, orjson.dumps(obj).decode()))
+
+    add_user(tweet.get("author"))
     for ref in tweet.get("referenced_tweets") or ():
         if isinstance(ref, dict) and "text" in ref and "id" in ref:
-            included[str(ref["id"])] = ref
-            ref_author = ref.get("author")
-            if isinstance(ref_author, dict) and "id" in ref_author:
-                users[str(ref_author["id"])] = ref_author
-    posts = [post_from_tweet(tweet, users, included, raw=line)]
-    posts.extend(post_from_tweet(t, users, included, context_only=True)
-                 for t in included.values())
-    return posts, [account_from_user(u) for u in users.values()]
+            inner = _convert({**ref, "id": str(ref["id"])}, Tweet)
+            included[inner.id] = inner
+            raws[inner.id] = orjson.dumps(ref).decode()
+            add_user(ref.get("author"))
+    main = _convert({**tweet, "id": str(tweet["id"])}, Tweet)
+    posts = [post_from_tweet(main, line or orjson.dumps(tweet).decode(), users, included)]
+    posts.extend(post_from_tweet(t, raws[tid], users, included, context_only=True)
+                 for tid, t in included.items())
+    return posts, accounts
 
 
 def _v1_text(tweet: Json) -> str:
@@ -207,12 +350,31 @@ def _v1_entities(tweet: Json) -> Json:
     return (tweet.get("extended_tweet") or {}).get("entities") or tweet.get("entities") or {}
 
 
+def _v1_tags(tweet: Json, text: str) -> list[str]:
+    tags = [_fold(h["text"]) for h in _v1_entities(tweet).get("hashtags") or ()
+            if isinstance(h, dict) and h.get("text")]
+    return tags or hashtags_in(text)
+
+
+def _v1_account(user: Json) -> AccountRecord:
+    uid = str(user.get("id_str") or user["id"])
+    username = user.get("screen_name") or ""
+    return AccountRecord(
+        platform="x", key=uid, platform_user_id=uid,
+        handle="@" + username.lower() if username else f"@id{uid}",
+        display_name=user.get("name"), bio=user.get("description"),
+        followers=user.get("followers_count"),
+        url=f"https://x.com/{username}" if username else None,
+        raw=orjson.dumps(user).decode(),
+    )
+
+
 def _v1_post(tweet: Json, *, context_only: bool = False) -> PostRecord:
     tid = str(tweet.get("id_str") or tweet["id"])
     user = tweet.get("user") or {}
     screen = user.get("screen_name")
     text = _v1_text(tweet)
-    tags = _tags(_v1_entities(tweet), text, key="text")
+    tags = _v1_tags(tweet, text)
     kind, ref = "original", None
     original = tweet.get("retweeted_status")
     if isinstance(original, dict):
@@ -220,13 +382,14 @@ def _v1_post(tweet: Json, *, context_only: bool = False) -> PostRecord:
         orig_user = (original.get("user") or {}).get("screen_name")
         orig_text = _v1_text(original)
         text = f"RT @{orig_user}: {orig_text}" if orig_user else orig_text
-        tags = tuple(dict.fromkeys(
-            (*_tags(_v1_entities(original), orig_text, key="text"), *tags)))
+        tags = [*_v1_tags(original, orig_text), *tags]
     elif tweet.get("is_quote_status") and tweet.get("quoted_status_id_str"):
         kind, ref = "quote", str(tweet["quoted_status_id_str"])
     elif tweet.get("in_reply_to_status_id_str"):
         kind, ref = "reply", str(tweet["in_reply_to_status_id_str"])
     created = tweet.get("created_at")
+    mentions = [m.get("screen_name") for m in _v1_entities(tweet).get("user_mentions") or ()
+                if isinstance(m, dict) and m.get("screen_name")]
     return PostRecord(
         platform="x",
         platform_id=tid,
@@ -238,14 +401,13 @@ def _v1_post(tweet: Json, *, context_only: bool = False) -> PostRecord:
         lang=tweet.get("lang"),
         kind=kind,
         referenced_id=ref,
-        conversation_id=None,
-        hashtags=tags,
-        mentions=_mentions(_v1_entities(tweet), key="screen_name"),
-        likes=_int(tweet.get("favorite_count")),
-        reposts=_int(tweet.get("retweet_count")),
-        replies=_int(tweet.get("reply_count")),
-        quotes=_int(tweet.get("quote_count")),
-        raw=_dump(tweet),
+        hashtags=tuple(dict.fromkeys(tags)),
+        mentions=tuple(dict.fromkeys("@" + m.lower() for m in mentions)),
+        likes=int(tweet.get("favorite_count") or 0),
+        reposts=int(tweet.get("retweet_count") or 0),
+        replies=int(tweet.get("reply_count") or 0),
+        quotes=int(tweet.get("quote_count") or 0),
+        raw=orjson.dumps(tweet).decode(),
         context_only=context_only,
     )
 
@@ -255,13 +417,13 @@ def from_v1_tweet(tweet: Json) -> tuple[list[PostRecord], list[AccountRecord]]:
     posts = [_v1_post(tweet)]
     accounts = []
     if isinstance(tweet.get("user"), dict):
-        accounts.append(account_from_user(tweet["user"]))
+        accounts.append(_v1_account(tweet["user"]))
     for key in ("retweeted_status", "quoted_status"):
         inner = tweet.get(key)
         if isinstance(inner, dict):
             posts.append(_v1_post(inner, context_only=True))
             if isinstance(inner.get("user"), dict):
-                accounts.append(account_from_user(inner["user"]))
+                accounts.append(_v1_account(inner["user"]))
     return posts, accounts
 
 

@@ -81,7 +81,8 @@ class Hooks:
             self.progress(progress)
 
 
-def make_writer(db: Database, settings: Settings, source: str) -> PostWriter:
+def make_writer(db: Database, settings: Settings, source: str, *, archive: bool = False
+                ) -> PostWriter:
     """A PostWriter for the campaign: hashtag filter, technique tagger, opt-outs dropped."""
     from knowvember.hashtags import CampaignTags
     from knowvember.records import parse_account_ref
@@ -92,7 +93,25 @@ def make_writer(db: Database, settings: Settings, source: str) -> PostWriter:
     if settings.leaderboard.exclude_from_collection:
         drop = [parse_account_ref(ref) for ref in settings.leaderboard.exclude_accounts]
     return PostWriter(db, CampaignTags(settings.campaign.all_tags), source=source,
-                      tagger=Taxonomy.load(settings).tag, drop_accounts=drop)
+                      tagger=remembered(Taxonomy.load(settings).tag), drop_accounts=drop,
+                      archive=archive)
+
+
+def remembered(tag: Callable[[str], Iterable[str]], limit: int = 50_000
+               ) -> Callable[[str], tuple[str, ...]]:
+    """The tagger with a bounded memory: retweets repeat their original's text, and
+    matching dozens of technique patterns is the dearest step per post."""
+    cache: dict[str, tuple[str, ...]] = {}
+
+    def tagged(text: str) -> tuple[str, ...]:
+        found = cache.get(text)
+        if found is None:
+            if len(cache) >= limit:
+                cache.clear()
+            found = cache[text] = tuple(tag(text))
+        return found
+
+    return tagged
 
 
 def _add(record: RunRecord, result: BatchResult) -> None:
@@ -100,6 +119,43 @@ def _add(record: RunRecord, result: BatchResult) -> None:
     record.new += result.new
     record.updated += result.updated
     record.skipped += result.skipped
+
+
+class Deferred:
+    """Posts left out for want of the post they refer to, offered again at the end.
+
+    Search results and archives list newest first, so a reply often comes before the post it
+    answers; once the run has stored everything else, those replies (and replies to them)
+    are offered again. Bounded, so a huge file of off-campaign replies stays in memory limits.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.items: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def add(self, pending: Iterable[tuple[Any, Any]]) -> None:
+        for post, account in pending:
+            if len(self.items) >= self.limit:
+                return
+            self.items[(post.platform, post.platform_id)] = (post, account)
+
+    def retry(self, writer: PostWriter, record: RunRecord, chunk: int = 5000) -> None:
+        """Offer the deferred posts again until a pass stores none of them."""
+        while self.items:
+            entries = list(self.items.values())
+            self.items = {}
+            stored = 0
+            for start in range(0, len(entries), chunk):
+                part = entries[start:start + chunk]
+                result = writer.write([p for p, _ in part], [a for _, a in part if a])
+                offered = sum(not p.context_only for p, _ in part)
+                record.skipped -= offered - result.skipped
+                record.new += result.new
+                record.updated += result.updated
+                stored += result.new + result.updated + result.unchanged
+                self.add(result.pending)
+            if not stored:
+                return
 
 
 def _attribute(db: Database, settings: Settings, writer: PostWriter) -> None:
@@ -264,11 +320,13 @@ def _run_collector(db: Database, settings: Settings, source: str, hooks: Hooks) 
     collector: Collector | None = None
     failure: str | None = None
     interrupted = False
+    deferred = Deferred()
     try:
         collector = build_collector(db, settings, source, hooks, scrub)
         for batch in collector.batches():
             result = writer.write(batch.posts, batch.accounts, checkpoint=batch.checkpoint)
             _add(record, result)
+            deferred.add(result.pending)
             record.posts_read += batch.posts_read
             progress.fetched, progress.new = record.fetched, record.new
             progress.requests = collector.findings.requests
@@ -283,6 +341,10 @@ def _run_collector(db: Database, settings: Settings, source: str, hooks: Hooks) 
         log.debug("collector %s crashed", source, exc_info=True)
         failure = scrub(f"unexpected {type(exc).__name__}: {exc}")
     finally:
+        try:
+            deferred.retry(writer, record)
+        except KnowvemberError as exc:
+            failure = failure or scrub(str(exc))
         if collector is not None:
             _apply_findings(record, collector.findings, scrub)
             collector.close()
@@ -477,7 +539,8 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
 
     record = start_run(db, RunRecord(source=f"import:{fmt}", started_at=hooks.now(),
                                      details={"file": str(path), "format": fmt}))
-    writer = make_writer(db, settings, fmt)
+    writer = make_writer(db, settings, fmt, archive=True)
+    deferred = Deferred()
     progress = Progress(source=f"{fmt} {path.name}", total_bytes=file_size(path))
     errors = 0
     kept: list[str] = []
@@ -492,6 +555,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             hooks.stop_flag().check()
             result = writer.write(chunk.posts, chunk.accounts)
             _add(record, result)
+            deferred.add(result.pending)
             lines = max(lines, chunk.lines)
             api_errors += chunk.api_errors
             if chunk.posts:
@@ -510,6 +574,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             progress.fetched, progress.new = record.fetched, record.new
             progress.done_bytes = chunk.position
             hooks.report(progress)
+        deferred.retry(writer, record)
     except KnowvemberError as exc:
         failure = str(exc)
     except KeyboardInterrupt:

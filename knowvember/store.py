@@ -9,9 +9,10 @@ never row by row through the ORM.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,6 +35,27 @@ state_t = CollectorState.__table__
 
 Tagger = Callable[[str], Iterable[str]]
 
+POST_COLUMNS = (
+    "campaign_id", "platform", "platform_id", "account_id", "uri", "url", "created_at", "text",
+    "lang", "kind", "referenced_id", "conversation_id", "mentions", "likes", "reposts",
+    "replies", "quotes", "source", "raw", "first_collected", "last_collected",
+)
+_fold = functools.lru_cache(maxsize=65536)(fold)
+
+
+def _time_binder(conn: Connection) -> Callable[[dt.datetime], object]:
+    """How an aware datetime is bound without SQLAlchemy's type processing: naive UTC, and
+    on SQLite the exact text SQLAlchemy's DateTime stores, so comparisons stay correct."""
+    sqlite = conn.dialect.name == "sqlite"
+
+    def bind(value: dt.datetime) -> object:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime")
+        naive = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return naive.isoformat(" ", "microseconds") if sqlite else naive
+
+    return bind
+
 
 @dataclass
 class BatchResult:
@@ -44,6 +66,9 @@ class BatchResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # off-campaign or opted out: not stored
+    # Left out because the post they reply to, repost or quote is not stored (yet): offer
+    # them again once it may be (a file or search lists newest first, replies before parents).
+    pending: list[tuple[PostRecord, AccountRecord | None]] = field(default_factory=list)
 
     def __iadd__(self, other: BatchResult) -> BatchResult:
         self.fetched += other.fetched
@@ -51,7 +76,13 @@ class BatchResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.skipped += other.skipped
+        self.pending.extend(other.pending)
         return self
+
+
+def _merged(new: tuple[object, ...], old: tuple[object, ...]) -> tuple[object, ...]:
+    """A stored account's values after an update that leaves its None fields alone."""
+    return tuple(o if n is None else n for n, o in zip(new, old, strict=True))
 
 
 def _chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:  # type: ignore[type-arg]
@@ -75,8 +106,12 @@ class PostWriter:
         source: str,
         tagger: Tagger | None = None,
         drop_accounts: Iterable[tuple[str, str]] = (),
+        archive: bool = False,
     ) -> None:
+        """`archive=True` for imports: a post already stored only has its counts raised
+        (an old archive must not undo fresher counts) and is not marked as collected again."""
         self.db = db
+        self.archive = archive
         self.tags = tags
         self.source = source
         self.tagger = tagger
@@ -96,10 +131,12 @@ class PostWriter:
         now = utcnow()
         with translate_errors(self.db.engine), self.db.engine.begin() as conn:
             by_key = {(a.platform, a.key): a for a in accounts}
-            kept = self._campaign_posts(conn, posts, by_key)
+            kept, unresolved = self._campaign_posts(conn, posts, by_key)
             result.skipped = sum(
                 1 for p in posts if not p.context_only and (p.platform, p.platform_id) not in kept
             )
+            result.pending = [(p, by_key.get((p.platform, p.account_key or "")))
+                              for p in unresolved]
             needed = {(p.platform, p.account_key) for p in kept.values() if p.account_key}
             account_ids = self._upsert_accounts(
                 conn, [a for k, a in by_key.items() if k in needed], now
@@ -116,7 +153,8 @@ class PostWriter:
         conn: Connection,
         posts: Sequence[PostRecord],
         accounts: dict[tuple[str, str], AccountRecord],
-    ) -> dict[tuple[str, str], PostRecord]:
+    ) -> tuple[dict[tuple[str, str], PostRecord], list[PostRecord]]:
+        """The posts that belong, and those that refer to a post not stored (yet)."""
         unique: dict[tuple[str, str], PostRecord] = {}
         for post in posts:
             key = (post.platform, post.platform_id)
@@ -144,10 +182,10 @@ class PostWriter:
             stored = self._existing_ids(
                 conn, [(p.platform, p.referenced_id or "") for p in pending.values()]
             )
-            for key, post in pending.items():
+            for key, post in list(pending.items()):
                 if (post.platform, post.referenced_id) in stored:
-                    kept[key] = post
-        return kept
+                    kept[key] = pending.pop(key)
+        return kept, list(pending.values())
 
     def _existing_ids(
         self, conn: Connection, keys: Sequence[tuple[str, str]]
@@ -216,7 +254,9 @@ class PostWriter:
             }
             if found is None:
                 inserts.append({"platform": a.platform, "key": a.key, "first_seen": now, **values})
-            elif found[1] != self._signature(a):
+            elif found[1] != _merged(self._signature(a), found[1]):
+                # A partial record (an archive row without bio or followers) never erases
+                # what a fuller one stored: the update keeps existing values for its Nones.
                 updates.append({"b_id": found[0], **values})
                 ids[(a.platform, a.key)] = found[0]
                 self.changed_account_ids.add(found[0])
@@ -226,15 +266,16 @@ class PostWriter:
             conn.execute(
                 accounts_t.update()
                 .where(accounts_t.c.id == sa.bindparam("b_id"))
-                .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"}),
+                .values({k: (sa.bindparam(k) if k in ("handle", "last_seen") else
+                             sa.func.coalesce(sa.bindparam(k), accounts_t.c[k]))
+                         for k in updates[0] if k != "b_id"}),
                 updates,
             )
         if inserts:
+            # Unordered RETURNING lets SQLAlchemy batch the rows; each row names its key.
             rows = conn.execute(
                 accounts_t.insert().returning(
-                    accounts_t.c.id, accounts_t.c.platform, accounts_t.c.key,
-                    sort_by_parameter_order=True,
-                ),
+                    accounts_t.c.id, accounts_t.c.platform, accounts_t.c.key),
                 inserts,
             )
             for row in rows:
@@ -258,6 +299,80 @@ class PostWriter:
     ) -> None:
         if not posts:
             return
+        existing = self._stored_posts(conn, posts)
+        fresh, updates, seen = [], [], []
+        for p in posts:
+            found = existing.get((p.platform, p.platform_id))
+            if found is None:
+                fresh.append(p)
+            else:
+                seen.append(found[0])
+                counts = (p.likes, p.reposts, p.replies, p.quotes)
+                if self.archive:
+                    counts = tuple(max(a, b) for a, b in zip(counts, found[1], strict=True))
+                if found[1] != counts:
+                    updates.append(
+                        {"b_id": found[0], "likes": counts[0], "reposts": counts[1],
+                         "replies": counts[2], "quotes": counts[3]}
+                    )
+        if updates:
+            conn.execute(
+                posts_t.update()
+                .where(posts_t.c.id == sa.bindparam("b_id"))
+                .values(
+                    likes=sa.bindparam("likes"),
+                    reposts=sa.bindparam("reposts"),
+                    replies=sa.bindparam("replies"),
+                    quotes=sa.bindparam("quotes"),
+                ),
+                updates,
+            )
+        for chunk in ([] if self.archive else _chunks(seen)):
+            conn.execute(
+                posts_t.update().where(posts_t.c.id.in_(chunk)).values(last_collected=now)
+            )
+        result.updated += len(updates)
+        result.unchanged += len(seen) - len(updates)
+        if not fresh:
+            return
+        # The hot path of a million-post import: plain DBAPI executemany of ready tuples
+        # (SQLAlchemy's per-row parameter processing costs more than the insert itself),
+        # then one indexed lookup for the new ids.
+        stamp = _time_binder(conn)
+        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = ", ".join(POST_COLUMNS)
+        marks = ", ".join([placeholder] * len(POST_COLUMNS))
+        conn.exec_driver_sql(
+            f"INSERT INTO {posts_t.name} ({columns}) VALUES ({marks})",
+            [self._post_values(p, account_ids, stamp(now), stamp) for p in fresh],
+        )
+        stored = self._stored_posts(conn, fresh)
+        new_ids = [stored[(p.platform, p.platform_id)][0] for p in fresh]
+        result.new += len(new_ids)
+        tag_rows = [
+            (pid, tag)
+            for pid, p in zip(new_ids, fresh, strict=True)
+            for tag in dict.fromkeys(_fold(t) for t in p.hashtags)
+        ]
+        if tag_rows:
+            conn.exec_driver_sql(
+                f"INSERT INTO {hashtags_t.name} (post_id, tag) "
+                f"VALUES ({placeholder}, {placeholder})", tag_rows)
+        if self.tagger is not None:
+            technique_rows = [
+                (pid, name)
+                for pid, p in zip(new_ids, fresh, strict=True)
+                for name in dict.fromkeys(self.tagger(p.text))
+            ]
+            if technique_rows:
+                conn.exec_driver_sql(
+                    f"INSERT INTO {techniques_t.name} (post_id, technique) "
+                    f"VALUES ({placeholder}, {placeholder})", technique_rows)
+
+    def _stored_posts(
+        self, conn: Connection, posts: Sequence[PostRecord]
+    ) -> dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]]:
+        """(platform, platform id) -> (row id, engagement counts) of those already stored."""
         existing: dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]] = {}
         for platform in {p.platform for p in posts}:
             ids = [p.platform_id for p in posts if p.platform == platform]
@@ -274,90 +389,20 @@ class PostWriter:
                 )
                 for row in rows:
                     existing[(platform, row.platform_id)] = (row.id, tuple(row[2:]))
-        inserts, updates, seen = [], [], []
-        for p in posts:
-            counts = (p.likes, p.reposts, p.replies, p.quotes)
-            found = existing.get((p.platform, p.platform_id))
-            if found is None:
-                inserts.append(self._post_row(p, account_ids, now))
-            else:
-                seen.append(found[0])
-                if found[1] != counts:
-                    updates.append(
-                        {"b_id": found[0], "likes": p.likes, "reposts": p.reposts,
-                         "replies": p.replies, "quotes": p.quotes}
-                    )
-        if updates:
-            conn.execute(
-                posts_t.update()
-                .where(posts_t.c.id == sa.bindparam("b_id"))
-                .values(
-                    likes=sa.bindparam("likes"),
-                    reposts=sa.bindparam("reposts"),
-                    replies=sa.bindparam("replies"),
-                    quotes=sa.bindparam("quotes"),
-                ),
-                updates,
-            )
-        for chunk in _chunks(seen):
-            conn.execute(
-                posts_t.update().where(posts_t.c.id.in_(chunk)).values(last_collected=now)
-            )
-        result.updated += len(updates)
-        result.unchanged += len(seen) - len(updates)
-        if not inserts:
-            return
-        rows = conn.execute(
-            posts_t.insert().returning(
-                posts_t.c.id, posts_t.c.platform_id, sort_by_parameter_order=True
-            ),
-            inserts,
-        )
-        new_ids = [row.id for row in rows]
-        result.new += len(new_ids)
-        fresh = [p for p in posts if (p.platform, p.platform_id) not in existing]
-        tag_rows = [
-            {"post_id": pid, "tag": tag}
-            for pid, p in zip(new_ids, fresh, strict=True)
-            for tag in dict.fromkeys(fold(t) for t in p.hashtags)
-        ]
-        if tag_rows:
-            conn.execute(hashtags_t.insert(), tag_rows)
-        if self.tagger is not None:
-            technique_rows = [
-                {"post_id": pid, "technique": name}
-                for pid, p in zip(new_ids, fresh, strict=True)
-                for name in dict.fromkeys(self.tagger(p.text))
-            ]
-            if technique_rows:
-                conn.execute(techniques_t.insert(), technique_rows)
+        return existing
 
-    def _post_row(
-        self, p: PostRecord, account_ids: dict[tuple[str, str], int], now: dt.datetime
-    ) -> dict[str, object]:
-        return {
-            "campaign_id": self.db.campaign_id,
-            "platform": p.platform,
-            "platform_id": p.platform_id,
-            "account_id": account_ids.get((p.platform, p.account_key or "")),
-            "uri": p.uri,
-            "url": p.url,
-            "created_at": p.created_at,
-            "text": p.text,
-            "lang": p.lang,
-            "kind": p.kind,
-            "referenced_id": p.referenced_id,
-            "conversation_id": p.conversation_id,
-            "mentions": " ".join(p.mentions) or None,
-            "likes": p.likes,
-            "reposts": p.reposts,
-            "replies": p.replies,
-            "quotes": p.quotes,
-            "source": self.source,
-            "raw": p.raw,
-            "first_collected": now,
-            "last_collected": now,
-        }
+    def _post_values(
+        self, p: PostRecord, account_ids: dict[tuple[str, str], int], now: object,
+        stamp: Callable[[dt.datetime], object],
+    ) -> tuple[object, ...]:
+        """One row for POST_COLUMNS, in that order."""
+        return (
+            self.db.campaign_id, p.platform, p.platform_id,
+            account_ids.get((p.platform, p.account_key or "")), p.uri, p.url,
+            stamp(p.created_at), p.text, p.lang, p.kind, p.referenced_id, p.conversation_id,
+            " ".join(p.mentions) or None, p.likes, p.reposts, p.replies, p.quotes,
+            self.source, p.raw, now, now,
+        )
 
     # -- checkpoints --------------------------------------------------------------------
 

@@ -1,9 +1,398 @@
-"""Commands of this group are added by their issue; see knowvember/cli/setup.py for the pattern."""
+"""Gathering posts: `collect`, `schedule`, `import` and the run log `runs`.
+
+Each command is a thin layer over `knowvember.ingest`. On a terminal it draws progress bars
+and a countdown during rate-limit waits (on stderr); otherwise (cron, pipes) it is quiet and
+writes one summary line per source. `--format json` prints the run records on stdout.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+
+if TYPE_CHECKING:
+    from knowvember.ingest import Hooks, Progress
+    from knowvember.runs import RunRecord
+
+
+class SourceChoice(StrEnum):
+    all = "all"
+    x = "x"
+    twitter = "twitter"
+    mastodon = "mastodon"
+    bluesky = "bluesky"
+
+
+class ImportFormat(StrEnum):
+    twarc2 = "twarc2"
+    tags = "tags"
+    csv = "csv"
+    mastodon = "mastodon"
+    bluesky = "bluesky"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("collect")(collect)
+    app.command("schedule")(schedule)
+    app.command("import")(import_)
+    app.command("runs")(runs)
+
+
+# -- display --------------------------------------------------------------------------------
+
+
+def _interactive(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+class _Display:
+    """Progress bars and wait countdowns on a terminal; nothing otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+        self._wait_task: Any = None
+
+    def __enter__(self) -> _Display:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                DownloadColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+                console=err_console(), transient=False)
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def progress(self, progress: Progress) -> None:
+        if self._progress is None:
+            return
+        info = f"{progress.fetched:,} read, {progress.new:,} new"
+        if progress.requests:
+            info += f", {progress.requests:,} requests"
+        task = self._tasks.get(progress.source)
+        total = progress.total_bytes or None
+        if task is None:
+            task = self._progress.add_task(progress.source, total=total, info=info)
+            self._tasks[progress.source] = task
+        completed = progress.done_bytes if total else None
+        if progress.finished and total:
+            completed = total
+        self._progress.update(task, completed=completed, info=info)
+
+    def wait(self, seconds: float, reason: str) -> None:
+        """A countdown line while a rate limit or backoff wait runs."""
+        if self._progress is None:
+            return
+        if seconds <= 0:
+            if self._wait_task is not None:
+                self._progress.remove_task(self._wait_task)
+                self._wait_task = None
+            return
+        minutes, secs = divmod(int(seconds + 0.999), 60)
+        text = f"waiting {minutes}:{secs:02d} - {reason}"
+        if self._wait_task is None:
+            self._wait_task = self._progress.add_task(text, total=None, info="")
+        else:
+            self._progress.update(self._wait_task, description=text)
+
+
+@contextlib.contextmanager
+def _ctrl_c(hooks: Hooks) -> Iterator[None]:
+    """First Ctrl-C: stop cleanly between pages. Second: stop now."""
+    stop = hooks.stop_flag()
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err_console().print("Stopping after the current page (Ctrl-C again to stop now)...")
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread (embedded use): no handler
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _hooks(display: _Display) -> Hooks:
+    from knowvember.ingest import Hooks
+
+    return Hooks(progress=display.progress, on_wait=display.wait)
+
+
+def _cost(record: RunRecord) -> str:
+    return f"${record.estimated_cost:,.2f}" if record.estimated_cost else "-"
+
+
+def summary_line(record: RunRecord) -> str:
+    """One line per run, for cron mail and logs."""
+    if record.details.get("dry_run"):
+        if record.status == "failed":
+            return f"{record.source}: dry run failed: {record.error}"
+        if "estimated_posts" in record.details:
+            return (f"{record.source}: dry run: about {record.details['estimated_posts']:,} "
+                    f"posts to read; this run would read {record.details['would_read']:,} "
+                    f"(~${record.estimated_cost:,.2f}), {record.requests} count request(s)")
+        return f"{record.source}: dry run: nothing to estimate (free API)"
+    name = record.source
+    if record.details.get("file"):
+        name = f"{record.source} {record.details['file']}"
+    text = (f"{name}: {record.status}, {record.fetched:,} read, {record.new:,} new, "
+            f"{record.updated:,} updated, {record.skipped:,} skipped off-campaign")
+    if not record.source.startswith("import:"):
+        text += f", {record.requests:,} requests"
+    if record.source == "x":
+        text += f", {record.posts_read:,} posts billed, est. {_cost(record)}"
+    if record.error:
+        text += f" - {record.error}"
+    return text
+
+
+def _show_runs(records: list[RunRecord], format: TableOrJson, *, title: str) -> None:
+    if format is TableOrJson.json:
+        emit_json([r.to_json() for r in records])
+        return
+    if not sys.stdout.isatty():
+        for record in records:
+            typer.echo(summary_line(record))
+        return
+    from rich.table import Table
+
+    from knowvember.cli.common import out_console
+
+    table = Table(title=title, title_justify="left")
+    for column in ("source", "status", "read", "new", "updated", "skipped", "requests",
+                   "est. cost", "error"):
+        table.add_column(column, justify="right" if column in (
+            "read", "new", "updated", "skipped", "requests", "est. cost") else "left")
+    for r in records:
+        colour = {"ok": "green", "partial": "yellow", "failed": "red"}.get(r.status, "")
+        source = r.source + (f" {Path(str(r.details['file'])).name}"
+                             if r.details.get("file") else "")
+        table.add_row(source, f"[{colour}]{r.status}[/]" if colour else r.status,
+                      f"{r.fetched:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.skipped:,}",
+                      f"{r.requests:,}", _cost(r), r.error or "")
+    out_console().print(table)
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@handled
+def collect(
+    ctx: typer.Context,
+    source: SourceChoice = typer.Option(
+        SourceChoice.all, "--source", "-s",
+        help="Which source to collect; 'all' means every source enabled in campaign.toml."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run",
+        help="Estimate what X would read and cost (counts endpoint), reading no posts."),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Collect new campaign posts from X, Mastodon and Bluesky (one recorded run per source).
+
+    Exits 0 only when every source succeeded, so cron mails failures.
+    Example: knowvember collect --source x --dry-run
+    """
+    from knowvember import ingest
+
+    app_state = state(ctx)
+    settings = app_state.settings()
+    db = app_state.db()
+    sources = ingest.select_sources(settings, source.value)
+    if dry_run:
+        records = ingest.estimate(db, settings, sources)
+        _show_runs(records, format, title="Dry run (nothing was read)")
+        if any(r.status == "failed" for r in records):
+            raise typer.Exit(1)
+        return
+    with _Display(_interactive(app_state.quiet)) as display:
+        hooks = _hooks(display)
+        with _ctrl_c(hooks):
+            outcome = ingest.collect(db, settings, sources, hooks)
+    for message in outcome.messages:
+        err_console().print(f"[yellow]{_esc(message)}[/]")
+    _show_runs(outcome.runs, format, title="Collection")
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+@handled
+def schedule(
+    ctx: typer.Context,
+    every: str | None = typer.Option(
+        None, "--every", help="Interval between collections, e.g. 30m, 2h (default: "
+        "[schedule] every, 30m)."),
+    source: SourceChoice = typer.Option(SourceChoice.all, "--source", "-s",
+                                        help="Which source to collect."),
+) -> None:
+    """Collect at an interval from the campaign start until [schedule] grace_days after its end.
+
+    A foreground loop for a server or tmux; Ctrl-C stops cleanly between pages.
+    Example: knowvember schedule --every 30m
+    """
+    from knowvember import ingest
+    from knowvember.config import parse_duration
+
+    app_state = state(ctx)
+    settings = app_state.settings()
+    try:
+        seconds = parse_duration(every or settings.schedule.every)
+    except ValueError as exc:
+        from knowvember.errors import InputError
+
+        raise InputError(f"--every: {exc}") from None
+    sources = ingest.select_sources(settings, source.value)
+    db = app_state.db()
+    err_console().print(
+        f"Collecting {', '.join(sources)} every {every or settings.schedule.every} until "
+        f"{settings.schedule.grace_days} days after {settings.campaign.end} "
+        "(Ctrl-C to stop).")
+
+    def report(outcome: ingest.CollectOutcome) -> None:
+        for message in outcome.messages:
+            err_console().print(f"[yellow]{_esc(message)}[/]")
+        for record in outcome.runs:
+            typer.echo(summary_line(record))
+
+    with _Display(_interactive(app_state.quiet)) as display:
+        hooks = _hooks(display)
+        with _ctrl_c(hooks):
+            cycles = ingest.schedule(db, settings, sources, seconds, hooks, on_cycle=report)
+    if hooks.stop_flag().is_set():
+        err_console().print(f"Stopped after {cycles} collection(s).")
+        raise typer.Exit(130)
+    err_console().print(f"Done: {cycles} collection(s); the campaign's collection period is "
+                        "over.")
+
+
+@handled
+def import_(
+    ctx: typer.Context,
+    fmt: ImportFormat = typer.Argument(..., metavar="FORMAT",
+                                       help="twarc2, tags, csv, mastodon or bluesky."),
+    files: list[Path] = typer.Argument(..., help="Files to import (.gz works too).",
+                                       exists=False),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Import archived posts: twarc2 JSONL, TAGS CSV, generic CSV, Mastodon or Bluesky JSON.
+
+    Streams any size of file; a bad line is reported with file:line and skipped (exit code
+    4); importing the same file again adds nothing.
+    Example: knowvember import twarc2 knowvember2019.jsonl
+    """
+    from knowvember import ingest
+
+    app_state = state(ctx)
+    settings = app_state.settings()
+    db = app_state.db()
+    with _Display(_interactive(app_state.quiet)) as display:
+        hooks = _hooks(display)
+        with _ctrl_c(hooks):
+            outcome = ingest.import_files(db, settings, fmt.value, files, hooks)
+    for problem in outcome.line_errors:
+        err_console().print(f"[yellow]Skipped[/] {_esc(problem)}")
+    if outcome.error_count > len(outcome.line_errors):
+        err_console().print(f"... {outcome.error_count - len(outcome.line_errors):,} more "
+                            "skipped line(s); `knowvember runs --format json` lists the first "
+                            "50 per file.")
+    _show_runs(outcome.runs, format, title="Import")
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+@handled
+def runs(
+    ctx: typer.Context,
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+    gaps: bool = typer.Option(
+        False, "--gaps", help="List stretches of the campaign no successful run covered."),
+    source: str | None = typer.Option(None, "--source", "-s", help="Only this source."),
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many runs to show."),
+) -> None:
+    """Show the run log (newest first), or with --gaps where posts may be missing.
+
+    Example: knowvember runs --gaps
+    """
+    from knowvember import ingest
+    from knowvember.runs import list_runs
+
+    app_state = state(ctx)
+    settings = app_state.settings()
+    db = app_state.db()
+    if gaps:
+        found = ingest.coverage_gaps(db, settings)
+        if source:
+            found = [g for g in found if g.source == source]
+        if format is TableOrJson.json:
+            emit_json([g.to_json() for g in found])
+            return
+        if not found:
+            err_console().print("No gaps: successful runs covered the whole campaign so far.")
+            return
+        for gap in found:
+            data = gap.to_json()
+            typer.echo(f"{gap.source}: {data['from']} to {data['to']} ({data['hours']} h) "
+                       "not covered by a successful run")
+        return
+    records = list_runs(db, source=source, limit=limit)
+    if format is TableOrJson.json:
+        emit_json([r.to_json() for r in records])
+        return
+    if not records:
+        err_console().print("No runs yet: try `knowvember collect` or `knowvember import`.")
+        return
+    if not sys.stdout.isatty():
+        for r in records:
+            typer.echo(f"#{r.id} {_when(r.started_at)} {summary_line(r)}")
+        return
+    from rich.table import Table
+
+    from knowvember.cli.common import out_console
+
+    table = Table(title="Runs (newest first)", title_justify="left")
+    for column in ("id", "source", "status", "started", "finished", "read", "new", "updated",
+                   "skipped", "requests", "est. cost", "error"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            str(r.id), r.source, r.status, _when(r.started_at), _when(r.finished_at),
+            f"{r.fetched:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.skipped:,}",
+            f"{r.requests:,}", _cost(r), r.error or "")
+    out_console().print(table)
+
+
+def _when(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
