@@ -275,7 +275,7 @@ class Catalogue:
         refs = self.matcher.match(text)[: max(limit, 2)]
         candidates = []
         for n, (code, confidence, matched) in enumerate(refs[:limit]):
-            org = self._by_code[code]
+            org = self._by_code[code.upper()]
             rival = refs[1][1] if n == 0 and len(refs) > 1 else 0.0
             auto = n == 0 and confidence >= AUTO_THRESHOLD and rival < RIVAL_THRESHOLD
             candidates.append(Candidate(org.code, org.name, org.region, confidence, auto,

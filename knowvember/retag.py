@@ -85,7 +85,7 @@ def retag_posts(
                 .where(post_techniques_t.c.post_id.between(low, last))
             ):
                 stored.setdefault(post_id, set()).add(technique)
-            wanted = {row.id: set(tag(row.text or "")) for row in rows}
+            wanted = {post_id: set(tag(text)) if text else set() for post_id, text in rows}
             added, removed = _diff(wanted, stored)
             _apply(conn, post_techniques_t, "post_id", added, removed)
         summary.posts += len(rows)
@@ -126,8 +126,11 @@ def _diff(
 ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     added: list[tuple[int, str]] = []
     removed: list[tuple[int, str]] = []
+    empty: set[str] = set()
     for key, names in wanted.items():
-        have = stored.get(key, set())
+        have = stored.get(key, empty)
+        if names == have:
+            continue
         added.extend((key, n) for n in sorted(names - have))
         removed.extend((key, n) for n in sorted(have - names))
     return added, removed

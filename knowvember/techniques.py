@@ -179,7 +179,10 @@ class _Compiled:
     phrase_tests: list[tuple[re.Pattern[str], int | None]]  # which technique a match is
     abbreviations: re.Pattern[str] | None  # run on folded text as written
     abbreviation_tests: list[tuple[re.Pattern[str], int]]
-    triggers: tuple[tuple[str, bool], ...]  # (substring, in lower-cased text) before abbreviations
+    # Cheap tests run before the abbreviation regex: a cased form in the text, or a
+    # lower-case hashtag form in the lower-cased text.
+    trigger_cased: re.Pattern[str] | None
+    trigger_lower: re.Pattern[str] | None
     vetoes: dict[int, re.Pattern[str]] = field(default_factory=dict)
     cache: dict[str, int | None] = field(default_factory=dict)
 
@@ -313,8 +316,13 @@ class Taxonomy:
                              else r"(?!x)x")
         abbreviations = (re.compile(start + "|".join(abbreviation_parts) + end)
                          if abbreviation_parts else None)
-        self._compiled = _Compiled(phrases, phrase_tests, abbreviations, abbreviation_tests,
-                                   tuple(triggers), vetoes)
+        cased = [re.escape(t) for t, lower in triggers if not lower]
+        lower = [re.escape(t) for t, lower in triggers if lower]
+        self._compiled = _Compiled(
+            phrases, phrase_tests, abbreviations, abbreviation_tests,
+            re.compile("|".join(cased)) if cased else None,
+            re.compile("|".join(lower)) if lower else None, vetoes,
+        )
         return self._compiled
 
     def tag(self, text: str) -> list[str]:
@@ -329,8 +337,10 @@ class Taxonomy:
             index = compiled.which(match.group())
             if index is not None and index not in found:
                 found[index] = (match.start(), True)
-        if compiled.abbreviations is not None and any(
-            (t in lowered) if low else (t in text) for t, low in compiled.triggers
+        if compiled.abbreviations is not None and (
+            (compiled.trigger_cased is not None and compiled.trigger_cased.search(text))
+            or (compiled.trigger_lower is not None and "#" in text
+                and compiled.trigger_lower.search(lowered))
         ):
             for match in compiled.abbreviations.finditer(text):
                 matched = match.group()
