@@ -367,3 +367,22 @@ def test_a_pending_story_is_reachable_by_keyboard_order(client: TestClient, db, 
     assert buttons == ["approve", "request_changes", "reject"]
     assert 'tabindex="' not in html.split('<main')[1].split('</main>')[0].replace(
         'tabindex="-1"', "")
+
+
+def test_with_the_shipped_catalogue_and_taxonomy(settings, sqlite_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The real catalogue (NHS trusts) and taxonomy: a name picked from the list resolves."""
+    from knowvember.web import create_app
+
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    client = TestClient(create_app(settings, sqlite_db))
+    html = client.get("/submit").text
+    assert '<option value="Nottingham University Hospitals NHS Trust">' in html
+    assert 'value="Randomised Coffee Trial"' in html and 'value="Peer Assist"' in html
+    response = _post_story(client, organisation="Nottingham University Hospitals NHS Trust",
+                           techniques=["Randomised Coffee Trial"],
+                           body="We held a knowledge café after our peer assist.")
+    assert response.status_code == 303
+    story = stories.list_stories(sqlite_db)[0]
+    assert story.organisation_code == "RX1"
+    assert story.chosen_techniques == ("Randomised Coffee Trial",)
+    assert {"Randomised Coffee Trial", "Peer Assist"} <= set(story.techniques)
