@@ -141,9 +141,9 @@ def create_app(settings: Settings, db: Database | None = None, *,
     """
     from knowvember.db import open_database
 
+    key = secret_key(settings)  # before opening anything: a bad key is a config error
     owns_db = db is None
     database = open_database(settings) if db is None else db
-    key = secret_key(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -33,6 +33,9 @@ CSRF_FIELD = "csrf_token"
 SESSION_CSRF = "csrf"
 
 
+_process_secret: str | None = None
+
+
 class CsrfError(Exception):
     """A POST without the form's token, or with someone else's."""
 
@@ -47,9 +50,11 @@ class RateLimited(Exception):
 def secret_key(settings: Settings, environ: dict[str, str] | None = None) -> str:
     """The session signing key from the env var named in `[web] secret_key_env`.
 
-    Without one, a random key is made for this process: sessions then end when the server
-    restarts and are not shared between workers, which is fine for a trial, not for real use.
+    Without one, a random key is made once for this process and kept: sessions then end when
+    the server restarts and are not shared between workers, which is fine for a trial, not
+    for real use.
     """
+    global _process_secret
     env = os.environ if environ is None else environ
     name = settings.web.secret_key_env
     value = env.get(name, "")
@@ -58,7 +63,9 @@ def secret_key(settings: Settings, environ: dict[str, str] | None = None) -> str
             "%s is not set: using a random session key for this process (everyone is signed "
             "out when the server restarts; set it for real use, see docs/web.md)", name,
         )
-        return secrets.token_urlsafe(48)
+        if _process_secret is None:
+            _process_secret = secrets.token_urlsafe(48)
+        return _process_secret
     if len(value) < MIN_SECRET_CHARS:
         raise ConfigError(
             f"{name} must hold at least {MIN_SECRET_CHARS} characters (make one with: python -c "
