@@ -345,9 +345,9 @@ class Matcher:
             return
         if len(letters) >= 3:
             yield letters
-        yield letters + "t"
-        if suffix and suffix[-1] == "ft":
-            yield letters + "ft"
+        # LTHT (Leeds Teaching Hospitals Trust), ELFT (East London FT): T for an NHS
+        # trust, FT for a foundation trust, as trusts write their own initials.
+        yield letters + ("ft" if suffix and suffix[-1] == "ft" else "t")
 
     @staticmethod
     def _written_aliases(code: str, text: str, confidence: float) -> Iterator[tuple[str, Alias]]:
