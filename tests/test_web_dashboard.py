@@ -271,3 +271,27 @@ def test_organisation_pages_for_absent_and_unknown_codes(numbers_client) -> None
     assert "not taken part yet" in quiet.text or "Not on the leaderboard" in quiet.text
     missing = client.get("/orgs/ZZZ99")
     assert missing.status_code == 404 and "Page not found" in missing.text
+
+
+def test_organisation_outside_the_catalogue_with_posts_has_a_page(settings, sqlite_db,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    import sqlalchemy as sa
+
+    from knowvember.models import Account
+    from knowvember.web import create_app
+
+    cheap_hashing(monkeypatch)
+    add_coordinator(sqlite_db)
+    campaign_posts(sqlite_db)
+    table = Account.__table__
+    with sqlite_db.begin() as conn:
+        conn.execute(sa.update(table).where(table.c.key == "did:plc:ox")
+                     .values(organisation_code="UNI01"))
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    client = TestClient(create_app(settings, sqlite_db, catalogue=CATALOGUE,
+                                   taxonomy=TAXONOMY))
+    sign_in(client)
+    response = client.get("/orgs/UNI01")
+    assert response.status_code == 200
+    assert "Ranked <strong>2</strong>" in response.text
+    assert "bluesky:oxlib.bsky.social" in response.text

@@ -16,7 +16,6 @@ from starlette.responses import FileResponse, Response
 from knowvember import stories
 from knowvember.errors import NotFoundError
 from knowvember.web.auth import require_user
-from knowvember.web.numbers import CHARTS
 from knowvember.web.rendering import render
 from knowvember.web.report_files import find_report_file, list_report_files
 
@@ -42,7 +41,7 @@ def dashboard(request: Request) -> Response:
         request, "dashboard.html", summary=summary, counts=stories.count_by_status(state.db),
         leaderboard=numbers.leaderboard[:top], ranked=len(numbers.leaderboard),
         daily_svg=Markup(numbers.daily_svg), techniques=_techniques(summary),
-        files=list_report_files(state.settings), charts=CHARTS,
+        files=list_report_files(state.settings),
     )
 
 
@@ -72,11 +71,12 @@ def organisation(request: Request, code: str) -> Response:
     code = code.strip().upper()[:20]
     org = state.catalogue.get(code)
     found = stories.list_stories(state.db, org=code, lookups=state.lookups) if code else []
-    if org is None and not found:
+    reading = state.numbers.get()
+    if org is None and not found and reading.rank_of(code) is None:
         raise HTTPException(404)
     try:
-        numbers = state.numbers.get().organisation(code)
-    except NotFoundError:  # in the catalogue, never took part: all zeros is the truth
+        numbers = reading.organisation(code)
+    except NotFoundError:  # in the catalogue but never took part: nothing to count
         numbers = None
     summary = numbers["summary"] if numbers else None
     return render(
@@ -88,6 +88,7 @@ def organisation(request: Request, code: str) -> Response:
 
 @router.get("/dashboard/reports/{name:path}")
 def report_file(request: Request, name: str) -> Response:
+    """A file of the latest report: HTML shown (sandboxed), everything else downloaded."""
     state: WebState = request.app.state.kv
     path = find_report_file(state.settings, name)
     if path is None:
