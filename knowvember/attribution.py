@@ -323,14 +323,12 @@ def unmatched_accounts(
     Accounts a coordinator unassigned are left out unless `include_unassigned`; `exclude`
     holds (platform, handle) pairs that opted out.
     """
-    posts = sa.func.count(posts_t.c.id).label("posts")
+    counts = _post_counts(db)
     query = (
-        sa.select(*_COLUMNS, posts)
-        .join(posts_t, posts_t.c.account_id == accounts_t.c.id)
-        .where(posts_t.c.campaign_id == db.campaign_id,
-               accounts_t.c.organisation_code.is_(None))
-        .group_by(*_COLUMNS)
-        .order_by(posts.desc(), accounts_t.c.platform, accounts_t.c.handle)
+        sa.select(*_COLUMNS, counts.c.posts)
+        .join(counts, counts.c.account_id == accounts_t.c.id)
+        .where(accounts_t.c.organisation_code.is_(None))
+        .order_by(counts.c.posts.desc(), accounts_t.c.platform, accounts_t.c.handle)
     )
     if not include_unassigned:
         query = query.where(sa.or_(accounts_t.c.attribution.is_(None),
@@ -350,15 +348,24 @@ def unmatched_accounts(
     return found
 
 
+def _post_counts(db: Database) -> sa.Subquery:
+    """Posts per account in this campaign (one grouped scan of the posts index)."""
+    return (
+        sa.select(posts_t.c.account_id, sa.func.count().label("posts"))
+        .where(posts_t.c.campaign_id == db.campaign_id, posts_t.c.account_id.is_not(None))
+        .group_by(posts_t.c.account_id)
+        .subquery("post_counts")
+    )
+
+
 def accounts_of(db: Database, code: str) -> list[tuple[AccountRef, int]]:
     """The accounts attributed to `code`, with their campaign posts, most posts first."""
-    posts = sa.func.count(posts_t.c.id).label("posts")
+    counts = _post_counts(db)
+    posts = sa.func.coalesce(counts.c.posts, 0).label("posts")
     query = (
         sa.select(*_COLUMNS, posts)
-        .outerjoin(posts_t, sa.and_(posts_t.c.account_id == accounts_t.c.id,
-                                    posts_t.c.campaign_id == db.campaign_id))
+        .outerjoin(counts, counts.c.account_id == accounts_t.c.id)
         .where(accounts_t.c.organisation_code == code)
-        .group_by(*_COLUMNS)
         .order_by(posts.desc(), accounts_t.c.platform, accounts_t.c.handle)
     )
     with db.begin() as conn:
