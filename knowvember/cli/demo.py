@@ -120,7 +120,7 @@ class DemoResult:
     sample: Sample
     imports: list[dict[str, Any]] = field(default_factory=list)
     stories: dict[str, int] = field(default_factory=dict)
-    reports: dict[str, list[Path]] = field(default_factory=dict)
+    reports: dict[str, Path] = field(default_factory=dict)  # label -> file or folder
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -128,7 +128,7 @@ class DemoResult:
             "folder": str(self.folder), "config": str(self.config),
             "database": str(self.database), "sample": str(self.sample.folder),
             "imports": self.imports, "stories": self.stories,
-            "reports": {k: [str(p) for p in v] for k, v in self.reports.items()},
+            "reports": {label: str(path) for label, path in self.reports.items()},
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
 
@@ -265,10 +265,13 @@ def _attribute_and_tag(db: Any, settings: Any, say: Say) -> None:
         "unmatched`)")
 
 
-def _write_report(db: Any, settings: Any, out: Path, say: Say) -> dict[str, list[Path]]:
-    from knowvember.errors import KnowvemberError
+def _write_report(db: Any, settings: Any, out: Path, say: Say) -> dict[str, Path]:
+    """The full report, as `knowvember report --format html,pdf,md,xlsx --per-org`."""
+    from reports.build import FORMATS, build_report
 
-    raise KnowvemberError("the report is not wired yet")
+    written = build_report(db, settings, out, formats=FORMATS, per_org=True)
+    say(f"Wrote the report ({', '.join(FORMATS)}, one page per organisation) in {out}")
+    return written
 
 
 @handled
@@ -301,13 +304,12 @@ def demo(
     typer.echo(f"config:   {result.config}")
     typer.echo(f"database: {result.database}")
     typer.echo(f"sample:   {result.sample.folder}")
-    for kind, paths in result.reports.items():
-        for path in paths:
-            typer.echo(f"{kind + ':':9} {path}")
+    for label, path in result.reports.items():
+        typer.echo(f"{label}: {path}")
     say(f"Open {_main_report(result)} in a browser. Try next: knowvember --config "
         f"{result.config} summary")
 
 
-def _main_report(result: DemoResult) -> Path | str:
-    html = result.reports.get("html") or []
+def _main_report(result: DemoResult) -> Path:
+    html = [p for p in result.reports.values() if p.suffix == ".html"]
     return html[0] if html else result.folder / REPORT_DIR

@@ -6,6 +6,9 @@ import datetime as dt
 
 _DAY_CACHE: dict[int, str] = {}
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Formatting a million timestamps is a hot path: look the pieces up instead.
+_CLOCK = [f"T{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+_MILLIS = [f".{n:03d}Z" for n in range(1000)]
 
 
 def _day(days: int) -> str:
@@ -19,19 +22,14 @@ def _day(days: int) -> str:
 def iso_ms(ms: int) -> str:
     """`2025-11-03T10:15:22.123Z` (Mastodon, Bluesky)."""
     seconds, milli = divmod(ms, 1000)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{_day(days)}T{hours:02d}:{minutes:02d}:{secs:02d}.{milli:03d}Z"
+    days, second = divmod(seconds, 86400)
+    return _day(days) + _CLOCK[second] + _MILLIS[milli]
 
 
 def iso_s(ms: int) -> str:
     """`2025-11-03T10:15:22.000Z`: X reports whole seconds."""
-    seconds = ms // 1000
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{_day(days)}T{hours:02d}:{minutes:02d}:{secs:02d}.000Z"
+    days, second = divmod(ms // 1000, 86400)
+    return _day(days) + _CLOCK[second] + ".000Z"
 
 
 def escape_x(text: str) -> str:

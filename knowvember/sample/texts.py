@@ -183,7 +183,7 @@ NOISE = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Slots:
     """The values a template's slots take for one post."""
 
