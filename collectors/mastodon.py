@@ -113,7 +113,9 @@ class MastodonCollector(Collector):
                     lower = yield from self._timeline(api, session, instance, tag, start, end,
                                                       local_uris)
                 except (GaveUpError, SourceError) as exc:
-                    message = f"{instance}: {self.scrub(str(exc))}"
+                    message = self.scrub(str(exc))
+                    if instance not in message:
+                        message = f"{instance}: {message}"
                     log.error("%s", message)
                     self.findings.errors.append(message)
                     break  # the instance is down or refuses us: on to the next one
@@ -179,21 +181,19 @@ class MastodonCollector(Collector):
             api.timeline_hashtag(tag, min_id=min_id, limit=PAGE_SIZE)
         except m.MastodonRatelimitError as exc:
             if "calculations failed" in str(exc):
-                raise TransientError(f"{instance} sent rate-limit headers that cannot be "
-                                     "read") from None
+                raise TransientError("rate-limit headers that cannot be read") from None
             reset = getattr(api, "ratelimit_reset", None)
             wait = self.policy.until(float(reset)) if reset else None
-            raise TransientError(f"{instance} rate limit reached (429)", retry_after=wait,
+            raise TransientError("rate limit reached (429)", retry_after=wait,
                                  rate_limited=True) from None
         except m.MastodonServerError as exc:
-            raise TransientError(f"{instance} server error ({_status(exc)})") from None
+            raise TransientError(f"server error ({_status(exc)})") from None
         except m.MastodonNetworkError as exc:
             text = str(exc)
             if "timed out" in text.lower() or "timeout" in text.lower():
                 raise TransientError(
-                    f"{instance} did not answer within {self.config.timeout:g}s") from None
-            raise TransientError(f"connection to {instance} failed "
-                                 f"({self.scrub(text)[:200]})") from None
+                    f"no answer within {self.config.timeout:g}s") from None
+            raise TransientError(f"connection failed ({self.scrub(text)[:200]})") from None
         except m.MastodonUnauthorizedError:
             raise SourceError(
                 f"{instance} refused the access token (401): check the token variable, or "
@@ -204,8 +204,7 @@ class MastodonCollector(Collector):
         except m.MastodonAPIError as exc:
             text = str(exc)
             if "parse response as json" in text.lower():
-                raise TransientError(
-                    f"{instance} sent a malformed or cut-short response (not JSON)") from None
+                raise TransientError("a malformed or cut-short response (not JSON)") from None
             status = _status(exc)
             if status in (401, 403, 422):
                 raise SourceError(
@@ -215,13 +214,13 @@ class MastodonCollector(Collector):
             raise SourceError(f"{instance} refused the request ({status})") from None
         response = session.last
         if response is None:
-            raise TransientError(f"{instance} sent no response")
+            raise TransientError("no response")
         try:
             data = orjson.loads(response.content)
         except orjson.JSONDecodeError:
-            raise TransientError(f"{instance} sent a malformed response (not JSON)") from None
+            raise TransientError("a malformed response (not JSON)") from None
         if not isinstance(data, list):
-            raise TransientError(f"{instance} sent unexpected JSON (not a list of statuses)")
+            raise TransientError("unexpected JSON (not a list of statuses)")
         return data
 
     def _pace(self, api: Any, instance: str) -> None:

@@ -57,8 +57,8 @@ def handle_of(account: Json) -> str:
     acct = account.get("acct") or account.get("username") or ""
     if "@" in acct:
         return "@" + acct.lower()
-    host = urlsplit(account.get("url") or account.get("uri") or "").hostname or "unknown"
-    return f"@{acct.lower()}@{host}"
+    host = urlsplit(account.get("url") or account.get("uri") or "").netloc or "unknown"
+    return f"@{acct.lower()}@{host.lower()}"
 
 
 def account_key(account: Json) -> str:
@@ -89,7 +89,7 @@ def post_from_status(status: Json, *, context_only: bool = False,
     tags.extend(hashtags_in(text))
     mentions = tuple(dict.fromkeys(
         "@" + (m.get("acct") if "@" in (m.get("acct") or "") else
-               f"{m.get('username') or m.get('acct')}@{urlsplit(m.get('url') or '').hostname}"
+               f"{m.get('username') or m.get('acct')}@{urlsplit(m.get('url') or '').netloc}"
                ).lower()
         for m in status.get("mentions") or () if m.get("acct") or m.get("username")))
     kind, ref = "original", None

@@ -158,13 +158,27 @@ class Deferred:
                 return
 
 
-def _attribute(db: Database, settings: Settings, writer: PostWriter) -> None:
-    if not writer.changed_account_ids:
-        return
-    from knowvember.attribution import attribute_accounts
+def _never_attributed(db: Database) -> set[int]:
+    """Accounts no attribution has looked at yet: those a killed run stored but could not
+    attribute (it attributes at its end), picked up by the next run."""
+    import sqlalchemy as sa
 
+    from knowvember.models import Account
+
+    table = Account.__table__
+    with db.begin() as conn:
+        return {r[0] for r in conn.execute(sa.select(table.c.id).where(
+            table.c.attribution.is_(None), table.c.attribution_input.is_(None)))}
+
+
+def _attribute(db: Database, settings: Settings, writer: PostWriter) -> None:
     try:
-        attribute_accounts(db, settings, sorted(writer.changed_account_ids))
+        ids = writer.changed_account_ids | _never_attributed(db)
+        if not ids:
+            return
+        from knowvember.attribution import attribute_accounts
+
+        attribute_accounts(db, settings, sorted(ids))
     except KnowvemberError as exc:
         log.warning("attributing the new accounts failed (%s); run `knowvember orgs "
                     "unmatched` later", exc)
@@ -386,8 +400,9 @@ def _status(record: RunRecord, findings: Findings | None, failure: str | None,
         return "partial" if stored else "failed"
     if problems:
         record.error = "; ".join(problems)
+        nothing_worked = findings is not None and findings.window is None and not stored
         record.details.pop("window", None)
-        return "partial"
+        return "failed" if nothing_worked else "partial"
     if findings and findings.incomplete:
         record.error = scrub(findings.incomplete)
         record.details.pop("window", None)

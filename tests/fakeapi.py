@@ -15,6 +15,7 @@ Faults are queued per path prefix and used up in order, one per request:
     api.fail(..., "html")       # an HTML error page (status 502 unless given)
     api.fail(..., "truncated")  # the body cut short
     api.fail(..., "repeat")     # the previous page again
+    api.fail(..., 500, after=1)  # let the first matching request through, fail the next
 Every request is logged in `api.requests` (method, path, params, headers) for assertions.
 """
 
@@ -50,6 +51,7 @@ class Fault:
     status: int = 500
     reset_in: float = 60.0
     delay: float = 1.0
+    after: int = 0  # matching requests to let through before this fault applies
 
 
 @dataclass
@@ -181,21 +183,27 @@ class FakeAPI:
     # -- faults -------------------------------------------------------------------------
 
     def fail(self, path_prefix: str, kind: str | int, *, times: int = 1,
-             reset_in: float = 60.0, delay: float = 1.0) -> FakeAPI:
-        """Queue `times` faults for requests whose path starts with `path_prefix`."""
-        if isinstance(kind, int):
-            fault = Fault("status", status=kind)
-        else:
-            fault = Fault(kind, status=429 if kind == "429" else 502, reset_in=reset_in,
-                          delay=delay)
+             reset_in: float = 60.0, delay: float = 1.0, after: int = 0) -> FakeAPI:
+        """Queue `times` faults for requests whose path starts with `path_prefix`, once
+        `after` such requests have been answered normally."""
         with self._lock:
-            self.faults.extend((path_prefix, fault) for _ in range(times))
+            for number in range(times):
+                if isinstance(kind, int):
+                    fault = Fault("status", status=kind)
+                else:
+                    fault = Fault(kind, status=429 if kind == "429" else 502,
+                                  reset_in=reset_in, delay=delay)
+                fault.after = after if number == 0 else 0
+                self.faults.append((path_prefix, fault))
         return self
 
     def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
             for index, (prefix, fault) in enumerate(self.faults):
                 if path.startswith(prefix):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     del self.faults[index]
                     return fault
         return None
@@ -496,3 +504,101 @@ class FakeAPI:
         return _Answer(200, _dump(response),
                        {"ratelimit-limit": "3000", "ratelimit-remaining": "2999",
                         "ratelimit-reset": str(int(self.clock()) + 300)})
+
+
+# -- small KNOWvember payloads, built next to the recorded ones ---------------------------
+
+X_EPOCH_MS = 1288834974657
+
+
+def x_id(moment: dt.datetime, sequence: int = 0) -> str:
+    """A real-looking tweet id minted at `moment`."""
+    return str(((int(moment.timestamp() * 1000) - X_EPOCH_MS) << 22) | (sequence & 0xFFF))
+
+
+def x_user(uid: str, username: str, *, name: str | None = None, bio: str = "",
+           followers: int = 100) -> Json:
+    return {"id": uid, "username": username, "name": name or username, "description": bio,
+            "public_metrics": {"followers_count": followers, "following_count": 10,
+                               "tweet_count": 50, "listed_count": 1}}
+
+
+def x_tweet(tid: str, text: str, author_id: str, created: dt.datetime, *,
+            refs: list[tuple[str, str]] = (), likes: int = 0) -> Json:  # type: ignore[assignment]
+    tags = [{"start": m.start(), "end": m.end(), "tag": m.group(1)}
+            for m in _HASHTAG.finditer(text)]
+    tweet: Json = {
+        "id": tid, "text": text, "author_id": author_id, "conversation_id": tid,
+        "created_at": created.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "lang": "en", "edit_history_tweet_ids": [tid],
+        "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": likes,
+                           "quote_count": 0},
+    }
+    if tags:
+        tweet["entities"] = {"hashtags": tags}
+    if refs:
+        tweet["referenced_tweets"] = [{"type": kind, "id": rid} for kind, rid in refs]
+    return tweet
+
+
+def x_page(tweets: list[Json], users: list[Json], included: list[Json] = ()  # type: ignore[assignment]
+           ) -> Json:
+    page: Json = {"data": tweets, "includes": {"users": users},
+                  "meta": {"result_count": len(tweets)}}
+    if included:
+        page["includes"]["tweets"] = list(included)
+    if tweets:
+        page["meta"].update(newest_id=max((t["id"] for t in tweets), key=int),
+                            oldest_id=min((t["id"] for t in tweets), key=int))
+    return page
+
+
+def mastodon_id(moment: dt.datetime, sequence: int = 0) -> str:
+    return str((int(moment.timestamp() * 1000) << 16) | (sequence & 0xFFFF))
+
+
+def mastodon_account(username: str, home: str, *, local_id: str = "1", acct: str | None = None,
+                     note: str = "", followers: int = 10) -> Json:
+    return {"id": local_id, "username": username, "acct": acct or username,
+            "display_name": username.title(), "note": f"<p>{note}</p>" if note else "",
+            "url": f"{home}/@{username}", "uri": f"{home}/users/{username}",
+            "followers_count": followers, "following_count": 1, "statuses_count": 3}
+
+
+def mastodon_status(local_id: str, home: str, number: int, html: str, tags: list[str],
+                    account: Json, created: dt.datetime, *, favourites: int = 0) -> Json:
+    return {
+        "id": local_id, "created_at": created.astimezone(dt.UTC).isoformat().replace(
+            "+00:00", "Z"),
+        "in_reply_to_id": None, "in_reply_to_account_id": None, "sensitive": False,
+        "spoiler_text": "", "visibility": "public", "language": "en",
+        "uri": f"{home}/users/{account['username']}/statuses/{number}",
+        "url": f"{home}/@{account['username']}/{number}",
+        "replies_count": 0, "reblogs_count": 0, "favourites_count": favourites,
+        "content": html, "reblog": None, "account": account, "media_attachments": [],
+        "mentions": [], "tags": [{"name": t.lower(), "url": f"{home}/tags/{t.lower()}"}
+                                 for t in tags],
+        "emojis": [], "card": None, "poll": None,
+    }
+
+
+def bluesky_post(rkey: str, did: str, handle: str, text: str, created: dt.datetime, *,
+                 likes: int = 0) -> Json:
+    encoded = text.encode()
+    facets = []
+    for match in _HASHTAG.finditer(text):
+        start = len(text[:match.start()].encode())
+        facets.append({"index": {"byteStart": start,
+                                 "byteEnd": start + len(match.group(0).encode())},
+                       "features": [{"$type": "app.bsky.richtext.facet#tag",
+                                     "tag": match.group(1)}]})
+    stamp = created.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+    record: Json = {"$type": "app.bsky.feed.post", "text": encoded.decode(), "langs": ["en"],
+                    "createdAt": stamp}
+    if facets:
+        record["facets"] = facets
+    return {"uri": f"at://{did}/app.bsky.feed.post/{rkey}", "cid": f"bafy{rkey}",
+            "author": {"did": did, "handle": handle, "displayName": handle.split(".")[0]},
+            "record": record, "replyCount": 0, "repostCount": 0, "likeCount": likes,
+            "quoteCount": 0, "indexedAt": stamp, "labels": []}
