@@ -125,7 +125,8 @@ class Account(Base):
     url: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[str | None] = mapped_column(Text)
     organisation_code: Mapped[str | None] = mapped_column(String(20))
-    # How the organisation was attributed: config | manual | auto (None: unattributed).
+    # How the organisation was attributed: config | manual | auto (None: unattributed);
+    # `unassigned`: a coordinator removed it, so automatic matching leaves the account alone.
     attribution: Mapped[str | None] = mapped_column(String(16))
     attribution_confidence: Mapped[float | None] = mapped_column(Float)
     # The profile text the last automatic match looked at, so unchanged profiles are skipped.
