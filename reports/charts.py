@@ -70,24 +70,52 @@ class Chart:
     png: bytes
 
 
+_SUFFIXES = (" NHS Foundation Trust", " NHS Trust", " NHS FT", " Foundation Trust")
+
+
 def shorten(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _figure(height: float) -> tuple[Figure, Axes]:
-    import matplotlib
+def short_name(name: str, limit: int = LABEL_CHARS) -> str:
+    """An organisation's name for a chart label: without the "NHS Foundation Trust" tail
+    every trust shares (the tables keep full names), then shortened."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 3:
+            name = name[: -len(suffix)]
+            break
+    return shorten(name, limit)
 
-    matplotlib.use("Agg", force=False)
+
+def _counts(axis: Any) -> None:
+    """Whole numbers only on an axis of counts (no "2.5 posts")."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _figure(height: float, left: float = 0.7, bottom: float = 0.5, top: float = 0.35,
+            right: float = 0.15) -> tuple[Figure, Axes]:
+    """A figure with margins in inches (fixed margins: a layout engine doubles the cost)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+    fig = Figure(figsize=(WIDTH_IN, height))
+    fig.subplots_adjust(left=left / WIDTH_IN, right=1 - right / WIDTH_IN,
+                        bottom=bottom / height, top=1 - top / height)
     ax = fig.add_subplot()
     return fig, ax
 
 
+def _label_inches(labels: Sequence[str], size: float = 8) -> float:
+    """Roughly how wide the longest tick label is, for the left margin."""
+    longest = max((len(label) for label in labels), default=4)
+    return 0.25 + longest * size * 0.56 / 72
+
+
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    fig.savefig(buffer, format="png", metadata={"Software": None},
+                pil_kwargs={"compress_level": 3})
     return buffer.getvalue()
 
 
@@ -96,6 +124,7 @@ def _styled(fn: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import matplotlib
 
+        matplotlib.use("Agg", force=False)  # no display, ever (cron, servers)
         with matplotlib.rc_context(_STYLE):
             return fn(*args, **kwargs)
 
@@ -108,6 +137,9 @@ def _date_axis(ax: Axes, days: Sequence[dt.date]) -> None:
     from matplotlib import dates as mdates
 
     ax.set_xlabel("Day (campaign timezone)")
+    if days:
+        half = dt.timedelta(hours=14)
+        ax.set_xlim(mdates.date2num(days[0] - half), mdates.date2num(days[-1] + half))
     if len(days) > 14:
         ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(len(days) // 10, 1)))
     else:
@@ -121,7 +153,7 @@ def daily_by_platform(days: Sequence[dt.date], counts: dict[str, Sequence[int]],
     """Stacked daily bars, one colour per platform."""
     import numpy as np
 
-    fig, ax = _figure(3.0)
+    fig, ax = _figure(3.0, top=0.5)
     bottom = np.zeros(len(days))
     for platform, values in counts.items():
         values = np.asarray(values, dtype=float)
@@ -130,12 +162,14 @@ def daily_by_platform(days: Sequence[dt.date], counts: dict[str, Sequence[int]],
         ax.bar(days, values, bottom=bottom, width=0.8, label=platform_label(platform),
                color=PLATFORM_COLOURS.get(platform, OKABE_ITO["purple"]))
         bottom += values
-    ax.set_title(title)
+    ax.set_title(title, pad=18 if len(counts) > 1 else 6)
     ax.set_ylabel("Posts per day")
+    _counts(ax.yaxis)
     _date_axis(ax, days)
     ax.grid(axis="x", visible=False)
     if len(counts) > 1:
-        ax.legend(loc="upper left", ncols=len(counts))
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(counts),
+                  borderaxespad=0.2)
     return _png(fig)
 
 
@@ -151,6 +185,7 @@ def cumulative(days: Sequence[dt.date], series: dict[str, Sequence[int]],
     ax.set_title(title)
     ax.set_ylabel("Posts so far")
     ax.set_ylim(bottom=0)
+    _counts(ax.yaxis)
     _date_axis(ax, days)
     ax.legend(loc="upper left")
     return _png(fig)
@@ -163,6 +198,7 @@ def by_hour(counts: Sequence[int], title: str = "Posts by hour of day") -> bytes
     ax.set_title(title)
     ax.set_xlabel("Hour of day (campaign timezone)")
     ax.set_ylabel("Posts")
+    _counts(ax.yaxis)
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}:00" for h in range(0, 24, 2)])
     ax.grid(axis="x", visible=False)
     return _png(fig)
@@ -173,12 +209,14 @@ def ranking(labels: Sequence[str], values: Sequence[float], *, title: str, xlabe
             colour: str = OKABE_ITO["blue"], highlight: Sequence[bool] | None = None
             ) -> bytes:
     """Horizontal bars, best at the top; height grows with the number of rows."""
-    fig, ax = _figure(max(1.6, 0.6 + 0.24 * len(labels)))
+    shown = [short_name(label) for label in labels]
+    fig, ax = _figure(max(1.6, 0.9 + 0.24 * len(labels)), left=_label_inches(shown),
+                      right=0.45)
     positions = list(range(len(labels)))[::-1]
     colours = [OKABE_ITO["orange"] if highlight and highlight[i] else colour
                for i in range(len(labels))]
     ax.barh(positions, values, color=colours, height=0.7)
-    ax.set_yticks(positions, [shorten(label) for label in labels])
+    ax.set_yticks(positions, shown)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
@@ -195,25 +233,31 @@ def techniques(names: Sequence[str], posts: Sequence[int], stories: Sequence[int
                phases: Sequence[str], title: str = "Techniques mentioned") -> bytes:
     """Posts and approved stories per technique, bars coloured by learning phase."""
     import numpy as np
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    fig, ax_posts = _figure(max(1.8, 0.7 + 0.26 * len(names)))
-    fig.clear()
+    shown = [shorten(n, 30) for n in names]
+    height = max(2.1, 1.2 + 0.26 * len(names))
+    fig = Figure(figsize=(WIDTH_IN, height))
+    fig.subplots_adjust(left=_label_inches(shown) / WIDTH_IN, right=1 - 0.2 / WIDTH_IN,
+                        bottom=0.5 / height, top=1 - 0.62 / height, wspace=0.08)
     ax_posts, ax_stories = fig.subplots(1, 2, sharey=True, width_ratios=[3, 1])
     positions = np.arange(len(names))[::-1]
     colours = [PHASE_COLOURS.get(p, "#999999") for p in phases]
     ax_posts.barh(positions, posts, color=colours, height=0.7)
     ax_stories.barh(positions, stories, color=colours, height=0.7, alpha=0.75)
-    ax_posts.set_yticks(positions, [shorten(n, 30) for n in names])
+    ax_posts.set_yticks(positions, shown)
     ax_posts.set_xlabel("Posts mentioning it")
     ax_stories.set_xlabel("Approved stories")
     for ax in (ax_posts, ax_stories):
         ax.grid(axis="y", visible=False)
-    fig.suptitle(title, fontweight="bold", fontsize=11)
+        _counts(ax.xaxis)
+    fig.suptitle(title, fontweight="bold", fontsize=11, y=1 - 0.06 / height, va="top")
     used = [p for p in ("before", "during", "after") if p in phases]
     if used:
-        ax_posts.legend(handles=[Patch(color=PHASE_COLOURS[p], label=f"learning {p}")
-                                 for p in used], loc="lower right")
+        fig.legend(handles=[Patch(color=PHASE_COLOURS[p], label=f"learning {p}")
+                            for p in used], loc="upper right", ncols=len(used),
+                   bbox_to_anchor=(1 - 0.2 / WIDTH_IN, 1 - 0.3 / height))
     return _png(fig)
 
 
@@ -255,7 +299,7 @@ def network(graph: nx.Graph, *, title: str = "Connections between organisations"
     import networkx as nx
     import numpy as np
 
-    fig, ax = _figure(5.2)
+    fig, ax = _figure(5.2, left=0.1, right=0.1, bottom=0.35, top=0.35)
     undirected = nx.Graph()
     for u, v, attrs in graph.edges(data=True):
         weight = attrs.get("weight", 1) + (undirected[u][v]["weight"]

@@ -145,8 +145,13 @@ def load_campaign_data(
     catalogue: CatalogueLike | None = None,
     taxonomy: Taxonomy | None = None,
     campaign_id: int | None = None,
+    compare: bool = True,
 ) -> CampaignData:
-    """Read the config's campaign (or `campaign_id`) for a period: the input to every metric."""
+    """Read the config's campaign (or `campaign_id`) for a period: the input to every metric.
+
+    `compare` also reads which organisations took part in the previous campaign (for
+    "first-time organisations"); year-over-year rows of earlier campaigns skip it.
+    """
     if catalogue is None:
         from knowvember.organisations import Catalogue
 
@@ -159,6 +164,10 @@ def load_campaign_data(
     with db.begin() as conn:
         campaigns = campaign_rows(conn)
         campaign = next(c for c in campaigns if c.id == campaign_id)
+        if campaign.id == db.campaign_id:  # the config is the word on its own campaign
+            c = settings.campaign
+            campaign = CampaignRow(id=campaign.id, slug=c.slug, name=c.name, start=c.start,
+                                   end=c.end, timezone=c.timezone)
         period = make_period(campaign, since, until)
         directory = Directory(catalogue, campaign.start, settings)
         excluded = excluded_account_ids(conn, settings)
@@ -169,7 +178,7 @@ def load_campaign_data(
         stories = _load_stories(conn, campaign.id, period, directory)
         earlier = [c for c in campaigns if c.start < campaign.start and c.id != campaign.id]
         previous = None
-        if earlier:
+        if earlier and compare:
             prev = earlier[-1]
             prev_frame = load_frame(conn, prev.id, make_period(prev), excluded)
             prev_acct = accounts.index_of(np.unique(prev_frame.account))
@@ -343,12 +352,7 @@ def group_stats(data: CampaignData, stats: AccountStats, group_of_account: np.nd
     active = stats.active
     content = kinds[:, 0] + kinds[:, 1] + kinds[:, 3]
     followers = np.append(data.accounts.followers, 0)
-    pair_groups = g[stats.pairs[:, 0]] if len(stats.pairs) else np.zeros(0, dtype=np.int64)
-    t = max(len(data.technique_names), 1)
-    group_pairs = np.unique(pair_groups[pair_groups >= 0] * t
-                            + stats.pairs[pair_groups >= 0, 1]) if len(stats.pairs) else []
-    techniques = np.bincount(np.asarray(group_pairs, dtype=np.int64) // t,
-                             minlength=n_groups)[:n_groups]
+    techniques = _distinct_techniques(data, stats, g, n_groups, group_of_story)
     stories = np.zeros(n_groups, dtype=np.int64)
     submitted = np.zeros(n_groups, dtype=np.int64)
     if group_of_story is not None:
@@ -367,10 +371,38 @@ def group_stats(data: CampaignData, stats: AccountStats, group_of_account: np.nd
         reach=total(followers * active).astype(np.int64),
         activity=total(np.log2(1.0 + content)),
         repost_activity=total(np.log2(1.0 + kinds[:, 2])),
-        techniques=techniques.astype(np.int64),
+        techniques=techniques,
         stories=stories,
         stories_submitted=submitted,
     )
+
+
+def _distinct_techniques(data: CampaignData, stats: AccountStats, g: np.ndarray,
+                         n_groups: int, group_of_story: list[int] | None) -> np.ndarray:
+    """Distinct techniques per group: in its members' content posts or its approved stories."""
+    names = data.technique_names
+    t = max(len(names), 1)
+    pairs = stats.pairs
+    pair_groups = g[pairs[:, 0]] if len(pairs) else np.zeros(0, dtype=np.int64)
+    inside = pair_groups >= 0
+    keys = np.unique(pair_groups[inside] * t + pairs[inside, 1]) if len(pairs) else \
+        np.zeros(0, dtype=np.int64)
+    counts = np.bincount(keys // t, minlength=n_groups)[:n_groups].astype(np.int64)
+    if group_of_story is None:
+        return counts
+    from_stories: dict[int, set[str]] = {}
+    for story, sg in zip(data.stories, group_of_story, strict=True):
+        if sg >= 0 and story.approved and story.techniques:
+            from_stories.setdefault(sg, set()).update(story.techniques)
+    if from_stories:
+        in_posts: dict[int, set[str]] = {}
+        for key in keys:
+            group, technique = divmod(int(key), t)
+            if group in from_stories:
+                in_posts.setdefault(group, set()).add(names[technique])
+        for group, extra in from_stories.items():
+            counts[group] += len(extra - in_posts.get(group, set()))
+    return counts
 
 
 def org_of_accounts(data: CampaignData) -> np.ndarray:

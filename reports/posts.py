@@ -1,4 +1,4 @@
-"""Individual posts in a report: the most engaging ones, and every post as CSV.
+"""Individual posts in a report: the most engaging ones (every post: `reports.posts_csv`).
 
 Which posts to show is decided on the numpy frame (engagement is there); only the chosen
 few are then read in full (text, link, author), by id.
@@ -6,29 +6,20 @@ few are then read in full (text, link, author), by id.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
 
 from knowvember.models import Post
-from reports.cells import _FORMULA_STARTS
 from reports.dataset import CampaignData, org_of_accounts
-from reports.network import scan_hint
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 posts_t = Post.__table__
-
-CSV_COLUMNS = ("platform", "platform_id", "url", "created_at_utc", "account",
-               "organisation_code", "kind", "likes", "reposts", "replies", "quotes",
-               "engagement", "text")
-
 
 @dataclass(frozen=True)
 class PostRow:
@@ -126,68 +117,3 @@ def fetch_posts(conn: Connection, data: CampaignData, ids: list[int]) -> list[Po
             org_code=org.code if org else None, org_name=org.name if org else None,
         ))
     return rows
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def safe_text_sql(column: str, dialect: str) -> str:
-    """SQL doing what `reports.cells.safe_cell` does, so a million cells need no Python."""
-    char = "char" if dialect == "sqlite" else "chr"
-    starts = ", ".join(_quote(ch) if ch.isprintable() else f"{char}({ord(ch)})"
-                       for ch in _FORMULA_STARTS)
-    apostrophe = _quote("'")
-    return (f"CASE WHEN substr({column}, 1, 1) IN ({starts}) "
-            f"THEN {apostrophe} || {column} ELSE {column} END")
-
-
-def _org_code_sql(data: CampaignData) -> str:
-    """The account's organisation as reports resolve it (successors for merged trusts)."""
-    cases = [f"WHEN {_quote(raw)} THEN {_quote(info.code)}"
-             for raw, info in data.directory.resolved().items() if info is not None]
-    if not cases:
-        return "NULL"
-    return f"CASE upper(trim(a.organisation_code)) {' '.join(cases)} ELSE NULL END"
-
-
-def write_posts_csv(conn: Connection, data: CampaignData, path: Path,
-                    excluded: set[int] | frozenset[int] = frozenset()) -> int:
-    """Every post of the period (opted-out accounts left out) as CSV; returns the rows."""
-    from knowvember.models import UtcDateTime
-
-    start, end = data.period.window_utc()
-    if conn.dialect.name == "sqlite":
-        created = "strftime('%Y-%m-%dT%H:%M:%SZ', p.created_at)"
-    else:
-        created = """to_char(p.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
-    text = safe_text_sql("p.text", conn.dialect.name)
-    not_excluded = ""
-    if excluded:
-        not_excluded = ("AND (p.account_id IS NULL OR p.account_id NOT IN ("
-                        + ", ".join(str(int(i)) for i in sorted(excluded)) + "))")
-    sql = sa.text(f"""
-        SELECT p.platform, p.platform_id, p.url, {created},
-               CASE WHEN a.id IS NULL THEN NULL ELSE a.platform || ':' || a.handle END,
-               {_org_code_sql(data)}, p.kind, p.likes, p.reposts, p.replies, p.quotes,
-               p.likes + p.reposts + p.replies + p.quotes, {text}
-        FROM posts AS p {scan_hint(conn, data)}
-        LEFT JOIN accounts AS a ON a.id = p.account_id
-        WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
-              {not_excluded}
-        ORDER BY p.id""").bindparams(
-        sa.bindparam("lo", type_=UtcDateTime()), sa.bindparam("hi", type_=UtcDateTime()))
-    n = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        result = conn.execution_options(stream_results=True).execute(
-            sql, {"campaign": data.campaign.id, "lo": start, "hi": end})
-        cursor = result.cursor  # rows go straight from the driver to the writer
-        while batch := cursor.fetchmany(20_000):
-            writer.writerows(batch)
-            n += len(batch)
-        result.close()
-    return n
-

@@ -99,17 +99,21 @@ class Directory:
                        or current, region=None, kind="unknown")
 
     def trusts(self) -> list[OrgInfo]:
-        """The catalogue's NHS trusts open on the campaign date (for "N of M trusts")."""
-        found = []
+        """The catalogue's NHS trusts open on the campaign date (for "N of M trusts").
+
+        A trust closed since (kind "closed") was open then and counts; one closed before
+        does not (its successor does).
+        """
+        found: dict[str, OrgInfo] = {}
         for org in self.catalogue:
-            if org.kind != "trust" or org.out_of_scope:
+            if org.kind not in ("trust", "closed") or org.out_of_scope:
                 continue
             if (org.opened and org.opened > self.date) or (org.closed and org.closed < self.date):
                 continue
             info = self.resolve(org.code)
             if info is not None:
-                found.append(info)
-        return found
+                found.setdefault(info.code, info)
+        return list(found.values())
 
 
 @dataclass

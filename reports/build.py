@@ -1,0 +1,183 @@
+"""`knowvember report`: read once, then write every format the report was asked for.
+
+Files are written into a staging folder beside the output folder and moved into place
+only when all of them are done, so a failed run never leaves a half-written report (or
+half of last week's and half of today's) behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from knowvember.errors import InputError, KnowvemberError
+from reports.content import ReportContent, build_content, draw_charts
+from reports.dataset import CampaignData, load_campaign_data
+
+if TYPE_CHECKING:
+    from knowvember.config import Settings
+    from knowvember.db import Database
+    from knowvember.techniques import Taxonomy
+    from reports.network import Connections
+    from reports.posts_csv import Export
+    from reports.scope import CatalogueLike
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("html", "pdf", "md", "xlsx")
+
+
+def parse_formats(text: str) -> list[str]:
+    """`html,pdf` -> ["html", "pdf"]; an unknown name is an error naming it."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise InputError(f"--format: {', '.join(unknown) or text!r} is not a report format "
+                         f"(use a comma-separated list of {', '.join(FORMATS)})")
+    return list(dict.fromkeys(names))
+
+
+@contextmanager
+def _timed(step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    log.debug("report: %s took %.2fs", step, time.perf_counter() - started)
+
+
+def build_report(
+    db: Database,
+    settings: Settings,
+    out: Path,
+    *,
+    formats: list[str] | tuple[str, ...] = FORMATS,
+    per_org: bool = False,
+    until: dt.date | None = None,
+    now: dt.datetime | None = None,
+    catalogue: CatalogueLike | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> dict[str, Path]:
+    """Write the report into `out`; returns what was written (label -> path)."""
+    formats = list(formats)
+    for name in formats:
+        if name not in FORMATS:
+            raise InputError(f"unknown report format {name!r}")
+    with _timed("reading"):
+        data = load_campaign_data(db, settings, until=until, catalogue=catalogue,
+                                  taxonomy=taxonomy)
+    out = out.resolve()
+    with _staging(out) as stage, ThreadPoolExecutor(1) as pool:
+        # The two slowest parts run beside the rest: the network's two table scans in a
+        # thread (SQLite works without the GIL) and posts.csv in its own process.
+        network = pool.submit(_connections, db, data)
+        export = None
+        if "xlsx" in formats and settings.reports.posts_csv:
+            export = _start_csv(db, data, stage / "posts.csv")
+        try:
+            xlsx_posts = settings.reports.xlsx_posts if "xlsx" in formats else 0
+            with _timed("content"):
+                content = build_content(db, data, per_org=per_org, now=now,
+                                        xlsx_posts=xlsx_posts, connections=network)
+            if {"html", "pdf", "md"} & set(formats):
+                with _timed("charts"):
+                    content.charts = draw_charts(content)
+            written = _write(content, stage, formats, per_org)
+            if export is not None:
+                with _timed("waiting for posts.csv"):
+                    rows = export.wait()
+                written[f"All posts (CSV, {rows:,} rows)"] = stage / "posts.csv"
+        finally:
+            if export is not None:
+                export.cancel()
+        return _publish(stage, out, written)
+
+
+def _connections(db: Database, data: CampaignData) -> Connections:
+    from reports.network import build_connections
+    from reports.scope import excluded_account_ids
+
+    with _timed("connections"), db.begin() as conn:
+        return build_connections(conn, data, excluded_account_ids(conn, data.settings))
+
+
+def _start_csv(db: Database, data: CampaignData, path: Path) -> Export:
+    from reports.posts_csv import make_job, start_export
+    from reports.scope import excluded_account_ids
+
+    with db.begin() as conn:
+        job = make_job(conn, data, path, excluded_account_ids(conn, data.settings))
+    return start_export(job)
+
+
+def _write(content: ReportContent, stage: Path, formats: list[str], per_org: bool
+           ) -> dict[str, Path]:
+    from reports.network import write_graph_files
+
+    written: dict[str, Path] = {}
+    if content.charts:
+        charts = stage / "charts"
+        charts.mkdir()
+        for chart in content.charts.values():
+            (charts / f"{chart.name}.png").write_bytes(chart.png)
+        written[f"Charts ({len(content.charts)})"] = charts
+    written.update(write_graph_files(content.connections, stage))
+    if "html" in formats:
+        from reports.html import write_html
+
+        with _timed("html"):
+            written.update(write_html(content, stage, per_org=per_org))
+    if "md" in formats:
+        from reports.markdown import write_markdown
+
+        written.update(write_markdown(content, stage))
+    if "pdf" in formats:
+        from reports.pdf import write_pdf
+
+        with _timed("pdf"):
+            written.update(write_pdf(content, stage))
+    if "xlsx" in formats:
+        from reports.xlsx import write_workbook
+
+        with _timed("xlsx"):
+            path = stage / "report.xlsx"
+            write_workbook(content, path)
+            written["Workbook (XLSX)"] = path
+    return written
+
+
+@contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: {out} is a file, not a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KnowvemberError(f"cannot create the report folder {out.parent}: {exc}") from exc
+    stage = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir()
+    try:
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _publish(stage: Path, out: Path, written: dict[str, Path]) -> dict[str, Path]:
+    """Move the staged files into `out`, replacing earlier versions of the same files."""
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(stage.iterdir()):
+        target = out / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        os.replace(entry, target)
+    return {label: out / path.relative_to(stage) for label, path in written.items()}

@@ -1,0 +1,372 @@
+"""What the report says, assembled once and handed to every format (HTML, PDF, MD, XLSX).
+
+Nothing here formats for a medium: it gathers numbers, rows, posts, stories and charts from
+the one `CampaignData` so that the HTML, the PDF, the Markdown and the workbook cannot
+disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from knowvember.records import PLATFORMS
+from reports import charts
+from reports.dataset import (
+    PHASES,
+    CampaignData,
+    StoryRow,
+    account_stats,
+    group_stats,
+    org_of_accounts,
+    story_orgs,
+)
+from reports.history import campaign_history
+from reports.leaderboard import leaderboard, weights_from
+from reports.metrics import participating, summarise, technique_counts
+from reports.network import Connections, build_connections
+from reports.period import long_date
+from reports.posts import PostRow, fetch_posts, top_ids_per_org, top_post_ids
+from reports.quality import Quality, data_quality
+from reports.scope import OrgInfo
+from reports.svg import daily_bars
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from knowvember.db import Database
+
+log = logging.getLogger(__name__)
+
+ORG_TOP_POSTS = 5
+CONTRIBUTORS_LISTED = 25
+
+
+@dataclass
+class OrgPage:
+    """One organisation's page: its numbers and rank, people, days, techniques, posts."""
+
+    org: OrgInfo
+    slug: str
+    numbers: dict[str, int]
+    rank: int | None
+    ranked: int
+    score: float | None
+    first_time: bool | None
+    contributors: list[dict[str, Any]]
+    days: list[tuple[dt.date, int]]
+    chart_svg: str
+    techniques: list[dict[str, Any]]
+    top_posts: list[PostRow]
+    stories: list[StoryRow]
+
+
+@dataclass
+class ReportContent:
+    title: str
+    subtitle: str
+    generated_at: dt.datetime
+    interim: bool
+    data: CampaignData
+    summary: dict[str, Any]
+    headline: list[tuple[str, str, str]]
+    platforms: list[str]
+    daily: list[dict[str, Any]]
+    org_board: list[dict[str, Any]]
+    region_board: list[dict[str, Any]]
+    contributor_board: list[dict[str, Any]]
+    techniques: list[dict[str, Any]]
+    phases: list[dict[str, Any]]
+    top_posts: list[PostRow]
+    stories: list[StoryRow]
+    history: list[dict[str, Any]]
+    network: Connections | Future[Connections]
+    quality: Quality
+    weights: dict[str, float]
+    charts: dict[str, charts.Chart] = field(default_factory=dict)
+    org_pages: list[OrgPage] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # label -> relative path
+
+    @property
+    def connections(self) -> Connections:
+        """The network, waiting for it if it is still being computed elsewhere."""
+        if not isinstance(self.network, Connections):
+            self.network = self.network.result()
+        return self.network
+
+
+def org_slug(code: str) -> str:
+    """A file name for an organisation code (codes from config may hold anything)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", code) or "_"
+
+
+def fmt(value: int | float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
+                  now: dt.datetime | None = None, xlsx_posts: int = 0,
+                  connections: Future[Connections] | None = None) -> ReportContent:
+    """Gather everything the report shows (charts are drawn by `draw_charts`).
+
+    `connections` may be computed elsewhere meanwhile (it reads the whole posts table).
+    """
+    settings = data.settings
+    summary = summarise(data)
+    weights = weights_from(settings.leaderboard.weights)
+    org_board = leaderboard(data, by="organisation", weights=weights)
+    region_board = leaderboard(data, by="region", weights=weights)
+    contributor_board = leaderboard(data, by="contributor", weights=weights,
+                                    top=CONTRIBUTORS_LISTED)
+    posts, stories, phases = technique_counts(data)
+    techniques = [{"name": name, "phases": data.phases_of(name), "posts": n,
+                   "stories": stories[name]} for name, n in posts.items()]
+    phase_rows = [{"phase": phase, **phases[phase],
+                   "techniques": [t for t in techniques if phase in t["phases"]
+                                  and (t["posts"] or t["stories"])]} for phase in PHASES]
+    unphased = [t for t in techniques if not t["phases"] and (t["posts"] or t["stories"])]
+    if unphased:
+        phase_rows.append({"phase": "", "posts": sum(t["posts"] for t in unphased),
+                           "stories": sum(t["stories"] for t in unphased),
+                           "techniques": unphased})
+    top_n = settings.reports.top_posts
+    with db.begin() as conn:
+        top_ids = top_post_ids(data, max(top_n, xlsx_posts))
+        top_posts = fetch_posts(conn, data, top_ids)
+        quality = data_quality(db, conn, data, now=now)
+    history = campaign_history(db, data, summary)
+    pages = org_pages(db, data, org_board, summary) if per_org else []
+    network: Connections | Future[Connections]
+    if connections is not None:
+        network = connections
+    else:
+        with db.begin() as conn:
+            network = build_connections(conn, data, _excluded_ids(db, data))
+    period = data.period
+    title = f"{data.campaign.name}: campaign report"
+    if period.interim:
+        title = f"{data.campaign.name}: interim report to {long_date(period.until)}"
+    content = ReportContent(
+        title=title, subtitle=period.label(), generated_at=now or dt.datetime.now(dt.UTC),
+        interim=period.interim, data=data, summary=summary, headline=headline(summary),
+        platforms=[p for p in (*PLATFORMS, "other") if summary["by_platform"].get(p)],
+        daily=daily_rows(data, summary), org_board=org_board, region_board=region_board,
+        contributor_board=contributor_board, techniques=techniques, phases=phase_rows,
+        top_posts=top_posts, stories=[s for s in data.stories if s.published],
+        history=history, network=network, quality=quality, weights=weights,
+        org_pages=pages,
+    )
+    return content
+
+
+def _excluded_ids(db: Database, data: CampaignData) -> set[int]:
+    from reports.scope import excluded_account_ids
+
+    with db.begin() as conn:
+        return excluded_account_ids(conn, data.settings)
+
+
+def headline(s: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [
+        ("Posts", fmt(s["posts"]), f"{fmt(s['original_posts'])} original, "
+         f"{fmt(s['replies'])} replies, {fmt(s['reposts'])} reposts, {fmt(s['quotes'])} quotes"),
+        ("Contributors", fmt(s["contributors"]),
+         f"{fmt(s['unattributed_contributors'])} not attributed to an organisation"),
+    ]
+    orgs_note = []
+    if s["catalogue_trusts"]:
+        orgs_note.append(f"{s['participating_trusts']} of the {s['catalogue_trusts']} "
+                         "NHS trusts")
+    if s["first_time_organisations"] is not None:
+        orgs_note.append(f"{len(s['first_time_organisations'])} taking part for the first time")
+    rows.append(("Organisations", fmt(s["organisations"]), "; ".join(orgs_note)))
+    rows.append(("Regions", fmt(s["regions"]), "NHS England regions"))
+    rows.append(("Engagement", fmt(s["engagement"]),
+                 "likes, reposts, replies and quotes received"))
+    rows.append(("Potential reach", fmt(s["potential_reach"]),
+                 "upper bound: the contributors' followers added up"))
+    rows.append(("Stories", fmt(s["stories_approved"]),
+                 f"approved, of {fmt(s['stories_submitted'])} submitted"))
+    if s["peak_day"]:
+        day = dt.date.fromisoformat(s["peak_day"]["date"])
+        rows.append(("Peak day", long_date(day), f"{fmt(s['peak_day']['posts'])} posts"))
+        hour = dt.datetime.fromisoformat(s["peak_hour"]["start"])
+        rows.append(("Peak hour", f"{long_date(hour.date())}, {hour:%H:00}",
+                     f"{fmt(s['peak_hour']['posts'])} posts"))
+    return rows
+
+
+def daily_rows(data: CampaignData, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per local day: posts per platform, total, original posts, running total."""
+    frame = data.frame
+    n = data.period.n_days
+    n_platforms = len(PLATFORMS) + 1
+    per = np.bincount(frame.day * n_platforms + frame.platform,
+                      minlength=n * n_platforms)[: n * n_platforms].reshape(n, n_platforms)
+    original = np.bincount(frame.day[frame.kind == 0], minlength=n)[:n]
+    rows, running = [], 0
+    for i, day in enumerate(data.period.days()):
+        total = int(per[i].sum())
+        running += total
+        row = {"date": day, "total": total, "original": int(original[i]),
+               "cumulative": running}
+        for j, platform in enumerate((*PLATFORMS, "other")):
+            row[platform] = int(per[i, j])
+        rows.append(row)
+    return rows
+
+
+def org_pages(db: Database, data: CampaignData, board: list[dict[str, Any]],
+              summary: dict[str, Any]) -> list[OrgPage]:
+    """A page for every participating organisation (out-of-scope ones say they do not rank)."""
+    stats = account_stats(data)
+    orgs, of_story = story_orgs(data)
+    org_of = org_of_accounts(data)
+    groups = group_stats(data, stats, org_of, len(orgs), of_story)
+    frame = data.frame
+    n_days, n_orgs = data.period.n_days, len(orgs)
+    n_platforms = len(PLATFORMS) + 1
+    post_org = org_of[data.acct]
+    inside = post_org >= 0
+    day_keys = (post_org[inside] * n_days + frame.day[inside]) * n_platforms \
+        + frame.platform[inside]
+    per_day = np.bincount(day_keys, minlength=n_orgs * n_days * n_platforms)[
+        : n_orgs * n_days * n_platforms].reshape(n_orgs, n_days, n_platforms) if n_orgs else None
+    names = data.technique_names
+    n_tech = max(len(names), 1)
+    tech_org = post_org[data.tech_post]
+    tech_keys = tech_org[tech_org >= 0] * n_tech + data.tech_code[tech_org >= 0]
+    per_tech = np.bincount(tech_keys, minlength=n_orgs * n_tech)[: n_orgs * n_tech].reshape(
+        n_orgs, n_tech) if n_orgs else None
+    ranks = {row["code"]: row for row in board}
+    taking_part = [i for i, _ in participating(data)]
+    top = top_ids_per_org(data, ORG_TOP_POSTS)
+    with db.begin() as conn:
+        wanted = [pid for i in taking_part for pid in top.get(i, [])]
+        fetched = {p.id: p for p in fetch_posts(conn, data, wanted)}
+    posts_of_account = stats.posts[:-1]
+    accounts = data.accounts
+    members: dict[int, list[int]] = {}
+    for a in np.flatnonzero(stats.active[:-1]):
+        if org_of[a] >= 0:
+            members.setdefault(int(org_of[a]), []).append(int(a))
+    previous = data.previous.org_codes if data.previous else None
+    days = data.period.days()
+    story_techniques: dict[str, dict[str, int]] = {}
+    for story in data.stories:
+        if story.approved and story.org:
+            counts = story_techniques.setdefault(story.org.code, {})
+            for name in story.techniques:
+                counts[name] = counts.get(name, 0) + 1
+    pages = []
+    for i in taking_part:
+        org = orgs[i]
+        people = sorted(members.get(i, []), key=lambda a: (-posts_of_account[a],
+                                                           accounts.ref(a)))
+        contributors = [{
+            "account": accounts.ref(a), "platform": accounts.platform[a],
+            "handle": accounts.handle[a], "display_name": accounts.display_name[a],
+            "url": accounts.url[a], "posts": int(posts_of_account[a]),
+            "original_posts": int(stats.kinds[a, 0]), "engagement": int(stats.engagement[a]),
+        } for a in people]
+        counts = {p: per_day[i, :, j].tolist() for j, p in
+                  enumerate((*PLATFORMS, "other"))} if per_day is not None else {}
+        counts = {p: v for p, v in counts.items() if any(v)} or {"x": [0] * n_days}
+        daily = [(d, int(sum(v[k] for v in counts.values()))) for k, d in enumerate(days)]
+        techniques = []
+        story_counts = story_techniques.get(org.code, {})
+        for t, name in enumerate(names):
+            n = int(per_tech[i, t]) if per_tech is not None else 0
+            if n or story_counts.get(name):
+                techniques.append({"name": name, "phases": data.phases_of(name), "posts": n,
+                                   "stories": story_counts.get(name, 0)})
+        for name, n in story_counts.items():  # techniques only its stories name
+            if name not in names:
+                techniques.append({"name": name, "phases": data.phases_of(name), "posts": 0,
+                                   "stories": n})
+        techniques.sort(key=lambda t: (-t["posts"], -t["stories"], t["name"].casefold()))
+        row = ranks.get(org.code)
+        pages.append(OrgPage(
+            org=org, slug=org_slug(org.code), numbers=groups.row(i),
+            rank=row["rank"] if row else None, ranked=len(board),
+            score=row["score"] if row else None,
+            first_time=None if previous is None else org.code not in previous,
+            contributors=contributors, days=daily,
+            chart_svg=daily_bars(days, counts, title=f"{org.name}: posts per day"),
+            techniques=techniques,
+            top_posts=[fetched[pid] for pid in top.get(i, []) if pid in fetched],
+            stories=[s for s in data.stories if s.published and s.org
+                     and s.org.code == org.code],
+        ))
+    pages.sort(key=lambda p: (p.rank is None, p.rank or 0, p.org.name.casefold()))
+    return pages
+
+
+def draw_charts(content: ReportContent) -> dict[str, charts.Chart]:
+    """Render every chart of the main report (matplotlib, PNG)."""
+    data, s = content.data, content.summary
+    top = data.settings.reports.top_organisations
+    days = [row["date"] for row in content.daily]
+    made: dict[str, charts.Chart] = {}
+
+    def add(name: str, title: str, alt: str, png: bytes) -> None:
+        made[name] = charts.Chart(name=name, title=title, alt=alt, png=png)
+
+    by_platform = {p: [row[p] for row in content.daily] for p in content.platforms} or {
+        "x": [0] * len(days)}
+    add("daily", "Posts per day by platform",
+        f"Bar chart of posts per day, {len(days)} days, stacked by platform; peak "
+        f"{s['peak_day']['date'] if s['peak_day'] else 'none'}.",
+        charts.daily_by_platform(days, by_platform))
+    add("cumulative", "Cumulative posts",
+        f"Line chart of posts so far, reaching {fmt(s['posts'])} posts and "
+        f"{fmt(s['original_posts'])} original posts.",
+        charts.cumulative(days, {"All posts": [r["total"] for r in content.daily],
+                                 "Original posts": [r["original"] for r in content.daily]}))
+    add("hours", "Posts by hour of day",
+        "Bar chart of posts by local hour of day.",
+        charts.by_hour([s["by_hour"][f"{h:02d}"] for h in range(24)]))
+    board = content.org_board[:top]
+    if board:
+        add("organisations", f"Organisation leaderboard (top {len(board)} by score)",
+            "Horizontal bar chart of organisation scores, best first: "
+            + ", ".join(f"{r['name']} {r['score']}" for r in board[:5]) + ".",
+            charts.ranking([r["name"] for r in board], [r["score"] for r in board],
+                           title=f"Organisation leaderboard: top {len(board)} by score",
+                           xlabel="Score (points, see the formula in the method section)"))
+    regions = [r for r in content.region_board]
+    if regions:
+        add("regions", "Posts by region",
+            "Horizontal bar chart of posts per region: "
+            + ", ".join(f"{r['region']} {r['posts']}" for r in regions) + ".",
+            charts.ranking([r["region"] for r in regions], [r["posts"] for r in regions],
+                           title="Posts by NHS England region", xlabel="Posts",
+                           colour=charts.OKABE_ITO["green"]))
+    mentioned = [t for t in content.techniques if t["posts"] or t["stories"]]
+    if mentioned:
+        add("techniques", "Techniques mentioned",
+            "Horizontal bar chart of posts and approved stories per technique: "
+            + ", ".join(f"{t['name']} {t['posts']}" for t in mentioned[:5]) + ".",
+            charts.techniques([t["name"] for t in mentioned], [t["posts"] for t in mentioned],
+                              [t["stories"] for t in mentioned],
+                              [t["phases"][0] if t["phases"] else "" for t in mentioned],
+                              title="Techniques mentioned, by learning phase"))
+    if content.history:
+        add("history", "Campaign by campaign",
+            "Grouped bar chart comparing campaigns: "
+            + "; ".join(f"{r['year']}: {r['posts']} posts" for r in content.history) + ".",
+            charts.history([str(r["year"]) for r in content.history],
+                           {"Posts": [r["posts"] for r in content.history],
+                            "Contributors": [r["contributors"] for r in content.history],
+                            "Organisations": [r["organisations"] for r in content.history]}))
+    graph = content.connections.graph
+    add("connections", "Connections between organisations",
+        f"Network of {graph.number_of_nodes()} organisations and "
+        f"{graph.number_of_edges()} directed links.",
+        charts.network(graph))
+    return made

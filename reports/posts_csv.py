@@ -1,0 +1,191 @@
+"""posts.csv: every post of the period, written by a separate process while the report runs.
+
+At 1,000,000 posts the file takes several seconds of mostly Python work (a million rows
+through the csv writer), which would otherwise come on top of everything else. It needs
+nothing the rest of the report computes, so `start_export` runs it as its own process
+(`python -m reports.posts_csv`, the job on stdin: the database URL may hold a password,
+and a command line is visible to every user of the machine) on the machine's other core.
+
+Each text cell passes through SQL that does what `reports.cells.safe_cell` does, so a
+million cells cost no Python; the organisation is the one reports use (a merged trust's
+successor). Times are UTC. Ids are text in the file; a spreadsheet that opens it should
+import the `platform_id` column as text (the workbook already does).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from reports.cells import _FORMULA_STARTS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from reports.dataset import CampaignData
+
+COLUMNS = ("platform", "platform_id", "url", "created_at_utc", "account", "organisation_code",
+           "kind", "likes", "reposts", "replies", "quotes", "engagement", "text")
+
+
+@dataclass(frozen=True)
+class CsvJob:
+    """Everything the export needs, as plain values (it crosses a process boundary)."""
+
+    url: str
+    campaign_id: int
+    start: str  # ISO 8601, UTC
+    end: str
+    path: str
+    excluded: tuple[int, ...] = ()
+    renamed: dict[str, str] = field(default_factory=dict)  # organisation code -> successor
+    full_scan: bool = False
+
+
+def make_job(conn: Connection, data: CampaignData, path: Path, excluded: set[int]) -> CsvJob:
+    from reports.network import scan_hint
+
+    start, end = data.period.window_utc()
+    renamed = {raw: info.code for raw, info in data.directory.resolved().items()
+               if info is not None and info.code != raw}
+    return CsvJob(
+        url=conn.engine.url.render_as_string(hide_password=False),
+        campaign_id=data.campaign.id, start=start.isoformat(), end=end.isoformat(),
+        path=str(path), excluded=tuple(sorted(excluded)), renamed=renamed,
+        full_scan=scan_hint(conn, data) == "NOT INDEXED",
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def safe_text_sql(column: str, dialect: str) -> str:
+    """SQL doing what `reports.cells.safe_cell` does to a text column."""
+    char = "char" if dialect == "sqlite" else "chr"
+    starts = ", ".join(_quote(ch) if ch.isprintable() else f"{char}({ord(ch)})"
+                       for ch in _FORMULA_STARTS)
+    return (f"CASE WHEN substr({column}, 1, 1) IN ({starts}) "
+            f"THEN {_quote(chr(39))} || {column} ELSE {column} END")
+
+
+def _organisation_sql(job: CsvJob) -> str:
+    code = "upper(trim(a.organisation_code))"
+    if not job.renamed:
+        return code
+    cases = " ".join(f"WHEN {_quote(raw)} THEN {_quote(new)}"
+                     for raw, new in sorted(job.renamed.items()))
+    return f"CASE {code} {cases} ELSE {code} END"
+
+
+def write_posts_csv(conn: Connection, job: CsvJob) -> int:
+    """Write the file; returns the number of posts in it."""
+    from knowvember.models import UtcDateTime
+
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        created = "replace(substr(p.created_at, 1, 19), ' ', 'T') || 'Z'"
+    else:
+        created = """to_char(p.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+    not_excluded = ""
+    if job.excluded:
+        not_excluded = ("AND (p.account_id IS NULL OR p.account_id NOT IN ("
+                        + ", ".join(str(int(i)) for i in job.excluded) + "))")
+    hint = "NOT INDEXED" if sqlite and job.full_scan else ""
+    sql = sa.text(f"""
+        SELECT p.platform, p.platform_id, p.url, {created},
+               CASE WHEN a.id IS NULL THEN NULL ELSE a.platform || ':' || a.handle END,
+               {_organisation_sql(job)}, p.kind, p.likes, p.reposts, p.replies, p.quotes,
+               p.likes + p.reposts + p.replies + p.quotes,
+               {safe_text_sql("p.text", conn.dialect.name)}
+        FROM posts AS p {hint}
+        LEFT JOIN accounts AS a ON a.id = p.account_id
+        WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
+              {not_excluded}
+        ORDER BY p.id""").bindparams(
+        sa.bindparam("lo", type_=UtcDateTime()), sa.bindparam("hi", type_=UtcDateTime()))
+    params = {"campaign": job.campaign_id, "lo": dt.datetime.fromisoformat(job.start),
+              "hi": dt.datetime.fromisoformat(job.end)}
+    path = Path(job.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        result = conn.execution_options(stream_results=True).execute(sql, params)
+        cursor = result.cursor  # rows go straight from the driver to the writer
+        while batch := cursor.fetchmany(20_000):
+            writer.writerows(batch)
+            n += len(batch)
+        result.close()
+    return n
+
+
+def run_job(job: CsvJob) -> int:
+    from knowvember.db import create_db_engine
+
+    engine = create_db_engine(job.url)
+    try:
+        with engine.connect() as conn:
+            return write_posts_csv(conn, job)
+    finally:
+        engine.dispose()
+
+
+class Export:
+    """A running export process; `wait()` returns the rows written or raises."""
+
+    def __init__(self, job: CsvJob) -> None:
+        self.job = job
+        # stderr to a file, not a pipe nobody reads until the end (a full pipe would block)
+        self._errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reports.posts_csv"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._errors, text=True)
+        assert self.process.stdin is not None
+        with self.process.stdin as stdin:
+            stdin.write(json.dumps(asdict(self.job)))
+
+    def wait(self) -> int:
+        from knowvember.errors import KnowvemberError
+
+        assert self.process.stdout is not None
+        with self.process.stdout as stdout:
+            out = stdout.read()
+        code = self.process.wait()
+        if code != 0:
+            self._errors.seek(0)
+            last = (self._errors.read().strip().splitlines() or ["no message"])[-1]
+            raise KnowvemberError(f"writing posts.csv failed: {last}")
+        return int(json.loads(out)["rows"])
+
+    def cancel(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._errors.close()
+
+
+def start_export(job: CsvJob) -> Export:
+    return Export(job)
+
+
+def main(argv: list[str] | None = None) -> int:
+    payload: dict[str, Any] = json.loads(sys.stdin.read())
+    payload["excluded"] = tuple(payload.get("excluded", ()))
+    rows = run_job(CsvJob(**payload))
+    sys.stdout.write(json.dumps({"rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The report's workbook (openpyxl, write-only: rows stream out, memory stays flat).
+
+Sheets: summary, leaderboards (organisations, regions, contributors), posts, stories,
+organisations. Identifiers (post ids, ODS codes, handles) are written as text with the
+text number format, so Excel never turns `1440716895355764743` into `1.44E+18`; every piece
+of user text goes through `safe_cell` (no formula injection). A campaign can outgrow what a
+sheet holds in reasonable time, so the posts sheet holds the `[reports] xlsx_posts` most
+engaging posts and says so; every post is in `posts.csv` beside the workbook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reports.cells import safe_cell
+from reports.charts import platform_label
+from reports.content import ReportContent
+from reports.stories_export import redact_emails
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+TEXT = "@"
+
+
+def _writer(workbook: Workbook, title: str, header: Sequence[str],
+            text_columns: Iterable[int] = (), widths: dict[int, float] | None = None
+            ) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(title)
+    for index, width in (widths or {}).items():
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = "A2"
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="F0F4F5")
+    head = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = bold, fill
+        head.append(cell)
+    sheet.append(head)
+    text = set(text_columns)
+
+    def append(values: Sequence[Any]) -> None:
+        row = []
+        for i, value in enumerate(values):
+            if i in text:
+                cell = WriteOnlyCell(sheet, value=None if value is None else
+                                     safe_cell(str(value)))
+                cell.number_format = TEXT
+                row.append(cell)
+            else:
+                row.append(safe_cell(value))
+        sheet.append(row)
+
+    return append
+
+
+def write_workbook(content: ReportContent, path: Path) -> int:
+    """Write the workbook; returns how many posts the posts sheet holds."""
+    from openpyxl import Workbook
+
+    c, s = content, content.summary
+    workbook = Workbook(write_only=True)
+    add = _writer(workbook, "summary", ["metric", "value"], widths={0: 34, 1: 24})
+    period = c.data.period
+    for key, value in (("campaign", c.data.campaign.name), ("from", period.since.isoformat()),
+                       ("to", period.until.isoformat()), ("timezone", period.timezone),
+                       ("interim", "yes" if period.interim else "no")):
+        add([key, value])
+    for key in ("posts", "original_posts", "replies", "reposts", "quotes", "contributors",
+                "unattributed_contributors", "organisations", "regions", "engagement",
+                "potential_reach", "stories_submitted", "stories_approved",
+                "stories_published", "catalogue_trusts", "participating_trusts"):
+        add([key, s[key]])
+    for platform, n in s["by_platform"].items():
+        add([f"posts on {platform_label(platform)}", n])
+    if s["peak_day"]:
+        add(["peak_day", s["peak_day"]["date"]])
+        add(["peak_hour", s["peak_hour"]["start"]])
+    for name, n in s["techniques"].items():
+        add([f"technique: {name} (posts)", n])
+        add([f"technique: {name} (approved stories)", s["technique_stories"][name]])
+    for day, n in s["by_day"].items():
+        add([f"posts on {day}", n])
+
+    metrics = ["contributors", "posts", "original_posts", "replies", "reposts", "quotes",
+               "engagement", "potential_reach", "techniques", "stories", "score"]
+    add = _writer(workbook, "leaderboard organisations",
+                  ["rank", "code", "name", "region", *metrics], text_columns=[1],
+                  widths={2: 48, 3: 26})
+    for r in c.org_board:
+        add([r["rank"], r["code"], r["name"], r["region"], *(r[m] for m in metrics)])
+    add = _writer(workbook, "leaderboard regions", ["rank", "region", "organisations",
+                                                    *metrics], widths={1: 30})
+    for r in c.region_board:
+        add([r["rank"], r["region"], r["organisations"], *(r[m] for m in metrics)])
+    people = [m for m in metrics if m not in ("contributors", "stories")]
+    add = _writer(workbook, "leaderboard contributors",
+                  ["rank", "account", "display name", "organisation code", "organisation",
+                   *people], text_columns=[1, 3], widths={1: 34, 2: 30, 4: 40})
+    for r in c.contributor_board:
+        add([r["rank"], r["account"], r["display_name"], r["organisation_code"],
+             r["organisation_name"], *(r[m] for m in people)])
+
+    limit = c.data.settings.reports.xlsx_posts
+    shown = c.top_posts[:limit]
+    add = _writer(workbook, "posts",
+                  ["platform", "post id", "url", "created (local)", "account", "display name",
+                   "organisation code", "organisation", "kind", "likes", "reposts",
+                   "replies", "quotes", "engagement", "text"],
+                  text_columns=[1, 2, 4, 6], widths={1: 22, 2: 40, 3: 18, 4: 30, 14: 80})
+    for p in shown:
+        add([p.platform, p.platform_id, p.url, p.created, p.account, p.display_name,
+             p.org_code, p.org_name, p.kind, p.likes, p.reposts, p.replies, p.quotes,
+             p.engagement, p.text])
+    if s["posts"] > len(shown):
+        add([None] * 14 + [f"The {len(shown):,} most engaging of {s['posts']:,} posts; all "
+                           "posts are in posts.csv."])
+
+    add = _writer(workbook, "stories",
+                  ["id", "title", "organisation code", "organisation", "name", "role",
+                   "techniques", "body", "outcome", "links", "submitted"],
+                  text_columns=[0, 2], widths={1: 40, 3: 36, 7: 80, 8: 50})
+    for story in c.stories:  # approved and consented only; never an email address
+        add([story.id, redact_emails(story.title), story.org.code if story.org else None,
+             story.org.name if story.org else story.organisation_text,
+             redact_emails(story.name), redact_emails(story.role),
+             "; ".join(story.techniques), redact_emails(story.body),
+             redact_emails(story.outcome), " ".join(story.links),
+             story.submitted_at.astimezone(period.tz).replace(tzinfo=None)])
+
+    add = _writer(workbook, "organisations",
+                  ["code", "name", "region", "in scope", "rank", "first time", *metrics],
+                  text_columns=[0], widths={1: 48, 2: 26})
+
+    previous = c.data.previous.org_codes if c.data.previous else None
+    listed = {r["code"] for r in c.org_board}
+    for r in c.org_board:
+        first = None if previous is None else ("yes" if r["code"] not in previous else "no")
+        add([r["code"], r["name"], r["region"], "yes", r["rank"], first,
+             *(r[m] for m in metrics)])
+    for page in c.org_pages:
+        if page.org.code not in listed:
+            first = None if previous is None else (
+                "yes" if page.org.code not in previous else "no")
+            add([page.org.code, page.org.name, page.org.region,
+                 "no" if page.org.out_of_scope else "yes", None, first,
+                 *(page.numbers.get(m) for m in metrics[:-1]), None])
+    for o in c.quality.out_of_scope:
+        if o["code"] not in listed and all(p.org.code != o["code"] for p in c.org_pages):
+            add([o["code"], o["name"], None, "no", None, None, None, o["posts"]])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return len(shown)
