@@ -488,6 +488,12 @@ def _differs(stored: dict[str, Any], row: dict[str, Any]) -> bool:
 
 
 def account_text(display_name: str | None, bio: str | None, handle: str | None) -> str:
-    """The profile text automatic attribution reads: display name, bio and handle."""
+    """The profile text automatic attribution reads: display name, bio and handle.
+
+    The handle is written with an `@` (Bluesky handles have none) so it is read as a handle:
+    split where a library team's handle runs words together (`mftlib.bsky.social`).
+    """
+    if handle and not handle.startswith("@"):
+        handle = "@" + handle
     return "\n".join(part for part in (display_name, bio, handle) if part)
 

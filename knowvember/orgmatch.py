@@ -22,7 +22,7 @@ Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
 | initials of the name (`UHL`, `LTHT`, `BTHFT`), only where no other organisation has them | 0.85 |
 | name without its suffix that is only a place (`Bolton`, `West London`) | 0.55 |
 | shared or weak alias (`Queen Elizabeth Hospital`, `Christie`) | 0.5 |
-| similar words only (`Leicester` for University Hospitals of Leicester) | at most 0.6 |
+| similar words only (`Leicester` for University Hospitals of Leicester) | at most 0.55 |
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`);
 one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council` counts for less; a
@@ -57,7 +57,7 @@ CONF_ACRONYM = 0.85
 CONF_WEAK = 0.55
 CONF_SHARED = 0.5
 CONF_AMBIGUOUS = 0.6
-FUZZY_MAX = 0.6
+FUZZY_MAX = 0.55  # below RIVAL_THRESHOLD: similar words never block an alias match
 
 COMPASS_FACTOR = 0.6
 FOLLOWED_FACTOR = 0.5
@@ -109,7 +109,13 @@ _COMPASS = frozenset({
 _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "county",
                         "borough", "city"})
 _INITIAL_SKIP = frozenset({"and", "for", "upon", "on", "in", "at"})
-_FUZZY_IGNORE = frozenset({"nhs", "ft", "trust", "and", "for", "saint", "england"})
+# Words that say nothing about which organisation it is, even when only one name has them.
+_FUZZY_IGNORE = frozenset({
+    "nhs", "ft", "trust", "and", "for", "saint", "england", "library", "libraries",
+    "knowledge", "service", "information", "team", "evidence", "lks", "kls", "km", "learning",
+    "education", "research", "clinical", "librarian", "management", "mobilisation", "staff",
+    "resource", "resources", "national", "regional",
+})
 _DISTINCTIVE_DF = 6  # a word in at most this many organisations' names is telling
 # Initials that are ordinary words or common abbreviations in NHS bios: never an alias.
 _ACRONYM_STOP = frozenset({
@@ -132,47 +138,66 @@ class Tokens:
     words: list[str]
     acronym_ok: list[bool]  # written like an acronym (UHL), or in a handle/hashtag/address
     after_the: list[bool]  # "the" came just before it (The Christie)
+    in_tag: list[bool]  # from a handle, hashtag or address (where words run together)
 
     def __len__(self) -> int:
         return len(self.words)
 
 
-def _raw_words(text: str) -> Iterator[tuple[str, bool]]:
+def _split_tag_word(word: str) -> Iterator[str]:
+    """`mftlib` -> `mft`, `lib`: handles are stored in lower case, so capitals cannot split
+    them; the words library teams end their handles with can."""
+    lowered = word.lower()
+    for suffix in _TAG_SUFFIXES:
+        if lowered.endswith(suffix) and len(lowered) - len(suffix) >= 2:
+            yield word[: -len(suffix)]
+            yield word[-len(suffix):]
+            return
+    yield word
+
+
+def _raw_words(text: str) -> Iterator[tuple[str, bool, bool]]:
+    """(word, may be an acronym, from a handle/hashtag/address)."""
     for match in _PIECES.finditer(text):
         piece = match.group()
         if match.lastgroup == "word":
             # Two or more capitals (UHL, SaTH): may be an acronym.
-            yield piece, len(piece) > 1 and not piece[1:].islower() and not piece.isdigit()
+            yield (piece, len(piece) > 1 and not piece[1:].islower() and not piece.isdigit(),
+                   False)
             continue
         for part in _PARTS.findall(piece):
             for word in _CAMEL.sub(" ", part).split():
-                yield word, True
+                for split in _split_tag_word(word):
+                    yield split, True, True
 
 
 _MERGE_FIRST = frozenset(sequence[0] for sequence, _ in _MERGES)
+# How library teams end their handles (@uhllibraries, @mftlib, @gstt_lks), longest first.
+_TAG_SUFFIXES = ("libraries", "library", "knowledge", "evidence", "libs", "lib", "kls", "lks",
+                 "km")
 
 
 def tokenize(text: str | None) -> Tokens:
     """Normalise `text` into words (see the module docstring for the rules)."""
-    tokens = Tokens([], [], [])
+    tokens = Tokens([], [], [], [])
     if not text:
         return tokens
     text = _APOSTROPHES.sub("", fold_accents(text)).replace("&", " and ").replace(
         "\uff06", " and ")
-    raw: list[tuple[str, bool]] = []
+    raw: list[tuple[str, bool, bool]] = []
     word_map, word_split = _WORD_MAP, _WORD_SPLIT
-    for word, acronym_ok in _raw_words(text):
+    for word, acronym_ok, in_tag in _raw_words(text):
         lowered = word.lower()
         split = word_split.get(lowered)
         if split:
-            raw.extend((w, acronym_ok) for w in split)
+            raw.extend((w, acronym_ok, in_tag) for w in split)
         else:
-            raw.append((word_map.get(lowered, lowered), acronym_ok))
-    words, acronyms, after = tokens.words, tokens.acronym_ok, tokens.after_the
+            raw.append((word_map.get(lowered, lowered), acronym_ok, in_tag))
+    words, acronyms, after, tags = tokens.words, tokens.acronym_ok, tokens.after_the, tokens.in_tag
     after_the = False
     i, n = 0, len(raw)
     while i < n:
-        word, acronym_ok = raw[i]
+        word, acronym_ok, in_tag = raw[i]
         if word in _DROPPED:
             after_the = after_the or word == "the"
             i += 1
@@ -180,12 +205,13 @@ def tokenize(text: str | None) -> Tokens:
         if word in _MERGE_FIRST:
             for sequence, replacement in _MERGES:
                 size = len(sequence)
-                if tuple(w for w, _ in raw[i:i + size]) == sequence:
+                if tuple(w for w, _, _ in raw[i:i + size]) == sequence:
                     word, i = replacement, i + size - 1
                     break
         words.append(word)
         acronyms.append(acronym_ok)
         after.append(after_the)
+        tags.append(in_tag)
         after_the = False
         i += 1
     return tokens
@@ -226,6 +252,7 @@ class Alias:
     label: str  # the alias as people would write it, shown as what matched
     acronym: bool = False  # one word that must be written like an acronym
     need_the: bool = False  # must follow "the" (The Christie)
+    tag_only: bool = False  # words run together (alderhey): only inside a handle or hashtag
 
 
 def looks_like_acronym(text: str) -> bool:
@@ -294,6 +321,17 @@ class Matcher:
                 self._add(acronym, Alias(winners[0], CONF_ACRONYM, acronym.upper(), True))
         for phrase, code in configured.items():
             self._index[phrase] = [a for a in self._index[phrase] if a.code == code]
+        self._derived_initials = {a: set(codes) for a, codes in acronyms.items()}
+        # Handles run words together (@alderheylibrary): every alias of two or more words
+        # also matches as one word inside a handle or hashtag.
+        for phrase, aliases in list(self._index.items()):
+            if " " not in phrase:
+                continue
+            joined = phrase.replace(" ", "")
+            for alias in aliases:
+                if not alias.need_the and alias.confidence >= CONF_SHARED:
+                    self._add(joined, Alias(alias.code, min(alias.confidence, CONF_CURATED),
+                                            alias.label, tag_only=True))
         for phrase, aliases in self._index.items():
             for alias in aliases:
                 self.by_code.setdefault(alias.code, []).append(alias)
@@ -310,8 +348,8 @@ class Matcher:
             return
         entries = self._index.setdefault(phrase, [])
         for n, existing in enumerate(entries):
-            if (existing.code, existing.acronym, existing.need_the) == (
-                alias.code, alias.acronym, alias.need_the
+            if (existing.code, existing.acronym, existing.need_the, existing.tag_only) == (
+                alias.code, alias.acronym, alias.need_the, alias.tag_only
             ):
                 if alias.confidence > existing.confidence:
                     entries[n] = alias
@@ -426,6 +464,7 @@ class Matcher:
         if not tokens.words:
             return []
         scored: dict[str, tuple[float, str]] = {}
+        by_acronym: dict[str, str] = {}  # code -> the initials its best match was
         covered: set[int] = set()
         spans: list[tuple[int, int, str, Alias]] = []
         for start, end, _phrase, aliases in self._hits(tokens):
@@ -433,6 +472,7 @@ class Matcher:
                 a for a in aliases
                 if (not a.acronym or (end - start == 1 and tokens.acronym_ok[start]))
                 and (not a.need_the or tokens.after_the[start])
+                and (not a.tag_only or (end - start == 1 and tokens.in_tag[start]))
             ]
             best: dict[str, Alias] = {}
             for alias in usable:
@@ -456,6 +496,10 @@ class Matcher:
             previous = scored.get(alias.code)
             if previous is None or confidence > previous[0]:
                 scored[alias.code] = (confidence, alias.label)
+                if alias.acronym:
+                    by_acronym[alias.code] = tokens.words[start]
+                else:
+                    by_acronym.pop(alias.code, None)
         for code in [c for c in scored if c in self._closed]:
             successor = next((o for o in scored if o != code and self._related(code, o)), None)
             if successor is not None:
@@ -463,6 +507,14 @@ class Matcher:
                 scored[successor] = (confidence, scored[successor][1])
                 del scored[code]
         confident = [c for c, (conf, _) in scored.items() if conf >= AUTO_THRESHOLD]
+        if len(confident) > 1:
+            # Initials that are also another named organisation's initials mean that one
+            # ("HHFT Library, Homerton Healthcare" is Homerton, not Hampshire Hospitals).
+            named = {c for c in confident if c not in by_acronym}
+            for code in [c for c in confident if c in by_acronym]:
+                if self._derived_initials.get(by_acronym[code], set()) & named:
+                    del scored[code]
+                    confident.remove(code)
         if len(confident) > 1:
             for code in confident:
                 scored[code] = (min(scored[code][0], CONF_AMBIGUOUS), scored[code][1])

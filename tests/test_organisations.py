@@ -82,6 +82,13 @@ HANDLES = [
     ("@MFT_Library", "R0A"),
     ("@gosh_library", "RP4"),
     ("#AlderHeyLibrary", "RBS"),
+    # Handles as stored (lower case): split where library teams end them.
+    ("@uhllibraries", "RWE"),
+    ("@mftlib", "R0A"),
+    ("@gstt_lks", "RJ1"),
+    ("@alderheylibrary", "RBS"),
+    ("@royalfreelibrary", "RAL"),
+    ("Manchester University Library\n@mftlib", "R0A"),
 ]
 # Names from earlier campaigns: former names of kept codes, and trusts closed since.
 HISTORY = [
@@ -193,6 +200,28 @@ def test_acronyms_need_capitals_unless_in_a_handle() -> None:
     assert CATALOGUE.match("UHL library")[0].code == "RWE"
     assert not CATALOGUE.match("uhl library")
     assert CATALOGUE.match("@uhl_library")[0].code == "RWE"
+
+
+def test_run_together_names_match_only_inside_handles() -> None:
+    assert not CATALOGUE.match("alderhey library")
+    assert CATALOGUE.match("#alderhey")[0].code == "RBS"
+
+
+def test_initials_that_are_also_the_named_trusts_mean_that_trust() -> None:
+    # HHFT is Hampshire Hospitals' acronym, but also Homerton Healthcare's initials.
+    best = CATALOGUE.match("HHFT Libraries. Knowledge and Library Services at Homerton "
+                           "Healthcare")[0]
+    assert (best.code, best.auto) == ("RQX", True)
+    assert CATALOGUE.match("HHFT Libraries")[0].code == "RN5"
+
+
+def test_account_text_reads_bluesky_handles_as_handles() -> None:
+    from knowvember.organisations import account_text
+
+    text = account_text("Manchester University Library", None, "mftlib.bsky.social")
+    assert text.endswith("@mftlib.bsky.social")
+    assert CATALOGUE.match(text)[0].code == "R0A"
+    assert account_text(None, "Bio", "@x") == "Bio\n@x"
 
 
 def test_initials_shared_by_two_trusts_are_no_alias() -> None:
