@@ -8,7 +8,9 @@ of aliases, so thousands of profiles match in well under a second.
 Normalising: accents folded, case folded, apostrophes dropped (`Children's` = `Childrens`), `&`
 read as `and`, punctuation as spaces, `the` and `of` dropped, `St` read as `Saint`,
 `Foundation Trust` as `FT`, `hospitals` as `hospital`; handles and hashtags are split at
-capitals (`@UHLLibraries` -> `UHL Libraries`) and nhs.uk addresses into their parts.
+capitals (`@UHLLibraries` -> `UHL Libraries`) or, in lower case, before the words library
+teams end them with (`@mftlib` -> `mft lib`); nhs.uk addresses are split into their parts.
+Inside a handle or hashtag, names also match written together (`@alderheylibrary`).
 
 Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
 
@@ -26,8 +28,9 @@ Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`);
 one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council` counts for less; a
-closed trust named with its successor gives way to the successor; two organisations both
-named confidently are both capped at 0.6. Only a best candidate at 0.8 or more, with no other
+closed trust named with its successor gives way to the successor; initials that are also
+another named organisation's initials mean that one; two organisations both named
+confidently are both capped at 0.6. Only a best candidate at 0.8 or more, with no other
 at 0.6 or more, is `auto` (applied without review).
 """
 
