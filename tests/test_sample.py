@@ -540,3 +540,19 @@ def test_sample_command_writes_the_files(cli, tmp_path: Path) -> None:  # type: 
     assert "import twarc2" in table.stderr and str(out / "x_search.jsonl") in table.stdout
     bad = cli("sample", "--out", str(out), "--split", "x=70,facebook=30")
     assert bad.exit_code == 2 and "facebook" in bad.stderr
+
+
+def test_the_curve_allocates_exactly_and_fairly() -> None:
+    import random as random_module
+
+    from knowvember.sample.curve import allocate
+
+    weights = [0.05] * 200 + [3.0, 7.0, 0.0, 1.5]
+    for seed in range(5):
+        counts = allocate(123, weights, random_module.Random(seed))
+        assert sum(counts) == 123
+        share = 123 / sum(weights)
+        for weight, count in zip(weights, counts, strict=True):
+            assert int(weight * share) <= count <= int(weight * share) + 1
+    quiet = sum(allocate(100, weights, random_module.Random(seed))[0] for seed in range(400))
+    assert 0 < quiet < 400  # a quiet hour gets a post now and then, not never

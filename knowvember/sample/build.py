@@ -26,7 +26,8 @@ T = TypeVar("T")
 
 
 def people_for(spec: SampleSpec) -> People:
-    return build_people(spec.campaign, spec.posts, random.Random(f"{spec.seed}:people"))
+    return build_people(spec.campaign, spec.posts, random.Random(f"{spec.seed}:people"),
+                        tuple(spec.posts_by_platform()))
 
 
 class _Done(Future[Any]):

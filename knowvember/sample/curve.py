@@ -104,26 +104,37 @@ def hourly_curve(campaign: Campaign, platform: str, events: list[Event]) -> list
     return hours
 
 
-def allocate(total: int, weights: list[float]) -> list[int]:
-    """Split `total` into integer counts proportional to `weights` (largest remainder)."""
+def allocate(total: int, weights: list[float], rng: random.Random) -> list[int]:
+    """Split `total` into integer counts proportional to `weights`.
+
+    Systematic sampling: `total` evenly spaced points from a random start, counted per
+    hour. Every hour gets the floor or the ceiling of its share, so a quiet Sunday hour worth
+    0.2 posts gets one now and then instead of never (largest-remainder rounding would give
+    all the spare posts to busy hours).
+    """
     whole = sum(weights)
+    counts = [0] * len(weights)
     if total <= 0 or whole <= 0:
-        return [0] * len(weights)
-    wanted = [total * w / whole for w in weights]
-    counts = [int(v) for v in wanted]
-    left = total - sum(counts)
-    order = sorted(range(len(weights)), key=lambda i: (counts[i] - wanted[i], i))
-    for i in order[:left]:
-        counts[i] += 1
+        return counts
+    step = whole / total
+    point = rng.random() * step
+    edge = 0.0
+    placed = 0
+    for i, weight in enumerate(weights):
+        edge += weight
+        while placed < total and point < edge:
+            counts[i] += 1
+            placed += 1
+            point += step
+    counts[-1] += total - placed  # floating-point leftovers land in the last hour
     return counts
 
 
-def timestamps(
-    rng: random.Random, hours: list[Hour], total: int
-) -> Iterator[tuple[int, Event | None]]:
-    """`total` strictly increasing UTC millisecond timestamps following the curve."""
+def timestamps(rng: random.Random, hours: list[Hour], counts: list[int]
+               ) -> Iterator[tuple[int, Event | None]]:
+    """Strictly increasing UTC millisecond timestamps: `counts[i]` within hour `i`."""
     previous = -1
-    for hour, count in zip(hours, allocate(total, [h.weight for h in hours]), strict=True):
+    for hour, count in zip(hours, counts, strict=True):
         if not count:
             continue
         offsets = sorted(int(rng.random() * 3_600_000) for _ in range(count))

@@ -185,7 +185,9 @@ def sizes(posts: int) -> tuple[int, int]:
     return orgs, accounts
 
 
-def build_people(campaign: Campaign, posts: int, rng: random.Random) -> People:
+def build_people(campaign: Campaign, posts: int, rng: random.Random,
+                 platforms: tuple[str, ...] = ("x", "mastodon", "bluesky")) -> People:
+    """Everyone in the sample, with identities on the `platforms` it uses."""
     trusts = load_trusts()
     n_orgs, n_accounts = sizes(posts)
     n_orgs = min(n_orgs, len(trusts))
@@ -194,7 +196,7 @@ def build_people(campaign: Campaign, posts: int, rng: random.Random) -> People:
     rest = [row for row in trusts if row["ods_code"] not in ANCHORS]
     chosen += rng.sample(rest, max(0, n_orgs - len(chosen)))
     orgs = [make_org(row, rng) for row in chosen]
-    maker = _AccountMaker(campaign, rng)
+    maker = _AccountMaker(campaign, rng, platforms)
     accounts: list[Account] = []
     national = maker.national(len(accounts), national_org(campaign))
     accounts.append(national)
@@ -235,14 +237,16 @@ def _pick(rng: random.Random, cumulative: list[float]) -> int:
 class _AccountMaker:
     """Makes accounts with unique handles on each platform."""
 
-    def __init__(self, campaign: Campaign, rng: random.Random) -> None:
+    def __init__(self, campaign: Campaign, rng: random.Random, platforms: tuple[str, ...]
+                 ) -> None:
         self.campaign = campaign
         self.rng = rng
         self.x_names: set[str] = set()
         self.m_names: set[str] = set()
         self.b_names: set[str] = set()
-        self.mastodon = campaign.year >= 2022
-        self.bluesky = campaign.year >= 2023
+        self.x = "x" in platforms
+        self.mastodon = "mastodon" in platforms
+        self.bluesky = "bluesky" in platforms
 
     # -- voices -------------------------------------------------------------------------
 
@@ -370,7 +374,7 @@ class _AccountMaker:
                     ) -> Account:
         rng = self.rng
         clean = "".join(c for c in stem if c.isascii() and (c.isalnum() or c == "_"))
-        if always or rng.random() < x_share:
+        if self.x and (always or rng.random() < x_share):
             account.x_username = _unique(clean[:15], self.x_names, 15)
             account.x_id = _x_user_id(account.created, rng)
         if self.mastodon and (always or rng.random() < m_share):
@@ -384,8 +388,7 @@ class _AccountMaker:
             account.bluesky_handle = _unique(name, self.b_names, 18) + ".bsky.social"
             account.bluesky_did = did_plc(rng)
         if not (account.x_username or account.mastodon_user or account.bluesky_handle):
-            account.x_username = _unique(clean[:15], self.x_names, 15)
-            account.x_id = _x_user_id(account.created, rng)
+            self._identities(account, stem, always=True)  # everyone is somewhere
         account.avatar = f"{rng.getrandbits(60):x}"
         return account
 

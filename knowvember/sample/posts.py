@@ -254,12 +254,12 @@ class Generator:
 
     def run(self) -> PlatformStats:
         hours = hourly_curve(self.campaign, self.platform, self.events)
-        counts = allocate(self.total, [h.weight for h in hours])
+        counts = allocate(self.total, [h.weight for h in hours], self.rng)
         chat_posts = sum(c for h, c in zip(hours, counts, strict=True)
                          if h.event is not None and h.event.key == "chat")
         self._chat_replies_each = int(chat_posts * 0.45 * 0.7 / len(texts.CHAT_QUESTIONS)
                                       * 1.3) + 3
-        for seq, (ms, event) in enumerate(timestamps(self.rng, hours, self.total)):
+        for seq, (ms, event) in enumerate(timestamps(self.rng, hours, counts)):
             self._one(seq, ms, event)
             if seq % 50_000 == 49_999:
                 self.pool.prune(ms)
