@@ -524,8 +524,12 @@ class ImportOutcome:
 
 
 def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Path],
-                 hooks: Hooks | None = None) -> ImportOutcome:
-    """Import archive files of one format, one recorded run per file."""
+                 hooks: Hooks | None = None, *, chunk_posts: int | None = None
+                 ) -> ImportOutcome:
+    """Import archive files of one format, one recorded run per file.
+
+    Each chunk of `chunk_posts` posts (default 5,000) is one transaction.
+    """
     from collectors.archive import FORMAT_NAMES, formats
 
     hooks = hooks or Hooks()
@@ -542,7 +546,9 @@ def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Pat
         for path in paths:
             if hooks.stop is not None and hooks.stop.is_set():
                 break
-            outcome.runs.append(_import_file(db, settings, fmt, reader, platform, path,
+            read = reader if chunk_posts is None else (
+                lambda p, r=reader: r(p, chunk_posts=chunk_posts))
+            outcome.runs.append(_import_file(db, settings, fmt, read, platform, path,
                                              hooks, outcome))
     return outcome
 
@@ -617,7 +623,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         elif errors:
             record.error = (f"{errors} line(s) could not be read and were skipped; first: "
                             f"{kept[0] if kept else ''}")
-            status = "partial"
+            status = "partial" if record.fetched else "failed"
         else:
             status = "ok"
         finish_run(db, record, status)

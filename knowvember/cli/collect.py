@@ -140,10 +140,14 @@ def _ctrl_c(hooks: Hooks) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _hooks(display: _Display) -> Hooks:
+def _hooks(display: _Display, lock_wait: float = 10.0) -> Hooks:
     from knowvember.ingest import Hooks
 
-    return Hooks(progress=display.progress, on_wait=display.wait)
+    return Hooks(progress=display.progress, on_wait=display.wait, lock_wait=lock_wait)
+
+
+LOCK_WAIT_HELP = ("Seconds to wait for a run of the same source that is still going, before "
+                  "giving up with 'already running' (exit code 75).")
 
 
 def _cost(record: RunRecord) -> str:
@@ -220,6 +224,7 @@ def collect(
         False, "--dry-run",
         help="Estimate what X would read and cost (counts endpoint), reading no posts."),
     format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+    lock_wait: float = typer.Option(10.0, "--lock-wait", min=0, help=LOCK_WAIT_HELP),
 ) -> None:
     """Collect new campaign posts from X, Mastodon and Bluesky (one recorded run per source).
 
@@ -239,7 +244,7 @@ def collect(
             raise typer.Exit(1)
         return
     with _Display(_interactive(app_state.quiet)) as display:
-        hooks = _hooks(display)
+        hooks = _hooks(display, lock_wait)
         with _ctrl_c(hooks):
             outcome = ingest.collect(db, settings, sources, hooks)
     for message in outcome.messages:
@@ -306,6 +311,7 @@ def import_(
     files: list[Path] = typer.Argument(..., help="Files to import (.gz works too).",
                                        exists=False),
     format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+    lock_wait: float = typer.Option(10.0, "--lock-wait", min=0, help=LOCK_WAIT_HELP),
 ) -> None:
     """Import archived posts: twarc2 JSONL, TAGS CSV, generic CSV, Mastodon or Bluesky JSON.
 
@@ -314,12 +320,16 @@ def import_(
     Example: knowvember import twarc2 knowvember2019.jsonl
     """
     from knowvember import ingest
+    from knowvember.errors import InputError
 
     app_state = state(ctx)
     settings = app_state.settings()
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
     db = app_state.db()
     with _Display(_interactive(app_state.quiet)) as display:
-        hooks = _hooks(display)
+        hooks = _hooks(display, lock_wait)
         with _ctrl_c(hooks):
             outcome = ingest.import_files(db, settings, fmt.value, files, hooks)
     for problem in outcome.line_errors:

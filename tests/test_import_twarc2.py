@@ -1,0 +1,189 @@
+"""`knowvember import twarc2`: v2 pages, flattened tweets, v1.1 tweets, bad lines, re-imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from collectors import twarc2
+from knowvember import ingest
+from knowvember.config import parse_settings
+from knowvember.db import open_database
+from knowvember.errors import EXIT_PARTIAL
+from knowvember.models import Post, PostHashtag
+from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
+
+BREXIT = """
+[campaign]
+name = "Fixture campaign"
+slug = "fixtures"
+hashtags = ["Brexit", "POIUYTREWQ"]
+start = 2021-05-01
+end = 2021-09-30
+timezone = "UTC"
+"""
+NOV = dt.datetime(2019, 11, 5, 9, 30, tzinfo=dt.UTC)
+
+
+def recorded_lines() -> list[bytes]:
+    """The recorded pages as twarc2 writes them: one JSON page a line."""
+    return [orjson.dumps(json.loads((FIXTURES / name).read_text()))
+            for name in ("twitter_search_recent_2.json", "twitter_search_all_1.json")]
+
+
+def write(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def count(db, table=Post) -> int:  # type: ignore[no-untyped-def]
+    with db.begin() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar())
+
+
+def test_recorded_pages_import_and_a_second_import_adds_nothing(db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = parse_settings(BREXIT)
+    db = open_database(settings, url=db_url)
+    path = write(tmp_path / "archive.jsonl", recorded_lines())
+    first = ingest.import_files(db, settings, "twarc2", [path], ingest.Hooks(lock_wait=0))
+    (run,) = first.runs
+    assert run.status == "ok" and run.source == "import:twarc2"
+    assert run.fetched == 101 and run.new > run.fetched - run.skipped  # originals come too
+    stored = count(db)
+    assert stored == run.new
+    again = ingest.import_files(db, settings, "twarc2", [path], ingest.Hooks(lock_wait=0))
+    (second,) = again.runs
+    assert (second.status, second.new, second.updated) == ("ok", 0, 0)
+    assert count(db) == stored
+    assert second.details["window"] == run.details["window"]
+    assert run.details["platform"] == "x"
+    db.dispose()
+
+
+def test_ids_stay_strings_and_raw_payloads_are_kept_as_received(sqlite_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = parse_settings(BREXIT)
+    db = open_database(settings, url=str(sqlite_db.engine.url))
+    path = write(tmp_path / "a.jsonl", recorded_lines()[:1])
+    ingest.import_files(db, settings, "twarc2", [path], ingest.Hooks(lock_wait=0))
+    page = json.loads((FIXTURES / "twitter_search_recent_2.json").read_text())
+    by_id = {t["id"]: t for t in page["data"]}
+    with db.session() as session:
+        for post in session.scalars(sa.select(Post).where(Post.platform_id.in_(by_id))):
+            assert isinstance(post.platform_id, str) and len(post.platform_id) == 19
+            assert orjson.loads(post.raw) == by_id[post.platform_id]
+    db.dispose()
+
+
+def test_a_bad_line_is_reported_with_file_and_line_and_the_rest_imports(
+        cli, write_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    users = [x_user("42", "UHLLibraries")]
+    good = [x_tweet(x_id(NOV, i), f"Peer Assist #KNOWvember19 {i}", "42", NOV)
+            for i in range(3)]
+    lines = [
+        orjson.dumps(x_page(good[:2], users)),
+        b'{"data": [{"id": "1", "text": "cut',  # a page cut short (line 2)
+        b"<html>502 Bad Gateway</html>",  # line 3
+        orjson.dumps({"errors": [{"value": "123", "detail": "Could not find tweet"}],
+                      "meta": {"result_count": 0}}),
+        orjson.dumps(x_page(good[2:], users)),
+    ]
+    path = write(tmp_path / "nov.jsonl", lines)
+    result = cli("import", "twarc2", str(path), "--format", "json")
+    assert result.exit_code == EXIT_PARTIAL
+    assert f"{path}:2:" in result.stderr and f"{path}:3:" in result.stderr
+    (run,) = json.loads(result.stdout)
+    assert run["status"] == "partial" and run["new"] == 3
+    assert run["details"]["line_errors"] == 2 and run["details"]["api_errors"] == 1
+    assert set(run) >= {"source", "status", "started_at", "finished_at", "fetched", "new",
+                        "updated", "skipped", "requests", "estimated_cost", "error"}
+
+
+def test_flattened_and_v1_tweets_and_gzip(sqlite_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    original = x_tweet(x_id(NOV, 1), "Our Knowledge Cafe #KNOWvember19", "42", NOV)
+    flat_retweet = {
+        **x_tweet(x_id(NOV, 2), "RT @UHLLibraries: Our Knowledge Cafe #KNOWvember19", "43",
+                  NOV, refs=[("retweeted", original["id"])]),
+        "author": x_user("43", "LibTeam"),
+        "referenced_tweets": [{"type": "retweeted", "id": original["id"], **original,
+                               "author": x_user("42", "UHLLibraries")}],
+    }
+    v1 = {"id_str": "1191672311000000001", "id": 1191672311000000001,
+          "created_at": "Tue Nov 05 10:00:00 +0000 2019",
+          "full_text": "A Retrospect at #KNOWvember19", "lang": "en",
+          "entities": {"hashtags": [{"text": "KNOWvember19"}], "user_mentions": []},
+          "user": {"id_str": "44", "screen_name": "OldArchive", "name": "Old",
+                   "description": "", "followers_count": 7},
+          "favorite_count": 3, "retweet_count": 1}
+    path = tmp_path / "mixed.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(orjson.dumps(flat_retweet) + b"\n" + orjson.dumps(v1) + b"\n")
+    outcome = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
+                                  ingest.Hooks(lock_wait=0))
+    assert outcome.runs[0].status == "ok", outcome.runs[0].error
+    with sqlite_db.session() as session:
+        posts = {p.platform_id: p for p in session.scalars(sa.select(Post))}
+        session.expunge_all()
+    assert set(posts) == {original["id"], flat_retweet["id"], "1191672311000000001"}
+    assert posts[flat_retweet["id"]].kind == "repost"
+    assert posts[flat_retweet["id"]].text == "RT @UHLLibraries: Our Knowledge Cafe #KNOWvember19"
+    assert posts["1191672311000000001"].likes == 3  # a v1.1 id as a string, not a float
+
+
+def _settings(db):  # type: ignore[no-untyped-def]
+    from tests.conftest import BASE_CONFIG
+
+    return parse_settings(BASE_CONFIG)
+
+
+def test_replies_listed_before_their_parent_are_kept(sqlite_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    users = [x_user("42", "UHLLibraries")]
+    parent = x_tweet(x_id(NOV, 1), "Peer Assist today #KNOWvember19", "42", NOV)
+    later = NOV + dt.timedelta(hours=1)
+    reply = x_tweet(x_id(later, 2), "Great session!", "42", later,
+                    refs=[("replied_to", parent["id"])])
+    # Newest first, as search writes them, and in separate chunks.
+    path = write(tmp_path / "thread.jsonl", [orjson.dumps(x_page([reply], users)),
+                                             orjson.dumps(x_page([parent], users))])
+    (run,) = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
+                                 ingest.Hooks(lock_wait=0), chunk_posts=1).runs
+    assert (run.new, run.skipped) == (2, 0)
+    assert count(sqlite_db) == 2
+
+
+def test_reading_streams_in_chunks(tmp_path) -> None:
+    users = [x_user("42", "UHLLibraries")]
+    lines = [orjson.dumps(x_page([x_tweet(x_id(NOV, n * 100 + i), "#KNOWvember19", "42", NOV)
+                                  for i in range(100)], users)) for n in range(30)]
+    path = write(tmp_path / "big.jsonl", lines)
+    chunks = twarc2.read(path, chunk_posts=500)
+    first = next(chunks)
+    assert len(first.posts) == 500
+    assert first.position < path.stat().st_size  # the file is not read whole
+    assert sum(len(c.posts) for c in chunks) == 2500
+
+
+def test_hashtags_are_stored_folded(sqlite_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    users = [x_user("42", "UHLLibraries")]
+    path = write(tmp_path / "a.jsonl", [orjson.dumps(x_page(
+        [x_tweet(x_id(NOV), "#KNOWVEMBER19 and #Knowvmber19 #PeerAssist", "42", NOV)], users))])
+    ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
+                        ingest.Hooks(lock_wait=0))
+    with sqlite_db.begin() as conn:
+        tags = set(conn.execute(sa.select(PostHashtag.tag)).scalars())
+    assert tags == {"knowvember19", "knowvmber19", "peerassist"}
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n"])
+def test_an_empty_file_imports_nothing_cleanly(sqlite_db, tmp_path, content) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(content)
+    (run,) = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
+                                 ingest.Hooks(lock_wait=0)).runs
+    assert (run.status, run.fetched) == ("ok", 0)
