@@ -475,3 +475,17 @@ def test_sync_organisations_upserts(db, settings) -> None:  # type: ignore[no-un
     assert rw6["kind"] == "closed"
     fourth = sync_organisations(db, CATALOGUE)
     assert (fourth.inserted, fourth.updated, fourth.deleted) == (0, 1, 1)
+
+
+def test_any_text_matches_without_error() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=300))
+    def check(text: str) -> None:
+        candidates = CATALOGUE.match(text)
+        assert sum(c.auto for c in candidates) <= 1
+        assert all(0 <= c.confidence <= 1 and CATALOGUE.get(c.code) for c in candidates)
+
+    check()

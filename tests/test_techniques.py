@@ -315,3 +315,17 @@ def test_tagging_a_large_batch_stays_fast() -> None:
     elapsed = time.perf_counter() - started
     assert sum(1 for t in tagged if t == ["Peer Assist"]) == 4000
     assert elapsed < 4.0, f"{len(posts) / elapsed:.0f} posts/s"
+
+
+def test_any_text_tags_without_error() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=300))
+    def check(text: str) -> None:
+        tags = TAXONOMY.tag(text)
+        assert len(tags) == len(set(tags))
+        assert all(TAXONOMY.get(name) is not None for name in tags)
+
+    check()
