@@ -28,9 +28,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 
     from knowvember.cli import app
 
-    folder = tmp_path_factory.mktemp("demo") / "knowvember-demo"
+    base = tmp_path_factory.mktemp("demo")
+    folder = base / "knowvember-demo"
+    # A database the environment points at (a real campaign's) must never be touched.
+    elsewhere = base / "real-campaign.db"
     result = CliRunner().invoke(app, ["demo", "--out", str(folder), "--posts", "800",
-                                      "--format", "json"], catch_exceptions=False)
+                                      "--format", "json"], catch_exceptions=False,
+                                env={"KNOWVEMBER_DATABASE_URL": f"sqlite:///{elsewhere}"})
+    assert not elsewhere.exists()
     return folder, result
 
 

@@ -9,6 +9,7 @@ layer; `run_demo` is callable from Python without typer.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,7 +162,7 @@ def _prepare_demo_folder(folder: Path) -> None:
 
 def run_demo(folder: Path, spec: SampleSpec, say: Say = lambda _: None) -> DemoResult:
     """Make the demo campaign in `folder`: sample, imports, reviews, attribution, report."""
-    from knowvember.config import load_settings_file
+    from knowvember.config import ENV_DATABASE_URL, load_settings_file
     from knowvember.db import open_database
     from knowvember.sample import generate_sample
 
@@ -178,9 +179,13 @@ def run_demo(folder: Path, spec: SampleSpec, say: Say = lambda _: None) -> DemoR
     seconds = {"sample": clock() - started}
     say(f"Generated {spec.posts:,} posts and {len(made.stories)} stories in {sample_dir}")
     settings = load_settings_file(config)
-    db = open_database(settings)
-    result = DemoResult(folder=folder, config=config, database=folder / "knowvember.db",
-                        sample=made, seconds=seconds)
+    database = (folder / "knowvember.db").resolve()
+    if os.environ.get(ENV_DATABASE_URL):
+        say(f"Note: {ENV_DATABASE_URL} is set; the demo ignores it and uses its own {database}")
+    # Always the demo's own file: never a database the environment points at.
+    db = open_database(settings, url=f"sqlite:///{database}")
+    result = DemoResult(folder=folder, config=config, database=database, sample=made,
+                        seconds=seconds)
     try:
         mark = clock()
         result.imports = _import_posts(db, settings, made, say)
@@ -278,7 +283,8 @@ def _write_report(db: Any, settings: Any, out: Path, say: Say) -> dict[str, Path
 def demo(
     out: Path = typer.Option(DEFAULT_DEMO_DIR, "--out", help="Folder for the demo campaign "
                              "(created; an earlier demo there is replaced)."),
-    posts: int = _POSTS,
+    posts: int = typer.Option(3000, "--posts", min=0, help="How many posts to generate and "
+                              "import (all platforms together)."),
     year: int = _YEAR,
     seed: int = _SEED,
     split: str | None = _SPLIT,
