@@ -109,6 +109,34 @@ def fmt(value: int | float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+PLURALS = {"reply": "replies", "story": "stories", "was": "were"}
+
+
+def count(n: int, noun: str) -> str:
+    """`1 reply`, `2 replies`, `1,204 posts`."""
+    return f"{fmt(n)} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"
+
+
+def day_ranges(days: list[dt.date]) -> list[str]:
+    """Consecutive days folded: `5–9 November 2019`, `11 November 2019`."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    out = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        if first == last:
+            out.append(long_date(first))
+        elif (first.year, first.month) == (last.year, last.month):
+            out.append(f"{first.day}–{long_date(last)}")
+        else:
+            out.append(f"{long_date(first)} – {long_date(last)}")
+    return out
+
+
 def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
                   now: dt.datetime | None = None, xlsx_posts: int = 0,
                   connections: Future[Connections] | None = None) -> ReportContent:
@@ -174,7 +202,8 @@ def _excluded_ids(db: Database, data: CampaignData) -> set[int]:
 def headline(s: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows = [
         ("Posts", fmt(s["posts"]), f"{fmt(s['original_posts'])} original, "
-         f"{fmt(s['replies'])} replies, {fmt(s['reposts'])} reposts, {fmt(s['quotes'])} quotes"),
+         f"{count(s['replies'], 'reply')}, {count(s['reposts'], 'repost')}, "
+         f"{count(s['quotes'], 'quote')}"),
         ("Contributors", fmt(s["contributors"]),
          f"{fmt(s['unattributed_contributors'])} not attributed to an organisation"),
     ]
@@ -194,10 +223,10 @@ def headline(s: dict[str, Any]) -> list[tuple[str, str, str]]:
                  f"approved, of {fmt(s['stories_submitted'])} submitted"))
     if s["peak_day"]:
         day = dt.date.fromisoformat(s["peak_day"]["date"])
-        rows.append(("Peak day", long_date(day), f"{fmt(s['peak_day']['posts'])} posts"))
+        rows.append(("Peak day", long_date(day), count(s["peak_day"]["posts"], "post")))
         hour = dt.datetime.fromisoformat(s["peak_hour"]["start"])
         rows.append(("Peak hour", f"{long_date(hour.date())}, {hour:%H:00}",
-                     f"{fmt(s['peak_hour']['posts'])} posts"))
+                     count(s["peak_hour"]["posts"], "post")))
     return rows
 
 

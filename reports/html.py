@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from knowvember.stories import is_http_url, printable
 from reports.charts import Chart, platform_label
-from reports.content import ReportContent, fmt, org_slug
+from reports.content import ReportContent, count, day_ranges, fmt, org_slug
 from reports.period import long_date
 from reports.stories_export import redact_emails
 
@@ -85,6 +85,8 @@ def environment() -> Environment:
         day=lambda d: f"{d:%a} {long_date(d)}",
         slug=org_slug,
         tag=lambda t: "#" + t,
+        count=count,
+        day_ranges=day_ranges,
     )
     env.tests["safe_url"] = lambda url: safe_url(url) is not None
     return env

@@ -121,12 +121,18 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        result = conn.execution_options(stream_results=True).execute(sql, params)
-        cursor = result.cursor  # rows go straight from the driver to the writer
-        while batch := cursor.fetchmany(20_000):
-            writer.writerows(batch)
-            n += len(batch)
-        result.close()
+        if sqlite:
+            # Rows straight from the driver's cursor to the writer (SQLite reads lazily).
+            result = conn.execute(sql, params)
+            while batch := result.cursor.fetchmany(20_000):
+                writer.writerows(batch)
+                n += len(batch)
+            result.close()
+        else:  # a server-side cursor, through SQLAlchemy (it reads ahead of the cursor)
+            result = conn.execution_options(stream_results=True).execute(sql, params)
+            for partition in result.partitions(20_000):
+                writer.writerows(partition)
+                n += len(partition)
     return n
 
 

@@ -21,14 +21,17 @@ FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 
 
 def _nice_max(value: int) -> int:
-    """A round axis maximum at or above `value` (1, 2, 5 x 10^n)."""
+    """A round axis maximum at or above `value` that 4 or 5 ticks divide into whole numbers."""
     if value <= 0:
         return 1
+    if value <= 4:
+        return value
     scale = 1
     while True:
-        for step in (1, 2, 5):
+        steps = (1, 2, 4, 5, 8) if scale == 1 else (1, 1.5, 2, 2.5, 4, 5, 8)
+        for step in steps:
             if step * scale >= value:
-                return step * scale
+                return int(step * scale)
         scale *= 10
 
 
@@ -47,9 +50,11 @@ def daily_bars(days: Sequence[dt.date], counts: dict[str, Sequence[int]], *, tit
         f'<text x="{WIDTH / 2}" y="16" text-anchor="middle" font-size="12" '
         f'font-weight="bold">{escape(title)}</text>',
     ]
-    for k in range(5):
-        value = top * k / 4
-        y = TOP + plot_h - plot_h * k / 4
+    # Whole numbers only (no "1.5 posts"): nice maxima divide by 4 or 5, small ones by 1.
+    steps = top if top <= 4 else next(k for k in (4, 5, 2, 1) if top % k == 0)
+    for k in range(steps + 1):
+        value = top * k / steps
+        y = TOP + plot_h - plot_h * k / steps
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="#dddddd" stroke-width="0.6"/>')
         label = f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
