@@ -90,6 +90,22 @@ def test_same_spec_gives_byte_identical_files(tmp_path: Path) -> None:
     assert _digest(tmp_path / "c")["x_search.jsonl"] != _digest(tmp_path / "a")["x_search.jsonl"]
 
 
+def test_bytes_do_not_depend_on_the_process(tmp_path: Path) -> None:
+    """Another interpreter, another hash seed: the same files (nothing iterates a set)."""
+    import os
+    import subprocess
+    import sys
+
+    for name, seed in (("a", "1"), ("b", "4242")):
+        subprocess.run(
+            [sys.executable, "-c", "import sys; from pathlib import Path; "
+             "from knowvember.sample import SampleSpec, generate_sample; "
+             "generate_sample(Path(sys.argv[1]), SampleSpec(posts=1200, seed=9))",
+             str(tmp_path / name)],
+            check=True, env={**os.environ, "PYTHONHASHSEED": seed}, timeout=60)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+
+
 def test_worker_processes_do_not_change_the_bytes(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from knowvember.sample import build, posts
