@@ -227,6 +227,13 @@ class Generator:
     def _technique(self) -> texts.Technique:
         return texts.TECHNIQUES[_pick(self.rng, self._tech_cum)]
 
+    def _other_technique(self, first: texts.Technique) -> texts.Technique:
+        for _ in range(8):
+            other = self._technique()
+            if other is not first:
+                return other
+        return texts.TECHNIQUES[(texts.TECHNIQUES.index(first) + 1) % len(texts.TECHNIQUES)]
+
     def _slots(self, author: Account, ms: int, needs: frozenset[str]) -> texts.Slots:
         rng = self.rng
         mentions: tuple[int, ...] = ()
@@ -240,7 +247,7 @@ class Generator:
             tag2=(texts.COMMUNITY_TAGS[int(rng.random() * len(texts.COMMUNITY_TAGS))]
                   if "tag2" in needs else ""),
             technique=technique,
-            technique2=self._technique() if "techs2" in needs else technique,
+            technique2=self._other_technique(technique) if "techs2" in needs else technique,
             org=_org_words(author, rng) if "org" in needs else "",
             mentions=mentions,
             link=(self._links[int(rng.random() * len(self._links))] if "link" in needs
@@ -314,8 +321,10 @@ class Generator:
                         isinstance(p, tuple) and p[0] == texts.HASHTAG for p in part_list):
                     flags |= CONVERSATION
             elif not flags & NOISE and rng.random() < 0.1:
-                part_list.append(" ")
-                part_list.append((texts.HASHTAG, self._tag()))
+                extra = self._tag()  # a second spelling, as people add "#KNOWvember25" too
+                if (texts.HASHTAG, extra) not in part_list:
+                    part_list.append(" ")
+                    part_list.append((texts.HASHTAG, extra))
             if (kind == REPLY and self.platform in ("x", "mastodon") and ref_entry is not None
                     and ref_entry[0][AUTHOR] != author.idx):
                 part_list = [(texts.MENTION, ref_entry[0][AUTHOR]), " ", *part_list]

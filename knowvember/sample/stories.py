@@ -147,11 +147,13 @@ def write_stories(path: Path, campaign: Campaign, people: People, count: int, se
                          f"{rng.choice(('Hughes', 'Patel', 'Okafor', 'Wright', 'Chen'))}"
             email = person.lower().replace("'", "").replace(" ", ".") + "@nhs.net"
             tech, tech2 = rng.choices(texts.TECHNIQUES, weights, k=2)
+            if tech2 is tech:
+                tech2 = texts.TECHNIQUES[(texts.TECHNIQUES.index(tech) + 1)
+                                         % len(texts.TECHNIQUES)]
             title = _fill(rng.choice(TITLES), rng, tech, tech2)
             body = _fill(rng.choice(BODIES), rng, tech, tech2)
             outcome = _fill(rng.choice(OUTCOMES), rng, tech, tech2)
-            chosen = [tech.name] + ([tech2.name] if tech2 is not tech and rng.random() < 0.4
-                                    else [])
+            chosen = [tech.name] + ([tech2.name] if rng.random() < 0.4 else [])
             answer = "".join(f"{name};" for name in chosen)
             organisation = _organisation_answer(account, rng)
             consent = rng.random() < 0.85

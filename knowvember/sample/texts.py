@@ -125,7 +125,7 @@ ORIGINALS = (
     "Our {tech} is now a {tech_tag} habit: after every big project, before the next. {tag}",
     "{tag} week {week}: {techs} and {techs2}. Which have you tried? {link}",
     "New on the blog: how we used {a_tech} to improve handover for the {dept} {link} {tag}",
-    "Coffee's on us: sign up for our {tech} by Friday {emoji} {tag} {tech_tag}",
+    "Places left for our {tech} next week: sign up by Friday {emoji} {tag} {tech_tag}",
     "Proud of the {dept} for running their own {tech} without us! {tag} {tag2}",
     "If you only try one thing this {tag}, make it {a_tech}: {blurb}.",
     "Brilliant session from {m} on {techs} at the regional network today {emoji} {tag}",
