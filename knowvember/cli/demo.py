@@ -74,6 +74,8 @@ def sample(
     from knowvember.sample import generate_sample
 
     spec = _spec(posts, year, seed, split)
+    if spec.posts >= 100_000:
+        err_console().print(f"Generating {spec.posts:,} posts in {out} ...", markup=False)
     started = time.perf_counter()
     result = generate_sample(out, spec)
     seconds = time.perf_counter() - started
