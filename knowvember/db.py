@@ -174,6 +174,11 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     from alembic import command
 
     with translate_errors(engine), engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            # pysqlite runs DDL outside any transaction: without this, a run killed while
+            # creating the schema leaves half the tables and a database no later run can
+            # open. IMMEDIATE also makes two first runs at once create it one after the other.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         before = current_revision(conn)
         head = head_revision()
         if before != head:

@@ -1,0 +1,262 @@
+"""SIGKILL an import and a collection at random points, many times, then finish the job.
+
+A scheduled job gets killed: a reboot, the OOM killer, a cron timeout. Each test kills a real
+`python -m knowvember` process at seeded random moments, checks after every kill that the
+database is whole (integrity, no post without its hashtags, the collection checkpoint never
+ahead of the stored posts), then lets a last run finish and compares the database with one
+clean run's: the same posts, accounts, hashtags and counts, nothing lost, nothing doubled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.fakeapi import X_TOKEN, FakeAPI
+from tests.reliability_support import dump_tables, knowvember, live_config, spawn, x_world
+
+SEED = 20191101
+IMPORT_KILLS = 10
+IMPORT_ROUNDS = 2
+COLLECT_KILLS = 10
+CONFIG = """\
+[campaign]
+name = "KNOWvember 2019"
+slug = "knowvember19"
+hashtags = ["KNOWvember", "KNOWvember19", "knowvember2019"]
+start = 2019-11-01
+end = 2019-11-30
+
+[database]
+url = "sqlite:///{db}"
+"""
+
+
+def _snapshot(db: Path) -> dict[str, Any]:
+    """What a run stores, without the columns that record when it ran."""
+    tables = dump_tables(f"sqlite:///{db}")
+    con = sqlite3.connect(db)
+    try:
+        posts = sorted(con.execute(
+            "SELECT p.platform, p.platform_id, a.key, p.text, p.kind, p.referenced_id, p.likes,"
+            " p.reposts, p.raw FROM posts p LEFT JOIN accounts a ON a.id = p.account_id"))
+        tags = sorted(con.execute(
+            "SELECT p.platform_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id"))
+        accounts = sorted(con.execute(
+            "SELECT platform, key, handle, display_name, bio, followers, organisation_code, "
+            "attribution, attribution_input IS NULL FROM accounts"))
+        state = sorted(con.execute("SELECT source, key, value FROM collector_state"))
+    finally:
+        con.close()
+    return {"posts": posts, "hashtags": tags, "accounts": accounts, "state": state,
+            "counts": {name: len(rows) for name, rows in tables.items()
+                       if name not in ("runs", "alembic_version")}}
+
+
+def _check_whole(db: Path, reference: dict[str, Any]) -> int:
+    """The database after a kill: intact, holding only posts a clean run stores, each with
+    all of its hashtags (never half a batch). Returns how many posts it holds."""
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = "
+                                            "'table'")}
+        if not tables:
+            return 0  # killed while creating the database: nothing was created
+        assert {"alembic_version", "posts", "post_hashtags", "forgotten_accounts"} <= tables, \
+            f"a half-created schema: {sorted(tables)}"
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        ids = [r[0] for r in con.execute("SELECT platform_id FROM posts")]
+        tags: dict[str, set[str]] = {}
+        for pid, tag in con.execute("SELECT p.platform_id, h.tag FROM post_hashtags h "
+                                    "JOIN posts p ON p.id = h.post_id"):
+            tags.setdefault(pid, set()).add(tag)
+    finally:
+        con.close()
+    assert len(ids) == len(set(ids)), "a post was stored twice"
+    expected: dict[str, set[str]] = {}
+    for pid, tag in reference["hashtags"]:
+        expected.setdefault(pid, set()).add(tag)
+    known = {p[1] for p in reference["posts"]}
+    assert set(ids) <= known, "a post a clean run does not store"
+    assert all(tags.get(pid, set()) == expected.get(pid, set()) for pid in ids), \
+        "a post without all of its hashtags (half a batch)"
+    return len(ids)
+
+
+def _kill_when(args: tuple[str, ...], cwd: Path, env: dict[str, str],
+               ready: Callable[[], bool], delay: float) -> bool:
+    """Start the command; once `ready()` holds, wait `delay` seconds and SIGKILL it.
+
+    Timing from an event the process causes (its run recorded, its first request), not from
+    its start, keeps the kill points spread over the work however loaded the machine is.
+    True when it was killed, False when it finished first.
+    """
+    proc = spawn(*args, cwd=cwd, env=env)
+    try:
+        deadline = None
+        while proc.poll() is None:
+            now = time.monotonic()
+            if deadline is None and ready():
+                deadline = now + delay
+            if deadline is not None and now >= deadline:
+                proc.kill()
+                proc.wait(timeout=30)
+                return True
+            time.sleep(0.002)
+        return False
+    finally:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.communicate()
+
+
+def _clean_run(args: tuple[str, ...], folder: Path, env: dict[str, str]) -> float:
+    started = time.monotonic()
+    result = knowvember(*args, cwd=folder, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return time.monotonic() - started
+
+
+def _runs(db: Path) -> int:
+    """Runs recorded in a database another process is writing (0 before it exists)."""
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_import_killed_many_times_ends_exactly_like_one_clean_import(tmp_path: Path) -> None:
+    world = x_world(12_000, start=dt.datetime(2019, 11, 1, 8, tzinfo=dt.UTC),
+                    span=dt.timedelta(days=29), seed=SEED)
+    archive = world.write_twarc2(tmp_path / "knowvember2019.jsonl")  # 120 pages, 3 batches
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    for folder in (clean, killed):
+        folder.mkdir()
+        (folder / "campaign.toml").write_text(CONFIG.format(db=folder / "kv.db"))
+    args = ("import", "twarc2", str(archive))
+    duration = _clean_run(args, clean, {})
+    reference = _snapshot(clean / "kv.db")
+    assert reference["counts"]["posts"] == len(world.campaign_ids())
+
+    rnd = random.Random(SEED)
+    db = killed / "kv.db"
+    stored_after_kills = []
+    kills = 0
+    for _ in range(IMPORT_ROUNDS):  # each round from an empty database
+        for name in ("kv.db", "kv.db-wal", "kv.db-shm"):
+            (killed / name).unlink(missing_ok=True)
+        for attempt in range(IMPORT_KILLS // IMPORT_ROUNDS):
+            if attempt == 0:
+                # While starting up or creating the schema.
+                ready, delay = (lambda: True), rnd.uniform(0.1, duration / 2)
+            else:
+                # Once this attempt's run is recorded: during its batches.
+                before = _runs(db)
+                ready, delay = (lambda b=before: _runs(db) > b), rnd.uniform(0, duration / 2)
+            if _kill_when(args, killed, {}, ready, delay):
+                kills += 1
+                if db.exists():
+                    stored_after_kills.append(_check_whole(db, reference))
+        assert _clean_run(args, killed, {}) > 0
+        assert _snapshot(db) == reference
+    # Some kills must land mid-import, or this test proves nothing.
+    assert any(0 < n < reference["counts"]["posts"] for n in stored_after_kills), \
+        stored_after_kills
+    assert kills >= IMPORT_KILLS - 2, kills  # a loaded machine may finish one or two first
+
+
+def _claimed(state: dict[str, str | None], matching: list[int]) -> set[int]:
+    """Post ids the X checkpoint says are stored (the pass runs newest to oldest)."""
+    claimed: set[int] = set()
+    for name, value in state.items():
+        if not value:
+            continue
+        key, _, field = name.partition(":")
+        if field == "since_id":
+            claimed.update(i for i in matching if i <= int(value))
+        if field == "until_id" and state.get(f"{key}:pending_newest"):
+            newest = int(state[f"{key}:pending_newest"] or 0)
+            claimed.update(i for i in matching if int(value) <= i <= newest)
+    return claimed
+
+
+def _timed_collection(api: FakeAPI, args: tuple[str, ...], folder: Path,
+                      env: dict[str, str]) -> float:
+    """A clean run; the seconds one search page takes it (fetching and storing)."""
+    started = time.monotonic()
+    _clean_run(args, folder, env)
+    pages = len(api.seen("/2/tweets/search"))
+    assert pages > 10
+    api.requests.clear()
+    return (time.monotonic() - started) / pages
+
+
+def test_collection_killed_many_times_ends_exactly_like_one_clean_run(tmp_path: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    world = x_world(2_500, start=now - dt.timedelta(days=2), span=dt.timedelta(hours=40),
+                    seed=SEED)
+    env = {"KNOWVEMBER_X_BEARER_TOKEN": X_TOKEN}
+    rnd = random.Random(SEED + 1)
+    with FakeAPI() as api:
+        for page in world.pages():
+            api.add_x_page(page)
+        # Spread a run over a few seconds (each search page answers 50 ms late), so kills
+        # land between, during and after the writes of its 25 pages.
+        api.fail("/2/tweets/search", "slow", delay=0.05, times=100_000)
+        clean, killed = tmp_path / "clean", tmp_path / "killed"
+        for folder in (clean, killed):
+            folder.mkdir()
+            (folder / "campaign.toml").write_text(
+                live_config(api.url, db_url=f"sqlite:///{folder / 'kv.db'}"))
+        args = ("collect", "--source", "x")
+        page_time = _timed_collection(api, args, clean, env)
+        reference = _snapshot(clean / "kv.db")
+        matching = sorted(int(t["id"]) for t in world.tweets
+                          if not t["text"].startswith(("RT", "Thank", "Off topic")))
+        assert reference["counts"]["posts"] >= len(matching)
+
+        partial = []
+        kills = 0
+        for _ in range(COLLECT_KILLS):
+            # Up to three pages after this attempt's first request: each attempt gets a
+            # little further, so the kills land all along the run, not after its end.
+            before = len(api.requests)
+            if not _kill_when(args, killed, env, lambda b=before: len(api.requests) > b,
+                              rnd.uniform(0, 3) * page_time):
+                continue
+            kills += 1
+            if not (killed / "kv.db").exists():
+                continue
+            stored = _check_whole(killed / "kv.db", reference)
+            con = sqlite3.connect(killed / "kv.db")
+            try:
+                state = dict(con.execute("SELECT key, value FROM collector_state").fetchall())
+                ids = {int(r[0]) for r in con.execute("SELECT platform_id FROM posts")}
+            finally:
+                con.close()
+            missing = _claimed(state, matching) - ids
+            assert not missing, f"the checkpoint is ahead of the stored posts by {len(missing)}"
+            partial.append(stored)
+        assert _clean_run(args, killed, env) > 0
+    assert kills >= COLLECT_KILLS - 2, kills  # a loaded machine may finish one or two first
+    assert any(0 < n < reference["counts"]["posts"] for n in partial), partial
+    got = _snapshot(killed / "kv.db")
+    assert got["posts"] == reference["posts"]
+    assert got["accounts"] == reference["accounts"]
+    assert got["hashtags"] == reference["hashtags"]
+    assert got["counts"] == reference["counts"]
+    assert got["state"] == reference["state"]  # the next run starts where a clean one would
+    assert ("x", next(k for _, k, _ in got["state"] if k.endswith(":since_id")),
+            str(max(matching))) in got["state"]
+
