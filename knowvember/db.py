@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK = 0x6B6E6F77_0001  # a PostgreSQL advisory lock key held while migrating
 
 
 @dataclass
@@ -179,6 +180,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             # creating the schema leaves half the tables and a database no later run can
             # open. IMMEDIATE also makes two first runs at once create it one after the other.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            # Likewise on PostgreSQL: the second of two first runs waits here for the first
+            # to commit the schema, then finds it made, instead of failing half-way.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         before = current_revision(conn)
         head = head_revision()
         if before != head:
