@@ -9,6 +9,7 @@ deterministic, so a folder already holding the same spec is reused rather than r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -38,6 +39,13 @@ class Data:
 
     def platform(self, name: str) -> dict[str, Any]:
         return dict(self.manifest.get("platforms", {}).get(name, {}))
+
+    @property
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """The campaign's first and last-plus-one instant, as the config defines them."""
+        from knowvember.config import load_settings
+
+        return load_settings(self.config).campaign.window_utc()
 
     @property
     def x_posts(self) -> int:
