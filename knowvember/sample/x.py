@@ -54,7 +54,8 @@ RT_LIMIT = 140
 
 
 def tweet_id(seq: int, ms: int) -> str:
-    return str(x_snowflake(ms, mix16(seq, 7) & 0x3FF, seq & 0xFFF))
+    """The id of the `seq`-th X post, minted at `ms` (worker bits vary as X's do)."""
+    return str(x_snowflake(ms, (seq * 2654435761) >> 13, seq))
 
 
 class XWriter:
@@ -70,6 +71,7 @@ class XWriter:
         # Tweets others refer to, rendered once: an original retweeted 30 times is one dict.
         self._rendered: dict[int, tuple[dict[str, Any], list[int]]] = {}
         self._url_base: dict[str, str] = {}
+        self._retweets: dict[int, tuple[str, dict[str, list[Any]], list[int]]] = {}
         start, end = campaign.window_ms()
         tags = [*campaign.hashtags, *campaign.variants]
         self.query = " OR ".join([*(f"#{t}" for t in tags), "knowvember", "#ukmedlibs"])
@@ -172,8 +174,14 @@ class XWriter:
         users = [author]
         likes, reposts, replies, quotes = core[METRICS]
         if kind == REPOST and ref is not None:
-            original = self.accounts[ref[3]]
-            text, entities, mentioned = self._retweet_text(core, original)
+            # The same text and entities for every retweet of one original: made once.
+            found = self._retweets.get(ref[1])
+            if found is None:
+                if len(self._retweets) > 20_000:
+                    self._retweets.clear()
+                found = self._retweets[ref[1]] = self._retweet_text(
+                    core, self.accounts[ref[3]])
+            text, entities, mentioned = found
         else:
             text, entities, mentioned = self.text(core[PARTS], seq)
             if kind == QUOTE and ref is not None:
@@ -222,7 +230,7 @@ class XWriter:
                    "quote_count": quotes}
         if self.modern:
             metrics["bookmark_count"] = likes // 12
-            metrics["impression_count"] = (likes + 1) * (40 + mix16(seq, 11) % 80)
+            metrics["impression_count"] = (likes + 1) * (40 + (seq * 40503 >> 5) % 80)
         return metrics
 
     def _retweet_text(self, core: tuple[Any, ...], original: Account
