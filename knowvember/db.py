@@ -7,6 +7,7 @@ so once), so a librarian upgrading the tool never has to remember `db upgrade`.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,10 +141,21 @@ def describe_db_error(exc: Exception, engine: Engine | None = None) -> str:
     if "locked" in lowered:
         return f"{where} is busy (locked by another process) ({text})"
     if "unable to open" in lowered:
+        if engine is not None and _sqlite_read_only(engine):
+            return (f"{where} is read-only: SQLite must be able to write the database file and "
+                    "its folder (for its -wal and -shm files); nothing was written")
         return f"cannot open {where} ({text})"
     if "connection" in lowered or "could not connect" in lowered:
         return f"cannot connect to {where} ({text})"
     return f"database error on {where}: {text}"
+
+
+def _sqlite_read_only(engine: Engine) -> bool:
+    """Whether a SQLite database exists but its file or folder cannot be written."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return False
+    path = Path(engine.url.database)
+    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def alembic_config(connection: Connection | None = None):  # type: ignore[no-untyped-def]
