@@ -31,6 +31,8 @@ from knowvember.sample.curve import (
 )
 from knowvember.sample.people import Account, People
 
+_HASHTAG, _MENTION = texts.HASHTAG, texts.MENTION
+
 # Record fields (a tuple, for marshal and speed).
 SEQ, MS, AUTHOR, KIND, FLAGS, PARTS, METRICS, REF, ROOT, SEEN, REF_CORE = range(11)
 ORIGINAL, REPLY, REPOST, QUOTE = "original", "reply", "repost", "quote"
@@ -51,6 +53,7 @@ MIX = {
 NOISE_SHARE = {"x": 0.04, "mastodon": 0.03, "bluesky": 0.04}
 # Budgets per original, a little more than the mix will spend, so counts >= sample refs.
 SUPPLY = {REPOST: 1.15, REPLY: 0.3, QUOTE: 0.2}
+_SUPPLY_REPOST, _SUPPLY_REPLY, _SUPPLY_QUOTE = SUPPLY[REPOST], SUPPLY[REPLY], SUPPLY[QUOTE]
 
 
 @dataclass
@@ -208,6 +211,7 @@ class Generator:
         self._links = _links(campaign, self.rng)
         self._start_ms = campaign.window_ms()[0]
         self._tagset = frozenset(self.tags)
+        self._on_x = platform == "x"
 
     # -- choosing ------------------------------------------------------------------------
 
@@ -445,10 +449,12 @@ class Generator:
             popularity *= 3.0
         if kind == REPLY:
             popularity *= 0.3
-        reposts, replies, quotes = (int(popularity * SUPPLY[k] + rng.random())
-                                    for k in (REPOST, REPLY, QUOTE))
-        if self.platform != "x":
-            reposts = int(popularity * 0.6 + rng.random())
+        random = rng.random
+        reposts = int(popularity * _SUPPLY_REPOST + random())
+        replies = int(popularity * _SUPPLY_REPLY + random())
+        quotes = int(popularity * _SUPPLY_QUOTE + random())
+        if not self._on_x:
+            reposts = int(popularity * 0.6 + random())
         if group == "chat_q":
             replies += self._chat_replies_each
         likes = int(popularity * (2.0 + 6.0 * rng.random()) + reposts * 1.5)
@@ -475,15 +481,17 @@ class Generator:
         if flags & CHAT:
             stats.chat += 1
         stats.authors.add(author.idx)
-        tags = self._tagset
+        tags, counted = self._tagset, stats.tags
         for p in parts:
-            if isinstance(p, tuple):
-                if p[0] == texts.HASHTAG and p[1] in tags:
-                    stats.tags[p[1]] = stats.tags.get(p[1], 0) + 1
-                elif p[0] == texts.MENTION:
+            if p.__class__ is tuple:
+                if p[0] == _HASHTAG:
+                    if p[1] in tags:
+                        counted[p[1]] = counted.get(p[1], 0) + 1
+                elif p[0] == _MENTION:
                     stats.mentions += 1
+        techniques = stats.techniques
         for name in named:
-            stats.techniques[name] = stats.techniques.get(name, 0) + 1
+            techniques[name] = techniques.get(name, 0) + 1
         if seen:
             copies = bin(seen).count("1")
             stats.duplicates += copies - 1
