@@ -153,7 +153,7 @@ def _time(value: str | None, tid: str) -> dt.datetime:
 
 
 def _text(raw: Raw | bytes) -> str:
-    return bytes(raw).decode()
+    return bytes(raw).decode()  # msgspec.Raw is a buffer: bytes() copies it once
 
 
 # -- users --------------------------------------------------------------------------------
@@ -197,6 +197,24 @@ class UserCache:
 # -- tweets -------------------------------------------------------------------------------
 
 
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(items) if len(items) < 2 else tuple(dict.fromkeys(items))
+
+
+def _reference(refs: list[Reference] | None) -> tuple[str, str | None]:
+    """The post kind and the tweet it refers to: a retweet over a quote over a reply."""
+    if not refs:
+        return "original", None
+    if len(refs) == 1:
+        kind = _KIND.get(refs[0].type)
+        return (kind, refs[0].id) if kind else ("original", None)
+    types = {r.type: r.id for r in refs}
+    for name in ("retweeted", "quoted", "replied_to"):
+        if name in types:
+            return _KIND[name], types[name]
+    return "original", None
+
+
 def post_from_tweet(
     tweet: Tweet,
     raw: str,
@@ -208,15 +226,9 @@ def post_from_tweet(
     """An X v2 tweet to a post; `users` and `included` are its page's `includes`."""
     tid = tweet.id
     text = tweet.text
-    kind, ref_id = "original", None
-    refs = tweet.referenced_tweets
-    if refs:
-        types = {r.type: r.id for r in refs}
-        for name in ("retweeted", "quoted", "replied_to"):
-            if name in types:
-                kind, ref_id = _KIND[name], types[name]
-                break
-    tags = _tags(tweet.entities, text)
+    kind, ref_id = _reference(tweet.referenced_tweets)
+    entities = tweet.entities
+    tags = _tags(entities, text)
     if kind == "repost" and ref_id in included:
         original = included[ref_id]
         orig_author = users.get(original.author_id or "")
@@ -225,11 +237,11 @@ def post_from_tweet(
             name = text[4:].split(":", 1)[0]
         text = f"RT @{name}: {original.text}" if name else original.text
         tags = [*_tags(original.entities, original.text), *tags]
-    elif tweet.entities is not None and "#" in text and not tags:
+    elif not tags and entities is not None and "#" in text:
         tags = hashtags_in(text)
-    metrics = tweet.public_metrics or Metrics()
+    metrics = tweet.public_metrics or _NO_METRICS
     author = users.get(tweet.author_id) if tweet.author_id else None
-    mentions = tweet.entities.mentions if tweet.entities else ()
+    mentions = entities.mentions if entities is not None else None
     return PostRecord(
         platform="x",
         platform_id=tid,
@@ -241,9 +253,9 @@ def post_from_tweet(
         kind=kind,
         referenced_id=ref_id,
         conversation_id=tweet.conversation_id,
-        hashtags=tuple(dict.fromkeys(tags)),
-        mentions=tuple(dict.fromkeys("@" + m.username.lower() for m in mentions
-                                     if m.username)),
+        hashtags=_unique(tags),
+        mentions=_unique(["@" + m.username.lower() for m in mentions if m.username])
+        if mentions else (),
         likes=metrics.like_count,
         reposts=metrics.retweet_count,
         replies=metrics.reply_count,
@@ -251,6 +263,9 @@ def post_from_tweet(
         raw=raw,
         context_only=context_only,
     )
+
+
+_NO_METRICS = Metrics()
 
 
 def from_page(page: Page, errors: list[str] | None = None, *,

@@ -99,11 +99,14 @@ def make_writer(db: Database, settings: Settings, source: str, *, archive: bool 
 
 def remembered(tag: Callable[[str], Iterable[str]], limit: int = 50_000
                ) -> Callable[[str], tuple[str, ...]]:
-    """The tagger with a bounded memory: retweets repeat their original's text, and
-    matching dozens of technique patterns is the dearest step per post."""
+    """The tagger with a bounded memory: matching dozens of technique patterns is the
+    dearest step per post, and a retweet ("RT @name: <original>") repeats its original, so
+    it is tagged by the original's text (a username is not what the post is about)."""
     cache: dict[str, tuple[str, ...]] = {}
 
     def tagged(text: str) -> tuple[str, ...]:
+        if text.startswith("RT @"):
+            text = text.partition(": ")[2] or text
         found = cache.get(text)
         if found is None:
             if len(cache) >= limit:

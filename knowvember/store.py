@@ -43,6 +43,17 @@ POST_COLUMNS = (
 _fold = functools.lru_cache(maxsize=65536)(fold)
 
 
+def _unique(items: Sequence[str] | Iterable[str]) -> Sequence[str]:
+    """Items without repeats, in order (most posts have one or two: skip the dict)."""
+    if isinstance(items, list | tuple) and len(items) < 2:
+        return items
+    return list(dict.fromkeys(items))
+
+
+def _placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def _time_binder(conn: Connection) -> Callable[[dt.datetime], object]:
     """How an aware datetime is bound without SQLAlchemy's type processing: naive UTC, and
     on SQLite the exact text SQLAlchemy's DateTime stores, so comparisons stay correct."""
@@ -51,7 +62,8 @@ def _time_binder(conn: Connection) -> Callable[[dt.datetime], object]:
     def bind(value: dt.datetime) -> object:
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: pass an aware datetime")
-        naive = value.astimezone(dt.UTC).replace(tzinfo=None)
+        naive = (value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)).replace(
+            tzinfo=None)
         return naive.isoformat(" ", "microseconds") if sqlite else naive
 
     return bind
@@ -168,7 +180,9 @@ class PostWriter:
                 if (handle and (post.platform, handle) in self.drop_accounts) or is_forgotten(
                         forgotten, post.platform, key=post.account_key, handle=handle):
                     del unique[key]
-        kept = {k: p for k, p in unique.items() if self.tags.matches(p.hashtags)}
+        campaign = self.tags.tags
+        kept = {k: p for k, p in unique.items()
+                if not campaign.isdisjoint(map(_fold, p.hashtags))}
         pending = {k: p for k, p in unique.items() if k not in kept and p.referenced_id}
         # A reply to a reply of a campaign post belongs too: resolve within the batch first.
         changed = True
@@ -337,22 +351,22 @@ class PostWriter:
             return
         # The hot path of a million-post import: plain DBAPI executemany of ready tuples
         # (SQLAlchemy's per-row parameter processing costs more than the insert itself),
-        # then one indexed lookup for the new ids.
+        # then one indexed lookup for the new ids (cheaper than multi-row RETURNING).
         stamp = _time_binder(conn)
-        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        columns = ", ".join(POST_COLUMNS)
-        marks = ", ".join([placeholder] * len(POST_COLUMNS))
+        placeholder = _placeholder(conn)
+        stamped_now = stamp(now)
         conn.exec_driver_sql(
-            f"INSERT INTO {posts_t.name} ({columns}) VALUES ({marks})",
-            [self._post_values(p, account_ids, stamp(now), stamp) for p in fresh],
+            f"INSERT INTO {posts_t.name} ({', '.join(POST_COLUMNS)}) "
+            f"VALUES ({', '.join([placeholder] * len(POST_COLUMNS))})",
+            [self._post_values(p, account_ids, stamped_now, stamp) for p in fresh],
         )
-        stored = self._stored_posts(conn, fresh)
-        new_ids = [stored[(p.platform, p.platform_id)][0] for p in fresh]
+        stored = {key: found[0] for key, found in self._stored_posts(conn, fresh).items()}
+        new_ids = [stored[(p.platform, p.platform_id)] for p in fresh]
         result.new += len(new_ids)
         tag_rows = [
             (pid, tag)
             for pid, p in zip(new_ids, fresh, strict=True)
-            for tag in dict.fromkeys(_fold(t) for t in p.hashtags)
+            for tag in _unique([_fold(t) for t in p.hashtags])
         ]
         if tag_rows:
             conn.exec_driver_sql(
@@ -362,7 +376,7 @@ class PostWriter:
             technique_rows = [
                 (pid, name)
                 for pid, p in zip(new_ids, fresh, strict=True)
-                for name in dict.fromkeys(self.tagger(p.text))
+                for name in _unique(self.tagger(p.text))
             ]
             if technique_rows:
                 conn.exec_driver_sql(
@@ -374,21 +388,16 @@ class PostWriter:
     ) -> dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]]:
         """(platform, platform id) -> (row id, engagement counts) of those already stored."""
         existing: dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]] = {}
+        mark = _placeholder(conn)
         for platform in {p.platform for p in posts}:
             ids = [p.platform_id for p in posts if p.platform == platform]
             for chunk in _chunks(ids):
-                rows = conn.execute(
-                    sa.select(
-                        posts_t.c.id,
-                        posts_t.c.platform_id,
-                        posts_t.c.likes,
-                        posts_t.c.reposts,
-                        posts_t.c.replies,
-                        posts_t.c.quotes,
-                    ).where(posts_t.c.platform == platform, posts_t.c.platform_id.in_(chunk))
-                )
-                for row in rows:
-                    existing[(platform, row.platform_id)] = (row.id, tuple(row[2:]))
+                rows = conn.exec_driver_sql(
+                    "SELECT id, platform_id, likes, reposts, replies, quotes "
+                    f"FROM {posts_t.name} WHERE platform = {mark} AND platform_id IN "
+                    f"({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
+                for rid, pid, *counts in rows:
+                    existing[(platform, pid)] = (rid, tuple(counts))  # type: ignore[assignment]
         return existing
 
     def _post_values(

@@ -229,6 +229,7 @@ def collect(
     """Collect new campaign posts from X, Mastodon and Bluesky (one recorded run per source).
 
     Exits 0 only when every source succeeded, so cron mails failures.
+
     Example: knowvember collect --source x --dry-run
     """
     from knowvember import ingest
@@ -266,6 +267,7 @@ def schedule(
     """Collect at an interval from the campaign start until [schedule] grace_days after its end.
 
     A foreground loop for a server or tmux; Ctrl-C stops cleanly between pages.
+
     Example: knowvember schedule --every 30m
     """
     from knowvember import ingest
@@ -317,6 +319,7 @@ def import_(
 
     Streams any size of file; a bad line is reported with file:line and skipped (exit code
     4); importing the same file again adds nothing.
+
     Example: knowvember import twarc2 knowvember2019.jsonl
     """
     from knowvember import ingest
