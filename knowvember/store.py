@@ -322,8 +322,8 @@ class PostWriter:
             else:
                 seen.append(found[0])
                 counts = (p.likes, p.reposts, p.replies, p.quotes)
-                if self.archive:
-                    counts = tuple(max(a, b) for a, b in zip(counts, found[1], strict=True))
+                if self.archive and counts != found[1]:
+                    counts = tuple(map(max, counts, found[1]))
                 if found[1] != counts:
                     updates.append(
                         {"b_id": found[0], "likes": counts[0], "reposts": counts[1],
