@@ -173,7 +173,9 @@ class BlueskyCollector(Collector):
         except SourceError as exc:
             if isinstance(exc.__cause__, e.UnauthorizedError) or "401" in str(exc):
                 raise SourceError(
-                    f"Bluesky refused the login for {self.handle} at {self.config.service}: "
+                    # The login handle comes from an environment variable like the password:
+                    # the message names the variables, never their values.
+                    f"Bluesky refused the login at {self.config.service}: "
                     f"check ${self.config.handle_env} and ${self.config.app_password_env} "
                     "(use an app password, not the account password)") from None
             raise
