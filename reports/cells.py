@@ -7,15 +7,23 @@ writer passes user text through `safe_cell`; numbers and dates pass unchanged.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Control characters XML 1.0 cannot hold: an XLSX with one is refused by openpyxl (and a
+# display name from an API can carry any of them). They become U+FFFD, visibly replaced.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value: Any) -> Any:
-    """Prefix formula-looking text with an apostrophe; leave other values alone."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+    """Prefix formula-looking text with an apostrophe, replace control characters a
+    workbook cannot hold; leave other values alone."""
+    if isinstance(value, str):
+        if _NOT_IN_XML.search(value):
+            value = _NOT_IN_XML.sub("\ufffd", value)
+        if value.startswith(_FORMULA_STARTS):
+            return "'" + value
     return value
 
 

@@ -11,9 +11,11 @@ are left out. The graph is a networkx DiGraph, exported for Gephi as GEXF and Gr
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import sqlalchemy as sa
@@ -199,11 +201,80 @@ def strongest_links(graph: nx.DiGraph, orgs: dict[str, OrgInfo], limit: int = 20
 
 
 def write_graph_files(connections: Connections, out: Path) -> dict[str, Path]:
-    """GEXF and GraphML files of the network, for Gephi (and anything else)."""
-    import networkx as nx
+    """GEXF and GraphML files of the network, for Gephi (and anything else).
 
+    Written directly rather than with networkx's writers, which build an element tree of
+    the whole graph first (seconds for 40,000 links); networkx reads both back.
+    """
     out.mkdir(parents=True, exist_ok=True)
     gexf, graphml = out / "connections.gexf", out / "connections.graphml"
-    nx.write_gexf(connections.graph, gexf)
-    nx.write_graphml(connections.graph, graphml)
+    _write_gexf(connections.graph, gexf)
+    _write_graphml(connections.graph, graphml)
     return {"Network (GEXF)": gexf, "Network (GraphML)": graphml}
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _attr(value: object) -> str:
+    return quoteattr(_XML_INVALID.sub("", str(value)))
+
+
+def _text(value: object) -> str:
+    return escape(_XML_INVALID.sub("", str(value)))
+
+
+def _write_gexf(graph: nx.DiGraph, path: Path) -> None:
+    edge_keys = (*EDGE_KINDS,)
+    with path.open("w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="utf-8"?>\n'
+                '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
+                f'  <meta><creator>knowvember</creator><description>{_text(graph.name)}'
+                '</description></meta>\n'
+                '  <graph defaultedgetype="directed" mode="static">\n'
+                '    <attributes class="node" mode="static">\n'
+                '      <attribute id="0" title="region" type="string" />\n'
+                '      <attribute id="1" title="out_of_scope" type="boolean" />\n'
+                '    </attributes>\n'
+                '    <attributes class="edge" mode="static">\n')
+        for i, key in enumerate(edge_keys):
+            f.write(f'      <attribute id="{i + 2}" title="{key}" type="long" />\n')
+        f.write("    </attributes>\n    <nodes>\n")
+        for node, attrs in graph.nodes(data=True):
+            f.write(f'      <node id={_attr(node)} label={_attr(attrs.get("label", node))}>'
+                    f'<attvalues><attvalue for="0" value={_attr(attrs.get("region", ""))} />'
+                    f'<attvalue for="1" value="{str(bool(attrs.get("out_of_scope"))).lower()}"'
+                    " /></attvalues></node>\n")
+        f.write("    </nodes>\n    <edges>\n")
+        for i, (u, v, attrs) in enumerate(graph.edges(data=True)):
+            values = "".join(f'<attvalue for="{k + 2}" value="{int(attrs.get(key, 0))}" />'
+                             for k, key in enumerate(edge_keys))
+            f.write(f'      <edge id="{i}" source={_attr(u)} target={_attr(v)} '
+                    f'weight="{int(attrs.get("weight", 1))}"><attvalues>{values}</attvalues>'
+                    "</edge>\n")
+        f.write("    </edges>\n  </graph>\n</gexf>\n")
+
+
+def _write_graphml(graph: nx.DiGraph, path: Path) -> None:
+    edge_keys = ("weight", *EDGE_KINDS)
+    with path.open("w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="utf-8"?>\n'
+                '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+                '  <key id="label" for="node" attr.name="label" attr.type="string" />\n'
+                '  <key id="region" for="node" attr.name="region" attr.type="string" />\n'
+                '  <key id="out_of_scope" for="node" attr.name="out_of_scope" '
+                'attr.type="boolean" />\n')
+        for key in edge_keys:
+            f.write(f'  <key id="{key}" for="edge" attr.name="{key}" attr.type="long" />\n')
+        f.write('  <graph edgedefault="directed">\n')
+        for node, attrs in graph.nodes(data=True):
+            f.write(f'    <node id={_attr(node)}>'
+                    f'<data key="label">{_text(attrs.get("label", node))}</data>'
+                    f'<data key="region">{_text(attrs.get("region", ""))}</data>'
+                    f'<data key="out_of_scope">{str(bool(attrs.get("out_of_scope"))).lower()}'
+                    "</data></node>\n")
+        for u, v, attrs in graph.edges(data=True):
+            values = "".join(f'<data key="{key}">{int(attrs.get(key, 0))}</data>'
+                             for key in edge_keys)
+            f.write(f"    <edge source={_attr(u)} target={_attr(v)}>{values}</edge>\n")
+        f.write("  </graph>\n</graphml>\n")

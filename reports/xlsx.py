@@ -1,8 +1,9 @@
 """The report's workbook (openpyxl, write-only: rows stream out, memory stays flat).
 
 Sheets: summary, leaderboards (organisations, regions, contributors), posts, stories,
-organisations. Identifiers (post ids, ODS codes, handles) are written as text with the
-text number format, so Excel never turns `1440716895355764743` into `1.44E+18`; every piece
+organisations. Every identifier is a string cell, never a number, so Excel never turns
+`1440716895355764743` into `1.44E+18`; post ids and organisation codes (the ones that can
+look like numbers) also carry the text number format, so retyping them keeps them text. Every piece
 of user text goes through `safe_cell` (no formula injection). A campaign can outgrow what a
 sheet holds in reasonable time, so the posts sheet holds the `[reports] xlsx_posts` most
 engaging posts and says so; every post is in `posts.csv` beside the workbook.
@@ -102,7 +103,7 @@ def write_workbook(content: ReportContent, path: Path) -> int:
     people = [m for m in metrics if m not in ("contributors", "stories")]
     add = _writer(workbook, "leaderboard contributors",
                   ["rank", "account", "display name", "organisation code", "organisation",
-                   *people], text_columns=[1, 3], widths={1: 34, 2: 30, 4: 40})
+                   *people], text_columns=[3], widths={1: 34, 2: 30, 4: 40})
     for r in c.contributor_board:
         add([r["rank"], r["account"], r["display_name"], r["organisation_code"],
              r["organisation_name"], *(r[m] for m in people)])
@@ -113,7 +114,7 @@ def write_workbook(content: ReportContent, path: Path) -> int:
                   ["platform", "post id", "url", "created (local)", "account", "display name",
                    "organisation code", "organisation", "kind", "likes", "reposts",
                    "replies", "quotes", "engagement", "text"],
-                  text_columns=[1, 2, 4, 6], widths={1: 22, 2: 40, 3: 18, 4: 30, 14: 80})
+                  text_columns=[1, 6], widths={1: 22, 2: 40, 3: 18, 4: 30, 14: 80})
     for p in shown:
         add([p.platform, p.platform_id, p.url, p.created, p.account, p.display_name,
              p.org_code, p.org_name, p.kind, p.likes, p.reposts, p.replies, p.quotes,
@@ -125,7 +126,7 @@ def write_workbook(content: ReportContent, path: Path) -> int:
     add = _writer(workbook, "stories",
                   ["id", "title", "organisation code", "organisation", "name", "role",
                    "techniques", "body", "outcome", "links", "submitted"],
-                  text_columns=[0, 2], widths={1: 40, 3: 36, 7: 80, 8: 50})
+                  text_columns=[2], widths={1: 40, 3: 36, 7: 80, 8: 50})
     for story in c.stories:  # approved and consented only; never an email address
         add([story.id, redact_emails(story.title), story.org.code if story.org else None,
              story.org.name if story.org else story.organisation_text,
