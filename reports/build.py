@@ -160,6 +160,7 @@ def _staging(out: Path) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise KnowvemberError(f"cannot create the report folder {out.parent}: {exc}") from exc
+    _remove_abandoned(out)
     stage = out.parent / f".{out.name}.partial-{os.getpid()}"
     if stage.exists():
         shutil.rmtree(stage)
@@ -168,6 +169,18 @@ def _staging(out: Path) -> Iterator[Path]:
         yield stage
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Staging folders of report runs that were killed (their process is gone)."""
+    for folder in out.parent.glob(f".{out.name}.partial-*"):
+        try:
+            pid = int(folder.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)  # still running (another report into the same folder): leave it
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
 
 
 def _publish(stage: Path, out: Path, written: dict[str, Path]) -> dict[str, Path]:

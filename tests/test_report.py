@@ -238,6 +238,15 @@ def test_failed_report_leaves_the_previous_one(world: World, tmp_path: Path,
     assert not list(tmp_path.glob(".out.partial-*"))
 
 
+def test_abandoned_staging_folders_are_cleared(world: World, tmp_path: Path) -> None:
+    dead = tmp_path / ".out.partial-999999999"  # no such process
+    dead.mkdir()
+    (dead / "report.html").write_text("half", encoding="utf-8")
+    build_report(world.db, world.settings, tmp_path / "out", formats=["md"], now=NOW)
+    assert not dead.exists()
+    assert (tmp_path / "out" / "report.md").exists()
+
+
 def test_cli_report(world: World, cli, campaign_dir: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("report", "--out", str(campaign_dir / "r"), "--format", "html,md",
                  "--per-org")
