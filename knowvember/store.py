@@ -97,6 +97,30 @@ def _merged(new: tuple[object, ...], old: tuple[object, ...]) -> tuple[object, .
     return tuple(o if n is None else n for n, o in zip(new, old, strict=True))
 
 
+_NUL, _REPLACEMENT = "\x00", "\ufffd"
+
+
+def _replace_nul(posts: Sequence[PostRecord], accounts: Sequence[AccountRecord]) -> None:
+    """NUL (U+0000) becomes U+FFFD, on every backend alike: JSON allows it and real posts
+    have carried it, but PostgreSQL text cannot hold it, and one such post must not fail
+    the batch it came in."""
+    for p in posts:
+        if _NUL in p.text or _NUL in (p.raw or "") or _NUL in (p.url or "") or \
+                _NUL in p.platform_id or _NUL in (p.account_key or ""):
+            p.text, p.raw, p.url = (_no_nul(p.text) or "", _no_nul(p.raw), _no_nul(p.url))
+            p.platform_id, p.account_key = _no_nul(p.platform_id) or "", _no_nul(p.account_key)
+    for a in accounts:
+        if any(_NUL in (v or "") for v in (a.display_name, a.bio, a.raw, a.url, a.handle,
+                                            a.key)):
+            a.display_name, a.bio, a.raw = (_no_nul(a.display_name), _no_nul(a.bio),
+                                            _no_nul(a.raw))
+            a.url, a.handle, a.key = _no_nul(a.url), _no_nul(a.handle) or "", _no_nul(a.key) or ""
+
+
+def _no_nul(value: str | None) -> str | None:
+    return value.replace(_NUL, _REPLACEMENT) if value else value
+
+
 def _chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:  # type: ignore[type-arg]
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -140,6 +164,7 @@ class PostWriter:
     ) -> BatchResult:
         """Store one batch (and move the checkpoint) in a single transaction."""
         result = BatchResult(fetched=sum(not p.context_only for p in posts))
+        _replace_nul(posts, accounts)
         now = utcnow()
         with translate_errors(self.db.engine), self.db.engine.begin() as conn:
             by_key = {(a.platform, a.key): a for a in accounts}

@@ -71,9 +71,13 @@ def _catalogue(settings: Settings | None) -> Catalogue:
 
 
 def _text(value: object) -> Any:
+    """A table cell: markup shown as written, control characters made visible (a display
+    name from an API must not move the cursor or recolour the terminal)."""
     from rich.text import Text
 
-    return Text("" if value is None else str(value))
+    from knowvember.stories import printable
+
+    return Text(printable("" if value is None else str(value), keep_newlines=False))
 
 
 def _print(renderable: Any) -> None:

@@ -193,6 +193,8 @@ def _print_board(rows: list[dict[str, Any]], by: By) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from knowvember.stories import printable
+
     table = Table(title=f"Leaderboard by {by.value} (all columns: --format json or csv)")
     skip = ("contributors", "stories") if by is By.contributor else ()
     columns = ("rank", *_names(by), *(c for c in BOARD_COLUMNS if c not in skip))
@@ -211,8 +213,9 @@ def _print_board(rows: list[dict[str, Any]], by: By) -> None:
                 cells.append(Text(f"{value:,.2f}"))
             elif isinstance(value, int):
                 cells.append(Text(f"{value:,}"))
-            else:
-                cells.append(Text("" if value is None else str(value)))
+            else:  # names and handles from outside: control characters made visible
+                cells.append(Text(printable("" if value is None else str(value),
+                                            keep_newlines=False)))
         table.add_row(*cells)
     _wide_console().print(table)
 
