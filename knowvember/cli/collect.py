@@ -190,18 +190,24 @@ def _show_runs(records: list[RunRecord], format: TableOrJson, *, title: str) -> 
 
     from knowvember.cli.common import out_console
 
+    imports = all(r.source.startswith("import:") for r in records)
+    columns = ["source", "status", "read", "new", "updated", "skipped"]
+    if not imports:
+        columns += ["requests", "est. cost"]
     table = Table(title=title, title_justify="left")
-    for column in ("source", "status", "read", "new", "updated", "skipped", "requests",
-                   "est. cost", "error"):
-        table.add_column(column, justify="right" if column in (
-            "read", "new", "updated", "skipped", "requests", "est. cost") else "left")
+    for column in [*columns, "error"]:
+        table.add_column(column, justify="left" if column in ("source", "status", "error")
+                         else "right")
     for r in records:
         colour = {"ok": "green", "partial": "yellow", "failed": "red"}.get(r.status, "")
-        source = r.source + (f" {Path(str(r.details['file'])).name}"
-                             if r.details.get("file") else "")
-        table.add_row(source, f"[{colour}]{r.status}[/]" if colour else r.status,
-                      f"{r.fetched:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.skipped:,}",
-                      f"{r.requests:,}", _cost(r), r.error or "")
+        source = r.source
+        if r.details.get("file"):
+            source = f"{r.source.removeprefix('import:')} {Path(str(r.details['file'])).name}"
+        cells = [source, f"[{colour}]{r.status}[/]" if colour else r.status, f"{r.fetched:,}",
+                 f"{r.new:,}", f"{r.updated:,}", f"{r.skipped:,}"]
+        if not imports:
+            cells += [f"{r.requests:,}", _cost(r)]
+        table.add_row(*cells, r.error or "")
     out_console().print(table)
 
 
