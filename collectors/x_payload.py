@@ -179,7 +179,7 @@ def account_from_user(user: User, raw: str | None = None) -> AccountRecord:
 class UserCache:
     """Maps each distinct user payload once: the same author on every page costs a lookup."""
 
-    def __init__(self, limit: int = 100_000) -> None:
+    def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
         self._by_raw: dict[bytes, tuple[User, AccountRecord]] = {}
 
