@@ -7,6 +7,7 @@ read becomes a `LineError` naming the file and line; the rest of the file still 
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 from collections.abc import Callable, Iterator
@@ -42,6 +43,8 @@ class Chunk:
     position: int = 0  # bytes of the (compressed) file read so far
     lines: int = 0  # lines read so far
     api_errors: int = 0  # `errors` entries inside twarc2 pages (not failures of the file)
+    unchanged: int = 0  # posts already stored as they are: read, but not mapped again
+    unchanged_span: tuple[dt.datetime, dt.datetime] | None = None  # their first and last
 
     def __len__(self) -> int:
         return len(self.posts)

@@ -162,7 +162,12 @@ def parse_time(value: object) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(
             f"{match.group(1)}T{match.group(2)}{fraction}{match.group(4) or 'Z'}"
         )
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    try:
+        parsed.astimezone(dt.UTC)
+    except OverflowError:  # year 9999 at UTC-5: no such instant in UTC
+        raise ValueError(f"timestamp out of range: {value!r}") from None
+    return parsed
 
 
 def describe(exc: Exception) -> str:

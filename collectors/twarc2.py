@@ -9,6 +9,7 @@ live collection does.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import orjson
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
 from collectors.base import MAPPING_ERRORS, describe
 from collectors.x_payload import (
+    Known,
     Page,
     UserCache,
     decode_page,
@@ -27,6 +29,7 @@ from collectors.x_payload import (
     from_v1_tweet,
     is_page,
     is_v1,
+    snowflake_time,
 )
 
 PLATFORM = "x"
@@ -67,7 +70,10 @@ class _Unreadable(ValueError):
     pass
 
 
-def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
+def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = None
+         ) -> Iterator[Chunk]:
+    """Chunks of records; with `known` (see `x_payload.from_page`), tweets already stored
+    unchanged are counted in `Chunk.unchanged` instead of being mapped again."""
     cache = UserCache()
     with Source(path) as source:
         chunk = Chunk()
@@ -81,7 +87,12 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 if isinstance(value, _Bad):
                     raise ValueError(value.message)
                 if isinstance(value, Page):
-                    posts, accounts = from_page(value, problems, cache=cache)
+                    unchanged: list[str] = []
+                    posts, accounts = from_page(value, problems, cache=cache, known=known,
+                                                unchanged=unchanged)
+                    if unchanged:
+                        chunk.unchanged += len(unchanged)
+                        chunk.unchanged_span = _span(chunk.unchanged_span, unchanged)
                     if value.errors:
                         chunk.api_errors += len(value.errors)
                 elif isinstance(value, list):
@@ -104,6 +115,14 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 chunk = Chunk(lines=number)
         chunk.position = source.position()
         yield chunk
+
+
+def _span(span: tuple[dt.datetime, dt.datetime] | None, ids: list[str]
+          ) -> tuple[dt.datetime, dt.datetime]:
+    """Widen a time span by tweets known only by id (their ids embed the time)."""
+    low = snowflake_time(min(ids, key=int))
+    high = snowflake_time(max(ids, key=int))
+    return (low, high) if span is None else (min(span[0], low), max(span[1], high))
 
 
 class _Bad:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -268,12 +268,25 @@ def post_from_tweet(
 _NO_METRICS = Metrics()
 
 
+Known = Callable[[list[tuple[str, tuple[int, int, int, int]]]], set[str]]
+
+
+def counts_of(tweet: Tweet) -> tuple[int, int, int, int]:
+    m = tweet.public_metrics or _NO_METRICS
+    return (m.like_count, m.retweet_count, m.reply_count, m.quote_count)
+
+
 def from_page(page: Page, errors: list[str] | None = None, *,
-              cache: UserCache | None = None) -> tuple[list[PostRecord], list[AccountRecord]]:
+              cache: UserCache | None = None, known: Known | None = None,
+              unchanged: list[str] | None = None
+              ) -> tuple[list[PostRecord], list[AccountRecord]]:
     """A decoded v2 page (live search response or twarc2 line) to posts and accounts.
 
     Posts from `data` come first; tweets from `includes.tweets` follow as context posts. A
     tweet that cannot be read is left out and described in `errors` (raised without a list).
+    `known`, given (id, counts) pairs, names the tweets already stored that this page would
+    not change: they are not mapped again (a re-import costs a lookup, not a mapping), and
+    the skipped `data` ids are added to `unchanged`.
     """
     cache = cache or UserCache()
     includes = page.includes or Includes()
@@ -296,17 +309,30 @@ def from_page(page: Page, errors: list[str] | None = None, *,
             continue
         included[tweet.id] = (tweet, raw)
     by_id = {tid: t for tid, (t, _) in included.items()}
-    posts: list[PostRecord] = []
-    seen: set[str] = set()
+    data: list[tuple[Tweet, Raw]] = []
     for raw in page.data:
         try:
-            tweet = _tweet.decode(raw)
-            posts.append(post_from_tweet(tweet, _text(raw), users, by_id))
-            seen.add(tweet.id)
-        except (*DecodeError, *MAPPING_ERRORS) as exc:
+            data.append((_tweet.decode(raw), raw))
+        except DecodeError as exc:
             _problem(errors, f"tweet: {describe(exc)}")
+    skip: set[str] = set()
+    if known is not None and (data or included):
+        skip = known([(t.id, counts_of(t)) for t, _ in data]
+                     + [(t.id, counts_of(t)) for t, _ in included.values()])
+    posts: list[PostRecord] = []
+    seen: set[str] = set()
+    for tweet, raw in data:
+        seen.add(tweet.id)
+        if tweet.id in skip:
+            if unchanged is not None:
+                unchanged.append(tweet.id)
+            continue
+        try:
+            posts.append(post_from_tweet(tweet, _text(raw), users, by_id))
+        except MAPPING_ERRORS as exc:
+            _problem(errors, f"tweet {tweet.id}: {describe(exc)}")
     for tid, (tweet, raw) in included.items():
-        if tid not in seen:
+        if tid not in seen and tid not in skip:
             try:
                 posts.append(post_from_tweet(tweet, _text(raw), users, by_id,
                                              context_only=True))

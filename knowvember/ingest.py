@@ -14,6 +14,7 @@ lazily so that importing it stays cheap.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import time
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCES = ("x", "mastodon", "bluesky")
+SKIPS_UNCHANGED = {"twarc2"}  # readers that ask the writer before mapping a page again
 MAX_LINE_ERRORS_KEPT = 50  # in the run's details; all are counted
 
 
@@ -549,16 +551,14 @@ def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Pat
         for path in paths:
             if hooks.stop is not None and hooks.stop.is_set():
                 break
-            read = reader if chunk_posts is None else (
-                lambda p, r=reader: r(p, chunk_posts=chunk_posts))
-            outcome.runs.append(_import_file(db, settings, fmt, read, platform, path,
-                                             hooks, outcome))
+            outcome.runs.append(_import_file(db, settings, fmt, reader, platform, path,
+                                             hooks, outcome, chunk_posts))
     return outcome
 
 
 def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                  platform: str | None, path: Path, hooks: Hooks,
-                 outcome: ImportOutcome) -> RunRecord:
+                 outcome: ImportOutcome, chunk_posts: int | None = None) -> RunRecord:
     from collectors.archive import file_size
 
     record = start_run(db, RunRecord(source=f"import:{fmt}", started_at=hooks.now(),
@@ -574,14 +574,22 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     highest: dt.datetime | None = None
     platforms: set[str] = set()
     failure: str | None = None
+    options: dict[str, Any] = {} if chunk_posts is None else {"chunk_posts": chunk_posts}
+    if fmt in SKIPS_UNCHANGED:
+        options["known"] = functools.partial(writer.unchanged, platform or "x")
     try:
-        for chunk in reader(path):
+        for chunk in reader(path, **options):
             hooks.stop_flag().check()
             result = writer.write(chunk.posts, chunk.accounts)
             _add(record, result)
+            record.fetched += chunk.unchanged
             deferred.add(result.pending)
             lines = max(lines, chunk.lines)
             api_errors += chunk.api_errors
+            if chunk.unchanged_span is not None:
+                low, high = chunk.unchanged_span
+                lowest = low if lowest is None else min(lowest, low)
+                highest = high if highest is None else max(highest, high)
             if chunk.posts:
                 times = [p.created_at for p in chunk.posts if not p.context_only]
                 if times:

@@ -41,6 +41,7 @@ POST_COLUMNS = (
     "replies", "quotes", "source", "raw", "first_collected", "last_collected",
 )
 _fold = functools.lru_cache(maxsize=65536)(fold)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _unique(items: Sequence[str] | Iterable[str]) -> Sequence[str]:
@@ -109,12 +110,46 @@ def _replace_nul(posts: Sequence[PostRecord], accounts: Sequence[AccountRecord])
                 _NUL in p.platform_id or _NUL in (p.account_key or ""):
             p.text, p.raw, p.url = (_no_nul(p.text) or "", _no_nul(p.raw), _no_nul(p.url))
             p.platform_id, p.account_key = _no_nul(p.platform_id) or "", _no_nul(p.account_key)
+    checked: set[int] = set()
     for a in accounts:
-        if any(_NUL in (v or "") for v in (a.display_name, a.bio, a.raw, a.url, a.handle,
-                                            a.key)):
+        if id(a) in checked:  # importers hand the same record for a repeated user
+            continue
+        checked.add(id(a))
+        if (_NUL in (a.display_name or "") or _NUL in (a.bio or "") or _NUL in (a.raw or "")
+                or _NUL in (a.url or "") or _NUL in a.handle or _NUL in a.key):
             a.display_name, a.bio, a.raw = (_no_nul(a.display_name), _no_nul(a.bio),
                                             _no_nul(a.raw))
             a.url, a.handle, a.key = _no_nul(a.url), _no_nul(a.handle) or "", _no_nul(a.key) or ""
+
+
+_BIGINT = 2**63 - 1  # the largest count either database can hold
+
+
+def _representable(posts: Sequence[PostRecord], accounts: Sequence[AccountRecord]
+                   ) -> Sequence[PostRecord]:
+    """Counts clamped to what a BIGINT holds (negative ones to 0), and posts whose time has
+    no UTC equivalent (year 9999 at UTC-5) left out with a warning: a payload's nonsense
+    value must not fail the batch it came in."""
+    dropped = []
+    for p in posts:
+        if not (0 <= p.likes <= _BIGINT and 0 <= p.reposts <= _BIGINT
+                and 0 <= p.replies <= _BIGINT and 0 <= p.quotes <= _BIGINT):
+            p.likes, p.reposts, p.replies, p.quotes = (
+                min(max(c, 0), _BIGINT) for c in (p.likes, p.reposts, p.replies, p.quotes))
+        if p.created_at.year in (1, 9999):
+            try:
+                p.created_at.astimezone(dt.UTC)
+            except OverflowError:
+                dropped.append(p)
+    for a in accounts:
+        if a.followers is not None and not 0 <= a.followers <= _BIGINT:
+            a.followers = min(max(a.followers, 0), _BIGINT)
+    if not dropped:
+        return posts
+    for p in dropped:
+        log.warning("skipped %s post %s: its time %s is out of range", p.platform,
+                    p.platform_id, p.created_at.isoformat())
+    return [p for p in posts if p not in dropped]
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -165,6 +200,7 @@ class PostWriter:
         """Store one batch (and move the checkpoint) in a single transaction."""
         result = BatchResult(fetched=sum(not p.context_only for p in posts))
         _replace_nul(posts, accounts)
+        posts = _representable(posts, accounts)
         now = utcnow()
         with translate_errors(self.db.engine), self.db.engine.begin() as conn:
             by_key = {(a.platform, a.key): a for a in accounts}
@@ -407,6 +443,24 @@ class PostWriter:
                 conn.exec_driver_sql(
                     f"INSERT INTO {techniques_t.name} (post_id, technique) "
                     f"VALUES ({placeholder}, {placeholder})", technique_rows)
+
+    def unchanged(self, platform: str, items: Sequence[tuple[str, tuple[int, int, int, int]]]
+                  ) -> set[str]:
+        """Ids among `items` ((id, counts) pairs) already stored that writing them would not
+        change: equal counts, or in archive mode counts no higher than stored. An importer
+        asks before mapping a page, so a re-import costs lookups, not mappings."""
+        posts = [PostRecord(platform, pid, None, _EPOCH) for pid, _ in items]
+        with translate_errors(self.db.engine), self.db.engine.connect() as conn:
+            stored = self._stored_posts(conn, posts)
+        same: set[str] = set()
+        for pid, counts in items:
+            found = stored.get((platform, pid))
+            if found is None:
+                continue
+            if found[1] == counts or (self.archive and all(
+                    a <= b for a, b in zip(counts, found[1], strict=True))):
+                same.add(pid)
+        return same
 
     def _stored_posts(
         self, conn: Connection, posts: Sequence[PostRecord]
