@@ -147,7 +147,7 @@ class Scrubber:
 def parse_time(value: object) -> dt.datetime:
     """An aware datetime from the ISO 8601 forms the APIs send ('Z', offsets, fractions)."""
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return _in_utc_range(value if value.tzinfo else value.replace(tzinfo=dt.UTC), value)
     if not isinstance(value, str) or not value:
         raise ValueError(f"not a timestamp: {value!r}")
     text = value.strip()
@@ -162,12 +162,17 @@ def parse_time(value: object) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(
             f"{match.group(1)}T{match.group(2)}{fraction}{match.group(4) or 'Z'}"
         )
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    try:
-        parsed.astimezone(dt.UTC)
-    except OverflowError:  # year 9999 at UTC-5: no such instant in UTC
-        raise ValueError(f"timestamp out of range: {value!r}") from None
-    return parsed
+    return _in_utc_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC), value)
+
+
+def _in_utc_range(moment: dt.datetime, value: object) -> dt.datetime:
+    """`moment`, unless it has no UTC equivalent (year 9999 at UTC-5): then a clear error."""
+    if moment.year in (1, 9999):
+        try:
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError(f"timestamp out of range: {value!r}") from None
+    return moment
 
 
 def describe(exc: Exception) -> str:

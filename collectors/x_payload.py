@@ -147,9 +147,12 @@ def _time(value: str | None, tid: str) -> dt.datetime:
     if not value:
         return snowflake_time(tid)
     try:
-        return dt.datetime.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return parse_time(value)
+    if moment.tzinfo is None or moment.year in (1, 9999):
+        return parse_time(moment)  # naive means UTC; a time UTC cannot hold is refused
+    return moment
 
 
 def _text(raw: Raw | bytes) -> str:

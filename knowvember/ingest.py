@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -615,6 +616,8 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         failure = f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
     except OSError as exc:
         failure = f"{path}: cannot read the file ({exc.strerror or exc})"
+    except (zlib.error, EOFError) as exc:  # a damaged or cut-short .gz
+        failure = f"{path}: the compressed file is damaged or incomplete ({exc})"
     finally:
         record.details["lines"] = lines
         record.details["line_errors"] = errors

@@ -127,15 +127,17 @@ _BIGINT = 2**63 - 1  # the largest count either database can hold
 
 def _representable(posts: Sequence[PostRecord], accounts: Sequence[AccountRecord]
                    ) -> Sequence[PostRecord]:
-    """Counts clamped to what a BIGINT holds (negative ones to 0), and posts whose time has
-    no UTC equivalent (year 9999 at UTC-5) left out with a warning: a payload's nonsense
-    value must not fail the batch it came in."""
+    """Counts clamped to what a BIGINT holds (negative ones to 0), naive times taken as
+    UTC, and posts whose time has no UTC equivalent (year 9999 at UTC-5) left out with a
+    warning: a payload's nonsense value must not fail the batch it came in."""
     dropped = []
     for p in posts:
         if not (0 <= p.likes <= _BIGINT and 0 <= p.reposts <= _BIGINT
                 and 0 <= p.replies <= _BIGINT and 0 <= p.quotes <= _BIGINT):
             p.likes, p.reposts, p.replies, p.quotes = (
                 min(max(c, 0), _BIGINT) for c in (p.likes, p.reposts, p.replies, p.quotes))
+        if p.created_at.tzinfo is None:  # a mapper's slip: naive means UTC
+            p.created_at = p.created_at.replace(tzinfo=dt.UTC)
         if p.created_at.year in (1, 9999):
             try:
                 p.created_at.astimezone(dt.UTC)
