@@ -127,6 +127,30 @@ def _add(record: RunRecord, result: BatchResult) -> None:
     record.skipped += result.skipped
 
 
+class Probe:
+    """Asks the writer which posts of a page are already stored, but mostly stops asking
+    while nothing is (a first import), and asks every page again after the first hit."""
+
+    def __init__(self, ask: Callable[[Any], set[str]], patience: int = 5, every: int = 10
+                 ) -> None:
+        self.ask, self.patience, self.every = ask, patience, every
+        self.misses = 0
+        self.skip = 0
+
+    def __call__(self, items: Any) -> set[str]:
+        if self.skip:
+            self.skip -= 1
+            return set()
+        found = self.ask(items)
+        if found:
+            self.misses = 0
+        else:
+            self.misses += 1
+            if self.misses >= self.patience:
+                self.skip = self.every - 1
+        return found
+
+
 class Deferred:
     """Posts left out for want of the post they refer to, offered again at the end.
 
@@ -577,7 +601,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     failure: str | None = None
     options: dict[str, Any] = {} if chunk_posts is None else {"chunk_posts": chunk_posts}
     if fmt in SKIPS_UNCHANGED:
-        options["known"] = functools.partial(writer.unchanged, platform or "x")
+        options["known"] = Probe(functools.partial(writer.unchanged, platform or "x"))
     try:
         for chunk in reader(path, **options):
             hooks.stop_flag().check()
