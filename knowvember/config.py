@@ -139,6 +139,26 @@ class CampaignSettings(_Section):
 class DatabaseSettings(_Section):
     url: str = DEFAULT_DATABASE_URL
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        """Refuse what the database layer would refuse, here where the key can be named."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            parsed = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (e.g. 'sqlite:///knowvember.db' or "
+                             "'postgresql+psycopg://user@host/knowvember')") from None
+        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"{backend!r} databases are not supported; use sqlite:/// or "
+                             "postgresql+psycopg://")
+        if backend == "postgresql" and driver in ("psycopg2", "pg8000", "asyncpg"):
+            raise ValueError("use a postgresql+psycopg:// URL (psycopg 3)")
+        return value
+
 
 class XSettings(_Section):
     enabled: bool = False
@@ -438,7 +458,9 @@ def _refuse_literal_secrets(data: dict[str, Any], label: str, prefix: str = "") 
 def _format_validation(label: str, exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
-        loc = ".".join(str(part) for part in error["loc"] if not isinstance(part, int) or True)
+        # A key may hold anything TOML allows (a quoted key with a newline): shown quoted.
+        loc = ".".join(str(part) if str(part).isprintable() else repr(part)
+                       for part in error["loc"])
         loc = re.sub(r"\.(\d+)", r"[\1]", loc)
         message = error["msg"]
         if error["type"] == "extra_forbidden":
@@ -452,7 +474,7 @@ def _format_validation(label: str, exc: ValidationError) -> str:
         shown = ""
         if error["type"] not in ("missing", "extra_forbidden") and isinstance(
             value, str | int | float | dt.date
-        ) and not (isinstance(value, str) and _looks_like_secret(value)):
+        ) and not (isinstance(value, str) and (_looks_like_secret(value) or "://" in value)):
             shown = f" (got {value!r})"
         lines.append(f"{label}: {loc}: {message}{shown}")
     return "\n".join(lines)
