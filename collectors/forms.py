@@ -390,6 +390,9 @@ def _read_csv(path: Path, warnings: list[str]) -> Iterator[tuple[int, list[Any]]
     sample = text[:65536]
     try:
         dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
+        # Sniffing only the header, which rarely has quotes, guesses no doubled quotes: then
+        # `"He said ""hi"""` would read as `He said ""hi""`. Forms always double them.
+        dialect.quotechar, dialect.doublequote = '"', True
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
