@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,90 @@ def test_cli_refuses_a_bad_account_without_a_traceback(cli, campaign_dir) -> Non
     assert result.exit_code == 2
     assert "platform:handle" in result.stderr and "Traceback" not in result.stderr
 
+
+
+# -- opted out: collected, but in no leaderboard, report or export ---------------------------
+
+OPTED_OUT_CSV = (
+    "platform,id,author_handle,author_name,created_at,text,likes\n"
+    "x,100,@annlib,Ann Optedout,2019-11-05T09:00:00Z,Ann's journal club #KNOWvember19,50\n"
+    "x,101,@annlib,Ann Optedout,2019-11-06T09:00:00Z,Ann's peer assist #KNOWvember19,40\n"
+    "x,102,@boblib,Bob Included,2019-11-05T10:00:00Z,Bob's knowledge cafe #KNOWvember19,3\n"
+    "mastodon,https://nhs.social/users/cy/statuses/1,@cy@nhs.social,Cy Included,"
+    "2019-11-07T10:00:00Z,Cy's retrospect #KNOWvember19,1\n"
+)
+
+
+def test_an_opted_out_account_is_in_no_leaderboard_report_or_export(  # type: ignore[no-untyped-def]
+        cli, write_config, tmp_path, monkeypatch) -> None:
+    write_config('[leaderboard]\nexclude_accounts = ["x:@AnnLib"]\n')
+    archive = tmp_path / "posts.csv"
+    archive.write_text(OPTED_OUT_CSV, encoding="utf-8")
+    assert cli("import", "csv", str(archive)).exit_code == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'knowvember.db'}")
+    try:
+        with engine.connect() as conn:  # still collected: the opt-out is about publishing
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM posts")).scalar() == 4
+    finally:
+        engine.dispose()
+    outputs = []
+    for args in (["summary", "--format", "json"],
+                 ["leaderboard", "--by", "contributor", "--format", "json"],
+                 ["leaderboard", "--by", "contributor", "--format", "csv"],
+                 ["leaderboard", "--by", "organisation", "--format", "json"],
+                 ["leaderboard", "--by", "region", "--format", "json"]):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        outputs.append(result.stdout)
+    summary = json.loads(outputs[0])
+    assert summary["posts"] == 2 and summary["contributors"] == 2
+    board = json.loads(outputs[1])
+    assert len(board) == 2
+    report = cli("report", "--format", "html,md,xlsx", "--out", str(tmp_path / "report"))
+    assert report.exit_code == 0, report.stderr
+    files = [p for p in (tmp_path / "report").rglob("*") if p.is_file()]
+    assert {".html", ".md", ".xlsx", ".csv"} <= {p.suffix for p in files}
+    outputs += _web_pages(write_config, tmp_path, monkeypatch)
+    for text in [*outputs, *(_readable(p) for p in files)]:
+        assert "annlib" not in text.lower() and "Optedout" not in text, text[:300]
+        assert "Ann's" not in text and "Ann&#39;s" not in text and "Ann&#x27;s" not in text
+    assert "boblib" in outputs[1] and "boblib" in _readable(tmp_path / "report" / "posts.csv")
+    # The dashboard counts people, never names them: two, not three.
+    assert re.search(r'stat__value">2</span><span class="stat__label">contributors', outputs[-1])
+
+
+def _web_pages(write_config, tmp_path: Path, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The public pages and the coordinators' dashboard, signed in."""
+    from fastapi.testclient import TestClient
+
+    from knowvember.config import load_settings_file
+    from knowvember.db import open_database
+    from knowvember.web import create_app
+    from tests.web_support import SECRET, add_coordinator, cheap_hashing, sign_in
+
+    settings = load_settings_file(tmp_path / "campaign.toml")
+    db = open_database(settings)
+    try:
+        cheap_hashing(monkeypatch)
+        add_coordinator(db)
+        monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+        with TestClient(create_app(settings, db)) as client:
+            pages = [client.get(p).text for p in ("/", "/stories")]
+            sign_in(client)
+            dashboard = client.get("/dashboard")
+            assert dashboard.status_code == 200
+            pages.append(dashboard.text)
+    finally:
+        db.dispose()
+    return pages
+
+
+def _readable(path: Path) -> str:
+    """A report file as text (a workbook's cells; other binaries as bytes decoded)."""
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(
+            values_only=True) for v in row if v is not None)
+    return path.read_bytes().decode("utf-8", errors="replace")
