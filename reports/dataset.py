@@ -206,8 +206,9 @@ def _load_techniques(conn: Connection, frame: PostFrame
     pt = post_techniques_t.c
     lo, hi = int(frame.id.min()), int(frame.id.max())
     in_range = [pt.post_id >= lo, pt.post_id <= hi]
-    names = sorted(r[0] for r in conn.execute(
-        sa.select(pt.technique).where(*in_range).distinct()))
+    # Every name ever tagged (the technique index answers this at once); names of other
+    # campaigns simply count nothing here.
+    names = sorted(r[0] for r in conn.execute(sa.select(pt.technique).distinct()))
     if not names:
         return empty, empty, []
     code = sa.case({name: i for i, name in enumerate(names)}, value=pt.technique, else_=-1)

@@ -35,6 +35,7 @@ posts_t = Post.__table__
 ORIGINAL, REPLY, REPOST, QUOTE = (POST_KINDS.index(k) for k in
                                   ("original", "reply", "repost", "quote"))
 KINDS = len(POST_KINDS)
+PACK = 16  # room for (len(PLATFORMS) + 1) * KINDS codes
 OTHER_PLATFORM = len(PLATFORMS)  # a platform name the tool does not know (kept, not lost)
 CHUNK_DAYS = 4  # one group_concat per column per chunk keeps each string a few MB
 
@@ -100,10 +101,11 @@ def _select_columns(conn: Connection) -> list[sa.ColumnElement[int]]:
                        else_=OTHER_PLATFORM)
     kind = sa.case({name: i for i, name in enumerate(POST_KINDS)}, value=c.kind,
                    else_=ORIGINAL)
+    # Account, platform and kind travel as one integer (account * 16 + platform * 4 + kind):
+    # every column read costs about 0.1 s per million posts.
     return [
         c.id,
-        sa.func.coalesce(c.account_id, -1),
-        platform * KINDS + kind,  # one column for two small codes: a fifth less to read
+        sa.func.coalesce(c.account_id, -1) * PACK + platform * KINDS + kind,
         epoch_seconds(conn, c.created_at),
         c.likes + c.reposts + c.replies + c.quotes,
     ]
@@ -121,9 +123,10 @@ def load_frame(conn: Connection, campaign_id: int, period: Period,
     if not parts:
         return PostFrame.empty()
     data = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+    codes = data[1] % PACK  # floor division and modulo: account -1 decodes to -1 too
     frame = PostFrame(
-        id=data[0], account=data[1], platform=data[2] // KINDS, kind=data[2] % KINDS,
-        wall=period.wall_seconds(data[3]), engagement=data[4],
+        id=data[0], account=data[1] // PACK, platform=codes // KINDS, kind=codes % KINDS,
+        wall=period.wall_seconds(data[2]), engagement=data[3],
     )
     if exclude_accounts:
         frame = frame.take(~np.isin(frame.account, np.fromiter(exclude_accounts, np.int64)))

@@ -72,7 +72,7 @@ def reference_edges(conn: Connection, data: CampaignData) -> np.ndarray:
                     ELSE {QUOTE} END AS c1,
                r.id AS c2
         FROM posts AS p {scan_hint(conn, data)}
-        JOIN posts AS r ON r.platform = p.platform AND r.platform_id = p.referenced_id
+        CROSS JOIN posts AS r ON r.platform = p.platform AND r.platform_id = p.referenced_id
         WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
           AND p.referenced_id IS NOT NULL AND p.account_id IS NOT NULL
           AND p.kind IN ('reply', 'repost', 'quote')""", _window(data), 3, _binds())
@@ -108,15 +108,18 @@ def mention_edges(conn: Connection, data: CampaignData) -> np.ndarray:
                AND p.kind != 'repost'"""
     if conn.dialect.name == "sqlite":
         # Space-separated handles made a JSON array and split by json_each; a value that
-        # is not valid JSON after that (a control character) is skipped, not fatal.
+        # is not valid JSON after that (a control character) is skipped, not fatal. CROSS
+        # JOIN fixes SQLite's join order (posts, their handles, then the account by its
+        # (platform, handle) index): left to itself, without statistics, it may try every
+        # account of the platform against every handle of every post.
         escaped = r"""replace(replace(p.mentions, '\', '\\'), '"', '\"')"""
         sql = f"""
             SELECT q.account_id AS c0, a.id AS c1, count(*) AS c2
             FROM (SELECT p.account_id, p.platform,
                          '["' || replace({escaped}, ' ', '","') || '"]' AS handles
                   FROM posts AS p {scan_hint(conn, data)} WHERE {where}) AS q
-            JOIN json_each(q.handles) AS m
-            JOIN accounts AS a ON a.platform = q.platform AND a.handle = m.value
+            CROSS JOIN json_each(q.handles) AS m
+            CROSS JOIN accounts AS a ON a.platform = q.platform AND a.handle = m.value
             WHERE json_valid(q.handles)
             GROUP BY q.account_id, a.id"""
     else:
