@@ -64,6 +64,12 @@ def _binds() -> list[sa.BindParameter[Any]]:
     return [sa.bindparam("lo", type_=UtcDateTime()), sa.bindparam("hi", type_=UtcDateTime())]
 
 
+def _outer_first(conn: Connection) -> str:
+    """The join that keeps the left table outermost: SQLite's CROSS JOIN (its planner never
+    reorders it), a plain JOIN elsewhere (PostgreSQL plans from statistics)."""
+    return "CROSS JOIN" if conn.dialect.name == "sqlite" else "JOIN"
+
+
 def reference_edges(conn: Connection, data: CampaignData) -> np.ndarray:
     """(author account id, kind, referenced author account id) per reply, repost, quote."""
     edges = int_columns(conn, f"""
@@ -72,7 +78,8 @@ def reference_edges(conn: Connection, data: CampaignData) -> np.ndarray:
                     ELSE {QUOTE} END AS c1,
                r.id AS c2
         FROM posts AS p {scan_hint(conn, data)}
-        CROSS JOIN posts AS r ON r.platform = p.platform AND r.platform_id = p.referenced_id
+        {_outer_first(conn)} posts AS r
+             ON r.platform = p.platform AND r.platform_id = p.referenced_id
         WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
           AND p.referenced_id IS NOT NULL AND p.account_id IS NOT NULL
           AND p.kind IN ('reply', 'repost', 'quote')""", _window(data), 3, _binds())
