@@ -110,6 +110,10 @@ def reference_edges(conn: Connection, data: CampaignData) -> np.ndarray:
 
 def mention_edges(conn: Connection, data: CampaignData) -> np.ndarray:
     """(author account id, mentioned account id, count) from `posts.mentions`."""
+    return int_columns(conn, mention_sql(conn, data), _window(data), 3, _binds())
+
+
+def mention_sql(conn: Connection, data: CampaignData) -> str:
     where = """p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
                AND p.mentions IS NOT NULL AND p.mentions != '' AND p.account_id IS NOT NULL
                AND p.kind != 'repost'"""
@@ -137,7 +141,7 @@ def mention_edges(conn: Connection, data: CampaignData) -> np.ndarray:
             JOIN accounts AS a ON a.platform = p.platform AND a.handle = m.handle
             WHERE {where}
             GROUP BY p.account_id, a.id"""
-    return int_columns(conn, sql, _window(data), 3, _binds())
+    return sql
 
 
 def build_connections(conn: Connection, data: CampaignData,
