@@ -1,12 +1,13 @@
 """The report's workbook (openpyxl, write-only: rows stream out, memory stays flat).
 
-Sheets: summary, leaderboards (organisations, regions, contributors), posts, stories,
-organisations. Every identifier is a string cell, never a number, so Excel never turns
-`1440716895355764743` into `1.44E+18`; post ids and organisation codes (the ones that can
-look like numbers) also carry the text number format, so retyping them keeps them text. Every piece
-of user text goes through `safe_cell` (no formula injection). A campaign can outgrow what a
-sheet holds in reasonable time, so the posts sheet holds the `[reports] xlsx_posts` most
-engaging posts and says so; every post is in `posts.csv` beside the workbook.
+Sheets: summary, leaderboards (organisations, regions and the top contributors, one table
+with a `leaderboard` column), posts, stories, organisations. Every identifier is a string
+cell, never a number, so Excel never turns `1440716895355764743` into `1.44E+18`; post ids
+and organisation codes (the ones that can look like numbers) also carry the text number
+format, so retyping them keeps them text. Every piece of user text goes through `safe_cell`
+(no formula injection). A campaign can outgrow what a sheet holds in reasonable time, so the
+posts sheet holds the `[reports] xlsx_posts` most engaging posts and says so; every post is
+in `posts.csv` beside the workbook.
 """
 
 from __future__ import annotations
@@ -91,22 +92,21 @@ def write_workbook(content: ReportContent, path: Path) -> int:
 
     metrics = ["contributors", "posts", "original_posts", "replies", "reposts", "quotes",
                "engagement", "potential_reach", "techniques", "stories", "score"]
-    add = _writer(workbook, "leaderboard organisations",
-                  ["rank", "code", "name", "region", *metrics], text_columns=[1],
-                  widths={2: 48, 3: 26})
+    # One tidy table for the three leaderboards: filter on `leaderboard` in Excel.
+    add = _writer(workbook, "leaderboards",
+                  ["leaderboard", "rank", "code or account", "name", "organisation code",
+                   "organisation", "region", "organisations", *metrics],
+                  text_columns=[2, 4], widths={2: 34, 3: 48, 5: 40, 6: 26})
     for r in c.org_board:
-        add([r["rank"], r["code"], r["name"], r["region"], *(r[m] for m in metrics)])
-    add = _writer(workbook, "leaderboard regions", ["rank", "region", "organisations",
-                                                    *metrics], widths={1: 30})
+        add(["organisation", r["rank"], r["code"], r["name"], r["code"], r["name"],
+             r["region"], None, *(r[m] for m in metrics)])
     for r in c.region_board:
-        add([r["rank"], r["region"], r["organisations"], *(r[m] for m in metrics)])
-    people = [m for m in metrics if m not in ("contributors", "stories")]
-    add = _writer(workbook, "leaderboard contributors",
-                  ["rank", "account", "display name", "organisation code", "organisation",
-                   *people], text_columns=[3], widths={1: 34, 2: 30, 4: 40})
+        add(["region", r["rank"], None, r["region"], None, None, r["region"],
+             r["organisations"], *(r[m] for m in metrics)])
     for r in c.contributor_board:
-        add([r["rank"], r["account"], r["display_name"], r["organisation_code"],
-             r["organisation_name"], *(r[m] for m in people)])
+        add(["contributor", r["rank"], r["account"], r["display_name"],
+             r["organisation_code"], r["organisation_name"], r["region"], None,
+             *(r[m] for m in metrics)])
 
     limit = c.data.settings.reports.xlsx_posts
     shown = c.top_posts[:limit]

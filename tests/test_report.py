@@ -170,9 +170,12 @@ def test_workbook_sheets_ids_as_text_and_no_formulas(report: dict[str, Path]) ->
     from openpyxl import load_workbook
 
     book = load_workbook(report["Workbook (XLSX)"], read_only=False)
-    assert {"summary", "leaderboard organisations", "leaderboard regions",
-            "leaderboard contributors", "posts", "stories", "organisations"} <= set(
-        book.sheetnames)
+    assert book.sheetnames == ["summary", "leaderboards", "posts", "stories", "organisations"]
+    boards = [(r[0].value, r[1].value, r[2].value) for r in book["leaderboards"].iter_rows(
+        min_row=2)]
+    assert boards[:4] == [("organisation", 1, "RWE"), ("organisation", 2, "R0A"),
+                          ("organisation", 3, "RBS"), ("organisation", 4, "UNI-LIB")]
+    assert {b[0] for b in boards} == {"organisation", "region", "contributor"}
     posts = book["posts"]
     header = [c.value for c in posts[1]]
     rows = {r[1].value: r for r in posts.iter_rows(min_row=2) if r[1].value}
