@@ -202,6 +202,8 @@ def _never_attributed(db: Database) -> set[int]:
 
 
 def _attribute(db: Database, settings: Settings, writer: PostWriter) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         ids = writer.changed_account_ids | _never_attributed(db)
         if not ids:
@@ -209,9 +211,12 @@ def _attribute(db: Database, settings: Settings, writer: PostWriter) -> None:
         from knowvember.attribution import attribute_accounts
 
         attribute_accounts(db, settings, sorted(ids))
-    except KnowvemberError as exc:
-        log.warning("attributing the new accounts failed (%s); run `knowvember orgs "
-                    "unmatched` later", exc)
+    except (KnowvemberError, SQLAlchemyError) as exc:
+        # The posts are stored and the run recorded; attribution can run again later (a run
+        # alongside may have been syncing the same organisations at the same moment).
+        log.warning("attributing the new accounts failed (%s); `knowvember orgs unmatched` "
+                    "lists them and the next run tries again",
+                    str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
 
 
 # -- live collection ----------------------------------------------------------------------
