@@ -17,14 +17,19 @@ _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value: Any) -> Any:
-    """Prefix formula-looking text with an apostrophe, replace control characters a
-    workbook cannot hold; leave other values alone."""
-    if isinstance(value, str):
-        if _NOT_IN_XML.search(value):
-            value = _NOT_IN_XML.sub("\ufffd", value)
-        if value.startswith(_FORMULA_STARTS):
-            return "'" + value
+    """Prefix formula-looking text with an apostrophe; leave other values alone.
+
+    CSV holds any character, so the text is otherwise kept as stored."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
     return value
+
+
+def safe_xlsx_cell(value: Any) -> Any:
+    """`safe_cell`, and control characters a workbook (XML) cannot hold made U+FFFD."""
+    if isinstance(value, str) and _NOT_IN_XML.search(value):
+        value = _NOT_IN_XML.sub("\ufffd", value)
+    return safe_cell(value)
 
 
 def safe_row(values: list[Any]) -> list[Any]:

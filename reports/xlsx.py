@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports.cells import safe_cell
+from reports.cells import safe_xlsx_cell
 from reports.charts import platform_label
 from reports.content import ReportContent
 from reports.stories_export import redact_emails
@@ -52,11 +52,11 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
         for i, value in enumerate(values):
             if i in text:
                 cell = WriteOnlyCell(sheet, value=None if value is None else
-                                     safe_cell(str(value)))
+                                     safe_xlsx_cell(str(value)))
                 cell.number_format = TEXT
                 row.append(cell)
             else:
-                row.append(safe_cell(value))
+                row.append(safe_xlsx_cell(value))
         sheet.append(row)
 
     return append
