@@ -223,8 +223,23 @@ def open_database(settings: Settings, *, url: str | None = None) -> Database:
 
 
 def ensure_campaign(engine: Engine, settings: Settings) -> int:
-    """The id of the config's campaign row, creating or refreshing it."""
-    from knowvember.models import Campaign
+    """The id of the config's campaign row, creating or refreshing it.
+
+    Two processes opening a new database at once may both try to insert the row; the one
+    that loses the race reads the winner's row instead of failing.
+    """
+    for attempt in range(3):
+        try:
+            return _ensure_campaign_once(engine, settings)
+        except sa.exc.IntegrityError:
+            if attempt == 2:
+                raise
+            log.debug("campaign row created concurrently; reading it again")
+    raise AssertionError("unreachable")
+
+
+def _ensure_campaign_once(engine: Engine, settings: Settings) -> int:
+    from knowvember.models import Campaign, utcnow
 
     c = settings.campaign
     values = {
@@ -240,8 +255,6 @@ def ensure_campaign(engine: Engine, settings: Settings) -> int:
                                      table.c.timezone, table.c.hashtags)
                            .where(table.c.slug == c.slug)).first()
         if row is None:
-            from knowvember.models import utcnow
-
             result = conn.execute(table.insert().values(slug=c.slug, created_at=utcnow(),
                                                         **values))
             return int(result.inserted_primary_key[0])

@@ -87,3 +87,17 @@ def test_ids_stay_strings(db) -> None:  # type: ignore[no-untyped-def]
     PostWriter(db, CampaignTags(["KNOWvember19"]), source="test").write([_post(big)], [ACCOUNT])
     with db.begin() as conn:
         assert conn.execute(sa.select(Post.platform_id)).scalar() == big
+
+
+def test_campaign_row_created_concurrently_is_read_not_duplicated(settings, db_url) -> None:  # type: ignore[no-untyped-def]
+    """Two processes opening a new database at once: the loser of the insert race reads the row."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from knowvember.db import ensure_campaign
+
+    engine = create_db_engine(db_url)
+    upgrade(engine)
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(lambda _: ensure_campaign(engine, settings), range(8)))
+    engine.dispose()
+    assert len(ids) == 1
