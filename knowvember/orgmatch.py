@@ -26,12 +26,18 @@ Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
 | shared or weak alias (`Queen Elizabeth Hospital`, `Christie`) | 0.5 |
 | similar words only (`Leicester` for University Hospitals of Leicester) | at most 0.55 |
 
+Generic words (`GENERIC_WORDS`: library, knowledge, service, NHS, England, team, trust,
+health, hospital, university, care, clinical, evidence, information...) carry no weight in
+similar words, and a name without its suffix made only of them is no alias.
+
 Then: a match inside a longer match is dropped (`East London` inside `North East London`);
 one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council` counts for less; a
 closed trust named with its successor gives way to the successor; initials that are also
-another named organisation's initials mean that one; two organisations both named
-confidently are both capped at 0.6. Only a best candidate at 0.8 or more, with no other
-at 0.6 or more, is `auto` (applied without review).
+another named organisation's initials mean that one; a match made only of generic words (a
+custom "NHS England Knowledge and Library Services", an alias "KLS") gives way to a
+distinctive one (capped at 0.5 beside a confident one, at 0.6 beside a hint); two
+organisations both named confidently are both capped at 0.6. Only a best candidate at 0.8
+or more, with no other at 0.6 or more, is `auto` (applied without review).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 1  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 2  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -112,12 +118,27 @@ _COMPASS = frozenset({
 _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "county",
                         "borough", "city"})
 _INITIAL_SKIP = frozenset({"and", "for", "upon", "on", "in", "at"})
-# Words that say nothing about which organisation it is, even when only one name has them.
-_FUZZY_IGNORE = frozenset({
-    "nhs", "ft", "trust", "and", "for", "saint", "england", "library", "libraries",
-    "knowledge", "service", "information", "team", "evidence", "lks", "kls", "km", "learning",
-    "education", "research", "clinical", "librarian", "management", "mobilisation", "staff",
-    "resource", "resources", "national", "regional",
+# Words that say nothing about which organisation it is, even when only one name has them:
+# every library bio has some ("Knowledge and Library Services", "Clinical librarian, NHS").
+# They carry no weight in similar-words suggestions, and a phrase made only of them (a custom
+# "NHS England Knowledge and Library Services", a config alias "KLS") never decides against
+# a distinctive name (see `Matcher.match`). Words as `tokenize` leaves them (`services` is
+# `service`, `Foundation Trust` is `ft`), plus the parts of Bluesky/Mastodon handles.
+GENERIC_WORDS = frozenset({
+    # the NHS and its national bodies
+    "nhs", "ft", "trust", "trusts", "foundation", "england", "english", "national", "regional",
+    "region", "uk",
+    # what library and knowledge teams call themselves
+    "library", "libraries", "lib", "libs", "librarian", "librarians", "librarianship",
+    "knowledge", "service", "information", "info", "team", "teams", "evidence", "lks", "kls",
+    "lis", "km", "learning", "education", "research", "clinical", "management",
+    "mobilisation", "mobilization", "staff", "resource", "resources", "medical",
+    # what health organisations are
+    "health", "healthcare", "hospital", "university", "care", "social", "centre",
+    # words between them
+    "and", "for", "saint", "at", "in", "on", "to", "with", "our", "your",
+    # handle and address parts
+    "bsky", "net", "com", "org", "www", "http", "https",
 })
 _DISTINCTIVE_DF = 6  # a word in at most this many organisations' names is telling
 # Initials that are ordinary words or common abbreviations in NHS bios: never an alias.
@@ -256,6 +277,12 @@ class Alias:
     acronym: bool = False  # one word that must be written like an acronym
     need_the: bool = False  # must follow "the" (The Christie)
     tag_only: bool = False  # words run together (alderhey): only inside a handle or hashtag
+    generic: bool = False  # made only of GENERIC_WORDS: never decides against a distinctive name
+
+
+def is_generic(words: Iterable[str]) -> bool:
+    """True when every word is one every library bio could have (see `GENERIC_WORDS`)."""
+    return all(w in GENERIC_WORDS for w in words)
 
 
 def looks_like_acronym(text: str) -> bool:
@@ -334,7 +361,8 @@ class Matcher:
             for alias in aliases:
                 if not alias.need_the and alias.confidence >= CONF_SHARED:
                     self._add(joined, Alias(alias.code, min(alias.confidence, CONF_CURATED),
-                                            alias.label, tag_only=True))
+                                            alias.label, tag_only=True,
+                                            generic=alias.generic))
         for phrase, aliases in self._index.items():
             for alias in aliases:
                 self.by_code.setdefault(alias.code, []).append(alias)
@@ -364,15 +392,19 @@ class Matcher:
         words = tokenize(name).words
         if not words:
             return
-        yield " ".join(words), Alias(code, CONF_OFFICIAL, name)
+        generic = is_generic(words)
+        yield " ".join(words), Alias(code, CONF_OFFICIAL, name, generic=generic)
         base, suffix = _strip_suffix(words)
         if not suffix:
             return
         for variant in _SUFFIX_VARIANTS:
-            yield " ".join([*base, *variant]), Alias(code, CONF_OFFICIAL, name)
+            yield " ".join([*base, *variant]), Alias(code, CONF_OFFICIAL, name, generic=generic)
+        if is_generic(base):
+            # "Library and Knowledge Services" without its "NHS" names nothing in particular.
+            return
         short = _SUFFIX_TEXT.sub("", name).strip(" ,") or name
         yield " ".join(base), Alias(code, base_confidence(base), short)
-        if base[-1] == "university" and len(base) > 2:
+        if base[-1] == "university" and len(base) > 2 and not is_generic(base[:-1]):
             shorter = base[:-1]
             label = re.sub(r"(?i)[\s,]*university$", "", short) or short
             yield " ".join(shorter), Alias(code, base_confidence(shorter), label)
@@ -402,9 +434,12 @@ class Matcher:
             if not words:
                 continue
             is_acronym = acronym and len(words) == 1
-            yield " ".join(words), Alias(code, confidence, text, is_acronym, need_the)
+            generic = is_generic(words)
+            yield " ".join(words), Alias(code, confidence, text, is_acronym, need_the,
+                                         generic=generic)
             if need_the:  # "The Christie" without "the" is still a (weaker) hint
-                yield " ".join(words), Alias(code, CONF_SHARED, text, is_acronym, False)
+                yield " ".join(words), Alias(code, CONF_SHARED, text, is_acronym, False,
+                                             generic=generic)
 
     def _build_fuzzy(self, orgs: Sequence[Organisation]) -> None:
         variants: list[tuple[str, frozenset[str]]] = []
@@ -412,7 +447,7 @@ class Matcher:
         for org in orgs:
             seen: set[str] = set()
             for name in (org.name, *(f for f, _ in org.former_names)):
-                words = frozenset(w for w in tokenize(name).words if w not in _FUZZY_IGNORE)
+                words = frozenset(w for w in tokenize(name).words if w not in GENERIC_WORDS)
                 if words:
                     variants.append((org.code, words))
                     seen |= words
@@ -468,6 +503,7 @@ class Matcher:
             return []
         scored: dict[str, tuple[float, str]] = {}
         by_acronym: dict[str, str] = {}  # code -> the initials its best match was
+        generic: set[str] = set()  # codes whose best match is made only of generic words
         covered: set[int] = set()
         spans: list[tuple[int, int, str, Alias]] = []
         for start, end, _phrase, aliases in self._hits(tokens):
@@ -503,12 +539,20 @@ class Matcher:
                     by_acronym[alias.code] = tokens.words[start]
                 else:
                     by_acronym.pop(alias.code, None)
+                if alias.generic:
+                    generic.add(alias.code)
+                else:
+                    generic.discard(alias.code)
         for code in [c for c in scored if c in self._closed]:
             successor = next((o for o in scored if o != code and self._related(code, o)), None)
             if successor is not None:
                 confidence = max(scored[code][0], scored[successor][0])
                 scored[successor] = (confidence, scored[successor][1])
+                if code not in generic:
+                    generic.discard(successor)
                 del scored[code]
+        if generic and len(generic) < len(scored):
+            self._demote_generic(scored, generic)
         confident = [c for c, (conf, _) in scored.items() if conf >= AUTO_THRESHOLD]
         if len(confident) > 1:
             # Initials that are also another named organisation's initials mean that one
@@ -527,6 +571,25 @@ class Matcher:
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0] in self._closed,
                                                         kv[0]))
         return [(code, round(conf, 3), label) for code, (conf, label) in ranked]
+
+    @staticmethod
+    def _demote_generic(scored: dict[str, tuple[float, str]], generic: set[str]) -> None:
+        """Generic words never decide against a distinctive name.
+
+        A text naming a trust confidently ("Knowledge and Library Services, Leeds Teaching
+        Hospitals") is that trust, even if a name or alias made only of generic words (a
+        custom "NHS England Knowledge and Library Services", an alias "KLS") matches too: the
+        generic match stays a suggestion below the rival threshold, so it blocks nothing.
+        When the distinctive name is only a hint ("... at Somerset"), the generic match is
+        capped below auto instead, and a coordinator decides.
+        """
+        distinctive = [conf for code, (conf, _) in scored.items() if code not in generic]
+        if not distinctive or max(distinctive) < CONF_SHARED:
+            return
+        cap = CONF_SHARED if max(distinctive) >= AUTO_THRESHOLD else CONF_AMBIGUOUS
+        for code in generic:
+            confidence, label = scored[code]
+            scored[code] = (min(confidence, cap), label)
 
     def _fuzzy(self, tokens: Tokens, covered: set[int]) -> dict[str, tuple[float, str]]:
         """Organisations whose names share telling words with the text (suggestions only)."""

@@ -97,6 +97,29 @@ def test_automatic_attribution_applies_only_confident_matches(db, settings) -> N
     assert orgs == len(Catalogue.load())  # the organisations table is synced first
 
 
+def test_a_national_team_named_in_generic_words_blocks_no_trust(db) -> None:  # type: ignore[no-untyped-def]
+    # The sample's national team: its name is only words every library bio has, so it must
+    # not stop "Knowledge and Library Services, Leeds Teaching Hospitals" being Leeds.
+    settings = _settings('[[organisations]]\ncode = "NHSE-KLS"\n'
+                         'name = "NHS England Knowledge and Library Services"\n'
+                         'region = "National"\n')
+    _store(db, list(PROFILES), bios={
+        "5": "Library & Knowledge Service, Salford Royal. Proud partner of NHS England "
+             "Knowledge and Library Services",
+        "6": "Knowledge specialist, NHS England Knowledge and Library Services",
+    })
+    summary = attribute_accounts(db, settings)
+    assert (summary.auto, summary.queued) == (4, 2)
+    assert _attribution(db) == {
+        "@uhllibraries": ("RWE", AUTO), "@lthtlibraries": ("RR8", AUTO),
+        "@generic_lib": (None, None), "@twotrusts": (None, None),
+        "@salfordlib": ("RM3", AUTO), "@leicester_fan": ("NHSE-KLS", AUTO),
+    }
+    queued = unmatched_accounts(db, Catalogue.load(settings))
+    assert {u.account.handle: [s.code for s in u.suggestions] for u in queued}[
+        "@generic_lib"] == []
+
+
 def test_unchanged_profiles_are_not_matched_again(db, settings) -> None:  # type: ignore[no-untyped-def]
     _store(db, ["1", "3"])
     attribute_accounts(db, settings)

@@ -98,6 +98,20 @@ def test_orgs_match_json_shape(cli, campaign_dir) -> None:  # type: ignore[no-un
     assert table.exit_code == 0 and "RBS" in table.stdout
 
 
+def test_orgs_match_with_a_national_team_named_in_generic_words(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    write_config('[[organisations]]\ncode = "NHSE-KLS"\n'
+                 'name = "NHS England Knowledge and Library Services"\nregion = "National"\n')
+
+    def candidates(text: str) -> list[dict[str, object]]:
+        return _json(cli("orgs", "match", text, "--format", "json"))["candidates"]  # type: ignore[index,no-any-return]
+
+    leeds = candidates("Knowledge and Library Services, Leeds Teaching Hospitals")
+    assert [(c["code"], c["auto"]) for c in leeds] == [("RR8", True)]
+    national = candidates("NHS England Knowledge and Library Services")
+    assert (national[0]["code"], national[0]["auto"]) == ("NHSE-KLS", True)
+    assert candidates("Knowledge and library services") == []
+
+
 def test_read_only_commands_work_without_a_campaign(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KNOWVEMBER_CONFIG", raising=False)

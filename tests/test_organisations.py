@@ -18,7 +18,7 @@ from knowvember.organisations import (
     label_date,
     sync_organisations,
 )
-from knowvember.orgmatch import normalise, tokenize
+from knowvember.orgmatch import RIVAL_THRESHOLD, normalise, tokenize
 from tests.conftest import BASE_CONFIG
 
 CATALOGUE = Catalogue.load()
@@ -408,6 +408,111 @@ def test_config_successor_makes_a_closed_trust_resolve() -> None:
     catalogue = _load('[[organisations]]\ncode = "G6V2S"\nname = "North London NHS Foundation '
                       'Trust"\nregion = "London"\n')
     assert catalogue.current_code("RNK", dt.date(2026, 11, 1)) == "G6V2S"
+
+
+# -- generic words -----------------------------------------------------------------------
+
+# The national team as the sample's campaign.toml adds it (knowvember/sample/config.py): a
+# name made only of words every library bio has.
+NATIONAL = """
+[[organisations]]
+code = "NHSE-KLS"
+name = "NHS England Knowledge and Library Services"
+region = "National"
+accounts = ["x:@nhse_kls"]
+"""
+# Bios the way the sample and real library teams write them: the service in generic words,
+# then the trust, sometimes the national team too.
+SERVICE_BIOS = [
+    ("Library & Knowledge Service, Leeds Teaching Hospitals NHS Trust", "RR8"),
+    ("Knowledge and Library Services at University Hospitals of Leicester | #KNOWvember", "RWE"),
+    ("Head of Library and Knowledge Services at Manchester University NHS FT. Views my own.",
+     "R0A"),
+    ("Official account of the library and knowledge services at Alder Hey Children's. RTs are "
+     "not endorsements.", "RBS"),
+    ("Your Knowledge & Evidence Service at GSTT 📚 Evidence, knowledge and learning for "
+     "everyone who works here.", "RJ1"),
+    ("Clinical Librarian in the Health Library, Newcastle upon Tyne Hospitals. Tweets are my "
+     "own.", "RTD"),
+    ("Knowledge Mobilisation Lead | Sheffield Teaching Hospitals | #ukmedlibs", "RHQ"),
+    ("Library team at UHL. Proud partner of NHS England Knowledge and Library Services", "RWE"),
+    ("Knowledge Specialist, Northumbria Healthcare. Formerly NHS England Knowledge & Library "
+     "Services", "RTF"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), SERVICE_BIOS + PROFILES + HANDLES)
+def test_a_national_kls_team_in_config_blocks_no_trust(text: str, code: str) -> None:
+    candidates = _load(NATIONAL).match(text)
+    assert (candidates[0].code, candidates[0].auto) == (code, True), candidates
+    assert all(c.confidence < RIVAL_THRESHOLD for c in candidates[1:]), candidates
+
+
+def test_the_national_teams_full_name_attributes_to_it() -> None:
+    catalogue = _load(NATIONAL)
+    for text in ("NHS England Knowledge and Library Services",
+                 "Knowledge specialist, NHS England Knowledge & Library Services. Views my own.",
+                 "@NHSEnglandKnowledgeAndLibraryServices"):
+        best = catalogue.match(text)[0]
+        assert (best.code, best.auto, best.confidence) == ("NHSE-KLS", True, 1.0), text
+    for text in ("Knowledge and library services", "Knowledge and Library Services for the NHS "
+                 "in England", "NHS England", "Library and Knowledge Service. Views my own."):
+        assert catalogue.match(text) == [], text
+        assert catalogue.resolve(text) is None
+    for text in AMBIGUOUS:
+        assert not any(c.auto for c in catalogue.match(text)), text
+
+
+def test_generic_config_aliases_never_decide_against_a_trust() -> None:
+    catalogue = _load(NATIONAL + 'aliases = ["KLS", "Knowledge and Library Services"]\n')
+    # Alone, the coordinator's aliases apply...
+    for text in ("KLS", "Knowledge and Library Services. Views my own."):
+        best = catalogue.match(text)[0]
+        assert (best.code, best.auto) == ("NHSE-KLS", True), text
+    # ...but a trust named confidently wins, and the alias is no rival...
+    for text, code in [("KLS team at Barts Health. Whitechapel and beyond", "R1H"),
+                       ("Knowledge and Library Services, Leeds Teaching Hospitals", "RR8"),
+                       ("Knowledge and Library Services | LTHT", "RR8")]:
+        first, second = catalogue.match(text)[:2]
+        assert (first.code, first.auto) == (code, True), text
+        assert second.code == "NHSE-KLS" and second.confidence < RIVAL_THRESHOLD
+    # ...and a trust only hinted at (a place) leaves the choice to a coordinator.
+    hinted = catalogue.match("Knowledge and Library Services at Somerset")
+    assert not any(c.auto for c in hinted)
+    assert {c.code for c in hinted} == {"NHSE-KLS", "RH5"}
+
+
+def test_distinctive_rivals_still_block() -> None:
+    # Two trusts, or a trust and a custom team with a name of its own, are two answers.
+    catalogue = _load(NATIONAL + '[[organisations]]\ncode = "UOL-LIB"\n'
+                      'name = "University of Leicester Library"\n')
+    for text in ("Library at Leeds Teaching Hospitals and Bradford Teaching Hospitals",
+                 "Librarian for UHL and the University of Leicester Library"):
+        candidates = catalogue.match(text)
+        assert not any(c.auto for c in candidates), candidates
+        assert sum(c.confidence >= RIVAL_THRESHOLD for c in candidates) == 2
+
+
+def test_a_generic_name_gives_no_short_alias() -> None:
+    # Without its "NHS", this name is only "Library and Knowledge Services".
+    catalogue = _load('[[organisations]]\ncode = "LKS-NET"\n'
+                      'name = "Library and Knowledge Services NHS"\n')
+    best = catalogue.match("Library and Knowledge Services NHS")[0]
+    assert (best.code, best.auto) == ("LKS-NET", True)
+    assert catalogue.match("Library and Knowledge Services") == []
+    best = catalogue.match("Library and Knowledge Services, Leeds Teaching Hospitals")[0]
+    assert (best.code, best.auto) == ("RR8", True)
+
+
+def test_similar_words_ignore_generic_words() -> None:
+    from knowvember.organisations import account_text
+
+    # "social" (in "Health and Social Care") is only the Bluesky domain here.
+    assert CATALOGUE.match(account_text("Lisa Kelly", None, "lisalibrarian.bsky.social")) == []
+    assert CATALOGUE.match("Clinical librarian, university hospital, health and care") == []
+    sheffield = CATALOGUE.match("Health and social care library in Sheffield")
+    assert sheffield and not sheffield[0].auto
+    assert all(c.matched == "similar words: sheffield" for c in sheffield), sheffield
 
 
 @pytest.mark.parametrize(
