@@ -85,19 +85,6 @@ class PostFrame:
 _FIELDS = ("id", "account", "platform", "kind", "wall", "engagement")
 
 
-MMAP_BYTES = 0x7FFF0000  # SQLite's usual ceiling for memory-mapped reads
-
-
-def map_whole_file(conn: Connection) -> None:
-    """SQLite: read through a memory map for this connection's table scans.
-
-    A scan of every post reads the whole file; through read() each page is copied out of
-    the page cache (a second of system time per scan at 1,000,000 posts), through mmap not.
-    """
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
-
-
 def epoch_seconds(conn: Connection, column: sa.ColumnElement[dt.datetime]
                   ) -> sa.ColumnElement[int]:
     """Whole UTC seconds since 1970 of a naive-UTC timestamp column, in SQL."""

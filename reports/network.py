@@ -21,7 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from reports.dataset import CampaignData, org_of_accounts
-from reports.frame import QUOTE, REPLY, REPOST, int_columns, map_whole_file
+from reports.frame import QUOTE, REPLY, REPOST, int_columns
 from reports.scope import OrgInfo
 
 if TYPE_CHECKING:
@@ -152,8 +152,6 @@ def build_connections(conn: Connection, data: CampaignData,
     accounts = data.accounts
     org_of = org_of_accounts(data)
     orgs: list[OrgInfo] = accounts.orgs
-    if scan_hint(conn, data):
-        map_whole_file(conn)
     ref = reference_edges(conn, data)
     men = mention_edges(conn, data)
     n_kinds = len(EDGE_KINDS)

@@ -123,10 +123,6 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
         writer.writerow(COLUMNS)
         if sqlite:
             # Rows straight from the driver's cursor to the writer (SQLite reads lazily).
-            if job.full_scan:
-                from reports.frame import map_whole_file
-
-                map_whole_file(conn)
             result = conn.execute(sql, params)
             while batch := result.cursor.fetchmany(20_000):
                 writer.writerows(batch)
