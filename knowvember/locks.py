@@ -75,9 +75,12 @@ def _file_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[No
 
 @contextlib.contextmanager
 def _advisory_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[None]:
-    key = _lock_id(f"knowvember:{name}")
     conn = db.engine.connect()
     try:
+        # Advisory locks are per database; the schema makes them per knowvember data set, so
+        # two campaigns kept in separate schemas of one database never block each other.
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar() or "public"
+        key = _lock_id(f"knowvember:{schema}:{name}")
         deadline = time.monotonic() + wait
         while True:
             got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
