@@ -240,8 +240,11 @@ class OrganisationSettings(_Section):
     def _accounts(cls, values: list[str]) -> list[str]:
         for value in values:
             if not _ACCOUNT_REF.match(value):
+                # Never echo a value that could be a pasted token.
+                shown = "a value that looks like a secret" if _looks_like_secret(value) else (
+                    repr(value))
                 raise ValueError(
-                    f"{value!r} is not platform:handle (e.g. 'x:@UHLLibraries', "
+                    f"{shown} is not platform:handle (e.g. 'x:@UHLLibraries', "
                     "'mastodon:@lib@nhs.social', 'bluesky:lib.bsky.social')"
                 )
         return values
@@ -476,8 +479,18 @@ def _format_validation(label: str, exc: ValidationError) -> str:
             value, str | int | float | dt.date
         ) and not (isinstance(value, str) and (_looks_like_secret(value) or "://" in value)):
             shown = f" (got {value!r})"
-        lines.append(f"{label}: {loc}: {message}{shown}")
+        lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}")
     return "\n".join(lines)
+
+
+_CANDIDATE = re.compile(r"[A-Za-z0-9%+/=_.\-:]{20,}")
+
+
+def _hide_secrets(message: str) -> str:
+    """Any token-looking run of characters in a message becomes `(hidden)`."""
+    return _CANDIDATE.sub(
+        lambda m: "(hidden)" if _looks_like_secret(m.group(0)) else m.group(0), message
+    )
 
 
 def secret_status(settings: Settings) -> dict[str, bool]:

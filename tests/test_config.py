@@ -145,3 +145,11 @@ def test_init_writes_valid_starter_and_refuses_overwrite(cli, tmp_path) -> None:
     again = cli("init", str(target))
     assert again.exit_code != 0 and "--force" in again.stderr
     assert cli("init", str(target), "--force").exit_code == 0
+
+
+def test_a_token_pasted_where_an_account_belongs_is_not_echoed() -> None:
+    token = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2X"
+    message = _error(BASE_CONFIG + f'\n[leaderboard]\nexclude_accounts = ["{token}"]\n')
+    assert "leaderboard.exclude_accounts" in message
+    assert "not platform:handle" in message
+    assert token[:20] not in message
