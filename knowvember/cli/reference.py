@@ -19,40 +19,32 @@ do not edit by hand (a test fails when it drifts).
 """
 
 
-def walk(command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:  # type: ignore[no-untyped-def]
-    """Every command and group, depth first, in the order --help lists them."""
-    import click
+def _context(command, info_name: str, parent=None):  # type: ignore[no-untyped-def]
+    """A context of the command's own click flavour (typer vendors click)."""
+    return command.context_class(
+        command, info_name=info_name, parent=parent, terminal_width=100, max_content_width=100
+    )
 
-    yield path, command
-    if isinstance(command, click.Group):
-        ctx = click.Context(command, info_name=" ".join(("knowvember", *path)))
+
+def walk(  # type: ignore[no-untyped-def]
+    command, path: tuple[str, ...] = (), ctx=None
+) -> Iterator[tuple[tuple[str, ...], object, object]]:
+    """Every command and group with its context, depth first, in --help order."""
+    ctx = ctx or _context(command, "knowvember")
+    yield path, command, ctx
+    if hasattr(command, "list_commands"):
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             if sub is not None and not sub.hidden:
-                yield from walk(sub, (*path, name))
-
-
-def help_text(command, path: tuple[str, ...]) -> str:  # type: ignore[no-untyped-def]
-    import click
-
-    parent = None
-    for depth in range(len(path) + 1):
-        parent = click.Context(
-            command if depth == len(path) else click.Group(),
-            info_name="knowvember" if depth == 0 else path[depth - 1],
-            parent=parent,
-            terminal_width=100,
-            max_content_width=100,
-        )
-    return command.get_help(parent).rstrip()
+                yield from walk(sub, (*path, name), _context(sub, name, ctx))
 
 
 def render(app: typer.Typer) -> str:
     root = get_command(app)
     parts = [HEADER]
-    for path, command in walk(root):
+    for path, command, ctx in walk(root):
         title = " ".join(("knowvember", *path))
-        parts.append(f"## `{title}`\n\n```text\n{help_text(command, path)}\n```\n")
+        parts.append(f"## `{title}`\n\n```text\n{command.get_help(ctx).rstrip()}\n```\n")
     return "\n".join(parts)
 
 
