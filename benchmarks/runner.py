@@ -82,17 +82,29 @@ def timing(series: Series) -> dict[str, Any]:
             "peak_rss_mb": round(series.peak_rss_mb, 1)}
 
 
-def count_posts(url: str, window: tuple[dt.datetime, dt.datetime] | None = None) -> int:
-    """Posts in the database (created within `window`, UTC, when given), counted directly."""
+def count_posts(
+    url: str,
+    window: tuple[dt.datetime, dt.datetime] | None = None,
+    excluded: tuple[tuple[str, str], ...] = (),
+) -> int:
+    """Posts in the database (created within `window`, UTC, when given), counted directly,
+    leaving out the opted-out accounts (`excluded`: (platform, handle)) as every report does."""
     import sqlalchemy as sa
 
-    from knowvember.models import Post
+    from knowvember.models import Account, Post
 
-    posts = Post.__table__
+    posts, accounts = Post.__table__, Account.__table__
     query = sa.select(sa.func.count()).select_from(posts)
     if window is not None:
         start, end = (moment.astimezone(dt.UTC) for moment in window)
         query = query.where(posts.c.created_at >= start, posts.c.created_at < end)
+    if excluded:
+        opted_out = sa.select(accounts.c.id).where(
+            sa.tuple_(accounts.c.platform, accounts.c.handle).in_(list(excluded))
+        )
+        query = query.where(
+            sa.or_(posts.c.account_id.is_(None), posts.c.account_id.not_in(opted_out))
+        )
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -251,7 +263,12 @@ class Bench:
     def summary(self) -> None:
         series = self.series(lambda: self.knowvember("summary", "--format", "json").check())
         document = json.loads(series.last.stdout)
-        in_window = count_posts(sqlite_url(self.db), self.data.window)
+        from knowvember.config import load_settings_file
+        from knowvember.records import parse_account_ref
+
+        opted_out = tuple(parse_account_ref(ref) for ref in
+                          load_settings_file(self.data.config).leaderboard.exclude_accounts)
+        in_window = count_posts(sqlite_url(self.db), self.data.window, opted_out)
         problems = []
         if document.get("posts") != in_window:
             problems.append(f"summary says {document.get('posts')} posts, the database holds "
