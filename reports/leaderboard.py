@@ -18,12 +18,12 @@ outrank a team whose many members each posted a little. Weights come from
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 from knowvember.errors import ConfigError
+from reports.choices import By, Metric
 from reports.dataset import (
     CampaignData,
     GroupStats,
@@ -43,20 +43,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 NO_REGION = "(no region)"
-
-
-class By(StrEnum):
-    organisation = "organisation"
-    region = "region"
-    contributor = "contributor"
-
-
-class Metric(StrEnum):
-    score = "score"
-    posts = "posts"
-    contributors = "contributors"
-    engagement = "engagement"
-    stories = "stories"
 
 
 def weights_from(settings_weights: Mapping[str, float]) -> dict[str, float]:

@@ -15,25 +15,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+from reports.choices import By, Metric
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from reports.dataset import CampaignData
-
-
-class By(StrEnum):
-    organisation = "organisation"
-    region = "region"
-    contributor = "contributor"
-
-
-class Metric(StrEnum):
-    score = "score"
-    posts = "posts"
-    contributors = "contributors"
-    engagement = "engagement"
-    stories = "stories"
 
 
 class BoardFormat(StrEnum):
