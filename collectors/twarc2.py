@@ -20,17 +20,22 @@ import orjson
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
 from collectors.base import MAPPING_ERRORS, describe
 from collectors.x_payload import (
+    Decoded,
     Known,
     Page,
     UserCache,
+    counts_of,
     decode_page,
+    decode_tweets,
     from_flat_tweet,
     from_page,
     from_v1_tweet,
     is_page,
     is_v1,
+    map_decoded,
     snowflake_time,
 )
+from knowvember.records import PostRecord
 
 PLATFORM = "x"
 _ID_KEYS = ("id", "author_id", "conversation_id", "in_reply_to_user_id")
@@ -70,51 +75,139 @@ class _Unreadable(ValueError):
     pass
 
 
+PROBE_TWEETS = 2_000  # tweets decoded before one look-up asks which are stored already
+REPEATS_KEPT = 100_000  # tweets remembered per file, so a repeated original is mapped once
+
+
+class _Repeats:
+    """Tweets this file already brought, with their counts: a retweeted or quoted original
+    comes again in the `includes` of page after page, and one no fresher than the copy
+    already mapped would change nothing. Retweets are not remembered (their text is built
+    from the page's includes)."""
+
+    def __init__(self, limit: int = REPEATS_KEPT) -> None:
+        self.limit = limit
+        self.counts: dict[str, tuple[int, int, int, int]] = {}
+
+    def of(self, decoded: Decoded) -> set[str]:
+        """The included tweets of a page brought before with counts at least as high."""
+        counts = self.counts
+        found = set()
+        for tid, (tweet, _) in decoded.included.items():
+            before = counts.get(tid)
+            if before is not None:
+                now = counts_of(tweet)
+                if now == before or all(a <= b for a, b in zip(now, before, strict=True)):
+                    found.add(tid)
+        return found
+
+    def remember(self, posts: list[PostRecord]) -> None:
+        if len(self.counts) >= self.limit:
+            self.counts.clear()
+        for p in posts:
+            if p.kind != "repost":
+                self.counts[p.platform_id] = (p.likes, p.reposts, p.replies, p.quotes)
+
+
+class _Waiting:
+    """Decoded pages waiting to be mapped, so that one look-up covers several pages."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[int, Decoded, list[str], set[str]]] = []
+        self.tweets = 0
+
+    def add(self, number: int, decoded: Decoded, problems: list[str], repeated: set[str]
+            ) -> None:
+        self.pages.append((number, decoded, problems, repeated))
+        self.tweets += len(decoded.data) + len(decoded.included) - len(repeated)
+
+    def map_into(self, chunk: Chunk, label: str, known: Known | None, repeats: _Repeats
+                 ) -> None:
+        if not self.pages:
+            return
+        skip: set[str] = set()
+        if known is not None:
+            keys = [key for _, decoded, _, repeated in self.pages
+                    for key in decoded.counted() if key[0] not in repeated]
+            if keys:
+                skip = known(keys)
+        for number, decoded, problems, repeated in self.pages:
+            unchanged: list[str] = []
+            try:
+                posts, accounts = map_decoded(decoded, problems, skip=skip,
+                                              unchanged=unchanged, repeated=repeated)
+            except MAPPING_ERRORS as exc:
+                chunk.errors.append(LineError(label, number, describe(exc)))
+                continue
+            if unchanged:
+                chunk.unchanged += len(unchanged)
+                chunk.unchanged_span = _span(chunk.unchanged_span, unchanged)
+            repeats.remember(posts)
+            chunk.errors.extend(LineError(label, number, p) for p in problems)
+            chunk.posts.extend(posts)
+            chunk.accounts.extend(accounts)
+        self.pages = []
+        self.tweets = 0
+
+
 def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = None
          ) -> Iterator[Chunk]:
     """Chunks of records; with `known` (see `x_payload.from_page`), tweets already stored
     unchanged are counted in `Chunk.unchanged` instead of being mapped again."""
     cache = UserCache()
+    repeats = _Repeats()
+    waiting = _Waiting()
     with Source(path) as source:
         chunk = Chunk()
         for number, value in json_values(source, _parse):
             chunk.lines = number
-            if isinstance(value, LineError):
-                chunk.errors.append(value)
-                continue
-            problems: list[str] = []
-            try:
-                if isinstance(value, _Bad):
-                    raise ValueError(value.message)
-                if isinstance(value, Page):
-                    unchanged: list[str] = []
-                    posts, accounts = from_page(value, problems, cache=cache, known=known,
-                                                unchanged=unchanged)
-                    if unchanged:
-                        chunk.unchanged += len(unchanged)
-                        chunk.unchanged_span = _span(chunk.unchanged_span, unchanged)
-                    if value.errors:
-                        chunk.api_errors += len(value.errors)
-                elif isinstance(value, list):
-                    posts, accounts = [], []
-                    for item in value:
-                        found = _item(item, problems, cache)
-                        posts.extend(found[0])
-                        accounts.extend(found[1])
-                else:
-                    posts, accounts = _item(value, problems, cache)
-            except MAPPING_ERRORS as exc:
-                chunk.errors.append(LineError(source.label, number, describe(exc)))
-                continue
-            chunk.errors.extend(LineError(source.label, number, p) for p in problems)
-            chunk.posts.extend(posts)
-            chunk.accounts.extend(accounts)
+            if isinstance(value, Page):
+                problems: list[str] = []
+                try:
+                    decoded = decode_tweets(value, problems, cache=cache)
+                except MAPPING_ERRORS as exc:
+                    chunk.errors.append(LineError(source.label, number, describe(exc)))
+                    continue
+                chunk.api_errors += len(value.errors or ())
+                waiting.add(number, decoded, problems, repeats.of(decoded))
+                if waiting.tweets < min(PROBE_TWEETS, chunk_posts - len(chunk.posts)):
+                    continue
+                waiting.map_into(chunk, source.label, known, repeats)
+            else:
+                waiting.map_into(chunk, source.label, known, repeats)
+                _other(value, chunk, source.label, number, cache)
             if len(chunk.posts) >= chunk_posts:
                 chunk.position = source.position()
                 yield chunk
                 chunk = Chunk(lines=number)
+        waiting.map_into(chunk, source.label, known, repeats)
         chunk.position = source.position()
         yield chunk
+
+
+def _other(value: Any, chunk: Chunk, label: str, number: int, cache: UserCache) -> None:
+    """A line that is not a v2 page: an error, a list, a flattened or v1.1 tweet."""
+    if isinstance(value, LineError):
+        chunk.errors.append(value)
+        return
+    problems: list[str] = []
+    try:
+        if isinstance(value, _Bad):
+            raise ValueError(value.message)
+        if isinstance(value, list):
+            posts, accounts = [], []
+            for item in value:
+                found = _item(item, problems, cache)
+                posts.extend(found[0])
+                accounts.extend(found[1])
+        else:
+            posts, accounts = _item(value, problems, cache)
+    except MAPPING_ERRORS as exc:
+        chunk.errors.append(LineError(label, number, describe(exc)))
+        return
+    chunk.errors.extend(LineError(label, number, p) for p in problems)
+    chunk.posts.extend(posts)
+    chunk.accounts.extend(accounts)
 
 
 def _span(span: tuple[dt.datetime, dt.datetime] | None, ids: list[str]

@@ -279,18 +279,24 @@ def counts_of(tweet: Tweet) -> tuple[int, int, int, int]:
     return (m.like_count, m.retweet_count, m.reply_count, m.quote_count)
 
 
-def from_page(page: Page, errors: list[str] | None = None, *,
-              cache: UserCache | None = None, known: Known | None = None,
-              unchanged: list[str] | None = None
-              ) -> tuple[list[PostRecord], list[AccountRecord]]:
-    """A decoded v2 page (live search response or twarc2 line) to posts and accounts.
+class Decoded(Struct):
+    """A page's users and tweets decoded, not yet mapped: what is already stored can be
+    asked about (for several pages at once) before any of it is mapped."""
 
-    Posts from `data` come first; tweets from `includes.tweets` follow as context posts. A
-    tweet that cannot be read is left out and described in `errors` (raised without a list).
-    `known`, given (id, counts) pairs, names the tweets already stored that this page would
-    not change: they are not mapped again (a re-import costs a lookup, not a mapping), and
-    the skipped `data` ids are added to `unchanged`.
-    """
+    users: dict[str, User]
+    accounts: list[AccountRecord]
+    included: dict[str, tuple[Tweet, Raw]]
+    data: list[tuple[Tweet, Raw]]
+
+    def counted(self) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """(id, counts) of every tweet on the page, for `Known`."""
+        return ([(t.id, counts_of(t)) for t, _ in self.data]
+                + [(t.id, counts_of(t)) for t, _ in self.included.values()])
+
+
+def decode_tweets(page: Page, errors: list[str] | None = None, *,
+                  cache: UserCache | None = None) -> Decoded:
+    """Decode a page's users and tweets; one that cannot be read is described in `errors`."""
     cache = cache or UserCache()
     includes = page.includes or Includes()
     users: dict[str, User] = {}
@@ -311,20 +317,28 @@ def from_page(page: Page, errors: list[str] | None = None, *,
             _problem(errors, f"included tweet: {exc}")
             continue
         included[tweet.id] = (tweet, raw)
-    by_id = {tid: t for tid, (t, _) in included.items()}
     data: list[tuple[Tweet, Raw]] = []
     for raw in page.data:
         try:
             data.append((_tweet.decode(raw), raw))
         except DecodeError as exc:
             _problem(errors, f"tweet: {describe(exc)}")
-    skip: set[str] = set()
-    if known is not None and (data or included):
-        skip = known([(t.id, counts_of(t)) for t, _ in data]
-                     + [(t.id, counts_of(t)) for t, _ in included.values()])
+    return Decoded(users, accounts, included, data)
+
+
+def map_decoded(decoded: Decoded, errors: list[str] | None = None, *,
+                skip: set[str] | frozenset[str] = frozenset(),
+                unchanged: list[str] | None = None,
+                repeated: set[str] | frozenset[str] = frozenset(),
+                ) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """A decoded page to posts and accounts, leaving out the tweets in `skip` (the skipped
+    `data` ids are added to `unchanged`) and the included tweets in `repeated` (an earlier
+    page of the same file brought them already)."""
+    users = decoded.users
+    by_id = {tid: t for tid, (t, _) in decoded.included.items()}
     posts: list[PostRecord] = []
     seen: set[str] = set()
-    for tweet, raw in data:
+    for tweet, raw in decoded.data:
         seen.add(tweet.id)
         if tweet.id in skip:
             if unchanged is not None:
@@ -334,14 +348,33 @@ def from_page(page: Page, errors: list[str] | None = None, *,
             posts.append(post_from_tweet(tweet, _text(raw), users, by_id))
         except MAPPING_ERRORS as exc:
             _problem(errors, f"tweet {tweet.id}: {describe(exc)}")
-    for tid, (tweet, raw) in included.items():
-        if tid not in seen and tid not in skip:
+    for tid, (tweet, raw) in decoded.included.items():
+        if tid not in seen and tid not in skip and tid not in repeated:
             try:
                 posts.append(post_from_tweet(tweet, _text(raw), users, by_id,
                                              context_only=True))
             except MAPPING_ERRORS as exc:
                 _problem(errors, f"included tweet {tid}: {describe(exc)}")
-    return posts, accounts
+    return posts, decoded.accounts
+
+
+def from_page(page: Page, errors: list[str] | None = None, *,
+              cache: UserCache | None = None, known: Known | None = None,
+              unchanged: list[str] | None = None
+              ) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """A decoded v2 page (live search response or twarc2 line) to posts and accounts.
+
+    Posts from `data` come first; tweets from `includes.tweets` follow as context posts. A
+    tweet that cannot be read is left out and described in `errors` (raised without a list).
+    `known`, given (id, counts) pairs, names the tweets already stored that this page would
+    not change: they are not mapped again (a re-import costs a lookup, not a mapping), and
+    the skipped `data` ids are added to `unchanged`.
+    """
+    decoded = decode_tweets(page, errors, cache=cache)
+    skip: set[str] = set()
+    if known is not None and (decoded.data or decoded.included):
+        skip = known(decoded.counted())
+    return map_decoded(decoded, errors, skip=skip, unchanged=unchanged)
 
 
 def _problem(errors: list[str] | None, message: str) -> None:

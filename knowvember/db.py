@@ -6,8 +6,10 @@ so once), so a librarian upgrading the tool never has to remember `db upgrade`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_PAGE_SIZE = 16384
 MIGRATION_LOCK = 0x6B6E6F77_0001  # a PostgreSQL advisory lock key held while migrating
 
 
@@ -100,6 +103,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Only a new, empty file takes this (an existing database keeps its page size): 16 KiB
+        # pages make a million-post import about a fifth faster than SQLite's 4 KiB default.
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
         if mode not in ("wal", "memory"):
             try:
@@ -169,15 +175,61 @@ def alembic_config(connection: Connection | None = None):  # type: ignore[no-unt
 
 
 def head_revision() -> str:
+    """The newest revision the shipped migrations know (read from their files)."""
+    head = _declared_head()
+    if head is not None:
+        return head
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    found = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert found is not None
+    return found
+
+
+_REVISION = re.compile(r"^revision\s*(?::[^=]+)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]+)?=\s*(.+)$", re.MULTILINE)
+
+
+@functools.cache
+def _declared_head() -> str | None:
+    """The single head of the migration files, found without importing alembic.
+
+    Every command opens the database and asks whether the schema is current; importing alembic
+    (and mako with it) only to answer that cost 0.2-0.35 s a command. None when the files are
+    not the simple chain this reads (a merge, say): alembic then answers.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(text), _DOWN.search(text)
+        if revision is None or down is None:
+            return None
+        revisions.add(revision.group(1))
+        parent = down.group(1).strip()
+        if parent != "None":
+            named = re.fullmatch(r"['\"]([^'\"]+)['\"]", parent)
+            if named is None:
+                return None
+            parents.add(named.group(1))
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 and parents <= revisions else None
 
 
 def current_revision(connection: Connection) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The revision the database is at (None for a new database), read from alembic's table."""
+    if connection.dialect.name == "sqlite":
+        exists = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).first()
+    else:
+        exists = connection.execute(sa.text("SELECT to_regclass('alembic_version')")).scalar()
+    if not exists:
+        return None
+    rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    if len(rows) == 1:
+        return str(rows[0][0])
+    from alembic.runtime.migration import MigrationContext  # several heads: alembic decides
 
     return MigrationContext.configure(connection).get_current_revision()
 
@@ -216,6 +268,11 @@ def open_database(settings: Settings, *, url: str | None = None) -> Database:
             else:
                 log.info("Upgraded the database schema (%s -> %s)", before, head_revision())
         campaign_id = ensure_campaign(engine, settings)
+        if engine.dialect.name == "sqlite":
+            from knowvember.bulkload import repair
+
+            with translate_errors(engine):
+                repair(engine)
     except Exception:
         engine.dispose()
         raise
