@@ -10,7 +10,7 @@ live collection does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from collectors.x_payload import (
     is_page,
     is_v1,
     map_decoded,
+    peek,
     snowflake_time,
 )
 from knowvember.records import PostRecord
@@ -89,53 +90,73 @@ class _Repeats:
         self.limit = limit
         self.counts: dict[str, tuple[int, int, int, int]] = {}
 
-    def of(self, decoded: Decoded) -> set[str]:
-        """The included tweets of a page brought before with counts at least as high."""
+    def of(self, included: Iterable[tuple[str, tuple[int, int, int, int], bool]]) -> set[str]:
+        """Among a page's included tweets ((id, counts, is a retweet) each), those brought
+        before (on an earlier page, waiting or mapped) with counts at least as high; the
+        others are remembered from now on."""
         counts = self.counts
+        if len(counts) >= self.limit:
+            counts.clear()
         found = set()
-        for tid, (tweet, _) in decoded.included.items():
+        for tid, now, retweet in included:
             before = counts.get(tid)
-            if before is not None:
-                now = counts_of(tweet)
-                if now == before or all(a <= b for a, b in zip(now, before, strict=True)):
-                    found.add(tid)
+            if before is not None and (now == before or all(
+                    a <= b for a, b in zip(now, before, strict=True))):
+                found.add(tid)
+            elif not retweet:
+                counts[tid] = now
         return found
 
     def remember(self, posts: list[PostRecord]) -> None:
+        """Posts mapped from `data`: a later page may include them again."""
         if len(self.counts) >= self.limit:
             self.counts.clear()
         for p in posts:
-            if p.kind != "repost":
+            if p.kind != "repost" and not p.context_only:
                 self.counts[p.platform_id] = (p.likes, p.reposts, p.replies, p.quotes)
 
 
+def _is_retweet(tweet: Any) -> bool:
+    return any(r.type == "retweeted" for r in tweet.referenced_tweets or ())
+
+
 class _Waiting:
-    """Decoded pages waiting to be mapped, so that one look-up covers several pages."""
+    """Pages waiting to be mapped, so that one look-up covers several pages.
+
+    When the look-up will be made, each tweet is first decoded only as far as its id and
+    counts (`x_payload.peek`), and only those not stored already are decoded whole: a
+    re-import then costs little more than reading the file."""
 
     def __init__(self) -> None:
-        self.pages: list[tuple[int, Decoded, list[str], set[str]]] = []
+        self.pages: list[tuple[int, Page, list[str]]] = []
         self.tweets = 0
 
-    def add(self, number: int, decoded: Decoded, problems: list[str], repeated: set[str]
-            ) -> None:
-        self.pages.append((number, decoded, problems, repeated))
-        self.tweets += len(decoded.data) + len(decoded.included) - len(repeated)
+    def add(self, number: int, page: Page, problems: list[str]) -> None:
+        self.pages.append((number, page, problems))
+        self.tweets += len(page.data) + (len(page.includes.tweets) if page.includes else 0)
 
-    def map_into(self, chunk: Chunk, label: str, known: Known | None, repeats: _Repeats
-                 ) -> None:
+    def map_into(self, chunk: Chunk, label: str, known: Known | None, repeats: _Repeats,
+                 raw_bytes: bool, cache: UserCache) -> None:
         if not self.pages:
             return
-        skip: set[str] = set()
-        if known is not None:
-            keys = [key for _, decoded, _, repeated in self.pages
-                    for key in decoded.counted() if key[0] not in repeated]
-            if keys:
-                skip = known(keys)
-        for number, decoded, problems, repeated in self.pages:
-            unchanged: list[str] = []
+        will_ask = known is not None and getattr(known, "will_ask", lambda: True)()
+        if will_ask:
+            decoded = self._peeked(known, repeats, cache)
+        else:
+            decoded = []
+            for number, page, problems in self.pages:
+                try:
+                    one = decode_tweets(page, problems, cache=cache)
+                except MAPPING_ERRORS as exc:
+                    chunk.errors.append(LineError(label, number, describe(exc)))
+                    continue
+                repeated = repeats.of((tid, counts_of(t), _is_retweet(t))
+                                      for tid, (t, _) in one.included.items())
+                decoded.append((number, one, problems, repeated, set(), []))
+        for number, one, problems, repeated, skip, unchanged in decoded:
             try:
-                posts, accounts = map_decoded(decoded, problems, skip=skip,
-                                              unchanged=unchanged, repeated=repeated)
+                posts, accounts = map_decoded(one, problems, skip=skip, unchanged=unchanged,
+                                              repeated=repeated, raw_bytes=raw_bytes)
             except MAPPING_ERRORS as exc:
                 chunk.errors.append(LineError(label, number, describe(exc)))
                 continue
@@ -149,11 +170,36 @@ class _Waiting:
         self.pages = []
         self.tweets = 0
 
+    def _peeked(self, known: Known, repeats: _Repeats, cache: UserCache
+                ) -> list[tuple[int, Decoded, list[str], set[str], set[str], list[str]]]:
+        """Ask once for the waiting pages' tweets, then decode only what must be mapped."""
+        keyed = []
+        asked: list[tuple[str, tuple[int, int, int, int]]] = []
+        for number, page, problems in self.pages:
+            data_keys = peek(page.data)
+            included_keys = peek(page.includes.tweets if page.includes else [])
+            repeated = repeats.of((k.id, k.counts, k.is_retweet)
+                                  for k in included_keys if k is not None)
+            asked.extend((k.id, k.counts) for k in data_keys if k is not None)
+            asked.extend((k.id, k.counts) for k in included_keys
+                         if k is not None and k.id not in repeated)
+            keyed.append((number, page, problems, data_keys, included_keys, repeated))
+        stored = known(asked) if asked else set()
+        out = []
+        for number, page, problems, data_keys, included_keys, repeated in keyed:
+            leave = stored | repeated
+            unchanged = [k.id for k in data_keys if k is not None and k.id in stored]
+            one = decode_tweets(page, problems, cache=cache,
+                                skip=(data_keys, included_keys, stored, leave))
+            out.append((number, one, problems, repeated, stored, unchanged))
+        return out
 
-def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = None
-         ) -> Iterator[Chunk]:
+
+def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = None,
+         raw_bytes: bool = False) -> Iterator[Chunk]:
     """Chunks of records; with `known` (see `x_payload.from_page`), tweets already stored
-    unchanged are counted in `Chunk.unchanged` instead of being mapped again."""
+    unchanged are counted in `Chunk.unchanged` instead of being mapped again. `raw_bytes`:
+    see `x_payload.map_decoded`."""
     cache = UserCache()
     repeats = _Repeats()
     waiting = _Waiting()
@@ -162,25 +208,19 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = No
         for number, value in json_values(source, _parse):
             chunk.lines = number
             if isinstance(value, Page):
-                problems: list[str] = []
-                try:
-                    decoded = decode_tweets(value, problems, cache=cache)
-                except MAPPING_ERRORS as exc:
-                    chunk.errors.append(LineError(source.label, number, describe(exc)))
-                    continue
                 chunk.api_errors += len(value.errors or ())
-                waiting.add(number, decoded, problems, repeats.of(decoded))
+                waiting.add(number, value, [])
                 if waiting.tweets < min(PROBE_TWEETS, chunk_posts - len(chunk.posts)):
                     continue
-                waiting.map_into(chunk, source.label, known, repeats)
+                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache)
             else:
-                waiting.map_into(chunk, source.label, known, repeats)
+                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache)
                 _other(value, chunk, source.label, number, cache)
             if len(chunk.posts) >= chunk_posts:
                 chunk.position = source.position()
                 yield chunk
                 chunk = Chunk(lines=number)
-        waiting.map_into(chunk, source.label, known, repeats)
+        waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache)
         chunk.position = source.position()
         yield chunk
 

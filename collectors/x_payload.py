@@ -155,7 +155,7 @@ def _time(value: str | None, tid: str) -> dt.datetime:
     return moment
 
 
-def _text(raw: Raw | bytes) -> str:
+def _as_text(raw: Raw | bytes) -> str:
     return bytes(raw).decode()  # msgspec.Raw is a buffer: bytes() copies it once
 
 
@@ -294,11 +294,61 @@ class Decoded(Struct):
                 + [(t.id, counts_of(t)) for t, _ in self.included.values()])
 
 
+class TweetKey(Struct):
+    """What says whether a stored tweet would change: decoded without the text, entities
+    and the rest, so a re-import asks about a page at a fraction of the cost of mapping it."""
+
+    id: str
+    public_metrics: Metrics | None = None
+    referenced_tweets: list[Reference] | None = None
+
+    @property
+    def counts(self) -> tuple[int, int, int, int]:
+        m = self.public_metrics or _NO_METRICS
+        return (m.like_count, m.retweet_count, m.reply_count, m.quote_count)
+
+    @property
+    def is_retweet(self) -> bool:
+        return any(r.type == "retweeted" for r in self.referenced_tweets or ())
+
+
+_tweet_key = msgspec.json.Decoder(TweetKey)
+
+
+def peek(raws: list[Raw]) -> list[TweetKey | None]:
+    """The key of each tweet (None for one that cannot be read: decoding it whole says why)."""
+    keys: list[TweetKey | None] = []
+    for raw in raws:
+        try:
+            keys.append(_tweet_key.decode(raw))
+        except DecodeError:
+            keys.append(None)
+    return keys
+
+
 def decode_tweets(page: Page, errors: list[str] | None = None, *,
-                  cache: UserCache | None = None) -> Decoded:
-    """Decode a page's users and tweets; one that cannot be read is described in `errors`."""
+                  cache: UserCache | None = None,
+                  skip: tuple[list[TweetKey | None], list[TweetKey | None], set[str], set[str]]
+                  | None = None) -> Decoded:
+    """Decode a page's users and tweets; one that cannot be read is described in `errors`.
+
+    `skip` is (keys of `data`, keys of `includes.tweets`, ids of `data` to leave out, ids of
+    included tweets to leave out): those are not decoded whole (an included tweet that a kept
+    tweet refers to still is, since a retweet's text is built from its original's)."""
     cache = cache or UserCache()
     includes = page.includes or Includes()
+    data_raws: list[Raw] = page.data
+    included_raws: list[Raw] = includes.tweets
+    if skip is not None:
+        data_keys, included_keys, leave_data, leave_included = skip
+        data_raws = [raw for raw, key in zip(page.data, data_keys, strict=True)
+                     if key is None or key.id not in leave_data]
+        needed = {r.id for key in data_keys if key is not None and key.id not in leave_data
+                  for r in key.referenced_tweets or ()}
+        included_raws = [raw for raw, key in zip(includes.tweets, included_keys, strict=True)
+                         if key is None or key.id not in leave_included or key.id in needed]
+        if not data_raws and not included_raws:
+            return Decoded({}, [], {}, [])
     users: dict[str, User] = {}
     accounts: list[AccountRecord] = []
     for raw in includes.users:
@@ -310,7 +360,7 @@ def decode_tweets(page: Page, errors: list[str] | None = None, *,
         users[user.id] = user
         accounts.append(account)
     included: dict[str, tuple[Tweet, Raw]] = {}
-    for raw in includes.tweets:
+    for raw in included_raws:
         try:
             tweet = _tweet.decode(raw)
         except DecodeError as exc:
@@ -318,7 +368,7 @@ def decode_tweets(page: Page, errors: list[str] | None = None, *,
             continue
         included[tweet.id] = (tweet, raw)
     data: list[tuple[Tweet, Raw]] = []
-    for raw in page.data:
+    for raw in data_raws:
         try:
             data.append((_tweet.decode(raw), raw))
         except DecodeError as exc:
@@ -329,11 +379,13 @@ def decode_tweets(page: Page, errors: list[str] | None = None, *,
 def map_decoded(decoded: Decoded, errors: list[str] | None = None, *,
                 skip: set[str] | frozenset[str] = frozenset(),
                 unchanged: list[str] | None = None,
-                repeated: set[str] | frozenset[str] = frozenset(),
+                repeated: set[str] | frozenset[str] = frozenset(), raw_bytes: bool = False,
                 ) -> tuple[list[PostRecord], list[AccountRecord]]:
     """A decoded page to posts and accounts, leaving out the tweets in `skip` (the skipped
     `data` ids are added to `unchanged`) and the included tweets in `repeated` (an earlier
-    page of the same file brought them already)."""
+    page of the same file brought them already). `raw_bytes` leaves each post's raw payload
+    as the bytes received, for a reader that hands them on (`collectors.offload`)."""
+    _text = bytes if raw_bytes else _as_text
     users = decoded.users
     by_id = {tid: t for tid, (t, _) in decoded.included.items()}
     posts: list[PostRecord] = []

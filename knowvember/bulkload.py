@@ -63,7 +63,9 @@ def missing(conn: Connection) -> list[str]:
 
 def build_missing(engine: Engine) -> list[str]:
     """Build the deferrable indexes that are missing; return their names."""
-    with engine.begin() as conn:
+    from knowvember.db import translate_errors
+
+    with translate_errors(engine), engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         names = missing(conn)
@@ -113,8 +115,10 @@ def worth_it(conn: Connection, expected_posts: int) -> bool:
 def deferred_indexes(engine: Engine, expected_posts: int) -> Iterator[bool]:
     """Within the block, the deferrable indexes are absent when that is worth it (yields
     whether they are); they are built again on the way out, whatever happened inside."""
+    from knowvember.db import translate_errors
+
     path = _lock_path(engine)
-    with engine.connect() as conn:
+    with translate_errors(engine), engine.connect() as conn:
         wanted = path is not None and worth_it(conn, expected_posts)
     if not wanted or path is None:
         yield False
@@ -122,7 +126,7 @@ def deferred_indexes(engine: Engine, expected_posts: int) -> Iterator[bool]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
-        with engine.begin() as conn:
+        with translate_errors(engine), engine.begin() as conn:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             for name in DEFERRABLE:
                 conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{name}"')

@@ -139,6 +139,10 @@ class Probe:
         self.misses = 0
         self.skip = 0
 
+    def will_ask(self) -> bool:
+        """Whether the next call asks (a reader then prepares the keys to ask about)."""
+        return not self.skip
+
     def __call__(self, items: Any) -> set[str]:
         if self.skip:
             self.skip -= 1
@@ -588,6 +592,23 @@ def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Pat
     return outcome
 
 
+def _chunks(db: Database, settings: Settings, fmt: str, reader: Any, platform: str | None,
+            path: Path, options: dict[str, Any]) -> Iterator[Any]:
+    """The file's chunks: read beside this process when it is big (see
+    `collectors.offload`), else here."""
+    from collectors import offload
+
+    if not offload.wanted(path):
+        return reader(path, **options)
+    from collectors.archive import CHUNK_POSTS
+
+    return offload.read_beside(offload.Job(
+        fmt=fmt, path=path, chunk_posts=options.get("chunk_posts", CHUNK_POSTS),
+        settings=settings, platform=platform,
+        database_url=(db.engine.url.render_as_string(hide_password=False)
+                      if "known" in options else None)))
+
+
 @contextlib.contextmanager
 def _bulk(db: Database, path: Path) -> Iterator[None]:
     """How a big file is loaded: indexes built at the end (see `knowvember.bulkload`), and the
@@ -629,7 +650,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         options["known"] = Probe(functools.partial(writer.unchanged, platform or "x"))
     try:
         with _bulk(db, path):
-            for chunk in reader(path, **options):
+            for chunk in _chunks(db, settings, fmt, reader, platform, path, options):
                 hooks.stop_flag().check()
                 result = writer.write(chunk.posts, chunk.accounts)
                 _add(record, result)

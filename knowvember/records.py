@@ -7,7 +7,7 @@ in `collectors/`); the store only ever sees these records, never a raw API objec
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PLATFORMS = ("x", "mastodon", "bluesky")
 PLATFORM_ALIASES = {"twitter": "x", "x": "x", "mastodon": "mastodon", "bluesky": "bluesky",
@@ -58,7 +58,9 @@ class PostRecord:
     raw: str | None = None  # JSON text of the payload as received
     # True when the post matters only because a campaign post refers to it (or it to one).
     context_only: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
+    # The techniques its text mentions, when already found (by an import's reading process);
+    # None: the store tags it.
+    techniques: tuple[str, ...] | None = None
 
 
 def normalise_platform(name: str) -> str:

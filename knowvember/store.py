@@ -94,6 +94,13 @@ class BatchResult:
         return self
 
 
+def _raise_counts(post: PostRecord, other: PostRecord) -> None:
+    """A post seen twice in one batch keeps the higher of each count, as a second batch
+    would (whichever copy comes first)."""
+    post.likes, post.reposts = max(post.likes, other.likes), max(post.reposts, other.reposts)
+    post.replies, post.quotes = max(post.replies, other.replies), max(post.quotes, other.quotes)
+
+
 def _merged(new: tuple[object, ...], old: tuple[object, ...]) -> tuple[object, ...]:
     """A stored account's values after an update that leaves its None fields alone."""
     return tuple(o if n is None else n for n, o in zip(new, old, strict=True))
@@ -255,8 +262,11 @@ class PostWriter:
         unique: dict[tuple[str, str], PostRecord] = {}
         for post in posts:
             key = (post.platform, post.platform_id)
-            if key not in unique or not post.context_only:
+            before = unique.get(key)
+            if before is None or not post.context_only:
                 unique[key] = post
+            elif before.context_only:
+                _raise_counts(before, post)  # the same original on two pages
         forgotten = forgotten_digests(conn)  # erased with `forget`: never stored again
         if self.drop_accounts or forgotten:
             for key, post in list(unique.items()):
@@ -441,27 +451,35 @@ class PostWriter:
         stamp = _time_binder(conn)
         placeholder = _placeholder(conn)
         stamped_now = stamp(now)
+        campaign_id, source, accounts = self.db.campaign_id, self.source, account_ids.get
         conn.exec_driver_sql(
             f"INSERT INTO {posts_t.name} ({', '.join(POST_COLUMNS)}) "
             f"VALUES ({', '.join([placeholder] * len(POST_COLUMNS))})",
-            [self._post_values(p, account_ids, stamped_now, stamp) for p in fresh],
+            [(campaign_id, p.platform, p.platform_id,
+              accounts((p.platform, p.account_key or "")), p.uri, p.url,
+              stamp(p.created_at), p.text, p.lang, p.kind, p.referenced_id, p.conversation_id,
+              " ".join(p.mentions) or None, p.likes, p.reposts, p.replies, p.quotes,
+              source, p.raw, stamped_now, stamped_now) for p in fresh],
         )
         new_ids = self._new_ids(conn, fresh)
         result.new += len(new_ids)
         tag_rows = [
             (pid, tag)
             for pid, p in zip(new_ids, fresh, strict=True)
-            for tag in _unique([_fold(t) for t in p.hashtags])
+            for tag in ((_fold(p.hashtags[0]),) if len(p.hashtags) == 1
+                        else _unique([_fold(t) for t in p.hashtags]))
         ]
         if tag_rows:
             conn.exec_driver_sql(
                 f"INSERT INTO {hashtags_t.name} (post_id, tag) "
                 f"VALUES ({placeholder}, {placeholder})", tag_rows)
-        if self.tagger is not None:
+        tagger = self.tagger
+        if tagger is not None or any(p.techniques for p in fresh):
             technique_rows = [
                 (pid, name)
                 for pid, p in zip(new_ids, fresh, strict=True)
-                for name in _unique(self.tagger(p.text))
+                for name in (p.techniques if p.techniques is not None  # unique already
+                             else _unique(tagger(p.text)) if tagger is not None else ())
             ]
             if technique_rows:
                 conn.exec_driver_sql(
@@ -494,48 +512,19 @@ class PostWriter:
         """Ids among `items` ((id, counts) pairs) already stored that writing them would not
         change: equal counts, or in archive mode counts no higher than stored. An importer
         asks before mapping a page, so a re-import costs lookups, not mappings."""
-        posts = [PostRecord(platform, pid, None, _EPOCH) for pid, _ in items]
         with translate_errors(self.db.engine), self.db.engine.connect() as conn:
-            stored = self._stored_posts(conn, posts)
-        same: set[str] = set()
-        for pid, counts in items:
-            found = stored.get((platform, pid))
-            if found is None:
-                continue
-            if found[1] == counts or (self.archive and all(
-                    a <= b for a, b in zip(counts, found[1], strict=True))):
-                same.add(pid)
-        return same
+            return unchanged_posts(conn, platform, items, archive=self.archive)
 
     def _stored_posts(
         self, conn: Connection, posts: Sequence[PostRecord]
     ) -> dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]]:
         """(platform, platform id) -> (row id, engagement counts) of those already stored."""
         existing: dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]] = {}
-        mark = _placeholder(conn)
         for platform in {p.platform for p in posts}:
             ids = [p.platform_id for p in posts if p.platform == platform]
-            for chunk in _chunks(ids):
-                rows = conn.exec_driver_sql(
-                    "SELECT id, platform_id, likes, reposts, replies, quotes "
-                    f"FROM {posts_t.name} WHERE platform = {mark} AND platform_id IN "
-                    f"({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
-                for rid, pid, *counts in rows:
-                    existing[(platform, pid)] = (rid, tuple(counts))  # type: ignore[assignment]
+            for pid, found in stored_counts(conn, platform, ids).items():
+                existing[(platform, pid)] = found
         return existing
-
-    def _post_values(
-        self, p: PostRecord, account_ids: dict[tuple[str, str], int], now: object,
-        stamp: Callable[[dt.datetime], object],
-    ) -> tuple[object, ...]:
-        """One row for POST_COLUMNS, in that order."""
-        return (
-            self.db.campaign_id, p.platform, p.platform_id,
-            account_ids.get((p.platform, p.account_key or "")), p.uri, p.url,
-            stamp(p.created_at), p.text, p.lang, p.kind, p.referenced_id, p.conversation_id,
-            " ".join(p.mentions) or None, p.likes, p.reposts, p.replies, p.quotes,
-            self.source, p.raw, now, now,
-        )
 
     # -- checkpoints --------------------------------------------------------------------
 
@@ -543,6 +532,38 @@ class PostWriter:
         self, conn: Connection, checkpoint: dict[str, str | None], now: dt.datetime
     ) -> None:
         save_state(conn, self.db.campaign_id, self.source, checkpoint, now)
+
+
+def stored_counts(conn: Connection, platform: str, ids: Sequence[str]
+                  ) -> dict[str, tuple[int, tuple[int, int, int, int]]]:
+    """platform id -> (row id, engagement counts) of the posts among `ids` already stored."""
+    found: dict[str, tuple[int, tuple[int, int, int, int]]] = {}
+    mark = _placeholder(conn)
+    for chunk in _chunks(ids):
+        rows = conn.exec_driver_sql(
+            "SELECT id, platform_id, likes, reposts, replies, quotes "
+            f"FROM {posts_t.name} WHERE platform = {mark} AND platform_id IN "
+            f"({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
+        for rid, pid, *counts in rows:
+            found[pid] = (rid, tuple(counts))  # type: ignore[assignment]
+    return found
+
+
+def unchanged_posts(conn: Connection, platform: str,
+                    items: Sequence[tuple[str, tuple[int, int, int, int]]], *,
+                    archive: bool) -> set[str]:
+    """Ids among `items` ((id, counts) pairs) stored already that storing again would not
+    change: equal counts, or (`archive`) counts no higher than those stored."""
+    stored = stored_counts(conn, platform, [pid for pid, _ in items])
+    same: set[str] = set()
+    for pid, counts in items:
+        found = stored.get(pid)
+        if found is None:
+            continue
+        if found[1] == counts or (archive and all(
+                a <= b for a, b in zip(counts, found[1], strict=True))):
+            same.add(pid)
+    return same
 
 
 def save_state(

@@ -350,8 +350,6 @@ def test_a_cut_short_gzip_leaves_the_indexes_built(sqlite_db, settings, tmp_path
     assert integrity(sqlite_db.engine) == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason="bulkload.deferred_indexes runs its DROP INDEX outside "
-                   "translate_errors: a raw OperationalError escapes and the run is kept as ok")
 def test_a_database_too_busy_to_drop_the_indexes_fails_the_run(
         settings, tmp_path, monkeypatch, bulk_always) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(dbmod, "SQLITE_BUSY_TIMEOUT_MS", 100)

@@ -178,8 +178,6 @@ def test_chunks_still_hold_about_chunk_posts(tmp_path, monkeypatch, per_page, ch
     assert positions == sorted(positions) and positions[-1] == path.stat().st_size
 
 
-@pytest.mark.xfail(strict=True, reason="store.py PostWriter._campaign_posts keeps the first "
-                   "context copy of a post in a chunk, not its highest counts")
 def test_an_import_in_one_chunk_keeps_the_highest_counts_of_a_repeated_original(
         db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path / "a.jsonl", [retweet_page(n, original(likes=k))

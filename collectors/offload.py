@@ -1,0 +1,283 @@
+"""Reading a big archive in a second process while this one writes.
+
+An import does two kinds of work of about equal weight: reading, decoding, mapping and tagging
+posts (pure Python), and storing them (mostly SQLite or PostgreSQL). One process does them one
+after the other; with two cores, a child process reads the file and hands over ready records
+while the parent writes the previous chunk, which nearly halves a big import.
+
+The child is `python -m collectors.offload`. Its job (format, file, chunk size, settings, the
+database to ask what is stored already) comes as a pickle on its stdin, so no secret is ever on
+a command line. It answers on stdout in frames: an 8-byte length, then a marshalled message:
+`("chunk", ...)` per chunk, `("error", pickled exception)` when the reader raised (the parent
+raises the same exception, so a damaged file reads the same either way), `("done",)` at the
+end. Records travel as plain tuples (marshal is several times faster than pickling objects).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import marshal
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from collectors.archive import Chunk, LineError
+from knowvember.errors import KnowvemberError
+from knowvember.records import AccountRecord, PostRecord
+
+log = logging.getLogger(__name__)
+
+OFFLOAD_MIN_BYTES = 32 * 1024 * 1024  # smaller files import in a second or two anyway
+PROCESSES_ENV = "KNOWVEMBER_IMPORT_PROCESSES"  # 1: never a second process; 2: always
+_HEADER = struct.Struct("!Q")
+_PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = 1031
+RAW_BYTES = {"twarc2"}  # readers that can leave raw payloads as bytes, decoded by the parent
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the child reads, and how (pickled onto its stdin)."""
+
+    fmt: str
+    path: Path
+    chunk_posts: int
+    settings: Any  # knowvember.config.Settings
+    database_url: str | None  # to ask what is stored already; None: do not ask
+    platform: str | None
+
+
+def wanted(path: Path) -> bool:
+    """Whether to read `path` in a second process: a big file on a machine with two cores or
+    more, unless KNOWVEMBER_IMPORT_PROCESSES says otherwise (1: never, 2: always)."""
+    setting = os.environ.get(PROCESSES_ENV, "").strip()
+    if setting == "1":
+        return False
+    if setting == "2":
+        return True
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return size >= OFFLOAD_MIN_BYTES and (os.cpu_count() or 1) >= 2
+
+
+# -- the parent's side --------------------------------------------------------------------
+
+
+def read_beside(job: Job) -> Iterator[Chunk]:
+    """The chunks `job`'s reader yields, read and mapped in a child process."""
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "collectors.offload"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=errors, env=env)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        _widen(child.stdout)
+        try:
+            pickle.dump(job, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            child.stdin.close()
+        except BrokenPipeError:
+            pass  # it died at once: said below
+        while True:
+            message = _receive(child.stdout)
+            if message is None:
+                raise KnowvemberError(_died(child, errors, job.path))
+            if message[0] == "chunk":
+                yield _chunk(message[1])
+            elif message[0] == "error":
+                raise pickle.loads(message[1])
+            else:
+                return
+    finally:
+        _stop(child)
+        errors.close()
+
+
+def _died(child: subprocess.Popen[bytes], errors: IO[bytes], path: Path) -> str:
+    try:
+        code = child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        code = None
+    errors.seek(0)
+    said = errors.read()[-2000:].decode(errors="replace").strip().splitlines()
+    last = said[-1] if said else "it said nothing"
+    return (f"{path}: the process reading the file stopped unexpectedly (exit code {code}: "
+            f"{last}); run the import again (nothing is doubled), or with "
+            f"{PROCESSES_ENV}=1 to read it in one process")
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    for stream in (child.stdin, child.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _chunk(data: tuple[Any, ...]) -> Chunk:
+    posts, accounts, errors, position, lines, api_errors, unchanged, span = data
+    fromiso = dt.datetime.fromisoformat
+    return Chunk(
+        posts=[PostRecord(r[0], r[1], r[2], fromiso(r[3]), *r[4:17],
+                          r[17].decode() if isinstance(r[17], bytes) else r[17], *r[18:])
+               for r in posts],
+        accounts=[AccountRecord(*r) for r in accounts],
+        errors=[LineError(*e) for e in errors],
+        position=position, lines=lines, api_errors=api_errors, unchanged=unchanged,
+        unchanged_span=(fromiso(span[0]), fromiso(span[1])) if span else None,
+    )
+
+
+# -- the child's side ---------------------------------------------------------------------
+
+
+def _encode(chunk: Chunk) -> tuple[Any, ...]:
+    posts = [(p.platform, p.platform_id, p.account_key, p.created_at.isoformat(), p.text,
+              p.uri, p.url, p.lang, p.kind, p.referenced_id, p.conversation_id,
+              tuple(p.hashtags), tuple(p.mentions), p.likes, p.reposts, p.replies, p.quotes,
+              p.raw, p.context_only,
+              None if p.techniques is None else tuple(p.techniques))
+             for p in chunk.posts]
+    unique = {(a.platform, a.key): a for a in chunk.accounts}
+    accounts = [(a.platform, a.key, a.handle, a.platform_user_id, a.display_name, a.bio,
+                 a.followers, a.url, a.raw) for a in unique.values()]
+    errors = [(e.file, e.line, e.message) for e in chunk.errors]
+    span = chunk.unchanged_span
+    return (posts, accounts, errors, chunk.position, chunk.lines, chunk.api_errors,
+            chunk.unchanged, (span[0].isoformat(), span[1].isoformat()) if span else None)
+
+
+def _tagger(job: Job) -> Any:
+    """Tags the posts that may be stored (a campaign hashtag, or a reference to follow), so
+    the parent does not have to; the others are left to the store, as in one process."""
+    from knowvember.hashtags import CampaignTags, fold
+    from knowvember.ingest import remembered
+    from knowvember.techniques import Taxonomy
+
+    tag = remembered(Taxonomy.load(job.settings).tag)
+    campaign = CampaignTags(job.settings.campaign.all_tags).tags
+
+    def apply(posts: list[PostRecord]) -> None:
+        for p in posts:
+            if p.techniques is None and (p.referenced_id or not campaign.isdisjoint(
+                    map(fold, p.hashtags))):
+                p.techniques = tag(p.text)
+
+    return apply
+
+
+def _known(job: Job) -> Any:
+    if job.database_url is None:
+        return None
+    from knowvember.db import create_db_engine, translate_errors
+    from knowvember.ingest import Probe
+    from knowvember.store import unchanged_posts
+
+    engine = create_db_engine(job.database_url)
+    platform = job.platform or "x"
+
+    def ask(items: list[tuple[str, tuple[int, int, int, int]]]) -> set[str]:
+        with translate_errors(engine), engine.connect() as conn:
+            return unchanged_posts(conn, platform, items, archive=True)
+
+    return Probe(ask)
+
+
+def _run(job: Job, out: IO[bytes]) -> None:
+    from collectors.archive import formats
+
+    reader, _ = formats()[job.fmt]
+    options: dict[str, Any] = {"chunk_posts": job.chunk_posts}
+    if job.fmt in RAW_BYTES:
+        options["raw_bytes"] = True
+    known = _known(job)
+    if known is not None:
+        options["known"] = known
+    tag = _tagger(job)
+    for chunk in reader(job.path, **options):
+        tag(chunk.posts)
+        _send(out, ("chunk", _encode(chunk)))
+    _send(out, ("done",))
+
+
+def main() -> int:
+    import gc
+
+    gc.set_threshold(50_000, 10, 10)  # millions of short-lived objects, no cycles
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    out = sys.stdout.buffer
+    try:
+        job = pickle.load(sys.stdin.buffer)
+        _run(job, out)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0  # the parent stopped reading: it stopped the import
+    except Exception as exc:  # sent, to be raised again by the parent
+        try:
+            payload = pickle.dumps(exc)
+            pickle.loads(payload)
+        except Exception:
+            payload = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        try:
+            _send(out, ("error", payload))
+        except BrokenPipeError:
+            return 0
+    return 0
+
+
+# -- frames -------------------------------------------------------------------------------
+
+
+def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
+    body = marshal.dumps(message)
+    out.write(_HEADER.pack(len(body)))
+    out.write(body)
+    out.flush()
+
+
+def _receive(stream: IO[bytes]) -> tuple[Any, ...] | None:
+    header = _read_exactly(stream, _HEADER.size)
+    if header is None:
+        return None
+    body = _read_exactly(stream, _HEADER.unpack(header)[0])
+    if body is None:
+        return None
+    return marshal.loads(body)  # type: ignore[no-any-return]
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    data = stream.read(size)
+    if data is None or len(data) < size:
+        return None
+    return data
+
+
+def _widen(stream: IO[bytes]) -> None:
+    """A 1 MiB pipe instead of 64 KiB: fewer switches between the two processes (Linux)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fcntl.fcntl(stream.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
