@@ -7,11 +7,9 @@ read becomes a `LineError` naming the file and line; the rest of the file still 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gzip
 import io
-import mmap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +21,6 @@ from knowvember.errors import InputError
 from knowvember.records import AccountRecord, PostRecord
 
 CHUNK_POSTS = 5000
-MMAP_MIN_BYTES = 16 * 1024 * 1024  # files from this size are read through a memory map
-_BLANK = frozenset(b" \t\r\n\f\v")
 
 
 @dataclass(frozen=True)
@@ -68,45 +64,16 @@ class Source:
         except OSError as exc:
             raise InputError(f"{path}: cannot open the file ({exc.strerror or exc})") from None
         self.size = _size(self.raw)
-        self._mapped_at: int | None = None
         if path.suffix == ".gz":
             self.stream: IO[bytes] = gzip.GzipFile(fileobj=self.raw)  # type: ignore[assignment]
         else:
             self.stream = self.raw
 
     def position(self) -> int:
-        if self._mapped_at is not None:
-            return self._mapped_at
         try:
             return self.raw.tell()
         except (OSError, ValueError):
             return 0
-
-    def lines(self) -> Iterator[bytes | memoryview]:
-        """The file's lines, each with its newline. A big plain file is mapped into memory
-        and its lines handed out as views into it: reading a 2 GB archive line by line
-        otherwise copies every byte once more (a tenth of a million-post import)."""
-        if self.stream is not self.raw or self.size < MMAP_MIN_BYTES:
-            yield from self.stream
-            return
-        try:
-            mapped = mmap.mmap(self.raw.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):
-            yield from self.stream
-            return
-        view = memoryview(mapped)
-        start, end, find = 0, len(mapped), mapped.find
-        try:
-            while start < end:
-                stop = find(b"\n", start)
-                stop = end if stop < 0 else stop + 1
-                self._mapped_at = stop
-                yield view[start:stop]
-                start = stop
-        finally:
-            view.release()
-            with contextlib.suppress(BufferError):  # a view still held: closed when freed
-                mapped.close()
 
     def text(self, encoding: str = "utf-8-sig") -> io.TextIOWrapper:
         return io.TextIOWrapper(self.stream, encoding=encoding, newline="")
@@ -145,7 +112,7 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
     A first line that is not JSON on its own is told apart by the second: in JSONL it is.
     `parse` turns a line's bytes into a value, raising ValueError when it cannot.
     """
-    lines = ((n, line) for n, line in enumerate(source.lines(), start=1) if not _blank(line))
+    lines = ((n, line) for n, line in enumerate(source.stream, start=1) if line.strip())
     head = next(lines, None)
     if head is None:
         return
@@ -154,24 +121,19 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
         yield number, parse(line)
     except ValueError:
         second = next(lines, None)
-        if second is None or _parses(second[1]) or bytes(line).lstrip()[:1] not in (b"[", b"{"):
+        if second is None or _parses(second[1]) or line.lstrip()[:1] not in (b"[", b"{"):
             yield number, LineError(source.label, number, _json_problem(line))
             if second is not None:
                 yield _value(source, parse, *second)
         else:
             rest = b"".join(chunk for _, chunk in lines)
-            yield from _whole_document(source, parse, bytes(line) + bytes(second[1]) + rest)
+            yield from _whole_document(source, parse, line + second[1] + rest)
             return
     for number, line in lines:
         yield _value(source, parse, number, line)
 
 
-def _blank(line: bytes | memoryview) -> bool:
-    """Whether a line holds only white space (looked at whole only when it starts so)."""
-    return not line or (line[0] in _BLANK and not bytes(line).strip())
-
-
-def _parses(line: bytes | memoryview) -> bool:
+def _parses(line: bytes) -> bool:
     try:
         orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -196,8 +158,8 @@ def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes
         yield line, LineError(source.label, line, f"not valid JSON ({exc})")
 
 
-def _json_problem(line: bytes | memoryview) -> str:
-    stripped = bytes(line).strip()
+def _json_problem(line: bytes) -> str:
+    stripped = line.strip()
     if stripped[:1] == b"<":
         return "not JSON (an HTML page?)"
     if stripped[:1] in (b"{", b"["):
