@@ -10,6 +10,7 @@ live collection does.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ class _Unreadable(ValueError):
 
 
 PROBE_TWEETS = 2_000  # tweets decoded before one look-up asks which are stored already
-REPEATS_KEPT = 100_000  # tweets remembered per file, so a repeated original is mapped once
+REPEATS_KEPT = 200_000  # tweets remembered per file, so a repeated original is mapped once
 
 
 class _Repeats:
@@ -95,8 +96,7 @@ class _Repeats:
         before (on an earlier page, waiting or mapped) with counts at least as high; the
         others are remembered from now on."""
         counts = self.counts
-        if len(counts) >= self.limit:
-            counts.clear()
+        self._trim()
         found = set()
         for tid, now, retweet in included:
             before = counts.get(tid)
@@ -107,10 +107,16 @@ class _Repeats:
                 counts[tid] = now
         return found
 
+    def _trim(self) -> None:
+        """Forget the older half when full: an archive is in time order, so the originals
+        still being retweeted are the recent ones."""
+        if len(self.counts) >= self.limit:
+            for tid in list(itertools.islice(self.counts, self.limit // 2)):
+                del self.counts[tid]
+
     def remember(self, posts: list[PostRecord]) -> None:
         """Posts mapped from `data`: a later page may include them again."""
-        if len(self.counts) >= self.limit:
-            self.counts.clear()
+        self._trim()
         for p in posts:
             if p.kind != "repost" and not p.context_only:
                 self.counts[p.platform_id] = (p.likes, p.reposts, p.replies, p.quotes)
