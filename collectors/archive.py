@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,8 +127,13 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
             if second is not None:
                 yield _value(source, parse, *second)
         else:
-            rest = b"".join(chunk for _, chunk in lines)
-            yield from _whole_document(source, parse, line + second[1] + rest)
+            # Blank lines were left out of `lines`: put them back, so that an error in the
+            # document names the line it is on.
+            parts, last = [line], number
+            for at, part in itertools.chain([second], lines):
+                parts += (b"\n" * (at - last - 1), part)
+                last = at
+            yield from _whole_document(source, parse, b"".join(parts), first=number)
             return
     for number, line in lines:
         yield _value(source, parse, number, line)
@@ -149,12 +155,12 @@ def _value(source: Source, parse: Callable[[bytes], Any], number: int, line: byt
         return number, LineError(source.label, number, _json_problem(line))
 
 
-def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes
-                    ) -> Iterator[tuple[int, Any | LineError]]:
+def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes,
+                    first: int = 1) -> Iterator[tuple[int, Any | LineError]]:
     try:
-        yield 1, parse(data)
+        yield first, parse(data)
     except ValueError as exc:
-        line = data[: getattr(exc, "pos", 0) or 0].count(b"\n") + 1
+        line = data[: getattr(exc, "pos", 0) or 0].count(b"\n") + first
         yield line, LineError(source.label, line, f"not valid JSON ({exc})")
 
 

@@ -149,6 +149,8 @@ class _Waiting:
         if will_ask:
             decoded = self._peeked(known, repeats, cache)
         else:
+            if known is not None:
+                known([])  # a probe resting between asks counts this batch
             decoded = []
             for number, page, problems in self.pages:
                 try:

@@ -343,7 +343,9 @@ def decode_tweets(page: Page, errors: list[str] | None = None, *,
         data_keys, included_keys, leave_data, leave_included = skip
         data_raws = [raw for raw, key in zip(page.data, data_keys, strict=True)
                      if key is None or key.id not in leave_data]
-        needed = {r.id for key in data_keys if key is not None and key.id not in leave_data
+        needed = {r.id for keys, leave in ((data_keys, leave_data),
+                                           (included_keys, leave_included))
+                  for key in keys if key is not None and key.id not in leave
                   for r in key.referenced_tweets or ()}
         included_raws = [raw for raw, key in zip(includes.tweets, included_keys, strict=True)
                          if key is None or key.id not in leave_included or key.id in needed]

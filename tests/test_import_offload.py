@@ -469,10 +469,6 @@ def test_a_probe_says_whether_its_next_call_will_ask() -> None:
     assert len(asked) == said.count(True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "021f166: twarc2 _Waiting.map_into does not call `known` when Probe.will_ask() is "
-    "False, so Probe.skip never counts down and the probe never asks again for the rest "
-    "of the file"))
 def test_a_probe_that_stopped_asking_asks_again_later_in_the_file(tmp_path, monkeypatch  # type: ignore[no-untyped-def]
                                                                   ) -> None:
     """The Probe's rule: after `patience` batches with nothing stored it skips `every - 1`
@@ -487,10 +483,6 @@ def test_a_probe_that_stopped_asking_asks_again_later_in_the_file(tmp_path, monk
     assert unchanged == 40 - 14
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "021f166: x_payload.decode_tweets(skip=...) keeps only the included tweets that kept "
-    "`data` tweets refer to, so an included retweet whose original is stored loses the "
-    "original's text and hashtags"))
 def test_an_included_retweet_of_a_stored_original_keeps_its_original_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
     later = NOV + dt.timedelta(minutes=5)
     retweet = x_tweet(x_id(later, 3), "RT @UHLLibraries: Our Peer Assist today", "43", later,

@@ -110,9 +110,6 @@ def test_a_broken_pretty_printed_document_names_the_broken_line(tmp_path) -> Non
     assert isinstance(error, LineError) and (number, error.line) == (4, 4)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "archive._whole_document counts lines in the document joined without its blank lines, "
-    "so an error after a blank line is reported lines too early (before 021f166 too)"))
 def test_a_broken_document_with_blank_lines_names_the_broken_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "page.json"
     path.write_bytes(b'\n{\n  "data": [\n\n    {"id": "1"},\n    oops\n  ]\n}\n')
