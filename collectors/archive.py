@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import io
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,23 +55,59 @@ class Chunk:
 Reader = Callable[[Path], Iterator[Chunk]]
 
 
+@dataclass(frozen=True)
+class Span:
+    """Part of a plain line-based file: the lines from byte `start` (where a line starts) to
+    `stop`, numbered from `first_line` (0: count the lines before `start`). Two processes can
+    then read one big JSONL file half each (see `collectors.offload`)."""
+
+    start: int
+    stop: int
+    first_line: int = 0
+
+
 class Source:
     """An open file, decompressed when it ends in `.gz`, with its byte position."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, span: Span | None = None) -> None:
         self.path = path
         self.label = str(path)
+        self.span = span
+        self.first_line = 1
         try:
             self.raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed in close()
         except OSError as exc:
             raise InputError(f"{path}: cannot open the file ({exc.strerror or exc})") from None
         self.size = _size(self.raw)
         if path.suffix == ".gz":
+            if span is not None:
+                self.raw.close()
+                raise ValueError(f"{path}: a compressed file cannot be read in parts")
             self.stream: IO[bytes] = gzip.GzipFile(fileobj=self.raw)  # type: ignore[assignment]
         else:
             self.stream = self.raw
+        self._at = 0
+        if span is not None:
+            self.first_line = span.first_line or _lines_before(self.raw, span.start) + 1
+            self.raw.seek(span.start)
+            self._at = span.start
+
+    def lines(self) -> Iterator[bytes]:
+        """The file's lines (only those of its span, when it has one), newline included."""
+        if self.span is None:
+            return iter(self.stream)
+        return self._span_lines(self.span.stop)
+
+    def _span_lines(self, stop: int) -> Iterator[bytes]:
+        for line in self.raw:
+            if self._at >= stop:
+                return
+            self._at += len(line)
+            yield line
 
     def position(self) -> int:
+        if self.span is not None:
+            return self._at
         try:
             return self.raw.tell()
         except (OSError, ValueError):
@@ -88,6 +125,39 @@ class Source:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _lines_before(handle: IO[bytes], offset: int, block: int = 1 << 24) -> int:
+    """How many lines end before byte `offset` (counted in 16 MB blocks)."""
+    handle.seek(0)
+    count, left = 0, offset
+    while left > 0:
+        data = handle.read(min(block, left))
+        if not data:
+            break
+        count += data.count(b"\n")
+        left -= len(data)
+    return count
+
+
+def split_point(path: Path) -> int | None:
+    """Where the second half of a JSONL file starts (the first line starting at or after its
+    middle), or None when it is not worth splitting: a compressed file, or one whose first
+    line is not a JSON value on its own (a pretty-printed document)."""
+    if path.suffix == ".gz":
+        return None
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline()
+            if not first.strip() or not _parses(first):
+                return None
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(size // 2)
+            handle.readline()
+            at = handle.tell()
+    except OSError:
+        return None
+    return at if 0 < at < size else None
 
 
 def _size(handle: IO[bytes]) -> int:
@@ -113,7 +183,8 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
     A first line that is not JSON on its own is told apart by the second: in JSONL it is.
     `parse` turns a line's bytes into a value, raising ValueError when it cannot.
     """
-    lines = ((n, line) for n, line in enumerate(source.stream, start=1) if line.strip())
+    lines = ((n, line) for n, line in enumerate(source.lines(), start=source.first_line)
+             if line.strip())
     head = next(lines, None)
     if head is None:
         return

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
+from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, Span, json_values
 from collectors.base import MAPPING_ERRORS, describe
 from collectors.x_payload import (
     Decoded,
@@ -204,14 +204,14 @@ class _Waiting:
 
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = None,
-         raw_bytes: bool = False) -> Iterator[Chunk]:
+         raw_bytes: bool = False, span: Span | None = None) -> Iterator[Chunk]:
     """Chunks of records; with `known` (see `x_payload.from_page`), tweets already stored
     unchanged are counted in `Chunk.unchanged` instead of being mapped again. `raw_bytes`:
-    see `x_payload.map_decoded`."""
+    see `x_payload.map_decoded`; `span`: read only that part of the file."""
     cache = UserCache()
     repeats = _Repeats()
     waiting = _Waiting()
-    with Source(path) as source:
+    with Source(path, span) as source:
         chunk = Chunk()
         for number, value in json_values(source, _parse):
             chunk.lines = number

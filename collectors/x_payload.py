@@ -17,7 +17,6 @@ stored too.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,7 +25,7 @@ import orjson
 from msgspec import Raw, Struct
 
 from collectors.base import MAPPING_ERRORS, describe, parse_time
-from knowvember.hashtags import fold, hashtags_in
+from knowvember.hashtags import folded, hashtags_in
 from knowvember.records import AccountRecord, PostRecord
 
 X_EPOCH_MS = 1288834974657  # the Twitter snowflake epoch (2010-11-04)
@@ -134,13 +133,12 @@ def snowflake_at(moment: dt.datetime) -> str:
     return str(max(ms, 0) << 22)
 
 
-_fold = functools.lru_cache(maxsize=65536)(fold)
 
 
 def _tags(entities: Entities | None, text: str) -> list[str]:
     if entities is None:
         return hashtags_in(text)
-    return [_fold(h.tag) for h in entities.hashtags if h.tag]
+    return [folded(h.tag) for h in entities.hashtags if h.tag]
 
 
 def _time(value: str | None, tid: str) -> dt.datetime:
@@ -482,7 +480,7 @@ def _v1_entities(tweet: Json) -> Json:
 
 
 def _v1_tags(tweet: Json, text: str) -> list[str]:
-    tags = [_fold(h["text"]) for h in _v1_entities(tweet).get("hashtags") or ()
+    tags = [folded(h["text"]) for h in _v1_entities(tweet).get("hashtags") or ()
             if isinstance(h, dict) and h.get("text")]
     return tags or hashtags_in(text)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -14,6 +15,11 @@ _HASHTAG = re.compile(r"(?<![\w&/])[#＃](\w+)")
 def fold(tag: str) -> str:
     """The comparable form of a tag: no '#', NFKC, case-folded."""
     return unicodedata.normalize("NFKC", tag.lstrip("#＃")).casefold()
+
+
+# The same few dozen tags come on almost every post of a campaign: the hot paths fold
+# through this bounded memory instead of normalising each again.
+folded = functools.lru_cache(maxsize=65536)(fold)
 
 
 def hashtags_in(text: str) -> list[str]:

@@ -609,6 +609,7 @@ def _chunks(db: Database, settings: Settings, fmt: str, reader: Any, platform: s
                       if "known" in options else None)))
 
 
+
 @contextlib.contextmanager
 def _bulk(db: Database, path: Path) -> Iterator[None]:
     """How a big file is loaded: indexes built at the end (see `knowvember.bulkload`), and the

@@ -9,7 +9,6 @@ never row by row through the ORM.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from knowvember.db import Database, translate_errors
-from knowvember.hashtags import CampaignTags, fold
+from knowvember.hashtags import CampaignTags, folded
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
 from knowvember.privacy import forgotten_digests, is_forgotten
 from knowvember.records import AccountRecord, PostRecord
@@ -41,7 +40,6 @@ POST_COLUMNS = (
     "lang", "kind", "referenced_id", "conversation_id", "mentions", "likes", "reposts",
     "replies", "quotes", "source", "raw", "first_collected", "last_collected",
 )
-_fold = functools.lru_cache(maxsize=65536)(fold)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -277,7 +275,7 @@ class PostWriter:
                     del unique[key]
         campaign = self.tags.tags
         kept = {k: p for k, p in unique.items()
-                if not campaign.isdisjoint(map(_fold, p.hashtags))}
+                if not campaign.isdisjoint(map(folded, p.hashtags))}
         pending = {k: p for k, p in unique.items() if k not in kept and p.referenced_id}
         # A reply to a reply of a campaign post belongs too: resolve within the batch first.
         changed = True
@@ -466,8 +464,8 @@ class PostWriter:
         tag_rows = [
             (pid, tag)
             for pid, p in zip(new_ids, fresh, strict=True)
-            for tag in ((_fold(p.hashtags[0]),) if len(p.hashtags) == 1
-                        else _unique([_fold(t) for t in p.hashtags]))
+            for tag in ((folded(p.hashtags[0]),) if len(p.hashtags) == 1
+                        else _unique([folded(t) for t in p.hashtags]))
         ]
         if tag_rows:
             conn.exec_driver_sql(

@@ -181,9 +181,10 @@ def test_the_setting_says_never_always_or_by_size(tmp_path, monkeypatch) -> None
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     env_processes(monkeypatch, "1")
     assert not offload.wanted(big)
-    env_processes(monkeypatch, "2")
-    assert offload.wanted(small) and offload.wanted(tmp_path / "missing.jsonl")
-    for value in ("", "3", "yes"):
+    for value in ("2", "3"):
+        env_processes(monkeypatch, value)
+        assert offload.wanted(small) and offload.wanted(tmp_path / "missing.jsonl")
+    for value in ("", "4", "yes"):
         env_processes(monkeypatch, value)
         assert (offload.wanted(small), offload.wanted(big)) == (False, True)
     monkeypatch.delenv(offload.PROCESSES_ENV)
