@@ -191,12 +191,8 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
             with contextlib.suppress(OSError):
                 stream.close()
     if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        child.kill()  # it only reads (and ignores SIGTERM): nothing of it to save
+        child.wait()
 
 
 def _chunk(data: tuple[Any, ...]) -> Chunk:
@@ -289,15 +285,18 @@ def _run(job: Job, out: IO[bytes]) -> None:
 
 def main() -> int:
     import gc
+    import signal
 
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group (or cgroup): the
+    # importing process decides how to stop (after the chunk it is writing) and ends this one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     gc.set_threshold(50_000, 10, 10)  # millions of short-lived objects, no cycles
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     out = sys.stdout.buffer
     try:
         job = pickle.load(sys.stdin.buffer)
         _run(job, out)
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         return 0  # the parent stopped reading: it stopped the import
     except Exception as exc:  # sent, to be raised again by the parent
