@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.fakeapi import X_TOKEN, FakeAPI
 from tests.reliability_support import dump_tables, knowvember, live_config, spawn, x_world
 
@@ -136,7 +138,36 @@ def _runs(db: Path) -> int:
         return 0
 
 
-def test_import_killed_many_times_ends_exactly_like_one_clean_import(tmp_path: Path) -> None:
+def _readers_left(marker: str) -> list[int]:
+    """Reading processes (`collectors.offload`) of a killed import still alive: found by the
+    marker their environment carries."""
+    left = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"collectors.offload" not in (entry / "cmdline").read_bytes():
+                continue
+            if marker.encode() in (entry / "environ").read_bytes():
+                left.append(int(entry.name))
+        except OSError:
+            continue
+    return left
+
+
+def _no_readers_left(marker: str, wait: float = 20.0) -> None:
+    """A killed import's readers end on their own (their next write finds no reader)."""
+    deadline = time.monotonic() + wait
+    while _readers_left(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _readers_left(marker), "a reading process outlived the killed import"
+
+
+@pytest.mark.parametrize("processes", ["1", "3"], ids=["one-process", "two-readers"])
+def test_import_killed_many_times_ends_exactly_like_one_clean_import(
+        tmp_path: Path, processes: str) -> None:
+    marker = f"kill-test-{processes}-{tmp_path.name}"
+    env = {"KNOWVEMBER_IMPORT_PROCESSES": processes, "KNOWVEMBER_TEST_MARKER": marker}
     world = x_world(12_000, start=dt.datetime(2019, 11, 1, 8, tzinfo=dt.UTC),
                     span=dt.timedelta(days=29), seed=SEED)
     archive = world.write_twarc2(tmp_path / "knowvember2019.jsonl")  # 120 pages, 3 batches
@@ -145,7 +176,7 @@ def test_import_killed_many_times_ends_exactly_like_one_clean_import(tmp_path: P
         folder.mkdir()
         (folder / "campaign.toml").write_text(CONFIG.format(db=folder / "kv.db"))
     args = ("import", "twarc2", str(archive))
-    duration = _clean_run(args, clean, {})
+    duration = _clean_run(args, clean, env)
     reference = _snapshot(clean / "kv.db")
     assert reference["counts"]["posts"] == len(world.campaign_ids())
 
@@ -164,11 +195,13 @@ def test_import_killed_many_times_ends_exactly_like_one_clean_import(tmp_path: P
                 # Once this attempt's run is recorded: during its batches.
                 before = _runs(db)
                 ready, delay = (lambda b=before: _runs(db) > b), rnd.uniform(0, duration / 2)
-            if _kill_when(args, killed, {}, ready, delay):
+            if _kill_when(args, killed, env, ready, delay):
                 kills += 1
+                if processes != "1":
+                    _no_readers_left(marker)
                 if db.exists():
                     stored_after_kills.append(_check_whole(db, reference))
-        assert _clean_run(args, killed, {}) > 0
+        assert _clean_run(args, killed, env) > 0
         assert _snapshot(db) == reference
     # Some kills must land mid-import, or this test proves nothing.
     assert any(0 < n < reference["counts"]["posts"] for n in stored_after_kills), \
