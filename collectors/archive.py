@@ -152,8 +152,8 @@ def split_point(path: Path) -> int | None:
             if not first.strip() or not _parses(first):
                 return None
             size = os.fstat(handle.fileno()).st_size
-            handle.seek(size // 2)
-            handle.readline()
+            handle.seek(max(size // 2 - 1, 0))
+            handle.readline()  # to the end of the line holding the byte before the middle
             at = handle.tell()
     except OSError:
         return None
@@ -193,7 +193,9 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
         yield number, parse(line)
     except ValueError:
         second = next(lines, None)
-        if second is None or _parses(second[1]) or line.lstrip()[:1] not in (b"[", b"{"):
+        if (second is None or _parses(second[1]) or line.lstrip()[:1] not in (b"[", b"{")
+                or (source.span is not None and source.span.start > 0)):
+            # (A file's second half is JSONL, or it would not have been split.)
             yield number, LineError(source.label, number, _json_problem(line))
             if second is not None:
                 yield _value(source, parse, *second)
