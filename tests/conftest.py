@@ -8,6 +8,7 @@ why. With CI=true they fail instead of skipping, so CI always runs them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -74,6 +75,14 @@ def require_postgres() -> None:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    with fresh_pg_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_pg_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new schema, dropped on the way out (for a test
+    that needs more than one database)."""
     require_postgres()
     schema = f"kv_test_{uuid.uuid4().hex[:12]}"
     base = _pg_base_url()

@@ -12,7 +12,6 @@ import datetime as dt
 import gzip
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from knowvember.config import Settings, parse_settings
 from knowvember.db import open_database
 from knowvember.errors import DatabaseError, InputError
 from knowvember.models import Account, Post, PostHashtag, PostTechnique
-from tests.conftest import BASE_CONFIG, _pg_base_url
+from tests.conftest import BASE_CONFIG, fresh_pg_schema
 from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
 from tests.test_import_twarc2 import recorded_lines, write
 from tests.test_twarc2_repeats import (
@@ -61,17 +60,8 @@ def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'second.db'}"
         return
-    schema = f"kv_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(_pg_base_url())
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(_pg_base_url()).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -232,13 +222,14 @@ def test_a_reimport_through_the_child_adds_nothing_and_counts_every_tweet(  # ty
     assert stored(other_url, config) == before
 
 
+@pytest.mark.parametrize("processes", ["2", "3"])
 @pytest.mark.parametrize(("fmt", "name"), [("mastodon", "mastodon_tag_timeline_4.json"),
                                            ("bluesky", "bluesky_search_posts_2.json")])
-def test_mastodon_and_bluesky_files_store_the_same_through_the_child(  # type: ignore[no-untyped-def]
-        config, db_url, other_url, monkeypatch, children, fmt, name) -> None:
+def test_mastodon_and_bluesky_files_store_the_same_through_one_child(  # type: ignore[no-untyped-def]
+        config, db_url, other_url, monkeypatch, children, fmt, name, processes) -> None:
     env_processes(monkeypatch, "1")
     (alone,) = import_once(db_url, config, fmt, FIXTURES / name).runs
-    env_processes(monkeypatch, "2")
+    env_processes(monkeypatch, processes)  # 3 splits only twarc2 files: still one child
     (beside,) = import_once(other_url, config, fmt, FIXTURES / name).runs
     assert len(children) == 1
     assert alone.status == "ok" and alone.new > 0

@@ -438,19 +438,6 @@ def test_readers_split_only_a_plain_twarc2_file_and_only_under_3(settings, tmp_p
     assert len(offload.readers(whole)) == 2  # big enough
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("mastodon", "mastodon_tag_timeline_4.json"),
-                                           ("bluesky", "bluesky_search_posts_2.json")])
-def test_mastodon_and_bluesky_files_are_read_by_one_child_under_3(  # type: ignore[no-untyped-def]
-        settings, db_url, other_url, monkeypatch, children, fmt, name) -> None:
-    env_processes(monkeypatch, "1")
-    (alone,) = import_once(db_url, settings, fmt, FIXTURES / name).runs
-    env_processes(monkeypatch, "3")
-    (beside,) = import_once(other_url, settings, fmt, FIXTURES / name).runs
-    assert len(children) == 1
-    assert alone.status == "ok" and alone.new > 0
-    assert summary(beside) == summary(alone)
-
-
 # -- failures under =3 --------------------------------------------------------------------
 
 
