@@ -138,6 +138,20 @@ def _runs(db: Path) -> int:
         return 0
 
 
+def _posts(db: Path) -> int:
+    """Posts stored in a database another process is writing (0 before it exists)."""
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
 def _readers_left(marker: str) -> list[int]:
     """Reading processes (`collectors.offload`) of a killed import still alive: found by the
     marker their environment carries."""
@@ -168,9 +182,12 @@ def test_import_killed_many_times_ends_exactly_like_one_clean_import(
         tmp_path: Path, processes: str) -> None:
     marker = f"kill-test-{processes}-{tmp_path.name}"
     env = {"KNOWVEMBER_IMPORT_PROCESSES": processes, "KNOWVEMBER_TEST_MARKER": marker}
-    world = x_world(12_000, start=dt.datetime(2019, 11, 1, 8, tzinfo=dt.UTC),
+    # Two readers hand over their first batches together, so their import needs more batches
+    # for kills to land between them.
+    world = x_world(12_000 if processes == "1" else 30_000,
+                    start=dt.datetime(2019, 11, 1, 8, tzinfo=dt.UTC),
                     span=dt.timedelta(days=29), seed=SEED)
-    archive = world.write_twarc2(tmp_path / "knowvember2019.jsonl")  # 120 pages, 3 batches
+    archive = world.write_twarc2(tmp_path / "knowvember2019.jsonl")  # 100 tweets a page
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     for folder in (clean, killed):
         folder.mkdir()
@@ -187,20 +204,31 @@ def test_import_killed_many_times_ends_exactly_like_one_clean_import(
     for _ in range(IMPORT_ROUNDS):  # each round from an empty database
         for name in ("kv.db", "kv.db-wal", "kv.db-shm"):
             (killed / name).unlink(missing_ok=True)
-        for attempt in range(IMPORT_KILLS // IMPORT_ROUNDS):
+        per_round, attempt, round_kills = IMPORT_KILLS // IMPORT_ROUNDS, 0, 0
+        while round_kills < per_round and attempt < 3 * per_round:
             if attempt == 0:
                 # While starting up or creating the schema.
                 ready, delay = (lambda: True), rnd.uniform(0.1, duration / 2)
-            else:
+            elif processes == "1":
                 # Once this attempt's run is recorded: during its batches.
                 before = _runs(db)
                 ready, delay = (lambda b=before: _runs(db) > b), rnd.uniform(0, duration / 2)
+            else:
+                # Once this attempt has stored its first batch (its readers take a moment to
+                # start): during the batches that follow.
+                stored = _posts(db)
+                ready, delay = (lambda b=stored: _posts(db) > b), rnd.uniform(0, duration / 5)
+            attempt += 1
             if _kill_when(args, killed, env, ready, delay):
                 kills += 1
+                round_kills += 1
                 if processes != "1":
                     _no_readers_left(marker)
                 if db.exists():
                     stored_after_kills.append(_check_whole(db, reference))
+            else:  # it finished first (a loaded machine): start again, so there is work
+                for name in ("kv.db", "kv.db-wal", "kv.db-shm"):
+                    (killed / name).unlink(missing_ok=True)
         assert _clean_run(args, killed, env) > 0
         assert _snapshot(db) == reference
     # Some kills must land mid-import, or this test proves nothing.
