@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 40  # the most Mastodon returns per page
 OVERLAP = dt.timedelta(minutes=15)
+PARENT_LOOKUPS = 200  # per run: replies whose parent is asked for by id, at most
 
 
 class RecordingSession(requests.Session):
@@ -74,6 +75,7 @@ class MastodonCollector(Collector):
         self.tags = CampaignTags(settings.campaign.all_tags).query_terms()
         self._sessions: list[RecordingSession] = []
         self._best: dict[str, tuple[bool, tuple[int, int, int, int]]] = {}
+        self._parent_lookups = 0
 
     def close(self) -> None:
         for session in self._sessions:
@@ -154,6 +156,7 @@ class MastodonCollector(Collector):
             newest = max((i for i in ids if i.isdigit()), key=int, default=None)
             past_end = [s for s in statuses if _created(s) > end]
             kept = [s for s in statuses if _created(s) <= end]
+            self._link_replies(api, instance, kept, local_uris)
             problems: list[str] = []
             posts, accounts = from_statuses(kept, local_uris=local_uris, errors=problems)
             for problem in problems:
@@ -165,6 +168,58 @@ class MastodonCollector(Collector):
                 return lower
             min_id = newest
             self._pace(api, instance)
+
+    def _link_replies(self, api: Any, instance: str, statuses: list[dict[str, Any]],
+                      local_uris: dict[str, str]) -> None:
+        """A reply names its parent only by the serving instance's local id. A parent seen
+        in this run is known by then; one stored by an earlier run (or never seen) is asked
+        for by id, so that the reply is linked to it (at most PARENT_LOOKUPS per run)."""
+        known = set(local_uris) | {str(s.get("id")) for s in statuses}
+        wanted = dict.fromkeys(
+            str(s["in_reply_to_id"]) for s in statuses
+            if s.get("in_reply_to_id") and not isinstance(s.get("reblog"), dict)
+            and str(s["in_reply_to_id"]) not in known)
+        for local_id in wanted:
+            if self._parent_lookups >= PARENT_LOOKUPS:
+                self.findings.details["replies_unlinked"] = int(
+                    self.findings.details.get("replies_unlinked", 0)) + 1
+                continue
+            self._parent_lookups += 1
+            try:
+                uri = self.policy.call(lambda i=local_id: self._parent(api, i),
+                                       what=f"Mastodon {instance} status {local_id}")
+            except GaveUpError as exc:  # the replies are stored unlinked; the run goes on
+                self.findings.warnings.append(
+                    f"{instance}: could not look up a reply's parent ({self.scrub(str(exc))})")
+                self._parent_lookups = PARENT_LOOKUPS
+                continue
+            if uri:
+                local_uris[local_id] = uri
+
+    def _parent(self, api: Any, local_id: str) -> str | None:
+        """The uri of a status by its local id; None when it is gone or not public."""
+        from mastodon import errors as m
+
+        self.findings.requests += 1
+        try:
+            status = api.status(local_id)
+        except m.MastodonRatelimitError:
+            reset = getattr(api, "ratelimit_reset", None)
+            wait = self.policy.until(float(reset)) if reset else None
+            raise TransientError("rate limit reached (429)", retry_after=wait,
+                                 rate_limited=True) from None
+        except m.MastodonServerError as exc:
+            raise TransientError(f"server error ({_status(exc)})") from None
+        except m.MastodonNetworkError as exc:
+            raise TransientError(f"connection failed ({self.scrub(str(exc))[:200]})") from None
+        except (m.MastodonNotFoundError, m.MastodonUnauthorizedError):
+            return None  # deleted, or not public
+        except m.MastodonAPIError as exc:
+            if "parse response as json" in str(exc).lower():
+                raise TransientError("a malformed or cut-short response (not JSON)") from None
+            return None  # refused (403, 422...): left unlinked
+        uri = status.get("uri") if isinstance(status, dict) else None
+        return str(uri) if uri else None
 
     def _skip(self, message: str) -> None:
         log.warning("skipped a status that could not be read: %s", message)

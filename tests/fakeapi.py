@@ -340,6 +340,8 @@ class FakeAPI:
             return self._x_counts(seen)
         if path.startswith("/api/v1/timelines/tag/"):
             return self._mastodon_tag(seen, path.rsplit("/", 1)[1])
+        if path.startswith("/api/v1/statuses/"):
+            return self._mastodon_status(path.rsplit("/", 1)[1])
         if path == "/xrpc/com.atproto.server.createSession":
             return self._bluesky_login(seen)
         if path == "/xrpc/app.bsky.feed.searchPosts":
@@ -427,6 +429,12 @@ class FakeAPI:
                        self._x_headers())
 
     # Mastodon --------------------------------------------------------------------------
+
+    def _mastodon_status(self, local_id: str) -> _Answer:
+        status = self.statuses.get(local_id)
+        if status is None:
+            return _Answer(404, _dump({"error": "Record not found"}))
+        return _Answer(200, _dump(status))
 
     def _mastodon_tag(self, seen: Seen, tag: str) -> _Answer:
         if self.mastodon_token and seen.headers.get("authorization") != (

@@ -251,3 +251,95 @@ def test_html_becomes_readable_text() -> None:
             '</a></p>')
     assert html_to_text(html) == ("Our first #KNOWvember Peer Assist with @lib & friends\n\n"
                                   "Second\nline: https://example.org/a/b")
+
+
+# -- replies whose parent came in an earlier run --------------------------------------------
+
+
+def _toot(server: FakeAPI, number: int, created: dt.datetime, *, tags: list[str] | None = None,
+          reply_to: str | None = None) -> dict:  # type: ignore[type-arg]
+    person = mastodon_account("lib", server.url)
+    status = mastodon_status(mastodon_id(created, number), server.url, number,
+                             f"<p>Toot {number} #{TAG}</p>", [TAG] if tags is None else tags,
+                             person, created)
+    if reply_to is not None:
+        status["in_reply_to_id"] = reply_to
+    return status
+
+
+def _referenced(db: Database) -> dict[str, tuple[str, str | None]]:
+    return {p.platform_id: (p.kind, p.referenced_id) for p in posts(db)}
+
+
+def test_a_reply_to_a_post_from_an_earlier_run_is_linked_by_asking_for_its_parent(
+        db_url) -> None:  # type: ignore[no-untyped-def]
+    first = NOW - dt.timedelta(hours=5)
+    with FakeAPI() as server:
+        parent = _toot(server, 1, first)
+        newer = _toot(server, 3, first + dt.timedelta(hours=2))  # the next run starts after it
+        server.add_statuses([parent, newer])
+        settings, db = setup([server.url], db_url)
+        assert run(settings, db).new == 2
+        later = NOW + dt.timedelta(hours=2)
+        reply = _toot(server, 2, later - dt.timedelta(hours=1), reply_to=parent["id"])
+        server.add_statuses([reply])
+        record = run(settings, db, now=later)
+        asked = server.seen("/api/v1/statuses/")
+    assert record.status == "ok" and record.new == 1
+    assert [seen.path for seen in asked] == [f"/api/v1/statuses/{parent['id']}"]
+    assert _referenced(db)[reply["uri"]] == ("reply", parent["uri"])
+    db.dispose()
+
+
+def test_a_parent_seen_in_the_same_run_is_not_asked_for(sqlite_url) -> None:
+    with FakeAPI() as server:
+        parent = _toot(server, 1, NOW - dt.timedelta(hours=5))
+        reply = _toot(server, 2, NOW - dt.timedelta(hours=4), reply_to=parent["id"])
+        server.add_statuses([parent, reply])
+        settings, db = setup([server.url], sqlite_url)
+        record = run(settings, db)
+        assert server.seen("/api/v1/statuses/") == []
+    assert record.new == 2
+    assert _referenced(db)[reply["uri"]] == ("reply", parent["uri"])
+    db.dispose()
+
+
+def test_a_parent_that_is_gone_leaves_the_reply_unlinked_and_the_run_ok(sqlite_url) -> None:
+    with FakeAPI() as server:
+        reply = _toot(server, 2, NOW - dt.timedelta(hours=4), reply_to="424242")
+        server.add_statuses([reply])
+        settings, db = setup([server.url], sqlite_url)
+        record = run(settings, db)
+        assert len(server.seen("/api/v1/statuses/")) == 1
+    assert record.status == "ok" and record.new == 1
+    assert record.requests >= 2  # the timeline page, and the look-up
+    assert _referenced(db)[reply["uri"]] == ("reply", None)
+    db.dispose()
+
+
+def test_parent_look_ups_are_bounded_per_run(sqlite_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from collectors import mastodon
+
+    monkeypatch.setattr(mastodon, "PARENT_LOOKUPS", 2)
+    with FakeAPI() as server:
+        replies = [_toot(server, n, NOW - dt.timedelta(hours=4, minutes=n), reply_to=str(n))
+                   for n in range(1, 6)]
+        server.add_statuses(replies)
+        settings, db = setup([server.url], sqlite_url)
+        record = run(settings, db)
+        assert len(server.seen("/api/v1/statuses/")) == 2
+    assert record.status == "ok" and record.new == 5
+    assert record.details.get("replies_unlinked") == 3
+    db.dispose()
+
+
+def test_a_parent_look_up_that_keeps_failing_does_not_fail_the_run(sqlite_url) -> None:
+    with FakeAPI() as server:
+        reply = _toot(server, 2, NOW - dt.timedelta(hours=4), reply_to="77")
+        server.add_statuses([reply])
+        server.fail("/api/v1/statuses/", 503, times=100)
+        settings, db = setup([server.url], sqlite_url, extra="max_retries = 1")
+        record = run(settings, db)
+    assert record.status in ("ok", "partial") and record.new == 1
+    assert _referenced(db)[reply["uri"]] == ("reply", None)
+    db.dispose()
