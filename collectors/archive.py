@@ -7,6 +7,7 @@ read becomes a `LineError` naming the file and line; the rest of the file still 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
 import io
@@ -244,6 +245,40 @@ def _json_problem(line: bytes) -> str:
     if stripped[:1] in (b"{", b"["):
         return "not valid JSON (cut short or malformed)"
     return "not valid JSON"
+
+
+def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
+               column: Callable[[str], str],
+               from_row: Callable[[dict[str, Any]], tuple[PostRecord, AccountRecord]],
+               row_errors: tuple[type[Exception], ...]) -> Iterator[Chunk]:
+    """Chunks of records from a CSV file with a header row, for the CSV importers.
+
+    `column` normalises a header cell; a file lacking a `required` column is refused before
+    anything is written. A row `from_row` cannot map (raising one of `row_errors`) becomes a
+    line error naming the file and line, and the rest of the file still imports.
+    """
+    with Source(path) as source:
+        reader = csv.DictReader(source.text(), restkey="_extra")
+        header = [column(h or "") for h in (reader.fieldnames or [])]
+        check_header(source.label, header, required)
+        reader.fieldnames = header
+        chunk = Chunk()
+        for row in reader:
+            line = reader.line_num
+            chunk.lines = line
+            try:
+                post, account = from_row(row)
+            except row_errors as exc:
+                chunk.errors.append(LineError(source.label, line, str(exc)))
+                continue
+            chunk.posts.append(post)
+            chunk.accounts.append(account)
+            if len(chunk.posts) >= chunk_posts:
+                chunk.position = source.position()
+                yield chunk
+                chunk = Chunk(lines=line)
+        chunk.position = source.position()
+        yield chunk
 
 
 def check_header(label: str, header: list[str] | None, required: tuple[str, ...]) -> None:

@@ -10,7 +10,6 @@ no usable id is reported, never stored under a wrong one.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, check_header
+from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
 from knowvember.hashtags import fold, hashtags_in
 from knowvember.records import AccountRecord, PostRecord
 
@@ -124,25 +123,5 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
 
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
-    with Source(path) as source:
-        reader = csv.DictReader(source.text(), restkey="_extra")
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        check_header(source.label, header, REQUIRED)
-        reader.fieldnames = header
-        chunk = Chunk()
-        for row in reader:
-            line = reader.line_num
-            chunk.lines = line
-            try:
-                post, account = from_row(row)
-            except (RowError, ValueError, TypeError, KeyError) as exc:
-                chunk.errors.append(LineError(source.label, line, str(exc)))
-                continue
-            chunk.posts.append(post)
-            chunk.accounts.append(account)
-            if len(chunk.posts) >= chunk_posts:
-                chunk.position = source.position()
-                yield chunk
-                chunk = Chunk(lines=line)
-        chunk.position = source.position()
-        yield chunk
+    return csv_chunks(path, chunk_posts, required=REQUIRED, column=str.strip,
+                      from_row=from_row, row_errors=(RowError, ValueError, TypeError, KeyError))
