@@ -231,17 +231,16 @@ def _encode(chunk: Chunk) -> tuple[Any, ...]:
 def _tagger(job: Job) -> Any:
     """Tags the posts that may be stored (a campaign hashtag, or a reference to follow), so
     the parent does not have to; the others are left to the store, as in one process."""
-    from knowvember.hashtags import CampaignTags, folded
+    from knowvember.hashtags import CampaignTags
     from knowvember.ingest import remembered
     from knowvember.techniques import Taxonomy
 
     tag = remembered(Taxonomy.load(job.settings).tag)
-    campaign = CampaignTags(job.settings.campaign.all_tags).tags
+    campaign = CampaignTags(job.settings.campaign.all_tags)
 
     def apply(posts: list[PostRecord]) -> None:
         for p in posts:
-            if p.techniques is None and (p.referenced_id or not campaign.isdisjoint(
-                    map(folded, p.hashtags))):
+            if p.techniques is None and (p.referenced_id or campaign.matches(p.hashtags)):
                 p.techniques = tag(p.text)
 
     return apply

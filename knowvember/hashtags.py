@@ -36,7 +36,7 @@ class CampaignTags:
             raise ValueError("a campaign needs at least one hashtag")
 
     def matches(self, tags: Iterable[str]) -> bool:
-        return not self.tags.isdisjoint(fold(t) for t in tags)
+        return not self.tags.isdisjoint(map(folded, tags))
 
     def matches_text(self, text: str) -> bool:
         return self.matches(hashtags_in(text))

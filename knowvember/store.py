@@ -40,7 +40,6 @@ POST_COLUMNS = (
     "lang", "kind", "referenced_id", "conversation_id", "mentions", "likes", "reposts",
     "replies", "quotes", "source", "raw", "first_collected", "last_collected",
 )
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _unique(items: Sequence[str] | Iterable[str]) -> Sequence[str]:
@@ -273,9 +272,8 @@ class PostWriter:
                 if (handle and (post.platform, handle) in self.drop_accounts) or is_forgotten(
                         forgotten, post.platform, key=post.account_key, handle=handle):
                     del unique[key]
-        campaign = self.tags.tags
-        kept = {k: p for k, p in unique.items()
-                if not campaign.isdisjoint(map(folded, p.hashtags))}
+        matches = self.tags.matches
+        kept = {k: p for k, p in unique.items() if matches(p.hashtags)}
         pending = {k: p for k, p in unique.items() if k not in kept and p.referenced_id}
         # A reply to a reply of a campaign post belongs too: resolve within the batch first.
         changed = True
