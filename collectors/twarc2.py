@@ -32,6 +32,7 @@ from collectors.x_payload import (
     from_page,
     from_v1_tweet,
     is_page,
+    is_retweet,
     is_v1,
     map_decoded,
     peek,
@@ -122,10 +123,6 @@ class _Repeats:
                 self.counts[p.platform_id] = (p.likes, p.reposts, p.replies, p.quotes)
 
 
-def _is_retweet(tweet: Any) -> bool:
-    return any(r.type == "retweeted" for r in tweet.referenced_tweets or ())
-
-
 class _Waiting:
     """Pages waiting to be mapped, so that one look-up covers several pages.
 
@@ -158,7 +155,7 @@ class _Waiting:
                 except MAPPING_ERRORS as exc:
                     chunk.errors.append(LineError(label, number, describe(exc)))
                     continue
-                repeated = repeats.of((tid, counts_of(t), _is_retweet(t))
+                repeated = repeats.of((tid, counts_of(t), is_retweet(t))
                                       for tid, (t, _) in one.included.items())
                 decoded.append((number, one, problems, repeated, set(), []))
         for number, one, problems, repeated, skip, unchanged in decoded:
@@ -186,10 +183,10 @@ class _Waiting:
         for number, page, problems in self.pages:
             data_keys = peek(page.data)
             included_keys = peek(page.includes.tweets if page.includes else [])
-            repeated = repeats.of((k.id, k.counts, k.is_retweet)
+            repeated = repeats.of((k.id, counts_of(k), is_retweet(k))
                                   for k in included_keys if k is not None)
-            asked.extend((k.id, k.counts) for k in data_keys if k is not None)
-            asked.extend((k.id, k.counts) for k in included_keys
+            asked.extend((k.id, counts_of(k)) for k in data_keys if k is not None)
+            asked.extend((k.id, counts_of(k)) for k in included_keys
                          if k is not None and k.id not in repeated)
             keyed.append((number, page, problems, data_keys, included_keys, repeated))
         stored = known(asked) if asked else set()

@@ -272,9 +272,13 @@ _NO_METRICS = Metrics()
 Known = Callable[[list[tuple[str, tuple[int, int, int, int]]]], set[str]]
 
 
-def counts_of(tweet: Tweet) -> tuple[int, int, int, int]:
+def counts_of(tweet: Tweet | TweetKey) -> tuple[int, int, int, int]:
     m = tweet.public_metrics or _NO_METRICS
     return (m.like_count, m.retweet_count, m.reply_count, m.quote_count)
+
+
+def is_retweet(tweet: Tweet | TweetKey) -> bool:
+    return any(r.type == "retweeted" for r in tweet.referenced_tweets or ())
 
 
 class Decoded(Struct):
@@ -299,15 +303,6 @@ class TweetKey(Struct):
     id: str
     public_metrics: Metrics | None = None
     referenced_tweets: list[Reference] | None = None
-
-    @property
-    def counts(self) -> tuple[int, int, int, int]:
-        m = self.public_metrics or _NO_METRICS
-        return (m.like_count, m.retweet_count, m.reply_count, m.quote_count)
-
-    @property
-    def is_retweet(self) -> bool:
-        return any(r.type == "retweeted" for r in self.referenced_tweets or ())
 
 
 _tweet_key = msgspec.json.Decoder(TweetKey)
