@@ -203,15 +203,8 @@ class MastodonCollector(Collector):
         self.findings.requests += 1
         try:
             status = api.status(local_id)
-        except m.MastodonRatelimitError:
-            reset = getattr(api, "ratelimit_reset", None)
-            wait = self.policy.until(float(reset)) if reset else None
-            raise TransientError("rate limit reached (429)", retry_after=wait,
-                                 rate_limited=True) from None
-        except m.MastodonServerError as exc:
-            raise TransientError(f"server error ({_status(exc)})") from None
-        except m.MastodonNetworkError as exc:
-            raise TransientError(f"connection failed ({self.scrub(str(exc))[:200]})") from None
+        except (m.MastodonRatelimitError, m.MastodonServerError, m.MastodonNetworkError) as exc:
+            raise self._transient(api, exc) from None
         except (m.MastodonNotFoundError, m.MastodonUnauthorizedError):
             return None  # deleted, or not public
         except m.MastodonAPIError as exc:
@@ -234,21 +227,8 @@ class MastodonCollector(Collector):
         self.findings.requests += 1
         try:
             api.timeline_hashtag(tag, min_id=min_id, limit=PAGE_SIZE)
-        except m.MastodonRatelimitError as exc:
-            if "calculations failed" in str(exc):
-                raise TransientError("rate-limit headers that cannot be read") from None
-            reset = getattr(api, "ratelimit_reset", None)
-            wait = self.policy.until(float(reset)) if reset else None
-            raise TransientError("rate limit reached (429)", retry_after=wait,
-                                 rate_limited=True) from None
-        except m.MastodonServerError as exc:
-            raise TransientError(f"server error ({_status(exc)})") from None
-        except m.MastodonNetworkError as exc:
-            text = str(exc)
-            if "timed out" in text.lower() or "timeout" in text.lower():
-                raise TransientError(
-                    f"no answer within {self.config.timeout:g}s") from None
-            raise TransientError(f"connection failed ({self.scrub(text)[:200]})") from None
+        except (m.MastodonRatelimitError, m.MastodonServerError, m.MastodonNetworkError) as exc:
+            raise self._transient(api, exc) from None
         except m.MastodonUnauthorizedError:
             raise SourceError(
                 f"{instance} refused the access token (401): check the token variable, or "
@@ -277,6 +257,25 @@ class MastodonCollector(Collector):
         if not isinstance(data, list):
             raise TransientError("unexpected JSON (not a list of statuses)")
         return data
+
+    def _transient(self, api: Any, exc: Exception) -> TransientError:
+        """What a rate limit, a server error or a network failure from Mastodon.py means for
+        the retry policy (the same for a timeline page and a status look-up)."""
+        from mastodon import errors as m
+
+        text = str(exc)
+        if isinstance(exc, m.MastodonRatelimitError):
+            if "calculations failed" in text:
+                return TransientError("rate-limit headers that cannot be read")
+            reset = getattr(api, "ratelimit_reset", None)
+            wait = self.policy.until(float(reset)) if reset else None
+            return TransientError("rate limit reached (429)", retry_after=wait,
+                                  rate_limited=True)
+        if isinstance(exc, m.MastodonServerError):
+            return TransientError(f"server error ({_status(exc)})")
+        if "timed out" in text.lower() or "timeout" in text.lower():
+            return TransientError(f"no answer within {self.config.timeout:g}s")
+        return TransientError(f"connection failed ({self.scrub(text)[:200]})")
 
     def _pace(self, api: Any, instance: str) -> None:
         """Honour X-RateLimit-Remaining: wait for the reset before the window is used up."""
