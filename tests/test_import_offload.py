@@ -79,6 +79,20 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return started
 
 
+def flat_and_v1(later: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A twarc2 flattened tweet (its author inlined) and a v1.1 tweet, one line each."""
+    flat = {**x_tweet(x_id(later, 14), "A Retrospect at #KNOWvember19", "43", later),
+            "author": x_user("43", "LibTeam")}
+    v1 = {"id_str": "1191672311000000001", "id": 1191672311000000001,
+          "created_at": "Tue Nov 05 10:00:00 +0000 2019",
+          "full_text": "Lessons learned at #KNOWvember19", "lang": "en",
+          "entities": {"hashtags": [{"text": "KNOWvember19"}], "user_mentions": []},
+          "user": {"id_str": "44", "screen_name": "OldArchive", "name": "Old",
+                   "description": "", "followers_count": 7},
+          "favorite_count": 3, "retweet_count": 1}
+    return flat, v1
+
+
 def knowvember_lines() -> list[bytes]:
     """Pages that take every mapping path: techniques, a mention, a retweet of an included
     original, a reply before its parent, a flattened and a v1.1 tweet, API errors."""
@@ -89,15 +103,7 @@ def knowvember_lines() -> list[bytes]:
     parent = x_tweet(x_id(NOV, 12), "An After Action Review today #KNOWvember19", "43", NOV)
     reply = x_tweet(x_id(later, 13), "Thanks, a great Peer Assist", "42", later,
                     refs=[("replied_to", parent["id"])])
-    flat = {**x_tweet(x_id(later, 14), "A Retrospect at #KNOWvember19", "43", later),
-            "author": x_user("43", "LibTeam")}
-    v1 = {"id_str": "1191672311000000001", "id": 1191672311000000001,
-          "created_at": "Tue Nov 05 10:00:00 +0000 2019",
-          "full_text": "Lessons learned at #KNOWvember19", "lang": "en",
-          "entities": {"hashtags": [{"text": "KNOWvember19"}], "user_mentions": []},
-          "user": {"id_str": "44", "screen_name": "OldArchive", "name": "Old",
-                   "description": "", "followers_count": 7},
-          "favorite_count": 3, "retweet_count": 1}
+    flat, v1 = flat_and_v1(later)
     return [
         orjson.dumps(x_page([cafe], USERS)),
         retweet_page(0, original(likes=2)),

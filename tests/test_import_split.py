@@ -31,7 +31,15 @@ from knowvember.db import Database
 from knowvember.errors import DatabaseError
 from tests import test_import_offload as offload_tests
 from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
-from tests.test_import_offload import CONFIG, env_processes, import_once, job, stored, summary
+from tests.test_import_offload import (
+    CONFIG,
+    env_processes,
+    flat_and_v1,
+    import_once,
+    job,
+    stored,
+    summary,
+)
 from tests.test_import_twarc2 import recorded_lines, write
 from tests.test_twarc2_repeats import USERS, original, retweet_page
 
@@ -88,15 +96,7 @@ def halves() -> tuple[list[bytes], list[bytes]]:
         orjson.dumps(x_page([REPLY], USERS)),  # its parent is in the second half
         recorded[0],
     ]
-    flat = {**x_tweet(x_id(LATER, 14), "A Retrospect at #KNOWvember19", "43", LATER),
-            "author": x_user("43", "LibTeam")}
-    v1 = {"id_str": "1191672311000000001", "id": 1191672311000000001,
-          "created_at": "Tue Nov 05 10:00:00 +0000 2019",
-          "full_text": "Lessons learned at #KNOWvember19", "lang": "en",
-          "entities": {"hashtags": [{"text": "KNOWvember19"}], "user_mentions": []},
-          "user": {"id_str": "44", "screen_name": "OldArchive", "name": "Old",
-                   "description": "", "followers_count": 7},
-          "favorite_count": 3, "retweet_count": 1}
+    flat, v1 = flat_and_v1(LATER)
     second = [
         orjson.dumps({"errors": [{"value": "1", "detail": "Could not find tweet"}],
                       "meta": {"result_count": 0}}),

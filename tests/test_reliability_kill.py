@@ -124,28 +124,14 @@ def _clean_run(args: tuple[str, ...], folder: Path, env: dict[str, str]) -> floa
     return time.monotonic() - started
 
 
-def _runs(db: Path) -> int:
-    """Runs recorded in a database another process is writing (0 before it exists)."""
+def _count(db: Path, table: str) -> int:
+    """Rows of `table` in a database another process is writing (0 before it exists)."""
     if not db.exists():
         return 0
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
         try:
-            return int(con.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
-
-
-def _posts(db: Path) -> int:
-    """Posts stored in a database another process is writing (0 before it exists)."""
-    if not db.exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return int(con.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
+            return int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
         finally:
             con.close()
     except sqlite3.Error:
@@ -211,13 +197,15 @@ def test_import_killed_many_times_ends_exactly_like_one_clean_import(
                 ready, delay = (lambda: True), rnd.uniform(0.1, duration / 2)
             elif processes == "1":
                 # Once this attempt's run is recorded: during its batches.
-                before = _runs(db)
-                ready, delay = (lambda b=before: _runs(db) > b), rnd.uniform(0, duration / 2)
+                before = _count(db, "runs")
+                ready = lambda b=before: _count(db, "runs") > b  # noqa: E731
+                delay = rnd.uniform(0, duration / 2)
             else:
                 # Once this attempt has stored its first batch (its readers take a moment to
                 # start): during the batches that follow.
-                stored = _posts(db)
-                ready, delay = (lambda b=stored: _posts(db) > b), rnd.uniform(0, duration / 5)
+                stored = _count(db, "posts")
+                ready = lambda b=stored: _count(db, "posts") > b  # noqa: E731
+                delay = rnd.uniform(0, duration / 5)
             attempt += 1
             if _kill_when(args, killed, env, ready, delay):
                 kills += 1
