@@ -26,6 +26,7 @@ from benchmarks.measure import CommandFailed, Measurement, Series, repeated, run
 log = logging.getLogger(__name__)
 
 BASELINE = Path(__file__).with_name("baseline.py")
+ROOT = Path(__file__).resolve().parent.parent
 HELP_RUNS = 10
 
 
@@ -159,8 +160,8 @@ class Bench:
 
     def all(self) -> list[Figure]:
         steps = [self.baseline, self.startup, self.import_sqlite, self.reimport_sqlite,
-                 self.import_fediverse, self.summary, self.leaderboard, self.report,
-                 self.import_postgres]
+                 self.sqlite_floor, self.import_fediverse, self.summary, self.leaderboard,
+                 self.report, self.import_postgres]
         for step in steps:
             try:
                 step()
@@ -234,6 +235,38 @@ class Bench:
                         problems=problems,
                         details={**timing(series), "posts_per_s": round(rate),
                                  "first_import_seconds": round(self.import_seconds, 3), **got}))
+
+    def sqlite_floor(self) -> None:
+        """The first import's own rows written again through plain sqlite3 (with and without
+        their raw payloads): how fast SQLite alone stores them, the bound on any import."""
+        if self.import_seconds is None:
+            raise CommandFailed("no fresh import to replay")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+        for key, label, flags in (
+                ("sqlite_floor", "floor: the import's rows through plain sqlite3", []),
+                ("sqlite_floor_no_raw", "floor without the raw payloads", ["--no-raw"])):
+            path = self.options.work / "floor.db"
+            series = self.series(lambda flags=flags, path=path: run(
+                [sys.executable, "-m", "benchmarks.floor", str(self.db), str(path), *flags],
+                env=env, cwd=self.options.work).check())
+            inner = [json.loads(m.stdout) for m in series.runs]
+            seconds = statistics.median(r["seconds"] for r in inner)
+            counts = {k: inner[-1][k] for k in ("posts", "hashtag_rows", "technique_rows",
+                                                "raw_bytes")}
+            problems = ([] if counts["posts"] == self.stored else
+                        [f"replayed {counts['posts']} posts, the import stored {self.stored}"])
+            # Per post of the file, as the import figure is counted.
+            rate = self.data.x_posts / seconds
+            self.add(Figure(key, label, round(rate), "posts/s", ratio=self.ratio(rate),
+                            problems=problems, details={
+                                **counts, "seconds": [round(r["seconds"], 3) for r in inner],
+                                "insert_seconds": round(statistics.median(
+                                    r["insert_seconds"] for r in inner), 3),
+                                "index_seconds": round(statistics.median(
+                                    r["index_seconds"] for r in inner), 3),
+                                "share_of_first_import": round(seconds / self.import_seconds,
+                                                               3)}))
 
     def import_fediverse(self) -> None:
         for name, files in (("mastodon", self.data.mastodon_files),

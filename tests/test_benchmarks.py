@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import REPO, _pg_base_url, postgres_available
 
 FIGURES = {"baseline", "help", "import_sqlite", "import_sqlite_rss", "reimport_sqlite",
+           "sqlite_floor", "sqlite_floor_no_raw",
            "import_mastodon", "import_bluesky", "summary", "leaderboard", "report",
            "report_rss", "import_postgres"}
 
@@ -53,6 +54,11 @@ def test_quick_benchmark_measures_the_right_things(tmp_path: Path) -> None:
     again = figures["reimport_sqlite"]["details"]
     assert again["new"] == again["updated"] == 0
     assert again["fetched"] == 20000
+
+    for key in ("sqlite_floor", "sqlite_floor_no_raw"):  # the same rows, written again
+        floor = figures[key]["details"]
+        assert floor["posts"] == first["stored"], key
+        assert floor["hashtag_rows"] >= first["stored"] and floor["raw_bytes"] > 0, key
 
     for platform in ("mastodon", "bluesky"):
         details = figures[f"import_{platform}"]["details"]
