@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,6 +25,9 @@ from pydantic import (
 )
 
 from knowvember.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 CONFIG_FILENAME = "campaign.toml"
 ENV_CONFIG = "KNOWVEMBER_CONFIG"
@@ -45,6 +48,9 @@ STORY_FIELDS = (
     "links",
     "consent",
 )
+
+# The leaderboard score's terms (reports.leaderboard.DEFAULT_WEIGHTS holds their defaults).
+LEADERBOARD_WEIGHTS = ("contributors", "posts", "reposts", "techniques", "stories", "engagement")
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A value that looks like a credential rather than the name of a variable holding one:
@@ -142,22 +148,38 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        """Refuse what the database layer would refuse, here where the key can be named."""
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        """Refuse what the database layer would refuse, here where the key can be named.
 
-        try:
-            parsed = make_url(value)
-        except ArgumentError:
-            raise ValueError("not a database URL (e.g. 'sqlite:///knowvember.db' or "
-                             "'postgresql+psycopg://user@host/knowvember')") from None
-        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
-        if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"{backend!r} databases are not supported; use sqlite:/// or "
-                             "postgresql+psycopg://")
-        if backend == "postgresql" and driver in ("psycopg2", "pg8000", "asyncpg"):
-            raise ValueError("use a postgresql+psycopg:// URL (psycopg 3)")
+        A password is refused too: the file is read by anyone who can read the campaign
+        folder, so it goes in ~/.pgpass, PGPASSWORD or $KNOWVEMBER_DATABASE_URL instead.
+        """
+        parsed = check_database_url(value)
+        if parsed.password or "password" in parsed.query:
+            raise ValueError(
+                "secrets are never written in the config file: remove the password from the "
+                f"URL and keep it in ~/.pgpass or PGPASSWORD, or set the whole URL in "
+                f"${ENV_DATABASE_URL} instead"
+            )
         return value
+
+
+def check_database_url(value: str) -> URL:
+    """The parsed URL, or a ValueError saying what is wrong (never echoing the URL)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(value)
+    except ArgumentError:
+        raise ValueError("not a database URL (e.g. 'sqlite:///knowvember.db' or "
+                         "'postgresql+psycopg://user@host/knowvember')") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"{backend!r} databases are not supported; use sqlite:/// or "
+                         "postgresql+psycopg://")
+    if backend == "postgresql" and driver in ("psycopg2", "pg8000", "asyncpg"):
+        raise ValueError("use a postgresql+psycopg:// URL (psycopg 3)")
+    return parsed
 
 
 class XSettings(_Section):
@@ -275,6 +297,9 @@ class LeaderboardSettings(_Section):
     @classmethod
     def _weights(cls, values: dict[str, float]) -> dict[str, float]:
         for key, weight in values.items():
+            if key not in LEADERBOARD_WEIGHTS:
+                raise ValueError(f"unknown weight {key!r}; weights are "
+                                 + ", ".join(LEADERBOARD_WEIGHTS))
             if weight < 0:
                 raise ValueError(f"weight {key!r} must not be negative")
         return values
@@ -363,7 +388,14 @@ class Settings(_Section):
     @property
     def database_url(self) -> str:
         """The database URL: env override first, SQLite paths made absolute."""
-        url = os.environ.get(ENV_DATABASE_URL) or self.database.url
+        url = os.environ.get(ENV_DATABASE_URL)
+        if url:
+            try:
+                check_database_url(url)
+            except ValueError as exc:
+                raise ConfigError(f"${ENV_DATABASE_URL}: {exc}") from None
+        else:
+            url = self.database.url
         return resolve_sqlite_url(url, self.base_dir)
 
     def resolve(self, path: Path) -> Path:
@@ -477,7 +509,8 @@ def _format_validation(label: str, exc: ValidationError) -> str:
         shown = ""
         if error["type"] not in ("missing", "extra_forbidden") and isinstance(
             value, str | int | float | dt.date
-        ) and not (isinstance(value, str) and (_looks_like_secret(value) or "://" in value)):
+        ) and not (isinstance(value, str) and (_looks_like_secret(value) or "://" in value)
+                   ) and repr(value) not in message:  # a message quoting the value says it
             shown = f" (got {value!r})"
         lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}")
     return "\n".join(lines)

@@ -96,10 +96,16 @@ def render_campaign(year: int) -> str:
     )
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # TOML dates need four-digit years
+
+
 def write_starter(folder: Path, *, year: int | None = None, force: bool = False) -> list[Path]:
     """Write campaign.toml and .env.example into `folder`; refuse to overwrite unless forced."""
     year = year or next_campaign_year()
-    folder.mkdir(parents=True, exist_ok=True)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        # `--year 27` would write `start = 27-11-01`, which no TOML reader accepts.
+        example = 2000 + year if 0 <= year < 100 else next_campaign_year()
+        raise InputError(f"--year {year}: write the whole year, e.g. --year {example}")
     targets = {
         folder / "campaign.toml": render_campaign(year),
         folder / ".env.example": ENV_TEMPLATE,
@@ -110,6 +116,11 @@ def write_starter(folder: Path, *, year: int | None = None, force: bool = False)
             raise InputError(
                 f"{existing[0]} already exists; use --force to overwrite it"
             )
-    for path, text in targets.items():
-        path.write_text(text, encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, text in targets.items():
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the campaign files in {folder}: "
+                         f"{exc.strerror or exc}") from exc
     return list(targets)

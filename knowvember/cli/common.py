@@ -7,6 +7,7 @@ code, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from knowvember.errors import EXIT_FAILED, KnowvemberError
+from knowvember.errors import EXIT_FAILED, EXIT_USAGE, KnowvemberError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -126,6 +127,11 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+# A path that does not exist, is the wrong kind or may not be written: bad input (exit 2).
+_PATH_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES,
+                          errno.EPERM, errno.EROFS, errno.EEXIST})
+
+
 def handled(fn: F) -> F:
     """Run a command, turning domain errors into a message and an exit code."""
 
@@ -140,6 +146,14 @@ def handled(fn: F) -> F:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except OSError as exc:  # a folder that cannot be made, a file that cannot be written
+            if exc.filename is None:
+                raise fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for "
+                           "details, and please report it)") from None
+            log.debug("file error", exc_info=True)
+            where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+            code = EXIT_USAGE if exc.errno in _PATH_ERRNOS else EXIT_FAILED
+            raise fail(f"{where}: {exc.strerror or exc}", code) from None
         except Exception as exc:  # a bug, not a user error: short message, details with -v
             log.debug("unexpected error", exc_info=True)
             raise fail(

@@ -20,10 +20,13 @@ do not edit by hand (a test fails when it drifts).
 
 
 def _context(command, info_name: str, parent=None):  # type: ignore[no-untyped-def]
-    """A context of the command's own click flavour (typer vendors click)."""
-    return command.context_class(
-        command, info_name=info_name, parent=parent, terminal_width=100, max_content_width=100
-    )
+    """A context of the command's own click flavour (typer vendors click).
+
+    The command's own context settings apply, as they do when it runs: the root's
+    `help_option_names` give every command its `-h, --help`.
+    """
+    settings = {**command.context_settings, "terminal_width": 100, "max_content_width": 100}
+    return command.context_class(command, info_name=info_name, parent=parent, **settings)
 
 
 def walk(  # type: ignore[no-untyped-def]

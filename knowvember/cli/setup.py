@@ -29,9 +29,14 @@ def init(
     """Write a commented starter campaign.toml and .env.example for a new campaign."""
     from knowvember.starter import write_starter
 
-    for path in write_starter(folder, year=year, force=force):
+    written = write_starter(folder, year=year, force=force)
+    for path in written:
         err_console().print(f"Wrote {path}")
-    err_console().print("Next: edit campaign.toml, then run `knowvember config check`.")
+    if folder.resolve() == Path.cwd().resolve():
+        err_console().print("Next: edit campaign.toml, then run `knowvember config check`.")
+    else:
+        err_console().print(f"Next: edit {written[0]}, then run `knowvember --config "
+                            f"{written[0]} config check`.", markup=False)
 
 
 @handled

@@ -174,7 +174,13 @@ def submit(
     format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
 ) -> None:
     """Submit a story; prints its id. Missing required fields are asked for on a terminal."""
-    from knowvember.stories import Lookups, StoryInput, StoryValidationError, submit_story
+    from knowvember.stories import (
+        Lookups,
+        StoryInput,
+        StoryValidationError,
+        get_story,
+        submit_story,
+    )
 
     app = state(ctx)
     settings = app.settings()
@@ -194,11 +200,12 @@ def submit(
                                     f"{exc.errors[field]}", markup=False)
             raw[field] = _ask(field)  # one field at a time, checked as soon as it is given
     db = app.db()
-    story, warnings = submit_story(db, settings, data, source="cli",
-                                   lookups=Lookups.load(settings))
+    lookups = Lookups.load(settings)
+    story, warnings = submit_story(db, settings, data, source="cli", lookups=lookups)
     _warn(warnings)
     if format is TableOrJson.json:
-        emit_json(story.to_json())
+        # Read back as stored, so the JSON holds the trail ("submitted") like `stories show`.
+        emit_json(get_story(db, story.id, lookups=lookups).to_json())
     else:
         typer.echo(story.id)
     _say(ctx, f"Story {story.id} submitted; it waits for a coordinator's review "
@@ -261,7 +268,7 @@ def edit(
     _warn(warnings)
     if format is TableOrJson.json:
         emit_json(story.to_json())
-    back = " and put it back in the review queue" if before == CHANGES_REQUESTED else ""
+    back = " and put back in the review queue" if before == CHANGES_REQUESTED else ""
     _say(ctx, f"Story {story_id} edited{back} (now {status_label(story.status)}); the "
          "previous version is in its trail.")
 
@@ -726,6 +733,11 @@ def _write_atomically(path: Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        # mkstemp makes the file private (0600); an export is for publishing, so it gets the
+        # mode any new file would (a web server must be able to read km-stories.html).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
