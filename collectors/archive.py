@@ -7,6 +7,7 @@ read becomes a `LineError` naming the file and line; the rest of the file still 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
@@ -24,6 +25,7 @@ from knowvember.errors import InputError
 from knowvember.records import AccountRecord, PostRecord
 
 CHUNK_POSTS = 5000
+_BOM = codecs.BOM_UTF8  # Notepad and Excel start UTF-8 files with it
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,8 @@ class Source:
         except (OSError, ValueError):
             return 0
 
-    def text(self, encoding: str = "utf-8-sig") -> io.TextIOWrapper:
-        return io.TextIOWrapper(self.stream, encoding=encoding, newline="")
+    def text(self, encoding: str = "utf-8-sig", errors: str = "strict") -> io.TextIOWrapper:
+        return io.TextIOWrapper(self.stream, encoding=encoding, errors=errors, newline="")
 
     def close(self) -> None:
         self.stream.close()
@@ -149,7 +151,7 @@ def split_point(path: Path) -> int | None:
         return None
     try:
         with open(path, "rb") as handle:
-            first = handle.readline()
+            first = handle.readline().removeprefix(_BOM)
             if not first.strip() or not _parses(first):
                 return None
             size = os.fstat(handle.fileno()).st_size
@@ -187,6 +189,9 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
     lines = ((n, line) for n, line in enumerate(source.lines(), start=source.first_line)
              if line.strip())
     head = next(lines, None)
+    if head is not None and head[1].startswith(_BOM):
+        rest = head[1][len(_BOM):]
+        head = (head[0], rest) if rest.strip() else next(lines, None)
     if head is None:
         return
     number, line = head
@@ -234,8 +239,19 @@ def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes,
     try:
         yield first, parse(data)
     except ValueError as exc:
-        line = data[: getattr(exc, "pos", 0) or 0].count(b"\n") + first
+        line = data[: _error_position(exc, data)].count(b"\n") + first
         yield line, LineError(source.label, line, f"not valid JSON ({exc})")
+
+
+def _error_position(exc: ValueError, data: bytes) -> int:
+    """Where in `data` parsing failed: msgspec's errors carry no position, orjson's do."""
+    pos = getattr(exc, "pos", None)
+    if pos is None:
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError as again:
+            pos = again.pos
+    return pos or 0
 
 
 def _json_problem(line: bytes) -> str:
@@ -255,11 +271,13 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
 
     `column` normalises a header cell; a file lacking a `required` column is refused before
     anything is written. A row `from_row` cannot map (raising one of `row_errors`) becomes a
-    line error naming the file and line, and the rest of the file still imports.
+    line error naming the file and line, and the rest of the file still imports. Bytes that
+    are not UTF-8 are read as Windows-1252 (Excel's "CSV (Comma delimited)"); of two columns
+    with one name, the first is read.
     """
     with Source(path) as source:
-        reader = csv.DictReader(source.text(), restkey="_extra")
-        header = [column(h or "") for h in (reader.fieldnames or [])]
+        reader = csv.DictReader(source.text(errors=_CP1252), restkey="_extra")
+        header = _first_of_each([column(h or "") for h in (reader.fieldnames or [])])
         check_header(source.label, header, required)
         reader.fieldnames = header
         chunk = Chunk()
@@ -281,15 +299,43 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
         yield chunk
 
 
+def _as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    """The bytes UTF-8 could not read, read as Windows-1252 instead."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+_CP1252 = "knowvember-cp1252"
+codecs.register_error(_CP1252, _as_cp1252)
+
+
+def _first_of_each(header: list[str]) -> list[str]:
+    """The header with a repeated column name renamed (`text (2)`), so that the first column
+    of that name is the one read, not the last."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(f"{name} ({seen[name]})" if name and seen[name] > 1 else name)
+    return out
+
+
 def check_header(label: str, header: list[str] | None, required: tuple[str, ...]) -> None:
     """Refuse a CSV whose header lacks required columns, before anything is written."""
     if not header:
         raise InputError(f"{label}: the file is empty (no header row)")
     missing = [c for c in required if c not in header]
     if missing:
+        if header[0][:2] in ("ÿþ", "þÿ"):  # a UTF-16 byte order mark, read as Windows-1252
+            raise InputError(f"{label}: the file is UTF-16 text (Excel's \"Unicode Text\"); "
+                             "save it as \"CSV UTF-8\" or \"CSV (Comma delimited)\"")
+        hint = ""
+        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            hint = "; its columns are not separated by commas: save it as CSV (comma delimited)"
         raise InputError(
             f"{label}:1: missing column(s) {', '.join(missing)} (the header has "
-            f"{', '.join(h for h in header if h) or 'nothing'})")
+            f"{', '.join(h for h in header if h) or 'nothing'}){hint}")
 
 
 def formats() -> dict[str, tuple[Reader, str | None]]:

@@ -9,6 +9,7 @@ hashtags`. Without `author_id` an account is keyed by its handle.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +31,10 @@ REQUIRED = ("platform", "id", "author_handle", "created_at", "text")
 OPTIONAL = ("url", "likes", "reposts", "replies", "quotes", "author_name", "author_id",
             "author_followers", "kind", "referenced_id", "lang", "hashtags")
 COUNTS = ("likes", "reposts", "replies", "quotes")
-_PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
+# ISO without a zone, and the day-first UK forms Excel writes when it saves the file again.
+_PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S",
+                "%d/%m/%Y %H:%M", "%d/%m/%Y")
 
 
 class RowError(ValueError):
@@ -48,7 +52,7 @@ def _time(value: str) -> dt.datetime:
         return parse_time(value)
     except ValueError:
         raise RowError(f"created_at {value!r} is not a date and time (use ISO 8601, e.g. "
-                       "2019-11-05T09:30:00Z)") from None
+                       "2019-11-05T09:30:00Z, or 05/11/2019 09:30)") from None
 
 
 def _number(row: dict[str, str], column: str) -> int | None:
@@ -71,6 +75,11 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     if platform == "x" and not post_id.isdigit():
         raise RowError(f"id {post_id!r} is not an X post id (digits only; was it turned into "
                        "a number like 1.19E+18 by a spreadsheet?)")
+    url = (row.get("url") or "").strip() or None
+    named = _STATUS_ID.search(url) if platform == "x" and url else None
+    if named and named.group(1) != post_id:
+        raise RowError(f"id {post_id!r} is not the post the url names ({named.group(1)}): was "
+                       "the id rounded by a spreadsheet? (Excel keeps 15 digits of a number)")
     raw_handle = (row.get("author_handle") or "").strip()
     if not raw_handle:
         raise RowError("author_handle is empty")
@@ -93,7 +102,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         account_key=key,
         created_at=_time(row.get("created_at") or ""),
         text=text,
-        url=(row.get("url") or "").strip() or None,
+        url=url,
         lang=(row.get("lang") or "").strip() or None,
         kind=kind,
         referenced_id=(row.get("referenced_id") or "").strip() or None,

@@ -203,7 +203,9 @@ def detect_format(path: Path) -> str:
 
 
 def _norm(header: Any) -> str:
-    return " ".join(str(header or "").replace("\ufeff", "").split()).casefold()
+    """A header as it is matched: without case or any spacing (`What happened ?` is
+    `What happened?`; forms add spaces, non-breaking ones too)."""
+    return "".join(str(header or "").replace("\ufeff", "").split()).casefold()
 
 
 def map_columns(

@@ -25,7 +25,10 @@ from knowvember.records import AccountRecord, PostRecord
 PLATFORM = "x"
 REQUIRED = ("id_str", "from_user", "text", "created_at")
 _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
-_SHEET_TIMES = ("%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
+# The `time` column as Google Sheets writes it (UK locale first), or as Excel re-saves it
+# (no seconds).
+_SHEET_TIMES = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+                "%m/%d/%Y %H:%M:%S")
 _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 
@@ -35,12 +38,14 @@ class RowError(ValueError):
 
 
 def _tweet_id(row: dict[str, str]) -> str:
+    """The tweet id: `id_str`, unless `status_url` names another one (Excel keeps 15 digits
+    of a number, so `1191672311587868672` may come back as `1191672311587860000`)."""
     value = (row.get("id_str") or "").strip()
-    if value.isdigit():
-        return value
     match = _STATUS_ID.search(row.get("status_url") or "")
     if match:
         return match.group(1)
+    if value.isdigit():
+        return value
     raise RowError(f"id_str {value!r} is not a tweet id (did the sheet go through Excel? "
                    "export the CSV straight from Google Sheets)")
 
@@ -52,16 +57,17 @@ def _created(row: dict[str, str]) -> dt.datetime:
     except ValueError:
         pass
     sheet_time = (row.get("time") or "").strip()
-    for fmt in _SHEET_TIMES:
-        try:
-            return dt.datetime.strptime(sheet_time, fmt).replace(tzinfo=dt.UTC)
-        except ValueError:
-            continue
+    for text in (sheet_time, value):
+        for fmt in _SHEET_TIMES:
+            try:
+                return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
+            except ValueError:
+                continue
     raise RowError(f"created_at {value!r} is not a date like 'Fri Nov 01 08:02:03 +0000 2019'")
 
 
 def _count(row: dict[str, str], column: str) -> int | None:
-    value = (row.get(column) or "").strip()
+    value = (row.get(column) or "").strip().replace(",", "")  # Excel writes 2,345
     if not value:
         return None
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ from collectors.x_payload import (
 from knowvember.records import PostRecord
 
 PLATFORM = "x"
-_ID_KEYS = ("id", "author_id", "conversation_id", "in_reply_to_user_id")
+_ID_KEYS = frozenset(("id", "author_id", "conversation_id", "in_reply_to_user_id",
+                      "newest_id", "oldest_id"))
+_NUMBER_ID = re.compile(rb'"(?:id|author_id)"\s*:\s*\d')
 
 
 def _decode(line: bytes) -> Page | Any:
@@ -50,26 +53,37 @@ def _decode(line: bytes) -> Page | Any:
         page = decode_page(line)
     except msgspec.ValidationError:
         return _normalised_page(orjson.loads(line))
+    if _ids_are_numbers(page):
+        return _normalised_page(orjson.loads(line))
     if page.data or page.includes is not None or page.meta is not None or page.errors:
         return page
     return orjson.loads(line)
 
 
+def _ids_are_numbers(page: Page) -> bool:
+    """Whether the page was re-exported with its ids as numbers: its first tweet and its first
+    user both have one (a page where only some have is damaged, and its lines say so)."""
+    firsts = [raws[0] for raws in (page.data, page.includes.users if page.includes else ())
+              if raws]
+    return bool(firsts) and all(_NUMBER_ID.search(bytes(raw)) for raw in firsts)
+
+
+def _string_ids(obj: Any) -> Any:
+    """`obj` with the ids that came as numbers (some re-exports write them so) as strings."""
+    if isinstance(obj, dict):
+        return {k: (str(v) if k in _ID_KEYS and isinstance(v, int) else _string_ids(v))
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_string_ids(v) for v in obj]
+    return obj
+
+
 def _normalised_page(value: Any) -> Page | Any:
-    """A page whose ids came as numbers (some re-exports do): ids become strings again."""
+    """A page whose ids came as numbers: ids become strings again."""
     if not (isinstance(value, dict) and is_page(value)):
         return value
-
-    def fix(obj: Any) -> Any:
-        if isinstance(obj, dict):
-            return {k: (str(v) if k in _ID_KEYS and isinstance(v, int) else fix(v))
-                    for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [fix(v) for v in obj]
-        return obj
-
     try:
-        return decode_page(orjson.dumps(fix(value)))
+        return decode_page(orjson.dumps(_string_ids(value)))
     except msgspec.ValidationError as exc:
         raise _Unreadable(f"not a twarc2 page ({exc})") from None
 
@@ -286,6 +300,6 @@ def _item(value: Any, problems: list[str], cache: UserCache) -> tuple[list[Any],
     if isinstance(value, dict) and is_v1(value):
         return from_v1_tweet(value)
     if isinstance(value, dict) and "id" in value and "text" in value:
-        return from_flat_tweet(value)
+        return from_flat_tweet(_string_ids(value) if isinstance(value["id"], int) else value)
     raise ValueError("not a twarc2 line (expected an API response page with data/includes/"
                      "meta, or a tweet)")
