@@ -581,6 +581,9 @@ def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Pat
     outcome = ImportOutcome()
     paths = list(files)
     for path in paths:
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; name the files in it to import "
+                             f"(for example {path / '*.jsonl'})")
         if not path.is_file():
             raise InputError(f"{path}: no such file")
     with run_lock(db, f"import:{fmt}", wait=hooks.lock_wait):

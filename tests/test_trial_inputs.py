@@ -222,8 +222,6 @@ def test_form_headers_match_the_mapping_ignoring_every_space(campaign_dir, tmp_p
 # -- defects outside the importers (recorded, not fixed here) -----------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="ingest.import_files tests path.is_file() and calls a "
-                   "folder 'no such file'; it should say the path is a folder")
 def test_importing_a_folder_says_it_is_a_folder(sqlite_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "exports"
     folder.mkdir()
