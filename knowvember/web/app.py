@@ -258,6 +258,10 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(CsrfError)
     async def csrf_failed(request: Request, exc: CsrfError) -> Response:
         log.warning("Refused a %s to %s: %s", request.method, request.url.path, exc)
+        if request.method == "POST" and request.url.path == "/submit":
+            from knowvember.web.public import refused_form
+
+            return refused_form(request, await request.form())  # nothing stored
         return error_page(
             request, 403, "This form has expired",
             "For your security the form could not be sent. Go back, reload the page and try "

@@ -7,20 +7,22 @@ as `knowvember summary`, `leaderboard` and the report.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from knowvember import stories
 from knowvember.errors import NotFoundError
 from knowvember.web.auth import require_user
-from knowvember.web.rendering import render
+from knowvember.web.rendering import filter_text, flash, render
 from knowvember.web.report_files import find_report_file, list_report_files
 
 if TYPE_CHECKING:
     from knowvember.web.app import WebState
+    from reports.scope import Directory
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -66,12 +68,23 @@ def _techniques(summary: dict[str, Any]) -> list[tuple[str, int, int]]:
 
 @router.get("/orgs/{code}")
 def organisation(request: Request, code: str) -> Response:
-    """One organisation: who it is, its numbers and rank, its stories."""
+    """One organisation: who it is, its numbers and rank, its stories.
+
+    Named as the campaign's report names it (the name it had then). A trust that closed
+    before the campaign leads to its successor's page, where its posts and stories count.
+    """
     state: WebState = request.app.state.kv
-    code = code.strip().upper()[:20]
+    code = filter_text(code.strip().upper(), 20)
     org = state.catalogue.get(code)
-    found = stories.list_stories(state.db, org=code, lookups=state.lookups) if code else []
     reading = state.numbers.get()
+    info = reading.data.directory.resolve(code)
+    if info is not None and info.code != code:
+        flash(request, f"{org.name if org else code} ({code}) closed"
+                       f"{org.closed.strftime(' on %-d %B %Y') if org and org.closed else ''}"
+                       f": the campaign counts it as {info.name} ({info.code}).")
+        return RedirectResponse(f"/orgs/{quote(info.code)}", status_code=303)
+    found = [story for story in stories.list_stories(state.db, lookups=state.lookups)
+             if _counts_for(story, code, reading.data.directory)] if code else []
     if org is None and not found and reading.rank_of(code) is None:
         raise HTTPException(404)
     try:
@@ -81,9 +94,18 @@ def organisation(request: Request, code: str) -> Response:
     summary = numbers["summary"] if numbers else None
     return render(
         request, "org.html", code=code, org=org, stories=found, numbers=numbers,
+        org_name=info.name if info else code, region=info.region if info else None,
         summary=summary, daily_svg=Markup(numbers["daily_svg"]) if numbers else None,
         techniques=_techniques(summary) if summary else [],
     )
+
+
+def _counts_for(story: stories.StoryRecord, code: str, directory: Directory) -> bool:
+    """Whether `story` counts for the organisation `code` (as the report counts it)."""
+    if story.organisation_code:
+        info = directory.resolve(story.organisation_code)
+        return info is not None and info.code == code
+    return (story.organisation_text or "").strip().upper() == code
 
 
 @router.get("/dashboard/reports/{name:path}")

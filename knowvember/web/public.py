@@ -9,6 +9,7 @@ validator's per-field problems into sentences next to the fields.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
@@ -16,10 +17,12 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from knowvember import __version__, stories
-from knowvember.web.rendering import render
+from knowvember.web.rendering import filter_text, render
 from knowvember.web.security import RateLimited, client_address
 
 if TYPE_CHECKING:
+    from starlette.datastructures import FormData
+
     from knowvember.web.app import WebState
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ WHEN_MISSING = {
     "consent": "Say whether we may publish your story",
 }
 SESSION_SUBMITTED = "submitted_story"
+_SETTING = re.compile(r" \(\[\w+\] \w+\)")  # " ([stories] max_body_chars)"
 
 
 def field_errors(exc: stories.StoryValidationError) -> dict[str, str]:
@@ -57,8 +61,8 @@ def field_errors(exc: stories.StoryValidationError) -> dict[str, str]:
             continue
         if problem.startswith("required") and name in WHEN_MISSING:
             messages[name] = WHEN_MISSING[name]
-        else:
-            messages[name] = f"{LABELS[name]}: {problem}"
+        else:  # the setting behind a limit is for coordinators, not for the submitter
+            messages[name] = f"{LABELS[name]}: {_SETTING.sub('', problem)}"
     for name, problem in exc.errors.items():
         if name not in messages:
             messages[name] = problem
@@ -66,13 +70,26 @@ def field_errors(exc: stories.StoryValidationError) -> dict[str, str]:
 
 
 def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
-               status_code: int = 200) -> Response:
+               status_code: int = 200, problem: str | None = None) -> Response:
     state = request.app.state.kv
     return render(
         request, "submit.html", status_code=status_code, values=values, errors=errors,
         technique_groups=state.technique_groups, organisations=state.organisation_names,
-        labels=LABELS, max_title=state.settings.stories.max_title_chars,
+        labels=LABELS, max_title=state.settings.stories.max_title_chars, problem=problem,
     )
+
+
+def refused_form(request: Request, form: FormData) -> Response:
+    """The form again as it was typed, when it came without a good CSRF token (most often
+    because the session expired while the story was being written): a fresh token, and
+    the story is not lost. Nothing is stored until it is sent again."""
+    values: dict[str, Any] = {name: str(form.get(name) or "") for name in stories.INPUT_FIELDS}
+    values["techniques"] = [str(t) for t in form.getlist("techniques")]
+    values["consent"] = form.get("consent")
+    return _form_page(request, values, {}, status_code=403, problem=(
+        "For your security your story could not be sent: the page was open too long, or "
+        "your browser did not send this site's cookie. Check your story below and send it "
+        "again."))
 
 
 @router.get("/")
@@ -135,13 +152,14 @@ def confirmation(request: Request) -> Response:
 def published(request: Request, technique: str = "", org: str = "") -> Response:
     """Approved stories whose authors agreed to publication, newest first."""
     state: WebState = request.app.state.kv
+    technique, org = filter_text(technique, 200), filter_text(org, 300)
     found = stories.list_stories(
-        state.db, status=stories.APPROVED, consent=True, technique=technique[:200] or None,
-        org=org[:300] or None, lookups=state.lookups,
+        state.db, status=stories.APPROVED, consent=True, technique=technique or None,
+        org=org or None, lookups=state.lookups,
     )
     found.reverse()
-    return render(request, "stories.html", stories=found, technique=technique[:200],
-                  org=org[:300], technique_groups=state.technique_groups)
+    return render(request, "stories.html", stories=found, technique=technique,
+                  org=org, technique_groups=state.technique_groups)
 
 
 @router.get("/healthz")

@@ -37,6 +37,17 @@ def _number(value: float | int | None) -> str:
     return f"{int(value):,}"
 
 
+def _score(value: float | int | None) -> str:
+    """A leaderboard score as `knowvember leaderboard` and the report print it."""
+    return "–" if value is None else f"{float(value):,.2f}"
+
+
+def filter_text(value: str, limit: int) -> str:
+    """A filter typed into an address (`?org=`), cut to `limit`. A NUL, which PostgreSQL
+    refuses in a query and no stored text holds, becomes U+FFFD: it matches nothing."""
+    return value.replace("\x00", "\ufffd")[:limit]
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -47,6 +58,7 @@ def make_environment() -> jinja2.Environment:
     )
     env.filters["date"] = _date
     env.filters["number"] = _number
+    env.filters["score"] = _score
     env.tests["web_link"] = is_http_url  # only http(s) links become <a href>
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     return env

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from knowvember import stories
 from knowvember.errors import ConflictError, InputError
 from knowvember.web.auth import CurrentUser, require_user
-from knowvember.web.rendering import flash, render
+from knowvember.web.rendering import filter_text, flash, render
 
 if TYPE_CHECKING:
     from knowvember.web.app import WebState
@@ -32,6 +32,9 @@ ACTION_LABELS = {"approve": "Approve", "request_changes": "Request changes",
                  "reject": "Reject"}
 DONE = {"approve": "approved", "request_changes": "sent back for changes",
         "reject": "rejected"}
+# Story ids are database integers: a bigger number in the address is not found (404), not an
+# overflow in the database driver (500).
+StoryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/review")
@@ -41,12 +44,13 @@ def queue(request: Request, status: str = "submitted", org: str = "",
     state: WebState = request.app.state.kv
     if status not in {value for value, _ in STATUS_CHOICES}:
         status = "submitted"
+    org, technique = filter_text(org, 300), filter_text(technique, 200)
     found = stories.list_stories(
-        state.db, status=None if status == "all" else status, org=org[:300] or None,
-        technique=technique[:200] or None, lookups=state.lookups,
+        state.db, status=None if status == "all" else status, org=org or None,
+        technique=technique or None, lookups=state.lookups,
     )
-    return render(request, "review_list.html", stories=found, status=status, org=org[:300],
-                  technique=technique[:200], status_choices=STATUS_CHOICES,
+    return render(request, "review_list.html", stories=found, status=status, org=org,
+                  technique=technique, status_choices=STATUS_CHOICES,
                   counts=stories.count_by_status(state.db),
                   technique_groups=state.technique_groups)
 
@@ -64,14 +68,14 @@ def _story_page(request: Request, story_id: int, *, status_code: int = 200,
 
 
 @router.get("/review/{story_id}")
-def show(request: Request, story_id: int) -> Response:
+def show(request: Request, story_id: StoryId) -> Response:
     return _story_page(request, story_id)
 
 
 @router.post("/review/{story_id}")
 def decide(
     request: Request,
-    story_id: int,
+    story_id: StoryId,
     user: CurrentUser,
     action: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
