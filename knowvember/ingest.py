@@ -564,6 +564,16 @@ class ImportOutcome:
         return EXIT_OK
 
 
+def check_files(paths: Iterable[Path]) -> None:
+    """Refuse, before anything is opened or stored, a path that is not a readable file."""
+    for path in paths:
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; name the files in it to import "
+                             f"(for example {path / '*.jsonl'})")
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+
+
 def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Path],
                  hooks: Hooks | None = None, *, chunk_posts: int | None = None
                  ) -> ImportOutcome:
@@ -580,12 +590,7 @@ def import_files(db: Database, settings: Settings, fmt: str, files: Iterable[Pat
     reader, platform = formats()[fmt]
     outcome = ImportOutcome()
     paths = list(files)
-    for path in paths:
-        if path.is_dir():
-            raise InputError(f"{path}: is a folder; name the files in it to import "
-                             f"(for example {path / '*.jsonl'})")
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
+    check_files(paths)
     with run_lock(db, f"import:{fmt}", wait=hooks.lock_wait):
         for path in paths:
             if hooks.stop is not None and hooks.stop.is_set():

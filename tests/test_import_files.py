@@ -174,6 +174,15 @@ def test_the_cli_refuses_a_missing_file_clearly(cli, write_config, tmp_path) -> 
     assert not (tmp_path / "knowvember.db").exists()  # refused before anything was opened
 
 
+def test_the_cli_calls_a_folder_a_folder(cli, write_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    (tmp_path / "exports").mkdir()
+    result = cli("import", "twarc2", str(tmp_path / "exports"))
+    assert result.exit_code == EXIT_USAGE
+    assert "exports: is a folder" in " ".join(result.stderr.split())
+    assert not (tmp_path / "knowvember.db").exists()
+
+
 # -- saved Mastodon and Bluesky responses -------------------------------------------------
 
 FIXTURE_TAGS = BASE_CONFIG.replace(

@@ -329,13 +329,10 @@ def import_(
     Example: knowvember import twarc2 knowvember2019.jsonl
     """
     from knowvember import ingest
-    from knowvember.errors import InputError
 
     app_state = state(ctx)
     settings = app_state.settings()
-    for path in files:
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
+    ingest.check_files(files)  # before the database is opened (or made) for a typo
     db = app_state.db()
     with _Display(_interactive(app_state.quiet)) as display:
         hooks = _hooks(display, lock_wait)
