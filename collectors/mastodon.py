@@ -275,7 +275,8 @@ class MastodonCollector(Collector):
             return TransientError(f"server error ({_status(exc)})")
         if "timed out" in text.lower() or "timeout" in text.lower():
             return TransientError(f"no answer within {self.config.timeout:g}s")
-        return TransientError(f"connection failed ({self.scrub(text)[:200]})")
+        reason = _network_reason(exc)
+        return TransientError(f"connection failed ({reason or self.scrub(text)[:200]})")
 
     def _pace(self, api: Any, instance: str) -> None:
         """Honour X-RateLimit-Remaining: wait for the reset before the window is used up."""
@@ -318,3 +319,23 @@ def _created(status: dict[str, Any]) -> dt.datetime:
 def _status(exc: Exception) -> int | str:
     args = getattr(exc, "args", ())
     return args[1] if len(args) > 1 and isinstance(args[1], int) else "error"
+
+
+def _network_reason(exc: BaseException) -> str | None:
+    """What went wrong underneath a network error, in the system's words ("Connection
+    refused", "Name or service not known"). Mastodon.py's message starts with the whole
+    request and nests urllib3's, so the reason is at the bottom of the chain of causes."""
+    found = None
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        error = stack.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, OSError) and isinstance(error.strerror, str) and error.strerror:
+            found = error.strerror
+        stack.extend(e for e in (error.__cause__, error.__context__,
+                                 getattr(error, "reason", None), *error.args)
+                     if isinstance(e, BaseException))
+    return found

@@ -17,6 +17,12 @@ EXIT_CONFLICT = 7  # the action does not fit the record's state (approving a rej
 EXIT_LOCKED = 75  # another run holds the lock (EX_TEMPFAIL: try again later)
 
 
+# `extra=` for a log record whose news the caller hands back and says itself (the CLI prints
+# an import's skipped lines, an erasure, a re-tag): a log file keeps the record, the console
+# leaves it out (unless -v), so nothing is said twice.
+REPORTED = {"reported": True}
+
+
 class KnowvemberError(Exception):
     """An error with a message meant for a coordinator, not a developer."""
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowvember.db import Database
-from knowvember.errors import AlreadyRunningError, InputError, KnowvemberError
+from knowvember.errors import REPORTED, AlreadyRunningError, InputError, KnowvemberError
 from knowvember.locks import run_lock
 from knowvember.models import utcnow
 from knowvember.runs import RunRecord, finish_run, list_runs, start_run
@@ -681,7 +681,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                 for problem in chunk.errors:
                     errors += 1
                     text = str(problem)
-                    log.warning("skipped %s", text)
+                    log.warning("skipped %s", text, extra=REPORTED)
                     if len(kept) < MAX_LINE_ERRORS_KEPT:
                         kept.append(text)
                 progress.fetched, progress.new = record.fetched, record.new

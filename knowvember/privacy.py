@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from knowvember.db import Database, translate_errors
-from knowvember.errors import InputError
+from knowvember.errors import REPORTED, InputError
 from knowvember.models import (
     Account,
     ForgottenAccount,
@@ -166,7 +166,7 @@ def forget(db: Database, ref: str, settings: Settings | None = None, *,
     if settings is not None:
         report.still_in_config = config_mentions(settings, platform, handle)
     log.info("Forgot %s: %d account(s), %d post(s), %d repost(s) removed", ref,
-             report.accounts, report.posts, report.reposts)
+             report.accounts, report.posts, report.reposts, extra=REPORTED)
     return report
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from knowvember.db import Database
+from knowvember.errors import REPORTED
 from knowvember.models import Post, PostTechnique, Story, StoryTechnique
 from knowvember.techniques import Taxonomy, story_techniques
 
@@ -60,7 +61,7 @@ def retag(
     summary.seconds = time.perf_counter() - started
     log.info("Re-tagged %d posts (%d changed) and %d stories (%d changed) in %.1f s",
              summary.posts, summary.posts_changed, summary.stories, summary.stories_changed,
-             summary.seconds)
+             summary.seconds, extra=REPORTED)
     return summary
 
 

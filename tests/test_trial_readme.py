@@ -202,9 +202,6 @@ def test_the_cli_reference_shows_the_help_options_the_commands_have(cli) -> None
 # -- found, not fixed here (outside the CLI and config) -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowvember/ingest.py logs every skipped line at WARNING (shown on stderr by default), "
-    "and the CLI then lists the first 20 again as 'Skipped ...': each bad line shows twice"))
 def test_each_skipped_import_line_is_reported_once(cli, campaign_dir: Path) -> None:  # type: ignore[no-untyped-def]
     good = (FIXTURES / "twitter_search_all_1.json").read_text(encoding="utf-8").strip()
     path = campaign_dir / "broken.jsonl"
@@ -214,29 +211,32 @@ def test_each_skipped_import_line_is_reported_once(cli, campaign_dir: Path) -> N
     assert flat(result.stderr).lower().count("broken.jsonl:1:") == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowvember/privacy.py forget() logs 'Forgot ...: N account(s) ...' at INFO, shown by "
-    "default, beside the CLI's own sentence: two reports of one erasure (the log's naming "
-    "the account as typed, twitter:@..., the CLI's as x:@...)"))
+def test_what_the_cli_says_itself_still_reaches_the_log_file(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    config = write_config('[logging]\nfile = "knowvember.log"\nlevel = "INFO"\n')
+    good = (FIXTURES / "twitter_search_all_1.json").read_text(encoding="utf-8").strip()
+    path = config.parent / "broken.jsonl"
+    path.write_text('{"data": [\n' + good + "\n", encoding="utf-8")
+    assert cli("import", "twarc2", str(path)).exit_code == EXIT_PARTIAL
+    assert cli("forget", "twitter:@someone", "--yes").exit_code == EXIT_OK
+    logged = (config.parent / "knowvember.log").read_text(encoding="utf-8")
+    assert "skipped " in logged and "broken.jsonl:1:" in logged
+    assert "Forgot twitter:@someone" in logged
+    verbose = cli("-v", "forget", "twitter:@someone", "--yes")  # -v shows every record
+    assert "Forgot twitter:@someone" in verbose.stderr
+
+
 def test_forget_reports_the_erasure_once(cli, campaign_dir: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("forget", "twitter:@someone", "--yes")
     assert result.exit_code == EXIT_OK
     assert (result.stdout + result.stderr).count("someone") == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowvember/retag.py logs 'Re-tagged ...' at INFO, shown by default, and the CLI prints "
-    "its own 'Re-tagged ...' line: the summary appears twice"))
 def test_retag_reports_once(cli, campaign_dir: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("techniques", "retag")
     assert result.exit_code == EXIT_OK
     assert result.stderr.count("Re-tagged") == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "collectors/mastodon.py cuts the connection error to its first 200 characters; "
-    "Mastodon.py's text starts with the whole request URL, so the reason (Connection "
-    "refused) is cut off and the message ends in '(Caused by NewConnectionError(\"'"))
 def test_a_mastodon_instance_that_refuses_connections_says_so(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

@@ -184,6 +184,8 @@ class _StderrHandler(logging.Handler):
     """Log records as short lines on stderr (through rich when it is a terminal)."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "reported", False) and self.level > logging.DEBUG:
+            return  # the command says it itself (knowvember.errors.REPORTED)
         try:
             message = record.getMessage()
             if record.exc_info and self.level <= logging.DEBUG:
