@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import gzip
 import logging
 import os
 import time
@@ -694,6 +695,9 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         failure = "interrupted (Ctrl-C); run the import again to finish it (nothing is doubled)"
     except UnicodeDecodeError as exc:
         failure = f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+    except gzip.BadGzipFile:
+        failure = (f"{path}: not a compressed file, though its name ends in .gz; rename it "
+                   "without .gz (or compress it again) and import it again")
     except OSError as exc:
         failure = f"{path}: cannot read the file ({exc.strerror or exc})"
     except (zlib.error, EOFError) as exc:  # a damaged or cut-short .gz

@@ -272,6 +272,17 @@ def test_a_cut_short_gzip_ends_the_run_partial_with_the_same_message(  # type: i
     assert summary(beside.runs[0]) == summary(run)
 
 
+def test_a_plain_file_named_gz_says_it_is_not_compressed_either_way(  # type: ignore[no-untyped-def]
+        config, tmp_path, monkeypatch, children) -> None:
+    path = write(tmp_path / "nov.jsonl.gz", [orjson.dumps(x_page(
+        [x_tweet(x_id(NOV, 1), "Peer Assist #KNOWvember19", "42", NOV)], USERS))])
+    alone, beside = both_ways(config, tmp_path, monkeypatch, "twarc2", path)
+    (run,) = alone.runs
+    assert run.status == "failed" and run.new == 0
+    assert run.error.startswith(f"{path}: not a compressed file, though its name ends in .gz")
+    assert summary(beside.runs[0]) == summary(run)
+
+
 def test_a_line_that_is_not_json_is_a_line_error_either_way(  # type: ignore[no-untyped-def]
         config, tmp_path, monkeypatch, children) -> None:
     good = [x_tweet(x_id(NOV, n), f"Peer Assist {n} #KNOWvember19", "42", NOV)
