@@ -58,7 +58,9 @@ _CLINICAL = (
     "controlled trial", "clinical trial", "control trial", "systematic review", "meta-analysis",
     "meta analysis", "cochrane", "placebo", "critical appraisal", "trial design", "pubmed",
     "medline", "literature search", "control group", "efficacy", "patients", "drug", "dose",
-    "study design",
+    "study design", "evidence search", "evidence review", "evidence summary",
+    "evidence summaries", "literature review", "search strategy", "cohort", "case-control",
+    "case control", "observational study", "randomised controlled", "randomized controlled",
 )
 
 BUILTIN: tuple[Technique, ...] = (
