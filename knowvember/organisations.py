@@ -171,6 +171,7 @@ class Catalogue:
         self.accounts: dict[tuple[str, str], str] = dict(accounts or {})
         self._matcher: Matcher | None = None
         self._labels: list[tuple[str, dt.date]] | None = None
+        self._mergers: dict[str, list[dt.date]] | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> Catalogue:
@@ -309,6 +310,18 @@ class Catalogue:
             self._labels = sorted(labels.items(), key=lambda kv: kv[1])
         return self._labels
 
+    def _merger_dates(self) -> dict[str, list[dt.date]]:
+        """Code -> the days after trusts closed into it (its successor): merger days."""
+        if self._mergers is None:
+            mergers: dict[str, list[dt.date]] = {}
+            for org in self:
+                if org.closed is not None:
+                    for successor in org.successor_codes:
+                        mergers.setdefault(successor.upper(), []).append(
+                            org.closed + dt.timedelta(days=1))
+            self._mergers = mergers
+        return self._mergers
+
     def name_history(self, code: str) -> list[tuple[dt.date, str]]:
         """When each name of `code` is known to have been in use, oldest first.
 
@@ -316,6 +329,11 @@ class Catalogue:
         closed trust, last) name is known at the snapshot or the close date, and at every
         later copy that does not list a former name for the code: the file lists only names
         that differ from the current one, so such a copy showed the current name.
+
+        A trust that took another over is renamed on the day of the merger (REM became
+        Liverpool University Hospitals when RQ6 closed into it on 30 September 2019), so the
+        name of the first copy after a merger also counts from the merger day: a campaign
+        between the merger and that copy must not get a name the trust had already dropped.
         """
         org = self.get(code)
         if org is None:
@@ -335,6 +353,10 @@ class Catalogue:
             for label, when in self._copy_labels():
                 if label not in labels_used and earliest <= when <= last_known:
                     seen.append((when, org.name))
+        for merged in self._merger_dates().get(org.code.upper(), ()):
+            later = [item for item in seen if item[0] >= merged]
+            if later:
+                seen.append((merged, min(later)[1]))
         return sorted(seen)
 
     def name_as_of(self, code: str, date: dt.date) -> str:

@@ -465,7 +465,14 @@ class Matcher:
     # -- matching -----------------------------------------------------------------------
 
     def aliases_of(self, code: str) -> list[Alias]:
-        return sorted(self.by_code.get(code, []), key=lambda a: (-a.confidence, a.label))
+        """Each alias of `code` once (at its best confidence), most confident first.
+
+        The index holds one entry per way of writing an alias (with each suffix, run
+        together for handles), which would list the same alias many times over.
+        """
+        found = sorted(self.by_code.get(code, []), key=lambda a: (-a.confidence, a.label))
+        unique = {(a.label, a.acronym): a for a in reversed(found)}
+        return sorted(unique.values(), key=lambda a: (-a.confidence, a.label))
 
     def _hits(self, tokens: Tokens) -> list[tuple[int, int, str, list[Alias]]]:
         words, hits = tokens.words, []

@@ -54,7 +54,7 @@ def filter_data(data: CampaignData, *, org: str | None = None,
                 zip(data.stories, keep, strict=True)]
         filters["org"] = code
     if region is not None:
-        wanted = region.strip().casefold()
+        wanted = " ".join(region.replace("-", " ").split()).casefold()  # as `orgs list`
         regions = {o.region for o in accounts.orgs if o.region} | {
             s.org.region for s in data.stories if s.org and s.org.region}
         matches = [r for r in regions if r.casefold() == wanted]

@@ -119,9 +119,20 @@ def write_workbook(content: ReportContent, path: Path) -> int:
         add([p.platform, p.platform_id, p.url, p.created, p.account, p.display_name,
              p.org_code, p.org_name, p.kind, p.likes, p.reposts, p.replies, p.quotes,
              p.engagement, p.text])
-    if s["posts"] > len(shown):
-        add([None] * 14 + [f"The {len(shown):,} most engaging of {s['posts']:,} posts; all "
-                           "posts are in posts.csv."])
+    # The sheet lists content posts only (a repost carries the original's counts), so the
+    # note compares with those, and says where reposts are rather than miscounting them.
+    content = s["original_posts"] + s["replies"] + s["quotes"]
+    note = None
+    if content > len(shown):
+        note = (f"The {len(shown):,} most engaging of {content:,} original posts, replies and "
+                "quotes")
+    elif s["reposts"]:
+        n = s["reposts"]
+        note = (f"Every original post, reply and quote; the {n:,} repost"
+                + (" is" if n == 1 else "s are") + " not listed")
+    if note:
+        add([None] * 14 + [note + ("; all posts are in posts.csv."
+                                   if c.data.settings.reports.posts_csv else ".")])
 
     add = _writer(workbook, "stories",
                   ["id", "title", "organisation code", "organisation", "name", "role",
