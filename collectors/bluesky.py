@@ -198,6 +198,9 @@ class BlueskyCollector(Collector):
             raise TransientError(f"Bluesky sent {kind} (HTTP {response.status_code})")
         if not isinstance(content, dict):
             raise TransientError("Bluesky sent unexpected JSON (not an object)")
+        if not isinstance(content.get("posts"), list):
+            # Not the end of the results: taking it so would move `since` past unread pages.
+            raise TransientError("Bluesky sent a search answer without posts")
         return content
 
     def _translate(self, send: Any, what: str, cursor: str | None = None) -> Any:
@@ -232,6 +235,9 @@ class BlueskyCollector(Collector):
                 raise TransientError(f"Bluesky server error ({status or 'no status'})"
                                      ) from None
             raise SourceError(f"Bluesky refused the {what} ({self._detail(exc)})") from None
+        except e.ModelError:  # an outage or proxy page where the login answer should be
+            raise TransientError(f"Bluesky sent a {what} answer that could not be read"
+                                 ) from None
         except httpx.TransportError as exc:
             raise TransientError(f"connection to Bluesky failed ({type(exc).__name__})"
                                  ) from None

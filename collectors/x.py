@@ -225,7 +225,9 @@ class XCollector(Collector):
                 self.findings.incomplete = (
                     "X repeated a pagination token; stopped paging to avoid a loop")
             if next_token:
-                oldest = meta.oldest_id or min(ids, key=int)
+                # A page may hold no tweets and still a next_token: keep the last oldest id.
+                oldest = meta.oldest_id or (min(ids, key=int) if ids else until)
+                until = oldest
                 checkpoint = {f"{key}:since_id": since, f"{key}:pending_newest": newest,
                               f"{key}:until_id": oldest}
             else:
@@ -251,13 +253,22 @@ class XCollector(Collector):
             lambda: method(**params, next_token=token, max_results=max_results), "search")
         _refuse_html(response, "X")
         try:
-            return decode_page(response.content)
+            page = decode_page(response.content)
         except ValidationError as exc:
             raise TransientError(f"X sent a page of an unexpected shape ({exc})") from None
         except DecodeError:
             raise TransientError(
                 f"X sent a malformed or cut-short response ({len(response.content)} bytes, "
                 "not JSON)") from None
+        if page.meta is None and not page.data:
+            # Every search page has `meta`; taking one without it for the end of the results
+            # would move since_id past pages never read.
+            errors = [orjson.loads(bytes(e)) for e in page.errors or ()]
+            said = "; ".join(str(e.get("message") or e.get("detail")) for e in errors
+                             if isinstance(e, dict))
+            reason = self.scrub(said)[:200] or "no reason given"
+            raise TransientError(f"X sent a page without results or meta ({reason})")
+        return page
 
     def _call(self, send: Any, what: str) -> requests.Response:
         """One request; library failures become TransientError or SourceError."""
@@ -309,33 +320,46 @@ class XCollector(Collector):
         estimate = Estimate(posts=0)
         for query in self.queries:
             key = query_key(query)
-            params: dict[str, Any] = {"query": query, "granularity": "day"}
             since = self.state.get(f"{key}:since_id")
-            if since and not (reach and snowflake_time(since) < reach):
-                params["since_id"] = since
-            else:
-                _check_reach(end, reach)
-                params["start_time"] = max(start, reach) if reach else start
-            if end < now - dt.timedelta(seconds=30):
-                params["end_time"] = end
-            token = None
-            while True:
-                method = (self.client.get_recent_tweets_count if self.recent
-                          else self.client.get_all_tweets_count)
-                extra = {"next_token": token} if token else {}
-                page = self.policy.call(
-                    lambda f=method, p=params, e=extra: decode_json(
-                        self._call(lambda: f(**p, **e), "count"), "X"),
-                    what="X count")
-                meta = page.get("meta") or {}
-                total += int(meta.get("total_tweet_count") or
-                             sum(int(b.get("tweet_count", 0)) for b in page.get("data") or ()))
-                token = meta.get("next_token")
-                if not token:
-                    break
+            pending = self.state.get(f"{key}:pending_newest")
+            # A pass left unfinished goes on below where it stopped (until_id); what came in
+            # since it began (after pending_newest) is read by a fresh pass.
+            passes = ([(since, self.state.get(f"{key}:until_id")), (pending, None)] if pending
+                      else [(since, None)])
+            for lower_id, until in passes:
+                params: dict[str, Any] = {"query": query, "granularity": "day"}
+                if lower_id and not (reach and snowflake_time(lower_id) < reach):
+                    params["since_id"] = lower_id
+                else:
+                    _check_reach(end, reach)
+                    params["start_time"] = max(start, reach) if reach else start
+                if until:
+                    params["until_id"] = until
+                if end < now - dt.timedelta(seconds=30):
+                    params["end_time"] = end
+                total += self._count(params)
         estimate.posts = total
         estimate.requests = self.findings.requests
         return estimate
+
+    def _count(self, params: dict[str, Any]) -> int:
+        """The posts the counts endpoint finds for one query's window, over all its pages."""
+        method = (self.client.get_recent_tweets_count if self.recent
+                  else self.client.get_all_tweets_count)
+        total = 0
+        token = None
+        while True:
+            extra = {"next_token": token} if token else {}
+            page = self.policy.call(
+                lambda e=extra: decode_json(self._call(lambda: method(**params, **e), "count"),
+                                            "X"),
+                what="X count")
+            meta = page.get("meta") or {}
+            total += int(meta.get("total_tweet_count") or
+                         sum(int(b.get("tweet_count", 0)) for b in page.get("data") or ()))
+            token = meta.get("next_token")
+            if not token:
+                return total
 
 
 def _check_reach(end: dt.datetime, reach: dt.datetime | None) -> None:
