@@ -56,7 +56,10 @@ def _backup_postgres(url: sa.URL, target: Path) -> Path:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    args = [pg_dump, "--format=custom", f"--file={target}", "--no-password"]
+    # Into FILE.partial first, as for SQLite: a failed dump (the server down, the disk full)
+    # leaves the last good backup under the real name, not nothing or half a dump.
+    partial = target.with_name(target.name + ".partial")
+    args = [pg_dump, "--format=custom", f"--file={partial}", "--no-password"]
     if url.host:
         args.append(f"--host={url.host}")
     if url.port:
@@ -66,6 +69,11 @@ def _backup_postgres(url: sa.URL, target: Path) -> Path:
     args.append(url.database or "postgres")
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        target.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise DatabaseError(f"pg_dump failed: {result.stderr.strip()[:500]}")
+    try:
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise DatabaseError(f"backup to {target} failed: {exc}") from exc
     return target

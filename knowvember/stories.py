@@ -834,8 +834,11 @@ def _events_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[StoryEven
     found: dict[int, list[StoryEventRecord]] = {}
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
+        # In the order they were written, not by `at`: on a shared database each machine's
+        # clock sets `at`, and a laptop a minute slow would put its decision before the
+        # submission it decided.
         rows = conn.execute(sa.select(events_t).where(events_t.c.story_id.in_(chunk))
-                            .order_by(events_t.c.at, events_t.c.id)).mappings()
+                            .order_by(events_t.c.id)).mappings()
         for r in rows:
             found.setdefault(int(r["story_id"]), []).append(StoryEventRecord(
                 id=int(r["id"]), story_id=int(r["story_id"]), action=r["action"],

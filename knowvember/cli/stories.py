@@ -630,8 +630,17 @@ def review(
     """
     import click
 
-    from knowvember.errors import ConflictError
-    from knowvember.stories import ACTIONS, Lookups, pending_stories, resolve_reviewer, transition
+    from knowvember.errors import ConflictError, NotFoundError
+    from knowvember.stories import (
+        ACTIONS,
+        SUBMITTED,
+        Lookups,
+        get_story,
+        pending_stories,
+        resolve_reviewer,
+        status_label,
+        transition,
+    )
 
     app = state(ctx)
     settings = app.settings()
@@ -644,7 +653,19 @@ def review(
         console.print("Nothing waits for review.", markup=False)
         return
     done = {"approve": 0, "reject": 0, "request_changes": 0, "skip": 0}
-    for position, story in enumerate(queue, start=1):
+    for position, queued in enumerate(queue, start=1):
+        # Read again: another coordinator may have decided or deleted it since the queue was read.
+        try:
+            story = get_story(db, queued.id, lookups=lookups)
+        except NotFoundError:
+            console.print(f"Story {queued.id} was deleted meanwhile; moving on.", markup=False,
+                          style="yellow")
+            continue
+        if story.status != SUBMITTED:
+            console.print(f"Story {story.id} was decided meanwhile (now "
+                          f"{status_label(story.status)}); moving on.", markup=False,
+                          style="yellow")
+            continue
         console.rule(f"{position} of {len(queue)}")
         render_story(console, story, settings, trail=True, body_limit=REVIEW_BODY_CHARS)
         while True:
@@ -668,7 +689,7 @@ def review(
                     continue
             try:
                 transition(db, story.id, action, reviewer=who, note=note, lookups=lookups)
-            except ConflictError as exc:
+            except (ConflictError, NotFoundError) as exc:
                 console.print(str(exc), markup=False, style="yellow")
                 break
             done[action] += 1
