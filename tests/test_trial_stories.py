@@ -293,3 +293,21 @@ def test_a_database_upgraded_by_a_newer_release_is_refused_clearly(settings, tmp
     engine.dispose()
     with pytest.raises(DatabaseError, match="newer"):
         open_database(settings, url=url).dispose()
+
+
+def test_the_review_queue_quits_with_its_count_at_the_end_of_input_in_a_note(
+        campaign_dir, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-D (or the end of piped input) at the note prompt quits like `q`: the decisions
+    made are counted and the exit code is 0, not "Aborted!" and 1."""
+    from tests.test_stories_cli import SUBMIT
+
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    first, second = (int(json.loads(cli(*SUBMIT, "--format", "json").stdout)["id"])
+                     for _ in range(2))
+    result = cli("stories", "review", input="a" + "r")
+    assert result.exit_code == 0, result.stderr
+    assert "Decided 1 of 2: 1 approved, 0 rejected" in " ".join(result.stderr.split())
+    shown = json.loads(cli("stories", "show", str(second), "--format", "json").stdout)
+    assert shown["status"] == "submitted" and len(shown["events"]) == 1
+    assert json.loads(cli("stories", "show", str(first), "--format", "json").stdout)[
+        "status"] == "approved"

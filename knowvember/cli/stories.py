@@ -682,8 +682,13 @@ def review(
                 break
             note = None
             if ACTIONS[action].needs_note:
-                note = click.prompt("Note (why? the trail keeps it)", default="",
-                                    show_default=False, err=True)
+                try:
+                    note = click.prompt("Note (why? the trail keeps it)", default="",
+                                        show_default=False, err=True)
+                except click.Abort:  # Ctrl-C or Ctrl-D at the note: quit, as at the key
+                    console.print()
+                    _review_summary(done, len(queue))
+                    return
                 if not note.strip():
                     console.print("A note is needed for that; choose again.", markup=False)
                     continue
