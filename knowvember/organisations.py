@@ -111,6 +111,11 @@ def label_date(label: str) -> dt.date | None:
     return None
 
 
+def region_key(name: str) -> str:
+    """A region name as compared: any case, `-` or spaces between words, `&` for `and`."""
+    return " ".join(name.replace("&", " and ").replace("-", " ").split()).casefold()
+
+
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -187,7 +192,7 @@ class Catalogue:
         from knowvember.records import parse_account_ref
 
         label = str(settings.path) if settings.path else "campaign.toml"
-        regions = {name.casefold(): (code, name) for code, name in REGIONS.items()}
+        regions = {region_key(name): (code, name) for code, name in REGIONS.items()}
         seen: dict[str, int] = {}
         accounts: dict[tuple[str, str], str] = {}
         for index, entry in enumerate(settings.organisations):
@@ -202,8 +207,8 @@ class Catalogue:
             seen[code] = index
             region_code = None
             region = entry.region
-            if region and region.casefold() in regions:
-                region_code, region = regions[region.casefold()]
+            if region and region_key(region) in regions:
+                region_code, region = regions[region_key(region)]
             existing = orgs.get(code)
             if existing is None:
                 if not entry.name:

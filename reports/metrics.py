@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from knowvember.errors import NotFoundError
+from knowvember.organisations import region_key
 from knowvember.records import PLATFORMS
 from reports.dataset import (
     PHASES,
@@ -54,18 +55,18 @@ def filter_data(data: CampaignData, *, org: str | None = None,
                 zip(data.stories, keep, strict=True)]
         filters["org"] = code
     if region is not None:
-        wanted = " ".join(region.replace("-", " ").split()).casefold()  # as `orgs list`
+        wanted = region_key(region)  # any case, hyphens and "&" as the config reads them
         regions = {o.region for o in accounts.orgs if o.region} | {
             s.org.region for s in data.stories if s.org and s.org.region}
-        matches = [r for r in regions if r.casefold() == wanted]
+        matches = [r for r in regions if region_key(r) == wanted]
         if not matches:
             known = ", ".join(sorted(regions)) or "none yet"
             raise NotFoundError(f"--region {region}: no organisation in that region took part "
                                 f"(regions: {known})")
-        in_region = np.array([bool(o.region and o.region.casefold() == wanted)
+        in_region = np.array([bool(o.region and region_key(o.region) == wanted)
                               for o in accounts.orgs] + [False])
         mask &= in_region[org_of_accounts(data)]
-        keep = [k and bool(s.org and s.org.region and s.org.region.casefold() == wanted)
+        keep = [k and bool(s.org and s.org.region and region_key(s.org.region) == wanted)
                 for s, k in zip(data.stories, keep, strict=True)]
         filters["region"] = matches[0]
     if not filters:

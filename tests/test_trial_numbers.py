@@ -240,3 +240,35 @@ def test_output_into_a_closed_pipe_is_not_reported_as_a_bug(tmp_path: Path) -> N
     finally:
         os.close(write)
     assert b"please report it" not in result.stderr
+
+
+# -- config regions ---------------------------------------------------------------------
+
+
+def test_config_regions_written_with_hyphens_or_ampersands_are_the_nhs_regions(
+        campaign_dir: Path) -> None:
+    extra = """
+[[organisations]]
+code = "NW-KM"
+name = "North West KM team"
+region = "north-west"
+
+[[organisations]]
+code = "NEY-KM"
+name = "North East and Yorkshire KM team"
+region = "North East & Yorkshire"
+
+[[organisations]]
+code = "SCOT"
+name = "A Scottish library"
+region = "Scotland"
+"""
+    catalogue = Catalogue.load(parse_settings(BASE_CONFIG + extra,
+                                              campaign_dir / "campaign.toml"))
+    found = {code: (catalogue.get(code).region, catalogue.get(code).region_code)  # type: ignore[union-attr]
+             for code in ("NW-KM", "NEY-KM", "SCOT")}
+    assert found == {"NW-KM": ("North West", "Y62"),
+                     "NEY-KM": ("North East and Yorkshire", "Y63"),
+                     "SCOT": ("Scotland", None)}
+    # One North West in the region leaderboard, not "North West" and "north-west".
+    assert "north-west" not in catalogue.regions()
