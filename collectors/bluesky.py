@@ -16,7 +16,7 @@ from typing import Any
 
 from collectors.base import Batch, Clock, Collector, Scrubber, SourceError, parse_time
 from collectors.bluesky_payload import from_posts, sort_time
-from collectors.retry import RetryPolicy, TransientError
+from collectors.retry import RetryPolicy, TransientError, WaitTooLongError
 from collectors.x import collection_window
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
@@ -71,7 +71,11 @@ class BlueskyCollector(Collector):
             self.findings.warnings.append(
                 f"the campaign starts {start:%Y-%m-%d}; nothing to collect from Bluesky yet")
             return
-        self.policy.call(self._login, what="Bluesky login")
+        try:
+            self.policy.call(self._login, what="Bluesky login")
+        except WaitTooLongError as exc:  # a rate limit resetting later: partial, go on later
+            self.findings.incomplete = str(exc)
+            return
         for tag in self.tags:
             lower = yield from self._tag(tag, started, start, end)
             if self.findings.incomplete:
@@ -107,6 +111,9 @@ class BlueskyCollector(Collector):
                 page = self.policy.call(
                     lambda c=cursor, u=until: self._search(tag, since, u, c),
                     what=f"Bluesky search #{tag}")
+            except WaitTooLongError as exc:
+                self.findings.incomplete = str(exc)
+                return
             except _CursorExhausted:
                 if oldest is not None and (window_oldest is None or oldest < window_oldest):
                     window_oldest = oldest

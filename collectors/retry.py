@@ -40,6 +40,10 @@ class GaveUpError(KnowvemberError):
     """Retries are used up, or the server asked for a longer wait than the policy allows."""
 
 
+class WaitTooLongError(GaveUpError):
+    """The server asked for a longer wait than `max_wait` allows: stop, the next run goes on."""
+
+
 class InterruptedRun(KnowvemberError):
     """Ctrl-C (or a stop request) arrived: the run stops cleanly between pages."""
 
@@ -122,7 +126,7 @@ class RetryPolicy:
                     ) from exc
                 delay = exc.retry_after if exc.retry_after is not None else self.backoff(attempt)
                 if delay > self.max_wait:
-                    raise GaveUpError(
+                    raise WaitTooLongError(
                         f"{what}: {exc}; the server asks to wait {_human(delay)}, longer than "
                         f"max_wait_seconds ({_human(self.max_wait)}); the next run continues"
                     ) from exc

@@ -26,7 +26,7 @@ import requests
 from msgspec import DecodeError, ValidationError
 
 from collectors.base import Batch, Budget, Clock, Collector, Estimate, Scrubber, SourceError
-from collectors.retry import RetryPolicy, TransientError
+from collectors.retry import RetryPolicy, TransientError, WaitTooLongError
 from collectors.x_payload import Meta, Page, UserCache, decode_page, from_page, snowflake_time
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
@@ -201,8 +201,12 @@ class XCollector(Collector):
                 self.findings.incomplete = self.budget.exhausted_reason()
                 return lower
             max_results = MAX_RESULTS if allowance is None else min(MAX_RESULTS, allowance)
-            page = self.policy.call(
-                lambda t=token, m=max_results: self._search(params, t, m), what="X search")
+            try:
+                page = self.policy.call(
+                    lambda t=token, m=max_results: self._search(params, t, m), what="X search")
+            except WaitTooLongError as exc:  # a rate limit resetting later: partial, go on later
+                self.findings.incomplete = str(exc)
+                return lower
             meta = page.meta or Meta()
             problems: list[str] = []
             posts, accounts = from_page(page, problems, cache=self.users)
