@@ -358,8 +358,12 @@ def _post_counts(db: Database) -> sa.Subquery:
     )
 
 
-def accounts_of(db: Database, code: str) -> list[tuple[AccountRef, int]]:
-    """The accounts attributed to `code`, with their campaign posts, most posts first."""
+def accounts_of(db: Database, code: str, *,
+                leave_out: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset()
+                ) -> list[tuple[AccountRef, int]]:
+    """The accounts attributed to `code`, with their campaign posts, most posts first;
+    `leave_out` holds (platform, handle) of accounts opted out (see `opted_out`), which are
+    named nowhere."""
     counts = _post_counts(db)
     posts = sa.func.coalesce(counts.c.posts, 0).label("posts")
     query = (
@@ -369,7 +373,8 @@ def accounts_of(db: Database, code: str) -> list[tuple[AccountRef, int]]:
         .order_by(posts.desc(), accounts_t.c.platform, accounts_t.c.handle)
     )
     with db.begin() as conn:
-        return [(_ref(row), int(row.posts)) for row in conn.execute(query)]
+        return [(_ref(row), int(row.posts)) for row in conn.execute(query)
+                if (row.platform, row.handle.lower()) not in leave_out]
 
 
 def opted_out(settings: Settings) -> set[tuple[str, str]]:

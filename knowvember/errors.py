@@ -15,6 +15,7 @@ EXIT_DATABASE = 5  # the database cannot be opened or written
 EXIT_NOT_FOUND = 6  # a named story, account or organisation does not exist
 EXIT_CONFLICT = 7  # the action does not fit the record's state (approving a rejected story)
 EXIT_LOCKED = 75  # another run holds the lock (EX_TEMPFAIL: try again later)
+EXIT_PIPE = 141  # the output's reader went away (`| head`), as for a tool killed by SIGPIPE
 
 
 # `extra=` for a log record whose news the caller hands back and says itself (the CLI prints

@@ -6,6 +6,7 @@ module and imports heavy libraries inside its commands, so `knowvember --help` s
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ from knowvember.cli import (
     stories,
     web,
 )
-from knowvember.cli.common import AppState, setup_logging
+from knowvember.cli.common import AppState, reader_gone, setup_logging
 
 app = typer.Typer(
     name="knowvember",
@@ -64,4 +65,11 @@ for module in (setup, collect, orgs, stories, reporting, demo, privacy, web):
 
 
 def main() -> None:
-    app(prog_name="knowvember")
+    try:
+        app(prog_name="knowvember")
+    except SystemExit:
+        try:
+            sys.stdout.flush()  # what is still buffered, while a closed pipe can be told
+        except BrokenPipeError:
+            raise SystemExit(reader_gone()) from None
+        raise

@@ -7,10 +7,12 @@ code, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from knowvember.errors import EXIT_FAILED, EXIT_USAGE, KnowvemberError
+from knowvember.errors import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, KnowvemberError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -132,6 +134,16 @@ _PATH_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCE
                           errno.EPERM, errno.EROFS, errno.EEXIST})
 
 
+def reader_gone() -> int:
+    """stdout's reader went away (`knowvember runs --format json | head`): nothing is wrong
+    with the command, so stop quietly, with the exit code of a tool killed by SIGPIPE, and
+    point stdout at /dev/null so that Python's last flush does not complain either."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_PIPE
+
+
 def handled(fn: F) -> F:
     """Run a command, turning domain errors into a message and an exit code."""
 
@@ -146,6 +158,8 @@ def handled(fn: F) -> F:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            raise typer.Exit(reader_gone()) from None
         except OSError as exc:  # a folder that cannot be made, a file that cannot be written
             if exc.filename is None:
                 raise fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for "

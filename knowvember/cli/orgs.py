@@ -173,9 +173,9 @@ def orgs_show(
                             f"orgs match {code.strip()!r}` to search by name)")
     accounts: list[tuple[Any, int]] = []
     if settings is not None:
-        from knowvember.attribution import accounts_of
+        from knowvember.attribution import accounts_of, opted_out
 
-        accounts = accounts_of(state(ctx).db(), org.code)
+        accounts = accounts_of(state(ctx).db(), org.code, leave_out=opted_out(settings))
     aliases = catalogue.aliases_of(org.code)
     successor = None
     if org.closed:
