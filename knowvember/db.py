@@ -216,6 +216,29 @@ def _declared_head() -> str | None:
     return next(iter(heads)) if len(heads) == 1 and parents <= revisions else None
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision the shipped migrations define (read from their files)."""
+    found = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        revision = _REVISION.search(path.read_text(encoding="utf-8"))
+        if revision is not None:
+            found.add(revision.group(1))
+    return frozenset(found)
+
+
+def _refuse_unknown(revision: str | None) -> None:
+    """A database a newer release has upgraded (another machine on a shared database, or a
+    copy from one): this release cannot know its schema, so it must not touch it."""
+    if revision is not None and revision not in known_revisions():
+        from knowvember import __version__
+
+        raise DatabaseError(
+            f"the database is at schema revision {revision!r}, which knowvember {__version__} "
+            "does not know: a newer release of knowvember has upgraded it. Upgrade knowvember "
+            "on this machine too (pip install --upgrade knowvember); nothing was changed")
+
+
 def current_revision(connection: Connection) -> str | None:
     """The revision the database is at (None for a new database), read from alembic's table."""
     if connection.dialect.name == "sqlite":
@@ -250,6 +273,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         before = current_revision(conn)
         head = head_revision()
+        _refuse_unknown(before)
         if before != head:
             command.upgrade(alembic_config(conn), "head")
     return before, head

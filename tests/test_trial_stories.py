@@ -242,8 +242,6 @@ def test_the_review_queue_moves_past_stories_taken_meanwhile(
         ("submitted", None), ("approved", "Bob")]
 
 
-@pytest.mark.xfail(strict=True, reason="knowvember/cli/common.py `handled` reports a closed "
-                   "stdout (`| head`) as an unexpected BrokenPipeError to 'please report'")
 def test_json_piped_into_head_ends_quietly(campaign_dir) -> None:  # type: ignore[no-untyped-def]
     from tests.test_stories_cli import SUBMIT
 
@@ -278,8 +276,6 @@ def test_a_failed_pg_dump_keeps_the_last_good_backup(tmp_path) -> None:  # type:
 
 
 
-@pytest.mark.xfail(strict=True, reason="knowvember/db.py open_database/upgrade hand a revision "
-                   "it does not know to alembic, whose CommandError is not a DatabaseError")
 def test_a_database_upgraded_by_a_newer_release_is_refused_clearly(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """One machine on a shared database runs a newer knowvember; a laptop still on this one
     is told to upgrade (exit 5), not 'unexpected CommandError ... please report it'."""
