@@ -187,7 +187,8 @@ class XSettings(_Section):
     bearer_token_env: str = "KNOWVEMBER_X_BEARER_TOKEN"
     endpoint: Literal["recent", "all"] = "recent"
     api_base: str = "https://api.twitter.com"
-    max_posts_per_run: int = Field(default=10_000, ge=1)
+    # X search answers at least 10 posts a request: a smaller cap could never read anything.
+    max_posts_per_run: int = Field(default=10_000, ge=10)
     monthly_read_budget: int = Field(default=50_000, ge=0)
     price_per_read: float = Field(default=0.005, ge=0)
     timeout: float = Field(default=30.0, gt=0)

@@ -31,7 +31,7 @@ from knowvember.db import Database
 from knowvember.errors import REPORTED, AlreadyRunningError, InputError, KnowvemberError
 from knowvember.locks import run_lock
 from knowvember.models import utcnow
-from knowvember.runs import RunRecord, finish_run, list_runs, start_run
+from knowvember.runs import RunRecord, add_reads, finish_run, list_runs, start_run
 
 if TYPE_CHECKING:
     from collectors.base import Collector, Findings, Scrubber
@@ -380,10 +380,11 @@ def _run_collector(db: Database, settings: Settings, source: str, hooks: Hooks) 
     try:
         collector = build_collector(db, settings, source, hooks, scrub)
         for batch in collector.batches():
+            if batch.posts_read:  # read (and billed) whether or not storing it succeeds
+                add_reads(db, record, batch.posts_read)
             result = writer.write(batch.posts, batch.accounts, checkpoint=batch.checkpoint)
             _add(record, result)
             deferred.add(result.pending)
-            record.posts_read += batch.posts_read
             progress.fetched, progress.new = record.fetched, record.new
             progress.requests = collector.findings.requests
             hooks.report(progress)

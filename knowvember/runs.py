@@ -66,6 +66,15 @@ def start_run(db: Database, record: RunRecord) -> RunRecord:
     return record
 
 
+def add_reads(db: Database, record: RunRecord, posts: int) -> None:
+    """Count `posts` read (X bills each one) in the run's row now, not only when it finishes:
+    a run killed half-way must still count against the month's read budget."""
+    record.posts_read += posts
+    with db.begin() as conn:
+        conn.execute(runs_t.update().where(runs_t.c.id == record.id)
+                     .values(posts_read=record.posts_read))
+
+
 def finish_run(db: Database, record: RunRecord, status: str | None = None) -> RunRecord:
     """Write the run's final counts and status (ok unless an error says otherwise)."""
     if status is not None:

@@ -110,10 +110,6 @@ def test_dry_run_after_a_stopped_run_counts_only_what_is_left_to_read(sqlite_url
         db.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ingest._run_collector adds batch.posts_read to the RunRecord in memory only; runs."
-    "finish_run writes it at the end, so a SIGKILLed run leaves posts_read = 0 and "
-    "monthly_reads (the monthly_read_budget) forgets posts X billed"))
 def test_posts_a_killed_run_read_still_count_against_the_monthly_budget(tmp_path: Path
                                                                       ) -> None:
     now = dt.datetime.now(dt.UTC)
@@ -202,10 +198,6 @@ def test_bluesky_login_rate_limit_resetting_after_max_wait_ends_partial(sqlite_u
         db.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli/collect.py `runs --source` compares the raw option with runs.source, so the "
-    "platform alias `twitter` (CONTRACT: x, alias twitter) finds no runs and says 'No runs "
-    "yet'; it should be normalised like `collect --source`"))
 def test_runs_source_twitter_lists_the_x_runs(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     from knowvember.config import load_settings
     from knowvember.db import open_database
@@ -219,10 +211,6 @@ def test_runs_source_twitter_lists_the_x_runs(cli, write_config) -> None:  # typ
     assert [r["source"] for r in json.loads(result.stdout)] == ["x"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowvember/config.py accepts max_posts_per_run from 1, but X search returns at least 10 "
-    "posts a request, so with 1-9 every run stops before its first request, partial, saying "
-    "'the next run continues from here' - which never reads anything either"))
 def test_max_posts_per_run_below_what_one_x_request_reads_is_refused() -> None:
     from knowvember.config import parse_settings
     from knowvember.errors import KnowvemberError

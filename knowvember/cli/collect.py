@@ -363,8 +363,14 @@ def runs(
     Example: knowvember runs --gaps
     """
     from knowvember import ingest
+    from knowvember.records import normalise_platform
     from knowvember.runs import list_runs
 
+    if source:  # a platform by any of its names (twitter is x); import:FORMAT as written
+        try:
+            source = normalise_platform(source)
+        except ValueError:
+            source = source.strip().lower()
     app_state = state(ctx)
     settings = app_state.settings()
     db = app_state.db()
