@@ -410,10 +410,19 @@ def _run_collector(db: Database, settings: Settings, source: str, hooks: Hooks) 
         status = _status(record, collector.findings if collector else None, failure,
                          interrupted, scrub)
         finish_run(db, record, status)
+        _log_result(record)
         progress.finished = True
         hooks.report(progress)
         _attribute(db, settings, writer)
     return record
+
+
+def _log_result(record: RunRecord) -> None:
+    """A run's outcome, for a `[logging] file` (the CLI prints its own summary of it)."""
+    level = logging.INFO if record.status == "ok" else logging.WARNING
+    log.log(level, "%s run %s: %d read, %d new, %d updated, %d skipped%s", record.source,
+            record.status, record.fetched, record.new, record.updated, record.skipped,
+            f"; {record.error}" if record.error else "", extra=REPORTED)
 
 
 def _apply_findings(record: RunRecord, findings: Findings, scrub: Scrubber) -> None:
@@ -453,8 +462,8 @@ def _status(record: RunRecord, findings: Findings | None, failure: str | None,
     return "ok"
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+def _iso(moment: dt.datetime, timespec: str = "auto") -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 @dataclass
@@ -726,6 +735,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         else:
             status = "ok"
         finish_run(db, record, status)
+        _log_result(record)
         progress.finished = True
         hooks.report(progress)
         _attribute(db, settings, writer)
@@ -745,8 +755,10 @@ class Gap:
 
     def to_json(self) -> dict[str, Any]:
         hours = (self.end - self.start).total_seconds() / 3600
-        return {"source": self.source, "from": _iso(self.start), "to": _iso(self.end),
-                "hours": round(hours, 1)}
+        # Whole seconds, the gap widened to them: a gap is read by people, to the minute.
+        end = self.end + dt.timedelta(microseconds=-self.end.microsecond % 1_000_000)
+        return {"source": self.source, "from": _iso(self.start, "seconds"),
+                "to": _iso(end, "seconds"), "hours": round(hours, 1)}
 
 
 def coverage_gaps(db: Database, settings: Settings, now: dt.datetime | None = None,

@@ -221,6 +221,7 @@ def test_what_the_cli_says_itself_still_reaches_the_log_file(cli, write_config) 
     logged = (config.parent / "knowvember.log").read_text(encoding="utf-8")
     assert "skipped " in logged and "broken.jsonl:1:" in logged
     assert "Forgot twitter:@someone" in logged
+    assert "import:twarc2 run partial: 1 read, 0 new" in logged  # the outcome, for cron users
     verbose = cli("-v", "forget", "twitter:@someone", "--yes")  # -v shows every record
     assert "Forgot twitter:@someone" in verbose.stderr
 
