@@ -54,6 +54,9 @@ def test_orgs_list(cli, campaign_dir) -> None:  # type: ignore[no-untyped-def]
     north_west = _json(cli("orgs", "list", "--region", "north-west", "--format", "json"))
     assert {o["region"] for o in north_west} == {"North West"}  # type: ignore[union-attr,index]
     assert "RBS" in {o["code"] for o in north_west}  # type: ignore[union-attr,index]
+    ampersand = _json(cli("orgs", "list", "--region", "North East & Yorkshire", "--format",
+                          "json"))
+    assert {o["region"] for o in ampersand} == {"North East and Yorkshire"}  # type: ignore[union-attr,index]
     table = cli("orgs", "list", "--region", "London")
     assert table.exit_code == 0 and "Great Ormond Street" in table.stdout
     bad = cli("orgs", "list", "--region", "Narnia")

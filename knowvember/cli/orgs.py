@@ -134,11 +134,13 @@ def orgs_list(
     catalogue = _catalogue(_optional_settings(ctx))
     orgs = [o for o in catalogue if closed or o.kind != "closed"]
     if region:
-        wanted = " ".join(region.replace("-", " ").split()).casefold()
+        from knowvember.organisations import region_key
+
+        wanted = region_key(region)
         known = catalogue.regions()
-        if wanted not in {r.casefold() for r in known}:
+        if wanted not in {region_key(r) for r in known}:
             raise InputError(f"unknown region {region!r}; regions are {', '.join(known)}")
-        orgs = [o for o in orgs if (o.region or "").casefold() == wanted]
+        orgs = [o for o in orgs if region_key(o.region or "") == wanted]
     orgs.sort(key=lambda o: (o.region or "~", o.name.casefold()))
     if format is TableOrJson.json:
         emit_json([_org_json(o) for o in orgs])
