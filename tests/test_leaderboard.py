@@ -167,3 +167,18 @@ def test_cli_csv_neutralises_formulas(sqlite_world: World, cli) -> None:  # type
     assert result.exit_code == 0, result.stderr
     names = [r["display_name"] for r in csv.DictReader(io.StringIO(result.stdout))]
     assert "'=HYPERLINK(\"http://evil\",\"x\")" in names
+
+
+def test_the_table_never_cuts_a_number_when_names_are_long(capsys) -> None:  # type: ignore[no-untyped-def]
+    """Piped to a file the table is 160 columns: the names give way, never the score."""
+    from knowvember.cli.reporting import BOARD_COLUMNS, By, _print_board
+
+    rows = [{"rank": n, "code": f"R{n:02d}", "name": "University Hospitals of Somewhere "
+             "Very Long Indeed NHS Foundation Trust", "region": "North East and Yorkshire",
+             **{c: 123_456_789 for c in BOARD_COLUMNS}, "score": 12_345_678.25}
+            for n in range(1, 4)]
+    _print_board(rows, By.organisation)
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 160
+    assert out.count("12,345,678.25") == 3 and out.count("123,456,789") == 3 * 6
+    assert "University Hospita" in out and "…" in out

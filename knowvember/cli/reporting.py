@@ -180,31 +180,44 @@ def _print_board(rows: list[dict[str, Any]], by: By) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from knowvember.stories import printable
-
     table = Table(title=f"Leaderboard by {by.value} (all columns: --format json or csv)")
     skip = ("contributors", "stories") if by is By.contributor else ()
     columns = ("rank", *_names(by), *(c for c in BOARD_COLUMNS if c not in skip))
-    for column in columns:
-        header = HEADERS.get(column, column.replace("_", " "))
-        if column in BOARD_COLUMNS or column in ("rank", "organisations"):
-            table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    headers = [HEADERS.get(c, c.replace("_", " ")) for c in columns]
+    cells = [[_board_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max([len(h), *(len(line[i]) for line in cells)]) for i, h in enumerate(headers)]
+    numeric = [c in BOARD_COLUMNS or c in ("rank", "organisations") for c in columns]
+    caps = [w if numeric[i] else min(w, 40 if columns[i] in ("name", "account") else 24)
+            for i, w in enumerate(widths)]
+    console = _wide_console()
+    # Numbers are never cut: when the table is wider than the console, the names give way.
+    spare = console.width - (sum(caps) + 3 * len(caps) + 1)
+    while spare < 0:
+        text = [i for i, n in enumerate(numeric) if not n and caps[i] > 8]
+        if not text:
+            break
+        widest = max(text, key=lambda i: caps[i])
+        caps[widest] -= 1
+        spare += 1
+    for i, header in enumerate(headers):
+        if numeric[i]:
+            table.add_column(header, justify="right", no_wrap=True, min_width=caps[i])
         else:
-            table.add_column(header, overflow="ellipsis", no_wrap=True,
-                             max_width=40 if column in ("name", "account") else 24)
-    for row in rows:
-        cells = []
-        for column in columns:
-            value = row.get(column)
-            if isinstance(value, float):
-                cells.append(Text(f"{value:,.2f}"))
-            elif isinstance(value, int):
-                cells.append(Text(f"{value:,}"))
-            else:  # names and handles from outside: control characters made visible
-                cells.append(Text(printable("" if value is None else str(value),
-                                            keep_newlines=False)))
-        table.add_row(*cells)
-    _wide_console().print(table)
+            table.add_column(header, overflow="ellipsis", no_wrap=True, max_width=caps[i])
+    for line in cells:
+        table.add_row(*(Text(cell) for cell in line))
+    console.print(table)
+
+
+def _board_cell(value: Any) -> str:
+    from knowvember.stories import printable
+
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    # Names and handles from outside: control characters made visible.
+    return printable("" if value is None else str(value), keep_newlines=False)
 
 
 def _wide_console() -> Console:
