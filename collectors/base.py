@@ -190,3 +190,24 @@ MAPPING_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 def iso(moment: dt.datetime) -> str:
     """UTC ISO 8601 with 'Z', seconds precision, as the APIs expect it."""
     return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def network_reason(exc: BaseException) -> str | None:
+    """What went wrong underneath a network error, in the system's words ("Connection
+    refused", "Name or service not known"). The libraries' messages start with the whole
+    request (Mastodon.py's and requests' nest urllib3's), so a message cut to a readable
+    length loses the reason, which is at the bottom of the chain of causes."""
+    found = None
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        error = stack.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, OSError) and isinstance(error.strerror, str) and error.strerror:
+            found = error.strerror
+        stack.extend(e for e in (error.__cause__, error.__context__,
+                                 getattr(error, "reason", None), *error.args)
+                     if isinstance(e, BaseException))
+    return found

@@ -14,7 +14,15 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from collectors.base import Batch, Clock, Collector, Scrubber, SourceError, parse_time
+from collectors.base import (
+    Batch,
+    Clock,
+    Collector,
+    Scrubber,
+    SourceError,
+    network_reason,
+    parse_time,
+)
 from collectors.bluesky_payload import from_posts, sort_time
 from collectors.retry import RetryPolicy, TransientError, WaitTooLongError
 from collectors.x import collection_window
@@ -246,8 +254,9 @@ class BlueskyCollector(Collector):
             raise TransientError(f"Bluesky sent a {what} answer that could not be read"
                                  ) from None
         except httpx.TransportError as exc:
-            raise TransientError(f"connection to Bluesky failed ({type(exc).__name__})"
-                                 ) from None
+            reason = network_reason(exc)
+            raise TransientError(f"connection to Bluesky failed ({type(exc).__name__}"
+                                 f"{': ' + reason if reason else ''})") from None
         except ValueError:
             raise TransientError("Bluesky sent a malformed or cut-short response (not JSON)"
                                  ) from None

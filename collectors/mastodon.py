@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 import requests
 
-from collectors.base import Batch, Clock, Collector, Scrubber, SourceError
+from collectors.base import Batch, Clock, Collector, Scrubber, SourceError, network_reason
 from collectors.mastodon_payload import from_statuses, snowflake_at, snowflake_time
 from collectors.retry import GaveUpError, RetryPolicy, TransientError
 from collectors.x import collection_window
@@ -275,7 +275,7 @@ class MastodonCollector(Collector):
             return TransientError(f"server error ({_status(exc)})")
         if "timed out" in text.lower() or "timeout" in text.lower():
             return TransientError(f"no answer within {self.config.timeout:g}s")
-        reason = _network_reason(exc)
+        reason = network_reason(exc)
         return TransientError(f"connection failed ({reason or self.scrub(text)[:200]})")
 
     def _pace(self, api: Any, instance: str) -> None:
@@ -320,22 +320,3 @@ def _status(exc: Exception) -> int | str:
     args = getattr(exc, "args", ())
     return args[1] if len(args) > 1 and isinstance(args[1], int) else "error"
 
-
-def _network_reason(exc: BaseException) -> str | None:
-    """What went wrong underneath a network error, in the system's words ("Connection
-    refused", "Name or service not known"). Mastodon.py's message starts with the whole
-    request and nests urllib3's, so the reason is at the bottom of the chain of causes."""
-    found = None
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        error = stack.pop()
-        if id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, OSError) and isinstance(error.strerror, str) and error.strerror:
-            found = error.strerror
-        stack.extend(e for e in (error.__cause__, error.__context__,
-                                 getattr(error, "reason", None), *error.args)
-                     if isinstance(e, BaseException))
-    return found

@@ -25,7 +25,16 @@ import orjson
 import requests
 from msgspec import DecodeError, ValidationError
 
-from collectors.base import Batch, Budget, Clock, Collector, Estimate, Scrubber, SourceError
+from collectors.base import (
+    Batch,
+    Budget,
+    Clock,
+    Collector,
+    Estimate,
+    Scrubber,
+    SourceError,
+    network_reason,
+)
 from collectors.retry import RetryPolicy, TransientError, WaitTooLongError
 from collectors.x_payload import Meta, Page, UserCache, decode_page, from_page, snowflake_time
 from knowvember.config import Settings
@@ -305,8 +314,9 @@ class XCollector(Collector):
         except requests.Timeout:
             raise TransientError(f"X did not answer within {self.config.timeout:g}s") from None
         except requests.RequestException as exc:
-            raise TransientError(f"connection to X failed ({type(exc).__name__}: "
-                                 f"{self.scrub(str(exc))[:200]})") from None
+            reason = network_reason(exc) or self.scrub(str(exc))[:200]
+            raise TransientError(f"connection to X failed ({type(exc).__name__}: {reason})"
+                                 ) from None
         return response
 
     def _detail(self, exc: Any) -> str:

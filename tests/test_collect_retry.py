@@ -84,3 +84,29 @@ def test_secrets_are_scrubbed_from_messages() -> None:
     assert "s3cr3t" not in cleaned and "abcdefghijklmnop" not in cleaned
     assert "eyJhbGciOiJIUzI1NiJ9" not in cleaned
     assert "****" in cleaned
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_network_reason_finds_the_cause_under_requests_and_httpx() -> None:
+    """X (requests) and Bluesky (httpx) nest the socket's error under the request; the
+    reason a person needs is at the bottom."""
+    import httpx
+    import requests
+
+    from collectors.base import network_reason
+
+    url = f"http://127.0.0.1:{_closed_port()}/2/tweets/search/recent?query=%23KNOWvember"
+    with pytest.raises(requests.ConnectionError) as caught:
+        requests.get(url, timeout=5)
+    assert network_reason(caught.value) == "Connection refused"
+    with pytest.raises(httpx.ConnectError) as again:
+        httpx.get(url, timeout=5)
+    assert network_reason(again.value) == "Connection refused"
+    assert network_reason(ValueError("not a network error")) is None
