@@ -49,8 +49,17 @@ STORY_FIELDS = (
     "consent",
 )
 
-# The leaderboard score's terms (reports.leaderboard.DEFAULT_WEIGHTS holds their defaults).
-LEADERBOARD_WEIGHTS = ("contributors", "posts", "reposts", "techniques", "stories", "engagement")
+# The leaderboard score's terms and their weights where `[leaderboard] weights` is silent
+# (reports.leaderboard scores with them; see docs/reports.md).
+DEFAULT_LEADERBOARD_WEIGHTS: dict[str, float] = {
+    "contributors": 2.0,
+    "posts": 1.0,
+    "reposts": 0.25,
+    "techniques": 1.0,
+    "stories": 3.0,
+    "engagement": 0.5,
+}
+LEADERBOARD_WEIGHTS = tuple(DEFAULT_LEADERBOARD_WEIGHTS)
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A value that looks like a credential rather than the name of a variable holding one:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from knowvember.config import DEFAULT_LEADERBOARD_WEIGHTS
 from knowvember.errors import ConfigError
 from reports.choices import By, Metric
 from reports.dataset import (
@@ -33,14 +34,7 @@ from reports.dataset import (
     story_orgs,
 )
 
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "contributors": 2.0,
-    "posts": 1.0,
-    "reposts": 0.25,
-    "techniques": 1.0,
-    "stories": 3.0,
-    "engagement": 0.5,
-}
+DEFAULT_WEIGHTS = DEFAULT_LEADERBOARD_WEIGHTS
 
 NO_REGION = "(no region)"
 
