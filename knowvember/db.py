@@ -190,6 +190,18 @@ _REVISION = re.compile(r"^revision\s*(?::[^=]+)?=\s*['\"]([^'\"]+)['\"]", re.MUL
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]+)?=\s*(.+)$", re.MULTILINE)
 
 
+def _migration_files() -> tuple[tuple[str | None, str | None], ...]:
+    """(revision, down_revision as written) of each migration file, read as text (the head
+    is cached by `_declared_head`; the whole list is wanted only to upgrade)."""
+    found = []
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(text), _DOWN.search(text)
+        found.append((revision.group(1) if revision else None,
+                      down.group(1).strip() if down else None))
+    return tuple(found)
+
+
 @functools.cache
 def _declared_head() -> str | None:
     """The single head of the migration files, found without importing alembic.
@@ -200,13 +212,10 @@ def _declared_head() -> str | None:
     """
     revisions: set[str] = set()
     parents: set[str] = set()
-    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
-        text = path.read_text(encoding="utf-8")
-        revision, down = _REVISION.search(text), _DOWN.search(text)
-        if revision is None or down is None:
+    for revision, parent in _migration_files():
+        if revision is None or parent is None:
             return None
-        revisions.add(revision.group(1))
-        parent = down.group(1).strip()
+        revisions.add(revision)
         if parent != "None":
             named = re.fullmatch(r"['\"]([^'\"]+)['\"]", parent)
             if named is None:
@@ -216,15 +225,9 @@ def _declared_head() -> str | None:
     return next(iter(heads)) if len(heads) == 1 and parents <= revisions else None
 
 
-@functools.cache
 def known_revisions() -> frozenset[str]:
     """Every revision the shipped migrations define (read from their files)."""
-    found = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        revision = _REVISION.search(path.read_text(encoding="utf-8"))
-        if revision is not None:
-            found.add(revision.group(1))
-    return frozenset(found)
+    return frozenset(revision for revision, _ in _migration_files() if revision is not None)
 
 
 def _refuse_unknown(revision: str | None) -> None:
