@@ -43,6 +43,14 @@ CONFIG = BASE_CONFIG.replace(
     'hashtags = ["KNOWvember2019", "KNOWvember19", "KNOWvember", "Brexit", "KITM", '
     '"fgiztsshwiaqqiztpmmjbtvmescsculuvmgjgopwoeidbcrixp"]')
 NOV = dt.datetime(2019, 11, 5, 9, 30, tzinfo=dt.UTC)
+LATER = NOV + dt.timedelta(hours=2)
+CAFE = x_tweet(x_id(NOV, 11), "Our Knowledge Cafe with @LibTeam #KNOWvember19", "42", NOV,
+               likes=3)
+CAFE["entities"]["mentions"] = [{"start": 20, "end": 28, "username": "LibTeam"}]
+PARENT = x_tweet(x_id(NOV, 12), "An After Action Review today #KNOWvember19", "43", NOV)
+# A reply without a campaign hashtag: stored only once the post it answers is.
+REPLY = x_tweet(x_id(LATER, 13), "Thanks, a great Peer Assist", "42", LATER,
+                refs=[("replied_to", PARENT["id"])])
 
 
 # -- the world ----------------------------------------------------------------------------
@@ -96,23 +104,16 @@ def flat_and_v1(later: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
 def knowvember_lines() -> list[bytes]:
     """Pages that take every mapping path: techniques, a mention, a retweet of an included
     original, a reply before its parent, a flattened and a v1.1 tweet, API errors."""
-    later = NOV + dt.timedelta(hours=2)
-    cafe = x_tweet(x_id(NOV, 11), "Our Knowledge Cafe with @LibTeam #KNOWvember19", "42", NOV,
-                   likes=3)
-    cafe["entities"]["mentions"] = [{"start": 20, "end": 28, "username": "LibTeam"}]
-    parent = x_tweet(x_id(NOV, 12), "An After Action Review today #KNOWvember19", "43", NOV)
-    reply = x_tweet(x_id(later, 13), "Thanks, a great Peer Assist", "42", later,
-                    refs=[("replied_to", parent["id"])])
-    flat, v1 = flat_and_v1(later)
+    flat, v1 = flat_and_v1(LATER)
     return [
-        orjson.dumps(x_page([cafe], USERS)),
+        orjson.dumps(x_page([CAFE], USERS)),
         retweet_page(0, original(likes=2)),
         retweet_page(1, original(likes=5)),
-        orjson.dumps(x_page([reply], USERS)),  # its parent comes three lines later
+        orjson.dumps(x_page([REPLY], USERS)),  # its parent comes three lines later
         orjson.dumps({"errors": [{"value": "1", "detail": "Could not find tweet"}],
                       "meta": {"result_count": 0}}),
         orjson.dumps(flat),
-        orjson.dumps(x_page([parent], USERS)),
+        orjson.dumps(x_page([PARENT], USERS)),
         orjson.dumps(v1),
         *recorded_lines(),
     ]

@@ -10,7 +10,6 @@ one process: the run counts the first half's copy as an update, and keeps the ea
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import gzip
 import json
 import select
@@ -32,7 +31,12 @@ from knowvember.errors import DatabaseError
 from tests import test_import_offload as offload_tests
 from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
 from tests.test_import_offload import (
+    CAFE,
     CONFIG,
+    LATER,
+    NOV,
+    PARENT,
+    REPLY,
     env_processes,
     flat_and_v1,
     import_once,
@@ -42,9 +46,6 @@ from tests.test_import_offload import (
 )
 from tests.test_import_twarc2 import recorded_lines, write
 from tests.test_twarc2_repeats import USERS, original, retweet_page
-
-NOV = dt.datetime(2019, 11, 5, 9, 30, tzinfo=dt.UTC)
-LATER = NOV + dt.timedelta(hours=2)
 
 other_url = offload_tests.other_url  # a second, empty database on the same backend
 
@@ -73,13 +74,7 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
     return started
 
 
-CAFE = x_tweet(x_id(NOV, 11), "Our Knowledge Cafe with @LibTeam #KNOWvember19", "42", NOV,
-               likes=3)
-CAFE["entities"]["mentions"] = [{"start": 20, "end": 28, "username": "LibTeam"}]
-PARENT = x_tweet(x_id(NOV, 12), "An After Action Review today #KNOWvember19", "43", NOV)
-# Replies without a campaign hashtag: stored only once the post they answer is.
-REPLY = x_tweet(x_id(LATER, 13), "Thanks, a great Peer Assist", "42", LATER,
-                refs=[("replied_to", PARENT["id"])])
+# Another reply without a campaign hashtag (REPLY's twin, to the cafe).
 ANSWER = x_tweet(x_id(LATER, 15), "Thanks for the cafe", "43", LATER,
                  refs=[("replied_to", CAFE["id"])])
 
