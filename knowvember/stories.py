@@ -744,10 +744,15 @@ def list_stories(
 
 
 def get_story(db: Database, story_id: int, *, lookups: Lookups | None = None) -> StoryRecord:
-    """One story with its whole trail; NotFoundError (saying so if it was erased) if none."""
+    """One story of the campaign with its whole trail; NotFoundError (saying so if it was
+    erased) if none.
+
+    Like every by-id access here, it sees only the campaign's stories: a story of another
+    campaign sharing the database is not found, as the review queue does not list it.
+    """
     query = sa.select(stories_t, campaigns_t.c.slug.label("campaign")).join(
         campaigns_t, campaigns_t.c.id == stories_t.c.campaign_id
-    ).where(stories_t.c.id == story_id)
+    ).where(_in_campaign(db, story_id))
     with db.begin() as conn:
         row = conn.execute(query).mappings().first()
         if row is None:
@@ -759,8 +764,13 @@ def get_story(db: Database, story_id: int, *, lookups: Lookups | None = None) ->
 
 
 def story_events(db: Database, story_id: int) -> list[StoryEventRecord]:
-    """The trail of a story, including one that has been erased (then without its notes)."""
+    """The trail of a story, including one that has been erased (then without its notes);
+    none for a story of another campaign."""
     with db.begin() as conn:
+        elsewhere = conn.execute(sa.select(stories_t.c.id).where(
+            stories_t.c.id == story_id, stories_t.c.campaign_id != db.campaign_id)).first()
+        if elsewhere is not None:
+            return []
         return _events_of(conn, [story_id]).get(story_id, [])
 
 
@@ -784,6 +794,11 @@ def pending_stories(db: Database, *, lookups: Lookups | None = None) -> list[Sto
 def published_stories(db: Database, *, lookups: Lookups | None = None) -> list[StoryRecord]:
     """Approved stories whose submitters consented to publication: all that may be shown."""
     return list_stories(db, status=APPROVED, consent=True, lookups=lookups)
+
+
+def _in_campaign(db: Database, story_id: int) -> sa.ColumnElement[bool]:
+    """The story `story_id`, if it is the campaign's: the condition of every by-id access."""
+    return sa.and_(stories_t.c.id == story_id, stories_t.c.campaign_id == db.campaign_id)
 
 
 def _lookups_for_names(db: Database) -> Lookups:
@@ -883,7 +898,8 @@ def _not_found(conn: Connection, story_id: int) -> NotFoundError:
             f"story {story_id} was deleted on {deleted:%Y-%m-%d} (erased on request); only "
             "the fact of its deletion is kept"
         )
-    return NotFoundError(f"there is no story {story_id} (see `knowvember stories list`)")
+    return NotFoundError(f"there is no story {story_id} in this campaign (see `knowvember "
+                         "stories list`)")
 
 
 # -- review -------------------------------------------------------------------------------
@@ -905,13 +921,13 @@ def transition(
                       what={"reject": "rejecting", "request_changes": "requesting changes"}
                       .get(spec.name, spec.name))
     with db.begin() as conn:
-        current = _status_of(conn, story_id)
+        current = _status_of(conn, db, story_id)
         if current not in spec.allowed_from:
             raise ConflictError(_refusal(story_id, current, spec))
         now = utcnow()
         updated = conn.execute(
             stories_t.update()
-            .where(stories_t.c.id == story_id, stories_t.c.status == current)
+            .where(_in_campaign(db, story_id), stories_t.c.status == current)
             .values(status=spec.to_status, updated_at=now)
         ).rowcount
         if updated != 1:
@@ -939,9 +955,9 @@ def request_changes(db: Database, story_id: int, *, reviewer: str, note: str,
                       lookups=lookups)
 
 
-def _status_of(conn: Connection, story_id: int) -> str:
+def _status_of(conn: Connection, db: Database, story_id: int) -> str:
     status = conn.execute(sa.select(stories_t.c.status)
-                          .where(stories_t.c.id == story_id)).scalar()
+                          .where(_in_campaign(db, story_id))).scalar()
     if status is None:
         raise _not_found(conn, story_id)
     return str(status)
@@ -1026,7 +1042,7 @@ def edit_story(
     with db.begin() as conn:
         updated = conn.execute(
             stories_t.update()
-            .where(stories_t.c.id == story_id, stories_t.c.status == story.status,
+            .where(_in_campaign(db, story_id), stories_t.c.status == story.status,
                    stories_t.c.updated_at == story.updated_at)
             .values(**values, status=to_status, updated_at=now)
         ).rowcount
@@ -1068,11 +1084,11 @@ def delete_story(db: Database, story_id: int, *, reviewer: str) -> StoryEventRec
     reviewer = resolve_reviewer(reviewer)
     with db.begin() as conn:
         row = conn.execute(sa.select(stories_t.c.status, stories_t.c.external_key)
-                           .where(stories_t.c.id == story_id)).first()
+                           .where(_in_campaign(db, story_id))).first()
         if row is None:
             raise _not_found(conn, story_id)
         conn.execute(techniques_t.delete().where(techniques_t.c.story_id == story_id))
-        conn.execute(stories_t.delete().where(stories_t.c.id == story_id))
+        conn.execute(stories_t.delete().where(_in_campaign(db, story_id)))
         conn.execute(events_t.update().where(events_t.c.story_id == story_id)
                      .values(note=None, previous=None))
         now = utcnow()

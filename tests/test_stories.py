@@ -288,6 +288,50 @@ def test_transition_on_a_missing_story(db) -> None:  # type: ignore[no-untyped-d
         approve_story(db, 12345, reviewer="Ann")
 
 
+def other_campaign(db, settings):  # type: ignore[no-untyped-def]
+    """The same database opened for another campaign (KNOWvember 2018), as a shared database
+    is; the caller disposes of it."""
+    from knowvember.db import open_database
+
+    text = (BASE_CONFIG.replace('slug = "knowvember19"', 'slug = "knowvember18"')
+            .replace('name = "KNOWvember 2019"', 'name = "KNOWvember 2018"')
+            .replace("2019-11-01", "2018-11-01").replace("2019-11-30", "2018-11-30"))
+    other = parse_settings(text, settings.path)
+    return open_database(other, url=db.engine.url.render_as_string(hide_password=False)), other
+
+
+def test_a_story_of_another_campaign_is_not_found_by_id(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """By id as in the queue: another campaign's story cannot be shown, decided, edited or
+    erased from this one, and it is left as it was."""
+    elsewhere, other_settings = other_campaign(db, settings)
+    try:
+        theirs = new(elsewhere, other_settings)
+        ours = new(db, settings)
+        assert [s.id for s in pending_stories(db)] == [ours.id]
+        refusals = [
+            lambda: get_story(db, theirs.id),
+            lambda: approve_story(db, theirs.id, reviewer="Ann"),
+            lambda: reject_story(db, theirs.id, reviewer="Ann", note="Not ours"),
+            lambda: request_changes(db, theirs.id, reviewer="Ann", note="Not ours"),
+            lambda: edit_story(db, settings, theirs.id, {"title": "Taken over"}, editor="Ann"),
+            lambda: delete_story(db, theirs.id, reviewer="Ann"),
+        ]
+        for refused in refusals:
+            with pytest.raises(NotFoundError, match=f"there is no story {theirs.id} in this "
+                                                    "campaign"):
+                refused()
+        assert story_events(db, theirs.id) == []
+        kept = get_story(elsewhere, theirs.id)
+        assert (kept.status, kept.title, kept.campaign) == (SUBMITTED, GOOD["title"],
+                                                           "knowvember18")
+        assert [e.action for e in kept.events] == ["submitted"]
+        with pytest.raises(NotFoundError, match=f"no story {ours.id} in this campaign"):
+            approve_story(elsewhere, ours.id, reviewer="Ann")  # and the other way round
+        assert get_story(db, ours.id).status == SUBMITTED
+    finally:
+        elsewhere.dispose()
+
+
 def test_a_decision_taken_meanwhile_wins_and_the_second_is_refused(db, settings) -> None:  # type: ignore[no-untyped-def]
     """The status check and the update are one compare-and-set: no lost decision."""
     record = new(db, settings)

@@ -18,7 +18,7 @@ from knowvember.errors import (
     EXIT_PARTIAL,
     EXIT_USAGE,
 )
-from tests.test_stories import HOSTILE
+from tests.test_stories import HOSTILE, new, other_campaign
 
 SUBMIT = ["stories", "submit", "--title", "Coffee trials", "--body", "We paired staff.",
           "--name", "Jane Smith", "--email", "jane.smith@nhs.net", "--consent",
@@ -190,6 +190,38 @@ def test_delete_needs_confirmation_then_erases(cli_env) -> None:  # type: ignore
     assert result.exit_code == 0 and "erased" in flat(result.stderr)
     gone = cli_env("stories", "show", str(story))
     assert gone.exit_code == EXIT_NOT_FOUND and "was deleted" in flat(gone.stderr)
+
+
+def test_a_story_of_another_campaign_is_not_found(cli_env, settings) -> None:  # type: ignore[no-untyped-def]
+    """A database shared by two campaigns: this campaign's commands treat the other's story
+    as an unknown id (exit code 6, naming it), and leave it as it was."""
+    from knowvember.db import open_database
+    from knowvember.stories import get_story
+
+    ours = submit(cli_env)
+    db = open_database(settings)
+    elsewhere, other_settings = other_campaign(db, settings)
+    try:
+        theirs = new(elsewhere, other_settings).id
+        for command in (["show", str(theirs)], ["show", str(theirs), "--format", "json"],
+                        ["approve", str(theirs)], ["reject", str(theirs), "--note", "No"],
+                        ["request-changes", str(theirs), "--note", "Add outcome"],
+                        ["edit", str(theirs), "--title", "Taken over"],
+                        ["delete", str(theirs), "--yes"]):
+            result = cli_env("stories", *command)
+            assert result.exit_code == EXIT_NOT_FOUND, (command, result.stderr)
+            assert f"there is no story {theirs} in this campaign" in flat(result.stderr)
+            assert result.stdout == ""
+        assert cli_env("stories", "show", "999").exit_code == EXIT_NOT_FOUND  # as unknown
+        kept = get_story(elsewhere, theirs)
+        assert (kept.status, kept.title) == ("submitted", "Our third round of Randomised "
+                                                          "Coffee Trials")
+        assert [e.action for e in kept.events] == ["submitted"]
+        listed = json.loads(cli_env("stories", "list", "--format", "json").stdout)
+        assert [s["id"] for s in listed] == [ours]
+    finally:
+        elsewhere.dispose()
+        db.dispose()
 
 
 def test_review_queue_with_one_key_per_story(cli_env) -> None:  # type: ignore[no-untyped-def]

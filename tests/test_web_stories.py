@@ -358,6 +358,35 @@ def test_missing_story_pages_are_404(client: TestClient, db, settings) -> None: 
     assert response.status_code == 404 and "Page not found" in response.text
 
 
+def test_a_story_of_another_campaign_is_not_found(client: TestClient, db, settings) -> None:  # type: ignore[no-untyped-def]
+    """A database shared by two campaigns: the other campaign's story is "Page not found"
+    here, shown or decided, as an unknown id is, and its decision is not made."""
+    from tests.test_stories import new, other_campaign
+
+    elsewhere, other_settings = other_campaign(db, settings)
+    try:
+        theirs = new(elsewhere, other_settings).id
+        sign_in(client)
+        token = csrf(client.get("/review").text)
+        for story_id in (theirs, 99999):
+            page = client.get(f"/review/{story_id}")
+            assert page.status_code == 404 and "Page not found" in page.text
+            assert f"There is no story {story_id} in this campaign" in page.text
+            for action, note in (("approve", ""), ("reject", "No"),
+                                 ("request_changes", "Add outcome")):
+                response = client.post(f"/review/{story_id}", data={
+                    "action": action, "note": note, "csrf_token": token},
+                    follow_redirects=False)
+                assert response.status_code == 404
+                assert f"There is no story {story_id} in this campaign" in response.text
+        assert "Our third round" not in client.get("/review?status=all").text
+        kept = stories.get_story(elsewhere, theirs)
+        assert kept.status == "submitted"
+        assert [e.action for e in kept.events] == ["submitted"]
+    finally:
+        elsewhere.dispose()
+
+
 def test_a_pending_story_is_reachable_by_keyboard_order(client: TestClient, db, settings) -> None:  # type: ignore[no-untyped-def]
     """The queue's links and the decision buttons are real links and buttons, in order."""
     story_id = _add(db, settings)

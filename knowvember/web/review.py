@@ -2,7 +2,8 @@
 
 Decisions go through `stories.transition`, the same call `stories approve|reject|
 request-changes` makes, with the signed-in coordinator as the reviewer; the rules (which
-status allows what, which decisions need a note) live there.
+status allows what, which decisions need a note) live there. Like the CLI, these pages reach
+only the campaign's own stories: another campaign's story is not found here (404).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from knowvember import stories
-from knowvember.errors import ConflictError, InputError
+from knowvember.errors import ConflictError, InputError, NotFoundError
 from knowvember.web.auth import CurrentUser, require_user
 from knowvember.web.rendering import filter_text, flash, render
 
@@ -55,10 +56,22 @@ def queue(request: Request, status: str = "submitted", org: str = "",
                   technique_groups=state.technique_groups)
 
 
+def _not_found(request: Request, story_id: int) -> Response:
+    """An unknown id, an erased story and another campaign's story: one 404, naming the id."""
+    from knowvember.web.app import error_page
+
+    return error_page(request, 404, "Page not found",
+                      f"There is no story {story_id} in this campaign (it may have been "
+                      "erased on request). Check the address, or go back to the review queue.")
+
+
 def _story_page(request: Request, story_id: int, *, status_code: int = 200,
                 error: str | None = None, note: str = "") -> Response:
     state: WebState = request.app.state.kv
-    story = stories.get_story(state.db, story_id, lookups=state.lookups)
+    try:
+        story = stories.get_story(state.db, story_id, lookups=state.lookups)
+    except NotFoundError:
+        return _not_found(request, story_id)
     order = [*ACTION_LABELS, *(name for name in stories.ACTIONS if name not in ACTION_LABELS)]
     actions = [(name, ACTION_LABELS.get(name, name), stories.ACTIONS[name].needs_note)
                for name in order
@@ -92,6 +105,8 @@ def decide(
     try:
         stories.transition(state.db, story_id, action, reviewer=user.username,
                            note=note or None, lookups=state.lookups)
+    except NotFoundError:
+        return _not_found(request, story_id)
     except ConflictError as exc:
         return _story_page(request, story_id, status_code=409, error=str(exc), note=note)
     except InputError as exc:
