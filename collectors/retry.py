@@ -51,12 +51,18 @@ class InterruptedRun(KnowvemberError):
 
 
 class StopFlag:
-    """Set by a signal handler; collectors check it between pages and during waits."""
+    """Set by a signal handler; collectors check it between pages and during waits.
+
+    `reason` names what asked for the stop (Ctrl-C, SIGTERM), for the run log's message.
+    """
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.reason = "Ctrl-C"
 
-    def set(self) -> None:
+    def set(self, reason: str = "Ctrl-C") -> None:
+        if not self._event.is_set():
+            self.reason = reason
         self._event.set()
 
     def is_set(self) -> bool:
@@ -64,7 +70,7 @@ class StopFlag:
 
     def check(self) -> None:
         if self._event.is_set():
-            raise InterruptedRun("interrupted; stopped cleanly between pages")
+            raise InterruptedRun(f"interrupted ({self.reason}); stopped cleanly between pages")
 
 
 @dataclass

@@ -407,8 +407,9 @@ def _run_collector(db: Database, settings: Settings, source: str, hooks: Hooks) 
             collector.close()
         if source == "x":
             record.estimated_cost = record.posts_read * settings.sources.x.price_per_read
+        stopped_by = hooks.stop_flag().reason if interrupted else None
         status = _status(record, collector.findings if collector else None, failure,
-                         interrupted, scrub)
+                         stopped_by, scrub)
         finish_run(db, record, status)
         _log_result(record)
         progress.finished = True
@@ -439,10 +440,12 @@ def _apply_findings(record: RunRecord, findings: Findings, scrub: Scrubber) -> N
 
 
 def _status(record: RunRecord, findings: Findings | None, failure: str | None,
-            interrupted: bool, scrub: Scrubber) -> str:
+            stopped_by: str | None, scrub: Scrubber) -> str:
+    """`stopped_by` names what interrupted the run (Ctrl-C, SIGTERM), if anything did."""
     stored = record.new + record.updated > 0 or record.fetched > 0
-    if interrupted:
-        record.error = "interrupted (Ctrl-C); the next run continues from the last stored page"
+    if stopped_by:
+        record.error = (f"interrupted ({stopped_by}); the next run continues from the last "
+                        "stored page")
         record.details.pop("window", None)
         return "partial"
     problems = [scrub(e) for e in (findings.errors if findings else [])]
@@ -702,7 +705,8 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     except KnowvemberError as exc:
         failure = str(exc)
     except KeyboardInterrupt:
-        failure = "interrupted (Ctrl-C); run the import again to finish it (nothing is doubled)"
+        failure = (f"interrupted ({hooks.stop_flag().reason}); run the import again to "
+                   "finish it (nothing is doubled)")
     except UnicodeDecodeError as exc:
         failure = f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
     except gzip.BadGzipFile:

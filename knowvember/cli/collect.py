@@ -119,25 +119,35 @@ class _Display:
 
 
 @contextlib.contextmanager
-def _ctrl_c(hooks: Hooks) -> Iterator[None]:
-    """First Ctrl-C: stop cleanly between pages. Second: stop now."""
+def _stop_signals(hooks: Hooks) -> Iterator[None]:
+    """First Ctrl-C or SIGTERM (a service stop, `kill PID`): stop cleanly between pages,
+    recording the run as interrupted. Second: stop now (the batch being written is rolled
+    back)."""
     stop = hooks.stop_flag()
 
     def handler(signum: int, frame: object) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
-        stop.set()
-        err_console().print("Stopping after the current page (Ctrl-C again to stop now)...")
+        if signum == signal.SIGINT:
+            stop.set("Ctrl-C")
+            err_console().print("Stopping after the current page (Ctrl-C again to stop now)...")
+        else:
+            name = signal.Signals(signum).name
+            stop.set(name)
+            err_console().print(f"{name}: stopping after the current page (another {name} "
+                                "stops now)...")
 
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread (embedded use): no handler
-        yield
-        return
+        pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
 
 
 def _hooks(display: _Display, lock_wait: float = 10.0) -> Hooks:
@@ -252,7 +262,7 @@ def collect(
         return
     with _Display(_interactive(app_state.quiet)) as display:
         hooks = _hooks(display, lock_wait)
-        with _ctrl_c(hooks):
+        with _stop_signals(hooks):
             outcome = ingest.collect(db, settings, sources, hooks)
     for message in outcome.messages:
         err_console().print(f"[yellow]{_esc(message)}[/]")
@@ -272,7 +282,7 @@ def schedule(
 ) -> None:
     """Collect at an interval from the campaign start until [schedule] grace_days after its end.
 
-    A foreground loop for a server or tmux; Ctrl-C stops cleanly between pages.
+    A foreground loop for a server or tmux; Ctrl-C or SIGTERM stops cleanly between pages.
 
     Example: knowvember schedule --every 30m
     """
@@ -302,7 +312,7 @@ def schedule(
 
     with _Display(_interactive(app_state.quiet)) as display:
         hooks = _hooks(display)
-        with _ctrl_c(hooks):
+        with _stop_signals(hooks):
             cycles = ingest.schedule(db, settings, sources, seconds, hooks, on_cycle=report)
     if hooks.stop_flag().is_set():
         err_console().print(f"Stopped after {cycles} collection(s).")
@@ -336,7 +346,7 @@ def import_(
     db = app_state.db()
     with _Display(_interactive(app_state.quiet)) as display:
         hooks = _hooks(display, lock_wait)
-        with _ctrl_c(hooks):
+        with _stop_signals(hooks):
             outcome = ingest.import_files(db, settings, fmt.value, files, hooks)
     for problem in outcome.line_errors:
         err_console().print(f"[yellow]Skipped[/] {_esc(problem)}")
