@@ -19,6 +19,7 @@ campaign.toml or upgrading the rules matches everything once more.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from knowvember.db import Database
 
 log = logging.getLogger(__name__)
+
+Window = tuple[dt.datetime, dt.datetime]  # the first instant, the first one after (UTC)
 
 CONFIG = "config"
 MANUAL = "manual"
@@ -348,23 +351,27 @@ def unmatched_accounts(
     return found
 
 
-def _post_counts(db: Database) -> sa.Subquery:
-    """Posts per account in this campaign (one grouped scan of the posts index)."""
-    return (
+def _post_counts(db: Database, window: Window | None = None) -> sa.Subquery:
+    """Posts per account in this campaign (one grouped scan of the posts index), only those
+    from `window`'s start up to (not including) its end when one is given."""
+    query = (
         sa.select(posts_t.c.account_id, sa.func.count().label("posts"))
         .where(posts_t.c.campaign_id == db.campaign_id, posts_t.c.account_id.is_not(None))
-        .group_by(posts_t.c.account_id)
-        .subquery("post_counts")
     )
+    if window is not None:
+        start, end = window
+        query = query.where(posts_t.c.created_at >= start, posts_t.c.created_at < end)
+    return query.group_by(posts_t.c.account_id).subquery("post_counts")
 
 
 def accounts_of(db: Database, code: str, *,
-                leave_out: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset()
-                ) -> list[tuple[AccountRef, int]]:
+                leave_out: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+                window: Window | None = None) -> list[tuple[AccountRef, int]]:
     """The accounts attributed to `code`, with their campaign posts, most posts first;
     `leave_out` holds (platform, handle) of accounts opted out (see `opted_out`), which are
-    named nowhere."""
-    counts = _post_counts(db)
+    named nowhere. `window` (UTC instants, as the reports' `Period.window_utc` gives them)
+    counts only the posts a report counts."""
+    counts = _post_counts(db, window)
     posts = sa.func.coalesce(counts.c.posts, 0).label("posts")
     query = (
         sa.select(*_COLUMNS, posts)

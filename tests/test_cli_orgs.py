@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from knowvember.errors import EXIT_CONFLICT, EXIT_NOT_FOUND, EXIT_USAGE
 from knowvember.hashtags import CampaignTags
 from knowvember.records import AccountRecord, PostRecord
 from knowvember.store import PostWriter
+from tests.conftest import BASE_CONFIG
 
 
 def _json(result) -> object:  # type: ignore[no-untyped-def]
@@ -211,3 +213,32 @@ def test_help_texts(cli) -> None:  # type: ignore[no-untyped-def]
                  ["orgs", "unassign", "--help"]):
         result = cli(*args)
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_orgs_show_counts_the_posts_inside_the_campaign_window_like_the_leaderboard(
+        cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    """Local midnights in New York, not UTC dates: 1 November starts at 04:00Z, and
+    30 November ends at 05:00Z on 1 December (daylight saving ended in between)."""
+    path = write_config(base=BASE_CONFIG.replace("Europe/London", "America/New_York"))
+    db = open_database(load_settings(path))
+    account = AccountRecord(platform="x", key="1", handle="@uhllibraries",
+                            display_name="UHL Libraries", bio="Library & Knowledge Service at UHL")
+    times = {"before": dt.datetime(2019, 10, 15, 12), "31-oct-local": dt.datetime(2019, 11, 1, 3),
+             "first": dt.datetime(2019, 11, 1, 5), "mid": dt.datetime(2019, 11, 15, 12),
+             "last": dt.datetime(2019, 12, 1, 4), "1-dec-local": dt.datetime(2019, 12, 1, 6),
+             "after": dt.datetime(2019, 12, 20, 12)}
+    posts = [PostRecord(platform="x", platform_id=name, account_key="1",
+                        created_at=at.replace(tzinfo=dt.UTC),
+                        text="A #KNOWvember19 Knowledge Café", hashtags=("knowvember19",))
+             for name, at in times.items()]
+    PostWriter(db, CampaignTags(["KNOWvember19"]), source="test").write(posts, [account])
+    db.dispose()
+    assert cli("orgs", "attribute").exit_code == 0
+    shown = _json(cli("orgs", "show", "RWE", "--format", "json"))
+    assert [(a["account"], a["posts"]) for a in shown["accounts"]] == [  # type: ignore[index]
+        ("x:@uhllibraries", 3)]
+    (row,) = _json(cli("leaderboard", "--format", "json"))  # type: ignore[misc]
+    summary = _json(cli("summary", "--org", "RWE", "--format", "json"))
+    assert row["code"] == "RWE" and row["posts"] == summary["posts"] == 3  # type: ignore[index]
+    table = cli("orgs", "show", "RWE").stdout
+    assert re.search(r"x:@uhllibraries\W+auto\W+0\.90\W+3\W", table), table

@@ -176,8 +176,13 @@ def orgs_show(
     accounts: list[tuple[Any, int]] = []
     if settings is not None:
         from knowvember.attribution import accounts_of, opted_out
+        from reports.period import Period
 
-        accounts = accounts_of(state(ctx).db(), org.code, leave_out=opted_out(settings))
+        # The posts summary, leaderboard and report count: the campaign's days, local time.
+        c = settings.campaign
+        window = Period(since=c.start, until=c.end, timezone=c.timezone).window_utc()
+        accounts = accounts_of(state(ctx).db(), org.code, leave_out=opted_out(settings),
+                               window=window)
     aliases = catalogue.aliases_of(org.code)
     successor = None
     if org.closed:
