@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from knowvember import stories
 from tests.web_support import (
     CATALOGUE,
+    PASSWORD,
     SECRET,
     TAXONOMY,
     FakeClock,
@@ -346,6 +347,93 @@ def test_decision_without_csrf_is_refused(client: TestClient, db, settings) -> N
                            follow_redirects=False)
     assert response.status_code == 403
     assert stories.get_story(db, story_id).status == "submitted"
+
+
+NOTE = "Please add the outcome:\nhow many <b>journal clubs</b>? It's the report's headline."
+
+
+def test_a_decision_sent_after_the_session_expired_keeps_its_note(client: TestClient, db,  # type: ignore[no-untyped-def]
+                                                                  settings) -> None:
+    story_id = _add(db, settings, "Kept private", role="Librarian")
+    sign_in(client)
+    token = csrf(client.get(f"/review/{story_id}").text)
+    client.cookies.clear()  # the session expired while the note was being written
+    refused = client.post(f"/review/{story_id}", data={
+        "action": "request_changes", "note": NOTE, "csrf_token": token},
+        follow_redirects=False)
+    assert refused.status_code == 403
+    html = refused.text
+    assert f"Please sign in: your decision on story {story_id} was not saved" in html
+    assert ("Please add the outcome:\nhow many &lt;b&gt;journal clubs&lt;/b&gt;? It&#39;s the "
+            "report&#39;s headline.</textarea>") in html
+    assert "Kept private" not in html and "sam@nhs.net" not in html  # signed out: no story
+    assert stories.get_story(db, story_id).status == "submitted"
+    signed_in = client.post("/login", data={
+        "username": "coordinator", "password": PASSWORD, "next": f"/review/{story_id}",
+        "keep_note": "yes", "note": NOTE, "csrf_token": csrf(html)}, follow_redirects=False)
+    assert signed_in.status_code == 200
+    page = signed_in.text
+    assert "Kept private" in page and "Signed in as coordinator." in page
+    assert "Your decision was not saved" in page and "submit your decision again" in page
+    assert "report&#39;s headline.</textarea>" in page
+    assert stories.get_story(db, story_id).status == "submitted"  # not decided by signing in
+    done = client.post(f"/review/{story_id}", data={
+        "action": "request_changes", "note": NOTE, "csrf_token": csrf(page)},
+        follow_redirects=False)
+    assert done.status_code == 303
+    story = stories.get_story(db, story_id)
+    assert story.status == "changes_requested" and story.events[-1].note == NOTE
+
+
+def test_a_decision_with_a_stale_form_token_keeps_its_note(client: TestClient, db,  # type: ignore[no-untyped-def]
+                                                           settings) -> None:
+    story_id = _add(db, settings)
+    sign_in(client)
+    stale = csrf(client.get(f"/review/{story_id}").text)
+    sign_in(client)  # signed in again (another tab): a new session, a new form token
+    refused = client.post(f"/review/{story_id}", data={
+        "action": "reject", "note": NOTE, "csrf_token": stale}, follow_redirects=False)
+    assert refused.status_code == 403
+    html = refused.text
+    assert "your decision was not saved" in html and "submit your decision again" in html
+    assert "report&#39;s headline.</textarea>" in html
+    assert stories.get_story(db, story_id).status == "submitted"
+    for beyond in ("3000000000", "9" * 5000):
+        assert client.post(f"/review/{beyond}", data={
+            "action": "reject", "note": NOTE, "csrf_token": stale}).status_code == 404
+    done = client.post(f"/review/{story_id}", data={
+        "action": "reject", "note": NOTE, "csrf_token": csrf(html)}, follow_redirects=False)
+    assert done.status_code == 303
+    assert stories.get_story(db, story_id).events[-1].note == NOTE
+
+
+def test_a_decision_after_the_password_changed_keeps_its_note(client: TestClient, db,  # type: ignore[no-untyped-def]
+                                                              settings) -> None:
+    """A changed password ends the session's sign-in, though its form token is still good."""
+    from knowvember.users import set_password
+
+    story_id = _add(db, settings)
+    sign_in(client)
+    token = csrf(client.get(f"/review/{story_id}").text)
+    set_password(db, "coordinator", PASSWORD + " renewed")
+    refused = client.post(f"/review/{story_id}", data={
+        "action": "reject", "note": NOTE, "csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert f"Please sign in: your decision on story {story_id} was not saved" in refused.text
+    assert "report&#39;s headline.</textarea>" in refused.text
+    assert stories.get_story(db, story_id).status == "submitted"
+
+
+def test_a_wrong_password_keeps_the_note_being_carried(client: TestClient, db,  # type: ignore[no-untyped-def]
+                                                       settings) -> None:
+    story_id = _add(db, settings)
+    token = csrf(client.get("/login").text)
+    response = client.post("/login", data={
+        "username": "coordinator", "password": "wrong", "next": f"/review/{story_id}",
+        "keep_note": "yes", "note": NOTE, "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 401
+    assert "report&#39;s headline.</textarea>" in response.text
+    assert 'name="keep_note" value="yes"' in response.text
 
 
 def test_missing_story_pages_are_404(client: TestClient, db, settings) -> None:  # type: ignore[no-untyped-def]

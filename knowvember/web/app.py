@@ -38,6 +38,7 @@ from knowvember.web.security import (
 )
 
 if TYPE_CHECKING:
+    from starlette.datastructures import FormData
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from knowvember.config import Settings
@@ -252,16 +253,18 @@ def _add_error_pages(app: FastAPI) -> None:
     async def login_required(request: Request, exc: auth.LoginRequired) -> Response:
         if request.method in SAFE_METHODS:
             return auth.login_redirect(request)
+        refused = _refused_form(request)
+        if refused is not None:
+            return refused(request, await request.form())  # nothing stored or decided
         return error_page(request, 403, "Please sign in",
                           "This is for campaign coordinators. Sign in and try again.")
 
     @app.exception_handler(CsrfError)
     async def csrf_failed(request: Request, exc: CsrfError) -> Response:
         log.warning("Refused a %s to %s: %s", request.method, request.url.path, exc)
-        if request.method == "POST" and request.url.path == "/submit":
-            from knowvember.web.public import refused_form
-
-            return refused_form(request, await request.form())  # nothing stored
+        refused = _refused_form(request)
+        if refused is not None:
+            return refused(request, await request.form())  # nothing stored or decided
         return error_page(
             request, 403, "This form has expired",
             "For your security the form could not be sent. Go back, reload the page and try "
@@ -305,6 +308,22 @@ def _add_error_pages(app: FastAPI) -> None:
                   exc_info=(type(exc), exc, exc.__traceback__))
         return _plain_error_page(request, 500, "Sorry, there is a problem with the service",
                                  "Please try again later.")
+
+
+def _refused_form(request: Request) -> Callable[[Request, FormData], Response] | None:
+    """What puts a refused POST's form back as it was typed, for the forms where losing it
+    loses real work: the story form, and a coordinator's decision with its note. None for
+    the others (sign-in, sign-out), which show "This form has expired"."""
+    from knowvember.web import public, review
+
+    if request.method != "POST":
+        return None
+    route = getattr(request.scope.get("route"), "path", None)
+    forms: dict[str, Callable[[Request, FormData], Response]] = {
+        "/submit": public.refused_form,
+        "/review/{story_id}": review.refused_decision,
+    }
+    return forms.get(route) if isinstance(route, str) else None
 
 
 def _plain_error_page(request: Request, status_code: int, title: str, message: str) -> Response:

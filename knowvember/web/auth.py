@@ -76,11 +76,19 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
+def login_page(request: Request, *, status_code: int = 200, username: str = "",
+               next: str = "", error: str | None = None, note: str | None = None) -> Response:
+    """The sign-in form; with `note`, it also carries a review note typed before the session
+    ended, back to the story's review form (see `review.refused_decision`)."""
+    return render(request, "login.html", status_code=status_code, username=username[:100],
+                  next=safe_next(next), error=error, note=note)
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "") -> Response:
     if load_user(request) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", username="", next=safe_next(next), error=None)
+    return login_page(request, next=next)
 
 
 @router.post("/login")
@@ -89,6 +97,8 @@ def login(
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
+    keep_note: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
 ) -> Response:
     state = request.app.state.kv
     name = users.normalise_username(username)
@@ -101,9 +111,9 @@ def login(
     if user is None:
         state.login_limiter.hit(*keys)
         log.info("Failed sign-in for %r from %s", name[:100], keys[0])
-        return render(request, "login.html", status_code=401, username=username[:100],
-                      next=safe_next(next),
-                      error="The username or password is not right. Check them and try again.")
+        return login_page(request, status_code=401, username=username, next=next,
+                          error="The username or password is not right. Check them and try "
+                                "again.", note=note if keep_note else None)
     state.login_limiter.reset(keys[1])
     # A fresh session on sign-in: nothing from before (a planted token) carries over.
     request.session.clear()
@@ -113,6 +123,12 @@ def login(
     request.state.user = user
     log.info("%s signed in", user.username)
     flash(request, f"Signed in as {user.username}.")
+    if keep_note:
+        from knowvember.web.review import resume_decision
+
+        page = resume_decision(request, safe_next(next), note)
+        if page is not None:
+            return page
     return RedirectResponse(safe_next(next), status_code=303)
 
 

@@ -9,6 +9,7 @@ only the campaign's own stories: another campaign's story is not found here (404
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -16,10 +17,12 @@ from starlette.responses import RedirectResponse, Response
 
 from knowvember import stories
 from knowvember.errors import ConflictError, InputError, NotFoundError
-from knowvember.web.auth import CurrentUser, require_user
+from knowvember.web.auth import CurrentUser, load_user, login_page, require_user
 from knowvember.web.rendering import filter_text, flash, render
 
 if TYPE_CHECKING:
+    from starlette.datastructures import FormData
+
     from knowvember.web.app import WebState
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,9 @@ DONE = {"approve": "approved", "request_changes": "sent back for changes",
         "reject": "rejected"}
 # Story ids are database integers: a bigger number in the address is not found (404), not an
 # overflow in the database driver (500).
-StoryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_STORY_ID = 2**31 - 1
+StoryId = Annotated[int, Path(ge=1, le=MAX_STORY_ID)]
+_REVIEW_PAGE = re.compile(r"/review/([0-9]{1,10})")
 
 
 @router.get("/review")
@@ -114,3 +119,49 @@ def decide(
     state.numbers.invalidate()
     flash(request, f"Story {story_id} {DONE.get(action, action)}.")
     return RedirectResponse("/review", status_code=303)
+
+
+def refused_decision(request: Request, form: FormData) -> Response:
+    """The review form again with the note as typed, when a decision came without a good
+    CSRF token or signed out (most often because the session expired while the note was
+    being written), as `public.refused_form` does for a story. Nothing is decided.
+
+    Signed out, the story is not shown: the sign-in form carries the note, and signing in
+    brings it back to the story's review form (`resume_decision`).
+    """
+    note = str(form.get("note") or "")
+    story_id = _story_id(str(request.path_params.get("story_id", "")))
+    if story_id is None:
+        from knowvember.web.app import error_page
+
+        return error_page(request, 404, "Page not found", "Check the address.")
+    if load_user(request) is None:
+        return login_page(request, status_code=403, next=f"/review/{story_id}", note=note,
+                          error=f"Please sign in: your decision on story {story_id} was not "
+                                "saved, because you were signed out (the page was open too "
+                                "long). Your note comes back in the review form once you are "
+                                "signed in.")
+    return _story_page(request, story_id, status_code=403, note=note, error=(
+        "For your security your decision was not saved: the page was open too long, or your "
+        "browser did not send this site's cookie. Check your note below and submit your "
+        "decision again."))
+
+
+def resume_decision(request: Request, target: str, note: str) -> Response | None:
+    """After signing in from `refused_decision`'s form: the story's review form with the note
+    as typed, nothing decided yet. None when `target` is not a story's review page."""
+    match = _REVIEW_PAGE.fullmatch(target)
+    story_id = _story_id(match.group(1)) if match else None
+    if story_id is None:
+        return None
+    return _story_page(request, story_id, note=note, error=(
+        "Your decision was not saved before you were signed out. Check your note below and "
+        "submit your decision again."))
+
+
+def _story_id(text: str) -> int | None:
+    """A story id from an address, as `StoryId` takes it; None for anything else."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_STORY_ID else None
