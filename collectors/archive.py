@@ -352,3 +352,4 @@ def formats() -> dict[str, tuple[Reader, str | None]]:
 
 
 FORMAT_NAMES = ("twarc2", "tags", "csv", "mastodon", "bluesky")
+JSON_FORMATS = ("twarc2", "mastodon", "bluesky")  # read by json_values: JSONL or one document

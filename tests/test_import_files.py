@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from knowvember import ingest
 from knowvember.config import parse_settings
 from knowvember.db import open_database
-from knowvember.errors import EXIT_PARTIAL, EXIT_USAGE, InputError
+from knowvember.errors import EXIT_FAILED, EXIT_PARTIAL, EXIT_USAGE, InputError
 from knowvember.models import Account, Post
 from tests.conftest import BASE_CONFIG
 from tests.fakeapi import FIXTURES, bluesky_post, mastodon_account, mastodon_id, mastodon_status
@@ -254,3 +254,19 @@ def test_a_file_that_is_not_json_at_all_is_refused_line_by_line(sqlite_db, tmp_p
     path.write_text("hello\nworld\n", encoding="utf-8")
     outcome = run_import(sqlite_db, fmt, path)
     assert outcome.runs[0].status == "failed" and outcome.error_count == 2
+
+
+@pytest.mark.parametrize(("fmt", "content"), [
+    ("mastodon", b"[]"), ("mastodon", b"[]\n[]\n"), ("bluesky", b'{"posts": [], "cursor": null}'),
+    ("bluesky", b""), ("twarc2", b'{"data": []}')])
+def test_the_cli_says_a_json_file_with_no_posts_has_none(cli, write_config, tmp_path, fmt,
+                                                         content) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    path = tmp_path / "saved.json"
+    path.write_bytes(content)
+    result = cli("import", fmt, str(path), "--format", "json")
+    assert result.exit_code == EXIT_FAILED, result.stderr
+    (run,) = json.loads(result.stdout)
+    assert run["status"] == "failed" and run["fetched"] == 0
+    assert run["error"].startswith(f"{path}: ")
+    assert "no posts" in run["error"]

@@ -15,7 +15,7 @@ from collectors import twarc2
 from knowvember import ingest
 from knowvember.config import parse_settings
 from knowvember.db import open_database
-from knowvember.errors import EXIT_PARTIAL
+from knowvember.errors import EXIT_FAILED, EXIT_PARTIAL
 from knowvember.models import Post, PostHashtag
 from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
 
@@ -181,10 +181,20 @@ def test_hashtags_are_stored_folded(sqlite_db, tmp_path) -> None:  # type: ignor
     assert tags == {"knowvember19", "knowvmber19", "peerassist"}
 
 
-@pytest.mark.parametrize("content", [b"", b"\n\n"])
-def test_an_empty_file_imports_nothing_cleanly(sqlite_db, tmp_path, content) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("content", "says"), [
+    pytest.param(b"", "the file is empty", id="empty"),
+    pytest.param(b"\n\n", "the file is empty", id="blank lines"),
+    pytest.param(b"[]\n", "no posts in the file", id="empty list"),
+    pytest.param(b'{\n  "data": []\n}\n', "no posts in the file", id="pretty empty page"),
+    pytest.param(b'{"meta": {"result_count": 0}}\n{"meta": {"result_count": 0}}\n',
+                 "no posts in the file", id="pages of no results"),
+])
+def test_a_file_with_no_posts_fails_naming_the_file(sqlite_db, tmp_path, content, says) -> None:  # type: ignore[no-untyped-def]
+    """As a CSV file with no header row does: not "ok, 0 read" with exit code 0."""
     path = tmp_path / "empty.jsonl"
     path.write_bytes(content)
-    (run,) = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
-                                 ingest.Hooks(lock_wait=0)).runs
-    assert (run.status, run.fetched) == ("ok", 0)
+    outcome = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
+                                  ingest.Hooks(lock_wait=0))
+    (run,) = outcome.runs
+    assert (run.status, run.fetched, outcome.exit_code) == ("failed", 0, EXIT_FAILED)
+    assert run.error is not None and run.error.startswith(f"{path}: {says}")
