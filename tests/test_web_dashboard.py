@@ -264,6 +264,38 @@ def test_organisation_page_numbers_rank_and_contributors(numbers_client) -> None
     assert "&lt;script&gt;alert(1)&lt;/script&gt;Ox" in other and "<script>" not in other
 
 
+def test_organisation_page_lists_the_stories_the_report_counts(numbers_client, settings,  # type: ignore[no-untyped-def]
+                                                               db) -> None:
+    """A story whose organisation is only typed text is counted for no organisation by the
+    report, even when the text reads like an ODS code; so the page neither lists nor counts it."""
+    from knowvember.organisations import Catalogue
+    from reports.dataset import load_campaign_data
+    from reports.metrics import filter_data
+
+    client, _ = numbers_client
+
+    def sent(title: str, organisation: str, catalogue: Catalogue) -> int:
+        data = stories.StoryInput.parse({"title": title, "body": "B", "name": "N",
+                                         "email": "n@nhs.net", "consent": True,
+                                         "organisation": organisation}, settings)
+        story, _ = stories.submit_story(db, settings, data,
+                                        lookups=stories.Lookups(catalogue, TAXONOMY))
+        return story.id
+
+    counted = sent("Attributed by its code", "RX1", CATALOGUE)
+    typed = sent("Only typed as RX1", "RX1", Catalogue([]))  # not resolved when it was sent
+    sent("Only typed as UNI01", "uni01", CATALOGUE)  # an organisation outside the catalogue
+    assert stories.get_story(db, typed).organisation_code is None
+    report = filter_data(load_campaign_data(db, settings, catalogue=CATALOGUE,
+                                            taxonomy=TAXONOMY), org="RX1")
+    assert [s.id for s in report.stories] == [counted]
+    html = client.get("/orgs/RX1").text
+    assert "Attributed by its code" in html
+    assert "Only typed as RX1" not in html
+    assert _stat(html, "stories submitted") == "1"
+    assert client.get("/orgs/UNI01").status_code == 404  # the report knows no such organisation
+
+
 def test_organisation_pages_for_absent_and_unknown_codes(numbers_client) -> None:  # type: ignore[no-untyped-def]
     client, _ = numbers_client
     quiet = client.get("/orgs/RQ6")

@@ -22,7 +22,6 @@ from knowvember.web.report_files import find_report_file, list_report_files
 
 if TYPE_CHECKING:
     from knowvember.web.app import WebState
-    from reports.scope import Directory
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -72,6 +71,9 @@ def organisation(request: Request, code: str) -> Response:
 
     Named as the campaign's report names it (the name it had then). A trust that closed
     before the campaign leads to its successor's page, where its posts and stories count.
+    The stories listed are those its numbers count, as the report counts them: attributed
+    to it by their ODS code, never by the text a submitter typed. They come from the same
+    reading as the numbers, so a story sent through the CLI shows within that minute.
     """
     state: WebState = request.app.state.kv
     code = filter_text(code.strip().upper(), 20)
@@ -83,14 +85,15 @@ def organisation(request: Request, code: str) -> Response:
                        f"{org.closed.strftime(' on %-d %B %Y') if org and org.closed else ''}"
                        f": the campaign counts it as {info.name} ({info.code}).")
         return RedirectResponse(f"/orgs/{quote(info.code)}", status_code=303)
+    try:
+        numbers = reading.organisation(code) if code else None
+    except NotFoundError:  # never took part (or not even in the catalogue): nothing to count
+        numbers = None
+    counted = numbers["story_ids"] if numbers else frozenset()
     found = [story for story in stories.list_stories(state.db, lookups=state.lookups)
-             if _counts_for(story, code, reading.data.directory)] if code else []
+             if story.id in counted]
     if org is None and not found and reading.rank_of(code) is None:
         raise HTTPException(404)
-    try:
-        numbers = reading.organisation(code)
-    except NotFoundError:  # in the catalogue but never took part: nothing to count
-        numbers = None
     summary = numbers["summary"] if numbers else None
     return render(
         request, "org.html", code=code, org=org, stories=found, numbers=numbers,
@@ -98,14 +101,6 @@ def organisation(request: Request, code: str) -> Response:
         summary=summary, daily_svg=Markup(numbers["daily_svg"]) if numbers else None,
         techniques=_techniques(summary) if summary else [],
     )
-
-
-def _counts_for(story: stories.StoryRecord, code: str, directory: Directory) -> bool:
-    """Whether `story` counts for the organisation `code` (as the report counts it)."""
-    if story.organisation_code:
-        info = directory.resolve(story.organisation_code)
-        return info is not None and info.code == code
-    return (story.organisation_text or "").strip().upper() == code
 
 
 @router.get("/dashboard/reports/{name:path}")

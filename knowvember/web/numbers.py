@@ -46,7 +46,8 @@ class CampaignNumbers:
         return None
 
     def organisation(self, code: str) -> dict[str, Any]:
-        """The summary, contributors and leaderboard row of one organisation."""
+        """The summary, contributors and leaderboard row of one organisation, and the ids
+        of the stories it counts (`reports.metrics.filter_data`'s, the report's rule)."""
         if code not in self._orgs:
             from reports.leaderboard import leaderboard
             from reports.metrics import filter_data, summarise
@@ -57,6 +58,7 @@ class CampaignNumbers:
             people = [row for row in self._contributors
                       if row.get("organisation_code") == code]
             self._orgs[code] = {"summary": summarise(narrowed), "contributors": people,
+                                "story_ids": frozenset(s.id for s in narrowed.stories),
                                 "rank": self.rank_of(code), "ranked": len(self.leaderboard),
                                 "daily_svg": daily_svg(narrowed, "Posts per day by platform")}
         return self._orgs[code]
