@@ -633,10 +633,11 @@ def _chunks(db: Database, settings: Settings, fmt: str, reader: Any, platform: s
 
 
 @contextlib.contextmanager
-def _bulk(db: Database, path: Path) -> Iterator[None]:
-    """How a big file is loaded: indexes built at the end (see `knowvember.bulkload`), and the
-    cyclic garbage collector run less often, since an import makes millions of short-lived
-    objects and no cycles (collecting every 700 allocations cost an eighth of the import)."""
+def _bulk(db: Database, path: Path, writer: PostWriter) -> Iterator[None]:
+    """How a big file is loaded: indexes built at the end and no foreign-key checks (see
+    `knowvember.bulkload` and `PostWriter.bulk`), and the cyclic garbage collector run less
+    often, since an import makes millions of short-lived objects and no cycles (collecting
+    every 700 allocations cost an eighth of the import)."""
     from collectors.archive import file_size
     from knowvember.bulkload import ARCHIVE_BYTES_PER_POST, deferred_indexes
 
@@ -644,8 +645,12 @@ def _bulk(db: Database, path: Path) -> Iterator[None]:
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
     try:
-        with deferred_indexes(db.engine, size // ARCHIVE_BYTES_PER_POST):
-            yield
+        with deferred_indexes(db.engine, size // ARCHIVE_BYTES_PER_POST) as bulk:
+            writer.bulk = bulk
+            try:
+                yield
+            finally:
+                writer.bulk = False
     finally:
         gc.set_threshold(*thresholds)
 
@@ -672,7 +677,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     if fmt in SKIPS_UNCHANGED:
         options["known"] = Probe(functools.partial(writer.unchanged, platform or "x"))
     try:
-        with _bulk(db, path):
+        with _bulk(db, path, writer):
             for chunk in _chunks(db, settings, fmt, reader, platform, path, options):
                 hooks.stop_flag().check()
                 result = writer.write(chunk.posts, chunk.accounts)

@@ -302,6 +302,46 @@ def test_a_bulk_import_stores_exactly_what_a_normal_one_does(
         normal.dispose()
 
 
+def foreign_key_checks_at_insert(engine: sa.Engine) -> list[int]:
+    """Whether SQLite checked foreign keys (1) or not (0) at each insert of posts."""
+    seen: list[int] = []
+
+    def spy(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO posts"):
+            seen.append(cursor.connection.execute("PRAGMA foreign_keys").fetchone()[0])
+
+    sa.event.listen(engine, "before_cursor_execute", spy)
+    return seen
+
+
+def test_a_bulk_load_skips_foreign_key_checks_and_sets_them_back(
+        settings, tmp_path, monkeypatch, bulk_always) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path / "nov.jsonl", campaign_pages())
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'bulk.db'}")
+    try:
+        checks = foreign_key_checks_at_insert(db.engine)
+        run = import_file(db, settings, path, chunk_posts=5)
+        assert (run.status, run.new, bulk_always) == ("ok", 30, [True])
+        assert checks and set(checks) == {0}
+        with db.engine.connect() as conn:
+            # every reference the load made holds, and the pooled connection checks again
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            with pytest.raises(sa.exc.IntegrityError):
+                conn.exec_driver_sql("INSERT INTO post_hashtags (post_id, tag) VALUES (-1, 'x')")
+    finally:
+        db.dispose()
+    monkeypatch.setattr(bulkload, "BULK_MIN_POSTS", 10**9)
+    small = open_database(settings, url=f"sqlite:///{tmp_path / 'small.db'}")
+    try:
+        checks = foreign_key_checks_at_insert(small.engine)
+        import_file(small, settings, path, chunk_posts=5)  # not bulk: indexes and checks kept
+        assert bulk_always == [True, False]
+        assert checks and set(checks) == {1}
+    finally:
+        small.dispose()
+
+
 def test_a_reader_failing_half_way_leaves_the_indexes_built(
         sqlite_db, settings, tmp_path, monkeypatch, bulk_always) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path / "nov.jsonl", campaign_pages())
