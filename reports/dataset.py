@@ -17,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from knowvember.models import PostTechnique, Story, StoryTechnique
-from reports.frame import PostFrame, load_frame, rows_to_array
+from reports.frame import PostFrame, frame_positions, load_frame, rows_to_array
 from reports.period import CampaignRow, Period, make_period
 from reports.scope import (
     Accounts,
@@ -229,12 +229,9 @@ def _load_techniques(conn: Connection, frame: PostFrame
         pairs = rows_to_array(conn.execute(sa.select(pt.post_id, code).where(*in_range)).all(),
                               2)
         post_ids, codes = pairs[:, 0], pairs[:, 1]
-    order = np.argsort(frame.id, kind="stable")
-    sorted_ids = frame.id[order]
-    pos = np.minimum(np.searchsorted(sorted_ids, post_ids), len(sorted_ids) - 1)
-    found = sorted_ids[pos] == post_ids
-    index = order[pos[found]]
-    codes = codes[found]
+    index = frame_positions(frame.id, post_ids)
+    found = index >= 0
+    index, codes = index[found], codes[found]
     content = frame.content[index]
     return index[content], codes[content], names
 
@@ -335,6 +332,16 @@ class AccountStats:
         return active
 
 
+def distinct(keys: np.ndarray, bound: int) -> np.ndarray:
+    """The distinct values of `keys`, sorted, as `np.unique` gives them; every key is an
+    integer in [0, bound). When that range is not much larger than the keys, marking each
+    value seen is one pass (a million account-technique pairs: 0.02 s, where np.unique's
+    hashing and sorting took 0.2 s, and a report asks for eight of them)."""
+    if bound <= max(4 * len(keys), 1 << 20):
+        return np.flatnonzero(np.bincount(keys, minlength=bound)).astype(np.int64)
+    return np.unique(keys)
+
+
 def account_stats(data: CampaignData) -> AccountStats:
     n = data.n_accounts + 1
     frame = data.frame
@@ -342,7 +349,7 @@ def account_stats(data: CampaignData) -> AccountStats:
     engagement = np.bincount(data.acct, weights=frame.engagement * frame.content,
                              minlength=n).astype(np.int64)
     t = max(len(data.technique_names), 1)
-    pair_keys = np.unique(data.acct[data.tech_post] * t + data.tech_code)
+    pair_keys = distinct(data.acct[data.tech_post] * t + data.tech_code, n * t)
     pairs = np.stack([pair_keys // t, pair_keys % t], axis=1)
     return AccountStats(kinds=kinds, engagement=engagement, pairs=pairs)
 
@@ -394,8 +401,8 @@ def _distinct_techniques(data: CampaignData, stats: AccountStats, g: np.ndarray,
     pairs = stats.pairs
     pair_groups = g[pairs[:, 0]] if len(pairs) else np.zeros(0, dtype=np.int64)
     inside = pair_groups >= 0
-    keys = np.unique(pair_groups[inside] * t + pairs[inside, 1]) if len(pairs) else \
-        np.zeros(0, dtype=np.int64)
+    keys = distinct(pair_groups[inside] * t + pairs[inside, 1], n_groups * t) if len(pairs) \
+        else np.zeros(0, dtype=np.int64)
     counts = np.bincount(keys // t, minlength=n_groups)[:n_groups].astype(np.int64)
     if group_of_story is None:
         return counts

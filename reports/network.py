@@ -21,7 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from reports.dataset import CampaignData, org_of_accounts
-from reports.frame import QUOTE, REPLY, REPOST, int_columns
+from reports.frame import QUOTE, REPLY, REPOST, frame_positions, int_columns
 from reports.scope import OrgInfo
 
 if TYPE_CHECKING:
@@ -87,12 +87,10 @@ def reference_edges(conn: Connection, data: CampaignData) -> np.ndarray:
         return edges
     # The referenced post's author: from the frame when it is in the period, else looked up.
     ids = edges[:, 2]
-    order = np.argsort(data.frame.id)
-    sorted_ids = data.frame.id[order]
-    pos = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
-    known = (sorted_ids[pos] == ids) if len(sorted_ids) else np.zeros(len(ids), dtype=bool)
+    at = frame_positions(data.frame.id, ids)
+    known = at >= 0
     authors = np.full(len(ids), -1, dtype=np.int64)
-    authors[known] = data.frame.account[order[pos[known]]]
+    authors[known] = data.frame.account[at[known]]
     missing = np.unique(ids[~known])
     if len(missing):
         found: dict[int, int] = {}
