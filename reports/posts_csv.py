@@ -87,6 +87,9 @@ def _organisation_sql(job: CsvJob) -> str:
     return f"CASE {code} {cases} ELSE {code} END"
 
 
+_ACCOUNT_CELLS = "csv_account_cells"
+
+
 def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     """Write the file; returns the number of posts in it."""
     from knowvember.models import UtcDateTime
@@ -101,14 +104,24 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
         not_excluded = ("AND (p.account_id IS NULL OR p.account_id NOT IN ("
                         + ", ".join(str(int(i)) for i in job.excluded) + "))")
     hint = "NOT INDEXED" if sqlite and job.full_scan else ""
+    # Each account's two cells are made once, into a temporary table, not once per post:
+    # at 1,000,000 posts from a few thousand accounts that took a third of the export.
+    cells = f"{'temp' if sqlite else 'pg_temp'}.{_ACCOUNT_CELLS}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {cells}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_ACCOUNT_CELLS} ("
+                         f"id {'INTEGER' if sqlite else 'BIGINT'} PRIMARY KEY, "
+                         "account TEXT, organisation TEXT)")
+    conn.exec_driver_sql(f"""
+        INSERT INTO {cells} (id, account, organisation)
+        SELECT a.id, a.platform || ':' || a.handle, {_organisation_sql(job)}
+        FROM accounts AS a""")
     sql = sa.text(f"""
-        SELECT p.platform, p.platform_id, p.url, {created},
-               CASE WHEN a.id IS NULL THEN NULL ELSE a.platform || ':' || a.handle END,
-               {_organisation_sql(job)}, p.kind, p.likes, p.reposts, p.replies, p.quotes,
+        SELECT p.platform, p.platform_id, p.url, {created}, a.account, a.organisation,
+               p.kind, p.likes, p.reposts, p.replies, p.quotes,
                p.likes + p.reposts + p.replies + p.quotes,
                {safe_text_sql("p.text", conn.dialect.name)}
         FROM posts AS p {hint}
-        LEFT JOIN accounts AS a ON a.id = p.account_id
+        LEFT JOIN {cells} AS a ON a.id = p.account_id
         WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
               {not_excluded}
         ORDER BY p.id""").bindparams(
