@@ -23,12 +23,15 @@ from reports.content import ReportContent, build_content, draw_charts
 from reports.dataset import CampaignData, load_campaign_data
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from knowvember.config import Settings
     from knowvember.db import Database
     from knowvember.techniques import Taxonomy
     from reports.network import Connections
+    from reports.period import CampaignRow, Period
     from reports.posts_csv import Export
-    from reports.scope import CatalogueLike
+    from reports.scope import CatalogueLike, Directory
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +72,27 @@ def build_report(
     for name in formats:
         if name not in FORMATS:
             raise InputError(f"unknown report format {name!r}")
-    with _timed("reading"):
-        data = load_campaign_data(db, settings, until=until, catalogue=catalogue,
-                                  taxonomy=taxonomy)
     out = out.resolve()
     with _staging(out) as stage, ThreadPoolExecutor(1) as pool:
-        # The two slowest parts run beside the rest: the network's two table scans in a
-        # thread (SQLite works without the GIL) and posts.csv in its own process.
-        network = pool.submit(_connections, db, data)
-        export = None
-        if "xlsx" in formats and settings.reports.posts_csv:
-            export = _start_csv(db, data, stage / "posts.csv")
+        # The two slowest parts run beside the rest: posts.csv in its own process, started
+        # as soon as the accounts are read, and the network's two table scans in a thread
+        # (SQLite works without the GIL).
+        export: Export | None = None
+
+        def start_csv(conn: Connection, campaign: CampaignRow, period: Period,
+                      directory: Directory, excluded: set[int]) -> None:
+            nonlocal export
+            if "xlsx" in formats and settings.reports.posts_csv:
+                from reports.posts_csv import job_for, start_export
+
+                export = start_export(job_for(conn, campaign, period, directory,
+                                              stage / "posts.csv", excluded))
+
         try:
+            with _timed("reading"):
+                data = load_campaign_data(db, settings, until=until, catalogue=catalogue,
+                                          taxonomy=taxonomy, accounts_read=start_csv)
+            network = pool.submit(_connections, db, data)
             xlsx_posts = settings.reports.xlsx_posts if "xlsx" in formats else 0
             with _timed("content"):
                 content = build_content(db, data, per_org=per_org, now=now,
@@ -105,15 +117,6 @@ def _connections(db: Database, data: CampaignData) -> Connections:
 
     with _timed("connections"), db.begin() as conn:
         return build_connections(conn, data, excluded_account_ids(conn, data.settings))
-
-
-def _start_csv(db: Database, data: CampaignData, path: Path) -> Export:
-    from reports.posts_csv import make_job, start_export
-    from reports.scope import excluded_account_ids
-
-    with db.begin() as conn:
-        job = make_job(conn, data, path, excluded_account_ids(conn, data.settings))
-    return start_export(job)
 
 
 def _write(content: ReportContent, stage: Path, formats: list[str], per_org: bool

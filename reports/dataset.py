@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,8 @@ stories_t = Story.__table__
 story_techniques_t = StoryTechnique.__table__
 
 APPROVED = "approved"
+# (connection, campaign, period, organisations, opted-out account ids)
+AccountsRead = Callable[["Connection", CampaignRow, Period, Directory, set[int]], None]
 PHASES = ("before", "during", "after")
 
 
@@ -146,11 +149,14 @@ def load_campaign_data(
     taxonomy: Taxonomy | None = None,
     campaign_id: int | None = None,
     compare: bool = True,
+    accounts_read: AccountsRead | None = None,
 ) -> CampaignData:
     """Read the config's campaign (or `campaign_id`) for a period: the input to every metric.
 
     `compare` also reads which organisations took part in the previous campaign (for
     "first-time organisations"); year-over-year rows of earlier campaigns skip it.
+    `accounts_read` is called once the accounts are read, before the posts, so work that
+    needs only the period and the organisations (the report's posts.csv) can start early.
     """
     if catalogue is None:
         from knowvember.organisations import Catalogue
@@ -172,6 +178,8 @@ def load_campaign_data(
         directory = Directory(catalogue, campaign.start, settings)
         excluded = excluded_account_ids(conn, settings)
         accounts = load_accounts(conn, directory)
+        if accounts_read is not None:
+            accounts_read(conn, campaign, period, directory, excluded)
         frame = load_frame(conn, campaign.id, period, excluded)
         acct = accounts.index_of(frame.account)
         tech_post, tech_code, names = _load_techniques(conn, frame)

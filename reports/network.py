@@ -46,10 +46,15 @@ class Connections:
 def scan_hint(conn: Connection, data: CampaignData) -> str:
     """SQLite: `NOT INDEXED` when the period is most of the table (a sequential scan of the
     wide rows beats a million random look-ups through the index), else nothing."""
-    if conn.dialect.name != "sqlite" or not len(data.frame):
+    return scan_hint_for(conn, len(data.frame))
+
+
+def scan_hint_for(conn: Connection, posts: int) -> str:
+    """`scan_hint` for a period of `posts` posts."""
+    if conn.dialect.name != "sqlite" or not posts:
         return ""
     total = conn.execute(sa.text("SELECT max(id) - min(id) + 1 FROM posts")).scalar() or 1
-    return "NOT INDEXED" if len(data.frame) >= FULL_SCAN_SHARE * total else ""
+    return "NOT INDEXED" if posts >= FULL_SCAN_SHARE * total else ""
 
 
 def _window(data: CampaignData) -> dict[str, Any]:

@@ -26,13 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from knowvember.models import Post
 from reports.cells import _FORMULA_STARTS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from reports.dataset import CampaignData
+    from reports.period import CampaignRow, Period
+    from reports.scope import Directory
 
+posts_t = Post.__table__
 COLUMNS = ("platform", "platform_id", "url", "created_at_utc", "account", "organisation_code",
            "kind", "likes", "reposts", "replies", "quotes", "engagement", "text")
 
@@ -52,16 +56,30 @@ class CsvJob:
 
 
 def make_job(conn: Connection, data: CampaignData, path: Path, excluded: set[int]) -> CsvJob:
-    from reports.network import scan_hint
+    return job_for(conn, data.campaign, data.period, data.directory, path, excluded,
+                   posts=len(data.frame))
 
-    start, end = data.period.window_utc()
-    renamed = {raw: info.code for raw, info in data.directory.resolved().items()
+
+def job_for(conn: Connection, campaign: CampaignRow, period: Period, directory: Directory,
+            path: Path, excluded: set[int], *, posts: int | None = None) -> CsvJob:
+    """The export of `period`'s posts, once the accounts' organisations are resolved in
+    `directory` (the report starts it then, before reading the posts); `posts`, the
+    period's post count, is counted when not given."""
+    from reports.network import scan_hint_for
+
+    start, end = period.window_utc()
+    renamed = {raw: info.code for raw, info in directory.resolved().items()
                if info is not None and info.code != raw}
+    if posts is None:
+        c = posts_t.c
+        posts = conn.execute(sa.select(sa.func.count()).select_from(posts_t).where(
+            c.campaign_id == campaign.id, c.created_at >= start, c.created_at < end)
+        ).scalar() or 0
     return CsvJob(
         url=conn.engine.url.render_as_string(hide_password=False),
-        campaign_id=data.campaign.id, start=start.isoformat(), end=end.isoformat(),
+        campaign_id=campaign.id, start=start.isoformat(), end=end.isoformat(),
         path=str(path), excluded=tuple(sorted(excluded)), renamed=renamed,
-        full_scan=scan_hint(conn, data) == "NOT INDEXED",
+        full_scan=scan_hint_for(conn, posts) == "NOT INDEXED",
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from reports.dataset import load_campaign_data
 from reports.network import build_connections, write_graph_files
-from reports.posts_csv import COLUMNS, make_job, write_posts_csv
+from reports.posts_csv import COLUMNS, job_for, make_job, write_posts_csv
 from reports.scope import excluded_account_ids
 from tests.test_report_world import World, make_settings, open_world
 
@@ -73,6 +73,23 @@ def test_posts_csv_holds_every_counted_post(world: World, tmp_path: Path) -> Non
                                          "kind": "original", "engagement": "8"}
     assert by_id["p7"]["organisation_code"] == ""
     assert by_id["p8"]["text"].startswith("<script>")  # stored as written, not a formula
+
+
+def test_the_export_can_be_made_as_soon_as_the_accounts_are_read(
+        world: World, tmp_path: Path) -> None:
+    """The report starts posts.csv before reading the posts: the job made then (posts
+    counted by SQL, organisations as resolved for the accounts) is the job made after."""
+    seen = []
+
+    def accounts_read(conn, campaign, period, directory, excluded):  # type: ignore[no-untyped-def]
+        seen.append(job_for(conn, campaign, period, directory, tmp_path / "posts.csv",
+                            excluded))
+
+    data = load_campaign_data(world.db, world.settings, accounts_read=accounts_read)
+    with world.db.begin() as conn:
+        after = make_job(conn, data, tmp_path / "posts.csv",
+                         excluded_account_ids(conn, world.settings))
+    assert seen == [after]
 
 
 def test_posts_csv_neutralises_formulas(world: World, tmp_path: Path) -> None:
