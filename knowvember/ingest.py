@@ -658,7 +658,7 @@ def _bulk(db: Database, path: Path, writer: PostWriter) -> Iterator[None]:
 def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                  platform: str | None, path: Path, hooks: Hooks,
                  outcome: ImportOutcome, chunk_posts: int | None = None) -> RunRecord:
-    from collectors.archive import JSON_FORMATS, file_size
+    from collectors.archive import file_size
 
     record = start_run(db, RunRecord(source=f"import:{fmt}", started_at=hooks.now(),
                                      details={"file": str(path), "format": fmt}))
@@ -741,7 +741,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             record.error = (f"{errors} line(s) could not be read and were skipped; first: "
                             f"{kept[0] if kept else ''}")
             status = "partial" if record.fetched else "failed"
-        elif not record.fetched and fmt in JSON_FORMATS:
+        elif not record.fetched:
             # A file with no posts is the wrong file or an export gone wrong, not a quiet ok.
             record.error = _no_posts(path, fmt, lines)
             status = "failed"
@@ -756,7 +756,12 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
 
 
 def _no_posts(path: Path, fmt: str, lines: int) -> str:
-    """Why a JSON file that gave no posts failed, naming it (as a CSV with no header is)."""
+    """Why a file that gave no posts failed, naming it (as a CSV with no header is)."""
+    from collectors.archive import JSON_FORMATS
+
+    if fmt not in JSON_FORMATS:
+        return (f"{path}: no posts in the file (a header row, but no rows under it: an "
+                "empty export?)")
     if not lines:
         return f"{path}: the file is empty (no posts to import)"
     return (f"{path}: no posts in the file (it holds JSON, but no {fmt} posts: an empty "

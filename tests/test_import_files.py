@@ -270,3 +270,16 @@ def test_the_cli_says_a_json_file_with_no_posts_has_none(cli, write_config, tmp_
     assert run["status"] == "failed" and run["fetched"] == 0
     assert run["error"].startswith(f"{path}: ")
     assert "no posts" in run["error"]
+
+
+@pytest.mark.parametrize("fmt, header", [("csv", CSV_HEADER), ("tags", TAGS_HEADER)])
+def test_a_csv_file_with_a_header_and_no_rows_fails_naming_the_file(
+        cli, write_config, tmp_path, fmt, header) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    path = write_csv(tmp_path / "export.csv", header, [])
+    result = cli("import", fmt, str(path), "--format", "json")
+    assert result.exit_code == EXIT_FAILED, result.stderr
+    (run,) = json.loads(result.stdout)
+    assert run["status"] == "failed" and run["fetched"] == 0
+    assert run["error"] == (f"{path}: no posts in the file (a header row, but no rows "
+                            "under it: an empty export?)")
