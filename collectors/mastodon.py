@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -37,16 +38,35 @@ OVERLAP = dt.timedelta(minutes=15)
 PARENT_LOOKUPS = 200  # per run: replies whose parent is asked for by id, at most
 
 
+_INSTANCE_V2 = "/api/v2/instance"
+
+
 class RecordingSession(requests.Session):
-    """Keeps the last response, so the raw JSON can be mapped and stored as received."""
+    """Keeps the last response, so the raw JSON can be mapped and stored as received.
+
+    Mastodon.py asks `/api/v2/instance` before each timeline page (to see whether the
+    timeline is open) and remembers only an answer it could read, so a server without that
+    endpoint (Mastodon before 4.0, several other servers) was asked once per page, doubling
+    the requests a run made against its rate limit. The first refusal is kept and given
+    again instead.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.last: requests.Response | None = None
+        self._no_instance_v2: requests.Response | None = None
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any,  # type: ignore[override]
+                **kwargs: Any) -> requests.Response:
         self.last = None
-        response = super().request(*args, **kwargs)
+        asks_v2 = (isinstance(method, str) and method.upper() == "GET"
+                   and urlsplit(str(url)).path.rstrip("/").endswith(_INSTANCE_V2))
+        if asks_v2 and self._no_instance_v2 is not None:
+            response = self._no_instance_v2
+        else:
+            response = super().request(method, url, *args, **kwargs)
+            if asks_v2 and response.status_code in (404, 405, 410, 501):
+                self._no_instance_v2 = response
         self.last = response
         return response
 

@@ -115,6 +115,18 @@ def test_the_recorded_timeline_is_collected_forward_from_the_campaign_start(api,
     db.dispose()
 
 
+def test_a_server_without_the_v2_instance_endpoint_is_asked_for_it_once(api, sqlite_url
+                                                                       ) -> None:  # type: ignore[no-untyped-def]
+    """Mastodon.py asks /api/v2/instance before every timeline page and forgets a refusal:
+    on a server without it (this one answers 404) that doubled a run's requests."""
+    settings, db = setup([api.url], sqlite_url)
+    record = run(settings, db)
+    assert (record.status, record.new) == ("ok", 30), record.error
+    assert len(api.seen("/api/v1/timelines/tag/")) == 2  # the page, then the empty end
+    assert len(api.seen("/api/v2/instance")) == 1
+    db.dispose()
+
+
 def test_a_later_run_pages_from_the_stored_newest_id(api, db_url) -> None:  # type: ignore[no-untyped-def]
     settings, db = setup([api.url], db_url)
     run(settings, db)
