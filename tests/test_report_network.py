@@ -92,6 +92,33 @@ def test_the_export_can_be_made_as_soon_as_the_accounts_are_read(
     assert seen == [after]
 
 
+def test_posts_csv_from_a_database_it_cannot_write_to(world: World, tmp_path: Path) -> None:
+    """A read-only SQLite file, a read-only PostgreSQL transaction (a replica, a role without
+    TEMP): the export writes nothing to the database, so it works on both."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    data = load_campaign_data(world.db, world.settings)
+    with world.db.begin() as conn:
+        excluded = excluded_account_ids(conn, world.settings)
+        assert write_posts_csv(conn, make_job(conn, data, tmp_path / "a.csv", excluded)) == 10
+        job = make_job(conn, data, tmp_path / "b.csv", excluded)
+    engine = world.db.engine
+    if engine.dialect.name == "sqlite":
+        file = engine.url.database
+        engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(
+            f"file:{file}?mode=ro", uri=True))
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        else:
+            with pytest.raises(sa.exc.OperationalError, match="readonly"):
+                conn.exec_driver_sql("CREATE TABLE probe (x INTEGER)")
+        assert write_posts_csv(conn, job) == 10
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+
+
 def test_posts_csv_neutralises_formulas(world: World, tmp_path: Path) -> None:
     import sqlalchemy as sa
 
