@@ -15,6 +15,7 @@ openpyxl took (openpyxl still reads workbooks: story forms).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +62,8 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
             elif isinstance(value, bool):
                 sheet.write_boolean(row, col, value)
             elif isinstance(value, int | float):
-                sheet.write_number(row, col, value)
+                if math.isfinite(value):  # a NaN or infinity stays blank (XlsxWriter refuses it)
+                    sheet.write_number(row, col, value)
             elif isinstance(value, dt.datetime | dt.date):
                 sheet.write_datetime(row, col, value)
             else:

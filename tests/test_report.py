@@ -197,6 +197,30 @@ def test_workbook_sheets_ids_as_text_and_no_formulas(report: dict[str, Path]) ->
     assert orgs["SCHOOLS"][3].value == "no"
 
 
+def test_workbook_cells_keep_their_type_and_never_become_formulas(tmp_path: Path) -> None:
+    """What the sheet writer gives XlsxWriter: text stays text (a formula-looking one is
+    neutralised, a number-looking one is not converted), ids carry the text format, times
+    are dates, and a value Excel cannot hold (NaN) is left blank rather than failing."""
+    from openpyxl import load_workbook
+    from xlsxwriter import Workbook
+
+    from reports.xlsx import OPTIONS, _writer
+
+    path = tmp_path / "cells.xlsx"
+    workbook = Workbook(str(path), OPTIONS)
+    add = _writer(workbook, "s", ["id", "text", "n", "when", "flag"], text_columns=[0])
+    add(["1440716895355764743", "=1+1", 3, dt.datetime(2025, 11, 5, 9, 30), True])
+    add([42, "0042", float("nan"), None, False])
+    workbook.close()
+    sheet = load_workbook(path).active
+    rows = [[c for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in rows[0]] == ["1440716895355764743", "'=1+1", 3,
+                                          dt.datetime(2025, 11, 5, 9, 30), True]
+    assert [c.value for c in rows[1]] == ["42", "0042", None, None, False]
+    assert rows[0][0].number_format == rows[1][0].number_format == "@"
+    assert all(c.data_type != "f" for row in rows for c in row)
+
+
 def test_pdf_opens_with_pages_and_images(report: dict[str, Path]) -> None:
     data = report["PDF"].read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
