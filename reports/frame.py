@@ -160,7 +160,9 @@ def load_frame(conn: Connection, campaign_id: int, period: Period,
     return frame
 
 
-def _where(campaign_id: int, start: dt.datetime, end: dt.datetime) -> list[sa.ColumnElement[bool]]:
+def period_filter(campaign_id: int, start: dt.datetime, end: dt.datetime
+                  ) -> list[sa.ColumnElement[bool]]:
+    """The posts of a campaign created in [start, end): the window every count reads."""
     c = posts_t.c
     return [c.campaign_id == campaign_id, c.created_at >= start, c.created_at < end]
 
@@ -190,7 +192,7 @@ def _read_concatenated(conn: Connection, campaign_id: int, start: dt.datetime,
 
 def _read_rows(conn: Connection, campaign_id: int, start: dt.datetime, end: dt.datetime,
                columns: list[sa.ColumnElement[int]]) -> list[np.ndarray]:
-    query = sa.select(*columns).where(*_where(campaign_id, start, end))
+    query = sa.select(*columns).where(*period_filter(campaign_id, start, end))
     result = conn.execution_options(yield_per=100_000).execute(query)
     parts = [rows_to_array(batch, len(columns)).T for batch in result.partitions()]
     return [p for p in parts if p.size]

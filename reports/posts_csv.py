@@ -71,10 +71,10 @@ def job_for(conn: Connection, campaign: CampaignRow, period: Period, directory: 
     renamed = {raw: info.code for raw, info in directory.resolved().items()
                if info is not None and info.code != raw}
     if posts is None:
-        c = posts_t.c
+        from reports.frame import period_filter
+
         posts = conn.execute(sa.select(sa.func.count()).select_from(posts_t).where(
-            c.campaign_id == campaign.id, c.created_at >= start, c.created_at < end)
-        ).scalar() or 0
+            *period_filter(campaign.id, start, end))).scalar() or 0
     return CsvJob(
         url=conn.engine.url.render_as_string(hide_password=False),
         campaign_id=campaign.id, start=start.isoformat(), end=end.isoformat(),
