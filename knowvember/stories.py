@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -709,11 +709,13 @@ def list_stories(
     lookups: Lookups | None = None,
     all_campaigns: bool = False,
     with_events: bool = False,
+    ids: Collection[int] | None = None,
 ) -> list[StoryRecord]:
     """The campaign's stories, oldest first, filtered in SQL.
 
     `org` is an ODS code or a name (resolved through the catalogue, else matched against
-    the text the submitter gave); `technique` a canonical name, synonym or as written.
+    the text the submitter gave); `technique` a canonical name, synonym or as written;
+    `ids` only these stories (an organisation page lists the ones the report counts).
     """
     statuses = [status] if isinstance(status, str) else list(status or [])
     for value in statuses:
@@ -728,6 +730,10 @@ def list_stories(
         query = query.where(stories_t.c.status.in_(statuses))
     if consent is not None:
         query = query.where(stories_t.c.consent.is_(consent))
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(stories_t.c.id.in_(sorted(ids)))
     if org:
         query = query.where(_org_filter(org, lookups))
     if technique:

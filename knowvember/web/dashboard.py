@@ -89,9 +89,8 @@ def organisation(request: Request, code: str) -> Response:
         numbers = reading.organisation(code) if code else None
     except NotFoundError:  # never took part (or not even in the catalogue): nothing to count
         numbers = None
-    counted = numbers["story_ids"] if numbers else frozenset()
-    found = [story for story in stories.list_stories(state.db, lookups=state.lookups)
-             if story.id in counted]
+    found = stories.list_stories(state.db, lookups=state.lookups,
+                                 ids=numbers["story_ids"] if numbers else ())
     if org is None and not found and reading.rank_of(code) is None:
         raise HTTPException(404)
     summary = numbers["summary"] if numbers else None
