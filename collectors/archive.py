@@ -22,6 +22,7 @@ from typing import IO, Any
 import orjson
 
 from knowvember.errors import InputError
+from knowvember.payloads import Dictionary
 from knowvember.records import AccountRecord, PostRecord
 
 CHUNK_POSTS = 5000
@@ -50,6 +51,8 @@ class Chunk:
     api_errors: int = 0  # `errors` entries inside twarc2 pages (not failures of the file)
     unchanged: int = 0  # posts already stored as they are: read, but not mapped again
     unchanged_span: tuple[dt.datetime, dt.datetime] | None = None  # their first and last
+    # zstd dictionaries the posts' compressed payloads (`raw_z`) need, each sent once
+    dictionaries: list[Dictionary] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.posts)

@@ -680,7 +680,8 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         with _bulk(db, path, writer):
             for chunk in _chunks(db, settings, fmt, reader, platform, path, options):
                 hooks.stop_flag().check()
-                result = writer.write(chunk.posts, chunk.accounts)
+                result = writer.write(chunk.posts, chunk.accounts,
+                                      dictionaries=chunk.dictionaries)
                 _add(record, result)
                 record.fetched += chunk.unchanged
                 deferred.add(result.pending)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -168,10 +169,23 @@ class Post(Base):
     quotes: Mapped[int] = mapped_column(BigInteger, default=0)
     source: Mapped[str] = mapped_column(String(32))  # collector or importer that stored it
     raw: Mapped[str | None] = mapped_column(Text)  # the payload as received (JSON text)
+    # Or, from a big import, the same compressed (see knowvember.payloads); never both.
+    raw_z: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_collected: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_collected: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account | None] = relationship()
+
+
+class RawDictionary(Base):
+    """A zstd dictionary that compressed posts' `raw_z` payloads, by the id their frames name
+    (migration 0004)."""
+
+    __tablename__ = "raw_dictionaries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class PostHashtag(Base):

@@ -42,6 +42,7 @@ from knowvember.models import (
     Run,
     utcnow,
 )
+from knowvember.payloads import Unpacker
 from knowvember.records import parse_account_ref
 
 if TYPE_CHECKING:
@@ -199,9 +200,11 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
             platform_ids.append(row.platform_id)
     repost_ids: list[int] = []
     referring: list[tuple[int, str | None]] = []
+    unpacker = Unpacker(conn)
     for chunk in _chunks(platform_ids):
         rows = conn.execute(
-            sa.select(posts_t.c.id, posts_t.c.kind, posts_t.c.raw, posts_t.c.account_id)
+            sa.select(posts_t.c.id, posts_t.c.kind, posts_t.c.raw, posts_t.c.raw_z,
+                      posts_t.c.account_id)
             .where(posts_t.c.platform == platform, posts_t.c.referenced_id.in_(chunk)))
         for row in rows:
             if row.account_id in account_ids:
@@ -209,7 +212,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
             if row.kind == "repost":
                 repost_ids.append(row.id)
             else:
-                referring.append((row.id, row.raw))
+                referring.append((row.id, unpacker.text(row.raw, row.raw_z)))
     values = [handle, *(k for _, k, _ in accounts), *(h for _, _, h in accounts)]
     values = [v for v in dict.fromkeys(values) if v]
     cleared = [pid for pid, raw in referring if raw and _embeds(raw, values)]
@@ -231,7 +234,8 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
         conn.execute(techniques_t.delete().where(techniques_t.c.post_id.in_(chunk)))
         conn.execute(posts_t.delete().where(posts_t.c.id.in_(chunk)))
     for chunk in _chunks(cleared):
-        conn.execute(posts_t.update().where(posts_t.c.id.in_(chunk)).values(raw=None))
+        conn.execute(posts_t.update().where(posts_t.c.id.in_(chunk))
+                     .values(raw=None, raw_z=None))
     for chunk in _chunks(account_ids):
         conn.execute(accounts_t.delete().where(accounts_t.c.id.in_(chunk)))
     for run_id, error, details in runs:

@@ -61,6 +61,9 @@ class PostRecord:
     # The techniques its text mentions, when already found (by an import's reading process);
     # None: the store tags it.
     techniques: tuple[str, ...] | None = None
+    # The payload compressed instead of `raw` (a big import's reading process does that;
+    # see knowvember.payloads).
+    raw_z: bytes | None = None
 
 
 def normalise_platform(name: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from knowvember import payloads
 from knowvember.db import Database, translate_errors
 from knowvember.hashtags import CampaignTags, folded
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
@@ -39,7 +40,7 @@ Tagger = Callable[[str], Iterable[str]]
 POST_COLUMNS = (
     "campaign_id", "platform", "platform_id", "account_id", "uri", "url", "created_at", "text",
     "lang", "kind", "referenced_id", "conversation_id", "mentions", "likes", "reposts",
-    "replies", "quotes", "source", "raw", "first_collected", "last_collected",
+    "replies", "quotes", "source", "raw", "raw_z", "first_collected", "last_collected",
 )
 
 
@@ -201,6 +202,12 @@ class PostWriter:
         self._analyze_at = ANALYZE_FIRST
         # A bulk load (see `knowvember.bulkload`) writes without SQLite's foreign-key checks.
         self.bulk = False
+        # Dictionaries of compressed payloads (`raw_z`, see knowvember.payloads): all those
+        # received, those stored, and those whose id another one took (their posts keep text).
+        self._dictionaries: dict[int, payloads.Dictionary] = {}
+        self._stored_dictionaries: set[int] = set()
+        self._clashed_dictionaries: set[int] = set()
+        self._storing: set[int] = set()  # in the batch being written
 
     def write(
         self,
@@ -208,12 +215,18 @@ class PostWriter:
         accounts: Sequence[AccountRecord] = (),
         *,
         checkpoint: dict[str, str | None] | None = None,
+        dictionaries: Sequence[payloads.Dictionary] = (),
     ) -> BatchResult:
-        """Store one batch (and move the checkpoint) in a single transaction."""
+        """Store one batch (and move the checkpoint) in a single transaction. `dictionaries`
+        are those its posts' compressed payloads may need (each is stored once, with the
+        first post that needs it)."""
+        for dictionary in dictionaries:
+            self._dictionaries.setdefault(dictionary.id, dictionary)
         result = BatchResult(fetched=sum(not p.context_only for p in posts))
         _replace_nul(posts, accounts)
         posts = _representable(posts, accounts)
         now = utcnow()
+        self._storing = set()
         with translate_errors(self.db.engine), self._transaction() as conn:
             by_key = {(a.platform, a.key): a for a in accounts}
             kept, unresolved = self._campaign_posts(conn, posts, by_key)
@@ -229,6 +242,7 @@ class PostWriter:
             self._upsert_posts(conn, list(kept.values()), account_ids, now, result)
             if checkpoint:
                 self._save_checkpoint(conn, checkpoint, now)
+        self._stored_dictionaries |= self._storing  # committed with the batch
         if self.db.engine.dialect.name == "postgresql":
             self._refresh_statistics(result.new)
         return result
@@ -473,6 +487,8 @@ class PostWriter:
         result.unchanged += len(seen) - len(updates)
         if not fresh:
             return
+        if len(self._dictionaries) > len(self._stored_dictionaries):
+            self._settle_dictionaries(conn, fresh)
         # The hot path of a million-post import: plain DBAPI executemany of ready tuples
         # (SQLAlchemy's per-row parameter processing costs more than the insert itself),
         # then the new ids (consecutive on SQLite; else one indexed lookup, cheaper than
@@ -488,7 +504,7 @@ class PostWriter:
               accounts((p.platform, p.account_key or "")), p.uri, p.url,
               stamp(p.created_at), p.text, p.lang, p.kind, p.referenced_id, p.conversation_id,
               " ".join(p.mentions) or None, p.likes, p.reposts, p.replies, p.quotes,
-              source, p.raw, stamped_now, stamped_now) for p in fresh],
+              source, p.raw, p.raw_z, stamped_now, stamped_now) for p in fresh],
         )
         new_ids = self._new_ids(conn, fresh)
         result.new += len(new_ids)
@@ -514,6 +530,20 @@ class PostWriter:
                 conn.exec_driver_sql(
                     f"INSERT INTO {techniques_t.name} (post_id, technique) "
                     f"VALUES ({placeholder}, {placeholder})", technique_rows)
+
+    def _settle_dictionaries(self, conn: Connection, fresh: Sequence[PostRecord]) -> None:
+        """Store the dictionaries these posts' frames need and are not stored yet; a post
+        whose dictionary could not be stored (its id taken) keeps its payload as text."""
+        used = {payloads.frame_dictionary(p.raw_z) for p in fresh if p.raw_z is not None}
+        wanted = [self._dictionaries[i] for i in sorted(used)
+                  if i in self._dictionaries and i not in self._stored_dictionaries
+                  and i not in self._clashed_dictionaries]
+        if wanted:
+            clashes = payloads.store(conn, wanted)
+            self._clashed_dictionaries |= clashes
+            self._storing |= {d.id for d in wanted} - clashes
+        if used & self._clashed_dictionaries:
+            payloads.inflate(fresh, self._dictionaries.values(), self._clashed_dictionaries)
 
     def _new_ids(self, conn: Connection, fresh: Sequence[PostRecord]) -> list[int]:
         """The row ids of the posts one executemany just inserted, in order.

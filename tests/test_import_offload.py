@@ -26,7 +26,8 @@ from knowvember import ingest
 from knowvember.config import Settings, parse_settings
 from knowvember.db import open_database
 from knowvember.errors import DatabaseError, InputError
-from knowvember.models import Account, Post, PostHashtag, PostTechnique
+from knowvember.models import Account, Post, PostHashtag, PostTechnique, RawDictionary
+from knowvember.payloads import TRAIN_MIN, Unpacker
 from tests.conftest import BASE_CONFIG, fresh_pg_schema
 from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
 from tests.test_import_twarc2 import recorded_lines, write
@@ -145,10 +146,12 @@ def stored(url: str, settings: Settings) -> dict[str, Any]:
         with db.begin() as conn:
             keys = {row.id: (row.platform, row.key) for row in conn.execute(
                 sa.select(Account.id, Account.platform, Account.key))}
+            payload = Unpacker(conn).text  # the same text, however it is kept
             posts = {(row.platform, row.platform_id): (
                 keys.get(row.account_id), row.uri, row.url, str(row.created_at), row.text,
                 row.lang, row.kind, row.referenced_id, row.conversation_id, row.mentions,
-                row.likes, row.reposts, row.replies, row.quotes, row.source, row.raw)
+                row.likes, row.reposts, row.replies, row.quotes, row.source,
+                payload(row.raw, row.raw_z))
                 for row in conn.execute(sa.select(Post))}
             by_id = {row.id: (row.platform, row.platform_id)
                      for row in conn.execute(sa.select(Post.id, Post.platform, Post.platform_id))}
@@ -227,6 +230,48 @@ def test_a_reimport_through_the_child_adds_nothing_and_counts_every_tweet(  # ty
     assert again.fetched == first.fetched
     assert summary(again) == summary(alone)
     assert stored(other_url, config) == before
+
+
+def kept_as(url: str, settings: Settings) -> tuple[int, int, int]:
+    """(posts whose payload is text, posts whose payload is compressed, dictionaries)."""
+    db = open_database(settings, url=url)
+    try:
+        with db.begin() as conn:
+            text = conn.execute(sa.select(sa.func.count()).where(Post.raw.is_not(None))).scalar()
+            frames = conn.execute(sa.select(sa.func.count()).where(
+                Post.raw_z.is_not(None))).scalar()
+            both = conn.execute(sa.select(sa.func.count()).where(
+                Post.raw.is_not(None), Post.raw_z.is_not(None))).scalar()
+            assert both == 0  # never both
+            dictionaries = conn.execute(sa.select(sa.func.count()).select_from(
+                RawDictionary)).scalar()
+    finally:
+        db.dispose()
+    return int(text or 0), int(frames or 0), int(dictionaries or 0)
+
+
+@pytest.mark.parametrize(("processes", "readers"), [("2", 1), ("3", 2)])
+def test_a_big_file_through_the_child_keeps_its_payloads_compressed_and_the_same(  # type: ignore[no-untyped-def]
+        config, db_url, other_url, tmp_path, monkeypatch, children, processes, readers) -> None:
+    """Each reading process trains a dictionary on its first chunk and compresses every
+    payload after it; what is read back is the text the one-process import keeps."""
+    count = 2 * (TRAIN_MIN + 100)
+    path = write(tmp_path / "nov.jsonl", single_tweet_pages(count))
+    env_processes(monkeypatch, "1")
+    import_once(db_url, config, "twarc2", path, chunk_posts=TRAIN_MIN + 100)
+    assert kept_as(db_url, config) == (count, 0, 0)
+    env_processes(monkeypatch, processes)
+    (beside,) = import_once(other_url, config, "twarc2", path,
+                            chunk_posts=TRAIN_MIN + 100).runs
+    assert len(children) == readers
+    assert (beside.status, beside.new) == ("ok", count)
+    assert kept_as(other_url, config) == (0, count, readers)
+    assert stored(other_url, config) == stored(db_url, config)
+    # a re-import through the children stores no dictionary that nothing uses
+    (again,) = import_once(other_url, config, "twarc2", path,
+                           chunk_posts=TRAIN_MIN + 100).runs
+    assert (again.status, again.new) == ("ok", 0)
+    assert kept_as(other_url, config) == (0, count, readers)
 
 
 @pytest.mark.parametrize("processes", ["2", "3"])
