@@ -1,7 +1,8 @@
 """The SQLite floor: the rows a first import stored, written again through plain sqlite3.
 
 The import target is a ratio to the single-table baseline. This figure says how much of that
-ratio SQLite alone takes for the tool's own rows: posts with their raw payloads, the unique
+ratio SQLite alone takes for the tool's own rows: posts with their raw payloads (as text, or
+compressed where the import compressed them), the unique
 key on (platform, id), foreign keys on, the hashtag and technique rows, batches of 5,000
 posts a transaction, the secondary indexes built at the end as a bulk load builds them. No
 file is read, nothing is mapped, no record object is made: an import can never be faster
@@ -50,6 +51,10 @@ def _columns(src: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
 
 
+def _without_payloads(row: tuple[object, ...], *at: int | None) -> tuple[object, ...]:
+    return tuple(None if i in at else value for i, value in enumerate(row))
+
+
 def replay(source: Path, target: Path, *, raw: bool = True) -> dict[str, object]:
     """Write `source`'s posts, hashtags and techniques into a fresh database at `target`."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -71,9 +76,11 @@ def replay(source: Path, target: Path, *, raw: bool = True) -> dict[str, object]
             dst.execute("COMMIT")
         cols = _columns(src, "posts")
         raw_at = cols.index("raw")
+        raw_z_at = cols.index("raw_z") if "raw_z" in cols else None  # compressed (0004)
         insert = f"INSERT INTO posts VALUES ({', '.join('?' * len(cols))})"
         posts = src.execute("SELECT * FROM posts ORDER BY id")
-        counts = {"posts": 0, "hashtag_rows": 0, "technique_rows": 0, "raw_bytes": 0}
+        counts = {"posts": 0, "hashtag_rows": 0, "technique_rows": 0, "raw_bytes": 0,
+                  "raw_z_bytes": 0}
         insert_s = 0.0
         while batch := posts.fetchmany(BATCH_POSTS):
             low, high = batch[0][0], batch[-1][0]
@@ -82,8 +89,10 @@ def replay(source: Path, target: Path, *, raw: bool = True) -> dict[str, object]
             techniques = src.execute("SELECT post_id, technique FROM post_techniques "
                                      "WHERE post_id BETWEEN ? AND ?", (low, high)).fetchall()
             counts["raw_bytes"] += sum(len(row[raw_at] or "") for row in batch)
+            if raw_z_at is not None:
+                counts["raw_z_bytes"] += sum(len(row[raw_z_at] or b"") for row in batch)
             if not raw:
-                batch = [(*row[:raw_at], None, *row[raw_at + 1:]) for row in batch]
+                batch = [_without_payloads(row, raw_at, raw_z_at) for row in batch]
             started = time.perf_counter()
             dst.execute("BEGIN")
             dst.executemany(insert, batch)

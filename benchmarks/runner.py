@@ -253,7 +253,7 @@ class Bench:
             inner = [json.loads(m.stdout) for m in series.runs]
             seconds = statistics.median(r["seconds"] for r in inner)
             counts = {k: inner[-1][k] for k in ("posts", "hashtag_rows", "technique_rows",
-                                                "raw_bytes")}
+                                                "raw_bytes", "raw_z_bytes")}
             problems = ([] if counts["posts"] == self.stored else
                         [f"replayed {counts['posts']} posts, the import stored {self.stored}"])
             # Per post of the file, as the import figure is counted.

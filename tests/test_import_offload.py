@@ -367,6 +367,28 @@ def test_a_child_that_dies_fails_the_run_saying_how_to_read_in_one_process(  # t
         f"{offload.PROCESSES_ENV}=1 to read it in one process")
 
 
+def test_a_damaged_message_from_the_child_fails_the_run_saying_what_to_do(  # type: ignore[no-untyped-def]
+        config, tmp_path, monkeypatch, children) -> None:
+    """A frame that does not decode (seen once with a profiler attached to the children)
+    fails the run with the file's name and the way round it, not an unexpected error."""
+    path = write(tmp_path / "nov.jsonl", recorded_lines())
+    env_processes(monkeypatch, "2")
+
+    class Garbled:
+        @staticmethod
+        def loads(body: bytes) -> Any:
+            raise ValueError("bad marshal data (unknown type code)")
+
+    monkeypatch.setattr(offload, "marshal", Garbled)
+    (run,) = import_once(f"sqlite:///{tmp_path / 'k.db'}", config, "twarc2", path).runs
+    assert run.status == "failed"
+    assert run.error == (
+        f"{path}: the process reading the file sent a damaged message (bad marshal data "
+        f"(unknown type code)); run the import again (nothing is doubled), or with "
+        f"{offload.PROCESSES_ENV}=1 to read it in one process")
+    assert all(child.poll() is not None for child, _, _ in children)  # none left running
+
+
 def job(settings: Settings, path: Path, fmt: str = "twarc2", *, chunk_posts: int = 5000,
         database_url: str | None = None) -> offload.Job:
     return offload.Job(fmt=fmt, path=path, chunk_posts=chunk_posts, settings=settings,
