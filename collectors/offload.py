@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 OFFLOAD_MIN_BYTES = 32 * 1024 * 1024  # smaller files import in a second or two anyway
 PROCESSES_ENV = "KNOWVEMBER_IMPORT_PROCESSES"  # 1, 2 or 3 processes (see `processes`)
+# What a failed reading process's message tells the user to do.
+_WAY_ROUND = (f"run the import again (nothing is doubled), or with {PROCESSES_ENV}=1 to read "
+              f"it in one process")
 _HEADER = struct.Struct("!Q")
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
@@ -143,8 +146,7 @@ def read_beside(job: Job) -> Iterator[Chunk]:
                 except (ValueError, EOFError, TypeError) as exc:  # a garbled frame
                     raise KnowvemberError(
                         f"{job.path}: the process reading the file sent a damaged message "
-                        f"({exc}); run the import again (nothing is doubled), or with "
-                        f"{PROCESSES_ENV}=1 to read it in one process") from exc
+                        f"({exc}); {_WAY_ROUND}") from exc
                 if message is None:
                     raise KnowvemberError(_died(child.process, child.errors, job.path))
                 if message[0] == "chunk":
@@ -191,8 +193,7 @@ def _died(child: subprocess.Popen[bytes], errors: IO[bytes], path: Path) -> str:
     said = errors.read()[-2000:].decode(errors="replace").strip().splitlines()
     last = said[-1] if said else "it said nothing"
     return (f"{path}: the process reading the file stopped unexpectedly (exit code {code}: "
-            f"{last}); run the import again (nothing is doubled), or with "
-            f"{PROCESSES_ENV}=1 to read it in one process")
+            f"{last}); {_WAY_ROUND}")
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:
