@@ -70,7 +70,7 @@ class Job:
     database_url: str | None  # to ask what is stored already; None: do not ask
     platform: str | None
     span: Span | None = None  # only this part of the file
-    compress: bool = True  # raw payloads compressed (knowvember.payloads)
+    compress: bool = True  # raw payloads compressed (knowvember.payloads); False to measure it
 
 
 def processes() -> int | None:
