@@ -436,6 +436,33 @@ def test_a_wrong_password_keeps_the_note_being_carried(client: TestClient, db,  
     assert 'name="keep_note" value="yes"' in response.text
 
 
+def test_a_sign_in_refused_for_too_many_attempts_keeps_the_note_being_carried(  # type: ignore[no-untyped-def]
+        client: TestClient, db, settings, clock: FakeClock) -> None:
+    """Five wrong passwords while carrying a note, then the limit: the note is still on the
+    page, and signing in once the wait is over brings it to the review form."""
+    story_id = _add(db, settings)
+    html = client.get("/login").text
+    carried = {"username": "coordinator", "next": f"/review/{story_id}", "keep_note": "yes",
+               "note": NOTE}
+    for _ in range(5):  # login_attempts_per_minute defaults to 5
+        html = client.post("/login", data={**carried, "password": "wrong",
+                                           "csrf_token": csrf(html)}).text
+    limited = client.post("/login", data={**carried, "password": PASSWORD,
+                                          "csrf_token": csrf(html)}, follow_redirects=False)
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert "too many sign-in attempts" in limited.text and "Your note is kept" in limited.text
+    assert "report&#39;s headline.</textarea>" in limited.text
+    assert 'name="keep_note" value="yes"' in limited.text
+    assert stories.get_story(db, story_id).status == "submitted"
+    clock.advance(61)  # the wait is over
+    signed_in = client.post("/login", data={**carried, "password": PASSWORD,
+                                            "csrf_token": csrf(limited.text)},
+                            follow_redirects=False)
+    assert signed_in.status_code == 200
+    assert "report&#39;s headline.</textarea>" in signed_in.text
+
+
 def test_missing_story_pages_are_404(client: TestClient, db, settings) -> None:  # type: ignore[no-untyped-def]
     sign_in(client)
     assert client.get("/review/99999").status_code == 404

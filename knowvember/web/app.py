@@ -273,13 +273,8 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, exc: RateLimited) -> Response:
-        minutes = max(1, round(exc.retry_after / 60))
-        wait = f"{exc.retry_after} seconds" if exc.retry_after < 120 else f"{minutes} minutes"
-        return error_page(
-            request, 429, "Too many attempts",
-            f"There have been too many {exc.what} from here. Wait {wait} and try again.",
-            headers={"retry-after": str(exc.retry_after)},
-        )
+        return error_page(request, 429, "Too many attempts", exc.message,
+                          headers={"retry-after": str(exc.retry_after)})
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> Response:

@@ -106,7 +106,14 @@ def login(
     wait = state.login_limiter.retry_after(*keys)
     if wait:
         log.warning("Login rate limit reached for %s", keys[0])
-        raise RateLimited(wait, "sign-in attempts")
+        limited = RateLimited(wait, "sign-in attempts")
+        if not keep_note:
+            raise limited
+        # Carrying a review note: the sign-in form again, with the note, not a bare error.
+        page = login_page(request, status_code=429, username=username, next=next, note=note,
+                          error=f"{limited.message} Your note is kept below.")
+        page.headers["retry-after"] = str(wait)
+        return page
     user = users.verify(state.db, name, password) if name and password else None
     if user is None:
         state.login_limiter.hit(*keys)

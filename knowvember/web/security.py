@@ -46,6 +46,14 @@ class RateLimited(Exception):
         self.retry_after = retry_after
         self.what = what
 
+    @property
+    def message(self) -> str:
+        """What the page says: what was too much, and how long to wait."""
+        minutes = max(1, round(self.retry_after / 60))
+        wait = (f"{self.retry_after} seconds" if self.retry_after < 120
+                else f"{minutes} minutes")
+        return f"There have been too many {self.what} from here. Wait {wait} and try again."
+
 
 def secret_key(settings: Settings, environ: dict[str, str] | None = None) -> str:
     """The session signing key from the env var named in `[web] secret_key_env`.
