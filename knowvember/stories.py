@@ -762,7 +762,7 @@ def get_story(db: Database, story_id: int, *, lookups: Lookups | None = None) ->
     with db.begin() as conn:
         row = conn.execute(query).mappings().first()
         if row is None:
-            raise _not_found(conn, story_id)
+            raise _not_found(conn, story_id, db.campaign_id)
         tagged = _techniques_of(conn, [story_id])
         events = _events_of(conn, [story_id])
     return _record(row, tagged.get(story_id, []), events.get(story_id, []),
@@ -896,12 +896,16 @@ def ordered_techniques(chosen: Sequence[str], techniques: Iterable[str]) -> tupl
     return (*first, *rest)
 
 
-def _not_found(conn: Connection, story_id: int) -> NotFoundError:
-    deleted = conn.execute(sa.select(events_t.c.at).where(
-        events_t.c.story_id == story_id, events_t.c.action == "deleted")).scalar()
-    if deleted is not None:
+def _not_found(conn: Connection, story_id: int, campaign_id: int) -> NotFoundError:
+    """Why a story is not there: erased (when it was this campaign's; another campaign's
+    erasure is none of this one's business), or never was."""
+    erased = conn.execute(sa.select(events_t.c.at, events_t.c.previous).where(
+        events_t.c.story_id == story_id, events_t.c.action == "deleted")).first()
+    # A tombstone naming no campaign (written before they did) is taken as this one's.
+    if erased is not None and (erased.previous or {}).get("campaign_id", campaign_id) == (
+            campaign_id):
         return NotFoundError(
-            f"story {story_id} was deleted on {deleted:%Y-%m-%d} (erased on request); only "
+            f"story {story_id} was deleted on {erased.at:%Y-%m-%d} (erased on request); only "
             "the fact of its deletion is kept"
         )
     return NotFoundError(f"there is no story {story_id} in this campaign (see `knowvember "
@@ -965,7 +969,7 @@ def _status_of(conn: Connection, db: Database, story_id: int) -> str:
     status = conn.execute(sa.select(stories_t.c.status)
                           .where(_in_campaign(db, story_id))).scalar()
     if status is None:
-        raise _not_found(conn, story_id)
+        raise _not_found(conn, story_id, db.campaign_id)
     return str(status)
 
 
@@ -1092,13 +1096,16 @@ def delete_story(db: Database, story_id: int, *, reviewer: str) -> StoryEventRec
         row = conn.execute(sa.select(stories_t.c.status, stories_t.c.external_key)
                            .where(_in_campaign(db, story_id))).first()
         if row is None:
-            raise _not_found(conn, story_id)
+            raise _not_found(conn, story_id, db.campaign_id)
         conn.execute(techniques_t.delete().where(techniques_t.c.story_id == story_id))
         conn.execute(stories_t.delete().where(_in_campaign(db, story_id)))
         conn.execute(events_t.update().where(events_t.c.story_id == story_id)
                      .values(note=None, previous=None))
         now = utcnow()
-        tombstone = {"external_key": row.external_key} if row.external_key else None
+        # The campaign, so that another campaign's "no such story" does not tell of it;
+        # the import key, so that re-importing the form export cannot bring it back.
+        tombstone = {"campaign_id": db.campaign_id,
+                     **({"external_key": row.external_key} if row.external_key else {})}
         _event(conn, story_id, "deleted", reviewer, None, row.status, None,
                previous=tombstone, at=now)
     log.debug("Story %s deleted (erased) by %s", story_id, reviewer)

@@ -421,7 +421,8 @@ def test_delete_erases_the_story_and_its_personal_data(db, settings) -> None:  #
     events = story_events(db, record.id)
     assert events[-1].action == "deleted" and events[-1].reviewer == "Ann"
     assert all(e.note is None for e in events)
-    assert all(e.previous is None for e in events)
+    assert all(e.previous is None for e in events[:-1])
+    assert events[-1].previous == {"campaign_id": db.campaign_id}  # the tombstone: no more
     with db.begin() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Story)).scalar() == 0
         assert conn.execute(sa.select(sa.func.count())

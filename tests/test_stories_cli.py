@@ -224,6 +224,32 @@ def test_a_story_of_another_campaign_is_not_found(cli_env, settings) -> None:  #
         db.dispose()
 
 
+def test_a_story_erased_from_another_campaign_is_not_said_to_have_been(  # type: ignore[no-untyped-def]
+        cli_env, settings) -> None:
+    """Only this campaign's erasures are told of ("was deleted on ..."); another campaign's
+    erased story is an unknown id here, like one that never was."""
+    from knowvember.db import open_database
+    from knowvember.stories import delete_story
+
+    ours = submit(cli_env)
+    db = open_database(settings)
+    elsewhere, other_settings = other_campaign(db, settings)
+    try:
+        theirs = new(elsewhere, other_settings).id
+        delete_story(elsewhere, theirs, reviewer="Bob")
+        assert cli_env("stories", "delete", str(ours), "--yes").exit_code == 0
+        mine = cli_env("stories", "show", str(ours))
+        assert mine.exit_code == EXIT_NOT_FOUND
+        assert f"story {ours} was deleted on" in flat(mine.stderr)
+        other = cli_env("stories", "show", str(theirs))
+        assert other.exit_code == EXIT_NOT_FOUND
+        assert f"there is no story {theirs} in this campaign" in flat(other.stderr)
+        assert "deleted" not in flat(other.stderr)
+    finally:
+        elsewhere.dispose()
+        db.dispose()
+
+
 def test_review_queue_with_one_key_per_story(cli_env) -> None:  # type: ignore[no-untyped-def]
     ids = [submit(cli_env) for _ in range(5)]
     # approve; reject with a note; request changes but give no note, then skip; request
