@@ -160,8 +160,8 @@ class Bench:
 
     def all(self) -> list[Figure]:
         steps = [self.baseline, self.startup, self.import_sqlite, self.reimport_sqlite,
-                 self.sqlite_floor, self.import_fediverse, self.summary, self.leaderboard,
-                 self.report, self.import_postgres]
+                 self.sqlite_floor, self.reading_floor, self.import_fediverse, self.summary,
+                 self.leaderboard, self.report, self.import_postgres]
         for step in steps:
             try:
                 step()
@@ -267,6 +267,34 @@ class Bench:
                                     r["index_seconds"] for r in inner), 3),
                                 "share_of_first_import": round(seconds / self.import_seconds,
                                                                3)}))
+
+    def reading_floor(self) -> None:
+        """The import's reading with nothing stored: how long an import would take if
+        storing cost nothing, and the CPU seconds reading alone needs (the import is
+        CPU-bound on two cores, so these bound it as much as the SQLite floor does)."""
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+        series = self.series(lambda: run(
+            [sys.executable, "-m", "benchmarks.reading", str(self.data.config),
+             str(self.data.x_file)], env=env, cwd=self.options.work).check())
+        inner = [json.loads(m.stdout) for m in series.runs]
+        seconds = statistics.median(float(r["seconds"]) for r in inner)
+        last = inner[-1]
+        problems = ([] if last["posts"] == self.data.x_posts else
+                    [f"read {last['posts']} posts, the file holds {self.data.x_posts}"])
+        rate = self.data.x_posts / seconds
+        cpu = float(last["reader_cpu_seconds"]) + float(last["receiver_cpu_seconds"])
+        details: dict[str, Any] = {
+            **{k: last[k] for k in ("posts", "context_posts", "readers")},
+            "seconds": [round(float(r["seconds"]), 3) for r in inner],
+            "reader_cpu_seconds": round(float(last["reader_cpu_seconds"]), 2),
+            "receiver_cpu_seconds": round(float(last["receiver_cpu_seconds"]), 2),
+            "cpu_seconds": round(cpu, 2)}
+        if self.import_seconds:
+            details["share_of_first_import"] = round(seconds / self.import_seconds, 3)
+        self.add(Figure("reading_floor", "floor: reading the file, nothing stored",
+                        round(rate), "posts/s", ratio=self.ratio(rate), problems=problems,
+                        details=details))
 
     def import_fediverse(self) -> None:
         for name, files in (("mastodon", self.data.mastodon_files),

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import REPO, _pg_base_url, postgres_available
 
 FIGURES = {"baseline", "help", "import_sqlite", "import_sqlite_rss", "reimport_sqlite",
-           "sqlite_floor", "sqlite_floor_no_raw",
+           "sqlite_floor", "sqlite_floor_no_raw", "reading_floor",
            "import_mastodon", "import_bluesky", "summary", "leaderboard", "report",
            "report_rss", "import_postgres"}
 
@@ -58,7 +58,12 @@ def test_quick_benchmark_measures_the_right_things(tmp_path: Path) -> None:
     for key in ("sqlite_floor", "sqlite_floor_no_raw"):  # the same rows, written again
         floor = figures[key]["details"]
         assert floor["posts"] == first["stored"], key
-        assert floor["hashtag_rows"] >= first["stored"] and floor["raw_bytes"] > 0, key
+        assert floor["hashtag_rows"] >= first["stored"], key
+        assert floor["raw_bytes"] + floor["raw_z_bytes"] > 0, key  # text or compressed
+
+    reading = figures["reading_floor"]["details"]  # every post of the file, nothing stored
+    assert reading["posts"] == x["posts"] and reading["context_posts"] > 0
+    assert reading["cpu_seconds"] > 0
 
     for platform in ("mastodon", "bluesky"):
         details = figures[f"import_{platform}"]["details"]
