@@ -2,16 +2,17 @@
 
 Every post keeps the payload it arrived in, so a mapping can be redone later from what was
 received. A tweet's JSON is about 800 bytes and nearly all of it is the same keys in the same
-order; compressed alone, it shrinks by a third, but against a dictionary trained on a few
-thousand of its neighbours it shrinks sixfold, at about 400 MB/s. At 1,000,000 posts that is
-790 MB of the database's 1.4 GB. So a big import (`collectors.offload`) compresses in its
-reading processes: each trains a dictionary on the first payloads it reads, and the posts
-keep `raw_z` (the frame) instead of `raw` (the JSON text). Small files and live collection
+order; compressed alone it keeps three fifths of its size, but against a dictionary trained
+on a few thousand of its neighbours it shrinks sixfold, at about 400 MB/s. At 1,000,000
+posts the payloads are 790 MB of the database's 1.4 GB. So a big import
+(`collectors.offload`) compresses in its reading processes: each trains a dictionary on the
+first payloads it reads, and the posts keep `raw_z` (the frame) instead of `raw` (the JSON
+text). Small files and live collection
 keep the text, where size and speed do not matter.
 
 A frame names its dictionary by id (zstd writes the id into every frame), and the
-dictionaries are rows of `raw_dictionaries`, stored before or with the first post that
-needs one, so every frame can always be read back. `Unpacker` reads either form.
+dictionaries are rows of `raw_dictionaries`, stored in the same transaction as the first
+post that needs one, so every frame can always be read back. `Unpacker` reads either form.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ LEVEL = 3
 
 
 def _zstd():  # type: ignore[no-untyped-def]
-    import zstandard  # a second's import of work only the compressing paths need
+    import zstandard  # imported only where payloads are compressed or read back
 
     return zstandard
 
@@ -52,32 +53,41 @@ class Dictionary:
 class Packer:
     """Compresses raw payloads once it has seen enough of them to train a dictionary.
 
-    `pack` takes a batch of payloads (bytes, or None) and returns them compressed, or
-    unchanged while the batch is too small to train on; `trained` is the dictionary to send
-    with the first compressed batch (and None afterwards).
+    `pack` takes a batch of payloads (bytes, or None) and returns them compressed, or None
+    while no batch has been big enough to train on; `take_new` gives the dictionary to send
+    with the first compressed batch (and nothing afterwards).
     """
 
     def __init__(self) -> None:
         self._compressor = None
         self.dictionary: Dictionary | None = None
         self._sent = False
+        self._failed = False  # training failed: payloads stay text
 
     def pack(self, payloads: Sequence[bytes | None]) -> list[bytes | None] | None:
-        """The frames for `payloads`, or None when there is no dictionary yet (too few)."""
+        """The frames for `payloads`, or None when there is no dictionary (too few yet, or
+        none could be trained from these payloads)."""
         if self._compressor is None:
             samples = [p for p in payloads if p]
-            if len(samples) < TRAIN_MIN:
+            if self._failed or len(samples) < TRAIN_MIN:
                 return None
-            self._train(samples[:TRAIN_MAX])
+            if not self._train(samples[:TRAIN_MAX]):
+                return None
         compress = self._compressor.compress  # type: ignore[union-attr]
         return [compress(p) if p else None for p in payloads]
 
-    def _train(self, samples: list[bytes]) -> None:
+    def _train(self, samples: list[bytes]) -> bool:
         zstd = _zstd()
-        trained = zstd.train_dictionary(DICTIONARY_BYTES, samples, level=LEVEL)
+        try:
+            trained = zstd.train_dictionary(DICTIONARY_BYTES, samples, level=LEVEL)
+        except zstd.ZstdError as exc:  # payloads too alike or too small to learn from
+            log.info("raw payloads kept as text: no dictionary could be trained (%s)", exc)
+            self._failed = True
+            return False
         self.dictionary = Dictionary(trained.dict_id(), trained.as_bytes())
         self._compressor = zstd.ZstdCompressor(level=LEVEL, dict_data=trained,
                                                write_content_size=True, write_dict_id=True)
+        return True
 
     def take_new(self) -> list[Dictionary]:
         """The dictionary the receiver has not had yet (once), for the batch being sent."""

@@ -83,6 +83,19 @@ def test_too_few_payloads_stay_text_and_enough_train_a_dictionary_sent_once() ->
     assert unpacker.text("as received", None) == "as received"
 
 
+def test_payloads_no_dictionary_can_be_trained_on_stay_text(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import zstandard
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise zstandard.ZstdError("Src size is incorrect")
+
+    monkeypatch.setattr(zstandard, "train_dictionary", refuse)
+    packer = Packer()
+    batch = [payload(n).encode() for n in range(COUNT)]
+    assert packer.pack(batch) is None and packer.pack(batch) is None  # not tried again
+    assert packer.take_new() == []
+
+
 def test_a_frame_whose_dictionary_is_missing_says_so(db) -> None:  # type: ignore[no-untyped-def]
     packer = Packer()
     (frame, *_) = packer.pack([payload(n).encode() for n in range(COUNT)]) or []
