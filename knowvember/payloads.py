@@ -34,6 +34,7 @@ DICTIONARY_BYTES = 64 * 1024  # more gave under 1% more (measured on tweets)
 TRAIN_MIN = 500  # fewer payloads than this train a poor dictionary: leave them as text
 TRAIN_MAX = 5_000  # training on more took longer and gave no better ratio
 LEVEL = 3
+NAMING_MIN = 5  # see `naming`
 
 
 def _zstd():  # type: ignore[no-untyped-def]
@@ -171,3 +172,53 @@ class Unpacker:
         if data is None:
             raise LookupError(f"raw payload dictionary {dict_id} is missing from the database")
         return zstd.ZstdDecompressor(dict_data=zstd.ZstdCompressionDict(bytes(data)))
+
+
+def naming(conn: Connection, forms: Iterable[str]) -> list[int]:
+    """The dictionaries holding any of `forms` (lower-case handles, ids): a dictionary is made
+    of fragments of the payloads it was trained on, so it may hold a frequent poster's id
+    or handle, and `forget` must not leave that behind (see `expand`)."""
+    from knowvember.models import RawDictionary
+
+    table = RawDictionary.__table__
+    # A fragment may start or end inside a value: a form long enough to identify is looked
+    # for anywhere, a short one only as a whole JSON string.
+    wanted = [f for f in forms if f]
+    found = []
+    for dict_id, data in conn.execute(sa.select(table.c.id, table.c.data)):
+        text = bytes(data).decode("utf-8", "replace").lower()
+        if any(f'"{form}"' in text or (len(form) >= NAMING_MIN and form in text)
+               for form in wanted):
+            found.append(int(dict_id))
+    return found
+
+
+def expand(conn: Connection, ids: Iterable[int], batch: int = 5_000) -> int:
+    """Write the payloads compressed with dictionaries `ids` back as text, then delete those
+    dictionaries; returns how many posts were rewritten. Reads every frame's header once
+    (a few seconds at 1,000,000 posts)."""
+    from knowvember.models import Post, RawDictionary
+
+    doomed = set(ids)
+    if not doomed:
+        return 0
+    posts = Post.__table__
+    unpacker = Unpacker(conn)
+    rewritten = 0
+    last = 0
+    while True:
+        rows = conn.execute(sa.select(posts.c.id, posts.c.raw_z)
+                            .where(posts.c.id > last, posts.c.raw_z.is_not(None))
+                            .order_by(posts.c.id).limit(batch)).all()
+        if not rows:
+            break
+        last = rows[-1][0]
+        values = [{"b_id": post_id, "b_raw": unpacker.text(None, bytes(frame))}
+                  for post_id, frame in rows if frame_dictionary(bytes(frame)) in doomed]
+        if values:
+            conn.execute(posts.update().where(posts.c.id == sa.bindparam("b_id"))
+                         .values(raw=sa.bindparam("b_raw"), raw_z=None), values)
+            rewritten += len(values)
+    table = RawDictionary.__table__
+    conn.execute(table.delete().where(table.c.id.in_(sorted(doomed))))
+    return rewritten

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from knowvember import payloads
 from knowvember.db import Database, translate_errors
 from knowvember.errors import REPORTED, InputError
 from knowvember.models import (
@@ -107,6 +108,9 @@ class ForgetReport:
     hashtags: int = 0
     techniques: int = 0
     raw_payloads_cleared: int = 0
+    # compression dictionaries holding the account's handle or id, dropped (their posts'
+    # payloads are kept as text instead)
+    payload_dictionaries_dropped: int = 0
     run_log_entries_redacted: int = 0
     already_forgotten: bool = False
     still_in_config: list[str] = field(default_factory=list)
@@ -114,7 +118,7 @@ class ForgetReport:
     @property
     def removed_anything(self) -> bool:
         return bool(self.accounts or self.posts or self.reposts or self.raw_payloads_cleared
-                    or self.run_log_entries_redacted)
+                    or self.payload_dictionaries_dropped or self.run_log_entries_redacted)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -222,6 +226,8 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
     report.posts = len(post_ids)
     report.reposts = len(repost_ids)
     report.raw_payloads_cleared = len(cleared)
+    dictionaries = payloads.naming(conn, _forms(values))
+    report.payload_dictionaries_dropped = len(dictionaries)
     for chunk in _chunks(doomed):
         report.hashtags += _count(conn, hashtags_t, hashtags_t.c.post_id.in_(chunk))
         report.techniques += _count(conn, techniques_t, techniques_t.c.post_id.in_(chunk))
@@ -236,6 +242,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
     for chunk in _chunks(cleared):
         conn.execute(posts_t.update().where(posts_t.c.id.in_(chunk))
                      .values(raw=None, raw_z=None))
+    payloads.expand(conn, dictionaries)
     for chunk in _chunks(account_ids):
         conn.execute(accounts_t.delete().where(accounts_t.c.id.in_(chunk)))
     for run_id, error, details in runs:
@@ -254,14 +261,18 @@ def _count(conn: Connection, table: sa.Table, where: Any) -> int:
                .scalar() or 0)
 
 
+def _forms(values: Iterable[str]) -> set[str]:
+    """The lower-case forms an identity takes in a payload: as given, without '@', and a
+    Mastodon handle's user part."""
+    return {form.lower() for value in values
+            for form in (value, value.lstrip("@"), value.lstrip("@").split("@")[0])
+            if len(form) >= 2}
+
+
 def _embeds(raw: str, values: Iterable[str]) -> bool:
     """Whether a JSON payload holds one of the account's identities as a whole string."""
     lowered = raw.lower()
-    for value in values:
-        for form in {value, value.lstrip("@"), value.lstrip("@").split("@")[0]}:
-            if len(form) >= 2 and f'"{form.lower()}"' in lowered:
-                return True
-    return False
+    return any(f'"{form}"' in lowered for form in _forms(values))
 
 
 def _redact(text: str, marks: Iterable[str]) -> str:

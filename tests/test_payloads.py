@@ -17,7 +17,7 @@ from knowvember.db import alembic_config, create_db_engine, head_revision, open_
 from knowvember.hashtags import CampaignTags
 from knowvember.models import Post, RawDictionary
 from knowvember.payloads import TRAIN_MIN, Dictionary, Packer, Unpacker
-from knowvember.privacy import forget
+from knowvember.privacy import forget, preview
 from knowvember.records import AccountRecord, PostRecord
 from knowvember.store import PostWriter
 
@@ -140,8 +140,9 @@ def test_a_dictionary_whose_id_is_taken_leaves_its_posts_as_text(db) -> None:  #
             b"another dictionary")
 
 
-def test_forget_clears_compressed_payloads_that_name_the_account(db, settings) -> None:  # type: ignore[no-untyped-def]
-    """Bob's replies to Ann: the compressed payload that names her is cleared like text."""
+def forget_world(db, trained_on: str) -> tuple[list[str], int]:  # type: ignore[no-untyped-def]
+    """Ann (@annlib) posts; Bob replies to her 550 times, his payloads compressed against a
+    dictionary trained on payloads that mention `trained_on`. Reply 2003 names Ann."""
     writer = PostWriter(db, CampaignTags(["KNOWvember19"]), source="test", archive=True)
     ann = AccountRecord(platform="x", key="1", handle="@annlib")
     bob = AccountRecord(platform="x", key="2", handle="@boblib")
@@ -149,17 +150,45 @@ def test_forget_clears_compressed_payloads_that_name_the_account(db, settings) -
                              text="Our #KNOWvember19 journal club", hashtags=("knowvember19",),
                              raw=payload(0))], [ann])
     packer = Packer()
+    packer.pack([payload(n, mentions=trained_on).encode() for n in range(COUNT)])
     texts = [payload(n, mentions="annlib" if n == 3 else "carol") for n in range(COUNT)]
     frames = packer.pack([t.encode() for t in texts]) or []
     replies = [PostRecord(platform="x", platform_id=str(2000 + n), account_key="2",
                           created_at=WHEN, text="Great idea", kind="reply", referenced_id="1",
                           raw_z=frame) for n, frame in enumerate(frames)]
     writer.write(replies, [bob], dictionaries=packer.take_new())
+    assert packer.dictionary is not None
+    return texts, packer.dictionary.id
+
+
+def test_forget_clears_compressed_payloads_that_name_the_account(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """A compressed reply that names Ann is cleared like text; a dictionary that does not
+    hold her stays, with the frames made with it."""
+    texts, dictionary = forget_world(db, trained_on="carol")
     report = forget(db, "x:@annlib", settings)
-    assert report.raw_payloads_cleared == 1
+    assert (report.raw_payloads_cleared, report.payload_dictionaries_dropped) == (1, 0)
     kept = stored(db)
     assert kept["2003"] == (None, None)
-    assert all(frame for pid, (_, frame) in kept.items() if pid != "2003")
+    assert all(raw is None and frame for pid, (raw, frame) in kept.items() if pid != "2003")
+    assert dictionaries(db) == [dictionary]
+    assert texts_of(db) == {str(2000 + n): (None if n == 3 else t) for n, t in enumerate(texts)}
+
+
+def test_forget_drops_a_dictionary_that_holds_the_account_keeping_its_payloads_as_text(  # type: ignore[no-untyped-def]
+        db, settings) -> None:
+    """A dictionary is made of fragments of the payloads it learnt from: one that holds
+    Ann's handle goes, and the payloads it compressed are kept as text instead."""
+    texts, _ = forget_world(db, trained_on="annlib")
+    with db.begin() as conn:
+        assert payloads.naming(conn, ["annlib"])  # it did learn her handle
+    assert preview(db, "x:@annlib").payload_dictionaries_dropped == 1
+    assert dictionaries(db) != []  # a preview removes nothing
+    report = forget(db, "x:@annlib", settings)
+    assert (report.raw_payloads_cleared, report.payload_dictionaries_dropped) == (1, 1)
+    assert dictionaries(db) == []
+    kept = stored(db)
+    assert all(frame is None for _, frame in kept.values())
+    assert texts_of(db) == {str(2000 + n): (None if n == 3 else t) for n, t in enumerate(texts)}
 
 
 def test_a_downgrade_gives_every_compressed_payload_back_as_text(settings, db_url) -> None:  # type: ignore[no-untyped-def]

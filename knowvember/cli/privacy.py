@@ -27,6 +27,9 @@ def _what(report: ForgetReport) -> str:
     if report.raw_payloads_cleared:
         parts.append(f"the raw payload of {report.raw_payloads_cleared} reply/quote(s) by "
                      "others that embed the account")
+    if report.payload_dictionaries_dropped:
+        parts.append(f"{report.payload_dictionaries_dropped} compression dictionar(ies) "
+                     "holding the account (the payloads they compressed are kept as text)")
     if report.run_log_entries_redacted:
         parts.append(f"the handle in {report.run_log_entries_redacted} run log entr(ies)")
     return ", ".join(parts)
