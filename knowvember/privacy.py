@@ -242,7 +242,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
     for chunk in _chunks(cleared):
         conn.execute(posts_t.update().where(posts_t.c.id.in_(chunk))
                      .values(raw=None, raw_z=None))
-    payloads.expand(conn, dictionaries)
+    payloads.retrain(conn, dictionaries, _forms(values))
     for chunk in _chunks(account_ids):
         conn.execute(accounts_t.delete().where(accounts_t.c.id.in_(chunk)))
     for run_id, error, details in runs:

@@ -174,20 +174,36 @@ def test_forget_clears_compressed_payloads_that_name_the_account(db, settings) -
     assert texts_of(db) == {str(2000 + n): (None if n == 3 else t) for n, t in enumerate(texts)}
 
 
-def test_forget_drops_a_dictionary_that_holds_the_account_keeping_its_payloads_as_text(  # type: ignore[no-untyped-def]
-        db, settings) -> None:
+def test_forget_replaces_a_dictionary_that_holds_the_account(db, settings) -> None:  # type: ignore[no-untyped-def]
     """A dictionary is made of fragments of the payloads it learnt from: one that holds
-    Ann's handle goes, and the payloads it compressed are kept as text instead."""
-    texts, _ = forget_world(db, trained_on="annlib")
+    Ann's handle goes, and the payloads it compressed are compressed again against a new
+    dictionary trained on them with her handle masked."""
+    texts, first = forget_world(db, trained_on="annlib")
     with db.begin() as conn:
-        assert payloads.naming(conn, ["annlib"])  # it did learn her handle
+        assert payloads.naming(conn, ["annlib"]) == [first]  # it did learn her handle
     assert preview(db, "x:@annlib").payload_dictionaries_dropped == 1
-    assert dictionaries(db) != []  # a preview removes nothing
+    assert dictionaries(db) == [first]  # a preview removes nothing
     report = forget(db, "x:@annlib", settings)
     assert (report.raw_payloads_cleared, report.payload_dictionaries_dropped) == (1, 1)
-    assert dictionaries(db) == []
+    (second,) = dictionaries(db)
+    assert second != first
+    with db.begin() as conn:
+        assert payloads.naming(conn, ["annlib", "@annlib"]) == []
     kept = stored(db)
-    assert all(frame is None for _, frame in kept.values())
+    assert kept["2003"] == (None, None)
+    assert all(raw is None and payloads.frame_dictionary(frame) == second
+               for pid, (raw, frame) in kept.items() if pid != "2003" and frame)
+    assert texts_of(db) == {str(2000 + n): (None if n == 3 else t) for n, t in enumerate(texts)}
+
+
+def test_forget_keeps_payloads_as_text_when_no_clean_dictionary_can_be_trained(  # type: ignore[no-untyped-def]
+        db, settings, monkeypatch) -> None:
+    texts, _ = forget_world(db, trained_on="annlib")
+    monkeypatch.setattr(Packer, "train", lambda self, samples: False)
+    report = forget(db, "x:@annlib", settings)
+    assert report.payload_dictionaries_dropped == 1
+    assert dictionaries(db) == []
+    assert all(frame is None for _, frame in stored(db).values())
     assert texts_of(db) == {str(2000 + n): (None if n == 3 else t) for n, t in enumerate(texts)}
 
 
