@@ -218,15 +218,15 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
             else:
                 referring.append((row.id, unpacker.text(row.raw, row.raw_z)))
     values = [handle, *(k for _, k, _ in accounts), *(h for _, _, h in accounts)]
-    values = [v for v in dict.fromkeys(values) if v]
-    cleared = [pid for pid, raw in referring if raw and _embeds(raw, values)]
+    forms = _forms(v for v in values if v)  # once, for every payload and dictionary
+    cleared = [pid for pid, raw in referring if raw and _embeds(raw, forms)]
     handles = list(dict.fromkeys([handle, *(h for _, _, h in accounts)]))
     doomed = post_ids + repost_ids
     report.accounts = len(account_ids)
     report.posts = len(post_ids)
     report.reposts = len(repost_ids)
     report.raw_payloads_cleared = len(cleared)
-    dictionaries = payloads.naming(conn, _forms(values))
+    dictionaries = payloads.naming(conn, forms)
     report.payload_dictionaries_dropped = len(dictionaries)
     for chunk in _chunks(doomed):
         report.hashtags += _count(conn, hashtags_t, hashtags_t.c.post_id.in_(chunk))
@@ -242,7 +242,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
     for chunk in _chunks(cleared):
         conn.execute(posts_t.update().where(posts_t.c.id.in_(chunk))
                      .values(raw=None, raw_z=None))
-    payloads.retrain(conn, dictionaries, _forms(values))
+    payloads.retrain(conn, dictionaries, forms)
     for chunk in _chunks(account_ids):
         conn.execute(accounts_t.delete().where(accounts_t.c.id.in_(chunk)))
     for run_id, error, details in runs:
@@ -269,10 +269,11 @@ def _forms(values: Iterable[str]) -> set[str]:
             if len(form) >= 2}
 
 
-def _embeds(raw: str, values: Iterable[str]) -> bool:
-    """Whether a JSON payload holds one of the account's identities as a whole string."""
+def _embeds(raw: str, forms: Iterable[str]) -> bool:
+    """Whether a JSON payload holds one of the account's identities (`_forms`) as a whole
+    string."""
     lowered = raw.lower()
-    return any(f'"{form}"' in lowered for form in _forms(values))
+    return any(f'"{form}"' in lowered for form in forms)
 
 
 def _redact(text: str, marks: Iterable[str]) -> str:
