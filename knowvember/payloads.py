@@ -7,8 +7,7 @@ on a few thousand of its neighbours it shrinks sixfold, at about 400 MB/s. At 1,
 posts the payloads are 790 MB of the database's 1.4 GB. So a big import
 (`collectors.offload`) compresses in its reading processes: each trains a dictionary on the
 first payloads it reads, and the posts keep `raw_z` (the frame) instead of `raw` (the JSON
-text). Small files and live collection
-keep the text, where size and speed do not matter.
+text). Small files and live collection keep the text, where size and speed do not matter.
 
 A frame names its dictionary by id (zstd writes the id into every frame), and the
 dictionaries are rows of `raw_dictionaries`, stored in the same transaction as the first
