@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 IN_CHUNK = 900  # stay well under every backend's bound-parameter limit
 ANALYZE_FIRST = 5000  # PostgreSQL: new posts after which a writer first refreshes statistics
+FORGOTTEN_POSTS_KEPT = 200_000  # ids of forgotten accounts' posts an import remembers
 
 posts_t = Post.__table__
 accounts_t = Account.__table__
@@ -196,6 +197,9 @@ class PostWriter:
         self.source = source
         self.tagger = tagger
         self.drop_accounts = {(p, h) for p, h in drop_accounts}
+        # Posts of forgotten accounts this writer left out: a repost of one, in a later
+        # batch, is left out too (an import maps a repeated original only once).
+        self._forgotten_posts: set[tuple[str, str]] = set()
         self._accounts: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
         self.changed_account_ids: set[int] = set()
         self._written = 0  # new posts stored by this writer
@@ -316,8 +320,15 @@ class PostWriter:
             for key, post in list(unique.items()):
                 account = accounts.get((post.platform, post.account_key or ""))
                 handle = account.handle if account else None
-                if (handle and (post.platform, handle) in self.drop_accounts) or is_forgotten(
-                        forgotten, post.platform, key=post.account_key, handle=handle):
+                if is_forgotten(forgotten, post.platform, key=post.account_key, handle=handle):
+                    del unique[key]
+                    if len(self._forgotten_posts) < FORGOTTEN_POSTS_KEPT:
+                        self._forgotten_posts.add(key)
+                elif handle and (post.platform, handle) in self.drop_accounts:
+                    del unique[key]
+        if forgotten:
+            for key, post in list(unique.items()):
+                if post.kind == "repost" and self._reposts_forgotten(post, forgotten):
                     del unique[key]
         matches = self.tags.matches
         kept = {k: p for k, p in unique.items() if matches(p.hashtags)}
@@ -338,6 +349,19 @@ class PostWriter:
                 if (post.platform, post.referenced_id) in stored:
                     kept[key] = pending.pop(key)
         return kept, list(pending.values())
+
+    def _reposts_forgotten(self, post: PostRecord, forgotten: frozenset[str]) -> bool:
+        """Whether a repost copies a forgotten account's post: `forget` erased such
+        copies, so they must not come back. The original is known when this writer left it
+        out; an X retweet also names its author ("RT @handle: ...")."""
+        if (post.platform, post.referenced_id or "") in self._forgotten_posts:
+            return True
+        text = post.text
+        if post.platform == "x" and text.startswith("RT @"):
+            end = text.find(":", 4)
+            if end > 4:
+                return is_forgotten(forgotten, "x", handle="@" + text[4:end].lower())
+        return False
 
     def _existing_ids(
         self, conn: Connection, keys: Sequence[tuple[str, str]]

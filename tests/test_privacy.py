@@ -334,3 +334,78 @@ def _readable(path: Path) -> str:
         return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(
             values_only=True) for v in row if v is not None)
     return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def test_a_repost_of_a_forgotten_account_is_not_stored_again(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """`forget` erased Bob's repost of Ann: the same repost, or a new one, must not come
+    back, whether Ann's original comes in the same batch, an earlier one, or not at all."""
+    _store(db)
+    forget(db, "x:@annlib", settings)
+    writer = PostWriter(db, CampaignTags(["KNOWvember19"]), source="test")
+    ann, bob = _account("1", "@annlib"), _account("2", "@boblib")
+    original = _post("14", "1")
+    original.context_only = True
+    same_batch = writer.write(
+        [original, _post("25", "2", kind="repost", ref="14",
+                         text="RT @someone: #KNOWvember19 journal club")],
+        [ann, bob])
+    assert same_batch.new == 0
+    later_batch = writer.write(  # the original was left out by this writer before
+        [_post("26", "2", kind="repost", ref="14", text="#KNOWvember19 journal club")], [bob])
+    assert later_batch.new == 0
+    by_text = writer.write(  # an X retweet names its author; the original is not here
+        [_post("27", "2", kind="repost", ref="99", text="RT @AnnLib: Our #KNOWvember19 club")],
+        [bob])
+    assert by_text.new == 0
+    theirs = writer.write(  # Bob's repost of somebody else is his to keep
+        [_post("28", "2", kind="repost", ref="98", text="RT @carol: Our #KNOWvember19 club")],
+        [bob])
+    assert theirs.new == 1
+    with db.begin() as conn:
+        assert sorted(r[0] for r in conn.execute(sa.select(Post.platform_id))) == [
+            "21", "22", "23", "28"]
+
+
+def test_forget_then_import_the_recorded_archive_again(write_config, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recorded X page: after forgetting an author, importing the same file again stores
+    none of his posts and no retweet of them (their text is his)."""
+    from tests.fakeapi import FIXTURES
+
+    write_config("", base=BREXIT_CONFIG)
+    page = json.loads((FIXTURES / "twitter_search_recent_2.json").read_text())
+    archive = tmp_path / "x.jsonl"
+    archive.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    users = {u["id"]: u["username"] for u in page["includes"]["users"]}
+    originals = {t["id"]: t["author_id"] for t in page["includes"]["tweets"]}
+    retweeted = [originals[r["id"]] for t in page["data"]
+                 for r in t.get("referenced_tweets", ()) if r["type"] == "retweeted"
+                 and r["id"] in originals]
+    author = users[max(set(retweeted), key=retweeted.count)]  # the most retweeted author
+    assert cli("import", "twarc2", str(archive)).exit_code == 0
+    assert cli("forget", f"x:@{author}", "--yes").exit_code == 0
+    db_file = tmp_path / "knowvember.db"
+
+    def copies() -> list[str]:
+        engine = sa.create_engine(f"sqlite:///{db_file}")
+        with engine.connect() as conn:
+            texts = [r[0] for r in conn.execute(sa.select(Post.text))]
+        engine.dispose()
+        return [t for t in texts if f"@{author.lower()}:" in t.lower()]
+
+    assert copies() == []
+    again = cli("import", "twarc2", str(archive), "--format", "json")
+    assert again.exit_code == 0
+    assert copies() == []
+    (run,) = json.loads(again.stdout)  # the run records, a list
+    assert run["new"] == 0
+
+
+BREXIT_CONFIG = """
+[campaign]
+name = "Fixture campaign"
+slug = "fixtures"
+hashtags = ["Brexit", "POIUYTREWQ"]
+start = 2021-05-01
+end = 2021-09-30
+timezone = "UTC"
+"""
