@@ -735,13 +735,15 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             record.details["window"] = {"from": _iso(lowest), "to": _iso(highest)}
         outcome.error_count += errors
         outcome.line_errors.extend(kept[: max(0, 20 - len(outcome.line_errors))])
+        # Failed means nothing of the file was kept; context posts stored count too.
+        kept_any = bool(record.fetched or record.new or record.updated)
         if failure:
             record.error = failure
-            status = "partial" if record.fetched else "failed"
+            status = "partial" if kept_any else "failed"
         elif errors:
             record.error = (f"{errors} line(s) could not be read and were skipped; first: "
                             f"{kept[0] if kept else ''}")
-            status = "partial" if record.fetched else "failed"
+            status = "partial" if kept_any else "failed"
         elif not record.fetched:
             # A file with no posts is the wrong file or an export gone wrong, not a quiet ok.
             record.error = _no_posts(path, fmt, lines)

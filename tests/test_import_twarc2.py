@@ -198,3 +198,19 @@ def test_a_file_with_no_posts_fails_naming_the_file(sqlite_db, tmp_path, content
     (run,) = outcome.runs
     assert (run.status, run.fetched, outcome.exit_code) == ("failed", 0, EXIT_FAILED)
     assert run.error is not None and run.error.startswith(f"{path}: {says}")
+
+
+def test_a_file_whose_only_stored_posts_are_context_posts_is_partial_not_failed(
+        sqlite_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Failed means nothing of the file was kept: a page whose tweets cannot be read but
+    whose included original (a campaign post) was stored is partial."""
+    users = [x_user("42", "UHLLibraries")]
+    original = x_tweet(x_id(NOV, 1), "Peer Assist today #KNOWvember19", "42", NOV)
+    broken = x_tweet(x_id(NOV, 2), "RT @UHLLibraries: Peer Assist today", "42", NOV,
+                     refs=[("retweeted", original["id"])])
+    broken["created_at"] = "not a time"
+    path = write(tmp_path / "context.jsonl", [orjson.dumps(x_page([broken], users, [original]))])
+    (run,) = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
+                                 ingest.Hooks(lock_wait=0)).runs
+    assert (run.fetched, run.new) == (0, 1)
+    assert run.status == "partial" and "could not be read" in (run.error or "")
