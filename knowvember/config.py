@@ -13,6 +13,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import unquote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -95,6 +96,77 @@ def _env_name(value: str | None) -> str | None:
     raise ValueError(f"{value!r} is not an environment variable name")
 
 
+_URL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*://")
+# Query or fragment parameter names that carry a credential, compared lowercased with `-`
+# as `_`; also any name containing one of _CREDENTIAL_PARTS (`oauth_token`, `x_api_key`).
+_CREDENTIAL_NAMES = frozenset({
+    "key", "apikey", "api_key", "auth", "authorization", "sig", "signature", "pass", "passwd",
+    "pwd", "password", "secret", "client_secret", "app_password", "token", "access_token",
+    "bearer_token",
+})
+# A user name that is a token: long, one word, mixing cases and digits (`ghp_...`); a
+# login such as `svc_knowvember_reports` is none of these.
+_TOKEN_USER = re.compile(r"^[A-Za-z0-9_.~%\-]{20,}$")
+_CREDENTIAL_PARTS = ("token", "secret", "password", "passwd", "apikey", "api_key", "credential",
+                     "signature")
+SECRET_REFUSAL = "secrets are never written in the config file"
+_DATABASE_ADVICE = (f"keep it in ~/.pgpass or PGPASSWORD, or set the whole URL in "
+                    f"${ENV_DATABASE_URL} instead")
+_URL_ADVICE = "set it in an environment variable named by the section's *_env key instead"
+# Where the secret of a URL under a table belongs instead, by dotted key prefix.
+_URL_ADVICE_BY_TABLE = {
+    "database.": _DATABASE_ADVICE,
+    "sources.x.": "set the token in the variable named by sources.x.bearer_token_env instead",
+    "sources.mastodon.": "set the token in the variable named by "
+                         "sources.mastodon.access_token_env (or instance_token_env) instead",
+    "sources.bluesky.": "set the login in the variables named by sources.bluesky.handle_env "
+                        "and app_password_env instead",
+}
+
+
+def _credential_name(name: str) -> bool:
+    name = name.strip().lower().replace("-", "_")
+    return name in _CREDENTIAL_NAMES or name.endswith("_key") or any(
+        part in name for part in _CREDENTIAL_PARTS)
+
+
+def url_credential(url: str) -> str | None:
+    """What in `url` is a credential ("the password", "the 'access_token' parameter"), or None.
+
+    Never the credential itself, so the answer can go into an error message. A user name
+    alone is allowed: it says who connects, not how they prove it
+    (`postgresql+psycopg://knowvember@dbhost/...`), unless it looks like a token pasted as
+    the user (`https://ghp_...@host`). Parameters are judged by name, not value: database
+    URLs carry long file paths (`sslrootcert=...`) that a value test would take for tokens.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        user, password = parts.username, parts.password
+        query, fragment = parts.query, parts.fragment
+    except ValueError:  # a malformed host such as "http://[::1": find user:password@ by hand
+        match = re.match(r"^[^:/]*://([^/?#@]*)@", url.strip())
+        user, _, password = (match.group(1) if match else "").partition(":")
+        query = fragment = ""
+    if password:
+        return "the password"
+    if user and _TOKEN_USER.match(unquote_plus(user)) and all(
+            re.search(p, user) for p in (r"[a-z]", r"[A-Z]", r"[0-9]")):
+        return "a user name that looks like a token"
+    for item in re.split(r"[&;]", query) + re.split(r"[&;]", fragment):
+        name, _, value = (unquote_plus(piece) for piece in item.partition("="))
+        if value and _credential_name(name):
+            return (f"the {name.strip()!r} parameter"
+                    if name.isprintable() and not _looks_like_secret(name) else "a parameter")
+    return None
+
+
+def refuse_url_credential(url: str, advice: str = _URL_ADVICE) -> None:
+    """A ValueError, worded as for any literal secret, if `url` carries a credential."""
+    what = url_credential(url)
+    if what:
+        raise ValueError(f"{SECRET_REFUSAL}: remove {what} from the URL and {advice}")
+
+
 EnvName = Annotated[str, Field(min_length=1)]
 
 
@@ -162,13 +234,8 @@ class DatabaseSettings(_Section):
         A password is refused too: the file is read by anyone who can read the campaign
         folder, so it goes in ~/.pgpass, PGPASSWORD or $KNOWVEMBER_DATABASE_URL instead.
         """
-        parsed = check_database_url(value)
-        if parsed.password or "password" in parsed.query:
-            raise ValueError(
-                "secrets are never written in the config file: remove the password from the "
-                f"URL and keep it in ~/.pgpass or PGPASSWORD, or set the whole URL in "
-                f"${ENV_DATABASE_URL} instead"
-            )
+        check_database_url(value)
+        refuse_url_credential(value, _DATABASE_ADVICE)
         return value
 
 
@@ -209,7 +276,7 @@ class XSettings(_Section):
     @field_validator("api_base")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _http_url(value)
+        return _http_url(value, _URL_ADVICE_BY_TABLE["sources.x."])
 
 
 class MastodonSettings(_Section):
@@ -226,12 +293,13 @@ class MastodonSettings(_Section):
     @field_validator("instances")
     @classmethod
     def _instances(cls, values: list[str]) -> list[str]:
-        return [_http_url(v) for v in values]
+        return [_http_url(v, _URL_ADVICE_BY_TABLE["sources.mastodon."]) for v in values]
 
     @field_validator("instance_token_env")
     @classmethod
     def _instance_envs(cls, values: dict[str, str]) -> dict[str, str]:
-        return {_http_url(k): _env_name(v) or "" for k, v in values.items()}
+        advice = _URL_ADVICE_BY_TABLE["sources.mastodon."]
+        return {_http_url(k, advice): _env_name(v) or "" for k, v in values.items()}
 
 
 class BlueskySettings(_Section):
@@ -250,7 +318,7 @@ class BlueskySettings(_Section):
     @field_validator("service")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _http_url(value)
+        return _http_url(value, _URL_ADVICE_BY_TABLE["sources.bluesky."])
 
 
 class SourcesSettings(_Section):
@@ -412,8 +480,14 @@ class Settings(_Section):
         return path if path.is_absolute() else self.base_dir / path
 
 
-def _http_url(value: str) -> str:
+def _http_url(value: str, advice: str | None = None) -> str:
+    """Every http(s) URL key goes through here, so each refuses a credential in its URL.
+
+    A value without a scheme is checked as if it had one: `admin:pw@host` must be refused as
+    a secret, not quoted back in "is not an http(s) URL".
+    """
     value = value.strip().rstrip("/")
+    refuse_url_credential(value if "://" in value else f"http://{value}", advice or _URL_ADVICE)
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"{value!r} is not an http(s) URL")
     return value
@@ -464,16 +538,55 @@ def load_settings(explicit: Path | None = None) -> Settings:
 
 def load_settings_file(path: Path) -> Settings:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file ({exc})") from exc
-    return parse_settings(text, path)
+    return parse_settings(decode_config(raw, path), path)
+
+
+_SAVE_AS_UTF8 = "save it as UTF-8 (in Notepad: File > Save as, Encoding: UTF-8)"
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"),
+)
+
+
+def decode_config(raw: bytes, path: Path | str) -> str:
+    """The file's text, or a ConfigError saying which encoding it is in and what to do.
+
+    Editors on Windows save "Unicode" (UTF-16) or ANSI (Windows-1252) files, which TOML
+    does not allow; the coordinator needs to hear that, not a codec's message. A UTF-8 BOM
+    is kept here and dropped by `parse_settings`.
+    """
+    encoding = next((name for bom, name in _WIDE_BOMS if raw.startswith(bom)), None)
+    if encoding is None and b"\x00" in raw[:200]:
+        encoding = "UTF-16"  # without a BOM: ASCII text with a zero byte beside each letter
+    if encoding:
+        raise ConfigError(f"{path}: cannot read the file: it is saved as {encoding} "
+                          f"(Notepad calls it \"Unicode\"); {_SAVE_AS_UTF8}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        before = raw[line_start:exc.start].decode("utf-8", "replace").removeprefix("\ufeff")
+        byte = raw[exc.start]
+        try:
+            guess = f", {bytes([byte]).decode('cp1252')!r} in Windows-1252"
+        except UnicodeDecodeError:
+            guess = ""
+        raise ConfigError(
+            f"{path}: cannot read the file: it is not UTF-8 text (byte 0x{byte:02X} at line "
+            f"{line}, column {len(before) + 1}{guess}); {_SAVE_AS_UTF8}"
+        ) from None
 
 
 def parse_settings(text: str, path: Path | None = None) -> Settings:
     label = str(path) if path else CONFIG_FILENAME
     try:
-        data = tomllib.loads(text)
+        # Notepad starts UTF-8 files with a BOM, which TOML does not allow. It sits before
+        # the first column, so TOML's line and column numbers stay right without it.
+        data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
     _refuse_literal_secrets(data, label)
@@ -488,16 +601,41 @@ _SECRET_KEYS = re.compile(r"(token|password|secret|api_key|apikey|bearer)$", re.
 
 
 def _refuse_literal_secrets(data: dict[str, Any], label: str, prefix: str = "") -> None:
-    """Refuse a credential written into the file, whatever key it sits under."""
+    """Refuse a credential written into the file, whatever key it sits under.
+
+    By the key's name (`bearer_token = "..."`), and in any URL, as a value, in a list or as
+    a table key (`instance_token_env`), so a URL key added later is covered without asking.
+    """
     for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict):
-            _refuse_literal_secrets(value, label, dotted + ".")
-        elif isinstance(value, str) and _SECRET_KEYS.search(key) and not key.endswith("_env"):
+        dotted = f"{prefix}{key if key.isprintable() else repr(key)}"
+        if _URL.match(key):
+            # A table keyed by URL: name the table, never the key that holds the secret.
+            _refuse_url_in(key, prefix.removesuffix(".") or "(top level)", label)
+        if isinstance(value, str) and _SECRET_KEYS.search(key) and not key.endswith("_env"):
             raise ConfigError(
-                f"{label}: {dotted}: secrets are never written in the config file; set an "
-                f"environment variable and name it with {key}_env instead"
+                f"{label}: {dotted}: {SECRET_REFUSAL}; set an environment variable and name "
+                f"it with {key}_env instead"
             )
+        _refuse_urls_under(value, dotted, label)
+
+
+def _refuse_urls_under(value: Any, dotted: str, label: str) -> None:
+    if isinstance(value, dict):
+        _refuse_literal_secrets(value, label, dotted + ".")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_urls_under(item, f"{dotted}[{index}]", label)
+    elif isinstance(value, str) and _URL.match(value):
+        _refuse_url_in(value, dotted, label)
+
+
+def _refuse_url_in(url: str, dotted: str, label: str) -> None:
+    advice = next((text for table, text in _URL_ADVICE_BY_TABLE.items()
+                   if dotted.startswith(table)), _URL_ADVICE)
+    try:
+        refuse_url_credential(url, advice)
+    except ValueError as exc:
+        raise ConfigError(f"{label}: {dotted}: {exc}") from None
 
 
 def _format_validation(label: str, exc: ValidationError) -> str:
@@ -520,7 +658,8 @@ def _format_validation(label: str, exc: ValidationError) -> str:
         if error["type"] not in ("missing", "extra_forbidden") and isinstance(
             value, str | int | float | dt.date
         ) and not (isinstance(value, str) and (_looks_like_secret(value) or "://" in value)
-                   ) and repr(value) not in message:  # a message quoting the value says it
+                   ) and repr(value) not in message and (  # a message quoting it says it
+            SECRET_REFUSAL not in message):  # nor is a value refused as a secret shown
             shown = f" (got {value!r})"
         lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}")
     return "\n".join(lines)
