@@ -11,8 +11,8 @@ Erasing removes, across every campaign in the database:
 Keeping it erased: the `forgotten_accounts` table holds SHA-256 digests of platform + account
 key and platform + handle, never the handle itself, and every `PostWriter` drops posts whose
 author matches one, so later collections and imports do not store the account again (the run
-counts them as skipped), nor anyone's repost of its posts (a copy of its words). A digest can be checked against a guessed handle, which is the point;
-it cannot be read back.
+counts them as skipped), nor anyone's repost of its posts (a copy of its words). A digest
+can be checked against a guessed handle, which is the point; it cannot be read back.
 
 `forget` waits for running collections and imports (their locks), so a batch written at the
 same moment cannot bring the account back.
