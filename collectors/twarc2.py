@@ -3,8 +3,9 @@
 Also read: twarc2's flattened form (`twarc2 flatten`: one tweet per line with its `author` and
 referenced tweets inlined), v1.1 tweets (twarc 1, which is how 2018/2019 campaigns were
 archived), and a single saved response. A page's top-level `errors` (tweets the API could not
-return) are counted, not failures. Mapping goes through `collectors.x_payload`, exactly as
-live collection does.
+return) are counted, not failures. Ids that a re-export wrote as JSON numbers, all of them or
+only some, are read as the strings they were. Mapping goes through `collectors.x_payload`,
+exactly as live collection does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import msgspec
 import orjson
+from msgspec import Raw
 
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, Span, json_values
 from collectors.base import MAPPING_ERRORS, describe
@@ -25,6 +27,7 @@ from collectors.x_payload import (
     Decoded,
     Known,
     Page,
+    TweetKey,
     UserCache,
     counts_of,
     decode_page,
@@ -44,7 +47,7 @@ from knowvember.records import PostRecord
 PLATFORM = "x"
 _ID_KEYS = frozenset(("id", "author_id", "conversation_id", "in_reply_to_user_id",
                       "newest_id", "oldest_id"))
-_NUMBER_ID = re.compile(rb'"(?:id|author_id)"\s*:\s*\d')
+_NUMBER_ID = re.compile(rb'"(?:id|author_id|conversation_id|in_reply_to_user_id)"\s*:\s*\d')
 
 
 def _decode(line: bytes) -> Page | Any:
@@ -62,7 +65,8 @@ def _decode(line: bytes) -> Page | Any:
 
 def _ids_are_numbers(page: Page) -> bool:
     """Whether the page was re-exported with its ids as numbers: its first tweet and its first
-    user both have one (a page where only some have is damaged, and its lines say so)."""
+    user both have one. Such a page is made whole at once; one where only some ids are
+    numbers is made so when one of its tweets or users cannot be read (`_with_string_ids`)."""
     firsts = [raws[0] for raws in (page.data, page.includes.users if page.includes else ())
               if raws]
     return bool(firsts) and all(_NUMBER_ID.search(bytes(raw)) for raw in firsts)
@@ -86,6 +90,35 @@ def _normalised_page(value: Any) -> Page | Any:
         return decode_page(orjson.dumps(_string_ids(value)))
     except msgspec.ValidationError as exc:
         raise _Unreadable(f"not a twarc2 page ({exc})") from None
+
+
+def _with_string_ids(page: Page) -> Page | None:
+    """`page` again with its ids that came as numbers as strings; None if it has none.
+
+    Asked only once a tweet or user of the page could not be read, so a page that reads
+    costs nothing more: a re-export may have written any of its ids as numbers, not only
+    the first tweet's and user's, and the page then reads as if they were strings."""
+    includes = page.includes
+    raws = itertools.chain(page.data, includes.users, includes.tweets) if includes else page.data
+    if not any(_NUMBER_ID.search(bytes(raw)) for raw in raws):
+        return None
+    try:
+        fixed = _normalised_page(orjson.loads(msgspec.json.encode(page)))
+    except _Unreadable:
+        return None
+    return fixed if isinstance(fixed, Page) else None
+
+
+def _decoded(page: Page, problems: list[str], cache: UserCache,
+             skip: tuple[list[TweetKey | None], list[TweetKey | None], set[str], set[str]]
+             | None = None) -> Decoded:
+    """`decode_tweets`, once more with the ids as strings when a tweet or user could not be
+    read and the page has ids written as numbers (its problems are then the second try's)."""
+    one = decode_tweets(page, problems, cache=cache, skip=skip)
+    if problems and (fixed := _with_string_ids(page)) is not None:
+        problems.clear()
+        one = decode_tweets(fixed, problems, cache=cache, skip=skip)
+    return one
 
 
 class _Unreadable(ValueError):
@@ -165,7 +198,7 @@ class _Waiting:
             decoded = []
             for number, page, problems in self.pages:
                 try:
-                    one = decode_tweets(page, problems, cache=cache)
+                    one = _decoded(page, problems, cache)
                 except MAPPING_ERRORS as exc:
                     chunk.errors.append(LineError(label, number, describe(exc)))
                     continue
@@ -195,8 +228,13 @@ class _Waiting:
         keyed = []
         asked: list[tuple[str, tuple[int, int, int, int]]] = []
         for number, page, problems in self.pages:
-            data_keys = peek(page.data)
-            included_keys = peek(page.includes.tweets if page.includes else [])
+            unread: list[Raw] = []
+            data_keys = peek(page.data, unread)
+            included_keys = peek(page.includes.tweets if page.includes else [], unread)
+            if unread and (fixed := _with_string_ids(page)) is not None:
+                page = fixed  # asked about (and mapped) with the ids as strings
+                data_keys = peek(page.data)
+                included_keys = peek(page.includes.tweets if page.includes else [])
             repeated = repeats.of((k.id, counts_of(k), is_retweet(k))
                                   for k in included_keys if k is not None)
             asked.extend((k.id, counts_of(k)) for k in data_keys if k is not None)
@@ -208,8 +246,8 @@ class _Waiting:
         for number, page, problems, data_keys, included_keys, repeated in keyed:
             leave = stored | repeated
             unchanged = [k.id for k in data_keys if k is not None and k.id in stored]
-            one = decode_tweets(page, problems, cache=cache,
-                                skip=(data_keys, included_keys, stored, leave))
+            one = _decoded(page, problems, cache,
+                           skip=(data_keys, included_keys, stored, leave))
             out.append((number, one, problems, repeated, stored, unchanged))
         return out
 

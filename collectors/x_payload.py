@@ -8,16 +8,18 @@ exact bytes received (`Raw`): that is the stored raw payload, a user repeated on
 mapped once (`UserCache`), and the fields that matter are read without building a dict for
 every nested object. This is the hot path of a million-post import.
 
-IDs stay strings. A retweet carries the original's hashtags (its own text is cut at 140
-characters and may have lost them) and reads "RT @author: <original text>". Referenced tweets
-from `includes` come along as context posts, so a retweeted or quoted campaign original is
-stored too.
+IDs stay strings. Tweet text is unescaped once: X sends `&`, `<` and `>` as `&amp;`, `&lt;`
+and `&gt;` (v2 and v1.1 alike; names and bios come plain), and the raw payload keeps them as
+sent. A retweet carries the original's hashtags (its own text is cut at 140 characters and may
+have lost them) and reads "RT @author: <original text>". Referenced tweets from `includes`
+come along as context posts, so a retweeted or quoted campaign original is stored too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from html import unescape
 from typing import Any
 
 import msgspec
@@ -226,18 +228,19 @@ def post_from_tweet(
 ) -> PostRecord:
     """An X v2 tweet to a post; `users` and `included` are its page's `includes`."""
     tid = tweet.id
-    text = tweet.text
+    text = unescape(tweet.text)  # (no '&', no work: unescape returns the text as it is)
     kind, ref_id = _reference(tweet.referenced_tweets)
     entities = tweet.entities
     tags = _tags(entities, text)
     if kind == "repost" and ref_id in included:
         original = included[ref_id]
+        orig_text = unescape(original.text)
         orig_author = users.get(original.author_id or "")
         name = orig_author.username if orig_author else None
         if not name and text.startswith("RT @"):
             name = text[4:].split(":", 1)[0]
-        text = f"RT @{name}: {original.text}" if name else original.text
-        tags = [*_tags(original.entities, original.text), *tags]
+        text = f"RT @{name}: {orig_text}" if name else orig_text
+        tags = [*_tags(original.entities, orig_text), *tags]
     elif not tags and entities is not None and "#" in text:
         tags = hashtags_in(text)
     metrics = tweet.public_metrics or _NO_METRICS
@@ -308,14 +311,19 @@ class TweetKey(Struct):
 _tweet_key = msgspec.json.Decoder(TweetKey)
 
 
-def peek(raws: list[Raw]) -> list[TweetKey | None]:
-    """The key of each tweet (None for one that cannot be read: decoding it whole says why)."""
+def peek(raws: list[Raw], unread: list[Raw] | None = None) -> list[TweetKey | None]:
+    """The key of each tweet (None for one that cannot be read: decoding it whole says why).
+
+    Those are also added to `unread`, so that a caller learns of them without looking through
+    the keys of every page (`collectors.twarc2` then tries the page with its ids as strings)."""
     keys: list[TweetKey | None] = []
     for raw in raws:
         try:
             keys.append(_tweet_key.decode(raw))
         except DecodeError:
             keys.append(None)
+            if unread is not None:
+                unread.append(raw)
     return keys
 
 
@@ -466,8 +474,10 @@ def from_flat_tweet(tweet: Json, line: str | None = None
 
 
 def _v1_text(tweet: Json) -> str:
+    """The full text, unescaped: v1.1 escapes `&`, `<` and `>` as v2 does."""
     extended = tweet.get("extended_tweet") or {}
-    return extended.get("full_text") or tweet.get("full_text") or tweet.get("text") or ""
+    return unescape(extended.get("full_text") or tweet.get("full_text") or tweet.get("text")
+                    or "")
 
 
 def _v1_entities(tweet: Json) -> Json:

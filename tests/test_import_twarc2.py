@@ -16,7 +16,7 @@ from knowvember import ingest
 from knowvember.config import parse_settings
 from knowvember.db import open_database
 from knowvember.errors import EXIT_FAILED, EXIT_PARTIAL
-from knowvember.models import Post, PostHashtag
+from knowvember.models import Account, Post, PostHashtag
 from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
 
 BREXIT = """
@@ -214,3 +214,166 @@ def test_a_file_whose_only_stored_posts_are_context_posts_is_partial_not_failed(
                                  ingest.Hooks(lock_wait=0)).runs
     assert (run.fetched, run.new) == (0, 1)
     assert run.status == "partial" and "could not be read" in (run.error or "")
+
+
+# -- ids that a re-export wrote as JSON numbers -------------------------------------------
+
+_ID_KEYS = ("id", "author_id", "conversation_id", "in_reply_to_user_id", "newest_id",
+            "oldest_id")
+
+
+def every_id_a_number(value):  # type: ignore[no-untyped-def]
+    """`value` with every id (nested ones too) a JSON number, as some re-exports write it."""
+    if isinstance(value, dict):
+        return {k: int(v) if k in _ID_KEYS and isinstance(v, str) and v.isdigit()
+                else every_id_a_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [every_id_a_number(v) for v in value]
+    return value
+
+
+def tweet_ids(page):  # type: ignore[no-untyped-def]
+    for tweet in page["data"]:
+        tweet["id"] = int(tweet["id"])
+
+
+def one_tweet_id(page):  # type: ignore[no-untyped-def]
+    """One tweet in the middle, so that the page's first tweet reads as it is."""
+    tweet = page["data"][len(page["data"]) // 2]
+    tweet["id"] = int(tweet["id"])
+
+
+def user_ids(page):  # type: ignore[no-untyped-def]
+    for user in page["includes"]["users"]:
+        user["id"] = int(user["id"])
+
+
+def author_ids(page):  # type: ignore[no-untyped-def]
+    for tweet in [*page["data"], *page["includes"]["tweets"]]:
+        tweet["author_id"] = int(tweet["author_id"])
+
+
+def referenced_ids(page):  # type: ignore[no-untyped-def]
+    for tweet in [*page["data"], *page["includes"]["tweets"]]:
+        for ref in tweet.get("referenced_tweets", ()):
+            ref["id"] = int(ref["id"])
+
+
+def included_tweet_ids(page):  # type: ignore[no-untyped-def]
+    for tweet in page["includes"]["tweets"]:
+        tweet["id"] = int(tweet["id"])
+
+
+def meta_ids(page):  # type: ignore[no-untyped-def]
+    page["meta"]["newest_id"] = int(page["meta"]["newest_id"])
+    page["meta"]["oldest_id"] = int(page["meta"]["oldest_id"])
+
+
+def reply_user_ids(page):  # type: ignore[no-untyped-def]
+    for tweet in [*page["data"], *page["includes"]["tweets"]]:
+        if "in_reply_to_user_id" in tweet:
+            tweet["in_reply_to_user_id"] = int(tweet["in_reply_to_user_id"])
+
+
+def every_id(page):  # type: ignore[no-untyped-def]
+    page.update(every_id_a_number(page))
+
+
+RECORDED = ("twitter_search_recent_2.json", "twitter_search_all_1.json")
+CONVERSIONS = [every_id, tweet_ids, one_tweet_id, user_ids, author_ids, referenced_ids,
+               included_tweet_ids, meta_ids]
+
+
+def converted_line(name: str, convert) -> bytes:  # type: ignore[no-untyped-def]
+    page = json.loads((FIXTURES / name).read_text())
+    convert(page)
+    return orjson.dumps(page)
+
+
+def read_records(path: Path, known=None):  # type: ignore[no-untyped-def]
+    """Every post and account read from `path` as comparable tuples, with the line errors."""
+    posts, accounts, errors, unchanged = [], set(), [], 0
+    for chunk in twarc2.read(path, known=known):
+        posts += [(p.platform_id, p.text, p.account_key, p.kind, p.referenced_id,
+                   p.conversation_id, p.hashtags, p.mentions, p.created_at, p.context_only,
+                   orjson.loads(p.raw)) for p in chunk.posts]
+        accounts |= {(a.key, a.handle, a.display_name, a.raw and orjson.loads(a.raw)["id"])
+                     for a in chunk.accounts}
+        errors += [str(e) for e in chunk.errors]
+        unchanged += chunk.unchanged
+    return sorted(posts, key=repr), accounts, errors, unchanged
+
+
+def asked_and_found(stored: set[str]):  # type: ignore[no-untyped-def]
+    """A `known` look-up holding `stored`; what it was asked is kept in `.asked`."""
+    def known(items):  # type: ignore[no-untyped-def]
+        known.asked += [tid for tid, _ in items]  # type: ignore[attr-defined]
+        return {tid for tid, _ in items if tid in stored}
+    known.asked = []  # type: ignore[attr-defined]
+    return known
+
+
+@pytest.mark.parametrize("name", RECORDED)
+@pytest.mark.parametrize("convert", CONVERSIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("asking", [False, True], ids=["mapped", "asked first"])
+def test_ids_written_as_numbers_read_as_the_strings_they_were(tmp_path, name, convert,  # type: ignore[no-untyped-def]
+                                                              asking) -> None:
+    """Some ids or all, on any tweet or user of a page: the page reads as the recorded one,
+    whether its tweets are mapped at once or first looked up (`x_payload.peek`)."""
+    plain = write(tmp_path / "plain.jsonl", [converted_line(name, lambda page: None)])
+    numbers = write(tmp_path / "numbers.jsonl", [converted_line(name, convert)])
+    assert numbers.read_bytes() != plain.read_bytes()
+    expected = read_records(plain, known=asked_and_found(set()) if asking else None)
+    got = read_records(numbers, known=asked_and_found(set()) if asking else None)
+    assert expected[2] == [] and got[2] == []
+    assert got == expected
+
+
+def test_reply_user_ids_as_numbers_alone_are_kept_as_received(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """No record is made from `in_reply_to_user_id`, so a page whose only number ids are those
+    reads at once, its raw payloads as received."""
+    name = RECORDED[0]
+    plain = read_records(write(tmp_path / "plain.jsonl", [converted_line(name, lambda p: p)]))
+    got = read_records(write(tmp_path / "n.jsonl", [converted_line(name, reply_user_ids)]))
+    assert got[2] == [] and got[1] == plain[1]
+    assert [post[:-1] for post in got[0]] == [post[:-1] for post in plain[0]]
+    replies = [post[-1] for post in got[0] if "in_reply_to_user_id" in post[-1]]
+    assert replies and all(isinstance(raw["in_reply_to_user_id"], int) for raw in replies)
+
+
+@pytest.mark.parametrize("convert", CONVERSIONS, ids=lambda f: f.__name__)
+def test_a_page_with_ids_as_numbers_asks_about_its_tweets_as_strings(tmp_path, convert  # type: ignore[no-untyped-def]
+                                                                     ) -> None:
+    """A re-import finds the tweets stored by an import of the recorded page unchanged."""
+    name = RECORDED[0]
+    page = json.loads((FIXTURES / name).read_text())
+    ids = {t["id"] for t in [*page["data"], *page["includes"]["tweets"]]}
+    known = asked_and_found(ids)
+    posts, _, errors, unchanged = read_records(
+        write(tmp_path / "numbers.jsonl", [converted_line(name, convert)]), known=known)
+    assert errors == [] and posts == []
+    assert unchanged == len(page["data"])
+    assert set(known.asked) == ids and all(isinstance(tid, str) for tid in known.asked)
+
+
+@pytest.mark.parametrize("convert", [every_id, tweet_ids, one_tweet_id, user_ids],
+                         ids=lambda f: f.__name__)
+def test_an_import_with_ids_as_numbers_stores_what_the_recorded_pages_store(  # type: ignore[no-untyped-def]
+        tmp_path, convert) -> None:
+    """The reported case: no tweet skipped, no line error, an ok run, the same posts."""
+    settings = parse_settings(BREXIT)
+    stored = []
+    for which, conversion in (("plain", lambda page: None), ("numbers", convert)):
+        db = open_database(settings, url=f"sqlite:///{tmp_path / which}.db")
+        path = write(tmp_path / f"{which}.jsonl",
+                     [converted_line(name, conversion) for name in RECORDED])
+        (run,) = ingest.import_files(db, settings, "twarc2", [path],
+                                     ingest.Hooks(lock_wait=0)).runs
+        assert (run.status, run.error, run.details["line_errors"]) == ("ok", None, 0)
+        assert run.fetched == 101
+        with db.session() as session:
+            stored.append(sorted(session.execute(
+                sa.select(Post.platform_id, Post.text, Post.kind, Account.platform_user_id,
+                          Account.handle).join(Account, Post.account_id == Account.id))))
+        db.dispose()
+    assert stored[0] and stored[1] == stored[0]
