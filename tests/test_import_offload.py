@@ -334,7 +334,7 @@ def test_a_line_that_is_not_json_is_a_line_error_either_way(  # type: ignore[no-
     good = [x_tweet(x_id(NOV, n), f"Peer Assist {n} #KNOWvember19", "42", NOV)
             for n in range(2)]
     with_bad_tweet = x_page(good[1:], USERS)
-    with_bad_tweet["data"].append({"id": 7, "text": "an id that is a number"})
+    with_bad_tweet["data"].append({"id": None, "text": "an id that is null"})
     path = write(tmp_path / "nov.jsonl", [
         orjson.dumps(x_page(good[:1], USERS)),
         b"<html>502 Bad Gateway</html>",
@@ -517,7 +517,7 @@ def test_a_page_all_stored_yields_nothing_but_its_count(tmp_path) -> None:  # ty
 
 
 @pytest.mark.parametrize("bad", [
-    {"id": 7, "text": "an id that is a number"},
+    {"id": None, "text": "an id that is null"},
     {"id": "8", "text": "counts that are words", "public_metrics": "many"},
     {"id": "9", "text": "references that are not a list", "referenced_tweets": {"id": "1"}},
 ])

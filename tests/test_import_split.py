@@ -295,7 +295,7 @@ def test_line_errors_in_either_half_name_the_same_file_and_line(tmp_path: Path) 
     good = [orjson.dumps(x_page([x_tweet(x_id(NOV, n), f"Peer Assist {n} #KNOWvember19",
                                          "42", NOV)], USERS)) for n in range(8)]
     bad_tweet = x_page([], USERS)
-    bad_tweet["data"] = [{"id": 7, "text": "an id that is a number"}]
+    bad_tweet["data"] = [{"id": None, "text": "an id that is null"}]
     lines = [good[0], b"<html>502 Bad Gateway</html>", good[1], b"", good[2],
              orjson.dumps(bad_tweet), good[3], good[4], b'{"data": [{"id": "1", "text": "cut',
              good[5], b"\r", b"not json", good[6], orjson.dumps({"unknown": True}), good[7]]
