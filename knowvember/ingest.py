@@ -666,6 +666,8 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     deferred = Deferred()
     progress = Progress(source=f"{fmt} {path.name}", total_bytes=file_size(path))
     errors = 0
+    bad_lines = 0  # lines with a problem (a page line can hold many tweets)
+    last_bad: tuple[str, int] | None = None
     kept: list[str] = []
     api_errors = 0
     lines = 0
@@ -700,6 +702,9 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                     platforms.update({chunk.posts[0].platform, chunk.posts[-1].platform})
                 for problem in chunk.errors:
                     errors += 1
+                    where = (problem.file, problem.line)
+                    if where != last_bad:  # a chunk's problems come in line order
+                        bad_lines, last_bad = bad_lines + 1, where
                     text = str(problem)
                     log.warning("skipped %s", text, extra=REPORTED)
                     if len(kept) < MAX_LINE_ERRORS_KEPT:
@@ -741,8 +746,9 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             record.error = failure
             status = "partial" if kept_any else "failed"
         elif errors:
-            record.error = (f"{errors} line(s) could not be read and were skipped; first: "
-                            f"{kept[0] if kept else ''}")
+            what = (f"{errors} line(s) could not be read and were skipped" if errors == bad_lines
+                    else f"{errors} unreadable record(s) on {bad_lines} line(s) were skipped")
+            record.error = f"{what}; first: {kept[0] if kept else ''}"
             status = "partial" if kept_any else "failed"
         elif not record.fetched:
             # A file with no posts is the wrong file or an export gone wrong, not a quiet ok.

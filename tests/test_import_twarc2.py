@@ -377,3 +377,20 @@ def test_an_import_with_ids_as_numbers_stores_what_the_recorded_pages_store(  # 
                           Account.handle).join(Account, Post.account_id == Account.id))))
         db.dispose()
     assert stored[0] and stored[1] == stored[0]
+
+
+def test_unreadable_tweets_on_one_line_are_counted_as_records_on_that_line(
+        sqlite_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A page line holds a hundred tweets: three bad ones are three records on one line,
+    not "3 line(s) could not be read" of a one-line file."""
+    users = [x_user("42", "UHLLibraries")]
+    good = x_tweet(x_id(NOV, 1), "Peer Assist today #KNOWvember19", "42", NOV)
+    bad = [{"id": None, "text": f"an id that is null {n}"} for n in range(3)]
+    page = x_page([good], users)
+    page["data"].extend(bad)
+    path = write(tmp_path / "one.jsonl", [orjson.dumps(page)])
+    (run,) = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
+                                 ingest.Hooks(lock_wait=0)).runs
+    assert (run.status, run.new) == ("partial", 1)
+    assert (run.error or "").startswith("3 unreadable record(s) on 1 line(s) were skipped; "
+                                        f"first: {path}:1: ")
