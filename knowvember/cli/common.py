@@ -82,12 +82,20 @@ _console: Console | None = None
 
 
 def err_console() -> Console:
-    """Rich console on stderr: messages, progress and tables meant for people."""
+    """Rich console on stderr: messages, progress and tables meant for people.
+
+    On a terminal a long message wraps at the terminal's width. Anywhere else (cron mail, a
+    log file, a pipe) there is no width to fit, and rich's 80-column default would cut one
+    message into lines that grep and log readers take apart, so each message stays one line
+    (tables still keep rich's width). Checked on every call: stderr can be swapped while
+    the process runs (tests, embedding).
+    """
     global _console
     if _console is None:
         from rich.console import Console
 
         _console = Console(stderr=True, highlight=False)
+    _console.soft_wrap = not _console.is_terminal
     return _console
 
 

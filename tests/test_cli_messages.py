@@ -1,0 +1,84 @@
+"""Messages on stderr as a new user meets them: one line each in cron mail and logs."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowvember.errors import EXIT_NOT_FOUND
+from tests.conftest import REPO
+
+LONG_ORG_ERROR = ("Error: --org ZZZ9: no organisation with that code took part or is in the "
+                  "catalogue (see `knowvember orgs list`)")
+
+
+# -- one line when stderr is not a terminal ---------------------------------------------------
+
+
+def test_a_long_error_is_one_line_without_a_terminal(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """It was cut at 80 columns, so grep and cron mail saw half a message per line."""
+    result = cli("-q", "summary", "--org", "ZZZ9")
+    assert result.exit_code == EXIT_NOT_FOUND
+    assert result.stderr.splitlines() == [LONG_ORG_ERROR]
+
+
+def test_a_long_error_is_one_line_on_a_piped_stderr(campaign_dir: Path) -> None:
+    """The real process, stderr a pipe as under cron, with no COLUMNS to help it."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KNOWVEMBER_") and k not in ("COLUMNS", "LINES")}
+    env["PYTHONPATH"] = str(REPO)
+    done = subprocess.run([sys.executable, "-m", "knowvember", "-q", "summary", "--org", "ZZZ9"],
+                          cwd=campaign_dir, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == EXIT_NOT_FOUND
+    assert done.stderr.splitlines() == [LONG_ORG_ERROR]
+
+
+def test_a_long_warning_is_one_line_without_a_terminal(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    question = "What happened, in a few sentences, and what difference did it make to you " * 2
+    path = campaign_dir / "responses.csv"
+    path.write_text(f'title,body,name,email,consent,"{question}","{question}"\n'
+                    "Good one,Body,Ann,ann@nhs.net,Yes,a,b\n", encoding="utf-8")
+    result = cli("stories", "import", str(path))
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "two columns" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("Warning: ")
+    assert warnings[0].endswith("the first is used") and len(warnings[0]) > 120
+
+
+def test_on_a_terminal_a_long_message_still_wraps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the non-terminal case changed: a person at an 80-column terminal gets lines that
+    fit it."""
+    from knowvember.cli.common import err_console, fail
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    fail("a message " * 20)
+    assert err_console().is_terminal
+    lines = screen.getvalue().splitlines()
+    assert len(lines) > 1
+
+
+def test_json_stays_whole_when_piped(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    long_name = "Organisation " * 20
+    path = campaign_dir / "posts.csv"
+    path.write_text("platform,id,author_handle,created_at,text,author_name\n"
+                    f"x,1191672311587868672,@a,2019-11-05 09:30,#KNOWvember19 hello,{long_name}\n",
+                    encoding="utf-8")
+    result = cli("import", "csv", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)[0]["status"] == "ok"
+    runs = cli("runs", "--format", "json")
+    assert json.loads(runs.stdout)[0]["source"] == "import:csv"
