@@ -14,6 +14,7 @@ import gzip
 import io
 import itertools
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import IO, Any
 
 import orjson
 
-from knowvember.errors import InputError
+from knowvember.errors import InputError, excerpt
 from knowvember.payloads import Dictionary
 from knowvember.records import AccountRecord, PostRecord
 
@@ -281,7 +282,7 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
     with Source(path) as source:
         reader = csv.DictReader(source.text(errors=_CP1252), restkey="_extra")
         header = _first_of_each([column(h or "") for h in (reader.fieldnames or [])])
-        check_header(source.label, header, required)
+        check_header(source.label, header, required, path=path)
         reader.fieldnames = header
         chunk = Chunk()
         for row in reader:
@@ -324,8 +325,15 @@ def _first_of_each(header: list[str]) -> list[str]:
     return out
 
 
-def check_header(label: str, header: list[str] | None, required: tuple[str, ...]) -> None:
-    """Refuse a CSV whose header lacks required columns, before anything is written."""
+def check_header(label: str, header: list[str] | None, required: tuple[str, ...],
+                 path: Path | None = None) -> None:
+    """Refuse a CSV whose header lacks required columns, before anything is written.
+
+    The message quotes the header only as a short excerpt: a file of the wrong kind (a JSON
+    page read as CSV) has a "header" as long as the page, and the message goes to stderr and
+    the run log. A JSON file is named as one, with the import that reads it (`path` lets the
+    file's start be read for that).
+    """
     if not header:
         raise InputError(f"{label}: the file is empty (no header row)")
     missing = [c for c in required if c not in header]
@@ -333,12 +341,42 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
         if header[0][:2] in ("ÿþ", "þÿ"):  # a UTF-16 byte order mark, read as Windows-1252
             raise InputError(f"{label}: the file is UTF-16 text (Excel's \"Unicode Text\"); "
                              "save it as \"CSV UTF-8\" or \"CSV (Comma delimited)\"")
+        if header[0].lstrip()[:1] in ("{", "["):
+            raise InputError(f"{label}:1: this looks like a JSON file, not a CSV export; "
+                             f"{json_import_hint(path)}")
         hint = ""
         if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
             hint = "; its columns are not separated by commas: save it as CSV (comma delimited)"
+        shown = excerpt(", ".join(h for h in header if h)) or "nothing"
         raise InputError(
-            f"{label}:1: missing column(s) {', '.join(missing)} (the header has "
-            f"{', '.join(h for h in header if h) or 'nothing'}){hint}")
+            f"{label}:1: missing column(s) {', '.join(missing)} (the header has {shown}){hint}")
+
+
+# Keys only one platform's API responses hold, to name the import a JSON file needs.
+_JSON_MARKS = (
+    ("twarc2", (b'"author_id"', b'"edit_history_tweet_ids"', b'"conversation_id"',
+                b'"newest_id"')),
+    ("mastodon", (b'"spoiler_text"', b'"reblogs_count"', b'"in_reply_to_account_id"')),
+    ("bluesky", (b'"indexedAt"', b"app.bsky.", b'"hitsTotal"')),
+)
+_SNIFF_BYTES = 1 << 16
+
+
+def json_import_hint(path: Path | None) -> str:
+    """Which `knowvember import` reads a JSON file, from the API's keys in its first 64 KB;
+    all three JSON imports when they do not tell."""
+    start = b""
+    if path is not None:
+        try:
+            with Source(path) as source:
+                start = source.stream.read(_SNIFF_BYTES)
+        except (InputError, OSError, EOFError, zlib.error):  # a hint: no reason to fail
+            start = b""
+    for name, marks in _JSON_MARKS:
+        if any(mark in start for mark in marks):
+            return f"use `knowvember import {name}` for it"
+    return ("use `knowvember import twarc2` (X), `import mastodon` or `import bluesky`, "
+            "whichever API it came from")
 
 
 def formats() -> dict[str, tuple[Reader, str | None]]:

@@ -17,6 +17,7 @@ import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
 from collectors.base import parse_time
+from knowvember.errors import quoted
 from knowvember.hashtags import fold, hashtags_in
 from knowvember.records import (
     POST_KINDS,
@@ -51,7 +52,7 @@ def _time(value: str) -> dt.datetime:
     try:
         return parse_time(value)
     except ValueError:
-        raise RowError(f"created_at {value!r} is not a date and time (use ISO 8601, e.g. "
+        raise RowError(f"created_at {quoted(value)} is not a date and time (use ISO 8601, e.g. "
                        "2019-11-05T09:30:00Z, or 05/11/2019 09:30)") from None
 
 
@@ -60,7 +61,7 @@ def _number(row: dict[str, str], column: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise RowError(f"{column} {value!r} is not a whole number")
+        raise RowError(f"{column} {quoted(value)} is not a whole number")
     return int(value)
 
 
@@ -73,24 +74,25 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     if not post_id:
         raise RowError("id is empty")
     if platform == "x" and not post_id.isdigit():
-        raise RowError(f"id {post_id!r} is not an X post id (digits only; was it turned into "
+        raise RowError(f"id {quoted(post_id)} is not an X post id (digits only; was it turned into "
                        "a number like 1.19E+18 by a spreadsheet?)")
     url = (row.get("url") or "").strip() or None
     named = _STATUS_ID.search(url) if platform == "x" and url else None
     if named and named.group(1) != post_id:
-        raise RowError(f"id {post_id!r} is not the post the url names ({named.group(1)}): was "
-                       "the id rounded by a spreadsheet? (Excel keeps 15 digits of a number)")
+        raise RowError(f"id {quoted(post_id)} is not the post the url names "
+                       f"({named.group(1)}): was the id rounded by a spreadsheet? (Excel keeps "
+                       "15 digits of a number)")
     raw_handle = (row.get("author_handle") or "").strip()
     if not raw_handle:
         raise RowError("author_handle is empty")
     handle = normalise_handle(platform, raw_handle)
     if platform == "mastodon" and handle.count("@") < 2:
-        raise RowError(f"author_handle {raw_handle!r}: a Mastodon handle needs its domain "
+        raise RowError(f"author_handle {quoted(raw_handle)}: a Mastodon handle needs its domain "
                        "(@user@instance)")
     text = row.get("text") or ""
     kind = (row.get("kind") or "").strip().lower() or "original"
     if kind not in POST_KINDS:
-        raise RowError(f"kind {kind!r} is not one of {', '.join(POST_KINDS)}")
+        raise RowError(f"kind {quoted(kind)} is not one of {', '.join(POST_KINDS)}")
     tags = [fold(t) for t in (row.get("hashtags") or "").replace(",", " ").split() if t]
     tags.extend(hashtags_in(text))
     author_id = (row.get("author_id") or "").strip()

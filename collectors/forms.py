@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowvember.config import STORY_FIELDS
-from knowvember.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, InputError, KnowvemberError
+from knowvember.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    InputError,
+    KnowvemberError,
+    excerpt,
+    quoted,
+)
 from knowvember.stories import (
     REQUIRED_FIELDS,
     Lookups,
@@ -208,6 +216,9 @@ def _norm(header: Any) -> str:
     return "".join(str(header or "").replace("\ufeff", "").split()).casefold()
 
 
+_COLUMNS_SHOWN = 400  # characters of the file's header a message lists
+
+
 def map_columns(
     path: Path, header: list[str], configured: dict[str, str], warnings: list[str]
 ) -> dict[str, int]:
@@ -240,7 +251,14 @@ def map_columns(
             f"[stories.form_columns] {missing[0]} = \"<the column's header>\")"
         )
     if problems:
-        shown = ", ".join(repr(h) for h in header if str(h or "").strip())
+        if str(header[0] if header else "").lstrip()[:1] in ("{", "["):
+            raise InputError(f"{path}: this looks like a JSON file, not a form export; save "
+                             "the form's responses as CSV or XLSX (posts saved from an API go "
+                             "through `knowvember import`)")
+        # Each header and the list cut short: a file of the wrong kind can have a "header" of
+        # hundreds of KB, and the message should stay one line.
+        shown = excerpt(", ".join(quoted(str(h)) for h in header if str(h or "").strip()),
+                        _COLUMNS_SHOWN)
         raise InputError(f"{path}: " + "; ".join(problems) + f". The file's columns are: {shown}")
     return columns
 

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
+from knowvember.errors import quoted
 from knowvember.hashtags import fold, hashtags_in
 from knowvember.records import AccountRecord, PostRecord
 
@@ -46,7 +47,7 @@ def _tweet_id(row: dict[str, str]) -> str:
         return match.group(1)
     if value.isdigit():
         return value
-    raise RowError(f"id_str {value!r} is not a tweet id (did the sheet go through Excel? "
+    raise RowError(f"id_str {quoted(value)} is not a tweet id (did the sheet go through Excel? "
                    "export the CSV straight from Google Sheets)")
 
 
@@ -63,7 +64,8 @@ def _created(row: dict[str, str]) -> dt.datetime:
                 return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
             except ValueError:
                 continue
-    raise RowError(f"created_at {value!r} is not a date like 'Fri Nov 01 08:02:03 +0000 2019'")
+    raise RowError(f"created_at {quoted(value)} is not a date like "
+                   "'Fri Nov 01 08:02:03 +0000 2019'")
 
 
 def _count(row: dict[str, str], column: str) -> int | None:
@@ -73,7 +75,7 @@ def _count(row: dict[str, str], column: str) -> int | None:
     try:
         return int(float(value))
     except ValueError:
-        raise RowError(f"{column} {value!r} is not a number") from None
+        raise RowError(f"{column} {quoted(value)} is not a number") from None
 
 
 def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:

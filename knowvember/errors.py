@@ -62,3 +62,24 @@ class PartialError(KnowvemberError):
     """The work finished but some parts failed; what succeeded is stored."""
 
     exit_code = EXIT_PARTIAL
+
+
+EXCERPT_CHARS = 100
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """Text quoted from a user's file, made to fit a one-line message.
+
+    What a message quotes can be huge (the "header" of a JSON page read as CSV is the whole
+    page: 379 KB once) and it is kept in the run log too, so it is cut to `limit` characters
+    with an ellipsis; line breaks and runs of spaces become one space, and other control
+    characters are shown escaped, so the message stays one readable line.
+    """
+    flat = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in " ".join(text.split()))
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def quoted(value: str, limit: int = 60) -> str:
+    """A value from a user's file as a message quotes it: `repr` of a short excerpt."""
+    return repr(excerpt(value, limit))
