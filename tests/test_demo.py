@@ -115,3 +115,15 @@ def test_demo_replaces_an_earlier_demo_but_not_other_folders(cli, tmp_path: Path
     assert result.exit_code == 2
     assert "holds no earlier demo" in " ".join(result.stderr.split())
     assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.parametrize("posts", ["0", "3"])
+def test_demo_with_very_few_posts_succeeds(cli, tmp_path: Path, posts: str) -> None:  # type: ignore[no-untyped-def]
+    """`demo --posts 0` (the option allows it) failed with exit 4: the sample wrote empty
+    platform files, which `import` rightly refuses."""
+    result = cli("demo", "--out", str(tmp_path / "demo"), "--posts", posts, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert all(run["status"] == "ok" for run in data["imports"])
+    assert sum(run["fetched"] for run in data["imports"]) >= int(posts)
+    assert data["stories"]["imported"] > 0 and Path(data["reports"]["HTML report"]).exists()

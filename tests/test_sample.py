@@ -525,6 +525,23 @@ def test_a_2019_sample_is_x_only_and_of_its_time(tmp_path: Path) -> None:
     assert "HEE-LKS" in made.config_file.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("posts", [0, 1, 3, 7])
+def test_a_small_sample_writes_no_file_without_posts(tmp_path: Path, posts: int) -> None:
+    """`import` refuses a file with no posts, so a sample of a few posts (or none) offers
+    only the files that hold some."""
+    made = generate_sample(tmp_path, SampleSpec(posts=posts))
+    platform_files = [p for p in (made.x_file, *made.mastodon_files, *made.bluesky_files) if p]
+    assert bool(platform_files) == (posts > 0)
+    for path in platform_files:
+        pages = _lines(path)
+        assert pages and any(page.get("data") or page.get("posts") if isinstance(page, dict)
+                             else page for page in pages), path.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in made.files())
+    files = json.loads(made.manifest_file.read_text(encoding="utf-8"))["files"]
+    assert sorted(files["x"] + files["mastodon"] + files["bluesky"]) == sorted(
+        p.name for p in platform_files)
+
+
 def test_regenerating_replaces_an_earlier_sample_only(tmp_path: Path) -> None:
     from knowvember.errors import InputError
 

@@ -172,6 +172,32 @@ def generate_sample(folder: Path, spec: SampleSpec | None = None, *,
             gc.enable()
 
 
+def _drop_files_without_posts(sample: Sample) -> None:
+    """Remove the platform files a small sample left without a post (`--posts 0`, or an
+    instance no post reached): `knowvember import` rightly refuses a file with no posts as
+    the wrong file, so the sample must not offer one."""
+    def posts(platform: str) -> int:
+        stats = sample.stats.get(platform)
+        return stats.posts if stats is not None else 0
+
+    if sample.x_file is not None and not posts("x"):
+        sample.x_file.unlink(missing_ok=True)
+        sample.x_file = None
+    mastodon = sample.stats.get("mastodon")
+    kept = []
+    for path in sample.mastodon_files:
+        host = path.stem.removeprefix("mastodon_")
+        if mastodon is not None and mastodon.statuses_by_instance.get(host, 0):
+            kept.append(path)
+        else:
+            path.unlink(missing_ok=True)
+    sample.mastodon_files = kept
+    if not posts("bluesky"):
+        for path in sample.bluesky_files:
+            path.unlink(missing_ok=True)
+        sample.bluesky_files = []
+
+
 def _generate(folder: Path, spec: SampleSpec, database: str, workers: int) -> Sample:
     from knowvember.sample import build
 
@@ -194,6 +220,7 @@ def _generate(folder: Path, spec: SampleSpec, database: str, workers: int) -> Sa
             else:
                 sample.bluesky_files = files
     sample.stats = {p: sample.stats[p] for p in platforms}
+    _drop_files_without_posts(sample)
     sample.stories_file = folder / STORIES_FILE
     sample.stories = write_stories(sample.stories_file, campaign, people, spec.story_count(),
                                    spec.seed)
