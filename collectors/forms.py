@@ -207,7 +207,8 @@ def detect_format(path: Path) -> str:
         return "xlsx"
     if suffix in ("csv", "txt", "tsv"):
         return "csv"
-    raise InputError(f"{path}: cannot tell the format from the name; pass --format csv|xlsx")
+    raise InputError(f"{path}: cannot tell the format from the name; pass "
+                     "--input-format csv|xlsx")
 
 
 def _norm(header: Any) -> str:

@@ -297,6 +297,34 @@ def test_import_csv_exit_codes_and_json_summary(cli_env, tmp_path) -> None:  # t
     assert cli_env("stories", "import", str(path)).exit_code == EXIT_OK
 
 
+def test_import_takes_format_json_like_every_command(cli_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`--format json` was the input format's option here, so a script's `--format json`
+    was a usage error; it now selects the output, and the input format has its own option."""
+    path = tmp_path / "responses.csv"
+    path.write_text("title,body,name,email,consent\nGood one,Body,Ann,ann@nhs.net,Yes\n",
+                    encoding="utf-8")
+    result = cli_env("stories", "import", str(path), "--format", "json")
+    assert result.exit_code == EXIT_OK, result.stderr
+    assert json.loads(result.stdout)["imported"] == 1
+    table = cli_env("stories", "import", str(path), "--format", "table")
+    assert table.exit_code == EXIT_OK and table.stdout == ""
+    assert "0 imported, 1 already imported" in flat(table.stderr)
+    renamed = tmp_path / "responses.export"
+    renamed.write_bytes(path.read_bytes())
+    unknown = cli_env("stories", "import", str(renamed))
+    assert unknown.exit_code == EXIT_USAGE and "--input-format csv|xlsx" in flat(unknown.stderr)
+    for spelling in (["--input-format", "csv", "--format", "json"],
+                     ["--format", "csv", "--output", "json"],  # as before --input-format
+                     ["--input-format", "csv", "--output", "json"]):
+        again = cli_env("stories", "import", str(renamed), *spelling)
+        assert again.exit_code == EXIT_OK, (spelling, again.stderr)
+        assert json.loads(again.stdout)["already_imported"] == 1
+    for clash in (["--format", "json", "--output", "table"],
+                  ["--format", "xlsx", "--input-format", "csv"]):
+        refused = cli_env("stories", "import", str(path), *clash)
+        assert refused.exit_code == EXIT_USAGE and "disagree" in refused.stderr
+
+
 def test_import_xlsx_with_the_config_mapping(cli_env, write_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.test_stories_forms import MS_HEADER, MS_MAPPING, ms_row, write_xlsx
 

@@ -216,7 +216,7 @@ def test_file_errors(settings, tmp_path) -> None:  # type: ignore[no-untyped-def
     (tmp_path / "fake.xlsx").write_text("not a zip", encoding="utf-8")
     with pytest.raises(InputError, match="not an XLSX workbook"):
         read_form_export(tmp_path / "fake.xlsx", settings)
-    with pytest.raises(InputError, match="--format"):
+    with pytest.raises(InputError, match=r"--input-format csv\|xlsx"):
         read_form_export(tmp_path / "export.ods", settings)
 
 

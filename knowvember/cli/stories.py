@@ -55,6 +55,16 @@ class ImportFormat(StrEnum):
     xlsx = "xlsx"
 
 
+class ImportFormatOption(StrEnum):
+    """`stories import --format`: the output format, as on every command; csv and xlsx
+    still name the input format, as they did before --input-format."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 class ExportFormat(StrEnum):
     md = "md"
     html = "html"
@@ -294,29 +304,36 @@ def _warn(warnings: list[str]) -> None:
 def import_(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="A Microsoft Forms or Google Forms export."),
-    format: ImportFormat | None = typer.Option(
-        None, "--format", help="csv or xlsx (default: from the file name)."
+    format: ImportFormatOption | None = typer.Option(
+        None, "--format", help="Output format: table (a summary on stderr) or json (stdout). "
+        "csv or xlsx here are taken as --input-format.",
+    ),
+    input_format: ImportFormat | None = typer.Option(
+        None, "--input-format", help="The file's format, csv or xlsx (default: from the file "
+        "name).",
     ),
     form: str | None = typer.Option(
         None, "--form", help="A name for this form, when one campaign imports several "
         "(keeps their response ids apart).",
     ),
-    output: TableOrJson = typer.Option(
-        TableOrJson.table, "--output", help="table (a summary on stderr) or json (stdout)."
+    output: TableOrJson | None = typer.Option(
+        None, "--output", help="The same as --format table|json."
     ),
 ) -> None:
     """Import stories from a form export; re-importing the same export adds nothing.
 
     Bad rows are reported with their row number and reason; the good rows are imported. Exit
     code 4 when some rows failed, 1 when all did.
+
+    Example: knowvember stories import "KM stories.xlsx" --format json
     """
     from collectors.forms import import_form_export
     from knowvember.stories import Lookups, printable
 
+    file_format, output = _import_formats(format, input_format, output)
     app = state(ctx)
     settings = app.settings()
-    result = import_form_export(app.db(), settings, file,
-                                format=format.value if format else None, form=form,
+    result = import_form_export(app.db(), settings, file, format=file_format, form=form,
                                 lookups=Lookups.load(settings))
     console = err_console()
     if output is TableOrJson.json:
@@ -333,6 +350,30 @@ def import_(
         _warn(result.warnings)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
+
+
+def _import_formats(format: ImportFormatOption | None, input_format: ImportFormat | None,
+                    output: TableOrJson | None) -> tuple[str | None, TableOrJson]:
+    """The input format (None: from the file name) and the output format of `stories import`.
+
+    `--format` selects the output, as on every other command, so a script's `--format json`
+    works here too; before `--input-format` existed it named the input (csv or xlsx), and
+    those values still do. `--output` was the first spelling of the output format.
+    """
+    from knowvember.errors import InputError
+
+    if format in (ImportFormatOption.csv, ImportFormatOption.xlsx):
+        if input_format is not None and input_format.value != format.value:
+            raise InputError(f"--format {format.value} and --input-format {input_format.value} "
+                             "disagree; give the file's format once, as --input-format")
+        input_format = ImportFormat(format.value)
+    elif format is not None:
+        chosen = TableOrJson(format.value)
+        if output is not None and output is not chosen:
+            raise InputError(f"--format {format.value} and --output {output.value} disagree; "
+                             "give the output format once, as --format")
+        output = chosen
+    return (input_format.value if input_format else None), (output or TableOrJson.table)
 
 
 # -- list and show ------------------------------------------------------------------------
