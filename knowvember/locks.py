@@ -38,10 +38,19 @@ def run_lock(db: Database, name: str, *, wait: float = 10.0, poll: float = 0.2) 
             yield
 
 
+def command_for(name: str) -> str:
+    """The command a lock stands for, as the user types it: `collect:x` is
+    `collect --source x`, `import:twarc2` is `import twarc2` (its format is an argument)."""
+    kind, _, what = name.partition(":")
+    if not what:
+        return kind
+    return f"collect --source {what}" if kind == "collect" else f"{kind} {what}"
+
+
 def _refuse(name: str) -> AlreadyRunningError:
     return AlreadyRunningError(
-        f"another `{name.replace(':', ' --source ')}` run is already running on this "
-        "database; this one did nothing (try again when it has finished)"
+        f"another `{command_for(name)}` run is already running on this database; this one "
+        "did nothing (try again when it has finished)"
     )
 
 

@@ -103,9 +103,11 @@ def write_starter(folder: Path, *, year: int | None = None, force: bool = False)
     """Write campaign.toml and .env.example into `folder`; refuse to overwrite unless forced."""
     year = year or next_campaign_year()
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        # `--year 27` would write `start = 27-11-01`, which no TOML reader accepts.
-        example = 2000 + year if 0 <= year < 100 else next_campaign_year()
-        raise InputError(f"--year {year}: write the whole year, e.g. --year {example}")
+        if 0 <= year < 100:
+            # `--year 27` would write `start = 27-11-01`, which no TOML reader accepts.
+            raise InputError(f"--year {year}: write the whole year, e.g. --year {2000 + year}")
+        raise InputError(f"--year {year} is out of range: give a year from {FIRST_YEAR} to "
+                         f"{LAST_YEAR}, e.g. --year {next_campaign_year()}")
     targets = {
         folder / "campaign.toml": render_campaign(year),
         folder / ".env.example": ENV_TEMPLATE,

@@ -153,7 +153,15 @@ def make_period(campaign: CampaignRow, since: dt.date | None = None,
     first = since or campaign.start
     last = until or campaign.end
     if last < first:
-        raise InputError(f"--until {last} is before --since {first}")
+        # Name only the options given: `report` has no --since, and a --since alone is
+        # measured against the campaign's end.
+        if since is not None and until is not None:
+            raise InputError(f"--until {last} is before --since {first}")
+        if until is not None:
+            raise InputError(f"--until {last} is before the campaign's start {first}")
+        if since is not None:
+            raise InputError(f"--since {first} is after the campaign's end {last}")
+        raise InputError(f"the campaign ends ({last}) before it starts ({first})")
     return Period(since=first, until=last, timezone=campaign.timezone,
                   since_given=since is not None, until_given=until is not None,
                   campaign_end=campaign.end)

@@ -1,4 +1,5 @@
-"""Messages on stderr as a new user meets them: one line each in cron mail and logs."""
+"""Messages on stderr as a new user meets them: one line each in cron mail and logs, and
+worded after the options the command really has."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from knowvember.errors import EXIT_NOT_FOUND
+from knowvember.errors import EXIT_LOCKED, EXIT_NOT_FOUND, EXIT_USAGE
 from tests.conftest import REPO
 
 LONG_ORG_ERROR = ("Error: --org ZZZ9: no organisation with that code took part or is in the "
@@ -82,3 +83,58 @@ def test_json_stays_whole_when_piped(campaign_dir: Path, cli) -> None:  # type: 
     assert json.loads(result.stdout)[0]["status"] == "ok"
     runs = cli("runs", "--format", "json")
     assert json.loads(runs.stdout)[0]["source"] == "import:csv"
+
+
+# -- wording after the options the command has -----------------------------------------------
+
+
+def test_report_until_before_the_campaign_names_its_start(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`report` has no --since, yet the message named one."""
+    result = cli("-q", "report", "--until", "2019-10-15", "--format", "md",
+                 "--out", str(campaign_dir / "out"))
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.splitlines() == [
+        "Error: --until 2019-10-15 is before the campaign's start 2019-11-01"]
+
+
+def test_summary_period_messages_name_the_options_given(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    after_end = cli("summary", "--since", "2019-12-10")
+    assert after_end.exit_code == EXIT_USAGE
+    assert "--since 2019-12-10 is after the campaign's end 2019-11-30" in after_end.stderr
+    assert "--until" not in after_end.stderr
+    both = cli("summary", "--since", "2019-11-10", "--until", "2019-11-01")
+    assert both.exit_code == EXIT_USAGE
+    assert "--until 2019-11-01 is before --since 2019-11-10" in both.stderr
+
+
+@pytest.mark.parametrize(("lock", "args", "said"), [
+    ("import:twarc2", ("import", "twarc2", "{file}"), "another `import twarc2` run"),
+    ("collect:x", ("collect", "--source", "x"), "another `collect --source x` run"),
+])
+def test_already_running_names_the_command_as_typed(campaign_dir: Path, cli, lock: str,  # type: ignore[no-untyped-def]
+                                                    args: tuple[str, ...], said: str) -> None:
+    """`import` has no --source, yet the message said `import --source twarc2`."""
+    from knowvember.config import load_settings
+    from knowvember.db import open_database
+    from knowvember.locks import run_lock
+    from tests.conftest import FIXTURES
+
+    file = str(FIXTURES / "twitter_search_recent_3.json")
+    db = open_database(load_settings(campaign_dir / "campaign.toml"))
+    try:
+        with run_lock(db, lock):
+            result = cli(*(a.format(file=file) for a in args), "--lock-wait", "0")
+    finally:
+        db.dispose()
+    assert result.exit_code == EXIT_LOCKED
+    assert said in result.stderr and "--source twarc2" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_init_with_an_out_of_range_year_gives_the_range(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`--year 1999` is a whole year, yet it was told to "write the whole year"."""
+    result = cli("init", "--year", "1999", str(tmp_path / "c"))
+    assert result.exit_code == EXIT_USAGE
+    assert "--year 1999 is out of range: give a year from 2000 to 2999" in result.stderr
+    assert "whole year" not in result.stderr
+    assert not (tmp_path / "c" / "campaign.toml").exists()
