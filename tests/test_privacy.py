@@ -21,6 +21,7 @@ from knowvember.records import AccountRecord, PostRecord
 from knowvember.store import PostWriter
 from tests.fakeapi import X_TOKEN, FakeAPI
 from tests.reliability_support import dump_tables, live_config, x_world
+from tests.test_import_twarc2 import BREXIT
 
 WHEN = dt.datetime(2019, 11, 5, 9, 30, tzinfo=dt.UTC)
 
@@ -371,7 +372,7 @@ def test_forget_then_import_the_recorded_archive_again(write_config, cli, tmp_pa
     none of his posts and no retweet of them (their text is his)."""
     from tests.fakeapi import FIXTURES
 
-    write_config("", base=BREXIT_CONFIG)
+    write_config("", base=BREXIT)
     page = json.loads((FIXTURES / "twitter_search_recent_2.json").read_text())
     archive = tmp_path / "x.jsonl"
     archive.write_text(json.dumps(page) + "\n", encoding="utf-8")
@@ -398,14 +399,3 @@ def test_forget_then_import_the_recorded_archive_again(write_config, cli, tmp_pa
     assert copies() == []
     (run,) = json.loads(again.stdout)  # the run records, a list
     assert run["new"] == 0
-
-
-BREXIT_CONFIG = """
-[campaign]
-name = "Fixture campaign"
-slug = "fixtures"
-hashtags = ["Brexit", "POIUYTREWQ"]
-start = 2021-05-01
-end = 2021-09-30
-timezone = "UTC"
-"""
