@@ -22,7 +22,7 @@ from knowvember.db import Database, translate_errors
 from knowvember.hashtags import CampaignTags, folded
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
 from knowvember.privacy import forgotten_digests, is_forgotten
-from knowvember.records import AccountRecord, PostRecord
+from knowvember.records import AccountRecord, PostRecord, normalise_handle
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ class PostWriter:
         if post.platform == "x" and text.startswith("RT @"):
             end = text.find(":", 4)
             if end > 4:
-                return is_forgotten(forgotten, "x", handle="@" + text[4:end].lower())
+                return is_forgotten(forgotten, "x", handle=normalise_handle("x", text[4:end]))
         return False
 
     def _existing_ids(
