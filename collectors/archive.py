@@ -341,7 +341,7 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
         if header[0][:2] in ("ÿþ", "þÿ"):  # a UTF-16 byte order mark, read as Windows-1252
             raise InputError(f"{label}: the file is UTF-16 text (Excel's \"Unicode Text\"); "
                              "save it as \"CSV UTF-8\" or \"CSV (Comma delimited)\"")
-        if header[0].lstrip()[:1] in ("{", "["):
+        if starts_like_json(header[0]):
             raise InputError(f"{label}:1: this looks like a JSON file, not a CSV export; "
                              f"{json_import_hint(path)}")
         hint = ""
@@ -350,6 +350,12 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
         shown = excerpt(", ".join(h for h in header if h)) or "nothing"
         raise InputError(
             f"{label}:1: missing column(s) {', '.join(missing)} (the header has {shown}){hint}")
+
+
+def starts_like_json(first_cell: object) -> bool:
+    """Whether a table's first header cell is the start of a JSON document (a JSON file
+    given to an import or form reader that wants a CSV or XLSX export)."""
+    return str(first_cell or "").lstrip()[:1] in ("{", "[")
 
 
 # Keys only one platform's API responses hold, to name the import a JSON file needs.

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from collectors.archive import starts_like_json
 from knowvember.config import STORY_FIELDS
 from knowvember.errors import (
     EXIT_FAILED,
@@ -252,7 +253,7 @@ def map_columns(
             f"[stories.form_columns] {missing[0]} = \"<the column's header>\")"
         )
     if problems:
-        if str(header[0] if header else "").lstrip()[:1] in ("{", "["):
+        if header and starts_like_json(header[0]):
             raise InputError(f"{path}: this looks like a JSON file, not a form export; save "
                              "the form's responses as CSV or XLSX (posts saved from an API go "
                              "through `knowvember import`)")
