@@ -18,6 +18,7 @@ from knowvember.db import open_database
 from knowvember.errors import EXIT_FAILED, EXIT_PARTIAL
 from knowvember.models import Account, Post, PostHashtag
 from tests.fakeapi import FIXTURES, x_id, x_page, x_tweet, x_user
+from tests.test_trial_inputs import numbers_for_ids
 
 BREXIT = """
 [campaign]
@@ -218,19 +219,6 @@ def test_a_file_whose_only_stored_posts_are_context_posts_is_partial_not_failed(
 
 # -- ids that a re-export wrote as JSON numbers -------------------------------------------
 
-_ID_KEYS = ("id", "author_id", "conversation_id", "in_reply_to_user_id", "newest_id",
-            "oldest_id")
-
-
-def every_id_a_number(value):  # type: ignore[no-untyped-def]
-    """`value` with every id (nested ones too) a JSON number, as some re-exports write it."""
-    if isinstance(value, dict):
-        return {k: int(v) if k in _ID_KEYS and isinstance(v, str) and v.isdigit()
-                else every_id_a_number(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [every_id_a_number(v) for v in value]
-    return value
-
 
 def tweet_ids(page):  # type: ignore[no-untyped-def]
     for tweet in page["data"]:
@@ -276,7 +264,7 @@ def reply_user_ids(page):  # type: ignore[no-untyped-def]
 
 
 def every_id(page):  # type: ignore[no-untyped-def]
-    page.update(every_id_a_number(page))
+    page.update(numbers_for_ids(page))
 
 
 RECORDED = ("twitter_search_recent_2.json", "twitter_search_all_1.json")
