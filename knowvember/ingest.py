@@ -750,9 +750,17 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                     else f"{errors} unreadable record(s) on {bad_lines} line(s) were skipped")
             record.error = f"{what}; first: {kept[0] if kept else ''}"
             status = "partial" if kept_any else "failed"
+        elif not record.fetched and _empty_page(fmt, lines):
+            # A page of no results (Mastodon's last page is `[]`) is a true answer, not a
+            # fault: the run is ok, and says so, so a folder of pages imports with exit 0.
+            record.add_warning(f"{path}: no posts in the file (an empty page of results)")
+            log.warning("%s: no posts in the file (an empty page of results)", path,
+                        extra=REPORTED)
+            status = "ok"
         elif not record.fetched:
-            # A file with no posts is the wrong file or an export gone wrong, not a quiet ok.
-            record.error = _no_posts(path, fmt, lines)
+            # An empty file, or a CSV with a header and no rows, is the wrong file or an
+            # export gone wrong, not a quiet ok.
+            record.error = _no_posts(path, fmt)
             status = "failed"
         else:
             status = "ok"
@@ -764,17 +772,25 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     return record
 
 
-def _no_posts(path: Path, fmt: str, lines: int) -> str:
+def _empty_page(fmt: str, lines: int) -> bool:
+    """Whether a file that gave no posts and no unreadable lines is JSON pages of no results.
+
+    Every line of such a file was read as a page of the format (a line of another shape is
+    an unreadable line, counted as an error before this is asked), so it is an empty result.
+    """
+    from collectors.archive import JSON_FORMATS
+
+    return fmt in JSON_FORMATS and lines > 0
+
+
+def _no_posts(path: Path, fmt: str) -> str:
     """Why a file that gave no posts failed, naming it (as a CSV with no header is)."""
     from collectors.archive import JSON_FORMATS
 
-    if fmt not in JSON_FORMATS:
-        return (f"{path}: no posts in the file (a header row, but no rows under it: an "
-                "empty export?)")
-    if not lines:
+    if fmt in JSON_FORMATS:  # pages of no results are an ok run: this file has no lines
         return f"{path}: the file is empty (no posts to import)"
-    return (f"{path}: no posts in the file (it holds JSON, but no {fmt} posts: an empty "
-            "search result or page?)")
+    return (f"{path}: no posts in the file (a header row, but no rows under it: an "
+            "empty export?)")
 
 
 # -- the run log --------------------------------------------------------------------------

@@ -258,18 +258,44 @@ def test_a_file_that_is_not_json_at_all_is_refused_line_by_line(sqlite_db, tmp_p
 
 @pytest.mark.parametrize(("fmt", "content"), [
     ("mastodon", b"[]"), ("mastodon", b"[]\n[]\n"), ("bluesky", b'{"posts": [], "cursor": null}'),
-    ("bluesky", b""), ("twarc2", b'{"data": []}')])
-def test_the_cli_says_a_json_file_with_no_posts_has_none(cli, write_config, tmp_path, fmt,
-                                                         content) -> None:  # type: ignore[no-untyped-def]
+    ("twarc2", b'{"data": []}')])
+def test_the_cli_says_a_page_of_no_results_has_none_and_exits_0(cli, write_config, tmp_path, fmt,
+                                                                content) -> None:  # type: ignore[no-untyped-def]
     write_config()
     path = tmp_path / "saved.json"
     path.write_bytes(content)
     result = cli("import", fmt, str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (run,) = json.loads(result.stdout)
+    assert (run["status"], run["fetched"], run["error"]) == ("ok", 0, None)
+    assert run["details"]["warnings"] == [f"{path}: no posts in the file (an empty page of "
+                                          "results)"]
+
+
+@pytest.mark.parametrize("fmt", ["mastodon", "bluesky", "twarc2"])
+def test_the_cli_says_an_empty_file_is_empty_and_fails(cli, write_config, tmp_path, fmt) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    path = tmp_path / "saved.json"
+    path.write_bytes(b"")
+    result = cli("import", fmt, str(path), "--format", "json")
     assert result.exit_code == EXIT_FAILED, result.stderr
     (run,) = json.loads(result.stdout)
     assert run["status"] == "failed" and run["fetched"] == 0
-    assert run["error"].startswith(f"{path}: ")
-    assert "no posts" in run["error"]
+    assert run["error"] == f"{path}: the file is empty (no posts to import)"
+
+
+def test_a_folder_of_mastodon_pages_ending_in_the_empty_last_page_imports_with_exit_0(
+        cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    """The recorded pages 4-7 of one tag timeline: the last page is `[]`, as Mastodon ends."""
+    write_config(base=FIXTURE_TAGS)
+    pages = [str(FIXTURES / f"mastodon_tag_timeline_{n}.json") for n in (4, 5, 6, 7)]
+    result = cli("import", "mastodon", *pages)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4 and all(": ok, " in line for line in lines)
+    assert lines[-1].endswith(f"{pages[-1]}: ok, 0 read, 0 new, 0 updated, 0 skipped "
+                              f"off-campaign - note: {pages[-1]}: no posts in the file (an "
+                              "empty page of results)")
 
 
 @pytest.mark.parametrize("fmt, header", [("csv", CSV_HEADER), ("tags", TAGS_HEADER)])

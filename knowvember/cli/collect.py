@@ -183,9 +183,20 @@ def summary_line(record: RunRecord) -> str:
         text += f", {record.requests:,} requests"
     if record.source == "x":
         text += f", {record.posts_read:,} posts billed, est. {_cost(record)}"
-    if record.error:
-        text += f" - {record.error}"
+    if record.error or record.details.get("warnings"):
+        text += f" - {_error_or_notes(record)}"
     return text
+
+
+def _error_or_notes(record: RunRecord) -> str:
+    """The run's error, or else what it noted (an empty page, a reply left unlinked)."""
+    if record.error:
+        return record.error
+    notes = [str(note) for note in record.details.get("warnings", [])]
+    if not notes:
+        return ""
+    more = f" (and {len(notes) - 3} more)" if len(notes) > 3 else ""
+    return "note: " + "; ".join(notes[:3]) + more
 
 
 def _show_runs(records: list[RunRecord], format: TableOrJson, *, title: str) -> None:
@@ -217,7 +228,7 @@ def _show_runs(records: list[RunRecord], format: TableOrJson, *, title: str) -> 
                  f"{r.new:,}", f"{r.updated:,}", f"{r.skipped:,}"]
         if not imports:
             cells += [f"{r.requests:,}", _cost(r)]
-        table.add_row(*cells, r.error or "")
+        table.add_row(*cells, _error_or_notes(r))
     out_console().print(table)
 
 
