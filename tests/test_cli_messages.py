@@ -138,3 +138,23 @@ def test_init_with_an_out_of_range_year_gives_the_range(cli, tmp_path: Path) -> 
     assert "--year 1999 is out of range: give a year from 2000 to 2999" in result.stderr
     assert "whole year" not in result.stderr
     assert not (tmp_path / "c" / "campaign.toml").exists()
+
+
+# -- more unreadable records than are shown ---------------------------------------------------
+
+
+def test_an_import_with_more_bad_lines_than_shown_counts_the_rest(campaign_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                                  write_config) -> None:
+    """The first 20 are printed; the count of the rest says records, and the kept number."""
+    write_config()
+    path = campaign_dir / "posts.csv"
+    rows = [f"twitter,{1000 + n},someone,not a date,#KNOWvember19 hello,,0,0,0,0,Some One"
+            for n in range(23)]
+    path.write_text("platform,id,author_handle,created_at,text,url,likes,reposts,replies,"
+                    "quotes,author_name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = cli("import", "csv", str(path))
+    assert result.exit_code == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert sum(line.startswith("Skipped ") for line in lines) == 20
+    assert ("... 3 more unreadable line(s) or record(s) skipped; `knowvember runs --format json` "
+            "lists the first 50 per file.") in lines

@@ -362,9 +362,10 @@ def import_(
     for problem in outcome.line_errors:
         err_console().print(f"[yellow]Skipped[/] {_esc(problem)}")
     if outcome.error_count > len(outcome.line_errors):
+        # Counted per record: one page line of a twarc2 file can hold many unreadable tweets.
         err_console().print(f"... {outcome.error_count - len(outcome.line_errors):,} more "
-                            "skipped line(s); `knowvember runs --format json` lists the first "
-                            "50 per file.")
+                            "unreadable line(s) or record(s) skipped; `knowvember runs --format "
+                            f"json` lists the first {ingest.MAX_LINE_ERRORS_KEPT} per file.")
     _show_runs(outcome.runs, format, title="Import")
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
