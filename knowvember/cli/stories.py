@@ -639,24 +639,124 @@ def delete(
 # -- the review queue ---------------------------------------------------------------------
 
 KEYS = {"a": "approve", "r": "reject", "c": "request_changes", "s": "skip", "q": "quit"}
+# What a line of piped input may say instead of the key alone.
+ANSWER_WORDS = {
+    **{key: key for key in KEYS}, "approve": "a", "reject": "r", "changes": "c",
+    "request changes": "c", "request-changes": "c", "request_changes": "c", "skip": "s",
+    "quit": "q",
+}
+NOTE_PROMPT = "Note (why? the trail keeps it): "
 
 
-def _read_key() -> str:
-    """One key press: raw on a terminal, else one character of standard input."""
-    import click
+class TerminalAnswers:
+    """The review's answers from a person at a terminal: one raw key press per decision."""
 
-    while True:
+    def key(self) -> str:
+        import click
+
+        while True:
+            try:
+                key = click.getchar().lower()
+            except (EOFError, KeyboardInterrupt):
+                return "q"
+            if key in KEYS:
+                return key
+            if key.strip():
+                err_console().print("Press a, r, c, s or q.", markup=False)
+
+    def note(self) -> str | None:
+        """The note typed, or None when the coordinator quit (Ctrl-C, Ctrl-D)."""
+        import click
+
         try:
-            key = click.getchar() if sys.stdin.isatty() else sys.stdin.read(1)
-        except (EOFError, KeyboardInterrupt):
-            return "q"
-        if key == "":
-            return "q"  # end of input
-        key = key.lower()
-        if key in KEYS:
+            return str(click.prompt(NOTE_PROMPT.rstrip(": "), default="",
+                                    show_default=False, err=True))
+        except click.Abort:
+            err_console().print()
+            return None
+
+
+def _keystrokes(line: str) -> bool:
+    """Whether a first line of piped input is keys run together (`aar...`), which no
+    answer word starts with."""
+    return len(line) >= 2 and line[0] in KEYS and line[1] in KEYS
+
+
+class PipedAnswers:
+    """The review's answers from a file or a script, never mistaking a note for a decision.
+
+    Written one answer per line (`a`, `approve`, `r`, `reject`, `c`, `s`, `q`, ...), the
+    note of a reject or request-changes on the line after it: that is how a heredoc or
+    `printf 'r\\nnot relevant\\n'` sends them. Read key by key instead, the `r` and the
+    newline after it took the note's place, and the note's letters were then read as keys:
+    a note of "Spam" approved the story with its `a`. A line that is no answer ("approve
+    it") decides nothing. Only input that starts with keys run together (`ar` + note +
+    newline, as a terminal would send them) is read key by key.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.by_line: bool | None = None  # decided by the first non-blank line
+        self.pending = ""  # the rest of a line being read key by key
+
+    def key(self) -> str:
+        from knowvember.stories import printable
+
+        while True:
+            if self.by_line is not False:
+                line = self.stream.readline()
+                if line == "":
+                    return "q"  # end of input
+                answer = " ".join(line.split()).lower()
+                if not answer:
+                    continue
+                if self.by_line is None:
+                    self.by_line = not _keystrokes(answer)
+                    if not self.by_line:
+                        self.pending = line
+                        continue
+                if answer in ANSWER_WORDS:
+                    return ANSWER_WORDS[answer]
+                err_console().print(
+                    f"Not an answer: {printable(line.strip(), keep_newlines=False)[:60]!r}; "
+                    "give a, r, c, s or q on a line of its own (the note on the line after r "
+                    "or c).", markup=False)
+                continue
+            key = self._char()
+            if key == "":
+                return "q"
+            if key.lower() in KEYS:
+                return key.lower()
+            if key.strip():
+                err_console().print("Press a, r, c, s or q.", markup=False)
+
+    def note(self) -> str | None:
+        """The note, or None at the end of the input (which quits, as `q` does)."""
+        from knowvember.stories import printable
+
+        err_console().print(NOTE_PROMPT, markup=False, end="")
+        if self.by_line:
+            line = self.stream.readline()
+        else:  # the rest of the line the key was on
+            head, newline, rest = self.pending.partition("\n")
+            if newline:
+                self.pending = rest
+                line = head + newline
+            else:
+                self.pending = ""
+                line = head + self.stream.readline()
+        if line == "":
+            err_console().print()
+            return None
+        note = line.rstrip("\r\n")
+        err_console().print(printable(note, keep_newlines=False), markup=False)
+        return note
+
+    def _char(self) -> str:
+        if self.pending:
+            key, self.pending = self.pending[0], self.pending[1:]
             return key
-        if key.strip():
-            err_console().print("Press a, r, c, s or q.", markup=False)
+        return str(self.stream.read(1))
 
 
 @handled
@@ -669,8 +769,6 @@ def review(
     a approve, r reject (asks for a note), c request changes (asks for a note), s skip,
     q quit.
     """
-    import click
-
     from knowvember.errors import ConflictError, NotFoundError
     from knowvember.stories import (
         ACTIONS,
@@ -694,6 +792,7 @@ def review(
         console.print("Nothing waits for review.", markup=False)
         return
     done = {"approve": 0, "reject": 0, "request_changes": 0, "skip": 0}
+    answers = TerminalAnswers() if sys.stdin.isatty() else PipedAnswers(sys.stdin)
     for position, queued in enumerate(queue, start=1):
         # Read again: another coordinator may have decided or deleted it since the queue was read.
         try:
@@ -712,7 +811,7 @@ def review(
         while True:
             console.print("\n[a]pprove  [r]eject  [c] request changes  [s]kip  [q]uit ",
                           markup=False, end="")
-            key = _read_key()
+            key = answers.key()
             console.print(key, markup=False)
             action = KEYS[key]
             if action == "quit":
@@ -723,11 +822,8 @@ def review(
                 break
             note = None
             if ACTIONS[action].needs_note:
-                try:
-                    note = click.prompt("Note (why? the trail keeps it)", default="",
-                                        show_default=False, err=True)
-                except click.Abort:  # Ctrl-C or Ctrl-D at the note: quit, as at the key
-                    console.print()
+                note = answers.note()
+                if note is None:  # Ctrl-C or Ctrl-D at the note: quit, as at the key
                     _review_summary(done, len(queue))
                     return
                 if not note.strip():
