@@ -91,14 +91,13 @@ def post_from_view(view: Json, *, record_key: str = "record", context_only: bool
     tags.extend(fold(t) for t in record.get("tags") or () if isinstance(t, str))
     tags.extend(hashtags_in(text))
     kind, ref = _reference(record)
-    created = record.get("createdAt") or view.get("indexedAt")
     langs = record.get("langs") or ()
     uri = view["uri"]
     return PostRecord(
         platform="bluesky",
         platform_id=uri,
         account_key=author.get("did"),
-        created_at=parse_time(created),
+        created_at=_posted_at(record.get("createdAt"), view.get("indexedAt")),
         text=text,
         uri=uri,
         url=post_url(uri, author.get("handle")),
@@ -129,16 +128,23 @@ def _quoted_view(view: Json) -> Json | None:
     return None
 
 
+def _posted_at(created: object, indexed: object) -> dt.datetime:
+    """When a post was made: its `createdAt`, unless the service indexed it earlier.
+
+    `createdAt` is whatever the client's clock said, and a wrong clock writes a date years
+    ahead; the service sorts and filters by the earlier of the two (its `sortAt`), so a
+    future date would put a November post outside the campaign in every report. A post
+    backdated on purpose (imported from elsewhere) keeps its earlier `createdAt`.
+    """
+    times = [parse_time(value) for value in (created, indexed) if value]
+    if not times:
+        raise ValueError("no createdAt or indexedAt")
+    return min(times)
+
+
 def sort_time(view: Json) -> dt.datetime:
     """The time search sorts and filters by: the earlier of created and indexed."""
-    times = []
-    for key in ("indexedAt",):
-        if view.get(key):
-            times.append(parse_time(view[key]))
-    created = (view.get("record") or {}).get("createdAt")
-    if created:
-        times.append(parse_time(created))
-    return min(times)
+    return _posted_at((view.get("record") or {}).get("createdAt"), view.get("indexedAt"))
 
 
 def from_posts(views: Iterable[Json], errors: list[str] | None = None

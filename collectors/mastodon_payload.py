@@ -79,14 +79,19 @@ def account_from_payload(account: Json) -> AccountRecord:
     )
 
 
-def post_from_status(status: Json, *, context_only: bool = False,
-                     local_uris: dict[str, str] | None = None) -> PostRecord:
-    """One status; `local_uris` maps the serving instance's local ids to uris (replies)."""
+def _text_of(status: Json) -> str:
+    """A status's plain text, its content warning (`spoiler_text`) first."""
     text = html_to_text(status.get("content") or "")
     if status.get("spoiler_text"):
         text = f"{status['spoiler_text']}\n\n{text}"
+    return text
+
+
+def post_from_status(status: Json, *, context_only: bool = False,
+                     local_uris: dict[str, str] | None = None) -> PostRecord:
+    """One status; `local_uris` maps the serving instance's local ids to uris (replies)."""
+    text = _text_of(status)
     tags = [fold(t["name"]) for t in status.get("tags") or () if t.get("name")]
-    tags.extend(hashtags_in(text))
     mentions = tuple(dict.fromkeys(
         "@" + (m.get("acct") if "@" in (m.get("acct") or "") else
                f"{m.get('username') or m.get('acct')}@{urlsplit(m.get('url') or '').netloc}"
@@ -97,14 +102,16 @@ def post_from_status(status: Json, *, context_only: bool = False,
     quote = status.get("quote")
     if isinstance(reblog, dict):
         kind, ref = "repost", reblog.get("uri")
-        inner = reblog
-        text = html_to_text(inner.get("content") or "")
-        tags.extend(fold(t["name"]) for t in inner.get("tags") or () if t.get("name"))
+        # A reblog's own content is empty: it reads as, and carries the hashtags of, its
+        # original, including those the original names only in its HTML.
+        text = _text_of(reblog)
+        tags.extend(fold(t["name"]) for t in reblog.get("tags") or () if t.get("name"))
     elif isinstance(quote, dict) and isinstance(quote.get("quoted_status"), dict):
         kind, ref = "quote", quote["quoted_status"].get("uri")
     elif status.get("in_reply_to_id"):
         kind = "reply"
         ref = (local_uris or {}).get(str(status["in_reply_to_id"]))
+    tags.extend(hashtags_in(text))
     account = status.get("account") or {}
     return PostRecord(
         platform="mastodon",
