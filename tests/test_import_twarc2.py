@@ -182,36 +182,35 @@ def test_hashtags_are_stored_folded(sqlite_db, tmp_path) -> None:  # type: ignor
     assert tags == {"knowvember19", "knowvmber19", "peerassist"}
 
 
-@pytest.mark.parametrize("content", [
-    pytest.param(b"", id="empty"),
-    pytest.param(b"\n\n", id="blank lines"),
+EMPTY = "the file is empty (no posts to import)"
+NO_RESULTS = "no posts in the file (an empty page of results)"
+
+
+@pytest.mark.parametrize(("content", "ok", "says"), [
+    pytest.param(b"", False, EMPTY, id="empty"),
+    pytest.param(b"\n\n", False, EMPTY, id="blank lines"),
+    pytest.param(b"[]\n", True, NO_RESULTS, id="empty list"),
+    pytest.param(b'{\n  "data": []\n}\n', True, NO_RESULTS, id="pretty empty page"),
+    pytest.param(b'{"meta": {"result_count": 0}}\n{"meta": {"result_count": 0}}\n', True,
+                 NO_RESULTS, id="pages of no results"),
 ])
-def test_an_empty_file_fails_naming_the_file(sqlite_db, tmp_path, content) -> None:  # type: ignore[no-untyped-def]
-    """As a CSV file with no header row does: not "ok, 0 read" with exit code 0."""
-    path = tmp_path / "empty.jsonl"
+def test_a_file_with_no_posts_names_the_file_and_fails_only_when_empty(  # type: ignore[no-untyped-def]
+        sqlite_db, tmp_path, content, ok, says) -> None:
+    """An empty file fails, as a CSV with no header row does; a search that found nothing is
+    a true answer: an ok run, exit 0, with a note naming the file."""
+    path = tmp_path / "saved.jsonl"
     path.write_bytes(content)
     outcome = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
                                   ingest.Hooks(lock_wait=0))
     (run,) = outcome.runs
-    assert (run.status, run.fetched, outcome.exit_code) == ("failed", 0, EXIT_FAILED)
-    assert run.error == f"{path}: the file is empty (no posts to import)"
-
-
-@pytest.mark.parametrize("content", [
-    pytest.param(b"[]\n", id="empty list"),
-    pytest.param(b'{\n  "data": []\n}\n', id="pretty empty page"),
-    pytest.param(b'{"meta": {"result_count": 0}}\n{"meta": {"result_count": 0}}\n',
-                 id="pages of no results"),
-])
-def test_pages_of_no_results_are_an_ok_run_that_says_so(sqlite_db, tmp_path, content) -> None:  # type: ignore[no-untyped-def]
-    """A search that found nothing is a true answer: exit 0, with a note naming the file."""
-    path = tmp_path / "no-results.jsonl"
-    path.write_bytes(content)
-    outcome = ingest.import_files(sqlite_db, _settings(sqlite_db), "twarc2", [path],
-                                  ingest.Hooks(lock_wait=0))
-    (run,) = outcome.runs
-    assert (run.status, run.fetched, run.error, outcome.exit_code) == ("ok", 0, None, 0)
-    assert run.details["warnings"] == [f"{path}: no posts in the file (an empty page of results)"]
+    assert run.fetched == 0
+    if ok:
+        assert (run.status, run.error, outcome.exit_code) == ("ok", None, 0)
+        assert run.details["warnings"] == [f"{path}: {says}"]
+    else:
+        assert (run.status, run.error, outcome.exit_code) == ("failed", f"{path}: {says}",
+                                                              EXIT_FAILED)
+        assert "warnings" not in run.details
 
 
 def test_a_file_whose_only_stored_posts_are_context_posts_is_partial_not_failed(
