@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 BOUNDARY = dt.timedelta(milliseconds=1)  # `until` is exclusive: keep the oldest post's instant
+RELOGINS = 3  # per run: sign-ins again after the service said the session had expired
 
 
 def _ms_iso(moment: dt.datetime) -> str:
@@ -68,6 +69,8 @@ class BlueskyCollector(Collector):
         self._request = Request(timeout=self.config.timeout)
         self.client = Client(base_url=self.config.service, request=self._request)
         self.tags = CampaignTags(settings.campaign.all_tags).query_terms()
+        self._expired = False  # the service ended the session: sign in before the next search
+        self._relogins = 0
 
     def close(self) -> None:
         self._request.close()
@@ -117,7 +120,7 @@ class BlueskyCollector(Collector):
             self.policy.stop.check()
             try:
                 page = self.policy.call(
-                    lambda c=cursor, u=until: self._search(tag, since, u, c),
+                    lambda c=cursor, u=until: self._signed_in_search(tag, since, u, c),
                     what=f"Bluesky search #{tag}")
             except WaitTooLongError as exc:
                 self.findings.incomplete = str(exc)
@@ -195,6 +198,32 @@ class BlueskyCollector(Collector):
                     "(use an app password, not the account password)") from None
             raise
 
+    def _signed_in_search(self, tag: str, since: str, until: str | None, cursor: str | None
+                          ) -> dict[str, Any]:
+        """One search page, signing in again when the service says the session expired.
+
+        The service can end a session before the token's own expiry (its clock ahead of
+        ours, a session revoked), answering `ExpiredToken` (as 401, or 400): that is neither
+        a refused login nor the end of the cursor. A sign-in that fails transiently is retried
+        by the policy, which calls this again, so `_expired` keeps the sign-in pending.
+        """
+        while True:
+            if self._expired:
+                self._login()
+                self._expired = False
+            try:
+                return self._search(tag, since, until, cursor)
+            except _SessionExpired as exc:
+                if self._relogins >= RELOGINS:
+                    raise SourceError(
+                        f"Bluesky still says the session has expired ({exc}) after signing "
+                        f"in again {RELOGINS} times: check that this computer's clock is "
+                        "right") from None
+                self._relogins += 1
+                self._expired = True
+                log.warning("Bluesky said the session has expired (%s); signing in again",
+                            exc)
+
     def _search(self, tag: str, since: str, until: str | None, cursor: str | None
                 ) -> dict[str, Any]:
         from atproto import models
@@ -237,13 +266,16 @@ class BlueskyCollector(Collector):
             status = exc.response.status_code if exc.response is not None else None
             raise TransientError(f"Bluesky network error{f' ({status})' if status else ''}"
                                  ) from None
-        except e.UnauthorizedError as exc:
+        except (e.UnauthorizedError, e.BadRequestError) as exc:
+            if what != "login" and _xrpc_error(exc) == "ExpiredToken":
+                raise _SessionExpired(self._detail(exc)) from None
+            if isinstance(exc, e.BadRequestError):
+                if cursor is not None:
+                    raise _CursorExhausted from None
+                raise SourceError(f"Bluesky rejected the {what} ({self._detail(exc)})"
+                                  ) from None
             raise SourceError(f"Bluesky refused the {what} ({self._detail(exc)}); check the "
                               "login variables") from exc
-        except e.BadRequestError as exc:
-            if cursor is not None:
-                raise _CursorExhausted from None
-            raise SourceError(f"Bluesky rejected the {what} ({self._detail(exc)})") from None
         except e.RequestException as exc:
             status = exc.response.status_code if exc.response is not None else 0
             if status >= 500 or status == 0:
@@ -263,6 +295,18 @@ class BlueskyCollector(Collector):
 
     def _detail(self, exc: Exception) -> str:
         return self.scrub(str(exc))[:200]
+
+
+class _SessionExpired(Exception):
+    """The service answered `ExpiredToken`: sign in again and ask the same page again."""
+
+
+def _xrpc_error(exc: Exception) -> str | None:
+    """The XRPC error name of a refused request (`ExpiredToken`, `InvalidToken`...)."""
+    response = getattr(exc, "response", None)
+    content = getattr(response, "content", None)
+    name = content.get("error") if isinstance(content, dict) else getattr(content, "error", None)
+    return name if isinstance(name, str) else None
 
 
 class _CursorExhausted(Exception):

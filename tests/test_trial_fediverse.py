@@ -18,12 +18,16 @@ from collectors.bluesky_payload import from_posts, post_from_view
 from collectors.mastodon_payload import from_statuses, post_from_status
 from knowvember import ingest
 from knowvember.config import Settings, parse_settings
-from knowvember.db import Database
+from knowvember.db import Database, open_database
 from knowvember.models import Account, Post, PostHashtag
 from tests.fakeapi import (
     BSKY_HANDLE,
     BSKY_PASSWORD,
     FIXTURES,
+    FakeAPI,
+    Seen,
+    _Answer,
+    _dump,
     bluesky_post,
     mastodon_account,
     mastodon_id,
@@ -193,3 +197,71 @@ def test_missing_counts_and_langs_read_as_none_and_zero() -> None:
     (record,), _ = from_posts([post])
     assert (record.likes, record.reposts, record.replies, record.quotes) == (0, 0, 0, 0)
     assert record.lang is None
+
+
+# -- Bluesky: collecting through a session that expires -----------------------------------
+
+class BlueskyServer(FakeAPI):
+    """The fake Bluesky service, plus what a long run meets: a session the service says has
+    expired (`ExpiredToken`, as 401 or 400) though the token's own expiry is hours away."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.expire_next: list[int] = []  # statuses to answer searches with, once let through
+        self.expire_after = 0  # searches answered normally first
+
+    def _route(self, seen: Seen) -> _Answer:
+        if seen.path == "/xrpc/app.bsky.feed.searchPosts" and self.expire_next:
+            if self.expire_after > 0:
+                self.expire_after -= 1
+            else:
+                return _Answer(self.expire_next.pop(0), _dump(
+                    {"error": "ExpiredToken", "message": "Token has expired"}))
+        return super()._route(seen)
+
+
+def know_views(count: int, newest: dt.datetime = NOW - dt.timedelta(minutes=1)) -> list[Json]:
+    return [bluesky_post(f"3k{i:06d}", "did:plc:uhllibraries000000000000",
+                         "uhllib.bsky.social", f"Knowledge Cafe number {i} #KNOWvember",
+                         newest - dt.timedelta(minutes=3 * i)) for i in range(count)]
+
+
+def bluesky_settings(url: str) -> Settings:
+    return settings_for(f'[sources.bluesky]\nenabled = true\nservice = "{url}"\ntimeout = 2\n')
+
+
+@pytest.mark.parametrize("status", [401, 400])
+def test_a_session_that_expires_mid_run_is_refreshed_and_the_run_goes_on(
+        db_path: str, status: int) -> None:
+    """The service can end a session before the token's own expiry (a server clock ahead
+    of ours, a revoked session): it answers `ExpiredToken`, as 401 or 400. That failed the
+    run (401), or was taken for the end of the cursor (400 with a cursor) and walked on by
+    time window; now it signs in again and asks for the same page again."""
+    with BlueskyServer() as api:
+        api.add_bluesky(know_views(230))
+        settings = bluesky_settings(api.url)
+        db = open_database(settings, url=db_path)
+        api.expire_next, api.expire_after = [status], 1  # the second page's request
+        record = run(db, settings, "bluesky")
+        searches = api.seen("/xrpc/app.bsky.feed.searchPosts")
+        logins = api.seen("/xrpc/com.atproto.server.createSession")
+    assert record.status == "ok", record.error
+    assert record.new == 230 and len(stored(db)) == 230
+    assert len(logins) == 2  # signed in again once
+    assert [r.param("cursor") for r in searches] == [None, "100", "100", "200"]
+    assert [r.param("until") for r in searches] == [None] * 4  # no time-window walk
+    db.dispose()
+
+
+def test_a_session_that_stays_expired_fails_the_run_naming_what_to_check(db_path: str) -> None:
+    with BlueskyServer() as api:
+        api.add_bluesky(know_views(5))
+        settings = bluesky_settings(api.url)
+        db = open_database(settings, url=db_path)
+        api.expire_next = [401] * 10
+        record = run(db, settings, "bluesky")
+    assert record.status == "failed"
+    assert "still says the session has expired" in (record.error or "")
+    assert "clock" in (record.error or "") and BSKY_PASSWORD not in (record.error or "")
+    assert len(api.seen("/xrpc/com.atproto.server.createSession")) == 4  # bounded
+    db.dispose()
