@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
-from knowvember.models import PostTechnique, Story, StoryTechnique
+from knowvember.models import Post, PostTechnique, Story, StoryTechnique
 from reports.frame import PostFrame, frame_positions, load_frame, rows_to_array
 from reports.period import CampaignRow, Period, make_period
 from reports.scope import (
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 post_techniques_t = PostTechnique.__table__
+posts_t = Post.__table__
 stories_t = Story.__table__
 story_techniques_t = StoryTechnique.__table__
 
@@ -181,6 +182,10 @@ def load_campaign_data(
         if accounts_read is not None:
             accounts_read(conn, campaign, period, directory, excluded)
         frame = load_frame(conn, campaign.id, period, excluded)
+        if not len(frame) and campaign.id == db.campaign_id:
+            note = stored_elsewhere(conn, campaign, campaigns, settings)
+            if note:
+                log.warning(note)
         acct = accounts.index_of(frame.account)
         tech_post, tech_code, names = _load_techniques(conn, frame)
         stories = _load_stories(conn, campaign.id, period, directory)
@@ -203,6 +208,34 @@ def load_campaign_data(
         tech_code=tech_code, technique_names=names, stories=stories,
         excluded_accounts=len(excluded), previous=previous, earlier=earlier,
     )
+
+
+def stored_elsewhere(conn: Connection, campaign: CampaignRow, campaigns: list[CampaignRow],
+                     settings: Settings) -> str | None:
+    """What to tell someone whose campaign has nothing stored while other campaigns do.
+
+    A report of zeros is right on 1 November, but it is also what last year's database (or a
+    campaign.toml copied without changing `[campaign] slug`) gives, and a coordinator must
+    not publish that by mistake. Only looked at when the period has no posts at all.
+    """
+    p, s = posts_t.c, stories_t.c
+    own_post = conn.execute(sa.select(p.id).where(p.campaign_id == campaign.id).limit(1))
+    own_story = conn.execute(sa.select(s.id).where(s.campaign_id == campaign.id).limit(1))
+    if own_post.first() is not None or own_story.first() is not None:
+        return None
+    counts = dict(conn.execute(sa.select(p.campaign_id, sa.func.count()).where(
+        p.campaign_id != campaign.id).group_by(p.campaign_id)).all())
+    others = [f"{c.slug} (\"{c.name}\", {c.start} to {c.end}: {counts[c.id]:,} "
+              f"post{'s' if counts[c.id] != 1 else ''} stored)"
+              for c in campaigns if counts.get(c.id)]
+    if not others:
+        return None
+    where = f" in {settings.path}" if settings.path else ""
+    return (f"no posts or stories of {campaign.slug} (\"{campaign.name}\", the campaign{where}) "
+            f"are in this database yet; it holds {'; '.join(others)}. If you meant that "
+            "campaign, run with its campaign.toml (--config); if this is an earlier year's "
+            "database, set [database] url to this year's. Otherwise collect or import this "
+            "campaign's posts first.")
 
 
 def _load_techniques(conn: Connection, frame: PostFrame

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from knowvember.models import Post
 from reports.dataset import CampaignData, org_of_accounts
+from reports.redact import redact_emails
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -23,7 +24,11 @@ posts_t = Post.__table__
 
 @dataclass(frozen=True)
 class PostRow:
-    """A post as a report shows it; `created` is local to the campaign's timezone."""
+    """A post as a report shows it; `created` is local to the campaign's timezone.
+
+    `text` has no email address in it (`reports.redact`): what the report shows, every
+    format shows, so it is removed here once.
+    """
 
     id: int
     platform: str
@@ -112,7 +117,8 @@ def fetch_posts(conn: Connection, data: CampaignData, ids: list[int]) -> list[Po
         rows.append(PostRow(
             id=row.id, platform=row.platform, platform_id=row.platform_id,
             url=row.url or (row.uri if (row.uri or "").startswith("http") else None),
-            created=row.created_at.astimezone(tz).replace(tzinfo=None), text=row.text or "",
+            created=row.created_at.astimezone(tz).replace(tzinfo=None),
+            text=redact_emails(row.text) or "",
             kind=row.kind, likes=row.likes, reposts=row.reposts, replies=row.replies,
             quotes=row.quotes,
             account=accounts.ref(i) if known else None,

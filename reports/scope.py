@@ -21,6 +21,7 @@ from knowvember.errors import ConfigError
 from knowvember.models import Account, Campaign
 from knowvember.records import parse_account_ref
 from reports.period import CampaignRow
+from reports.redact import redact_emails
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -169,7 +170,8 @@ def load_accounts(conn: Connection, directory: Directory) -> Accounts:
         ids=np.array([r.id for r in rows], dtype=np.int64),
         platform=[r.platform for r in rows],
         handle=[r.handle for r in rows],
-        display_name=[r.display_name for r in rows],
+        # A display name can be an address ("lib@trust.nhs.uk"): no output may show one.
+        display_name=[redact_emails(r.display_name) for r in rows],
         followers=np.array([r.followers or 0 for r in rows], dtype=np.int64),
         url=[r.url for r in rows],
         attribution=[r.attribution for r in rows],

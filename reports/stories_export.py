@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING
 
 from knowvember.stories import is_http_url, printable, published_stories
 from reports.cells import safe_cell
+from reports.redact import EMAIL as _EMAIL
+from reports.redact import EMAIL_REMOVED as EMAIL_REMOVED  # re-exported: tests, callers
+from reports.redact import redact_emails
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
@@ -34,11 +37,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("md", "html", "csv")
 NO_TECHNIQUE = "Other stories"
-EMAIL_REMOVED = "[email address removed]"
 TEMPLATES = Path(__file__).parent / "templates"
 
-# An email address, but not a fediverse handle (`@lib@nhs.social`), which is public.
-_EMAIL = re.compile(r"(?<![@\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.UNICODE)
 _MD_INLINE = re.compile(r"([\\`*_\[\]{}()#|~$!])")
 _MD_LINE_START = re.compile(r"^([+=-]|\d+[.)])")
 
@@ -77,12 +77,6 @@ class Group:
     anchor: str
     stories: list[ExportStory] = field(default_factory=list)
     see_also: list[ExportStory] = field(default_factory=list)
-
-
-def redact_emails(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return _EMAIL.sub(EMAIL_REMOVED, text)
 
 
 def to_export(story: StoryRecord, settings: Settings, *, names: bool = True) -> ExportStory:

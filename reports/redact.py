@@ -1,0 +1,25 @@
+"""No email address in anything a report, leaderboard or export writes.
+
+Coordinators publish reports to boards, blogs and mailing lists, so an address typed into a
+post, a display name or a story must not travel with it: the campaign promised submitters
+their email is never shown, and a post that names someone's address is no licence to spread
+it further. Fediverse handles (`@lib@nhs.social`) are public names, not addresses, and stay.
+
+This module imports nothing heavy: the posts.csv process uses it on every row.
+"""
+
+from __future__ import annotations
+
+import re
+
+EMAIL_REMOVED = "[email address removed]"
+
+# An email address, but not a fediverse handle (`@lib@nhs.social`), which is public.
+EMAIL = re.compile(r"(?<![@\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.UNICODE)
+
+
+def redact_emails(text: str | None) -> str | None:
+    """`text` with every email address replaced by `EMAIL_REMOVED` (None stays None)."""
+    if text is None or "@" not in text:
+        return text
+    return EMAIL.sub(EMAIL_REMOVED, text)

@@ -1,0 +1,135 @@
+"""A coordinator's trial of the end-of-month report: what reaches the published files.
+
+The campaign is built the way a user builds one, through the CLI: a 2019 archive and this
+year's posts (CSV imports) in one database, posts on three platforms, accounts with and
+without an organisation. Each test checks what a published report, summary or leaderboard
+must (or must never) contain.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BASE_CONFIG
+
+CONFIG_2026 = """\
+[campaign]
+name = "KNOWvember 2026"
+slug = "knowvember26"
+hashtags = ["KNOWvember2026", "KNOWvember26", "KNOWvember"]
+start = 2026-11-01
+end = 2026-11-30
+timezone = "Europe/London"
+
+[database]
+url = "sqlite:///knowvember.db"
+"""
+
+HEADER = "platform,id,author_handle,created_at,text,likes,reposts,author_name,kind\n"
+POSTS_2019 = HEADER + (
+    "x,1190000000000000001,@UHLLibraries,2019-11-05T09:30:00Z,Peer Assist #KNOWvember19,4,2,"
+    "UHL Libraries,original\n")
+POSTS_2026 = HEADER + (
+    "x,2000000000000000001,@UHLLibraries,2026-11-01T00:30:00Z,"
+    "Peer Assist #KNOWvember26 ask me at lib.team@uhl.nhs.uk,10,5,UHL Libraries,original\n"
+    "mastodon,https://nhs.social/users/kb/statuses/1,@kb@nhs.social,2026-11-10T10:00:00Z,"
+    "Fishbowl with @kb@nhs.social #knowvember26,5,2,KB,original\n"
+    "bluesky,at://did:plc:abc/app.bsky.feed.post/1,lib.bsky.social,2026-11-30T23:30:00Z,"
+    "Community of Practice #KNOWvember26,7,1,helpdesk@library.example.org,original\n")
+ADDRESS = re.compile(r"(?<![@\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+Cli = Callable[..., Any]
+
+
+def _import(cli: Cli, folder: Path, name: str, text: str, *config: str) -> None:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    result = cli(*config, "import", "csv", str(path))
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture
+def two_years(campaign_dir: Path, cli: Cli) -> Path:
+    """One database: the 2019 archive (campaign.toml of 2019) and this year's posts (2026)."""
+    _import(cli, campaign_dir, "2019.csv", POSTS_2019)
+    this_year = campaign_dir / "2026.toml"
+    this_year.write_text(CONFIG_2026, encoding="utf-8")
+    _import(cli, campaign_dir, "2026.csv", POSTS_2026, "--config", str(this_year))
+    for account, code in (("x:@UHLLibraries", "RWE"), ("mastodon:@kb@nhs.social", "RX1")):
+        assert cli("--config", str(this_year), "orgs", "assign", account, code).exit_code == 0
+    return this_year
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    """Every text a report folder holds, the workbook's XML included, by file name."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.suffix in (".html", ".md", ".csv", ".gexf", ".graphml"):
+            found[str(path.relative_to(folder))] = path.read_text(encoding="utf-8")
+        elif path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                for name in book.namelist():
+                    found[f"{path.name}:{name}"] = book.read(name).decode("utf-8")
+    return found
+
+
+def test_no_email_address_in_any_output_even_in_posts_and_names(
+        two_years: Path, cli: Cli, campaign_dir: Path) -> None:
+    out = campaign_dir / "published"
+    result = cli("--config", str(two_years), "report", "--out", str(out),
+                 "--format", "html,md,xlsx", "--per-org")
+    assert result.exit_code == 0, result.stderr
+    texts = _texts(out)
+    assert "posts.csv" in texts and "report.xlsx:xl/worksheets/sheet3.xml" in texts
+    for name, text in texts.items():
+        assert not ADDRESS.search(text), (name, ADDRESS.search(text))
+    # The post itself is still there, and a fediverse handle is a name, not an address.
+    assert "ask me at [email address removed]" in texts["report.html"]
+    assert "ask me at [email address removed]" in texts["posts.csv"]
+    assert "@kb@nhs.social" in texts["report.html"]
+    board = cli("--config", str(two_years), "leaderboard", "--by", "contributor",
+                "--format", "json")
+    assert board.exit_code == 0 and not ADDRESS.search(board.stdout), board.stdout
+    assert {r["account"] for r in json.loads(board.stdout)} == {
+        "x:@uhllibraries", "mastodon:@kb@nhs.social", "bluesky:lib.bsky.social"}
+
+
+def test_the_report_counts_only_its_own_campaign(two_years: Path, cli: Cli) -> None:
+    this_year = json.loads(cli("--config", str(two_years), "summary", "--format",
+                               "json").stdout)
+    assert (this_year["posts"], this_year["contributors"]) == (3, 3)
+    assert this_year["by_day"]["2026-11-30"] == 1  # 23:30 UTC on 30 November is 30 November
+    assert this_year["previous_campaign"] == "knowvember19"
+    last_year = json.loads(cli("summary", "--format", "json").stdout)
+    assert (last_year["posts"], last_year["campaign"]["slug"]) == (1, "knowvember19")
+
+
+def test_another_years_database_says_so(campaign_dir: Path, cli: Cli) -> None:
+    _import(cli, campaign_dir, "2019.csv", POSTS_2019)
+    this_year = campaign_dir / "2026.toml"
+    this_year.write_text(CONFIG_2026, encoding="utf-8")
+    for command in (("summary",), ("leaderboard",), ("report", "--format", "html")):
+        result = cli("--config", str(this_year), *command)
+        assert result.exit_code == 0, result.stderr
+        message = " ".join(result.stderr.split())
+        assert "no posts or stories of knowvember26" in message, (command, message)
+        assert 'knowvember19 ("KNOWvember 2019", 2019-11-01 to 2019-11-30: 1 post stored)' \
+            in message
+        assert "--config" in message and "[database] url" in message
+    # The 2019 campaign itself, and a campaign with posts, are not warned about.
+    assert "no posts or stories" not in cli("summary").stderr
+
+
+def test_a_campaign_with_posts_gets_no_other_year_warning(two_years: Path, cli: Cli) -> None:
+    result = cli("--config", str(two_years), "summary")
+    assert result.exit_code == 0 and "no posts or stories" not in result.stderr
+
+
+assert "knowvember19" in BASE_CONFIG  # the fixture's campaign.toml is the 2019 campaign
