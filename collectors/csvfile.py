@@ -17,6 +17,7 @@ import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
 from collectors.base import parse_time
+from collectors.x_payload import retweeted_author
 from knowvember.errors import quoted
 from knowvember.hashtags import fold, hashtags_in
 from knowvember.records import (
@@ -65,6 +66,13 @@ def _number(row: dict[str, str], column: str) -> int | None:
     return int(value)
 
 
+def _default_kind(platform: str, text: str) -> str:
+    """A row's kind when its `kind` cell is empty: an X retweet ("RT @name: ...", read as
+    the TAGS and twarc2 imports read it) is a repost, anything else an original. Without
+    this a sheet of X posts with no `kind` column counted every retweet as original work."""
+    return "repost" if platform == "x" and retweeted_author(text) else "original"
+
+
 def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     try:
         platform = normalise_platform(row.get("platform") or "")
@@ -90,7 +98,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         raise RowError(f"author_handle {quoted(raw_handle)}: a Mastodon handle needs its domain "
                        "(@user@instance)")
     text = row.get("text") or ""
-    kind = (row.get("kind") or "").strip().lower() or "original"
+    kind = (row.get("kind") or "").strip().lower() or _default_kind(platform, text)
     if kind not in POST_KINDS:
         raise RowError(f"kind {quoted(kind)} is not one of {', '.join(POST_KINDS)}")
     tags = [fold(t) for t in (row.get("hashtags") or "").replace(",", " ").split() if t]

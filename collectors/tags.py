@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
+from collectors.x_payload import retweeted_author
 from knowvember.errors import quoted
 from knowvember.hashtags import fold, hashtags_in
 from knowvember.records import AccountRecord, PostRecord
@@ -51,6 +53,24 @@ def _tweet_id(row: dict[str, str]) -> str:
                    "export the CSV straight from Google Sheets)")
 
 
+def _reply_id(value: str) -> str | None:
+    """The id of the tweet a row replies to, or None when Excel spoiled it.
+
+    Excel keeps 15 significant digits of a number: `1191672311587868672` comes back as
+    `1.19167E+18` or `1191672311587870000`, and unlike the row's own id there is no
+    `status_url` to recover it from. The row is still a reply; pointing it at a tweet that
+    does not exist (or at another one) would be worse than not knowing which."""
+    if not value.isdigit() or _excel_rounded(value):
+        return None
+    return value
+
+
+def _excel_rounded(digits: str) -> bool:
+    """Whether an id of more than 15 digits has only zeros after the 15th, as Excel leaves
+    it (a real id ends so once in 10,000 for 19 digits: that reference is then dropped)."""
+    return len(digits) > 15 and not digits[15:].strip("0")
+
+
 def _created(row: dict[str, str]) -> dt.datetime:
     value = (row.get("created_at") or "").strip()
     try:
@@ -81,7 +101,9 @@ def _count(row: dict[str, str], column: str) -> int | None:
 def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     """One TAGS row to a post and its author's account."""
     tid = _tweet_id(row)
-    text = row.get("text") or ""
+    # TAGS keeps the v1.1 text as X sent it, `&`, `<` and `>` escaped (`&amp;`): unescaped
+    # once, as every X import does; the raw row keeps it as the sheet had it.
+    text = unescape(row.get("text") or "")
     handle = (row.get("from_user") or "").strip().lstrip("@")
     if not handle:
         raise RowError("from_user is empty")
@@ -99,10 +121,10 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
                 if isinstance(m, dict) and m.get("screen_name")] or _MENTION.findall(text)
     kind, ref = "original", None
     reply_to = (row.get("in_reply_to_status_id_str") or "").strip()
-    if text.startswith("RT @"):
+    if retweeted_author(text):
         kind = "repost"
-    elif reply_to.isdigit():
-        kind, ref = "reply", reply_to
+    elif reply_to:
+        kind, ref = "reply", _reply_id(reply_to)
     user_id = (row.get("from_user_id_str") or "").strip()
     key = user_id if user_id.isdigit() else "@" + handle.lower()
     post = PostRecord(

@@ -18,6 +18,7 @@ come along as context posts, so a retweeted or quoted campaign original is store
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from html import unescape
 from typing import Any
@@ -33,6 +34,9 @@ from knowvember.records import AccountRecord, PostRecord
 X_EPOCH_MS = 1288834974657  # the Twitter snowflake epoch (2010-11-04)
 _KIND = {"retweeted": "repost", "quoted": "quote", "replied_to": "reply"}
 _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
+# How X writes a retweet's text: "RT @screen_name: <original text>" (screen names are 1-15
+# word characters). A hand-typed "RT @name text" without the colon is the poster's own post.
+_RETWEET_TEXT = re.compile(r"RT @(\w{1,15}):")
 
 Json = dict[str, Any]
 
@@ -65,6 +69,14 @@ class Reference(Struct):
     id: str = ""
 
 
+class NoteTweet(Struct):
+    """A long post's full text (over 280 characters): `text` then holds only its first 280,
+    and the hashtags and mentions past them are only in these entities."""
+
+    text: str = ""
+    entities: Entities | None = None
+
+
 class Tweet(Struct):
     id: str
     text: str = ""
@@ -75,6 +87,7 @@ class Tweet(Struct):
     public_metrics: Metrics | None = None
     entities: Entities | None = None
     referenced_tweets: list[Reference] | None = None
+    note_tweet: NoteTweet | None = None
 
 
 class UserMetrics(Struct):
@@ -141,6 +154,33 @@ def _tags(entities: Entities | None, text: str) -> list[str]:
     if entities is None:
         return hashtags_in(text)
     return [folded(h.tag) for h in entities.hashtags if h.tag]
+
+
+def full_text(tweet: Tweet) -> tuple[str, Entities | None]:
+    """A tweet's whole text (unescaped) and the entities that go with it.
+
+    A long post (`note_tweet`) is cut at 280 characters in `text`, so a campaign hashtag at
+    its end is only in `note_tweet`: without it the post would read as off-campaign. The
+    note's entities cover the whole text; when they are missing, the tags are read from the
+    text (entities None), the truncated text's mentions kept."""
+    note = tweet.note_tweet
+    if note is None or not note.text:
+        return unescape(tweet.text), tweet.entities  # (no '&', no work)
+    entities = note.entities
+    if entities is None:
+        return unescape(note.text), None
+    if not entities.mentions and tweet.entities is not None:
+        entities = Entities(hashtags=entities.hashtags, mentions=tweet.entities.mentions)
+    return unescape(note.text), entities
+
+
+def retweeted_author(text: str) -> str | None:
+    """The screen name a retweet's text starts with ("RT @name: ..."), or None.
+
+    The one reading of that prefix for every X importer (v2 pages whose original is missing,
+    TAGS sheets, generic CSV rows), so a retweet is a repost however it arrived."""
+    match = _RETWEET_TEXT.match(text)
+    return match.group(1) if match else None
 
 
 def _time(value: str | None, tid: str) -> dt.datetime:
@@ -228,19 +268,18 @@ def post_from_tweet(
 ) -> PostRecord:
     """An X v2 tweet to a post; `users` and `included` are its page's `includes`."""
     tid = tweet.id
-    text = unescape(tweet.text)  # (no '&', no work: unescape returns the text as it is)
+    text, entities = full_text(tweet)
     kind, ref_id = _reference(tweet.referenced_tweets)
-    entities = tweet.entities
     tags = _tags(entities, text)
     if kind == "repost" and ref_id in included:
         original = included[ref_id]
-        orig_text = unescape(original.text)
+        orig_text, orig_entities = full_text(original)
         orig_author = users.get(original.author_id or "")
         name = orig_author.username if orig_author else None
-        if not name and text.startswith("RT @"):
-            name = text[4:].split(":", 1)[0]
+        if not name:
+            name = retweeted_author(text)
         text = f"RT @{name}: {orig_text}" if name else orig_text
-        tags = [*_tags(original.entities, orig_text), *tags]
+        tags = [*_tags(orig_entities, orig_text), *tags]
     elif not tags and entities is not None and "#" in text:
         tags = hashtags_in(text)
     metrics = tweet.public_metrics or _NO_METRICS
@@ -567,4 +606,8 @@ def is_page(obj: Json) -> bool:
 
 
 def is_v1(obj: Json) -> bool:
-    return "id_str" in obj and "user" in obj
+    """A v1.1 tweet: it carries its `user` object (v2 tweets, flattened, carry `author`).
+
+    Not `id_str`: a re-export may keep only the numeric `id`, and such a tweet read as a v2
+    one failed on its v1.1 `created_at` ('Tue Nov 05 09:30:00 +0000 2019')."""
+    return isinstance(obj.get("user"), dict) and ("id_str" in obj or "id" in obj)
