@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
@@ -49,6 +50,10 @@ WHEN_MISSING = {
     "consent": "Say whether we may publish your story",
 }
 SESSION_SUBMITTED = "submitted_story"
+# Each rendering of the form carries a random id for the story being written, stored as the
+# story's key: the same form sent twice (a double click, the browser's back button and
+# send again, a retry after a timeout) is one story, not two.
+_SUBMISSION = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 _SETTING = re.compile(r" \(\[\w+\] \w+\)")  # " ([stories] max_body_chars)"
 
 
@@ -70,13 +75,53 @@ def field_errors(exc: stories.StoryValidationError) -> dict[str, str]:
 
 
 def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
-               status_code: int = 200, problem: str | None = None) -> Response:
+               status_code: int = 200, problem: str | None = None,
+               submission: str | None = None) -> Response:
+    """The story form; sent back with what was typed, it keeps its submission id, so that
+    sending it again after a correction is still the one story."""
     state = request.app.state.kv
     return render(
         request, "submit.html", status_code=status_code, values=values, errors=errors,
         technique_groups=state.technique_groups, organisations=state.organisation_names,
         labels=LABELS, max_title=state.settings.stories.max_title_chars, problem=problem,
+        submission=_submission_id(submission) or secrets.token_urlsafe(24),
     )
+
+
+def _submission_id(value: object) -> str | None:
+    """The form's submission id if it is one this app makes, else None (an old page, a
+    script posting without it: the story is stored, without protection from repeats)."""
+    return value if isinstance(value, str) and _SUBMISSION.match(value) else None
+
+
+def _store(state: WebState, data: stories.StoryInput, submission: str | None
+           ) -> tuple[int | None, bool]:
+    """Store the story once per submission id: (its id, whether it is new).
+
+    A repeat of a story already stored gives that story's id (None if it was erased since).
+    Two copies sent at the same moment race to the unique key; the loser finds the winner's.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    key = (f"web:{state.settings.campaign.slug}:{submission}" if submission else None)
+    item = stories.NewStory(data, external_key=key)
+    for attempt in (1, 2):
+        try:
+            result = stories.add_stories(state.db, state.settings, [item], source="web",
+                                         lookups=state.lookups)
+        except IntegrityError:
+            if key is None or attempt == 2:
+                raise
+            continue
+        if result.added:
+            story = result.added[0]
+            for warning in result.warnings:
+                log.info("Story %s: %s", story.id, warning)
+            return story.id, True
+        story_id = result.existing[0][1]
+        log.info("Story form sent again (submission already stored as story %s)", story_id)
+        return story_id, False
+    raise AssertionError("unreachable")
 
 
 def refused_form(request: Request, form: FormData) -> Response:
@@ -89,7 +134,7 @@ def refused_form(request: Request, form: FormData) -> Response:
     return _form_page(request, values, {}, status_code=403, problem=(
         "For your security your story could not be sent: the page was open too long, or "
         "your browser did not send this site's cookie. Check your story below and send it "
-        "again."))
+        "again."), submission=_submission_id(form.get("submission")))
 
 
 @router.get("/")
@@ -115,6 +160,7 @@ def submit(
     role: Annotated[str, Form()] = "",
     links: Annotated[str, Form()] = "",
     consent: Annotated[str | None, Form()] = None,
+    submission: Annotated[str, Form()] = "",
 ) -> Response:
     state: WebState = request.app.state.kv
     client = f"ip:{client_address(request)}"
@@ -130,14 +176,13 @@ def submit(
     try:
         data = stories.StoryInput.parse(values, state.settings)
     except stories.StoryValidationError as exc:
-        return _form_page(request, values, field_errors(exc), status_code=400)
-    story, warnings = stories.submit_story(state.db, state.settings, data, source="web",
-                                           lookups=state.lookups)
-    for warning in warnings:
-        log.info("Story %s: %s", story.id, warning)
-    state.submit_limiter.hit(client)
-    state.numbers.invalidate()
-    request.session[SESSION_SUBMITTED] = story.id
+        return _form_page(request, values, field_errors(exc), status_code=400,
+                          submission=submission)
+    story_id, new = _store(state, data, _submission_id(submission))
+    if new:
+        state.submit_limiter.hit(client)
+        state.numbers.invalidate()
+    request.session[SESSION_SUBMITTED] = story_id
     return RedirectResponse("/submit/confirmation", status_code=303)
 
 
