@@ -74,11 +74,12 @@ def _reference(record: Json) -> tuple[str, str | None]:
     return "original", None
 
 
-def post_url(uri: str, handle: str | None) -> str:
-    """The bsky.app address of an `at://did/app.bsky.feed.post/rkey` post."""
+def post_url(uri: str) -> str:
+    """The bsky.app address of an `at://did/app.bsky.feed.post/rkey` post, by the author's
+    DID: a link by handle stops working when the handle changes (the account moves to its
+    own domain), and a stored post's link is never rewritten."""
     parts = uri.removeprefix("at://").split("/")
-    who = handle or parts[0]
-    return f"https://bsky.app/profile/{who}/post/{parts[-1]}"
+    return f"https://bsky.app/profile/{parts[0]}/post/{parts[-1]}"
 
 
 def post_from_view(view: Json, *, record_key: str = "record", context_only: bool = False
@@ -100,7 +101,7 @@ def post_from_view(view: Json, *, record_key: str = "record", context_only: bool
         created_at=_posted_at(record.get("createdAt"), view.get("indexedAt")),
         text=text,
         uri=uri,
-        url=post_url(uri, author.get("handle")),
+        url=post_url(uri),
         lang=langs[0] if langs else None,
         kind=kind,
         referenced_id=ref,

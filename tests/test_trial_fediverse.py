@@ -265,3 +265,29 @@ def test_a_session_that_stays_expired_fails_the_run_naming_what_to_check(db_path
     assert "clock" in (record.error or "") and BSKY_PASSWORD not in (record.error or "")
     assert len(api.seen("/xrpc/com.atproto.server.createSession")) == 4  # bounded
     db.dispose()
+
+
+def test_a_changed_handle_is_one_account_under_its_new_handle(db_path: str) -> None:
+    """Handles change (a custom domain); the DID does not: one account, named as now."""
+    with BlueskyServer() as api:
+        settings = bluesky_settings(api.url)
+        db = open_database(settings, url=db_path)
+        api.add_bluesky(know_views(3, NOW - dt.timedelta(hours=5)))
+        assert run(db, settings, "bluesky").new == 3
+        renamed = bluesky_post("3knew0001", "did:plc:uhllibraries000000000000",
+                               "library.uhl-tr.nhs.uk", "Peer Assist today #KNOWvember",
+                               NOW - dt.timedelta(minutes=30))
+        for view_ in api.bluesky_posts.values():  # the service shows the current handle
+            view_["author"]["handle"] = "library.uhl-tr.nhs.uk"
+        api.add_bluesky([renamed])
+        later = run(db, settings, "bluesky")
+    assert later.status == "ok" and later.new == 1
+    (account,) = all_accounts(db)
+    assert account.handle == "library.uhl-tr.nhs.uk"
+    assert account.key == "did:plc:uhllibraries000000000000"
+    posts = stored(db)
+    assert len({p.account_id for p in posts.values()}) == 1
+    # The links of the posts stored under the old handle still lead to them.
+    assert all(p.url.startswith("https://bsky.app/profile/did:plc:uhllibraries000000000000/"
+                                "post/") for p in posts.values())
+    db.dispose()
