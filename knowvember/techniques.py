@@ -15,11 +15,20 @@ per post rather than one per synonym. The rules:
 - short abbreviations (`AAR`, `BAR`, `RCT`, `CoP`) match only as written in capitals (or as a
   hashtag where the lower-case form is not an English word) and never next to a number
   (`COP26`, `COP 28`); `RCT` is ignored in a text about clinical trials;
-- generic words ("knowledge mobilisation techniques", "peer", "café") match nothing.
+- generic words ("knowledge mobilisation techniques", "peer", "café") match nothing;
+- a camel-case hashtag is read as its words (`#DigitalStorytelling`, `#NHSPeerAssist`);
+- @mentions and web addresses are not read (`@KnowledgeCafe` is an account, a link's words
+  are another page's);
+- "retrospective" is a Retrospect only as a noun (`a retrospective with the team`,
+  `retrospectives`, `#retrospective`), and the glass-bowl idioms (`a fishbowl of sweets`,
+  `living in a goldfish bowl`) are not a Fishbowl; `CoP` beside "code of practice" or
+  "court of protection" and `RCT` beside searching, databases or appraisal are not the
+  techniques.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -61,7 +70,13 @@ _CLINICAL = (
     "study design", "evidence search", "evidence review", "evidence summary",
     "evidence summaries", "literature review", "search strategy", "cohort", "case-control",
     "case control", "observational study", "randomised controlled", "randomized controlled",
+    # Finding and judging trials is everyday library work: "how to search for RCTs".
+    "search", "searching", "database", "research", "appraisal", "appraise", "evidence",
+    "filter", "study", "trials", "bias",
 )
+
+# "CoP" is also a Code of Practice (the Mental Health Act's) or the Court of Protection.
+_CODE_OF_PRACTICE = ("code of practice", "court of protection")
 
 BUILTIN: tuple[Technique, ...] = (
     _t("Self-assessment Tool", ["before"], [
@@ -74,9 +89,11 @@ BUILTIN: tuple[Technique, ...] = (
     _t("After Action Review", ["during"], ["after action review"], ["AAR"]),
     _t("Knowledge Café", ["during"], ["knowledge cafe"]),
     _t("Randomised Coffee Trial", ["during"], [
-        "randomised coffee trial", "random coffee trial", "randomised coffee", "coffee roulette",
+        "randomised coffee trial", "random coffee trial", "randomised coffee", "random coffee",
+        "coffee roulette",
     ], ["RCT"], _CLINICAL),
-    _t("Community of Practice", ["during"], ["community of practice"], ["CoP"]),
+    _t("Community of Practice", ["during"], ["community of practice"], ["CoP"],
+       _CODE_OF_PRACTICE),
     _t("Action Learning Set", ["during"], ["action learning set", "action learning"]),
     _t("Knowledge Asset", ["during"], ["knowledge asset"]),
     _t("Fishbowl", ["during"], ["fish bowl", "goldfish bowl"]),
@@ -99,11 +116,56 @@ BUILTIN: tuple[Technique, ...] = (
 )
 
 # Phrases that contain a synonym but mean something else: matched first, and thrown away.
-_EXCLUSIONS = ("in retrospect", "with retrospect")
+# The idioms of a fish bowl as a glass bowl ("a fishbowl of sweets", "living in a goldfish
+# bowl") are thrown away unless a word naming a discussion format follows them ("in a
+# fishbowl discussion" is the technique).
+_EXCLUSIONS = (
+    "in retrospect", "with retrospect",
+    "fishbowl of", "fish bowl of", "goldfish bowl of",
+    "in a fishbowl", "in a fish bowl", "in a goldfish bowl",
+    "like a fishbowl", "like a fish bowl", "like a goldfish bowl",
+)
+_FORMAT_WORDS = (
+    "discussion", "conversation", "debate", "session", "format", "style", "method",
+    "technique", "exercise", "dialogue", "workshop", "event", "approach",
+)
+
+# Forms of a technique that the phrase rules cannot express, as regular expressions over
+# lower-cased text. "Retrospective" is mostly an adjective ("retrospective study") and never
+# the technique then; as a noun ("we held a retrospective with the EPR team",
+# "retrospectives", "#retrospective") it is the agile name for a Retrospect. The noun is
+# told apart by what can only come before or after a noun.
+_DETERMINERS = (
+    "a", "an", "the", "our", "their", "your", "my", "this", "that", "another", "first",
+    "second", "third", "next", "last", "weekly", "monthly", "quarterly", "annual",
+)
+_AFTER_NOUN = (
+    r"(?=\s*(?:$|[.!?;:)]|(?:with|for|on|after|about|at|today|yesterday|tomorrow|went"
+    r"|helped)(?![^\W_])))"
+)
+# One alternative per determiner, each starting with its letter: the matcher groups
+# alternatives by first letter, and one starting with a group would be tried everywhere.
+_NOUN_FORMS: dict[str, tuple[str, ...]] = {
+    "Retrospect": (
+        r"retrospectives",
+        r"#retrospective(?!\w)",  # a whole hashtag: not #RetrospectiveStudy
+        *(rf"{d}\s+retrospective{_AFTER_NOUN}" for d in _DETERMINERS),
+    ),
+}
+
+# An exclusion followed by a format word is the technique after all.
+_UNLESS_FORMAT = r"(?![\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_]))"
 
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _SEP = r"(?:[\s_\-\u2010-\u2015]+|)"  # between words: space, line break, hyphen... or nothing
 _ABBREVIATION = re.compile(r"^[A-Za-z]{1,6}$")
+# @x, @x@host.social, @x.bsky.social (an email address is told apart by what comes before
+# it), and a web address. Each starts with a literal, which the regex engine finds fast.
+_MENTION = re.compile(r"@\w+(?:[.\-]\w+)*(?:@\w+(?:[.\-]\w+)*)?")
+_LINK = re.compile(r"(?i:https?)://\S+|www\.\S+")
+_HASHTAG_WORDS = re.compile(r"[#\uff03]\w+")
+# Between the words of a camel-case hashtag: "lC" (DigitalStory) or "UUl" (NHSPeer).
+_CAMEL = re.compile(r"(?<=[^\W_])(?<![A-Z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def fold_accents(text: str) -> str:
@@ -111,6 +173,44 @@ def fold_accents(text: str) -> str:
     if text.isascii():
         return text
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def without_mentions_and_links(text: str) -> str:
+    """`text` with @mentions and web addresses blanked out, keeping every position.
+
+    A mention names an account (`@KnowledgeCafeNHS`, `@lib@nhs.social`), and a link's words
+    are another page's (`https://example.org/peer-assist-guide`, often cut short): neither
+    says that the post is about a technique. An email address is left alone.
+    """
+    if "\uff20" in text:
+        text = text.replace("\uff20", "@")  # a full-width @ is a mention too
+    if "@" in text:
+        text = _MENTION.sub(functools.partial(_blank_mention, text), text)
+    if "://" in text or "www." in text:
+        text = _LINK.sub(_blank, text)
+    return text
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * (match.end() - match.start())
+
+
+def _blank_mention(text: str, match: re.Match[str]) -> str:
+    start = match.start()
+    if start and (text[start - 1].isalnum() or text[start - 1] in "_@"):
+        return match.group()  # library@example.nhs.uk: an email address, not a mention
+    return _blank(match)
+
+
+def split_camel_hashtag(tag: str) -> str:
+    """`#DigitalStorytelling` -> `#digital_storytelling`: a camel-case hashtag's words.
+
+    A hashtag written in camel case is words run together (#DigitalStorytelling,
+    #NHSPeerAssist, #TeamRetrospective): split, a phrase can match at its end or in its
+    middle, as it already does across an underscore (#digital_storytelling). Hashtags
+    without a capital inside (#knowledgecafe) have no word boundaries to find.
+    """
+    return _CAMEL.sub("_", tag).lower()
 
 
 def looks_like_abbreviation(phrase: str) -> bool:
@@ -187,6 +287,41 @@ class _Compiled:
     trigger_lower: re.Pattern[str] | None
     vetoes: dict[int, re.Pattern[str]] = field(default_factory=dict)
     cache: dict[str, int | None] = field(default_factory=dict)
+    inside_cache: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def inside(self, tag: str) -> tuple[int, ...]:
+        """The techniques whose phrases begin or end inside a camel-case hashtag.
+
+        #NHSPeerAssist, #ExitInterviewTemplate: only the hashtag's start and the word
+        boundaries inside are tried, each with one anchored match (a scan of every position
+        would cost more than the rest of the tagging). The same few hashtags come on most
+        posts, so each is worked out once.
+        """
+        try:
+            return self.inside_cache[tag]
+        except KeyError:
+            pass
+        words = split_camel_hashtag(tag)
+        indexes: list[int] = []
+        # A phrase from the first word (#ExitInterviewTemplate), or an exclusion
+        # (#InRetrospect), is not looked inside.
+        first = self.phrases.match(words, 1)
+        if first is not None and (index := self.which(first.group())) is not None:
+            indexes.append(index)
+        position = words.find("_", first.end() if first else 1)
+        while position != -1:
+            match = self.phrases.match(words, position + 1)
+            if match is None:
+                position = words.find("_", position + 1)
+                continue
+            index = self.which(match.group())
+            if index is not None and index not in indexes:
+                indexes.append(index)
+            position = words.find("_", match.end())
+        result = tuple(indexes)
+        if len(self.inside_cache) < 50_000:
+            self.inside_cache[tag] = result
+        return result
 
     def which(self, matched: str) -> int | None:
         """The technique index a phrase match belongs to (None for an exclusion)."""
@@ -286,7 +421,7 @@ class Taxonomy:
         phrase_tests: list[tuple[re.Pattern[str], int | None]] = []
         all_phrases: list[str] = []
         for phrase in _EXCLUSIONS:
-            pattern = phrase_pattern(phrase)
+            pattern = phrase_pattern(phrase) + _UNLESS_FORMAT
             all_phrases.append(pattern)
             phrase_tests.append((re.compile(pattern), None))
         abbreviation_parts: list[str] = []
@@ -296,6 +431,8 @@ class Taxonomy:
         for index, technique in enumerate(self.techniques):
             patterns = [phrase_pattern(p) for p in (technique.name, *technique.synonyms)
                         if re.search(r"[^\W_]", p)]
+            if not technique.custom:
+                patterns.extend(_NOUN_FORMS.get(technique.name, ()))
             if patterns:
                 all_phrases.extend(patterns)
                 phrase_tests.append((re.compile("|".join(patterns)), index))
@@ -332,13 +469,18 @@ class Taxonomy:
         if not text or not self.techniques:
             return []
         compiled = self._compile()
-        text = fold_accents(text)
+        text = without_mentions_and_links(fold_accents(text))
         lowered = text.lower()
         found: dict[int, tuple[int, bool]] = {}  # technique -> (first position, by phrase)
         for match in compiled.phrases.finditer(lowered):
             index = compiled.which(match.group())
             if index is not None and index not in found:
                 found[index] = (match.start(), True)
+        if "#" in text or "\uff03" in text:
+            for tag in _HASHTAG_WORDS.finditer(text):
+                for index in compiled.inside(tag.group()):
+                    if index not in found or found[index][0] > tag.start():
+                        found[index] = (tag.start(), True)
         if compiled.abbreviations is not None and (
             (compiled.trigger_cased is not None and compiled.trigger_cased.search(text))
             or (compiled.trigger_lower is not None and "#" in text
@@ -398,7 +540,7 @@ class Taxonomy:
         for t in self.techniques:
             digest.update(repr((t.name, t.phases, t.synonyms, t.abbreviations,
                                 t.abbreviation_vetoes)).encode())
-        digest.update(repr(_EXCLUSIONS).encode())
+        digest.update(repr((_EXCLUSIONS, _FORMAT_WORDS, _NOUN_FORMS)).encode())
         return digest.hexdigest()[:16]
 
     def __iter__(self) -> Iterator[Technique]:
