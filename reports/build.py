@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from knowvember.errors import InputError, KnowvemberError
-from reports.content import ReportContent, build_content, draw_charts
+from reports.content import ReportContent, build_content, count, draw_charts
 from reports.dataset import CampaignData, load_campaign_data
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def build_report(
             if export is not None:
                 with _timed("waiting for posts.csv"):
                     rows = export.wait()
-                written[f"All posts (CSV, {rows:,} rows)"] = stage / "posts.csv"
+                written[f"All posts (CSV, {count(rows, 'row')})"] = stage / "posts.csv"
         finally:
             if export is not None:
                 export.cancel()

@@ -180,8 +180,10 @@ def cumulative(days: Sequence[dt.date], series: dict[str, Sequence[int]],
 
     fig, ax = _figure(2.8)
     colours = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["green"]]
-    for (label, values), colour in zip(series.items(), colours, strict=False):
-        ax.plot(days, np.cumsum(values), label=label, color=colour, linewidth=2)
+    styles = ["-", "--", ":"]  # lines that coincide (every post original) stay visible
+    for (label, values), colour, style in zip(series.items(), colours, styles, strict=False):
+        ax.plot(days, np.cumsum(values), label=label, color=colour, linewidth=2,
+                linestyle=style)
     ax.set_title(title)
     ax.set_ylabel("Posts so far")
     ax.set_ylim(bottom=0)
@@ -222,7 +224,8 @@ def ranking(labels: Sequence[str], values: Sequence[float], *, title: str, xlabe
     ax.grid(axis="y", visible=False)
     ax.margins(y=0.01)
     for y, value in zip(positions, values, strict=True):
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+        # As the tables print it (scores to two decimals), so chart and table agree.
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
         ax.annotate(text, (value, y), xytext=(3, 0), textcoords="offset points",
                     va="center", fontsize=7)
     return _png(fig)

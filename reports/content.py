@@ -395,7 +395,7 @@ def draw_charts(content: ReportContent) -> dict[str, charts.Chart]:
                             "Organisations": [r["organisations"] for r in content.history]}))
     graph = content.connections.graph
     add("connections", "Connections between organisations",
-        f"Network of {graph.number_of_nodes()} organisations and "
-        f"{graph.number_of_edges()} directed links.",
+        f"Network of {count(graph.number_of_nodes(), 'organisation')} and "
+        f"{count(graph.number_of_edges(), 'directed link')}.",
         charts.network(graph))
     return made

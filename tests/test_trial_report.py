@@ -133,3 +133,61 @@ def test_a_campaign_with_posts_gets_no_other_year_warning(two_years: Path, cli: 
 
 
 assert "knowvember19" in BASE_CONFIG  # the fixture's campaign.toml is the 2019 campaign
+
+
+ONE_POST = HEADER.replace("kind\n", "kind,replies,quotes\n") + (
+    "x,2000000000000000009,@UHLLibraries,2026-11-03T09:00:00Z,Peer Assist #KNOWvember26,1,1,"
+    "UHL Libraries,original,1,1\n")
+
+
+def test_a_one_post_campaign_reads_in_the_singular(campaign_dir: Path, cli: Cli) -> None:
+    this_year = campaign_dir / "2026.toml"
+    this_year.write_text(CONFIG_2026, encoding="utf-8")
+    _import(cli, campaign_dir, "one.csv", ONE_POST, "--config", str(this_year))
+    summary = cli("--config", str(this_year), "summary")
+    assert "(1 post)" in summary.stdout and "1 post, 0 stories" in summary.stdout
+    out = campaign_dir / "one"
+    result = cli("--config", str(this_year), "report", "--out", str(out), "--format",
+                 "html,xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "All posts (CSV, 1 row):" in result.stderr
+    html = " ".join((out / "report.html").read_text(encoding="utf-8").split())
+    assert "4 engagement (1 like, 1 repost, 1 reply, 1 quote)" in html
+    assert "1 likes" not in html and "1 quotes" not in html
+
+
+def test_chart_labels_print_scores_as_the_tables_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.axes import Axes
+
+    from reports import charts
+
+    labels: list[str] = []
+    real = Axes.annotate
+
+    def record(self: Axes, text: str, *args: Any, **kwargs: Any) -> Any:
+        labels.append(text)
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "annotate", record)
+    charts.ranking(["A", "B"], [6.12, 4.0], title="t", xlabel="Score")
+    assert labels == ["6.12", "4"]
+
+
+def test_cumulative_lines_that_coincide_stay_visible(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from matplotlib.axes import Axes
+
+    from reports import charts
+
+    styles: list[str] = []
+    real = Axes.plot
+
+    def record(self: Axes, *args: Any, **kwargs: Any) -> Any:
+        styles.append(kwargs.get("linestyle", "-"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "plot", record)
+    days = [dt.date(2026, 11, 1), dt.date(2026, 11, 2)]
+    charts.cumulative(days, {"All posts": [1, 0], "Original posts": [1, 0]})
+    assert len(styles) == 2 and styles[0] != styles[1]

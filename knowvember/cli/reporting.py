@@ -77,6 +77,7 @@ def _print_summary(s: dict[str, Any]) -> None:
     from rich.text import Text
 
     from knowvember.cli.common import out_console
+    from reports.content import count
 
     period = s["period"]
     title = (f"{s['campaign']['name']}: {period['since']} to {period['until']} "
@@ -110,11 +111,12 @@ def _print_summary(s: dict[str, Any]) -> None:
     add("Stories submitted", s["stories_submitted"])
     add("Stories approved", s["stories_approved"])
     if s["peak_day"]:
-        add("Peak day", f"{s['peak_day']['date']} ({s['peak_day']['posts']:,} posts)")
-        add("Peak hour", f"{s['peak_hour']['start']} ({s['peak_hour']['posts']:,} posts)")
+        add("Peak day", f"{s['peak_day']['date']} ({count(s['peak_day']['posts'], 'post')})")
+        add("Peak hour", f"{s['peak_hour']['start']} ({count(s['peak_hour']['posts'], 'post')})")
     mentioned = [(k, v) for k, v in s["techniques"].items() if v or s["technique_stories"][k]]
     for name, n in mentioned[:10]:
-        add(f"Technique: {name}", f"{n:,} posts, {s['technique_stories'][name]} stories")
+        add(f"Technique: {name}",
+            f"{count(n, 'post')}, {count(s['technique_stories'][name], 'story')}")
     out_console().print(table)
 
 
