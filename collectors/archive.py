@@ -52,6 +52,8 @@ class Chunk:
     api_errors: int = 0  # `errors` entries inside twarc2 pages (not failures of the file)
     unchanged: int = 0  # posts already stored as they are: read, but not mapped again
     unchanged_span: tuple[dt.datetime, dt.datetime] | None = None  # their first and last
+    # earlier versions of edited tweets left out: the file also holds a later version
+    superseded: int = 0
     # zstd dictionaries the posts' compressed payloads (`raw_z`) need, each sent once
     dictionaries: list[Dictionary] = field(default_factory=list)
 

@@ -170,6 +170,63 @@ class _Repeats:
                 self.counts[p.platform_id] = (p.likes, p.reposts, p.replies, p.quotes)
 
 
+class _Edits:
+    """The versions of edited tweets this file brought: one post, the latest version.
+
+    X gives each version of an edited tweet its own id and lists them all, oldest first, in
+    `edit_history_tweet_ids`; an archive may hold two versions (a search run before and
+    after the edit, a stream, or a search that returns each). Each would be a post of its
+    own, counted twice. A version is left out once the file has brought a later one, and a
+    reply or quote of it refers to that later one. Only this file is known: a version
+    already stored by an earlier import or chunk stays (the store would have to merge)."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, tuple[int, str]] = {}  # earlier id -> (rank, later id)
+
+    def note(self, tweet_id: str, history: list[str] | None) -> None:
+        """A tweet read from the file, with its edit history (None or one id: not edited)."""
+        if not history or len(history) < 2 or tweet_id not in history:
+            return
+        rank = history.index(tweet_id)
+        for earlier in history[:rank]:
+            known = self.latest.get(earlier)
+            if known is None or known[0] < rank:
+                self.latest[earlier] = (rank, tweet_id)
+
+    def note_page(self, decoded: Decoded) -> None:
+        for tweet, _ in decoded.data:
+            self.note(tweet.id, tweet.edit_history_tweet_ids)
+        for tid, (tweet, _) in decoded.included.items():
+            self.note(tid, tweet.edit_history_tweet_ids)
+
+    def note_value(self, value: Any) -> None:
+        """A flattened tweet (its inlined referenced tweets too), or a list of them."""
+        for item in value if isinstance(value, list) else (value,):
+            if not isinstance(item, dict):
+                continue
+            history = item.get("edit_history_tweet_ids")
+            if isinstance(history, list):
+                self.note(str(item.get("id")), [str(i) for i in history])
+            for ref in item.get("referenced_tweets") or ():
+                if isinstance(ref, dict) and isinstance(ref.get("edit_history_tweet_ids"), list):
+                    self.note(str(ref.get("id")), [str(i) for i in ref["edit_history_tweet_ids"]])
+
+    def apply(self, chunk: Chunk) -> None:
+        """Leave out the chunk's earlier versions; point references at the later one."""
+        latest = self.latest
+        if not latest:
+            return
+        kept = []
+        for post in chunk.posts:
+            if post.platform_id in latest:
+                chunk.superseded += not post.context_only
+                continue
+            if post.referenced_id in latest:
+                post.referenced_id = latest[post.referenced_id][1]
+            kept.append(post)
+        chunk.posts = kept
+
+
 class _Waiting:
     """Pages waiting to be mapped, so that one look-up covers several pages.
 
@@ -186,7 +243,7 @@ class _Waiting:
         self.tweets += len(page.data) + (len(page.includes.tweets) if page.includes else 0)
 
     def map_into(self, chunk: Chunk, label: str, known: Known | None, repeats: _Repeats,
-                 raw_bytes: bool, cache: UserCache) -> None:
+                 raw_bytes: bool, cache: UserCache, edits: _Edits) -> None:
         if not self.pages:
             return
         will_ask = known is not None and getattr(known, "will_ask", lambda: True)()
@@ -206,6 +263,7 @@ class _Waiting:
                                       for tid, (t, _) in one.included.items())
                 decoded.append((number, one, problems, repeated, set(), []))
         for number, one, problems, repeated, skip, unchanged in decoded:
+            edits.note_page(one)
             try:
                 posts, accounts = map_decoded(one, problems, skip=skip, unchanged=unchanged,
                                               repeated=repeated, raw_bytes=raw_bytes)
@@ -260,6 +318,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = No
     cache = UserCache()
     repeats = _Repeats()
     waiting = _Waiting()
+    edits = _Edits()
     with Source(path, span) as source:
         chunk = Chunk()
         for number, value in json_values(source, _parse):
@@ -269,15 +328,18 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = No
                 waiting.add(number, value, [])
                 if waiting.tweets < min(PROBE_TWEETS, chunk_posts - len(chunk.posts)):
                     continue
-                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache)
+                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache, edits)
             else:
-                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache)
+                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache, edits)
+                edits.note_value(value)
                 _other(value, chunk, source.label, number, cache)
             if len(chunk.posts) >= chunk_posts:
+                edits.apply(chunk)
                 chunk.position = source.position()
                 yield chunk
                 chunk = Chunk(lines=number)
-        waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache)
+        waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache, edits)
+        edits.apply(chunk)
         chunk.position = source.position()
         yield chunk
 

@@ -88,6 +88,8 @@ class Tweet(Struct):
     entities: Entities | None = None
     referenced_tweets: list[Reference] | None = None
     note_tweet: NoteTweet | None = None
+    # Every version of an edited tweet, oldest first: each version has its own id.
+    edit_history_tweet_ids: list[str] | None = None
 
 
 class UserMetrics(Struct):

@@ -16,7 +16,7 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from collectors import csvfile, tags, x_payload
+from collectors import csvfile, tags, twarc2, x_payload
 from knowvember import ingest
 from knowvember.config import parse_settings
 from knowvember.models import Account, Post, PostHashtag
@@ -217,3 +217,54 @@ def test_a_csv_rows_kind_wins_over_its_text_and_only_x_text_is_read(db, tmp_path
     assert [posts[i].kind for i in ("1191672311587869030", "1191672311587869031",
                                     "https://nhs.social/users/lib/statuses/1")] == [
         "repost", "quote", "original"]
+
+
+# -- edited tweets ------------------------------------------------------------------------
+
+
+def versions(first: str, second: str) -> tuple[dict[str, object], dict[str, object]]:
+    """An edited tweet's two versions: the first as captured before the edit (its history
+    only itself), the second after it (both ids, oldest first)."""
+    before = x_tweet(first, "Lunch and learn at 12 #KNOWvember2019", "111", NOV, likes=1)
+    after = x_tweet(second, "Lunch and learn at 1pm #KNOWvember2019", "111", NOV, likes=4)
+    after["edit_history_tweet_ids"] = [first, second]
+    return before, after
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_an_edited_tweet_in_a_file_is_one_post_the_latest(db, tmp_path, newest_first) -> None:  # type: ignore[no-untyped-def]
+    first, second, reply_id = x_id(NOV, 10), x_id(NOV, 11), x_id(NOV, 12)
+    before, after = versions(first, second)
+    reply = x_tweet(reply_id, "@UHLLibraries see you there", "222", NOV,
+                    refs=[("replied_to", first)])  # no hashtag: belongs as a reply
+    tweets = [after, before, reply] if newest_first else [before, reply, after]
+    users = [x_user("111", "UHLLibraries"), x_user("222", "KnowledgeNHS")]
+    run = run_import(db, "twarc2", jsonl(tmp_path / "a.jsonl", x_page(tweets, users)))
+    posts = stored(db)
+    assert set(posts) == {second, reply_id}
+    assert posts[second].text == "Lunch and learn at 1pm #KNOWvember2019"
+    assert (posts[reply_id].kind, posts[reply_id].referenced_id) == ("reply", second)
+    assert run.status == "ok"
+
+
+def test_an_earlier_version_in_a_later_chunk_or_flattened_is_left_out(tmp_path) -> None:
+    first, second, third = x_id(NOV, 20), x_id(NOV, 21), x_id(NOV, 22)
+    before, after = versions(first, second)
+    other = x_tweet(third, "Another #KNOWvember2019", "111", NOV)
+    author = {"author": x_user("111", "UHLLibraries")}
+    path = jsonl(tmp_path / "flat.jsonl", {**after, **author}, {**other, **author},
+                 {**before, **author})
+    chunks = list(twarc2.read(path, chunk_posts=1))
+    assert [p.platform_id for c in chunks for p in c.posts] == [second, third]
+    assert sum(c.superseded for c in chunks) == 1
+    pages = jsonl(tmp_path / "pages.jsonl", x_page([after], [x_user("111", "UHLLibraries")]),
+                  x_page([other, before], [x_user("111", "UHLLibraries")]))
+    assert [p.platform_id for c in twarc2.read(pages, chunk_posts=1) for p in c.posts] == [
+        second, third]
+
+
+def test_an_unedited_tweets_history_changes_nothing(tmp_path) -> None:
+    tweets = [x_tweet(x_id(NOV, n), f"Post {n} #KNOWvember2019", "111", NOV) for n in (30, 31)]
+    path = jsonl(tmp_path / "a.jsonl", x_page(tweets, [x_user("111", "UHLLibraries")]))
+    (chunk,) = twarc2.read(path)
+    assert len(chunk.posts) == 2 and chunk.superseded == 0
