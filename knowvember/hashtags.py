@@ -8,8 +8,9 @@ import unicodedata
 from collections.abc import Iterable
 
 # A hashtag in text: '#' not preceded by a word character or '&' (HTML entities), then
-# letters, digits, underscores (Unicode-aware).
-_HASHTAG = re.compile(r"(?<![\w&/])[#＃](\w+)")
+# letters, digits, underscores (Unicode-aware) and the combining accents a letter may carry
+# when the text was not composed (macOS and some keyboards send "e" + U+0301 for "é").
+_HASHTAG = re.compile(r"(?<![\w&/])[#＃]((?:\w|[\u0300-\u036f])+)")
 
 
 def fold(tag: str) -> str:
@@ -23,8 +24,15 @@ folded = functools.lru_cache(maxsize=65536)(fold)
 
 
 def hashtags_in(text: str) -> list[str]:
-    """Hashtags written in `text`, folded, in order, without repeats."""
-    return list(dict.fromkeys(fold(m) for m in _HASHTAG.findall(text or "")))
+    """Hashtags written in `text`, folded, in order, without repeats.
+
+    The text is composed (NFC) first, so `#Knowvémber` written with a combining accent is
+    one hashtag, the same as written with the composed letter, not `#knowve`.
+    """
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return list(dict.fromkeys(fold(m) for m in _HASHTAG.findall(text)))
 
 
 class CampaignTags:

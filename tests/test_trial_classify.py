@@ -117,3 +117,53 @@ def test_the_new_rules_change_the_fingerprint_so_a_retag_picks_them_up() -> None
         assert Taxonomy.load().fingerprint() != before
     finally:
         techniques._EXCLUSIONS = saved
+
+
+# -- campaign hashtags -------------------------------------------------------------------
+
+CAMPAIGN_2019 = ["KNOWvember2019", "KNOWvember19", "KNOWvember"]
+
+
+@pytest.mark.parametrize("text", [
+    "Day 5 of #KNOWvember19: our first Randomised Coffee Trial matched 40 staff",
+    "#KNOWvember19! Knowledge café on digital literacy",
+    "Ran a retrospect with the discharge team #knowvember2019",
+    "Great day (#KNOWvember) 🎉",
+    "#KNOWvember19🎉🎉",
+    "#KNOWvember19's last week",
+    "#KNOWvember19\u2019s last week",
+    "\uff03\uff2b\uff2e\uff2f\uff37\uff56\uff45\uff4d\uff42\uff45\uff52 in full-width letters",
+    "##KNOWvember doubled",
+    "#KNOWvember:-)",
+])
+def test_campaign_hashtags_glued_to_punctuation_emoji_and_case(text: str) -> None:
+    from knowvember.hashtags import CampaignTags
+
+    assert CampaignTags(CAMPAIGN_2019).matches_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    # Another campaign's tag that only contains the word: a tag is matched whole, so a
+    # coordinator who wants one lists it under `variants` (these could be anyone's).
+    "#KNOWvemberfest at the university",
+    "Feeling very #knowvemberish today",
+    "#KNOWvember_19",
+    # Not hashtags: inside a link, glued to a word, an HTML entity's '#'.
+    "https://x.com/hashtag/KNOWvember19",
+    "https://example.org/page#KNOWvember",
+    "see x.com/#KNOWvember",
+    "a#KNOWvember",
+])
+def test_texts_that_are_not_this_campaigns_hashtag(text: str) -> None:
+    from knowvember.hashtags import CampaignTags
+
+    assert not CampaignTags(CAMPAIGN_2019).matches_text(text)
+
+
+def test_a_hashtag_with_a_combining_accent_is_one_hashtag() -> None:
+    from knowvember.hashtags import CampaignTags, hashtags_in
+
+    decomposed = "Our #KnowledgeCafe\u0301 for #Knowve\u0301mber"
+    assert hashtags_in(decomposed) == hashtags_in("Our #KnowledgeCafé for #Knowvémber")
+    assert hashtags_in(decomposed) == ["knowledgecafé", "knowvémber"]
+    assert CampaignTags(["Knowvémber"]).matches_text(decomposed)
