@@ -27,18 +27,28 @@ from knowvember.errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_PARTIAL,
+    ConflictError,
     InputError,
     KnowvemberError,
     excerpt,
     quoted,
 )
 from knowvember.stories import (
+    REJECTED,
     REQUIRED_FIELDS,
     Lookups,
     NewStory,
     StoryInput,
+    StoryRecord,
     StoryValidationError,
     add_stories,
+    edit_story,
+    first_version,
+    list_stories,
+    resolve_input,
+    snapshot,
+    status_label,
+    stories_keyed_for,
 )
 
 if TYPE_CHECKING:
@@ -146,22 +156,152 @@ def import_form_export(
 
     export = read_form_export(path, settings, format=format, form=form)
     lookups = lookups or Lookups.load(settings)
+    edited = _edited_responses(db, settings, export.stories, form, lookups)
     try:
-        added = add_stories(db, settings, export.stories, source="form", lookups=lookups)
+        added = add_stories(db, settings, [s for s in export.stories if id(s) not in edited],
+                            source="form", lookups=lookups)
     except IntegrityError as exc:
         raise KnowvemberError(
             f"{path}: another import of this form ran at the same time; nothing from this one "
             "was written (run it again: rows already imported are skipped)"
         ) from exc
+    earlier = [(item, sid) for item, sid in added.existing if sid is not None]
+    earlier += [(item, story.id) for item, story in edited.values()]
+    warnings = [f"{story.label}: looks like story {match.id} edited in the form since it was "
+                f"imported (same email and title, submitted {_when(match.submitted_at)}, now "
+                f"{_when(story.submitted_at)}); not imported again"
+                for story, match in edited.values()]
+    warnings += _compare_with_stored(db, settings, path, earlier, lookups)
     result = FormImportResult(
         file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
-        already_imported=len(added.existing), failed=len(export.errors),
+        already_imported=len(added.existing) + len(edited), failed=len(export.errors),
         story_ids=[s.id for s in added.added], errors=export.errors,
-        warnings=export.warnings + added.warnings, columns=export.columns,
+        warnings=export.warnings + added.warnings + warnings, columns=export.columns,
     )
     log.debug("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
               result.imported, result.already_imported, result.failed)
     return result
+
+
+# The editor the trail names when a form import applies a respondent's own change.
+FORM_RESPONSE = "form response"
+# What the import compares of a stored story with its row, as `snapshot` names them.
+COMPARED = ("title", "body", "outcome", "chosen_techniques", "organisation_text", "name",
+            "email", "role", "links", "consent")
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "at no time"
+
+
+def _edited_responses(
+    db: Database, settings: Settings, items: list[NewStory], form: str | None,
+    lookups: Lookups,
+) -> dict[int, tuple[NewStory, StoryRecord]]:
+    """Rows keyed by time + email + title (no response id) that an earlier import stored
+    under another time: the respondent edited the response, and Google Forms then writes
+    the time of the edit. Matched by email and title (as first stored or as now), earlier
+    in time; keyed by `id(row)`. Without this, an edited response came in a second time."""
+    prefix = f"form:{settings.campaign.slug}:" + (f"{form}:" if form else "") + "sha256:"
+    hashed = [item for item in items if (item.external_key or "").startswith(prefix)]
+    if not hashed:
+        return {}
+    stored = stories_keyed_for(db, prefix, [item.input.email for item in hashed],
+                               lookups=lookups)
+    keys = {story.external_key for story in stored}
+    found: dict[int, tuple[NewStory, StoryRecord]] = {}
+    taken: set[int] = set()
+    for item in hashed:
+        if item.external_key in keys:
+            continue  # the same response: already imported as it is
+        for story in stored:
+            titles = {story.title.strip(), str(first_version(story)["title"] or "").strip()}
+            if (story.id not in taken and story.email
+                    and story.email.strip().lower() == item.input.email.strip().lower()
+                    and item.input.title.strip() in titles
+                    and (item.submitted_at is None or item.submitted_at > story.submitted_at)):
+                found[id(item)] = (item, story)
+                taken.add(story.id)
+                break
+    return found
+
+
+def _compare_with_stored(
+    db: Database, settings: Settings, path: Path, earlier: list[tuple[NewStory, int]],
+    lookups: Lookups,
+) -> list[str]:
+    """Warnings for rows the respondent changed after the story was imported, which are not
+    re-applied, except a withdrawal of consent: that stops publication at once.
+
+    A field counts as changed when the row differs from the story as first stored and from
+    the story now (a coordinator may have copied the change in already).
+    """
+    if not earlier:
+        return []
+    current = {s.id: s for s in list_stories(db, ids=[sid for _, sid in earlier],
+                                             with_events=True, lookups=lookups)}
+    warnings: list[str] = []
+    for item, story_id in earlier:
+        story = current.get(story_id)
+        if story is None:
+            continue
+        row = _as_stored(item, lookups)
+        now, first = snapshot(story), first_version(story)
+        changed = [f for f in COMPARED
+                   if not _same_value(row[f], first.get(f)) and not _same_value(row[f], now[f])]
+        if not changed:
+            continue
+        label = item.label or "a row"
+        if "consent" in changed and not row["consent"]:
+            warnings.append(_withdraw(db, settings, path, label, story, lookups))
+            changed.remove("consent")
+            if not changed:
+                continue
+        warnings.append(
+            f"{label}: changed in the form since it was imported as story {story_id} "
+            f"({', '.join(_FIELD_NAMES.get(f, f) for f in changed)}); not re-applied: edit "
+            f"the story (`knowvember stories edit {story_id} ...`) to take the change"
+        )
+    return warnings
+
+
+_FIELD_NAMES = {"chosen_techniques": "techniques", "organisation_text": "organisation"}
+
+
+def _withdraw(db: Database, settings: Settings, path: Path, label: str, story: StoryRecord,
+              lookups: Lookups) -> str:
+    """Apply a respondent's withdrawal of consent; what to tell the coordinator."""
+    if story.status == REJECTED:
+        return (f"{label}: the respondent withdrew consent to publish story {story.id} in "
+                "the form; it is rejected, so it is not published anyway")
+    try:
+        edit_story(db, settings, story.id, {"consent": False}, editor=FORM_RESPONSE,
+                   note=f"consent withdrawn in the form ({path.name[:120]}, {label})",
+                   lookups=lookups)
+    except (ConflictError, InputError) as exc:
+        return (f"{label}: the respondent withdrew consent to publish story {story.id} in "
+                f"the form, but it could not be recorded ({exc}); run `knowvember stories "
+                f"edit {story.id} --no-consent`")
+    return (f"{label}: the respondent withdrew consent to publish in the form: story "
+            f"{story.id} is no longer published (consent set to no; it stays "
+            f"{status_label(story.status)})")
+
+
+def _as_stored(item: NewStory, lookups: Lookups) -> dict[str, Any]:
+    """A row's story in `snapshot`'s shape, to compare with a stored story."""
+    data = item.input
+    chosen = resolve_input(data, lookups).chosen
+    return {"title": data.title, "body": data.body, "outcome": data.outcome,
+            "chosen_techniques": list(chosen), "organisation_text": data.organisation,
+            "name": data.name, "email": data.email, "role": data.role,
+            "links": list(data.links), "consent": data.consent}
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal as stored: lists against lists, nothing against an empty value."""
+    if isinstance(a, list | tuple) or isinstance(b, list | tuple):
+        return list(a or ()) == list(b or ())
+    return (a or None) == (b or None) if not isinstance(a, bool) else a == bool(b)
 
 
 def read_form_export(

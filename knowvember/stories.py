@@ -792,6 +792,35 @@ def count_by_status(db: Database) -> dict[str, int]:
     return counts
 
 
+def stories_keyed_for(
+    db: Database, key_prefix: str, emails: Collection[str], *, lookups: Lookups | None = None
+) -> list[StoryRecord]:
+    """The campaign's stories whose import key starts with `key_prefix` and whose email is
+    one of `emails` (ignoring case), with their trails: where a form import looks for a
+    response the respondent has edited since, which a form without response ids (Google
+    Forms) gives a new key, as its time changed."""
+    folded = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    if not folded:
+        return []
+    escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    ids: list[int] = []
+    with db.begin() as conn:
+        for start in range(0, len(folded), 500):
+            ids += [int(i) for (i,) in conn.execute(sa.select(stories_t.c.id).where(
+                stories_t.c.campaign_id == db.campaign_id,
+                stories_t.c.external_key.like(escaped + "%", escape="\\"),
+                sa.func.lower(stories_t.c.email).in_(folded[start:start + 500])))]
+    return list_stories(db, ids=ids, with_events=True, lookups=lookups) if ids else []
+
+
+def first_version(story: StoryRecord) -> dict[str, Any]:
+    """The story as it was first stored (before any edit), in `snapshot`'s shape."""
+    for event in story.events:
+        if event.action == "edited" and event.previous:
+            return {k: event.previous.get(k) for k in SNAPSHOT_FIELDS}
+    return snapshot(story)
+
+
 def pending_stories(db: Database, *, lookups: Lookups | None = None) -> list[StoryRecord]:
     """The review queue: submitted stories, oldest first."""
     return list_stories(db, status=SUBMITTED, lookups=lookups)

@@ -72,3 +72,170 @@ def test_keystrokes_sent_without_newlines_still_work(
     assert result.exit_code == 0, result.stderr
     assert _trail(cli, first)[-1] == ("approved", None)
     assert _trail(cli, second)[-1] == ("rejected", "Not a KM story")
+
+
+# -- re-exports of a form whose respondents changed their answers ---------------------------
+
+MS_COLUMNS = """
+[stories.form_columns]
+title = "Give your story a title"
+body = "Please tell us your story"
+techniques = "Which techniques did you use?"
+organisation = "Which organisation do you work for?"
+consent = "Are you happy for us to share your story?"
+"""
+MS_HEADER = ["ID", "Start time", "Completion time", "Email", "Name",
+             "Give your story a title", "Please tell us your story",
+             "Which techniques did you use?", "Which organisation do you work for?",
+             "Are you happy for us to share your story?"]
+YES = "Yes, I am happy for my story to be shared publicly"
+
+
+def _ms_row(number: int, *, body: str = "We ran a Peer Assist.\nThen, a \"Retrospect\".",
+            consent: str = YES) -> list[Any]:
+    import datetime as dt
+
+    when = dt.datetime(2019, 11, number, 14, 5, 33)
+    return [number, when - dt.timedelta(minutes=5), when, f"person{number}@nhs.net",
+            "Siobhán O'Neill", f"Story {number}", body, "Peer Assist;Retrospect;",
+            "Leeds Teaching Hospitals", consent]
+
+
+def _xlsx(path: Any, rows: list[list[Any]]) -> Any:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(MS_HEADER)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def _import(cli: Any, path: Any) -> dict[str, Any]:
+    result = cli("stories", "import", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def _story(cli: Any, story_id: int) -> dict[str, Any]:
+    return dict(json.loads(cli("stories", "show", str(story_id), "--format", "json").stdout))
+
+
+def _published_titles(cli: Any) -> list[str]:
+    import csv
+    import io
+
+    result = cli("stories", "export", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    return [row["title"] for row in csv.DictReader(io.StringIO(result.stdout))]
+
+
+def test_consent_withdrawn_in_a_re_export_stops_publication(
+        write_config, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The respondent edits their Microsoft Forms response to say No after the story was
+    approved: the re-import used to skip the row silently (same ID) and the story stayed
+    published. The withdrawal is applied (the status is the reviewer's and stays), the
+    other rows are untouched, and a later import says nothing more about it."""
+    write_config(MS_COLUMNS)
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    first = _import(cli, _xlsx(tmp_path / "v1.xlsx", [_ms_row(1), _ms_row(2)]))
+    one, two = first["story_ids"]
+    for story_id in (one, two):
+        assert cli("stories", "approve", str(story_id)).exit_code == 0
+    assert len(_published_titles(cli)) == 2
+    again = _import(cli, _xlsx(tmp_path / "v2.xlsx",
+                               [_ms_row(1, consent="No"), _ms_row(2), _ms_row(3)]))
+    assert (again["imported"], again["already_imported"]) == (1, 2)
+    assert [w for w in again["warnings"] if "withdrew consent" in w] == [
+        f"row 2: the respondent withdrew consent to publish in the form: story {one} is no "
+        "longer published (consent set to no; it stays approved)"]
+    withdrawn = _story(cli, one)
+    assert (withdrawn["status"], withdrawn["consent"]) == ("approved", False)
+    last = withdrawn["events"][-1]
+    assert (last["action"], last["reviewer"], last["previous"]["consent"]) == (
+        "edited", "form response", True)
+    assert last["note"] == "consent withdrawn in the form (v2.xlsx, row 2)"
+    assert _story(cli, two)["consent"] is True and len(_story(cli, two)["events"]) == 2
+    assert _published_titles(cli) == ["Story 2"]
+    quiet = _import(cli, tmp_path / "v2.xlsx")
+    assert quiet["imported"] == 0 and quiet["warnings"] == []
+
+
+def test_an_answer_changed_after_review_is_named_not_re_applied(
+        write_config, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A respondent rewrites their story after it was approved: the reviewer's decision and
+    the approved text stay, and the import says which row changed and how to take it.
+    A coordinator's own edit is not taken for a change in the form."""
+    write_config(MS_COLUMNS)
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    (one, two) = _import(cli, _xlsx(tmp_path / "v1.xlsx", [_ms_row(1), _ms_row(2)]))[
+        "story_ids"]
+    assert cli("stories", "approve", str(one)).exit_code == 0
+    assert cli("stories", "edit", str(two), "--title", "Story two, typo fixed").exit_code == 0
+    changed = _import(cli, _xlsx(tmp_path / "v2.xlsx",
+                                 [_ms_row(1, body="Rewritten, after the review."), _ms_row(2)]))
+    assert changed["imported"] == 0 and changed["already_imported"] == 2
+    assert changed["warnings"] == [
+        f"row 2: changed in the form since it was imported as story {one} (body); not "
+        f"re-applied: edit the story (`knowvember stories edit {one} ...`) to take the change"]
+    story = _story(cli, one)
+    assert story["status"] == "approved" and story["body"] == _ms_row(1)[6]
+    assert _story(cli, two)["title"] == "Story two, typo fixed"
+
+
+GOOGLE_COLUMNS = """
+[stories.form_columns]
+title = "Title of your story"
+body = "Please tell us your story"
+techniques = "Which KM techniques did you use?"
+organisation = "Which organisation do you work for?"
+consent = "Can we share your story publicly?"
+name = "Your name"
+"""
+GOOGLE_HEADER = ["Timestamp", "Email address", "Your name", "Title of your story",
+                 "Please tell us your story", "Which KM techniques did you use?",
+                 "Which organisation do you work for?", "Can we share your story publicly?"]
+
+
+def _google(path: Any, rows: list[list[str]]) -> Any:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([GOOGLE_HEADER, *rows, [""] * len(GOOGLE_HEADER)])
+    return path
+
+
+def test_a_google_forms_response_edited_later_is_not_imported_twice(
+        write_config, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Google Forms has no response id, and an edited response carries the time of the
+    edit: the row's key changed and the edited response came in as a second story. It is
+    now matched to the story (same email and title, later time); a new response of the
+    same person with another title is a new story."""
+    write_config(GOOGLE_COLUMNS)
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    original = ["02/11/2019 14:05:33", "siobhan@nhs.net", "Siobhán Ní Bhriain",
+                "Peer assist, then retro", "Line one,\nline \"two\"", "Peer Assist, Retrospect",
+                "Leeds Teaching Hospitals", YES]
+    (story_id,) = _import(cli, _google(tmp_path / "g1.csv", [original]))["story_ids"]
+    assert _story(cli, story_id)["submitted_at"] == "2019-11-02T14:05:33Z"
+    assert cli("stories", "approve", str(story_id)).exit_code == 0
+    edited = ["20/11/2019 08:00:00", *original[1:4], "Line one, edited", *original[5:7], "No"]
+    other = ["21/11/2019 10:00:00", "siobhan@nhs.net", "Siobhán Ní Bhriain", "A second story",
+             "Another", "", "RR8", "Yes"]
+    result = _import(cli, _google(tmp_path / "g2.csv", [edited, other]))
+    assert (result["imported"], result["already_imported"]) == (1, 1)
+    assert result["warnings"][0] == (
+        f"row 2: looks like story {story_id} edited in the form since it was imported (same "
+        "email and title, submitted 2019-11-02 14:05 UTC, now 2019-11-20 08:00 UTC); not "
+        "imported again")
+    assert any("withdrew consent" in w for w in result["warnings"])
+    assert any(f"imported as story {story_id} (body)" in w for w in result["warnings"])
+    listed = json.loads(cli("stories", "list", "--format", "json").stdout)
+    assert sorted(s["title"] for s in listed) == ["A second story", "Peer assist, then retro"]
+    story = _story(cli, story_id)
+    assert (story["status"], story["consent"], story["body"]) == (
+        "approved", False, "Line one,\nline \"two\"")
+    again = _import(cli, tmp_path / "g2.csv")
+    assert (again["imported"], again["already_imported"]) == (0, 2)
