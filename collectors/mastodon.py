@@ -6,6 +6,13 @@ new newest id with every page: a checkpoint is never ahead of what is stored, an
 nothing new makes one request per (instance, hashtag). It starts a little before the stored
 id (`OVERLAP`) because remote posts federate late and get ids from their creation time.
 
+Servers that are not Mastodon (GoToSocial, Pleroma, Akkoma) mint ids that are not snowflakes
+(ULIDs, flake ids), so no id can be made from the campaign start. When the first page for an
+(instance, hashtag) shows such ids, or is empty, the newest page is asked for: if its ids are
+not snowflakes, the collector walks back from the newest status through the server's own
+`Link` header (`max_id`) to the campaign start, and only then saves the newest id, from which
+later runs page forward with `min_id` as on Mastodon.
+
 Mastodon.py makes the requests (rate-limit headers, errors, any base URL including
 `http://127.0.0.1:PORT`); the collector maps the raw JSON it received itself, through
 `collectors.mastodon_payload`, the same code the file importer uses. Mastodon.py is told to
@@ -18,7 +25,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
@@ -96,6 +103,7 @@ class MastodonCollector(Collector):
         self._sessions: list[RecordingSession] = []
         self._best: dict[str, tuple[bool, tuple[int, int, int, int]]] = {}
         self._parent_lookups = 0
+        self._links: dict[str, dict[str, str]] = {}  # the last page's Link header
 
     def close(self) -> None:
         for session in self._sessions:
@@ -150,44 +158,122 @@ class MastodonCollector(Collector):
                   ) -> Iterator[Batch]:
         key = f"{instance}|{tag}:min_id"
         stored = self.state.get(key)
-        if stored and stored.isdigit():
-            stored_time = snowflake_time(stored)
-            lower = (stored_time - OVERLAP) if stored_time else start
-            min_id = snowflake_at(max(lower, start)) if stored_time else stored
-        else:
-            lower = start
-            min_id = snowflake_at(start)
-        lower = max(lower, start)
+        if stored and not stored.isdigit():  # a server whose ids are not snowflakes
+            yield from self._forward(api, session, instance, tag, key, stored, end,
+                                     local_uris, snowflakes=False)
+            return start
+        stored_time = snowflake_time(stored) if stored else None
+        lower = max(stored_time - OVERLAP, start) if stored_time else start
+        first = yield from self._forward(api, session, instance, tag, key,
+                                         snowflake_at(lower), end, local_uris,
+                                         snowflakes=True, fresh=not stored)
+        if first is not None:  # not a snowflake server, or nothing since the start
+            yield from self._first_run_elsewhere(api, session, instance, tag, key, first,
+                                                 start, end, local_uris)
+        return lower
+
+    def _forward(self, api: Any, session: RecordingSession, instance: str, tag: str,
+                 key: str, min_id: str, end: dt.datetime, local_uris: dict[str, str], *,
+                 snowflakes: bool, fresh: bool = False) -> Iterator[Batch]:
+        """Pages forward with `min_id` until the newest status (or the campaign end).
+
+        On a `fresh` (instance, hashtag), a first page that is empty or whose ids are not
+        snowflakes is not used: it is returned (as a list) for `_first_run_elsewhere`.
+        """
         previous: list[str] | None = None
         while True:
             self.policy.stop.check()
             statuses = self.policy.call(
-                lambda m=min_id: self._fetch(api, session, instance, tag, m),
+                lambda m=min_id: self._fetch(api, session, instance, tag, min_id=m),
                 what=f"Mastodon {instance} #{tag}")
-            if not statuses:
-                return lower
             ids = [str(s.get("id")) for s in statuses]
+            if fresh and previous is None and not all(i.isdigit() for i in ids or ["x"]):
+                return statuses
+            if not statuses:
+                return None
             if ids == previous:
                 self.findings.incomplete = (
                     f"{instance} sent the same page twice for #{tag}; stopped paging to "
                     "avoid a loop")
-                return lower
+                return None
             previous = ids
-            newest = max((i for i in ids if i.isdigit()), key=int, default=None)
+            if snowflakes:
+                newest = max((i for i in ids if i.isdigit()), key=int, default=None)
+            else:  # newest first; the server's own `prev` link names the next page
+                newest = self._link("prev", "min_id") or ids[0]
             past_end = [s for s in statuses if _created(s) > end]
             kept = [s for s in statuses if _created(s) <= end]
-            self._link_replies(api, instance, kept, local_uris)
-            problems: list[str] = []
-            posts, accounts = from_statuses(kept, local_uris=local_uris, errors=problems)
-            for problem in problems:
-                self._skip(f"{instance} #{tag}: {problem}")
-            self._origin_counts(posts, instance)
-            checkpoint = {key: newest} if newest else None
-            yield Batch(posts, accounts, checkpoint)
-            if past_end or newest is None or not newest.isdigit():
-                return lower
+            yield self._batch(api, instance, tag, kept, local_uris,
+                              {key: newest} if newest else None)
+            if past_end or newest is None:
+                return None
             min_id = newest
             self._pace(api, instance)
+
+    def _first_run_elsewhere(self, api: Any, session: RecordingSession, instance: str,
+                             tag: str, key: str, first: list[dict[str, Any]],
+                             start: dt.datetime, end: dt.datetime, local_uris: dict[str, str]
+                             ) -> Iterator[Batch]:
+        """The first run of an (instance, hashtag) whose answer from the campaign start's
+        snowflake was empty, or not in snowflake ids: ask for the newest page to see which.
+
+        A snowflake server with nothing since the start saves the start's id (so the next
+        run asks once). Any other server is walked back from its newest status through its
+        `Link` header to the campaign start; its newest id is saved only at the end, so a
+        walk that stops is done again (no duplicates: posts are keyed by uri).
+        """
+        self.policy.stop.check()
+        statuses = self.policy.call(
+            lambda: self._fetch(api, session, instance, tag),
+            what=f"Mastodon {instance} #{tag}")
+        ids = [str(s.get("id")) for s in statuses]
+        if not statuses or (not first and all(i.isdigit() for i in ids)):
+            if statuses:
+                yield Batch([], [], {key: snowflake_at(start)})
+            return
+        if all(i.isdigit() for i in ids):  # a snowflake server: its pages can be used
+            yield from self._forward(api, session, instance, tag, key, snowflake_at(start),
+                                     end, local_uris, snowflakes=True)
+            return
+        newest = self._link("prev", "min_id") or ids[0]
+        previous: list[str] | None = None
+        while statuses:
+            if ids == previous:
+                self.findings.incomplete = (
+                    f"{instance} sent the same page twice for #{tag}; stopped paging to "
+                    "avoid a loop")
+                return
+            previous = ids
+            times = [_created(s) for s in statuses]
+            kept = [s for s, t in zip(statuses, times, strict=True) if start <= t <= end]
+            yield self._batch(api, instance, tag, kept, local_uris, None)
+            if any(_UNKNOWN < t < start for t in times):
+                break  # reached the campaign start
+            max_id = self._link("next", "max_id") or ids[-1]
+            self._pace(api, instance)
+            self.policy.stop.check()
+            statuses = self.policy.call(
+                lambda m=max_id: self._fetch(api, session, instance, tag, max_id=m),
+                what=f"Mastodon {instance} #{tag}")
+            ids = [str(s.get("id")) for s in statuses]
+        yield Batch([], [], {key: newest})
+
+    def _batch(self, api: Any, instance: str, tag: str, statuses: list[dict[str, Any]],
+               local_uris: dict[str, str], checkpoint: dict[str, str | None] | None) -> Batch:
+        self._link_replies(api, instance, statuses, local_uris)
+        problems: list[str] = []
+        posts, accounts = from_statuses(statuses, local_uris=local_uris, errors=problems)
+        for problem in problems:
+            self._skip(f"{instance} #{tag}: {problem}")
+        self._origin_counts(posts, instance)
+        return Batch(posts, accounts, checkpoint)
+
+    def _link(self, rel: str, param: str) -> str | None:
+        """A parameter of the last page's `Link` header (`rel="next"`: `max_id`, older;
+        `rel="prev"`: `min_id`, newer): the server's own ids, whatever their form."""
+        url = (self._links.get(rel) or {}).get("url")
+        values = parse_qs(urlsplit(url).query).get(param) if url else None
+        return values[0] if values else None
 
     def _link_replies(self, api: Any, instance: str, statuses: list[dict[str, Any]],
                       local_uris: dict[str, str]) -> None:
@@ -240,13 +326,14 @@ class MastodonCollector(Collector):
         if len(self.findings.warnings) < 20:
             self.findings.warnings.append(f"skipped an unreadable status ({message})")
 
-    def _fetch(self, api: Any, session: RecordingSession, instance: str, tag: str,
-               min_id: str) -> list[dict[str, Any]]:
+    def _fetch(self, api: Any, session: RecordingSession, instance: str, tag: str, *,
+               min_id: str | None = None, max_id: str | None = None) -> list[dict[str, Any]]:
         from mastodon import errors as m
 
         self.findings.requests += 1
+        self._links = {}
         try:
-            api.timeline_hashtag(tag, min_id=min_id, limit=PAGE_SIZE)
+            api.timeline_hashtag(tag, min_id=min_id, max_id=max_id, limit=PAGE_SIZE)
         except (m.MastodonRatelimitError, m.MastodonServerError, m.MastodonNetworkError) as exc:
             raise self._transient(api, exc) from None
         except m.MastodonUnauthorizedError:
@@ -276,6 +363,7 @@ class MastodonCollector(Collector):
             raise TransientError("a malformed response (not JSON)") from None
         if not isinstance(data, list):
             raise TransientError("unexpected JSON (not a list of statuses)")
+        self._links = dict(response.links)
         return data
 
     def _transient(self, api: Any, exc: Exception) -> TransientError:
@@ -327,13 +415,16 @@ class MastodonCollector(Collector):
             post.likes, post.reposts, post.replies, post.quotes = best[1]
 
 
+_UNKNOWN = dt.datetime.min.replace(tzinfo=dt.UTC)  # a created_at that cannot be read
+
+
 def _created(status: dict[str, Any]) -> dt.datetime:
     from collectors.base import parse_time
 
     try:
         return parse_time(status.get("created_at"))
     except ValueError:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
+        return _UNKNOWN
 
 
 def _status(exc: Exception) -> int | str:

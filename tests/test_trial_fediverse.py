@@ -291,3 +291,121 @@ def test_a_changed_handle_is_one_account_under_its_new_handle(db_path: str) -> N
     assert all(p.url.startswith("https://bsky.app/profile/did:plc:uhllibraries000000000000/"
                                 "post/") for p in posts.values())
     db.dispose()
+
+
+# -- Mastodon: servers whose ids are not snowflakes ----------------------------------------
+
+class GoToSocialServer(FakeAPI):
+    """A tag timeline as GoToSocial serves it: ULID-like ids (compared as text, so the
+    snowflake made from the campaign start is older than all of them... or newer), pages
+    newest first, and the `Link` header to page with (`next`: max_id, `prev`: min_id)."""
+
+    def _mastodon_tag(self, seen: Seen, tag: str) -> _Answer:
+        limit = min(int(seen.param("limit") or 20), 40)
+        found = sorted((s for s in self.statuses.values()
+                        if tag.lower() in {t["name"] for t in s.get("tags") or ()}),
+                       key=lambda s: s["id"])
+        if seen.param("max_id"):
+            found = [s for s in found if s["id"] < (seen.param("max_id") or "")]
+        if seen.param("min_id"):
+            page = [s for s in found if s["id"] > (seen.param("min_id") or "")][:limit]
+        else:
+            page = found[-limit:]
+        page.reverse()  # newest first
+        headers = {}
+        if page:
+            base = f"{self.url}{seen.path}"
+            headers["Link"] = (f'<{base}?limit={limit}&max_id={page[-1]["id"]}>; rel="next", '
+                               f'<{base}?limit={limit}&min_id={page[0]["id"]}>; rel="prev"')
+        return _Answer(200, _dump(page), headers)
+
+
+def ulid_at(moment: dt.datetime, sequence: int = 0) -> str:
+    """A ULID-like id: time first, fixed length, letters in it (never all digits)."""
+    return f"01HX{int(moment.timestamp() * 1000):015d}{sequence:07d}"
+
+
+def gts_statuses(home: str, count: int, newest: dt.datetime) -> list[Json]:
+    person = mastodon_account("lib", home, local_id="01HXLIB")
+    person.pop("uri")  # GoToSocial sends no account uri
+    statuses = []
+    for number in range(count):
+        when = newest - dt.timedelta(hours=number)
+        status = mastodon_status(ulid_at(when, number), home, number,
+                                 f"<p>Knowledge cafe {number} {HASHTAG_HTML}</p>".format(
+                                     home=home), ["knowvember"], person, when)
+        for missing in ("card", "poll", "media_attachments", "emojis"):
+            status.pop(missing)
+        status["uri"] = f"{home}/users/lib/statuses/{status['id']}"
+        statuses.append(status)
+    return statuses
+
+
+def mastodon_settings(instances: list[str]) -> Settings:
+    return settings_for(f"[sources.mastodon]\nenabled = true\n"
+                        f"instances = {json.dumps(instances)}\ntimeout = 2\n")
+
+
+def test_a_server_without_snowflake_ids_is_walked_back_to_the_campaign_start(
+        db_path: str) -> None:
+    """GoToSocial (and Pleroma, Akkoma) ids are not snowflakes, so the `min_id` made from
+    the campaign start means nothing to them: GoToSocial answered it with no statuses and
+    the run was `ok` with nothing collected. The first run now walks back from the newest
+    status by the server's Link header to the campaign start; later runs page forward."""
+    with GoToSocialServer() as api:
+        campaign = gts_statuses(api.url, 50, NOW - dt.timedelta(hours=1))  # 18-20 November
+        before = gts_statuses(api.url, 3, dt.datetime(2026, 10, 20, tzinfo=dt.UTC))
+        for status in before:
+            status["uri"] += "-october"
+        api.add_statuses(campaign + before)
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=db_path)
+        record = run(db, settings, "mastodon")
+        first = api.seen("/api/v1/timelines/tag/")
+        assert record.status == "ok", record.error
+        assert record.new == 50 and set(stored(db)) == {s["uri"] for s in campaign}
+        assert first[1].param("min_id") is None and first[2].param("max_id") is not None
+        newer = gts_statuses(api.url, 2, NOW + dt.timedelta(hours=2))
+        for status in newer:
+            status["uri"] += "-new"
+        api.add_statuses(newer)
+        later = run(db, settings, "mastodon", now=NOW + dt.timedelta(hours=3))
+        asked = api.seen("/api/v1/timelines/tag/")[len(first):]
+    assert later.status == "ok" and (later.new, later.fetched) == (2, 2)
+    assert asked[0].param("min_id") == campaign[0]["id"]  # forward from the newest stored
+    assert len(stored(db)) == 52
+    db.dispose()
+
+
+def test_a_walk_back_that_is_stopped_is_done_again_without_duplicates(db_path: str) -> None:
+    with GoToSocialServer() as api:
+        campaign = gts_statuses(api.url, 90, NOW - dt.timedelta(hours=1))
+        api.add_statuses(campaign)
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=db_path)
+        api.fail("/api/v1/timelines/tag/", 503, times=10, after=3)  # the third page fails
+        broken = run(db, settings, "mastodon")
+        assert broken.status in ("partial", "failed") and len(stored(db)) == 80
+        again = run(db, settings, "mastodon")
+    assert again.status == "ok", again.error
+    assert (again.new, len(stored(db))) == (10, 90)
+    db.dispose()
+
+
+def test_an_instance_with_nothing_since_the_start_is_asked_once_next_time(
+        db_path: str) -> None:
+    """On a Mastodon instance whose hashtag has only older posts, the first run sees that
+    its ids are snowflakes and saves the start's id: later runs ask one page, as before."""
+    with FakeAPI() as api:
+        old = dt.datetime(2026, 10, 3, tzinfo=dt.UTC)
+        api.add_statuses([mastodon_status(mastodon_id(old), api.url, 1, "<p>#KNOWvember</p>",
+                                          ["knowvember"], mastodon_account("lib", api.url),
+                                          old)])
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=db_path)
+        assert run(db, settings, "mastodon").new == 0
+        asked = len(api.seen("/api/v1/timelines/tag/"))
+        assert run(db, settings, "mastodon").status == "ok"
+        assert len(api.seen("/api/v1/timelines/tag/")) - asked == 1
+    assert stored(db) == {}
+    db.dispose()
