@@ -37,6 +37,7 @@ from reports.scope import OrgInfo
 from reports.svg import daily_bars
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from concurrent.futures import Future
 
     from knowvember.db import Database
@@ -338,16 +339,28 @@ def org_pages(db: Database, data: CampaignData, board: list[dict[str, Any]],
 
 def draw_charts(content: ReportContent) -> dict[str, charts.Chart]:
     """Render every chart of the main report (matplotlib, PNG)."""
-    data, s = content.data, content.summary
-    top = data.settings.reports.top_organisations
-    days = [row["date"] for row in content.daily]
+    s = content.summary
     made: dict[str, charts.Chart] = {}
 
     def add(name: str, title: str, alt: str, png: bytes) -> None:
         made[name] = charts.Chart(name=name, title=title, alt=alt, png=png)
 
-    by_platform = {p: [row[p] for row in content.daily] for p in content.platforms} or {
-        "x": [0] * len(days)}
+    if s["posts"]:
+        _activity_charts(content, add)
+    _ranking_charts(content, add)
+    return made
+
+
+NO_POSTS = "No posts in the period yet, so there is no activity to chart."
+
+
+def _activity_charts(content: ReportContent, add: Callable[[str, str, str, bytes], None]
+                     ) -> None:
+    """Days, running total and hours: drawn only when there are posts (empty axes over 30
+    days would look like a chart of something, and say nothing the sentence does not)."""
+    s = content.summary
+    days = [row["date"] for row in content.daily]
+    by_platform = {p: [row[p] for row in content.daily] for p in content.platforms}
     add("daily", "Posts per day by platform",
         f"Bar chart of posts per day, {len(days)} days, stacked by platform; peak "
         f"{s['peak_day']['date'] if s['peak_day'] else 'none'}.",
@@ -360,6 +373,13 @@ def draw_charts(content: ReportContent) -> dict[str, charts.Chart]:
     add("hours", "Posts by hour of day",
         "Bar chart of posts by local hour of day.",
         charts.by_hour([s["by_hour"][f"{h:02d}"] for h in range(24)]))
+
+
+def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes], None]
+                    ) -> None:
+    """Leaderboards, techniques, years and the network: each only when it has something."""
+    data = content.data
+    top = data.settings.reports.top_organisations
     board = content.org_board[:top]
     if board:
         add("organisations", f"Organisation leaderboard (top {len(board)} by score)",
@@ -394,8 +414,8 @@ def draw_charts(content: ReportContent) -> dict[str, charts.Chart]:
                             "Contributors": [r["contributors"] for r in content.history],
                             "Organisations": [r["organisations"] for r in content.history]}))
     graph = content.connections.graph
-    add("connections", "Connections between organisations",
-        f"Network of {count(graph.number_of_nodes(), 'organisation')} and "
-        f"{count(graph.number_of_edges(), 'directed link')}.",
-        charts.network(graph))
-    return made
+    if graph.number_of_nodes():
+        add("connections", "Connections between organisations",
+            f"Network of {count(graph.number_of_nodes(), 'organisation')} and "
+            f"{count(graph.number_of_edges(), 'directed link')}.",
+            charts.network(graph))

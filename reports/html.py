@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from knowvember.stories import is_http_url, printable
 from reports.charts import Chart, platform_label
-from reports.content import ReportContent, count, day_ranges, fmt, org_slug
+from reports.content import NO_POSTS, ReportContent, count, day_ranges, fmt, org_slug
 from reports.period import long_date
 from reports.stories_export import redact_emails
 
@@ -111,6 +111,7 @@ def _context(content: ReportContent, **extra: Any) -> dict[str, Any]:
         "top_orgs": content.data.settings.reports.top_organisations,
         "top_posts": content.top_posts[: content.data.settings.reports.top_posts],
         "org_names": {r["code"]: r["name"] for r in content.org_board},
+        "no_posts": NO_POSTS,
         **extra,
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.charts import platform_label
-from reports.content import ReportContent, fmt
+from reports.content import NO_POSTS, ReportContent, fmt
 from reports.html import safe_url
 from reports.period import long_date
 from reports.stories_export import md_escape, md_paragraphs, md_url, redact_emails
@@ -44,6 +44,8 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
 
     out += ["## Daily activity", "", f"Days are in the campaign's timezone ({period.timezone}).",
             ""]
+    if not s["posts"]:
+        out += [NO_POSTS, ""]
     chart("daily")
     chart("cumulative")
 

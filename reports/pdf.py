@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from knowvember.stories import printable
 from reports.charts import platform_label
-from reports.content import ReportContent, fmt
+from reports.content import NO_POSTS, ReportContent, fmt
 from reports.html import safe_url
 from reports.period import long_date
 from reports.stories_export import redact_emails
@@ -159,6 +159,8 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
 
     w.h2("Daily activity")
     w.para(f"Days and hours are in the campaign's timezone ({c.data.period.timezone}).")
+    if not s["posts"]:
+        w.para(NO_POSTS)
     for name in ("daily", "cumulative", "hours"):
         if name in c.charts:
             w.image(c.charts[name].png, c.charts[name].title)

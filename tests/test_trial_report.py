@@ -191,3 +191,17 @@ def test_cumulative_lines_that_coincide_stay_visible(monkeypatch: pytest.MonkeyP
     days = [dt.date(2026, 11, 1), dt.date(2026, 11, 2)]
     charts.cumulative(days, {"All posts": [1, 0], "Original posts": [1, 0]})
     assert len(styles) == 2 and styles[0] != styles[1]
+
+
+def test_an_empty_campaign_says_so_instead_of_drawing_empty_charts(
+        campaign_dir: Path, cli: Cli) -> None:
+    out = campaign_dir / "empty"
+    result = cli("report", "--out", str(out), "--format", "html,md,pdf,xlsx", "--per-org")
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "charts").exists()  # nothing to chart: no PNG of empty axes
+    html = " ".join((out / "report.html").read_text(encoding="utf-8").split())
+    assert "No posts in the period yet, so there is no activity to chart." in html
+    assert "<img" not in html and "The 0 posts" not in html
+    assert "0 stories submitted, 0 approved.</p>" in html
+    assert "No posts in the period yet" in (out / "report.md").read_text(encoding="utf-8")
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
