@@ -83,9 +83,13 @@ def _string_ids(obj: Any) -> Any:
 
 
 def _normalised_page(value: Any) -> Page | Any:
-    """A page whose ids came as numbers: ids become strings again."""
+    """A page whose ids came as numbers: ids become strings again. A single-tweet lookup
+    (`GET /2/tweets/:id`, saved from a browser or curl) has one tweet as `data`, not a
+    list of them: it reads as a page of one."""
     if not (isinstance(value, dict) and is_page(value)):
         return value
+    if isinstance(value.get("data"), dict):
+        value = {**value, "data": [value["data"]]}
     try:
         return decode_page(orjson.dumps(_string_ids(value)))
     except msgspec.ValidationError as exc:

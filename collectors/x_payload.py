@@ -544,6 +544,33 @@ def _v1_account(user: Json) -> AccountRecord:
     )
 
 
+def _v1_id(obj: Json, key: str) -> str | None:
+    """An id field of a v1.1 object: `key_str`, or `key` when a re-export kept only the
+    number (v1.1 sends both)."""
+    value = obj.get(key + "_str") or obj.get(key)
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
+def _v1_quoted_id(tweet: Json) -> str | None:
+    """The id of the tweet a v1.1 quote quotes: `quoted_status_id_str`, or the embedded
+    `quoted_status` itself when an export kept only that (the quote was read as an
+    original before)."""
+    quoted = tweet.get("quoted_status")
+    return _v1_id(tweet, "quoted_status_id") or (
+        _v1_id(quoted, "id") if isinstance(quoted, dict) else None)
+
+
+def _v1_time(value: Any, tid: str) -> dt.datetime:
+    """A v1.1 `created_at` ('Tue Nov 05 09:30:00 +0000 2019'); an ISO 8601 time as some
+    re-exports rewrite it is read too, and no time at all is the id's own."""
+    if not value:
+        return snowflake_time(tid)
+    try:
+        return dt.datetime.strptime(value, _V1_TIME)
+    except (TypeError, ValueError):
+        return _time(value if isinstance(value, str) else str(value), tid)
+
+
 def _v1_post(tweet: Json, *, context_only: bool = False) -> PostRecord:
     tid = str(tweet.get("id_str") or tweet["id"])
     user = tweet.get("user") or {}
@@ -558,19 +585,17 @@ def _v1_post(tweet: Json, *, context_only: bool = False) -> PostRecord:
         orig_text = _v1_text(original)
         text = f"RT @{orig_user}: {orig_text}" if orig_user else orig_text
         tags = [*_v1_tags(original, orig_text), *tags]
-    elif tweet.get("is_quote_status") and tweet.get("quoted_status_id_str"):
-        kind, ref = "quote", str(tweet["quoted_status_id_str"])
-    elif tweet.get("in_reply_to_status_id_str"):
-        kind, ref = "reply", str(tweet["in_reply_to_status_id_str"])
-    created = tweet.get("created_at")
+    elif tweet.get("is_quote_status") and (quoted := _v1_quoted_id(tweet)):
+        kind, ref = "quote", quoted
+    elif replied := _v1_id(tweet, "in_reply_to_status_id"):
+        kind, ref = "reply", replied
     mentions = [m.get("screen_name") for m in _v1_entities(tweet).get("user_mentions") or ()
                 if isinstance(m, dict) and m.get("screen_name")]
     return PostRecord(
         platform="x",
         platform_id=tid,
         account_key=str(user.get("id_str") or user.get("id")) if user else None,
-        created_at=(dt.datetime.strptime(created, _V1_TIME) if created
-                    else snowflake_time(tid)),
+        created_at=_v1_time(tweet.get("created_at"), tid),
         text=text,
         url=f"https://x.com/{screen or 'i/web'}/status/{tid}",
         lang=tweet.get("lang"),

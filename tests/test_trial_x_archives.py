@@ -128,6 +128,54 @@ def test_a_v1_tweet_re_exported_without_id_str_is_read_as_v1(db, tmp_path) -> No
     assert (post.text, post.likes) == ("Journal club & coffee #KNOWvember19", 4)
 
 
+def v1_tweet(tid: str, text: str, **extra: object) -> dict[str, object]:
+    tweet: dict[str, object] = {
+        "created_at": "Wed Nov 06 10:00:00 +0000 2019", "id": int(tid), "id_str": tid,
+        "text": text, "user": {"id": 111, "id_str": "111", "screen_name": "UHLLibraries"},
+        "entities": {"hashtags": [], "user_mentions": []}, "is_quote_status": False}
+    tweet.update(extra)
+    return tweet
+
+
+def test_v1_quotes_replies_and_times_as_re_exports_write_them(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    quote_id, quoted_id, reply_id, iso_id = (x_id(NOV, n) for n in (40, 41, 42, 43))
+    quoted = v1_tweet(quoted_id, "Our story wall #KNOWvember19")
+    rows = [
+        # The quoted tweet embedded, without quoted_status_id_str.
+        v1_tweet(quote_id, "Look at this #KNOWvember19", is_quote_status=True,
+                 quoted_status=quoted),
+        # Only the numeric in_reply_to_status_id kept.
+        v1_tweet(reply_id, "@UHLLibraries lovely", in_reply_to_status_id=int(quoted_id)),
+        v1_tweet(iso_id, "Rewritten time #KNOWvember19", created_at="2019-11-06T11:00:00.000Z"),
+    ]
+    run = run_import(db, "twarc2", jsonl(tmp_path / "twarc1.jsonl", *rows))
+    assert (run.status, run.details["line_errors"]) == ("ok", 0)
+    posts = stored(db)
+    assert (posts[quote_id].kind, posts[quote_id].referenced_id) == ("quote", quoted_id)
+    assert (posts[reply_id].kind, posts[reply_id].referenced_id) == ("reply", quoted_id)
+    assert posts[iso_id].created_at.replace(tzinfo=None) == dt.datetime(2019, 11, 6, 11, 0)
+
+
+def test_a_v1_time_that_is_no_time_is_named(tmp_path) -> None:
+    tid = x_id(NOV, 44)
+    path = jsonl(tmp_path / "twarc1.jsonl", v1_tweet(tid, "x #KNOWvember19", created_at="soon"))
+    (chunk,) = twarc2.read(path)
+    assert not chunk.posts
+    assert [(e.line, "soon" in e.message) for e in chunk.errors] == [(1, True)]
+
+
+@pytest.mark.parametrize("name", ["tweet.json", "tweet.jsonl"])
+def test_a_saved_single_tweet_lookup_reads_as_a_page_of_one(db, tmp_path, name) -> None:  # type: ignore[no-untyped-def]
+    tid = x_id(NOV, 45)
+    response = {"data": x_tweet(tid, "Single lookup #KNOWvember19", "111", NOV),
+                "includes": {"users": [x_user("111", "UHLLibraries")]}}
+    path = tmp_path / name
+    path.write_text(json.dumps(response, indent=2 if name.endswith(".json") else None))
+    run = run_import(db, "twarc2", path)
+    assert (run.status, run.new) == ("ok", 1)
+    assert stored(db)[tid].url == f"https://x.com/UHLLibraries/status/{tid}"
+
+
 # -- TAGS ---------------------------------------------------------------------------------
 
 
