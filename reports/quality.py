@@ -81,8 +81,11 @@ def data_quality(db: Database, conn: Connection, data: CampaignData,
             q.out_of_scope.append({"code": org.code, "name": org.name,
                                    "posts": int(per_org[i])})
     day_counts = np.bincount(data.frame.day, minlength=data.period.n_days)
+    # Days that have begun in the campaign's timezone at the report's `now`: not the
+    # machine's own date, which is another day in another zone (or in a test).
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(data.period.tz).date()
     q.days_without_posts = [d for d, n in zip(data.period.days(), day_counts, strict=False)
-                            if n == 0 and d <= dt.date.today()]
+                            if n == 0 and d <= today]
     q.excluded_configured = len(data.settings.leaderboard.exclude_accounts)
     q.excluded_matched = data.excluded_accounts
     start, end = data.period.window_utc()

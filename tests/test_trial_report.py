@@ -205,3 +205,24 @@ def test_an_empty_campaign_says_so_instead_of_drawing_empty_charts(
     assert "0 stories submitted, 0 approved.</p>" in html
     assert "No posts in the period yet" in (out / "report.md").read_text(encoding="utf-8")
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_days_without_posts_stop_at_the_reports_now_in_campaign_time(
+        two_years: Path, campaign_dir: Path) -> None:
+    import datetime as dt
+
+    from knowvember.config import load_settings_file
+    from knowvember.db import open_database
+    from reports.build import build_report
+
+    settings = load_settings_file(two_years)
+    db = open_database(settings)
+    try:
+        # 23:30 UTC on 10 November is still 10 November in London (GMT), but 11 November
+        # is not yet there: a report at that moment lists no day after the 10th as empty.
+        now = dt.datetime(2026, 11, 10, 23, 30, tzinfo=dt.UTC)
+        written = build_report(db, settings, campaign_dir / "mid", formats=["html"], now=now)
+    finally:
+        db.dispose()
+    html = written["HTML report"].read_text(encoding="utf-8")
+    assert "Days with no posts at all: 2–9 November 2026." in html
