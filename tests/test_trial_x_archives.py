@@ -230,6 +230,33 @@ def test_an_excel_spoiled_reply_id_keeps_the_reply_but_no_wrong_reference(db, tm
         ("reply", None), ("reply", None), ("reply", "1191672311587868672")]
 
 
+def entities_with_links(*expanded: str) -> str:
+    return json.dumps({"hashtags": [{"text": "KNOWvember19"}], "user_mentions": [],
+                       "urls": [{"url": f"https://t.co/{n}", "expanded_url": url}
+                                for n, url in enumerate(expanded)]})
+
+
+def test_a_tags_quote_is_read_from_the_permalink_x_appends(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    quoted = "1191672311587868672"
+    rows = [
+        tags_row("1191672311587869040", "UHLLibraries", "So true #KNOWvember19 https://t.co/1",
+                 entities_str=entities_with_links("https://nhs.uk/km",
+                                                  f"https://twitter.com/KfH/status/{quoted}")),
+        tags_row("1191672311587869041", "UHLLibraries", "@KfH yes #KNOWvember19 https://t.co/0",
+                 in_reply_to_status_id_str="1191672311587860001",
+                 entities_str=entities_with_links(f"https://x.com/KfH/status/{quoted}?s=20")),
+        tags_row("1191672311587869042", "UHLLibraries", "A link #KNOWvember19 https://t.co/0",
+                 entities_str=entities_with_links("https://nhs.uk/status/123")),
+        tags_row("1191672311587869043", "UHLLibraries", "Own link #KNOWvember19",
+                 entities_str=entities_with_links(
+                     "https://twitter.com/UHLLibraries/status/1191672311587869043")),
+    ]
+    run_import(db, "tags", write_tags(tmp_path / "TAGS.csv", rows))
+    posts = stored(db)
+    assert [(posts[r["id_str"]].kind, posts[r["id_str"]].referenced_id) for r in rows] == [
+        ("quote", quoted), ("quote", quoted), ("original", None), ("original", None)]
+
+
 # -- "RT @name:" read alike ---------------------------------------------------------------
 
 
