@@ -320,9 +320,11 @@ def read_form_export(
     except StopIteration:
         raise InputError(f"{path}: the file is empty (no header row)") from None
     columns = map_columns(path, header, settings.stories.form_columns, warnings)
+    raw_rows = [(n, cells) for n, cells in table if any(_present(c) for c in cells)]
+    columns = prefer_answered(path, header, columns, settings.stories.form_columns,
+                              [cells for _, cells in raw_rows])
     export = FormExport(path=path, format=fmt, columns={f: header[i] for f, i in
                                                         columns.items()}, warnings=warnings)
-    raw_rows = [(n, cells) for n, cells in table if any(_present(c) for c in cells)]
     export.rows = len(raw_rows)
     dayfirst = _dayfirst(cells[columns["submitted_at"]] for _, cells in raw_rows
                          if "submitted_at" in columns and columns["submitted_at"] < len(cells))
@@ -403,6 +405,60 @@ def map_columns(
                         _COLUMNS_SHOWN)
         raise InputError(f"{path}: " + "; ".join(problems) + f". The file's columns are: {shown}")
     return columns
+
+
+ANONYMOUS = "anonymous"  # what Microsoft Forms writes as the Email of an anonymous response
+
+
+def prefer_answered(
+    path: Path, header: list[Any], columns: dict[str, int], configured: dict[str, str],
+    rows: list[list[Any]],
+) -> dict[str, int]:
+    """Of several default headers present for a field, the first whose column holds answers.
+
+    A Microsoft Forms form that anyone can answer has its fixed `Email` column say
+    "anonymous" and its `Name` column empty on every row, and asks for both as questions
+    ("Your email address", "Your name"): those questions are the answers. A mapped field
+    keeps its column. With no other column, an all-"anonymous" Email column is refused:
+    every row would fail, and the message says what to change.
+    """
+    chosen = dict(columns)
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        positions.setdefault(_norm(name), index)
+    for field_name, index in columns.items():
+        if field_name in configured or _answered(rows, index, field_name):
+            continue
+        for candidate in DEFAULT_COLUMNS[field_name]:
+            other = positions.get(_norm(candidate))
+            if other is not None and other != index and _answered(rows, other, field_name):
+                chosen[field_name] = other
+                break
+    email = chosen.get("email")
+    if email is not None and rows and all(_is_anonymous(_cell(cells, email)) for cells in rows):
+        raise InputError(
+            f"{path}: the {str(header[email])!r} column says 'anonymous' on every row: the "
+            "form does not record who responded. Add a question asking for the email address "
+            "and map it in campaign.toml: [stories.form_columns] email = \"<its header>\""
+        )
+    return chosen
+
+
+def _cell(cells: list[Any], index: int) -> Any:
+    return cells[index] if index < len(cells) else None
+
+
+def _is_anonymous(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().casefold() == ANONYMOUS
+
+
+def _answered(rows: list[list[Any]], index: int, field_name: str) -> bool:
+    """Whether any row answers in this column (an "anonymous" email or name is no answer)."""
+    for cells in rows:
+        value = _cell(cells, index)
+        if _present(value) and not (field_name in ("email", "name") and _is_anonymous(value)):
+            return True
+    return False
 
 
 def _story_from_row(

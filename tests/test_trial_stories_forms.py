@@ -239,3 +239,58 @@ def test_a_google_forms_response_edited_later_is_not_imported_twice(
         "approved", False, "Line one,\nline \"two\"")
     again = _import(cli, tmp_path / "g2.csv")
     assert (again["imported"], again["already_imported"]) == (0, 2)
+
+
+ANON_COLUMNS = """
+[stories.form_columns]
+title = "Give your story a title"
+body = "Please tell us your story"
+consent = "Are you happy for us to share your story?"
+"""
+ANON_HEADER = ["ID", "Start time", "Completion time", "Email", "Name",
+               "Give your story a title", "Please tell us your story",
+               "Are you happy for us to share your story?"]
+
+
+def _anonymous_form(path: Any, *questions: str) -> Any:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([*ANON_HEADER, *questions])
+    for number in (1, 2):
+        when = dt.datetime(2019, 11, 2, 14, number)
+        sheet.append([number, when, when, "anonymous", None, f"Story {number}", "Body", "No",
+                      *([f"Zoë {number}", f"zoe{number}@nhs.net"] if questions else [])])
+    book.save(path)
+    return path
+
+
+def test_an_anonymous_microsoft_form_reads_its_own_name_and_email_questions(
+        write_config, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A form anyone can answer writes "anonymous" in its fixed Email column and nothing in
+    Name; it asks "Your name" and "Your email address" instead. Those default headers came
+    after the fixed columns, so every row failed ("'anonymous' is not an email address",
+    "name: required") however well it was filled in."""
+    write_config(ANON_COLUMNS)
+    result = _import(cli, _anonymous_form(tmp_path / "anon.xlsx", "Your name",
+                                          "Your email address"))
+    assert (result["imported"], result["failed"]) == (2, 0)
+    assert (result["columns"]["email"], result["columns"]["name"]) == (
+        "Your email address", "Your name")
+    story = _story(cli, result["story_ids"][0])
+    assert (story["name"], story["email"]) == ("Zoë 1", "zoe1@nhs.net")
+
+
+def test_an_anonymous_form_without_an_email_question_is_refused_clearly(
+        write_config, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    write_config(ANON_COLUMNS)
+    result = cli("stories", "import", str(_anonymous_form(tmp_path / "anon.xlsx")))
+    assert result.exit_code == 2
+    assert ("the 'Email' column says 'anonymous' on every row: the form does not record who "
+            "responded. Add a question asking for the email address and map it in "
+            "campaign.toml: [stories.form_columns] email = \"<its header>\"") in flat(
+                result.stderr)
+    assert json.loads(cli("stories", "list", "--format", "json").stdout) == []
