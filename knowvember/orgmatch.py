@@ -21,6 +21,7 @@ Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
 | hand-written alias (`trust_aliases.CURATED`: Alder Hey, MFT, Salford Royal) | 0.9 |
 | name without its suffix, when it says what it is (`Leeds Teaching Hospitals`) | 0.9 |
 | name without its suffix made of three or more place words (`Calderdale and Huddersfield`) | 0.85 |
+| either without a trailing `Hospital(s)` (`Luton and Dunstable`, `Worcestershire Acute`) | 0.85+ |
 | initials of the name (`UHL`, `LTHT`, `BTHFT`), only where no other organisation has them | 0.85 |
 | name without its suffix that is only a place (`Bolton`, `West London`) | 0.55 |
 | shared or weak alias (`Queen Elizabeth Hospital`, `Christie`) | 0.5 |
@@ -31,7 +32,8 @@ health, hospital, university, care, clinical, evidence, information...) carry no
 similar words, and a name without its suffix made only of them is no alias.
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`);
-one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council` counts for less; a
+one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council`/`Medical School`
+counts for less; a
 closed trust named with its successor gives way to the successor; initials that are also
 another named organisation's initials mean that one; a match made only of generic words (a
 custom "NHS England Knowledge and Library Services", an alias "KLS") gives way to a
@@ -53,7 +55,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 2  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 3  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -117,6 +119,11 @@ _COMPASS = frozenset({
 })
 _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "county",
                         "borough", "city"})
+# Two words after a place name that make it another institution's ("Brighton and Sussex
+# Medical School" is a university's school, not Brighton and Sussex University Hospitals).
+_FOLLOWER_PAIRS = frozenset({("medical", "school"), ("dental", "school")})
+# The words at the end of a name that staff leave off ("Luton and Dunstable").
+_HOSPITAL_TAIL = frozenset({"hospital", "teaching", "university"})
 _INITIAL_SKIP = frozenset({"and", "for", "upon", "on", "in", "at"})
 # Words that say nothing about which organisation it is, even when only one name has them:
 # every library bio has some ("Knowledge and Library Services", "Clinical librarian, NHS").
@@ -408,6 +415,30 @@ class Matcher:
             shorter = base[:-1]
             label = re.sub(r"(?i)[\s,]*university$", "", short) or short
             yield " ".join(shorter), Alias(code, base_confidence(shorter), label)
+        yield from Matcher._without_hospital_words(code, base, short)
+
+    @staticmethod
+    def _without_hospital_words(
+        code: str, base: list[str], short: str
+    ) -> Iterator[tuple[str, Alias]]:
+        """`Luton and Dunstable`, `Ashford and St Peter's`, `Worcestershire Acute`.
+
+        Staff drop the trailing "(University) (Teaching) Hospital(s)" of a trust's name when
+        what is left still says which trust it is: two or more places joined by "and", or a
+        descriptor ("Acute", "Royal"). A single place ("Barnsley" from Barnsley Hospital) is
+        left to the weaker rules. A form that two trusts share is capped as shared anyway.
+        """
+        label = short
+        words = list(base)
+        while len(words) > 2 and words[-1] in _HOSPITAL_TAIL:
+            words = words[:-1]
+            label = re.sub(r"(?i)[\s,]*(?:hospitals?|teaching|university)$", "", label) or label
+            if words[-1] in _HOSPITAL_TAIL:
+                # "Bradford Teaching" is kept weak on purpose ("a Leeds teaching day").
+                continue
+            confidence = base_confidence(words)
+            if confidence >= CONF_PLACES and not is_generic(words):
+                yield " ".join(words), Alias(code, confidence, label)
 
     @staticmethod
     def _derived_acronyms(name: str) -> Iterator[str]:
@@ -536,7 +567,8 @@ class Matcher:
             confidence = min(alias.confidence, CONF_SHARED) if shared else alias.confidence
             if start > 0 and tokens.words[start - 1] in _COMPASS:
                 confidence *= COMPASS_FACTOR
-            if end < len(tokens) and tokens.words[end] in _FOLLOWERS:
+            if end < len(tokens) and (tokens.words[end] in _FOLLOWERS
+                                      or tuple(tokens.words[end:end + 2]) in _FOLLOWER_PAIRS):
                 confidence *= FOLLOWED_FACTOR
             covered.update(range(start, end))
             previous = scored.get(alias.code)

@@ -72,7 +72,7 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RHM": ("UHS", "Southampton General Hospital"),
     "RHQ": ("STH", "Northern General Hospital", "Royal Hallamshire Hospital"),
     "RHU": ("PHU", "PHUT", "Queen Alexandra Hospital"),
-    "RHW": ("RBFT", "RBH", "Royal Berkshire Hospital"),
+    "RHW": ("RBFT", "RBH", "Royal Berkshire Hospital", "Royal Berks"),
     "RJ1": ("GSTT", "Guy's and St Thomas'", "Guy's Hospital", "St Thomas' Hospital",
             "Evelina London", "Evelina Children's Hospital"),
     "RJ2": ("LGT", "University Hospital Lewisham", "Queen Elizabeth Hospital Woolwich"),
@@ -228,7 +228,7 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RQQ": ("Hinchingbrooke Hospital",),
     "RR1": ("HEFT", "Heartlands Hospital", "Good Hope Hospital"),
     "RT3": ("Royal Brompton", "Royal Brompton Hospital", "Harefield Hospital"),
-    "RTV": ("NWBH",),
+    "RTV": ("NWBH", "Five Boroughs Partnership"),  # its former name spelt out
     "RVJ": ("NBT", "Southmead Hospital"),
     "RVY": ("Southport Hospital", "Ormskirk Hospital"),
     "RW3": ("CMFT", "Manchester Royal Infirmary",

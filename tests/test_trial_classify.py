@@ -167,3 +167,89 @@ def test_a_hashtag_with_a_combining_accent_is_one_hashtag() -> None:
     assert hashtags_in(decomposed) == hashtags_in("Our #KnowledgeCafé for #Knowvémber")
     assert hashtags_in(decomposed) == ["knowledgecafé", "knowvémber"]
     assert CampaignTags(["Knowvémber"]).matches_text(decomposed)
+
+
+# -- organisations ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def catalogue():  # type: ignore[no-untyped-def]
+    from knowvember.organisations import Catalogue
+
+    return Catalogue.load(None)
+
+
+def _auto(catalogue, text: str) -> str | None:  # type: ignore[no-untyped-def]
+    candidates = catalogue.match(text)
+    return candidates[0].code if candidates and candidates[0].auto else None
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    # A trust's name without its trailing "Hospital(s)", as staff write it, was only a
+    # 0.55 hint (two places joined by "and", or a descriptor, say which trust it is).
+    ("Library team, Luton & Dunstable", "RC9"),
+    ("Ashford and St Peter's library", "RTK"),
+    ("Ashford and St Peter’s KLS", "RTK"),
+    ("Worcestershire Acute library service", "RWP"),
+    ("Shrewsbury and Telford library", "RXW"),
+    ("Doncaster and Bassetlaw library", "RP5"),
+    ("Warrington & Halton librarian", "RWW"),
+    ("Southport and Ormskirk", "RVY"),
+    ("Royal Bournemouth and Christchurch library", "RDZ"),
+    ("York and Scarborough KLS", "RCB"),
+    ("Basildon and Thurrock", "RDD"),
+    # Short forms no rule gives.
+    ("Royal Berks library", "RHW"),
+    ("Library @RoyalBerks", "RHW"),
+    ("Five Boroughs Partnership NHS FT", "RTV"),
+])
+def test_trust_names_as_staff_write_them(catalogue, text: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert _auto(catalogue, text) == code
+
+
+@pytest.mark.parametrize("text", [
+    # A university's medical school named after the same places is not the trust.
+    "Brighton and Sussex Medical School library",
+    # "Bradford Teaching" stays a weak alias: the new rule does not give "X Teaching".
+    "Bradford Teaching",
+    "a Leeds teaching day for the F1s",
+    # UHL is Leicester's initials, and University Hospital Lewisham's: with Lewisham named,
+    # it is for a coordinator to decide.
+    "Library at UHL (University Hospital Lewisham), Lewisham and Greenwich NHS Trust",
+])
+def test_texts_that_must_not_be_applied_automatically(catalogue, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert _auto(catalogue, text) is None
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Leeds Teaching Hospitals", "RR8"), ("LTHT", "RR8"), ("Royal Berkshire", "RHW"),
+    ("RBFT", "RHW"), ("Guy's and St Thomas'", "RJ1"), ("Guy\u2019s & St Thomas\u2019", "RJ1"),
+    ("GSTT", "RJ1"), ("Manchester University NHS FT", "R0A"), ("UHL", "RWE"),
+    ("Salford Royal NHS Foundation Trust", "RM3"), ("Pennine Acute Hospitals NHS Trust", "RW6"),
+])
+def test_the_briefs_names_still_match(catalogue, text: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert _auto(catalogue, text) == code
+
+
+@pytest.mark.parametrize(("text", "then", "now"), [
+    # A 2018 campaign names the trust as it was then; 2025 reports today's successor.
+    ("Luton & Dunstable", ("RC9", "Luton and Dunstable University Hospital NHS Foundation Trust"),
+     ("RC9", "Bedfordshire Hospitals NHS Foundation Trust")),
+    ("Royal Liverpool and Broadgreen",
+     ("RQ6", "Royal Liverpool and Broadgreen University Hospitals NHS Trust"),
+     ("REM", "Liverpool University Hospitals NHS Foundation Trust")),
+    # RWW kept its code through two renames; the ODS copies give the name of each time.
+    ("Warrington and Halton", ("RWW", "Warrington and Halton Hospitals NHS Foundation Trust"),
+     ("RWW", "Warrington and Halton Teaching Hospitals NHS Foundation Trust")),
+])
+def test_a_name_reports_as_it_was_in_2018_and_as_its_successor_in_2025(
+    catalogue, text: str, then: tuple[str, str], now: tuple[str, str]  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    code = _auto(catalogue, text)
+    assert code is not None
+    for date, (expected_code, expected_name) in ((dt.date(2018, 11, 15), then),
+                                                 (dt.date(2025, 11, 15), now)):
+        shown = catalogue.report_as(code, date)
+        assert (shown.code, shown.name) == (expected_code, expected_name)
