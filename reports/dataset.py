@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from knowvember.models import Post, PostTechnique, Story, StoryTechnique
 from reports.frame import PostFrame, frame_positions, load_frame, rows_to_array
 from reports.period import CampaignRow, Period, make_period
+from reports.redact import publishable_links
 from reports.scope import (
     Accounts,
     CatalogueLike,
@@ -304,7 +305,7 @@ def _load_stories(conn: Connection, campaign_id: int, period: Period,
         StoryRow(
             id=r.id, title=r.title or "", body=r.body or "", outcome=r.outcome,
             org=directory.resolve(r.organisation_code), organisation_text=r.organisation_text,
-            name=r.name, role=r.role, links=tuple(str(x) for x in (r.links or [])),
+            name=r.name, role=r.role, links=publishable_links(r.links),
             consent=bool(r.consent), status=r.status, submitted_at=r.submitted_at,
             techniques=tuple(techniques.get(r.id, ())),
         )

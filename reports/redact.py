@@ -23,3 +23,12 @@ def redact_emails(text: str | None) -> str | None:
     if text is None or "@" not in text:
         return text
     return EMAIL.sub(EMAIL_REMOVED, text)
+
+
+def publishable_links(links: object) -> tuple[str, ...]:
+    """The http(s) links of a story that may be shown: one holding an address (a form's
+    `?contact=jane@nhs.net`) is left out whole, since a link cut in the middle is no link."""
+    from knowvember.stories import is_http_url
+
+    return tuple(str(link) for link in (links or ()) if isinstance(link, str)
+                 and is_http_url(link) and not EMAIL.search(link))

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowvember.stories import is_http_url, printable, published_stories
+from knowvember.stories import printable, published_stories
 from reports.cells import safe_cell
-from reports.redact import EMAIL as _EMAIL
 from reports.redact import EMAIL_REMOVED as EMAIL_REMOVED  # re-exported: tests, callers
-from reports.redact import redact_emails
+from reports.redact import publishable_links, redact_emails
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
@@ -92,8 +91,7 @@ def to_export(story: StoryRecord, settings: Settings, *, names: bool = True) -> 
         organisation=redact_emails(story.organisation),
         name=redact_emails(story.name) if names else None,
         role=redact_emails(story.role) if names else None,
-        links=tuple(link for link in story.links
-                    if is_http_url(link) and not _EMAIL.search(link)),
+        links=publishable_links(story.links),
         submitted_at=story.submitted_at,
         submitted_on=f"{local.day} {local:%B %Y}",
     )

@@ -226,3 +226,25 @@ def test_days_without_posts_stop_at_the_reports_now_in_campaign_time(
         db.dispose()
     html = written["HTML report"].read_text(encoding="utf-8")
     assert "Days with no posts at all: 2–9 November 2026." in html
+
+
+def test_a_story_link_holding_an_address_is_left_out_of_every_format(
+        two_years: Path, cli: Cli, campaign_dir: Path) -> None:
+    config = ("--config", str(two_years))
+    result = cli(*config, "stories", "submit", "--title", "Linked", "--body", "See the form",
+                 "--technique", "Peer Assist", "--org", "RWE", "--name", "Lin",
+                 "--email", "lin@nhs.net", "--link", "https://forms.example.org/a?to=lin.k@nhs.net",
+                 "--link", "https://example.org/peer-assist", "--consent", "--no-interactive",
+                 "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    story = json.loads(result.stdout)["id"]
+    assert cli(*config, "stories", "approve", str(story),
+               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    out = campaign_dir / "with-links"
+    result = cli(*config, "report", "--out", str(out), "--format", "html,md,xlsx")
+    assert result.exit_code == 0, result.stderr
+    texts = _texts(out)
+    for name, text in texts.items():
+        assert "lin.k@nhs.net" not in text and "forms.example.org" not in text, name
+    assert 'href="https://example.org/peer-assist"' in texts["report.html"]
+    assert "https://example.org/peer-assist" in texts["report.xlsx:xl/worksheets/sheet4.xml"]
