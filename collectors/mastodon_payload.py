@@ -79,6 +79,20 @@ def account_from_payload(account: Json) -> AccountRecord:
     )
 
 
+def quoted_status(status: Json) -> Json | None:
+    """The status a status quotes, in the forms servers send it: Mastodon 4.4's
+    `quote.quoted_status` (absent until the quote is accepted), the quoted status itself as
+    `quote` (Fedibird, Akkoma, Misskey bridges), or Pleroma's `pleroma.quote`."""
+    quote = status.get("quote")
+    if isinstance(quote, dict) and isinstance(quote.get("quoted_status"), dict):
+        return quote["quoted_status"]  # type: ignore[no-any-return]
+    pleroma = status.get("pleroma")
+    for candidate in (quote, pleroma.get("quote") if isinstance(pleroma, dict) else None):
+        if isinstance(candidate, dict) and candidate.get("uri") and "content" in candidate:
+            return candidate
+    return None
+
+
 def _text_of(status: Json) -> str:
     """A status's plain text, its content warning (`spoiler_text`) first."""
     text = html_to_text(status.get("content") or "")
@@ -99,15 +113,15 @@ def post_from_status(status: Json, *, context_only: bool = False,
         for m in status.get("mentions") or () if m.get("acct") or m.get("username")))
     kind, ref = "original", None
     reblog = status.get("reblog")
-    quote = status.get("quote")
+    quoted = quoted_status(status)
     if isinstance(reblog, dict):
         kind, ref = "repost", reblog.get("uri")
         # A reblog's own content is empty: it reads as, and carries the hashtags of, its
         # original, including those the original names only in its HTML.
         text = _text_of(reblog)
         tags.extend(fold(t["name"]) for t in reblog.get("tags") or () if t.get("name"))
-    elif isinstance(quote, dict) and isinstance(quote.get("quoted_status"), dict):
-        kind, ref = "quote", quote["quoted_status"].get("uri")
+    elif quoted is not None:
+        kind, ref = "quote", quoted.get("uri")
     elif status.get("in_reply_to_id"):
         kind = "reply"
         ref = (local_uris or {}).get(str(status["in_reply_to_id"]))
@@ -153,8 +167,7 @@ def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None
             post = post_from_status(status, local_uris=uris)
             inner = status.get("reblog")
             if not isinstance(inner, dict):
-                quote = status.get("quote")
-                inner = quote.get("quoted_status") if isinstance(quote, dict) else None
+                inner = quoted_status(status)
             found = [account_from_payload(a) for a in (status.get("account"),
                                                        (inner or {}).get("account"))
                      if isinstance(a, dict) and a]
