@@ -478,7 +478,10 @@ class Matcher:
         for org in orgs:
             seen: set[str] = set()
             for name in (org.name, *(f for f, _ in org.former_names)):
-                words = frozenset(w for w in tokenize(name).words if w not in GENERIC_WORDS)
+                # A bare number ("5" of 5 Boroughs Partnership) tells nothing: every other
+                # post says "Day 5" or "20 years".
+                words = frozenset(w for w in tokenize(name).words
+                                  if w not in GENERIC_WORDS and not w.isdigit())
                 if words:
                     variants.append((org.code, words))
                     seen |= words

@@ -253,3 +253,13 @@ def test_a_name_reports_as_it_was_in_2018_and_as_its_successor_in_2025(
                                                  (dt.date(2025, 11, 15), now)):
         shown = catalogue.report_as(code, date)
         assert (shown.code, shown.name) == (expected_code, expected_name)
+
+
+@pytest.mark.parametrize("text", [
+    "Day 5 of #KNOWvember19: our first Randomised Coffee Trial matched 40 staff",
+    "Clinical librarian, 5 years in the NHS",
+])
+def test_a_bare_number_suggests_no_organisation(catalogue, text: str) -> None:  # type: ignore[no-untyped-def]
+    # "5" used to suggest RTV (5 Boroughs Partnership) as similar words.
+    assert [c.code for c in catalogue.match(text)] == []
+    assert _auto(catalogue, "5 Boroughs Partnership NHS FT") == "RTV"
