@@ -9,8 +9,9 @@ per post rather than one per synonym. The rules:
 
 - phrases match case-insensitively, across line breaks, hyphens and underscores, and written
   together as a hashtag (`#PeerAssist`, `#KnowledgeCafe`, `#CommunityOfPractice`);
-- the last word may be plural (`reviews`, `cafés`, `communities`), `-ise`/`-ize` and
-  `enquiry`/`inquiry` spellings are both accepted, and accents are ignored (`café` = `cafe`);
+- the last word may be plural (`reviews`, `cafés`, `communities`), `-ise`/`-ize`,
+  `enquiry`/`inquiry` and `practice`/`practise` spellings are all accepted, and accents are
+  ignored (`café` = `cafe`);
 - whole words only: `peer assisted`, `retrospective study` and `in retrospect` do not match;
 - short abbreviations (`AAR`, `BAR`, `RCT`, `CoP`) match only as written in capitals (or as a
   hashtag where the lower-case form is not an English word) and never next to a number
@@ -73,6 +74,9 @@ _CLINICAL = (
     # Finding and judging trials is everyday library work: "how to search for RCTs".
     "search", "searching", "database", "research", "appraisal", "appraise", "evidence",
     "filter", "study", "trials", "bias",
+    # A trial's findings: "The RCT of tranexamic acid showed...", "published in the BMJ".
+    "showed", "mortality", "treatment", "intervention", "published", "journal", "protocol",
+    "randomised to", "randomized to", "lancet", "bmj", "jama", "nejm",
 )
 
 # "CoP" is also a Code of Practice (the Mental Health Act's) or the Court of Protection.
@@ -237,6 +241,8 @@ def _word_pattern(word: str, last: bool) -> str:
     pattern = re.sub(r"i[sz](?=e|ation|ing)", "i[sz]", pattern)
     pattern = re.sub(r"^[ei]nquir", "[ei]nquir", pattern)
     pattern = re.sub(r"learn(?:ed|t)$", "learn(?:ed|t)", pattern)
+    # British writers often spell the noun like the verb: "Community of Practise".
+    pattern = re.sub(r"^practi[cs]e$", "practi[cs]e", pattern)
     return pattern + plural
 
 
@@ -270,6 +276,7 @@ def _key(name: str) -> str:
     """The lookup form of a technique name: folded, letters and digits only, one spelling."""
     key = re.sub(r"[\W_]+", "", fold_accents(name).casefold())
     key = key.replace("iz", "is").replace("enquir", "inquir").replace("learnt", "learned")
+    key = key.replace("practise", "practice")
     return key
 
 

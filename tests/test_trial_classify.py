@@ -31,6 +31,9 @@ MISSED = [
     # "Random Coffee" is how many trusts name their coffee trials.
     ("We matched 40 staff for a #RandomCoffee chat", "Randomised Coffee Trial"),
     ("Random Coffee round two starts Monday #KNOWvember2020", "Randomised Coffee Trial"),
+    # "Practise" is how many British writers spell the noun too.
+    ("Community of Practise for clinical educators #KNOWvember21", "Community of Practice"),
+    ("#CommunitiesOfPractise across the ICS", "Community of Practice"),
     # Guards (already tagged before): the new fishbowl idioms give way to a format word,
     # and a hashtag that was matched joined still is.
     ("We took part in a fishbowl discussion on burnout", "Fishbowl"),
@@ -54,6 +57,9 @@ WRONGLY_FOUND = [
     "Which databases hold RCTs? Ask your librarian",
     "Is it an RCT? Appraise the study before you use it",
     "RCTs, trials registers and grey literature: a research guide",
+    # A clinical trial's findings.
+    "The RCT of tranexamic acid (CRASH-3) showed fewer deaths",
+    "New RCT published in the BMJ this week: ask the library for the full text",
     # CoP as a Code of Practice, COP as the Court of Protection.
     "The MHA CoP has been updated: code of practice training for ward staff",
     "COP hearing at the Court of Protection today: the library's legal resources",
