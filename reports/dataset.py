@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from knowvember.models import Post, PostTechnique, Story, StoryTechnique
 from reports.frame import PostFrame, frame_positions, load_frame, rows_to_array
 from reports.period import CampaignRow, Period, make_period
-from reports.redact import publishable_links
+from reports.redact import publishable_links, redact_emails
 from reports.scope import (
     Accounts,
     CatalogueLike,
@@ -53,7 +53,8 @@ PHASES = ("before", "during", "after")
 
 @dataclass(frozen=True)
 class StoryRow:
-    """A story as reports may use it: never the submitter's email (it is not even read)."""
+    """A story as reports may use it: never the submitter's email (it is not even read), and
+    no address typed into its texts or links either (`reports.redact`)."""
 
     id: int
     title: str
@@ -303,9 +304,12 @@ def _load_stories(conn: Connection, campaign_id: int, period: Period,
                 techniques.setdefault(sid, []).append(name)
     return [
         StoryRow(
-            id=r.id, title=r.title or "", body=r.body or "", outcome=r.outcome,
-            org=directory.resolve(r.organisation_code), organisation_text=r.organisation_text,
-            name=r.name, role=r.role, links=publishable_links(r.links),
+            # Every text a report may show, without an email address, once here, so no
+            # format (or a new one) can forget it.
+            id=r.id, title=redact_emails(r.title) or "", body=redact_emails(r.body) or "",
+            outcome=redact_emails(r.outcome), org=directory.resolve(r.organisation_code),
+            organisation_text=redact_emails(r.organisation_text), name=redact_emails(r.name),
+            role=redact_emails(r.role), links=publishable_links(r.links),
             consent=bool(r.consent), status=r.status, submitted_at=r.submitted_at,
             techniques=tuple(techniques.get(r.id, ())),
         )

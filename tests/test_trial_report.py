@@ -248,3 +248,23 @@ def test_a_story_link_holding_an_address_is_left_out_of_every_format(
         assert "lin.k@nhs.net" not in text and "forms.example.org" not in text, name
     assert 'href="https://example.org/peer-assist"' in texts["report.html"]
     assert "https://example.org/peer-assist" in texts["report.xlsx:xl/worksheets/sheet4.xml"]
+
+
+def test_an_address_typed_as_the_organisation_stays_out_of_the_workbook(
+        two_years: Path, cli: Cli, campaign_dir: Path) -> None:
+    config = ("--config", str(two_years))
+    result = cli(*config, "stories", "submit", "--title", "Org text", "--body", "B",
+                 "--technique", "Peer Assist", "--org", "Library team, ask org.text@nhs.net",
+                 "--name", "Lin", "--email", "lin@nhs.net", "--consent", "--no-interactive",
+                 "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    story = json.loads(result.stdout)["id"]
+    assert cli(*config, "stories", "approve", str(story),
+               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    out = campaign_dir / "org-text"
+    assert cli(*config, "report", "--out", str(out), "--format", "html,md,xlsx").exit_code == 0
+    texts = _texts(out)
+    assert "Library team, ask [email address removed]" in \
+        texts["report.xlsx:xl/worksheets/sheet4.xml"]
+    for name, text in texts.items():
+        assert "org.text@nhs.net" not in text, name
