@@ -157,6 +157,10 @@ _NOUN_FORMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# A name chosen as a technique (a story form's "Other" box) is a noun by being chosen, so
+# "Retrospective" there is the Retrospect, though alone in a text it may be an adjective.
+_NOUN_NAMES: dict[str, tuple[str, ...]] = {"Retrospect": ("retrospective",)}
+
 # An exclusion followed by a format word is the technique after all.
 _UNLESS_FORMAT = r"(?![\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_]))"
 
@@ -364,7 +368,9 @@ class Taxonomy:
         self._by_name = {t.name: t for t in techniques}
         self._lookup: dict[str, Technique] = {}
         for technique in techniques:
-            for name in (technique.name, *technique.synonyms, *technique.abbreviations):
+            nouns = () if technique.custom else _NOUN_NAMES.get(technique.name, ())
+            for name in (technique.name, *technique.synonyms, *technique.abbreviations,
+                         *nouns):
                 self._lookup.setdefault(_key(name), technique)
         self._compiled: _Compiled | None = None
 
@@ -547,7 +553,7 @@ class Taxonomy:
         for t in self.techniques:
             digest.update(repr((t.name, t.phases, t.synonyms, t.abbreviations,
                                 t.abbreviation_vetoes)).encode())
-        digest.update(repr((_EXCLUSIONS, _FORMAT_WORDS, _NOUN_FORMS)).encode())
+        digest.update(repr((_EXCLUSIONS, _FORMAT_WORDS, _NOUN_FORMS, _NOUN_NAMES)).encode())
         return digest.hexdigest()[:16]
 
     def __iter__(self) -> Iterator[Technique]:

@@ -269,3 +269,15 @@ def test_a_bare_number_suggests_no_organisation(catalogue, text: str) -> None:  
     # "5" used to suggest RTV (5 Boroughs Partnership) as similar words.
     assert [c.code for c in catalogue.match(text)] == []
     assert _auto(catalogue, "5 Boroughs Partnership NHS FT") == "RTV"
+
+
+def test_a_story_whose_submitter_chose_retrospective_counts_as_a_retrospect() -> None:
+    from knowvember.techniques import story_techniques
+
+    # Chosen in a form's "Other" box it is a noun; it was kept as its own technique.
+    chosen = ["Retrospective", "Random coffee", "Speed dating"]
+    assert story_techniques(TAXONOMY, "Our library move", "We looked back at what went well.",
+                            None, chosen) == ["Retrospect", "Randomised Coffee Trial",
+                                              "Speed dating"]
+    assert TAXONOMY.phases("Retrospective") == ("after",)
+    assert TAXONOMY.tag("Retrospective") == []  # alone in a text it may be an adjective
