@@ -68,7 +68,7 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RGP": ("JPUH", "James Paget", "James Paget Hospital"),
     "RGR": ("WSFT", "West Suffolk Hospital"),
     "RGT": ("CUH", "Addenbrooke's", "Addenbrooke's Hospital", "Rosie Hospital"),
-    "RH8": ("RDUH", "RD&E", "Royal Devon and Exeter Hospital"),
+    "RH8": ("RDUH", "RD&E", "Royal Devon and Exeter Hospital", "Royal Devon"),
     "RHM": ("UHS", "Southampton General Hospital"),
     "RHQ": ("STH", "Northern General Hospital", "Royal Hallamshire Hospital"),
     "RHU": ("PHU", "PHUT", "Queen Alexandra Hospital"),

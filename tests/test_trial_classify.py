@@ -208,6 +208,7 @@ def _auto(catalogue, text: str) -> str | None:  # type: ignore[no-untyped-def]
     ("Royal Berks library", "RHW"),
     ("Library @RoyalBerks", "RHW"),
     ("Five Boroughs Partnership NHS FT", "RTV"),
+    ("Royal Devon library", "RH8"),
 ])
 def test_trust_names_as_staff_write_them(catalogue, text: str, code: str) -> None:  # type: ignore[no-untyped-def]
     assert _auto(catalogue, text) == code
