@@ -370,9 +370,12 @@ def _activity_charts(content: ReportContent, add: Callable[[str, str, str, bytes
         f"{fmt(s['original_posts'])} original posts.",
         charts.cumulative(days, {"All posts": [r["total"] for r in content.daily],
                                  "Original posts": [r["original"] for r in content.daily]}))
+    hours = [s["by_hour"][f"{h:02d}"] for h in range(24)]
+    busiest = max(range(24), key=lambda h: (hours[h], -h))
     add("hours", "Posts by hour of day",
-        "Bar chart of posts by local hour of day.",
-        charts.by_hour([s["by_hour"][f"{h:02d}"] for h in range(24)]))
+        f"Bar chart of posts by local hour of day; the busiest hour is {busiest:02d}:00 to "
+        f"{busiest:02d}:59 with {count(hours[busiest], 'post')} over the period.",
+        charts.by_hour(hours))
 
 
 def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes], None]

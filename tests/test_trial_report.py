@@ -268,3 +268,15 @@ def test_an_address_typed_as_the_organisation_stays_out_of_the_workbook(
         texts["report.xlsx:xl/worksheets/sheet4.xml"]
     for name, text in texts.items():
         assert "org.text@nhs.net" not in text, name
+
+
+def test_the_hours_chart_says_its_busiest_hour_in_words(two_years: Path, cli: Cli,
+                                                        campaign_dir: Path) -> None:
+    out = campaign_dir / "alt"
+    assert cli("--config", str(two_years), "report", "--out", str(out), "--format",
+               "html").exit_code == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    alts = re.findall(r'alt="([^"]*)"', html)
+    # 00:30, 10:00 and 23:30 London time: one post each, the earliest hour wins the tie.
+    assert ("Bar chart of posts by local hour of day; the busiest hour is 00:00 to 00:59 "
+            "with 1 post over the period.") in alts
