@@ -12,23 +12,35 @@ from pathlib import Path
 from typing import Any
 
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
-from collectors.bluesky_payload import from_posts
+from collectors.bluesky_payload import from_feed, from_posts
+from knowvember.records import AccountRecord, PostRecord
 
 PLATFORM = "bluesky"
 
 
 def _views(value: Any) -> list[Any] | None:
+    """The post views of a searchPosts answer (or a bare list, or one post view)."""
     if isinstance(value, list):
         return value
     if not isinstance(value, dict):
         return None
     if isinstance(value.get("posts"), list):
         return value["posts"]  # type: ignore[no-any-return]
-    if isinstance(value.get("feed"), list):
-        return [item.get("post") for item in value["feed"] if isinstance(item, dict)]
     if "uri" in value and "record" in value:
         return [value]
     return None
+
+
+def _records(value: Any, problems: list[str]
+             ) -> tuple[list[PostRecord], list[AccountRecord]] | None:
+    """A line's posts and accounts; None when it is no answer this importer reads. A feed's
+    items keep their `reason`, so a repost in it is stored as one."""
+    if isinstance(value, dict) and isinstance(value.get("feed"), list):
+        return from_feed([i for i in value["feed"] if isinstance(i, dict)], problems)
+    views = _views(value)
+    if views is None:
+        return None
+    return from_posts([v for v in views if isinstance(v, dict)], problems)
 
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
@@ -39,14 +51,14 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             if isinstance(value, LineError):
                 chunk.errors.append(value)
                 continue
-            views = _views(value)
-            if views is None:
+            problems: list[str] = []
+            found = _records(value, problems)
+            if found is None:
                 chunk.errors.append(LineError(
                     source.label, number,
                     "not a Bluesky searchPosts response (expected an object with `posts`)"))
                 continue
-            problems: list[str] = []
-            posts, accounts = from_posts([v for v in views if isinstance(v, dict)], problems)
+            posts, accounts = found
             chunk.errors.extend(LineError(source.label, number, p) for p in problems)
             chunk.posts.extend(posts)
             chunk.accounts.extend(accounts)

@@ -7,6 +7,7 @@ post arrives inside the embed view and comes along as a context post.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -170,5 +171,65 @@ def from_posts(views: Iterable[Json], errors: list[str] | None = None
             continue
         posts.extend(found)
         for record in records:
+            accounts[record.key] = record
+    return posts, list(accounts.values())
+
+
+REPOST_REASON = "app.bsky.feed.defs#reasonRepost"
+
+
+def repost_from_item(item: Json, original: PostRecord) -> PostRecord | None:
+    """The repost a feed item shows (`reason` of `app.bsky.feed.defs#reasonRepost`): who
+    reposted `original`, and when. Keyed by the repost record's own `at://` URI, which the
+    service sends with the reason; without it (older answers) there is no key that a later
+    copy would share, so only the original is kept."""
+    reason = item.get("reason")
+    if not isinstance(reason, dict) or reason.get("$type") != REPOST_REASON:
+        return None
+    by, uri = reason.get("by") or {}, reason.get("uri")
+    if not uri or not by.get("did"):
+        return None
+    return PostRecord(
+        platform="bluesky",
+        platform_id=uri,
+        account_key=by["did"],
+        created_at=parse_time(reason.get("indexedAt") or original.created_at),
+        text=original.text,
+        uri=uri,
+        url=original.url,
+        lang=original.lang,
+        kind="repost",
+        referenced_id=original.platform_id,
+        hashtags=original.hashtags,
+        raw=orjson.dumps(reason).decode(),
+    )
+
+
+def from_feed(items: Iterable[Json], errors: list[str] | None = None
+              ) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """A feed's items (`getAuthorFeed`, `getFeed`, `getTimeline`: `{"post": ..., "reason":
+    ...}`) to posts and accounts: each post as `from_posts` reads it, and a repost by the
+    feed's account as a post of its own (kind `repost`), as a reblog is on Mastodon."""
+    posts: list[PostRecord] = []
+    accounts: dict[str, AccountRecord] = {}
+    for item in items:
+        view = item.get("post")
+        if not isinstance(view, dict):
+            continue
+        found, people = from_posts([view], errors)
+        try:
+            repost = repost_from_item(item, found[0]) if found else None
+            if repost is not None:
+                people.append(account_from_author(item["reason"]["by"]))
+        except MAPPING_ERRORS as exc:
+            if errors is None:
+                raise
+            errors.append(f"repost {item['reason'].get('uri')!r}: {describe(exc)}")
+            repost = None
+        if repost is not None:
+            # The original matters here because the feed's account reposted it.
+            found = [repost, *(dataclasses.replace(p, context_only=True) for p in found)]
+        posts.extend(found)
+        for record in people:
             accounts[record.key] = record
     return posts, list(accounts.values())

@@ -464,3 +464,50 @@ def test_a_quote_is_a_quote_in_every_servers_form(form: str) -> None:
     assert (quote.kind, quote.referenced_id) == ("quote", original["uri"])
     assert context.platform_id == original["uri"] and context.context_only
     assert {a.handle for a in accounts} == {"@lib@nhs.social", "@o@other.example"}
+
+
+# -- importing saved pages -------------------------------------------------------------------
+
+def import_file(db: Database, settings: Settings, fmt: str, path: Path) -> ingest.RunRecord:
+    hooks = ingest.Hooks(now=lambda: NOW, sleep=Sleeps(), lock_wait=0, env={})
+    (record,) = ingest.import_files(db, settings, fmt, [path], hooks).runs
+    return record
+
+
+def test_a_saved_author_feed_keeps_the_accounts_reposts(tmp_path: Path, db_path: str) -> None:
+    """A library saves its own feed (getAuthorFeed): its reposts are items whose `reason`
+    says who reposted. Only `post` was read, so a repost was stored as the original alone
+    and the library's repost was lost (a Mastodon reblog is kept as a repost)."""
+    original = bluesky_post("3korig0001", "did:plc:ukhsa0000000000000000000", "ukhsa.bsky.social",
+                            "Our Retrospect guide #KNOWvember",
+                            dt.datetime(2026, 11, 5, 9, tzinfo=dt.UTC), likes=4)
+    own = bluesky_post("3kown00001", "did:plc:uhllibraries000000000000", "uhllib.bsky.social",
+                       "Knowledge cafe today #KNOWvember",
+                       dt.datetime(2026, 11, 6, 9, tzinfo=dt.UTC))
+    library = own["author"]
+    repost_uri = "at://did:plc:uhllibraries000000000000/app.bsky.feed.repost/3krepost01"
+    feed = {"feed": [
+        {"post": own},
+        {"post": original, "reason": {"$type": "app.bsky.feed.defs#reasonRepost",
+                                      "by": library, "uri": repost_uri, "cid": "bafyrepost",
+                                      "indexedAt": "2026-11-06T10:00:00.000Z"}},
+        {"post": original, "reason": {"$type": "app.bsky.feed.defs#reasonRepost",
+                                      "by": library, "indexedAt": "2026-11-06T11:00:00.000Z"}},
+    ], "cursor": "x"}
+    path = tmp_path / "uhllib_feed.json"
+    path.write_text(json.dumps(feed))
+    settings = settings_for("")
+    db = open_database(settings, url=db_path)
+    record = import_file(db, settings, "bluesky", path)
+    assert record.status == "ok", record.error
+    posts = stored(db)
+    assert set(posts) == {own["uri"], original["uri"], repost_uri}
+    repost = posts[repost_uri]
+    assert (repost.kind, repost.referenced_id) == ("repost", original["uri"])
+    assert repost.created_at.replace(tzinfo=dt.UTC) == dt.datetime(2026, 11, 6, 10,
+                                                                   tzinfo=dt.UTC)
+    assert hashtags_of(db, repost_uri) == {"knowvember"}
+    assert posts[original["uri"]].likes == 4
+    library_id = {a.key: a.id for a in all_accounts(db)}["did:plc:uhllibraries000000000000"]
+    assert repost.account_id == library_id
+    db.dispose()
