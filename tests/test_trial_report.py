@@ -204,6 +204,9 @@ def test_an_empty_campaign_says_so_instead_of_drawing_empty_charts(
     assert "<img" not in html and "The 0 posts" not in html
     assert "0 stories submitted, 0 approved.</p>" in html
     assert "No posts in the period yet" in (out / "report.md").read_text(encoding="utf-8")
+    # Nothing ran, so nothing is known about coverage (not "no stretch is uncovered").
+    assert "nothing is known about which stretches of it were covered" in html
+    assert "No stretch of the campaign is known to be uncovered" not in html
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
 
 
