@@ -231,7 +231,7 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RTV": ("NWBH", "Five Boroughs Partnership"),  # its former name spelt out
     "RVJ": ("NBT", "Southmead Hospital"),
     "RVY": ("Southport Hospital", "Ormskirk Hospital"),
-    "RW3": ("CMFT", "Manchester Royal Infirmary",
+    "RW3": ("CMFT", "Central Manchester Foundation Trust", "Manchester Royal Infirmary",
             "Royal Manchester Children's Hospital"),
     "RW6": ("Pennine Acute", "PAHT", "Royal Oldham Hospital", "Fairfield General Hospital"),
     "RXH": ("BSUH", "Royal Sussex County Hospital"),

@@ -209,6 +209,9 @@ def _auto(catalogue, text: str) -> str | None:  # type: ignore[no-untyped-def]
     ("Library @RoyalBerks", "RHW"),
     ("Five Boroughs Partnership NHS FT", "RTV"),
     ("Royal Devon library", "RH8"),
+    # What CMFT stands for went to R0A's "Manchester FT" at 0.54, after "Central".
+    ("Central Manchester FT library", "RW3"),
+    ("Central Manchester Foundation Trust", "RW3"),
 ])
 def test_trust_names_as_staff_write_them(catalogue, text: str, code: str) -> None:  # type: ignore[no-untyped-def]
     assert _auto(catalogue, text) == code
@@ -242,6 +245,9 @@ def test_the_briefs_names_still_match(catalogue, text: str, code: str) -> None: 
     # A 2018 campaign names the trust as it was then; 2025 reports today's successor.
     ("Luton & Dunstable", ("RC9", "Luton and Dunstable University Hospital NHS Foundation Trust"),
      ("RC9", "Bedfordshire Hospitals NHS Foundation Trust")),
+    ("Central Manchester Foundation Trust",
+     ("R0A", "Manchester University NHS Foundation Trust"),
+     ("R0A", "Manchester University NHS Foundation Trust")),
     ("Royal Liverpool and Broadgreen",
      ("RQ6", "Royal Liverpool and Broadgreen University Hospitals NHS Trust"),
      ("REM", "Liverpool University Hospitals NHS Foundation Trust")),
