@@ -124,3 +124,16 @@ def test_hostile_text_and_non_ascii_names_are_escaped_when_published(client, db)
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "Siobhán Ní Bhriain" in text
     assert "siobhan@nhs.net" not in text
+
+
+def test_line_breaks_sent_by_a_browser_are_stored_as_typed(client, db, settings) -> None:  # type: ignore[no-untyped-def]
+    """Browsers send a text area's line breaks as CRLF: a body of exactly the limit, with
+    line breaks, was refused as too long, and the CRs were stored."""
+    limit = settings.stories.max_body_chars
+    body = "x" * (limit - 100) + "\r\n" * 100  # `limit` characters on the page
+    response = client.post("/submit", data={**_form(client), "body": body,
+                                            "outcome": "One\r\nTwo"})
+    assert response.status_code == 200, response.text
+    story = stories.get_story(db, _number(response))
+    assert story.body == "x" * (limit - 100) + "\n" * 100 and len(story.body) == limit
+    assert story.outcome == "One\nTwo"

@@ -88,6 +88,14 @@ def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
     )
 
 
+def as_typed(text: str) -> str:
+    """A text area's value as the submitter typed it: browsers send each line break as CRLF
+    (the HTML form encoding), while the page, the CLI and form exports have LF. Kept as
+    sent, a story with many lines counted a character more per line against
+    `max_body_chars` than the submitter could see, and its CRs were stored with it."""
+    return text.replace("\r\n", "\n")
+
+
 def _submission_id(value: object) -> str | None:
     """The form's submission id if it is one this app makes, else None (an old page, a
     script posting without it: the story is stored, without protection from repeats)."""
@@ -169,7 +177,8 @@ def submit(
         log.warning("Submission rate limit reached for %s", client)
         raise RateLimited(wait, "stories sent")
     values: dict[str, Any] = {
-        "title": title, "body": body, "outcome": outcome, "techniques": techniques or [],
+        "title": title, "body": as_typed(body), "outcome": as_typed(outcome),
+        "techniques": techniques or [],
         "organisation": organisation, "name": name, "email": email, "role": role,
         "links": links, "consent": consent,
     }
