@@ -48,6 +48,7 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
         out += [NO_POSTS, ""]
     chart("daily")
     chart("cumulative")
+    chart("hours")  # as the HTML and the PDF show it
 
     out += ["## Organisations and regions", "",
             "Ranked by score (see the method section); ties share a rank. Organisations "

@@ -283,3 +283,7 @@ def test_the_hours_chart_says_its_busiest_hour_in_words(two_years: Path, cli: Cl
     # 00:30, 10:00 and 23:30 London time: one post each, the earliest hour wins the tie.
     assert ("Bar chart of posts by local hour of day; the busiest hour is 00:00 to 00:59 "
             "with 1 post over the period.") in alts
+    assert cli("--config", str(two_years), "report", "--out", str(out), "--format",
+               "md").exit_code == 0
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "](charts/hours.png)" in markdown  # every chart the HTML shows, the blog post has
