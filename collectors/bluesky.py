@@ -113,6 +113,7 @@ class BlueskyCollector(Collector):
         if until is None and end < now:
             until = _ms_iso(end)
         cursor: str | None = None
+        asked: set[str] = set()  # this window's cursors: one seen again is a loop
         previous: list[str] | None = None
         oldest: dt.datetime | None = None
         window_oldest: dt.datetime | None = None
@@ -130,6 +131,7 @@ class BlueskyCollector(Collector):
                     window_oldest = oldest
                     until = _ms_iso(oldest + BOUNDARY)
                     cursor, previous = None, None
+                    asked.clear()
                     continue
                 page = {"posts": []}
             views = [v for v in page.get("posts") or () if isinstance(v, dict)]
@@ -162,8 +164,19 @@ class BlueskyCollector(Collector):
                 yield Batch(posts, accounts, checkpoint)
                 cursor = None
                 previous = None
+                asked.clear()
                 continue
-            if next_cursor:
+            if cursor is not None:
+                asked.add(cursor)
+            if next_cursor and next_cursor in asked:
+                # Pages 1, 2, 1, 2...: not caught as a page equal to the one before it.
+                self.findings.incomplete = (
+                    f"Bluesky sent a cursor it had sent before for #{tag}; stopped paging to "
+                    "avoid a loop")
+                next_cursor = None
+                checkpoint = {f"{tag}:since": since, f"{tag}:pending_newest": newest,
+                              f"{tag}:until": _ms_iso(oldest + BOUNDARY) if oldest else until}
+            elif next_cursor:
                 checkpoint = {f"{tag}:since": since, f"{tag}:pending_newest": newest,
                               f"{tag}:until": _ms_iso(oldest + BOUNDARY) if oldest else until}
             else:

@@ -511,3 +511,28 @@ def test_a_saved_author_feed_keeps_the_accounts_reposts(tmp_path: Path, db_path:
     library_id = {a.key: a.id for a in all_accounts(db)}["did:plc:uhllibraries000000000000"]
     assert repost.account_id == library_id
     db.dispose()
+
+
+class CyclingCursorServer(BlueskyServer):
+    """A search answer whose cursor leads back to an earlier page (a caching proxy, a
+    service bug): page 3 is page 1 again, with page 1's cursor."""
+
+    def _route(self, seen: Seen) -> _Answer:
+        if seen.path == "/xrpc/app.bsky.feed.searchPosts" and seen.param("cursor") == "200":
+            seen.params["cursor"] = ["0"]
+        return super()._route(seen)
+
+
+def test_a_cursor_that_leads_back_to_an_earlier_page_stops_the_paging(db_path: str) -> None:
+    """Only a page equal to the one before it was caught, so pages 1, 2, 1, 2... never
+    ended: the run held its lock for ever and every scheduled run after it exited 75."""
+    with CyclingCursorServer() as api:
+        api.add_bluesky(know_views(350))
+        settings = bluesky_settings(api.url)
+        db = open_database(settings, url=db_path)
+        record = run(db, settings, "bluesky")
+        searches = api.seen("/xrpc/app.bsky.feed.searchPosts")
+    assert len(searches) <= 4
+    assert record.status == "partial" and "cursor" in (record.error or "")
+    assert len(stored(db)) == 200
+    db.dispose()
