@@ -33,13 +33,13 @@ similar words, and a name without its suffix made only of them is no alias.
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`);
 one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council`/`Medical School`
-counts for less; a
-closed trust named with its successor gives way to the successor; initials that are also
-another named organisation's initials mean that one; a match made only of generic words (a
-custom "NHS England Knowledge and Library Services", an alias "KLS") gives way to a
-distinctive one (capped at 0.5 beside a confident one, at 0.6 beside a hint); two
-organisations both named confidently are both capped at 0.6. Only a best candidate at 0.8
-or more, with no other at 0.6 or more, is `auto` (applied without review).
+counts for less; a closed trust named with its successor gives way to the successor;
+initials that are also another named organisation's initials mean that one; initials beside
+a telling place word of another organisation's name ("UHL Liverpool") are capped below auto;
+a match made only of generic words (a custom "NHS England Knowledge and Library Services",
+an alias "KLS") gives way to a distinctive one (capped at 0.5 beside a confident one, at 0.6
+beside a hint); two organisations both named confidently are both capped at 0.6. Only a best
+candidate at 0.8 or more, with no other at 0.6 or more, is `auto` (applied without review).
 """
 
 from __future__ import annotations
@@ -119,6 +119,9 @@ _COMPASS = frozenset({
 })
 _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "county",
                         "borough", "city"})
+# Words of a name that are no place, so they never say that initials are someone else's
+# ("STH, Northern General" is Sheffield's hospital, not Northern Devon).
+_NOT_PLACES = _COMPASS | _DESCRIPTORS
 # Two words after a place name that make it another institution's ("Brighton and Sussex
 # Medical School" is a university's school, not Brighton and Sussex University Hospitals).
 _FOLLOWER_PAIRS = frozenset({("medical", "school"), ("dental", "school")})
@@ -491,6 +494,9 @@ class Matcher:
         self._idf = {w: math.log((total + 1) / n) for w, n in df.items()}
         self._df = df
         self._variants = variants
+        self._words_of: dict[str, frozenset[str]] = {}
+        for code, words in variants:
+            self._words_of[code] = self._words_of.get(code, frozenset()) | words
         self._by_word: dict[str, list[int]] = {}
         for n, (_code, words) in enumerate(variants):
             for word in words:
@@ -607,7 +613,9 @@ class Matcher:
         if len(confident) > 1:
             for code in confident:
                 scored[code] = (min(scored[code][0], CONF_AMBIGUOUS), scored[code][1])
-        for code, (confidence, label) in self._fuzzy(tokens, covered).items():
+        fuzzy = self._fuzzy(tokens, covered)
+        self._doubt_initials(scored, by_acronym, fuzzy)
+        for code, (confidence, label, _shared) in fuzzy.items():
             if code not in scored or scored[code][0] < confidence:
                 scored[code] = (confidence, label)
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0] in self._closed,
@@ -633,13 +641,44 @@ class Matcher:
             confidence, label = scored[code]
             scored[code] = (min(confidence, cap), label)
 
-    def _fuzzy(self, tokens: Tokens, covered: set[int]) -> dict[str, tuple[float, str]]:
-        """Organisations whose names share telling words with the text (suggestions only)."""
+    def _doubt_initials(
+        self,
+        scored: dict[str, tuple[float, str]],
+        by_acronym: dict[str, str],
+        fuzzy: dict[str, tuple[float, str, frozenset[str]]],
+    ) -> None:
+        """Initials beside a place that is another organisation's are for a coordinator.
+
+        "UHL" is Leicester's initials, but "UHL Liverpool" or "UHL Libraries, Lewisham" is
+        someone else's UHL (University Hospitals of Liverpool Group, University Hospital
+        Lewisham): a telling word of another organisation's name, not in the initials'
+        organisation's own names, caps the initials below auto. A successor or predecessor
+        is no other organisation ("UHDB, Burton").
+        """
+        for code, _initials in by_acronym.items():
+            if code not in scored or scored[code][0] < AUTO_THRESHOLD:
+                continue
+            own = self._words_of.get(code, frozenset())
+            for other, (_score, _label, shared) in fuzzy.items():
+                if other == code or self._related(other, code) or self._related(code, other):
+                    continue
+                if any(self._df.get(w, 99) <= _DISTINCTIVE_DF and w not in _NOT_PLACES
+                       for w in shared - own):
+                    scored[code] = (min(scored[code][0], CONF_AMBIGUOUS), scored[code][1])
+                    break
+
+    def _fuzzy(
+        self, tokens: Tokens, covered: set[int]
+    ) -> dict[str, tuple[float, str, frozenset[str]]]:
+        """Organisations whose names share telling words with the text (suggestions only).
+
+        Each with its score, its label and the words it shares with the text.
+        """
         words = {w for n, w in enumerate(tokens.words)
                  if n not in covered and w in self._by_word}
         if not any(self._df.get(w, 99) <= _DISTINCTIVE_DF for w in words):
             return {}
-        found: dict[str, tuple[float, str]] = {}
+        found: dict[str, tuple[float, str, frozenset[str]]] = {}
         candidates = {v for w in words for v in self._by_word[w]}
         for n in candidates:
             code, variant = self._variants[n]
@@ -648,6 +687,6 @@ class Matcher:
                 continue
             total = sum(self._idf[w] for w in variant)
             score = FUZZY_MAX * sum(self._idf[w] for w in shared) / total if total else 0.0
-            if score > found.get(code, (0.0, ""))[0]:
-                found[code] = (score, "similar words: " + ", ".join(sorted(shared)))
+            if code not in found or score > found[code][0]:
+                found[code] = (score, "similar words: " + ", ".join(sorted(shared)), shared)
         return found

@@ -226,9 +226,25 @@ def test_trust_names_as_staff_write_them(catalogue, text: str, code: str) -> Non
     # UHL is Leicester's initials, and University Hospital Lewisham's: with Lewisham named,
     # it is for a coordinator to decide.
     "Library at UHL (University Hospital Lewisham), Lewisham and Greenwich NHS Trust",
+    # Initials beside another organisation's place were applied (UHL = Leicester) at 0.9.
+    "UHL Libraries, Lewisham",
+    "Library team, UHL Group, Liverpool",
 ])
 def test_texts_that_must_not_be_applied_automatically(catalogue, text: str) -> None:  # type: ignore[no-untyped-def]
     assert _auto(catalogue, text) is None
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    # Initials beside a place of their own organisation, its predecessor, or a word that is
+    # no place (Northern, General) are still applied.
+    ("Knowledge & Library Services at UHL Leicester", "RWE"),
+    ("UHDB library, Burton", "RTG"),
+    ("STH library, Northern General", "RHQ"),
+    ("SaTH library, Telford", "RXW"),
+    ("RBFT Reading", "RHW"),
+])
+def test_initials_beside_their_own_places(catalogue, text: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert _auto(catalogue, text) == code
 
 
 @pytest.mark.parametrize(("text", "code"), [
