@@ -34,6 +34,7 @@ from knowvember.errors import (
     quoted,
 )
 from knowvember.stories import (
+    HASHED_KEY,
     REJECTED,
     REQUIRED_FIELDS,
     Lookups,
@@ -43,9 +44,11 @@ from knowvember.stories import (
     StoryValidationError,
     add_stories,
     edit_story,
+    erased_respondents,
     first_version,
     list_stories,
     resolve_input,
+    respondent_digest,
     snapshot,
     status_label,
     stories_keyed_for,
@@ -166,11 +169,13 @@ def import_form_export(
             "was written (run it again: rows already imported are skipped)"
         ) from exc
     earlier = [(item, sid) for item, sid in added.existing if sid is not None]
-    earlier += [(item, story.id) for item, story in edited.values()]
-    warnings = [f"{story.label}: looks like story {match.id} edited in the form since it was "
+    earlier += [(item, story.id) for item, story in edited.values() if story is not None]
+    warnings = [f"{item.label}: looks like story {match.id} edited in the form since it was "
                 f"imported (same email and title, submitted {_when(match.submitted_at)}, now "
-                f"{_when(story.submitted_at)}); not imported again"
-                for story, match in edited.values()]
+                f"{_when(item.submitted_at)}); not imported again" if match is not None else
+                f"{item.label}: looks like a response edited in the form after its story was "
+                "erased on request; not imported again"
+                for item, match in edited.values()]
     warnings += _compare_with_stored(db, settings, path, earlier, lookups)
     result = FormImportResult(
         file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
@@ -197,23 +202,28 @@ def _when(value: dt.datetime | None) -> str:
 def _edited_responses(
     db: Database, settings: Settings, items: list[NewStory], form: str | None,
     lookups: Lookups,
-) -> dict[int, tuple[NewStory, StoryRecord]]:
+) -> dict[int, tuple[NewStory, StoryRecord | None]]:
     """Rows keyed by time + email + title (no response id) that an earlier import stored
     under another time: the respondent edited the response, and Google Forms then writes
     the time of the edit. Matched by email and title (as first stored or as now), earlier
-    in time; keyed by `id(row)`. Without this, an edited response came in a second time."""
-    prefix = f"form:{settings.campaign.slug}:" + (f"{form}:" if form else "") + "sha256:"
+    in time, or to an erased story's tombstone (then None); keyed by `id(row)`. Without
+    this, an edited response came in a second time, even after its story was erased."""
+    prefix = f"form:{settings.campaign.slug}:" + (f"{form}:" if form else "") + HASHED_KEY
     hashed = [item for item in items if (item.external_key or "").startswith(prefix)]
     if not hashed:
         return {}
     stored = stories_keyed_for(db, prefix, [item.input.email for item in hashed],
                                lookups=lookups)
     keys = {story.external_key for story in stored}
-    found: dict[int, tuple[NewStory, StoryRecord]] = {}
+    erased = erased_respondents(db)
+    found: dict[int, tuple[NewStory, StoryRecord | None]] = {}
     taken: set[int] = set()
     for item in hashed:
         if item.external_key in keys:
             continue  # the same response: already imported as it is
+        if respondent_digest(prefix, item.input.email, item.input.title) in erased:
+            found[id(item)] = (item, None)
+            continue
         for story in stored:
             titles = {story.title.strip(), str(first_version(story)["title"] or "").strip()}
             if (story.id not in taken and story.email
@@ -490,7 +500,7 @@ def row_key(
         return prefix + "idh:" + hashlib.sha256(rid.encode()).hexdigest()[:40]
     when = submitted_at.astimezone(dt.UTC).isoformat() if submitted_at else ""
     basis = "\x1f".join((when, data.email.strip().casefold(), data.title.strip()))
-    return prefix + "sha256:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]
+    return prefix + HASHED_KEY + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]
 
 
 def _present(value: Any) -> bool:

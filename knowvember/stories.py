@@ -15,6 +15,7 @@ what a database cannot hold (NUL, lone surrogates) is refused.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -1122,10 +1123,12 @@ def delete_story(db: Database, story_id: int, *, reviewer: str) -> StoryEventRec
     """
     reviewer = resolve_reviewer(reviewer)
     with db.begin() as conn:
-        row = conn.execute(sa.select(stories_t.c.status, stories_t.c.external_key)
+        row = conn.execute(sa.select(stories_t.c.status, stories_t.c.external_key,
+                                     stories_t.c.email, stories_t.c.title)
                            .where(_in_campaign(db, story_id))).first()
         if row is None:
             raise _not_found(conn, story_id, db.campaign_id)
+        respondents = _respondents(conn, story_id, row)
         conn.execute(techniques_t.delete().where(techniques_t.c.story_id == story_id))
         conn.execute(stories_t.delete().where(_in_campaign(db, story_id)))
         conn.execute(events_t.update().where(events_t.c.story_id == story_id)
@@ -1134,11 +1137,55 @@ def delete_story(db: Database, story_id: int, *, reviewer: str) -> StoryEventRec
         # The campaign, so that another campaign's "no such story" does not tell of it;
         # the import key, so that re-importing the form export cannot bring it back.
         tombstone = {"campaign_id": db.campaign_id,
-                     **({"external_key": row.external_key} if row.external_key else {})}
+                     **({"external_key": row.external_key} if row.external_key else {}),
+                     **({"respondents": respondents} if respondents else {})}
         _event(conn, story_id, "deleted", reviewer, None, row.status, None,
                previous=tombstone, at=now)
     log.debug("Story %s deleted (erased) by %s", story_id, reviewer)
     return story_events(db, story_id)[-1]
+
+
+HASHED_KEY = "sha256:"  # how a form row without a response id is keyed (time, email, title)
+
+
+def respondent_digest(key_prefix: str, email: str, title: str) -> str:
+    """A one-way digest of a form response's email and title, without its time.
+
+    A form without response ids (Google Forms) writes an edited response with the time of
+    the edit, so its import key changes; the tombstone of an erased story keeps this
+    digest (no personal data can be read back from it) so that an edit made in the form
+    after the erasure does not bring the story back either.
+    """
+    basis = "\x1f".join((key_prefix, email.strip().lower(), title.strip()))
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]
+
+
+def _respondents(conn: Connection, story_id: int, row: Any) -> list[str]:
+    """The digests an erased form story's tombstone keeps (its title now and as imported)."""
+    key = row.external_key or ""
+    if not key.startswith("form:") or HASHED_KEY not in key or not row.email:
+        return []
+    prefix = key[: key.index(HASHED_KEY) + len(HASHED_KEY)]
+    titles = {row.title}
+    first = conn.execute(sa.select(events_t.c.previous).where(
+        events_t.c.story_id == story_id, events_t.c.action == "edited",
+        events_t.c.previous.is_not(None)).order_by(events_t.c.id)).first()
+    if first is not None and isinstance(first.previous, dict) and first.previous.get("title"):
+        titles.add(str(first.previous["title"]))
+    return sorted(respondent_digest(prefix, row.email, t) for t in titles)
+
+
+def erased_respondents(db: Database) -> set[str]:
+    """The respondent digests of the campaign's erased form stories."""
+    with db.begin() as conn:
+        tombstones = conn.execute(sa.select(events_t.c.previous).where(
+            events_t.c.action == "deleted", events_t.c.previous.is_not(None)))
+        found: set[str] = set()
+        for (previous,) in tombstones:
+            if (isinstance(previous, dict)
+                    and previous.get("campaign_id", db.campaign_id) == db.campaign_id):
+                found.update(str(d) for d in previous.get("respondents") or ())
+    return found
 
 
 # -- display ------------------------------------------------------------------------------

@@ -294,3 +294,39 @@ def test_an_anonymous_form_without_an_email_question_is_refused_clearly(
             "campaign.toml: [stories.form_columns] email = \"<its header>\"") in flat(
                 result.stderr)
     assert json.loads(cli("stories", "list", "--format", "json").stdout) == []
+
+
+def test_a_google_forms_response_edited_after_its_story_was_erased_stays_out(
+        write_config, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Erased on request, then the respondent edits the response in the form (its time
+    moves, so its key): the story came back with its personal data. The tombstone keeps
+    a digest of email and title (nothing readable) that the import recognises."""
+    write_config(GOOGLE_COLUMNS)
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    original = ["02/11/2019 14:05:33", "zoe@nhs.net", "Zoë", "Café stories", "Body",
+                "Knowledge Café", "RR8", "Yes"]
+    (story_id,) = _import(cli, _google(tmp_path / "g1.csv", [original]))["story_ids"]
+    assert cli("stories", "edit", str(story_id), "--title", "Café stories, retitled").exit_code == 0
+    assert cli("stories", "delete", str(story_id), "--yes").exit_code == 0
+    tombstone = json.dumps(_events_of_erased(story_id))
+    assert "zoe@nhs.net" not in tombstone and "Café" not in tombstone
+    edited = ["20/11/2019 08:00:00", *original[1:4], "Body, edited", *original[5:]]
+    result = _import(cli, _google(tmp_path / "g2.csv", [edited]))
+    assert (result["imported"], result["already_imported"]) == (0, 1)
+    assert result["warnings"] == [
+        "row 2: looks like a response edited in the form after its story was erased on "
+        "request; not imported again"]
+    assert json.loads(cli("stories", "list", "--format", "json").stdout) == []
+    assert _import(cli, tmp_path / "g1.csv")["imported"] == 0
+
+
+def _events_of_erased(story_id: int) -> list[dict[str, Any]]:
+    from knowvember.config import load_settings
+    from knowvember.db import open_database
+    from knowvember.stories import story_events
+
+    db = open_database(load_settings())
+    try:
+        return [e.to_json() for e in story_events(db, story_id)]
+    finally:
+        db.dispose()
