@@ -287,3 +287,27 @@ def test_the_hours_chart_says_its_busiest_hour_in_words(two_years: Path, cli: Cl
                "md").exit_code == 0
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "](charts/hours.png)" in markdown  # every chart the HTML shows, the blog post has
+
+
+def test_an_org_page_says_why_an_approved_story_is_not_shown(
+        two_years: Path, cli: Cli, campaign_dir: Path) -> None:
+    config = ("--config", str(two_years))
+    result = cli(*config, "stories", "submit", "--title", "SECRET TITLE", "--body",
+                 "SECRET BODY", "--technique", "Fishbowl", "--org", "RX1", "--name",
+                 "SECRET NAME", "--email", "s@nhs.net", "--no-consent", "--no-interactive",
+                 "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    story = json.loads(result.stdout)["id"]
+    assert cli(*config, "stories", "approve", str(story),
+               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    out = campaign_dir / "consent"
+    assert cli(*config, "report", "--out", str(out), "--format", "html,md,xlsx",
+               "--per-org").exit_code == 0
+    for name, text in _texts(out).items():
+        assert "SECRET" not in text, name
+    page = " ".join((out / "orgs" / "RX1.html").read_text(encoding="utf-8").split())
+    assert ("One approved story is counted but not shown: its author did not agree to its "
+            "publication.") in page
+    assert "No approved stories published for this organisation." in page
+    other = (out / "orgs" / "RWE.html").read_text(encoding="utf-8")
+    assert "counted but not shown" not in other
