@@ -159,9 +159,11 @@ def parse_time(value: object) -> dt.datetime:
         if not match:
             raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
         fraction = (match.group(3) or "")[:7]
-        parsed = dt.datetime.fromisoformat(
-            f"{match.group(1)}T{match.group(2)}{fraction}{match.group(4) or 'Z'}"
-        )
+        zone = (match.group(4) or "Z").strip().upper()  # a lower-case 'z' (some clients)
+        try:
+            parsed = dt.datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}{fraction}{zone}")
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
     return _in_utc_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC), value)
 
 

@@ -136,11 +136,18 @@ def _posted_at(created: object, indexed: object) -> dt.datetime:
     `createdAt` is whatever the client's clock said, and a wrong clock writes a date years
     ahead; the service sorts and filters by the earlier of the two (its `sortAt`), so a
     future date would put a November post outside the campaign in every report. A post
-    backdated on purpose (imported from elsewhere) keeps its earlier `createdAt`.
+    backdated on purpose (imported from elsewhere) keeps its earlier `createdAt`. A
+    `createdAt` that is no timestamp at all (records are not checked when written) is
+    replaced by `indexedAt` too, as the service does, instead of losing the post.
     """
-    times = [parse_time(value) for value in (created, indexed) if value]
+    times, problem = [], None
+    for value in (created, indexed):
+        try:
+            times.append(parse_time(value))
+        except ValueError as exc:
+            problem = problem or (exc if value else None)
     if not times:
-        raise ValueError("no createdAt or indexedAt")
+        raise problem or ValueError("no createdAt or indexedAt")
     return min(times)
 
 

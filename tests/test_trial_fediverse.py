@@ -189,6 +189,25 @@ def test_a_created_at_in_the_future_is_taken_as_when_the_service_indexed_it() ->
     assert backdated.created_at == dt.datetime(2019, 11, 5, 9, tzinfo=dt.UTC)
 
 
+@pytest.mark.parametrize("created", ["2026-11-05T12:34:56.789z", "yesterday", "", None])
+def test_a_created_at_that_cannot_be_read_is_taken_as_when_it_was_indexed(
+        created: str | None) -> None:
+    """A record's createdAt is not checked when it is written: one that is no timestamp
+    lost the whole post (skipped as unreadable) though the service had dated it. A
+    lower-case 'z' is read as the 'Z' it means."""
+    post = post_from_view(view("Peer Assist #KNOWvember", created, "2026-11-05T12:35:00Z"))  # type: ignore[arg-type]
+    expected = (dt.datetime(2026, 11, 5, 12, 34, 56, 789000, dt.UTC) if created and
+                created.endswith("z") else dt.datetime(2026, 11, 5, 12, 35, tzinfo=dt.UTC))
+    assert post.created_at == expected
+
+
+def test_a_post_with_no_time_at_all_is_reported_not_stored_undated() -> None:
+    bad = view("Peer Assist #KNOWvember", "yesterday", "")
+    problems: list[str] = []
+    assert from_posts([bad], problems) == ([], [])
+    assert problems == [f"post {bad['uri']!r}: not an ISO 8601 timestamp: 'yesterday'"]
+
+
 def test_missing_counts_and_langs_read_as_none_and_zero() -> None:
     post = view("Knowledge cafe #KNOWvember", "2026-11-05T12:34:56Z", "2026-11-05T12:34:57Z")
     for key in ("likeCount", "repostCount", "replyCount", "quoteCount"):
