@@ -77,6 +77,8 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
                            for t in phase["techniques"]], {1, 2})
 
     out += ["## Top posts by engagement", ""]
+    if not c.top_posts:
+        out += ["No posts yet.", ""]
     for p in c.top_posts[: c.data.settings.reports.top_posts]:
         who = md_escape(p.display_name or p.handle or "(unknown account)")
         org = f", {md_escape(p.org_name)}" if p.org_name else ""

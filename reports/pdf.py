@@ -195,6 +195,8 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
                      for t in phase["techniques"]], [110, 35, 35], right=[1, 2])
 
     w.h2("Top posts by engagement")
+    if not c.top_posts:
+        w.para("No posts yet.")  # as the HTML says it: a heading over nothing looks broken
     for p in c.top_posts[: c.data.settings.reports.top_posts]:
         who = p.display_name or p.handle or "(unknown account)"
         org = f" · {p.org_name}" if p.org_name else ""
@@ -207,6 +209,8 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
     w.h2("Knowledge mobilisation stories")
     w.para(f"{fmt(s['stories_submitted'])} submitted, {fmt(s['stories_approved'])} approved; "
            "shown: approved stories whose authors agreed to publication.")
+    if not c.stories:
+        w.para("No stories have been approved for publication yet.")
     for story in c.stories:
         w.h3(redact_emails(story.title) or "")
         by = ", ".join(redact_emails(x) or "" for x in (story.name, story.role) if x)

@@ -208,6 +208,34 @@ def test_an_empty_campaign_says_so_instead_of_drawing_empty_charts(
     assert "nothing is known about which stretches of it were covered" in html
     assert "No stretch of the campaign is known to be uncovered" not in html
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Top posts by engagement\n\nNo posts yet." in markdown
+
+
+def test_an_empty_pdf_says_there_is_nothing_under_its_headings(
+        campaign_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowvember.config import load_settings_file
+    from knowvember.db import open_database
+    from reports import pdf
+    from reports.build import build_report
+
+    said: list[str] = []
+    real = pdf._Writer.para
+
+    def record(self: Any, text: str, *args: Any, **kwargs: Any) -> Any:
+        said.append(text)
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(pdf._Writer, "para", record)
+    settings = load_settings_file(campaign_dir / "campaign.toml")
+    db = open_database(settings)
+    try:
+        build_report(db, settings, campaign_dir / "pdf", formats=["pdf"])
+    finally:
+        db.dispose()
+    assert "No posts yet." in said
+    assert "No stories have been approved for publication yet." in said
+    assert "No posts in the period yet, so there is no activity to chart." in said
 
 
 def test_days_without_posts_stop_at_the_reports_now_in_campaign_time(
