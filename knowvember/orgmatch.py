@@ -55,7 +55,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 4  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 5  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -275,6 +275,22 @@ def base_confidence(base: Sequence[str]) -> float:
     return CONF_WEAK
 
 
+def _joined_forms(phrase: str) -> list[str]:
+    """An alias's words run together as a handle writes them.
+
+    `luton and dunstable` -> `lutonanddunstable` and `lutondunstable`; `ashford and saint
+    peters` -> also `ashfordstpeters`: handles leave out "and" and write "St".
+    """
+    words = phrase.split(" ")
+    forms = [words]
+    if "and" in words:
+        forms.append([w for w in words if w != "and"])
+    for form in list(forms):
+        if "saint" in form:
+            forms.append(["st" if w == "saint" else w for w in form])
+    return list(dict.fromkeys("".join(form) for form in forms))
+
+
 def initials(words: Sequence[str]) -> str:
     return "".join(w[0] for w in words if w not in _INITIAL_SKIP and w)
 
@@ -367,12 +383,12 @@ class Matcher:
         for phrase, aliases in list(self._index.items()):
             if " " not in phrase:
                 continue
-            joined = phrase.replace(" ", "")
-            for alias in aliases:
-                if not alias.need_the and alias.confidence >= CONF_SHARED:
-                    self._add(joined, Alias(alias.code, min(alias.confidence, CONF_CURATED),
-                                            alias.label, tag_only=True,
-                                            generic=alias.generic))
+            for joined in _joined_forms(phrase):
+                for alias in aliases:
+                    if not alias.need_the and alias.confidence >= CONF_SHARED:
+                        self._add(joined, Alias(alias.code, min(alias.confidence, CONF_CURATED),
+                                                alias.label, tag_only=True,
+                                                generic=alias.generic))
         for phrase, aliases in self._index.items():
             for alias in aliases:
                 self.by_code.setdefault(alias.code, []).append(alias)

@@ -212,6 +212,11 @@ def _auto(catalogue, text: str) -> str | None:  # type: ignore[no-untyped-def]
     # What CMFT stands for went to R0A's "Manchester FT" at 0.54, after "Central".
     ("Central Manchester FT library", "RW3"),
     ("Central Manchester Foundation Trust", "RW3"),
+    # Handles leave out "and" and write "St": they matched only with "and" and "saint".
+    ("@lutondunstablelib", "RC9"),
+    ("@ashfordstpeterslib", "RTK"),
+    ("@guysstthomaslib", "RJ1"),
+    ("@royalliverpoolbroadgreenlib", "RQ6"),
 ])
 def test_trust_names_as_staff_write_them(catalogue, text: str, code: str) -> None:  # type: ignore[no-untyped-def]
     assert _auto(catalogue, text) == code
