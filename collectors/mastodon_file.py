@@ -27,9 +27,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             if isinstance(value, dict) and "uri" in value and "content" in value:
                 value = [value]
             if not isinstance(value, list):
-                chunk.errors.append(LineError(
-                    source.label, number,
-                    "not a Mastodon tag timeline page (expected a JSON array of statuses)"))
+                chunk.errors.append(LineError(source.label, number, _not_a_page(value)))
                 continue
             problems: list[str] = []
             posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems)
@@ -44,3 +42,19 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 chunk = Chunk(lines=number)
         chunk.position = source.position()
         yield chunk
+
+
+_ACTIVITYPUB = ("OrderedCollection", "OrderedCollectionPage", "Create", "Note")
+
+
+def _not_a_page(value: object) -> str:
+    """Why a line is no tag timeline page, naming what it is when that is known: the
+    outbox.json of an account archive (Settings > Import and export > Request your
+    archive) is what a user is most likely to have, and is ActivityPub, not API answers."""
+    if isinstance(value, dict) and (value.get("type") in _ACTIVITYPUB
+                                    or "orderedItems" in value):
+        return ("an ActivityPub document (a Mastodon account archive's outbox.json?), not "
+                "saved API answers: `import mastodon` reads tag timeline pages (JSON arrays "
+                "of statuses); collect the hashtag with `knowvember collect --source "
+                "mastodon` instead")
+    return "not a Mastodon tag timeline page (expected a JSON array of statuses)"

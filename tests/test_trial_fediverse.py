@@ -555,3 +555,16 @@ def test_a_cursor_that_leads_back_to_an_earlier_page_stops_the_paging(db_path: s
     assert record.status == "partial" and "cursor" in (record.error or "")
     assert len(stored(db)) == 200
     db.dispose()
+
+
+def test_an_account_archive_outbox_is_named_as_one(db_path: str) -> None:
+    """A Mastodon account archive's outbox.json (ActivityPub, what Settings > Import and
+    export gives) was refused as 'not a Mastodon tag timeline page', which did not say
+    what the file is nor what to do instead."""
+    settings = settings_for("")
+    db = open_database(settings, url=db_path)
+    record = import_file(db, settings, "mastodon", TRIAL / "outbox.json")
+    assert record.status == "failed" and stored(db) == {}
+    assert "outbox.json:1: an ActivityPub document" in (record.error or "")
+    assert "collect --source mastodon" in (record.error or "")
+    db.dispose()
