@@ -84,7 +84,7 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
 STORY_INPUT_FIELDS = ("title", "body", "outcome", "techniques", "organisation", "name",
                       "email", "role", "links", "consent")
 
-_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
 _TZ_SUFFIX = re.compile(r"\s*(?:(GMT|UTC)([+-]\d{1,2}(?::?\d{2})?)?|BST)\s*$", re.IGNORECASE)
 
 
@@ -588,6 +588,10 @@ def _parse_text_timestamp(text: str, dayfirst: bool) -> dt.datetime:
         dates = ["%Y/%m/%d", "%Y-%m-%d"]
         dates += ["%d/%m/%Y", "%m/%d/%Y"] if dayfirst else ["%m/%d/%Y", "%d/%m/%Y"]
         dates += ["%d.%m.%Y", "%d-%m-%Y"]
+        # As Excel shows a date cell when the workbook is saved as CSV: two-digit years
+        # (`2/11/25 14:05`) and month names (`02-Nov-2025`, `2 November 2025`).
+        dates += ["%d/%m/%y", "%m/%d/%y"] if dayfirst else ["%m/%d/%y", "%d/%m/%y"]
+        dates += ["%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %B %Y"]
         for date_format in dates:
             for time_format in (*_TIME_FORMATS, None):
                 pattern = f"{date_format} {time_format}" if time_format else date_format

@@ -330,3 +330,35 @@ def _events_of_erased(story_id: int) -> list[dict[str, Any]]:
         return [e.to_json() for e in story_events(db, story_id)]
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("2/11/19 14:05", "2019-11-02T14:05:00Z"),      # Excel's short date, UK
+    ("13/11/19 09:00:01", "2019-11-13T09:00:01Z"),
+    ("02-Nov-2019 14:05", "2019-11-02T14:05:00Z"),
+    ("2 November 2019 14:05", "2019-11-02T14:05:00Z"),
+])
+def test_dates_as_excel_writes_them_in_a_csv_are_read(
+        write_config, cli, tmp_path, written: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    """A Microsoft Forms workbook saved as CSV from Excel has its times as Excel shows
+    them: two-digit years or month names failed every row ("cannot read ... as a date")."""
+    write_config()
+    path = tmp_path / "saved from excel.csv"
+    path.write_text("ID,Completion time,Email,Name,Title,Story,Consent\n"
+                    f"1,{written},zoe@nhs.net,Zoë,A title,What happened,Yes\n",
+                    encoding="utf-8")
+    result = _import(cli, path)
+    assert result["imported"] == 1, result
+    assert _story(cli, result["story_ids"][0])["submitted_at"] == expected
+
+
+def test_two_digit_years_month_first_are_told_apart_per_file(
+        write_config, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    path = tmp_path / "us.csv"
+    path.write_text("ID,Completion time,Email,Name,Title,Story,Consent\n"
+                    "1,11/2/19 2:05 PM,a@nhs.net,A,One,Body,Yes\n"
+                    "2,11/13/19 9:00 AM,b@nhs.net,B,Two,Body,Yes\n", encoding="utf-8")
+    result = _import(cli, path)
+    assert [_story(cli, i)["submitted_at"] for i in result["story_ids"]] == [
+        "2019-11-02T14:05:00Z", "2019-11-13T09:00:00Z"]
