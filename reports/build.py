@@ -186,14 +186,35 @@ def _remove_abandoned(out: Path) -> None:
             continue
 
 
+# Everything a report run can write into its folder. A file of these that this run did not
+# write is an earlier run's, with that run's numbers.
+REPORT_ENTRIES = ("report.html", "report.pdf", "report.md", "report.xlsx", "posts.csv",
+                  "charts", "orgs", "connections.gexf", "connections.graphml")
+
+
 def _publish(stage: Path, out: Path, written: dict[str, Path]) -> dict[str, Path]:
-    """Move the staged files into `out`, replacing earlier versions of the same files."""
+    """Move the staged files into `out`, replacing earlier versions of the same files.
+
+    A report's own files that this run did not make (last week's per-org pages under a
+    report run without --per-org, a workbook beside an HTML-only run, charts of a
+    campaign that now has none) are removed: left there they would be published with the
+    new report while saying other numbers. Any other file in the folder is left alone.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    made = {entry.name for entry in stage.iterdir()}
     for entry in sorted(stage.iterdir()):
-        target = out / entry.name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-        os.replace(entry, target)
+        _remove(out / entry.name)
+        os.replace(entry, out / entry.name)
+    for name in REPORT_ENTRIES:
+        stale = out / name
+        if name not in made and (stale.exists() or stale.is_symlink()):
+            _remove(stale)
+            log.info("Removed %s: an earlier report's, not part of this one", stale)
     return {label: out / path.relative_to(stage) for label, path in written.items()}
+
+
+def _remove(target: Path) -> None:
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif target.exists() or target.is_symlink():
+        target.unlink()

@@ -339,3 +339,22 @@ def test_an_org_page_says_why_an_approved_story_is_not_shown(
     assert "No approved stories published for this organisation." in page
     other = (out / "orgs" / "RWE.html").read_text(encoding="utf-8")
     assert "counted but not shown" not in other
+
+
+def test_a_narrower_run_removes_the_earlier_reports_files_it_did_not_remake(
+        two_years: Path, cli: Cli, campaign_dir: Path) -> None:
+    config = ("--config", str(two_years))
+    out = campaign_dir / "board"
+    out.mkdir()
+    (out / "minutes.docx").write_text("the board's own file", encoding="utf-8")
+    assert cli(*config, "report", "--out", str(out), "--format", "html,xlsx",
+               "--per-org").exit_code == 0
+    assert (out / "orgs" / "RWE.html").exists() and (out / "report.xlsx").exists()
+    result = cli(*config, "report", "--out", str(out), "--format", "html")
+    assert result.exit_code == 0, result.stderr
+    # Last run's workbook, posts.csv and per-org pages would disagree with today's HTML.
+    for stale in ("orgs", "report.xlsx", "posts.csv"):
+        assert not (out / stale).exists(), stale
+        assert f"Removed {out / stale}: an earlier report's" in " ".join(result.stderr.split())
+    assert (out / "report.html").exists() and (out / "charts" / "daily.png").exists()
+    assert (out / "minutes.docx").read_text(encoding="utf-8") == "the board's own file"
