@@ -98,6 +98,14 @@ EDITABLE_FROM = (SUBMITTED, CHANGES_REQUESTED, APPROVED)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _YES = {"yes", "y", "true", "1", "agree", "i agree", "i consent", "consent", "on"}
 _NO = {"no", "n", "false", "0", "disagree", "i do not consent", "off"}
+# A consent box's own words ("I agree to my story being shared", "I'm happy for it to be
+# published"): yes only without a word of negation anywhere, since reading a refusal as
+# consent would publish a story against its author's wish; anything doubtful is an error
+# for the coordinator to resolve.
+_AGREE = re.compile(r"^i(?: am|'m)? (?:agree|consent|give (?:my )?consent|happy|content)\b")
+_NEGATION = re.compile(r"\b(?:no|not|never|disagree|without|but)\b|n't\b|\bdont\b")
+_REFUSE = re.compile(r"^(?:i (?:do not|don't|dont|disagree|would not|wouldn't|would rather "
+                     r"not|prefer not)|not)\b")
 
 
 # -- validation -------------------------------------------------------------------------
@@ -221,13 +229,16 @@ def parse_yes_no(value: Any) -> bool | None:
         return bool(value)
     if not isinstance(value, str):
         raise ValueError(f"cannot read {value!r} as yes or no")
-    answer = " ".join(value.strip().lower().split()).rstrip(".!")
+    # A multiple-choice answer ends in `;` in a Microsoft Forms export ("I agree;").
+    answer = " ".join(value.strip().lower().replace("\u2019", "'").split()).rstrip(".!;,")
     if not answer:
         return None
     if answer in _YES or re.match(r"^yes\b", answer):
         return True
-    if answer in _NO or re.match(r"^no\b", answer):
+    if answer in _NO or re.match(r"^no\b", answer) or _REFUSE.match(answer):
         return False
+    if _AGREE.match(answer) and not _NEGATION.search(answer):
+        return True
     raise ValueError(f"cannot read {value[:80]!r} as yes or no")
 
 

@@ -362,3 +362,36 @@ def test_two_digit_years_month_first_are_told_apart_per_file(
     result = _import(cli, path)
     assert [_story(cli, i)["submitted_at"] for i in result["story_ids"]] == [
         "2019-11-02T14:05:00Z", "2019-11-13T09:00:00Z"]
+
+
+@pytest.mark.parametrize(("answer", "consent"), [
+    ("I agree;", True),  # a Microsoft Forms tick box: its option, then `;`
+    ("I consent to my story being published on the KNOWvember blog;", True),
+    ("I\u2019m happy for my story to be shared", True),
+    ("I do not agree", False),
+    ("I don\u2019t consent;", False),
+    ("Not at this time", False),
+])
+def test_consent_in_a_tick_box_s_own_words_is_read(
+        write_config, cli, tmp_path, answer: str, consent: bool) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    path = tmp_path / "consent.csv"
+    path.write_text('ID,Email,Name,Title,Story,Consent\n'
+                    f'1,zoe@nhs.net,Zoë,A title,What happened,"{answer}"\n', encoding="utf-8")
+    result = _import(cli, path)
+    assert result["imported"] == 1, result
+    assert _story(cli, result["story_ids"][0])["consent"] is consent
+
+
+@pytest.mark.parametrize("answer", ["I agree, but not with my name", "I agree without my name",
+                                    "I am happy to talk but would not want it published"])
+def test_a_doubtful_consent_is_a_row_error_never_a_yes(
+        write_config, cli, tmp_path, answer: str) -> None:  # type: ignore[no-untyped-def]
+    write_config()
+    path = tmp_path / "consent.csv"
+    path.write_text('ID,Email,Name,Title,Story,Consent\n'
+                    f'1,zoe@nhs.net,Zoë,A title,What happened,"{answer}"\n', encoding="utf-8")
+    result = cli("stories", "import", str(path), "--format", "json")
+    summary = json.loads(result.stdout)
+    assert result.exit_code == 1 and summary["failed"] == 1
+    assert summary["errors"][0]["reason"].startswith("consent (Consent): cannot read")
