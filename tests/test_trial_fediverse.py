@@ -568,3 +568,49 @@ def test_an_account_archive_outbox_is_named_as_one(db_path: str) -> None:
     assert "outbox.json:1: an ActivityPub document" in (record.error or "")
     assert "collect --source mastodon" in (record.error or "")
     db.dispose()
+
+
+class LexiconTagServer(BlueskyServer):
+    """searchPosts with `tag` as the lexicon defines it: "based on rich-text facet or tag
+    field", so a hashtag typed by a client that makes no facets does not match it (the
+    shared fake also matches `#tag` in the text)."""
+
+    def _bluesky_search(self, seen: Seen) -> _Answer:
+        wanted = {t.lower() for t in seen.params.get("tag", [])}
+        if not wanted:
+            return super()._bluesky_search(seen)
+        hidden = {uri: view for uri, view in self.bluesky_posts.items()
+                  if not wanted <= _facet_or_tags(view)}
+        for uri in hidden:
+            del self.bluesky_posts[uri]
+        try:
+            return super()._bluesky_search(seen)
+        finally:
+            self.bluesky_posts.update(hidden)
+
+
+def _facet_or_tags(view: Json) -> set[str]:
+    record = view.get("record") or {}
+    tags = {f["tag"].lower() for facet in record.get("facets") or ()
+            for f in facet.get("features") or () if f.get("$type", "").endswith("#tag")}
+    return tags | {t.lower() for t in record.get("tags") or ()}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "collectors/bluesky.py sends tag=[tag] beside q=#tag; the lexicon's tag filter matches "
+    "facets and the tags field only. Dropping it makes tests/test_collect_bluesky.py::"
+    "test_search_by_tag_newest_first_with_cursor_paging fail (it asserts tag=[...]), "
+    "which is not this trial's file to change"))
+def test_a_hashtag_typed_without_a_facet_is_found(db_path: str) -> None:
+    with LexiconTagServer() as api:
+        typed = bluesky_post("3ktyped001", "did:plc:uhllibraries000000000000",
+                             "uhllib.bsky.social", "Knowledge cafe today #KNOWvember",
+                             NOW - dt.timedelta(hours=2))
+        typed["record"].pop("facets")  # a client that makes no facets
+        api.add_bluesky([typed, *know_views(2)])
+        settings = bluesky_settings(api.url)
+        db = open_database(settings, url=db_path)
+        record = run(db, settings, "bluesky")
+    assert record.status == "ok"
+    assert typed["uri"] in stored(db)
+    db.dispose()
