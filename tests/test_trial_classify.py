@@ -309,3 +309,59 @@ def test_a_story_whose_submitter_chose_retrospective_counts_as_a_retrospect() ->
                                               "Speed dating"]
     assert TAXONOMY.phases("Retrospective") == ("after",)
     assert TAXONOMY.tag("Retrospective") == []  # alone in a text it may be an adjective
+
+
+# -- end to end: classify, an import, summary and orgs unmatched ----------------------------
+
+
+def _json_out(result) -> object:  # type: ignore[no-untyped-def]
+    import json
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_classify_json_for_a_trial_post(cli, campaign_dir) -> None:  # type: ignore[no-untyped-def]
+    text = ("Day 5 of #KNOWvember19! Our #DigitalStorytelling and a retrospective with "
+            "@KnowledgeCafe https://example.org/peer-assist. Library team, Luton & Dunstable")
+    data = _json_out(cli("classify", text, "--format", "json"))
+    assert set(data) == {"techniques", "hashtags", "organisations"}  # type: ignore[arg-type]
+    assert data["techniques"] == [{"name": "Storytelling", "phase": ["after"]},  # type: ignore[index]
+                                  {"name": "Retrospect", "phase": ["after"]}]
+    assert data["hashtags"] == ["knowvember19", "digitalstorytelling"]  # type: ignore[index]
+    best = data["organisations"][0]  # type: ignore[index]
+    assert set(best) >= {"code", "name", "region", "confidence", "auto"}
+    assert (best["code"], best["auto"]) == ("RC9", True)
+
+
+_ROWS = [
+    ("01", "@lutondunstablelib", "L&D Library", "05",
+     "Day 5 of #KNOWvember19: a Community of Practise for educators"),
+    ("02", "@lutondunstablelib", "L&D Library", "06",
+     "We held a retrospective with the EPR team #KNOWvember19"),
+    ("03", "@uhl_lib", "UHL Libraries Lewisham", "07",
+     "A fishbowl of sweets on the desk #KNOWvember19"),
+    ("04", "@uhl_lib", "UHL Libraries Lewisham", "08",
+     "How to search for RCTs: our guide #KNOWvember19 #DigitalStorytelling"),
+    ("05", "@jo_lib", "Jo", "09", "#KNOWvemberfest is not ours"),
+]
+TRIAL_CSV = "platform,id,author_handle,author_name,created_at,text\n" + "".join(
+    f'x,11912345678901234{n},{handle},{name},2019-11-{day}T09:30:00Z,"{text}"\n'
+    for n, handle, name, day, text in _ROWS
+)
+
+
+def test_an_import_then_summary_techniques_and_unmatched(cli, campaign_dir) -> None:  # type: ignore[no-untyped-def]
+    (campaign_dir / "trial.csv").write_text(TRIAL_CSV, encoding="utf-8")
+    result = cli("import", "csv", "trial.csv")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    summary = _json_out(cli("summary", "--format", "json"))
+    assert summary["posts"] == 4  # type: ignore[index]
+    counted = {k: v for k, v in summary["techniques"].items() if v}  # type: ignore[index]
+    assert counted == {"Community of Practice": 1, "Retrospect": 1, "Storytelling": 1}
+    unmatched = _json_out(cli("orgs", "unmatched", "--format", "json"))
+    accounts = {a["account"]: a for a in unmatched["accounts"]}  # type: ignore[index]
+    # L&D's handle is attributed; "UHL ... Lewisham" waits for a coordinator.
+    assert "x:@lutondunstablelib" not in accounts
+    assert [s["code"] for s in accounts["x:@uhl_lib"]["suggestions"]][:1] == ["RWE"]
+    assert not accounts["x:@uhl_lib"]["suggestions"][0]["auto"]
