@@ -164,6 +164,7 @@ _NOUN_NAMES: dict[str, tuple[str, ...]] = {"Retrospect": ("retrospective",)}
 # An exclusion followed by a format word is the technique after all.
 _UNLESS_FORMAT = r"(?![\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_]))"
 
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _SEP = r"(?:[\s_\-\u2010-\u2015]+|)"  # between words: space, line break, hyphen... or nothing
 _ABBREVIATION = re.compile(r"^[A-Za-z]{1,6}$")
@@ -177,10 +178,15 @@ _CAMEL = re.compile(r"(?<=[^\W_])(?<![A-Z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def fold_accents(text: str) -> str:
-    """`café` -> `cafe`, full-width letters to ASCII; ASCII text is returned as it is."""
+    """`café` -> `cafe`, full-width letters to ASCII; ASCII text is returned as it is.
+
+    Invisible characters that text pasted from the web or a word processor carries inside
+    words (soft hyphen, zero-width space and joiners, BOM) are dropped, so "know", U+00AD,
+    "ledge" is `knowledge`.
+    """
     if text.isascii():
         return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", _INVISIBLE.sub("", text)))
 
 
 def without_mentions_and_links(text: str) -> str:

@@ -365,3 +365,16 @@ def test_an_import_then_summary_techniques_and_unmatched(cli, campaign_dir) -> N
     assert "x:@lutondunstablelib" not in accounts
     assert [s["code"] for s in accounts["x:@uhl_lib"]["suggestions"]][:1] == ["RWE"]
     assert not accounts["x:@uhl_lib"]["suggestions"][0]["auto"]
+
+
+@pytest.mark.parametrize("text", [
+    "Knowledge\u200bcafe this Thursday",  # zero-width space, as pasted from a web page
+    "Know\u00adledge Caf\u00e9 this Thursday",  # soft hyphen, as pasted from Word
+    "Knowledge\u2060Cafe",
+])
+def test_invisible_characters_inside_words_are_ignored(text: str) -> None:
+    assert TAXONOMY.tag(text) == ["Knowledge Café"]
+
+
+def test_invisible_characters_inside_an_organisation_name_are_ignored(catalogue) -> None:  # type: ignore[no-untyped-def]
+    assert _auto(catalogue, "Leeds Teach\u00ading Hospi\u200btals") == "RR8"
