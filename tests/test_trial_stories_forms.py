@@ -395,3 +395,17 @@ def test_a_doubtful_consent_is_a_row_error_never_a_yes(
     summary = json.loads(result.stdout)
     assert result.exit_code == 1 and summary["failed"] == 1
     assert summary["errors"][0]["reason"].startswith("consent (Consent): cannot read")
+
+
+def test_approving_a_story_without_consent_in_the_queue_says_it_will_not_be_published(
+        campaign_dir, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`stories approve` said so; the review queue, where most approvals happen, did not."""
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    no_consent = [*SUBMIT[:SUBMIT.index("--consent")], "--no-consent",
+                  *SUBMIT[SUBMIT.index("--consent") + 1:]]
+    assert cli(*no_consent).exit_code == 0
+    result = cli("stories", "review", input="a\n")
+    assert ("Note: the submitter did not consent to publication, so it will not appear in "
+            "exports.") in flat(result.stderr)
+    assert cli(*SUBMIT).exit_code == 0
+    assert "did not consent" not in flat(cli("stories", "review", input="a\n").stderr)

@@ -137,3 +137,23 @@ def test_line_breaks_sent_by_a_browser_are_stored_as_typed(client, db, settings)
     story = stories.get_story(db, _number(response))
     assert story.body == "x" * (limit - 100) + "\n" * 100 and len(story.body) == limit
     assert story.outcome == "One\nTwo"
+
+
+def test_approving_without_consent_on_the_web_says_it_is_not_published(
+        client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.web_support import add_coordinator, cheap_hashing, sign_in
+
+    cheap_hashing(monkeypatch)
+    add_coordinator(db)
+    without = _number(client.post("/submit", data={**_form(client), "consent": "no"}))
+    with_consent = _number(client.post("/submit", data=_form(client)))
+    sign_in(client)
+    said = []
+    for story_id in (without, with_consent):
+        token = csrf(client.get(f"/review/{story_id}").text)
+        page = client.post(f"/review/{story_id}", data={"csrf_token": token,
+                                                          "action": "approve"})
+        assert page.status_code == 200
+        said.append("did not agree to publication, so it is counted but not published"
+                    in page.text)
+    assert said == [True, False]

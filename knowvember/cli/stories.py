@@ -565,8 +565,13 @@ def _decide(
         emit_json(story.to_json())
     _say(ctx, f"Story {story_id} {spec.verb} by {printable(who, keep_newlines=False)}.")
     if action == "approve" and not story.consent:
-        err_console().print("Note: the submitter did not consent to publication, so it will "
-                            "not appear in exports.", markup=False, style="yellow")
+        _not_published_note()
+
+
+def _not_published_note() -> None:
+    """Said whenever a story without consent is approved (by command or in the queue)."""
+    err_console().print("Note: the submitter did not consent to publication, so it will "
+                        "not appear in exports.", markup=False, style="yellow")
 
 
 @handled
@@ -837,6 +842,8 @@ def review(
             done[action] += 1
             console.print(f"Story {story.id} {ACTIONS[action].verb}.", markup=False,
                           style="green")
+            if action == "approve" and not story.consent:
+                _not_published_note()
             break
     _review_summary(done, len(queue))
 

@@ -108,8 +108,8 @@ def decide(
                            error=f"Add a note to {ACTION_LABELS[action].lower()}: say why, "
                                  "for the submitter and the trail.")
     try:
-        stories.transition(state.db, story_id, action, reviewer=user.username,
-                           note=note or None, lookups=state.lookups)
+        decided = stories.transition(state.db, story_id, action, reviewer=user.username,
+                                     note=note or None, lookups=state.lookups)
     except NotFoundError:
         return _not_found(request, story_id)
     except ConflictError as exc:
@@ -117,7 +117,10 @@ def decide(
     except InputError as exc:
         return _story_page(request, story_id, status_code=400, error=str(exc), note=note)
     state.numbers.invalidate()
-    flash(request, f"Story {story_id} {DONE.get(action, action)}.")
+    unpublished = (" Its author did not agree to publication, so it is counted but not "
+                   "published." if decided.status == stories.APPROVED and not decided.consent
+                   else "")
+    flash(request, f"Story {story_id} {DONE.get(action, action)}.{unpublished}")
     return RedirectResponse("/review", status_code=303)
 
 
