@@ -147,14 +147,18 @@ _AFTER_NOUN = (
     r"(?=\s*(?:$|[.!?;:)]|(?:with|for|on|after|about|at|today|yesterday|tomorrow|went"
     r"|helped)(?![^\W_])))"
 )
-# One alternative per determiner, each starting with its letter: the matcher groups
-# alternatives by first letter, and one starting with a group would be tried everywhere.
-_NOUN_FORMS: dict[str, tuple[str, ...]] = {
-    "Retrospect": (
-        r"retrospectives",
-        r"#retrospective(?!\w)",  # a whole hashtag: not #RetrospectiveStudy
-        *(rf"{d}\s+retrospective{_AFTER_NOUN}" for d in _DETERMINERS),
-    ),
+# The determiner is looked behind for, one fixed-width look-behind each, so the pattern
+# starts with its word's letter: the matcher groups alternatives by first letter, and one
+# starting with a determiner would be tried at every "a" and "t" of every post.
+# Each is (pattern searched for, the bare form its matched text is recognised by).
+_NOUN_FORMS: dict[str, list[tuple[str, str]]] = {
+    "Retrospect": [
+        (r"retrospectives", r"retrospectives"),
+        (r"#retrospective(?!\w)", r"#retrospective"),  # whole: not #RetrospectiveStudy
+        ("retrospective(?:"
+         + "|".join(rf"(?<=(?<![^\W_]){d}\sretrospective)" for d in _DETERMINERS)
+         + ")" + _AFTER_NOUN, "retrospective"),
+    ],
 }
 
 # A name chosen as a technique (a story form's "Other" box) is a noun by being chosen, so
@@ -450,11 +454,16 @@ class Taxonomy:
         for index, technique in enumerate(self.techniques):
             patterns = [phrase_pattern(p) for p in (technique.name, *technique.synonyms)
                         if re.search(r"[^\W_]", p)]
-            if not technique.custom:
-                patterns.extend(_NOUN_FORMS.get(technique.name, ()))
+            # A match is told apart by its text alone (`which`), where a noun form's
+            # look-behind and look-ahead have nothing to look at: tests use the bare form.
+            tests = list(patterns)
+            for search, test in ([] if technique.custom
+                                 else _NOUN_FORMS.get(technique.name, [])):
+                patterns.append(search)
+                tests.append(test)
             if patterns:
                 all_phrases.extend(patterns)
-                phrase_tests.append((re.compile("|".join(patterns)), index))
+                phrase_tests.append((re.compile("|".join(tests)), index))
             if technique.abbreviations:
                 pattern = "|".join(_abbreviation_pattern(a) for a in technique.abbreviations)
                 abbreviation_parts.append(pattern)
