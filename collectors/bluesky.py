@@ -24,7 +24,7 @@ from collectors.base import (
     parse_time,
 )
 from collectors.bluesky_payload import from_posts, sort_time
-from collectors.retry import RetryPolicy, TransientError, WaitTooLongError
+from collectors.retry import RetryPolicy, TransientError, WaitTooLongError, retry_after
 from collectors.x import collection_window
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
@@ -277,8 +277,8 @@ class BlueskyCollector(Collector):
                 f"Bluesky did not answer within {self.config.timeout:g}s") from None
         except e.NetworkError as exc:
             status = exc.response.status_code if exc.response is not None else None
-            raise TransientError(f"Bluesky network error{f' ({status})' if status else ''}"
-                                 ) from None
+            raise TransientError(f"Bluesky network error{f' ({status})' if status else ''}",
+                                 retry_after=self._asked_wait(exc)) from None
         except (e.UnauthorizedError, e.BadRequestError) as exc:
             if what != "login" and _xrpc_error(exc) == "ExpiredToken":
                 raise _SessionExpired(self._detail(exc)) from None
@@ -292,8 +292,8 @@ class BlueskyCollector(Collector):
         except e.RequestException as exc:
             status = exc.response.status_code if exc.response is not None else 0
             if status >= 500 or status == 0:
-                raise TransientError(f"Bluesky server error ({status or 'no status'})"
-                                     ) from None
+                raise TransientError(f"Bluesky server error ({status or 'no status'})",
+                                     retry_after=self._asked_wait(exc)) from None
             raise SourceError(f"Bluesky refused the {what} ({self._detail(exc)})") from None
         except e.ModelError:  # an outage or proxy page where the login answer should be
             raise TransientError(f"Bluesky sent a {what} answer that could not be read"
@@ -305,6 +305,13 @@ class BlueskyCollector(Collector):
         except ValueError:
             raise TransientError("Bluesky sent a malformed or cut-short response (not JSON)"
                                  ) from None
+
+    def _asked_wait(self, exc: Exception) -> float | None:
+        """What a failed answer's `Retry-After` asks to wait (a 503 in maintenance)."""
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None) or {}
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        return retry_after(value, self.policy.clock)
 
     def _detail(self, exc: Exception) -> str:
         return self.scrub(str(exc))[:200]

@@ -32,7 +32,7 @@ import requests
 
 from collectors.base import Batch, Clock, Collector, Scrubber, SourceError, network_reason
 from collectors.mastodon_payload import from_statuses, snowflake_at, snowflake_time
-from collectors.retry import GaveUpError, RetryPolicy, TransientError
+from collectors.retry import GaveUpError, RetryPolicy, TransientError, retry_after
 from collectors.x import collection_window
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
@@ -380,7 +380,10 @@ class MastodonCollector(Collector):
             return TransientError("rate limit reached (429)", retry_after=wait,
                                   rate_limited=True)
         if isinstance(exc, m.MastodonServerError):
-            return TransientError(f"server error ({_status(exc)})")
+            response = getattr(getattr(api, "session", None), "last", None)
+            headers = response.headers if response is not None else {}
+            return TransientError(f"server error ({_status(exc)})", retry_after=retry_after(
+                headers.get("Retry-After"), self.policy.clock))
         if "timed out" in text.lower() or "timeout" in text.lower():
             return TransientError(f"no answer within {self.config.timeout:g}s")
         reason = network_reason(exc)

@@ -10,7 +10,9 @@ their own `sleep` so nothing sleeps for real.
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -138,6 +140,25 @@ class RetryPolicy:
                     ) from exc
                 self.retries += 1
                 self.wait(delay, f"{what}: {exc} (retry {attempt} of {self.max_retries})")
+
+
+def retry_after(value: object, clock: Callable[[], float] = time.time) -> float | None:
+    """The seconds a `Retry-After` header asks to wait (a number of seconds, or an HTTP
+    date), never negative; None when there is none or it cannot be read. A server in
+    maintenance says how long it will be (503), and the backoff alone would give up first."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            return None
+        seconds = moment.timestamp() - clock()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _human(seconds: float) -> str:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from collectors.bluesky_payload import from_posts, post_from_view
 from collectors.mastodon_payload import from_statuses, post_from_status
+from collectors.retry import retry_after
 from knowvember import ingest
 from knowvember.config import Settings, parse_settings
 from knowvember.db import Database, open_database
@@ -614,3 +615,54 @@ def test_a_hashtag_typed_without_a_facet_is_found(db_path: str) -> None:
     assert record.status == "ok"
     assert typed["uri"] in stored(db)
     db.dispose()
+
+
+# -- a server in maintenance says how long it will be --------------------------------------
+
+class MaintenanceServer(BlueskyServer):
+    """Answers the first `down` requests to a path with 503 and `Retry-After: 45`, as a
+    server (or its proxy) in maintenance does."""
+
+    def __init__(self, prefix: str, down: int) -> None:
+        super().__init__()
+        self.prefix, self.down = prefix, down
+
+    def _route(self, seen: Seen) -> _Answer:
+        if seen.path.startswith(self.prefix) and self.down > 0:
+            self.down -= 1
+            return _Answer(503, _dump({"error": "ServiceUnavailable",
+                                       "message": "down for maintenance"}),
+                           {"Retry-After": "45"})
+        return super()._route(seen)
+
+
+@pytest.mark.parametrize("source, prefix", [("mastodon", "/api/v1/timelines/tag/"),
+                                            ("bluesky", "/xrpc/app.bsky.feed.searchPosts")])
+def test_a_503_with_retry_after_waits_as_long_as_the_server_asks(
+        db_path: str, source: str, prefix: str) -> None:
+    """The `Retry-After` was ignored: the retries came after 2 s and 4 s, while the server
+    had said 45 s, and the whole backoff (2 + 4 + 8 + 16 + 32 s) gives up before a longer
+    maintenance is over."""
+    with MaintenanceServer(prefix, down=2) as api:
+        api.add_statuses(recorded_statuses(api.url))
+        api.add_bluesky(know_views(5))
+        settings = settings_for(
+            f'[sources.mastodon]\nenabled = true\ninstances = ["{api.url}"]\nmax_retries = 2\n'
+            if source == "mastodon" else
+            f'[sources.bluesky]\nenabled = true\nservice = "{api.url}"\nmax_retries = 2\n')
+        db = open_database(settings, url=db_path)
+        sleeps = Sleeps()
+        record = run(db, settings, source, sleeps=sleeps)
+    assert record.status == "ok", record.error
+    assert 89 <= sum(sleeps) <= 92  # twice 45 s, not 2 + 4
+    db.dispose()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("45", 45.0), (" 0 ", 0.0), ("-3", 0.0), ("soon", None), ("", None), (None, None),
+    ("Wed, 02 Dec 2026 01:00:30 GMT", 30.0), ("Wed, 02 Dec 2026 00:59:00 GMT", 0.0),
+])
+def test_retry_after_reads_seconds_and_http_dates(value: str | None,
+                                                  expected: float | None) -> None:
+    now = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC).timestamp()
+    assert retry_after(value, lambda: now) == expected
