@@ -55,7 +55,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 6  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 7  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -118,7 +118,10 @@ _COMPASS = frozenset({
     "lower", "northern", "southern", "eastern", "western",
 })
 _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "county",
-                        "borough", "city"})
+                        "borough", "city",
+                        # Other public services named after the same place ("Royal Berkshire
+                        # Fire and Rescue Service", "Leeds Police").
+                        "fire", "police", "constabulary"})
 # Words of a name that are no place, so they never say that initials are someone else's
 # ("STH, Northern General" is Sheffield's hospital, not Northern Devon).
 _NOT_PLACES = _COMPASS | _DESCRIPTORS

@@ -231,6 +231,8 @@ def test_trust_names_as_staff_write_them(catalogue, text: str, code: str) -> Non
     # UHL is Leicester's initials, and University Hospital Lewisham's: with Lewisham named,
     # it is for a coordinator to decide.
     "Library at UHL (University Hospital Lewisham), Lewisham and Greenwich NHS Trust",
+    # Another public service named after the same place was applied as the trust at 0.9.
+    "Royal Berkshire Fire and Rescue Service",
     # Initials beside another organisation's place were applied (UHL = Leicester) at 0.9.
     "UHL Libraries, Lewisham",
     "Library team, UHL Group, Liverpool",
