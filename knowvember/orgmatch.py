@@ -32,14 +32,15 @@ health, hospital, university, care, clinical, evidence, information...) carry no
 similar words, and a name without its suffix made only of them is no alias.
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`);
-one preceded by `North`/`South`/... or followed by `ICB`/`CCG`/`Council`/`Medical School`
-counts for less; a closed trust named with its successor gives way to the successor;
-initials that are also another named organisation's initials mean that one; initials beside
-a telling place word of another organisation's name ("UHL Liverpool") are capped below auto;
-a match made only of generic words (a custom "NHS England Knowledge and Library Services",
-an alias "KLS") gives way to a distinctive one (capped at 0.5 beside a confident one, at 0.6
-beside a hint); two organisations both named confidently are both capped at 0.6. Only a best
-candidate at 0.8 or more, with no other at 0.6 or more, is `auto` (applied without review).
+one preceded by `North`/`South`/... or followed by
+`ICB`/`CCG`/`Council`/`Fire`/`Police`/`Medical School` counts for less; a closed trust named
+with its successor gives way to the successor; initials that are also another named
+organisation's initials mean that one; initials beside a telling place word of another
+organisation's name ("UHL Liverpool") are capped below auto; a match made only of generic
+words (a custom "NHS England Knowledge and Library Services", an alias "KLS") gives way to a
+distinctive one (capped at 0.5 beside a confident one, at 0.6 beside a hint); two
+organisations both named confidently are both capped at 0.6. Only a best candidate at 0.8 or
+more, with no other at 0.6 or more, is `auto` (applied without review).
 """
 
 from __future__ import annotations
