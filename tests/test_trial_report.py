@@ -358,3 +358,15 @@ def test_a_narrower_run_removes_the_earlier_reports_files_it_did_not_remake(
         assert f"Removed {out / stale}: an earlier report's" in " ".join(result.stderr.split())
     assert (out / "report.html").exists() and (out / "charts" / "daily.png").exists()
     assert (out / "minutes.docx").read_text(encoding="utf-8") == "the board's own file"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("@lib x.y@nhs.net", "@lib [email address removed]"),  # a mention first, then an address
+    ("hi @lib and @kb@nhs.social", "hi @lib and @kb@nhs.social"),  # names, not addresses
+    ("a_b@c.org", "[email address removed]"),
+    ("", ""),
+])
+def test_redaction_finds_an_address_after_mentions(text: str, expected: str) -> None:
+    from reports.redact import redact_emails
+
+    assert redact_emails(text) == expected
