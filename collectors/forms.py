@@ -241,7 +241,8 @@ def _compare_with_stored(
     lookups: Lookups,
 ) -> list[str]:
     """Warnings for rows the respondent changed after the story was imported, which are not
-    re-applied, except a withdrawal of consent: that stops publication at once.
+    re-applied, except a withdrawal of consent: that stops publication at once. A row
+    under a known key with another email is another respondent's, and changes nothing.
 
     A field counts as changed when the row differs from the story as first stored and from
     the story now (a coordinator may have copied the change in already).
@@ -262,6 +263,15 @@ def _compare_with_stored(
         if not changed:
             continue
         label = item.label or "a row"
+        if "email" in changed:
+            # Not the respondent's own edit (a form records who answered): most likely a
+            # second form whose response ids 1, 2, 3... are the first one's. Nothing of it
+            # may touch the story, its consent least of all.
+            warnings.append(
+                f"{label}: its response id was imported before, as story {story_id}, from "
+                "another respondent: not imported. If this is another form, import it with "
+                "a name of its own: `knowvember stories import FILE --form NAME`")
+            continue
         if "consent" in changed and not row["consent"]:
             warnings.append(_withdraw(db, settings, path, label, story, lookups))
             changed.remove("consent")

@@ -409,3 +409,26 @@ def test_approving_a_story_without_consent_in_the_queue_says_it_will_not_be_publ
             "exports.") in flat(result.stderr)
     assert cli(*SUBMIT).exit_code == 0
     assert "did not consent" not in flat(cli("stories", "review", input="a\n").stderr)
+
+
+def test_a_second_form_imported_without_a_name_changes_nothing_and_says_why(
+        write_config, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two Microsoft Forms both number their responses 1, 2...: a second form imported
+    without --form had its rows skipped in silence as "already imported", and its "No"
+    would have withdrawn the consent of the first form's unrelated story."""
+    write_config(MS_COLUMNS)
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    (story_id,) = _import(cli, _xlsx(tmp_path / "form a.xlsx", [_ms_row(1)]))["story_ids"]
+    other = _ms_row(1, consent="No")
+    other[3] = "someone.else@nhs.net"
+    result = _import(cli, _xlsx(tmp_path / "form b.xlsx", [other]))
+    assert (result["imported"], result["already_imported"]) == (0, 1)
+    assert result["warnings"] == [
+        f"row 2: its response id was imported before, as story {story_id}, from another "
+        "respondent: not imported. If this is another form, import it with a name of its "
+        "own: `knowvember stories import FILE --form NAME`"]
+    story = _story(cli, story_id)
+    assert story["consent"] is True and len(story["events"]) == 1
+    named = cli("stories", "import", str(tmp_path / "form b.xlsx"), "--form", "b",
+                "--format", "json")
+    assert json.loads(named.stdout)["imported"] == 1
