@@ -77,6 +77,8 @@ _CLINICAL = (
     # A trial's findings: "The RCT of tranexamic acid showed...", "published in the BMJ".
     "showed", "mortality", "treatment", "intervention", "published", "journal", "protocol",
     "randomised to", "randomized to", "lancet", "bmj", "jama", "nejm",
+    # RCT is also Rhondda Cynon Taf, the Welsh county borough.
+    "rhondda", "cynon",
 )
 
 # "CoP" is also a Code of Practice (the Mental Health Act's) or the Court of Protection.

@@ -60,6 +60,7 @@ WRONGLY_FOUND = [
     # A clinical trial's findings.
     "The RCT of tranexamic acid (CRASH-3) showed fewer deaths",
     "New RCT published in the BMJ this week: ask the library for the full text",
+    "Library outreach in RCT: Rhondda Cynon Taf schools",
     # CoP as a Code of Practice, COP as the Court of Protection.
     "The MHA CoP has been updated: code of practice training for ward staff",
     "COP hearing at the Court of Protection today: the library's legal resources",
