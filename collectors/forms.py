@@ -215,12 +215,12 @@ def _edited_responses(
     stored = stories_keyed_for(db, prefix, [item.input.email for item in hashed],
                                lookups=lookups)
     keys = {story.external_key for story in stored}
-    erased = erased_respondents(db)
+    erased_keys, erased = erased_respondents(db)
     found: dict[int, tuple[NewStory, StoryRecord | None]] = {}
     taken: set[int] = set()
     for item in hashed:
-        if item.external_key in keys:
-            continue  # the same response: already imported as it is
+        if item.external_key in keys or item.external_key in erased_keys:
+            continue  # the same response, as it was imported (or erased)
         if respondent_digest(prefix, item.input.email, item.input.title) in erased:
             found[id(item)] = (item, None)
             continue

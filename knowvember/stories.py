@@ -1186,17 +1186,20 @@ def _respondents(conn: Connection, story_id: int, row: Any) -> list[str]:
     return sorted(respondent_digest(prefix, row.email, t) for t in titles)
 
 
-def erased_respondents(db: Database) -> set[str]:
-    """The respondent digests of the campaign's erased form stories."""
+def erased_respondents(db: Database) -> tuple[set[str], set[str]]:
+    """The import keys and the respondent digests of the campaign's erased stories."""
+    keys: set[str] = set()
+    digests: set[str] = set()
     with db.begin() as conn:
         tombstones = conn.execute(sa.select(events_t.c.previous).where(
             events_t.c.action == "deleted", events_t.c.previous.is_not(None)))
-        found: set[str] = set()
         for (previous,) in tombstones:
             if (isinstance(previous, dict)
                     and previous.get("campaign_id", db.campaign_id) == db.campaign_id):
-                found.update(str(d) for d in previous.get("respondents") or ())
-    return found
+                if previous.get("external_key"):
+                    keys.add(str(previous["external_key"]))
+                digests.update(str(d) for d in previous.get("respondents") or ())
+    return keys, digests
 
 
 # -- display ------------------------------------------------------------------------------

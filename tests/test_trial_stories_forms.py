@@ -317,7 +317,9 @@ def test_a_google_forms_response_edited_after_its_story_was_erased_stays_out(
         "row 2: looks like a response edited in the form after its story was erased on "
         "request; not imported again"]
     assert json.loads(cli("stories", "list", "--format", "json").stdout) == []
-    assert _import(cli, tmp_path / "g1.csv")["imported"] == 0
+    unchanged = _import(cli, tmp_path / "g1.csv")
+    assert (unchanged["imported"], unchanged["already_imported"]) == (0, 1)
+    assert unchanged["warnings"] == []
 
 
 def _events_of_erased(story_id: int) -> list[dict[str, Any]]:
