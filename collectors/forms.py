@@ -5,7 +5,10 @@ field left out falls back to the usual headers (`DEFAULT_COLUMNS`). Every row is
 with the same rules as `stories submit`; a bad row is reported with its row number (as a
 spreadsheet shows it: the header is row 1) and the good rows are imported together, in one
 transaction. Re-importing an export adds nothing: each row has a key (the form's response
-id, or its submitted-at + email + title) that is stored with the story.
+id, or its submitted-at + email + title) that is stored with the story. A response the
+respondent changed after it was imported is named in a warning and not re-applied, except
+a withdrawal of consent, which is applied at once; a response without an id whose time
+moved (an edit, in Google Forms) is matched to its story by email and title.
 """
 
 from __future__ import annotations
