@@ -72,6 +72,26 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
     return append
 
 
+def _summary_extras(add: Callable[[Sequence[Any]], None], s: dict[str, Any]) -> None:
+    """The rest of what the report's headline and charts say, so the workbook holds every
+    number the HTML does: peak counts, local hours, phases, first-time organisations.
+
+    After the older rows, so a sheet that looks rows up by position keeps working.
+    """
+    if s["peak_day"]:
+        add(["peak_day posts", s["peak_day"]["posts"]])
+        add(["peak_hour posts", s["peak_hour"]["posts"]])
+    for hour, n in s["by_hour"].items():
+        add([f"posts in hour {hour}:00-{hour}:59", n])
+    for phase, counts in s["phases"].items():
+        add([f"phase: {phase} (posts)", counts["posts"]])
+        add([f"phase: {phase} (approved stories)", counts["stories"]])
+    if s["first_time_organisations"] is not None:
+        add(["previous_campaign", s["previous_campaign"]])
+        add(["first_time_organisations", len(s["first_time_organisations"])])
+        add(["first_time_organisation_codes", ", ".join(s["first_time_organisations"])])
+
+
 def write_workbook(content: ReportContent, path: Path) -> int:
     """Write the workbook; returns how many posts the posts sheet holds."""
     from xlsxwriter import Workbook
@@ -100,6 +120,7 @@ def write_workbook(content: ReportContent, path: Path) -> int:
         add([f"technique: {name} (approved stories)", s["technique_stories"][name]])
     for day, n in s["by_day"].items():
         add([f"posts on {day}", n])
+    _summary_extras(add, s)
 
     metrics = ["contributors", "posts", "original_posts", "replies", "reposts", "quotes",
                "engagement", "potential_reach", "techniques", "stories", "score"]

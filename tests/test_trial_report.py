@@ -370,3 +370,24 @@ def test_redaction_finds_an_address_after_mentions(text: str, expected: str) -> 
     from reports.redact import redact_emails
 
     assert redact_emails(text) == expected
+
+
+def test_the_workbook_holds_every_headline_number_the_summary_has(
+        two_years: Path, cli: Cli, campaign_dir: Path) -> None:
+    import openpyxl
+
+    config = ("--config", str(two_years))
+    summary = json.loads(cli(*config, "summary", "--format", "json").stdout)
+    out = campaign_dir / "book"
+    assert cli(*config, "report", "--out", str(out), "--format", "xlsx").exit_code == 0
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    rows = {k: v for k, v in book["summary"].iter_rows(min_row=2, values_only=True)}
+    assert rows["peak_day posts"] == summary["peak_day"]["posts"]
+    assert rows["peak_hour posts"] == summary["peak_hour"]["posts"]
+    for hour, n in summary["by_hour"].items():
+        assert rows[f"posts in hour {hour}:00-{hour}:59"] == n
+    for phase, counts in summary["phases"].items():
+        assert rows[f"phase: {phase} (posts)"] == counts["posts"]
+        assert rows[f"phase: {phase} (approved stories)"] == counts["stories"]
+    assert rows["previous_campaign"] == "knowvember19"
+    assert rows["first_time_organisations"] == len(summary["first_time_organisations"])
