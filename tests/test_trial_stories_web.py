@@ -157,3 +157,16 @@ def test_approving_without_consent_on_the_web_says_it_is_not_published(
         said.append("did not agree to publication, so it is counted but not published"
                     in page.text)
     assert said == [True, False]
+
+
+def test_a_review_note_s_line_breaks_are_stored_as_typed(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.web_support import add_coordinator, cheap_hashing, sign_in
+
+    cheap_hashing(monkeypatch)
+    add_coordinator(db)
+    story_id = _number(client.post("/submit", data=_form(client)))
+    sign_in(client)
+    token = csrf(client.get(f"/review/{story_id}").text)
+    client.post(f"/review/{story_id}", data={"csrf_token": token, "action": "reject",
+                                              "note": "Not KM.\r\nSorry."})
+    assert stories.get_story(db, story_id).events[-1].note == "Not KM.\nSorry."

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from knowvember import __version__, stories
-from knowvember.web.rendering import filter_text, render
+from knowvember.web.rendering import as_typed, filter_text, render
 from knowvember.web.security import RateLimited, client_address
 
 if TYPE_CHECKING:
@@ -86,14 +86,6 @@ def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
         labels=LABELS, max_title=state.settings.stories.max_title_chars, problem=problem,
         submission=_submission_id(submission) or secrets.token_urlsafe(24),
     )
-
-
-def as_typed(text: str) -> str:
-    """A text area's value as the submitter typed it: browsers send each line break as CRLF
-    (the HTML form encoding), while the page, the CLI and form exports have LF. Kept as
-    sent, a story with many lines counted a character more per line against
-    `max_body_chars` than the submitter could see, and its CRs were stored with it."""
-    return text.replace("\r\n", "\n")
 
 
 def _submission_id(value: object) -> str | None:

@@ -42,6 +42,14 @@ def _score(value: float | int | None) -> str:
     return "–" if value is None else f"{float(value):,.2f}"
 
 
+def as_typed(text: str) -> str:
+    """A text area's value as the submitter typed it: browsers send each line break as CRLF
+    (the HTML form encoding), while the page, the CLI and form exports have LF. Kept as
+    sent, a story with many lines counted a character more per line against
+    `max_body_chars` than the submitter could see, and its CRs were stored with it."""
+    return text.replace("\r\n", "\n")
+
+
 def filter_text(value: str, limit: int) -> str:
     """A filter typed into an address (`?org=`), cut to `limit`. A NUL, which PostgreSQL
     refuses in a query and no stored text holds, becomes U+FFFD: it matches nothing."""

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from knowvember import stories
 from knowvember.errors import ConflictError, InputError, NotFoundError
 from knowvember.web.auth import CurrentUser, load_user, login_page, require_user
-from knowvember.web.rendering import filter_text, flash, render
+from knowvember.web.rendering import as_typed, filter_text, flash, render
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData
@@ -99,6 +99,7 @@ def decide(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     state: WebState = request.app.state.kv
+    note = as_typed(note)
     spec = stories.ACTIONS.get(action)
     if spec is None:
         return _story_page(request, story_id, status_code=400, note=note,
