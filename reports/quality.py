@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from knowvember.models import Post, Run
 from reports.dataset import CampaignData, account_stats, org_of_accounts
+from reports.redact import redact_emails
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -124,11 +125,12 @@ def _runs(conn: Connection, data: CampaignData, q: Quality) -> None:
             entry[key] += int(getattr(row, key) or 0)
         entry["estimated_cost"] += float(row.estimated_cost or 0.0)
         if status != "ok":
+            # A run's message can quote a line of its input, address and all.
             q.problems.append({"source": row.source, "started_at": row.started_at,
                                "status": status,
-                               "error": (row.error or "did not finish")[:400]})
+                               "error": redact_emails((row.error or "did not finish")[:400])})
         for warning in (row.details or {}).get("warnings", []) or []:
-            seen_warnings[str(warning)[:300]] = None
+            seen_warnings[redact_emails(str(warning)[:300]) or ""] = None
     q.sources = list(by_source.values())
     q.problems = q.problems[-PROBLEMS_LISTED:][::-1]
     q.warnings = list(seen_warnings)[-PROBLEMS_LISTED:]

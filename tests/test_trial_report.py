@@ -391,3 +391,20 @@ def test_the_workbook_holds_every_headline_number_the_summary_has(
         assert rows[f"phase: {phase} (approved stories)"] == counts["stories"]
     assert rows["previous_campaign"] == "knowvember19"
     assert rows["first_time_organisations"] == len(summary["first_time_organisations"])
+
+
+def test_a_run_message_quoting_an_address_is_redacted_in_the_report(
+        two_years: Path, cli: Cli, campaign_dir: Path) -> None:
+    bad = campaign_dir / "bad.csv"
+    bad.write_text("platform,id,author_handle,created_at,text\n"
+                   "x,notanid jane.runs@nhs.net,@a,2026-11-02T10:00:00Z,hi #KNOWvember26\n"
+                   "x,2000000000000000778,@a,2026-11-02T10:00:00Z,ok #KNOWvember26\n",
+                   encoding="utf-8")
+    assert cli("--config", str(two_years), "import", "csv", str(bad)).exit_code == 4
+    out = campaign_dir / "runs"
+    assert cli("--config", str(two_years), "report", "--out", str(out), "--format",
+               "html,md").exit_code == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "id &#39;notanid [email address removed]&#39; is not an X post id" in html
+    for name, text in _texts(out).items():
+        assert "jane.runs@nhs.net" not in text, name
