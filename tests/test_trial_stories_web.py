@@ -170,3 +170,16 @@ def test_a_review_note_s_line_breaks_are_stored_as_typed(client, db, monkeypatch
     client.post(f"/review/{story_id}", data={"csrf_token": token, "action": "reject",
                                               "note": "Not KM.\r\nSorry."})
     assert stories.get_story(db, story_id).events[-1].note == "Not KM.\nSorry."
+
+
+def test_a_form_refused_for_its_token_keeps_its_submission_id(client, db) -> None:  # type: ignore[no-untyped-def]
+    """Sent once with an expired token (refused, kept as typed) and then twice with the
+    fresh one: one story."""
+    form = _form(client)
+    refused = client.post("/submit", data={**form, "csrf_token": "expired"})
+    assert refused.status_code == 403
+    assert _SUBMISSION.search(refused.text).group(1) == form["submission"]  # type: ignore[union-attr]
+    fresh = {**form, "csrf_token": csrf(refused.text)}
+    assert _number(client.post("/submit", data=fresh)) == _number(
+        client.post("/submit", data=fresh))
+    assert _count(db) == 1
