@@ -221,10 +221,9 @@ def stored_elsewhere(conn: Connection, campaign: CampaignRow, campaigns: list[Ca
     not publish that by mistake. Only looked at when the period has no posts at all.
     """
     p, s = posts_t.c, stories_t.c
-    own_post = conn.execute(sa.select(p.id).where(p.campaign_id == campaign.id).limit(1))
-    own_story = conn.execute(sa.select(s.id).where(s.campaign_id == campaign.id).limit(1))
-    if own_post.first() is not None or own_story.first() is not None:
-        return None
+    for column, owner in ((p.id, p.campaign_id), (s.id, s.campaign_id)):
+        if conn.execute(sa.select(column).where(owner == campaign.id).limit(1)).first():
+            return None  # something of its own is stored: only this period is empty
     counts = dict(conn.execute(sa.select(p.campaign_id, sa.func.count()).where(
         p.campaign_id != campaign.id).group_by(p.campaign_id)).all())
     others = [f"{c.slug} (\"{c.name}\", {c.start} to {c.end}: {counts[c.id]:,} "
