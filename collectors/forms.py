@@ -37,6 +37,7 @@ from knowvember.errors import (
     quoted,
 )
 from knowvember.stories import (
+    CHANGES_REQUESTED,
     HASHED_KEY,
     REJECTED,
     REQUIRED_FIELDS,
@@ -275,6 +276,10 @@ def _compare_with_stored(
                 "another respondent: not imported. If this is another form, import it with "
                 "a name of its own: `knowvember stories import FILE --form NAME`")
             continue
+        if story.status == CHANGES_REQUESTED:
+            warnings.append(_apply_changes(db, settings, path, label, story, item, changed,
+                                           lookups))
+            continue
         if "consent" in changed and not row["consent"]:
             warnings.append(_withdraw(db, settings, path, label, story, lookups))
             changed.remove("consent")
@@ -289,6 +294,29 @@ def _compare_with_stored(
 
 
 _FIELD_NAMES = {"chosen_techniques": "techniques", "organisation_text": "organisation"}
+
+
+def _apply_changes(
+    db: Database, settings: Settings, path: Path, label: str, story: StoryRecord,
+    item: NewStory, changed: list[str], lookups: Lookups,
+) -> str:
+    """A story sent back for changes, changed by its respondent in the form: the answer to
+    the request. Applied as an edit, which puts the story back in the review queue, as
+    `stories edit` does; what to tell the coordinator."""
+    fields = [_FIELD_NAMES.get(f, f) for f in changed]
+    data = item.input
+    changes = {name: (list(value) if isinstance(value, tuple) else value)
+               for name, value in data.as_dict().items() if name in fields}
+    try:
+        edit_story(db, settings, story.id, changes, editor=FORM_RESPONSE,
+                   note=f"changes made in the form ({path.name[:120]}, {label})",
+                   lookups=lookups)
+    except (ConflictError, InputError) as exc:
+        return (f"{label}: the respondent changed story {story.id} in the form "
+                f"({', '.join(fields)}), but it could not be applied ({exc}); edit the story "
+                f"(`knowvember stories edit {story.id} ...`)")
+    return (f"{label}: the respondent made changes in the form ({', '.join(fields)}), as "
+            f"asked: story {story.id} is back in the review queue")
 
 
 def _withdraw(db: Database, settings: Settings, path: Path, label: str, story: StoryRecord,

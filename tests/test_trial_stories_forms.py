@@ -434,3 +434,28 @@ def test_a_second_form_imported_without_a_name_changes_nothing_and_says_why(
     named = cli("stories", "import", str(tmp_path / "form b.xlsx"), "--form", "b",
                 "--format", "json")
     assert json.loads(named.stdout)["imported"] == 1
+
+
+def test_changes_asked_for_and_made_in_the_form_put_the_story_back_in_the_queue(
+        write_config, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A coordinator asks for changes; the respondent makes them by editing the form
+    response. The re-import said nothing and the story waited for changes forever; now
+    the changes are applied as an edit (the old version in the trail) and the story is
+    back in the review queue. An approved story's edit is still only named."""
+    write_config(MS_COLUMNS)
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    (story_id,) = _import(cli, _xlsx(tmp_path / "v1.xlsx", [_ms_row(1)]))["story_ids"]
+    assert cli("stories", "request-changes", str(story_id), "--note",
+               "Please say what changed afterwards").exit_code == 0
+    changed = _ms_row(1, body="We ran a Peer Assist. Afterwards, incidents fell by half.")
+    result = _import(cli, _xlsx(tmp_path / "v2.xlsx", [changed]))
+    assert result["warnings"] == [
+        f"row 2: the respondent made changes in the form (body), as asked: story {story_id} "
+        "is back in the review queue"]
+    story = _story(cli, story_id)
+    assert (story["status"], story["body"]) == ("submitted", changed[6])
+    last = story["events"][-1]
+    assert (last["action"], last["reviewer"], last["from_status"], last["to_status"]) == (
+        "edited", "form response", "changes_requested", "submitted")
+    assert last["previous"]["body"] == _ms_row(1)[6]
+    assert _import(cli, tmp_path / "v2.xlsx")["warnings"] == []
