@@ -252,7 +252,7 @@ class _Waiting:
             return
         will_ask = known is not None and getattr(known, "will_ask", lambda: True)()
         if will_ask:
-            decoded = self._peeked(known, repeats, cache)
+            decoded = self._peeked(known, repeats, cache, edits)
         else:
             if known is not None:
                 known([])  # a probe resting between asks counts this batch
@@ -284,7 +284,7 @@ class _Waiting:
         self.pages = []
         self.tweets = 0
 
-    def _peeked(self, known: Known, repeats: _Repeats, cache: UserCache
+    def _peeked(self, known: Known, repeats: _Repeats, cache: UserCache, edits: _Edits
                 ) -> list[tuple[int, Decoded, list[str], set[str], set[str], list[str]]]:
         """Ask once for the waiting pages' tweets, then decode only what must be mapped."""
         keyed = []
@@ -297,6 +297,9 @@ class _Waiting:
                 page = fixed  # asked about (and mapped) with the ids as strings
                 data_keys = peek(page.data)
                 included_keys = peek(page.includes.tweets if page.includes else [])
+            for k in itertools.chain(data_keys, included_keys):
+                if k is not None:  # (a stored version is not decoded whole below)
+                    edits.note(k.id, k.edit_history_tweet_ids)
             repeated = repeats.of((k.id, counts_of(k), is_retweet(k))
                                   for k in included_keys if k is not None)
             asked.extend((k.id, counts_of(k)) for k in data_keys if k is not None)

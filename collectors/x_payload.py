@@ -347,6 +347,9 @@ class TweetKey(Struct):
     id: str
     public_metrics: Metrics | None = None
     referenced_tweets: list[Reference] | None = None
+    # An edited tweet's versions: a re-import skips the stored latest version, and must
+    # still know that an earlier one on the page is superseded (`collectors.twarc2`).
+    edit_history_tweet_ids: list[str] | None = None
 
 
 _tweet_key = msgspec.json.Decoder(TweetKey)

@@ -343,3 +343,13 @@ def test_an_unedited_tweets_history_changes_nothing(tmp_path) -> None:
     path = jsonl(tmp_path / "a.jsonl", x_page(tweets, [x_user("111", "UHLLibraries")]))
     (chunk,) = twarc2.read(path)
     assert len(chunk.posts) == 2 and chunk.superseded == 0
+
+
+def test_importing_a_file_with_an_edited_tweet_again_adds_nothing(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first, second = x_id(NOV, 50), x_id(NOV, 51)
+    before, after = versions(first, second)
+    path = jsonl(tmp_path / "a.jsonl", x_page([after, before], [x_user("111", "UHLLibraries")]))
+    assert run_import(db, "twarc2", path).new == 1
+    again = run_import(db, "twarc2", path)  # the stored latest version is only peeked at
+    assert (again.status, again.new, again.updated) == ("ok", 0, 0)
+    assert set(stored(db)) == {second}
