@@ -408,3 +408,30 @@ def test_a_run_message_quoting_an_address_is_redacted_in_the_report(
     assert "id &#39;notanid [email address removed]&#39; is not an X post id" in html
     for name, text in _texts(out).items():
         assert "jane.runs@nhs.net" not in text, name
+
+
+def test_posts_csv_and_workbook_lose_addresses_on_every_database(
+        campaign_dir: Path, db_url: str) -> None:
+    """posts.csv is written by SQL and a cursor, differently on SQLite and PostgreSQL."""
+    import datetime as dt
+
+    from knowvember.hashtags import CampaignTags
+    from knowvember.records import PostRecord
+    from knowvember.store import PostWriter
+    from reports.build import build_report
+    from tests.test_report_world import make_settings, open_world
+
+    for world in open_world(make_settings(campaign_dir), db_url):
+        PostWriter(world.db, CampaignTags(world.settings.campaign.all_tags),
+                   source="test").write([PostRecord(
+                       platform="x", platform_id="1440716895355764799", account_key="1",
+                       created_at=dt.datetime(2019, 11, 5, 9, 0, tzinfo=dt.UTC),
+                       text="Ask @uhl_kate or kate.w@nhs.net #KNOWvember19",
+                       hashtags=("knowvember19",), likes=500)])
+        written = build_report(world.db, world.settings, campaign_dir / "out",
+                               formats=["xlsx"])
+        out = written["Workbook (XLSX)"].parent
+        texts = _texts(out)
+        assert "Ask @uhl_kate or [email address removed] #KNOWvember19" in texts["posts.csv"]
+        for name, text in texts.items():
+            assert "kate.w@nhs.net" not in text, name
