@@ -435,3 +435,16 @@ def test_posts_csv_and_workbook_lose_addresses_on_every_database(
         assert "Ask @uhl_kate or [email address removed] #KNOWvember19" in texts["posts.csv"]
         for name, text in texts.items():
             assert "kate.w@nhs.net" not in text, name
+
+
+def test_a_campaign_with_only_stories_so_far_is_not_told_it_is_empty(
+        campaign_dir: Path, cli: Cli) -> None:
+    _import(cli, campaign_dir, "2019.csv", POSTS_2019)
+    this_year = campaign_dir / "2026.toml"
+    this_year.write_text(CONFIG_2026, encoding="utf-8")
+    result = cli("--config", str(this_year), "stories", "submit", "--title", "Early", "--body",
+                 "B", "--org", "RWE", "--name", "N", "--email", "n@nhs.net", "--consent",
+                 "--no-interactive")
+    assert result.exit_code == 0, result.stderr
+    summary = cli("--config", str(this_year), "summary")
+    assert summary.exit_code == 0 and "no posts or stories" not in summary.stderr
