@@ -241,8 +241,11 @@ class BlueskyCollector(Collector):
                 ) -> dict[str, Any]:
         from atproto import models
 
+        # No `tag=[tag]` filter: the lexicon matches it against facets and the record's
+        # tags only, so a hashtag typed by a client that makes no facets was never found.
+        # The text query finds both; posts that only name the word are left as off-campaign.
         params = models.AppBskyFeedSearchPosts.Params(
-            q=f"#{tag}", tag=[tag], sort="latest", limit=PAGE_SIZE, since=since, until=until,
+            q=f"#{tag}", sort="latest", limit=PAGE_SIZE, since=since, until=until,
             cursor=cursor)
         self.findings.requests += 1
         response = self._translate(

@@ -484,7 +484,9 @@ class PostWriter:
             else:
                 seen.append(found[0])
                 counts = (p.likes, p.reposts, p.replies, p.quotes)
-                if self.archive and counts != found[1]:
+                # An archive must not undo fresher counts, nor may a context copy (a quoted
+                # post embedded in a quote carries no counts, or stale ones): both only raise.
+                if (self.archive or p.context_only) and counts != found[1]:
                     counts = tuple(map(max, counts, found[1]))
                 if found[1] != counts:
                     updates.append(

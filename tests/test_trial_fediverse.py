@@ -445,10 +445,6 @@ def quote_of(original: Json, rkey: str, created: dt.datetime) -> Json:
     return quote
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowvember/store.py PostWriter._upsert_posts: a context copy (context_only, here a "
-    "quoted viewRecord without counts) overwrites a stored post's counts in a later batch; "
-    "it should only raise them, as archive mode does"))
 def test_a_quote_in_a_later_run_keeps_the_quoted_campaign_posts_counts(db_path: str) -> None:
     with BlueskyServer() as api:
         settings = bluesky_settings(api.url)
@@ -597,11 +593,6 @@ def _facet_or_tags(view: Json) -> set[str]:
     return tags | {t.lower() for t in record.get("tags") or ()}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "collectors/bluesky.py sends tag=[tag] beside q=#tag; the lexicon's tag filter matches "
-    "facets and the tags field only. Dropping it makes tests/test_collect_bluesky.py::"
-    "test_search_by_tag_newest_first_with_cursor_paging fail (it asserts tag=[...]), "
-    "which is not this trial's file to change"))
 def test_a_hashtag_typed_without_a_facet_is_found(db_path: str) -> None:
     with LexiconTagServer() as api:
         typed = bluesky_post("3ktyped001", "did:plc:uhllibraries000000000000",
