@@ -183,3 +183,16 @@ def test_a_form_refused_for_its_token_keeps_its_submission_id(client, db) -> Non
     assert _number(client.post("/submit", data=fresh)) == _number(
         client.post("/submit", data=fresh))
     assert _count(db) == 1
+
+
+def test_one_form_page_sent_from_two_sessions_is_two_stories(client, db) -> None:  # type: ignore[no-untyped-def]
+    """A page served to two people (a shared cache) carries one submission id: the second
+    person's story is their own, not taken for a repeat of the first's and dropped."""
+    form = _form(client)
+    first = _number(client.post("/submit", data=form))
+    other = TestClient(client.app)
+    page = other.get("/submit").text
+    second = _number(other.post("/submit", data={**form, "csrf_token": csrf(page),
+                                                 "title": "Someone else's story"}))
+    assert first != second and _count(db) == 2
+    assert stories.get_story(db, second).title == "Someone else's story"

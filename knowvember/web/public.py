@@ -8,6 +8,7 @@ validator's per-field problems into sentences next to the fields.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from knowvember import __version__, stories
 from knowvember.web.rendering import as_typed, filter_text, render
-from knowvember.web.security import RateLimited, client_address
+from knowvember.web.security import RateLimited, client_address, csrf_token
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData
@@ -94,16 +95,22 @@ def _submission_id(value: object) -> str | None:
     return value if isinstance(value, str) and _SUBMISSION.match(value) else None
 
 
-def _store(state: WebState, data: stories.StoryInput, submission: str | None
-           ) -> tuple[int | None, bool]:
-    """Store the story once per submission id: (its id, whether it is new).
+def _store(state: WebState, data: stories.StoryInput, submission: str | None,
+           session_token: str) -> tuple[int | None, bool]:
+    """Store the story once per submission id and session: (its id, whether it is new).
 
     A repeat of a story already stored gives that story's id (None if it was erased since).
     Two copies sent at the same moment race to the unique key; the loser finds the winner's.
+    The key holds a digest of the id with the session's CSRF token, so that one page
+    served to two people (by a cache, say) cannot make the second one's story a "repeat"
+    of the first's.
     """
     from sqlalchemy.exc import IntegrityError
 
-    key = (f"web:{state.settings.campaign.slug}:{submission}" if submission else None)
+    key = None
+    if submission:
+        digest = hashlib.sha256(f"{session_token}:{submission}".encode()).hexdigest()[:40]
+        key = f"web:{state.settings.campaign.slug}:{digest}"
     item = stories.NewStory(data, external_key=key)
     for attempt in (1, 2):
         try:
@@ -179,7 +186,7 @@ def submit(
     except stories.StoryValidationError as exc:
         return _form_page(request, values, field_errors(exc), status_code=400,
                           submission=submission)
-    story_id, new = _store(state, data, _submission_id(submission))
+    story_id, new = _store(state, data, _submission_id(submission), csrf_token(request))
     if new:
         state.submit_limiter.hit(client)
         state.numbers.invalidate()
