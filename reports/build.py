@@ -186,19 +186,22 @@ def _remove_abandoned(out: Path) -> None:
             continue
 
 
-# Everything a report run can write into its folder. A file of these that this run did not
-# write is an earlier run's, with that run's numbers.
+# What a report run can write into its folder, and for the two that belong to another of
+# its files, which: per-org pages are linked from report.html and link back to it, and
+# the charts are drawn for the HTML, Markdown and PDF.
 REPORT_ENTRIES = ("report.html", "report.pdf", "report.md", "report.xlsx", "posts.csv",
                   "charts", "orgs", "connections.gexf", "connections.graphml")
+BELONGS_TO = {"orgs": ("report.html",), "charts": ("report.html", "report.md", "report.pdf")}
 
 
 def _publish(stage: Path, out: Path, written: dict[str, Path]) -> dict[str, Path]:
     """Move the staged files into `out`, replacing earlier versions of the same files.
 
-    A report's own files that this run did not make (last week's per-org pages under a
-    report run without --per-org, a workbook beside an HTML-only run, charts of a
-    campaign that now has none) are removed: left there they would be published with the
-    new report while saying other numbers. Any other file in the folder is left alone.
+    An earlier run's per-org pages under a new report.html made without --per-org, or its
+    charts beside a new report that has none, are removed: the new report would link to,
+    or sit over, pages that say other numbers. Another format an earlier run wrote (a
+    workbook beside an HTML-only run) was asked for then and is kept, with a warning that
+    it is not remade; any file that is not the report's is left alone.
     """
     out.mkdir(parents=True, exist_ok=True)
     made = {entry.name for entry in stage.iterdir()}
@@ -207,9 +210,14 @@ def _publish(stage: Path, out: Path, written: dict[str, Path]) -> dict[str, Path
         os.replace(entry, out / entry.name)
     for name in REPORT_ENTRIES:
         stale = out / name
-        if name not in made and (stale.exists() or stale.is_symlink()):
+        if name in made or not (stale.exists() or stale.is_symlink()):
+            continue
+        if any(owner in made for owner in BELONGS_TO.get(name, ())):
             _remove(stale)
-            log.info("Removed %s: an earlier report's, not part of this one", stale)
+            log.warning("Removed %s: the earlier report's, which this report replaces", stale)
+        else:
+            log.warning("Kept %s from an earlier report run: this run did not remake it, "
+                        "so its numbers may differ", stale)
     return {label: out / path.relative_to(stage) for label, path in written.items()}
 
 

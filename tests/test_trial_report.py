@@ -341,7 +341,7 @@ def test_an_org_page_says_why_an_approved_story_is_not_shown(
     assert "counted but not shown" not in other
 
 
-def test_a_narrower_run_removes_the_earlier_reports_files_it_did_not_remake(
+def test_a_narrower_run_removes_the_pages_of_the_old_html_and_keeps_other_formats(
         two_years: Path, cli: Cli, campaign_dir: Path) -> None:
     config = ("--config", str(two_years))
     out = campaign_dir / "board"
@@ -352,12 +352,21 @@ def test_a_narrower_run_removes_the_earlier_reports_files_it_did_not_remake(
     assert (out / "orgs" / "RWE.html").exists() and (out / "report.xlsx").exists()
     result = cli(*config, "report", "--out", str(out), "--format", "html")
     assert result.exit_code == 0, result.stderr
-    # Last run's workbook, posts.csv and per-org pages would disagree with today's HTML.
-    for stale in ("orgs", "report.xlsx", "posts.csv"):
-        assert not (out / stale).exists(), stale
-        assert f"Removed {out / stale}: an earlier report's" in " ".join(result.stderr.split())
+    said = " ".join(result.stderr.split())
+    # Last run's per-org pages would be linked from today's HTML with other numbers.
+    assert not (out / "orgs").exists()
+    assert f"Removed {out / 'orgs'}: the earlier report's, which this report replaces" in said
+    # Last run's workbook was asked for then: kept, saying it was not remade.
+    for kept in ("report.xlsx", "posts.csv"):
+        assert (out / kept).exists(), kept
+        assert (f"Kept {out / kept} from an earlier report run: this run did not remake it, "
+                "so its numbers may differ") in said
     assert (out / "report.html").exists() and (out / "charts" / "daily.png").exists()
     assert (out / "minutes.docx").read_text(encoding="utf-8") == "the board's own file"
+    # An xlsx-only run leaves the HTML and its pages alone.
+    assert cli(*config, "report", "--out", str(out), "--format", "html", "--per-org").exit_code == 0
+    assert cli(*config, "report", "--out", str(out), "--format", "xlsx").exit_code == 0
+    assert (out / "report.html").exists() and (out / "orgs" / "RWE.html").exists()
 
 
 @pytest.mark.parametrize(("text", "expected"), [
