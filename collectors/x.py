@@ -48,8 +48,10 @@ RECENT_REACH = dt.timedelta(days=7)
 REACH_MARGIN = dt.timedelta(minutes=2)  # X refuses a start_time at exactly 7 days ago
 MIN_RESULTS, MAX_RESULTS = 10, 100
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+# note_tweet: a post over 280 characters comes with `text` cut at 280 and its whole text
+# and hashtags only in note_tweet, so without it a campaign hashtag at the end is lost.
 TWEET_FIELDS = ["author_id", "created_at", "public_metrics", "entities", "lang",
-                "conversation_id", "referenced_tweets"]
+                "conversation_id", "referenced_tweets", "note_tweet"]
 USER_FIELDS = ["username", "name", "description", "public_metrics"]
 
 

@@ -95,9 +95,19 @@ def fake_jwt(subject: str, lifetime: float = 86400.0) -> str:
 
 
 def tweet_tags(tweet: Json) -> set[str]:
-    tags = {h["tag"].lower() for h in (tweet.get("entities") or {}).get("hashtags") or ()}
-    tags.update(t.lower() for t in _HASHTAG.findall(tweet.get("text") or ""))
+    """The hashtags X's search matches: a long post's too, past its 280 characters."""
+    tags: set[str] = set()
+    for part in (tweet, tweet.get("note_tweet") or {}):
+        tags.update(h["tag"].lower() for h in (part.get("entities") or {}).get("hashtags") or ())
+        tags.update(t.lower() for t in _HASHTAG.findall(part.get("text") or ""))
     return tags
+
+
+def _fields(tweet: Json, asked: set[str]) -> Json:
+    """A tweet as X sends it: note_tweet only when tweet.fields asks for it."""
+    if "note_tweet" in tweet and "note_tweet" not in asked:
+        return {k: v for k, v in tweet.items() if k != "note_tweet"}
+    return tweet
 
 
 def status_tags(status: Json) -> set[str]:
@@ -411,6 +421,10 @@ class FakeAPI:
         includes: Json = {"users": [self.users[a] for a in sorted(authors) if a in self.users]}
         if tweets:
             includes["tweets"] = tweets
+        asked = set((seen.param("tweet.fields") or "").split(","))
+        page = [_fields(t, asked) for t in page]
+        if tweets:
+            includes["tweets"] = [_fields(t, asked) for t in tweets]
         return _Answer(200, _dump({"data": page, "includes": includes, "meta": meta}),
                        self._x_headers())
 

@@ -131,7 +131,7 @@ def test_the_request_asks_for_what_the_records_need(api, sqlite_url) -> None:  #
         "username", "name", "description", "public_metrics"}
     assert set(request.param("tweet.fields").split(",")) >= {
         "created_at", "public_metrics", "entities", "lang", "conversation_id",
-        "referenced_tweets"}
+        "referenced_tweets", "note_tweet"}
     assert request.headers["authorization"] == f"Bearer {X_TOKEN}"
     db.dispose()
 
@@ -202,6 +202,24 @@ def test_pages_are_followed_with_next_token(api, db_url) -> None:  # type: ignor
     tokens = [r.param("next_token") for r in api.seen("/2/tweets/search")]
     assert tokens == [None, "n100", "n200"]
     assert set(stored(db)) == set(ids)
+    db.dispose()
+
+
+def test_a_long_post_is_collected_whole_with_its_hashtag_past_280_characters(  # type: ignore[no-untyped-def]
+        api, sqlite_url) -> None:
+    """X cuts `text` at 280 characters and sends the rest only in note_tweet."""
+    whole = "Knowledge cafe on digital literacy: " + "what we learned, " * 16 + "#KNOWvember"
+    created = NOW - dt.timedelta(minutes=5)
+    tweet = x_tweet(x_id(created, 1), whole[:279] + "…", "101", created)
+    tweet["entities"] = {}
+    tweet["note_tweet"] = {"text": whole, "entities": {"hashtags": [
+        {"start": whole.index("#"), "end": len(whole), "tag": "KNOWvember"}]}}
+    api.add_x_page(x_page([tweet], [x_user("101", "UHLLibraries")]))
+    settings, db = setup(api, sqlite_url, campaign=KNOW_CAMPAIGN)
+    record = run(settings, db)
+    assert (record.status, record.new, record.skipped) == ("ok", 1, 0)
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(Post.text)).scalar_one() == whole
     db.dispose()
 
 
