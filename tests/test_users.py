@@ -54,6 +54,10 @@ def test_refusals(db, cheap_hashing) -> None:  # type: ignore[no-untyped-def]
         users.add_user(db, "has space", PASSWORD)
     with pytest.raises(InputError, match="not valid"):
         users.add_user(db, "<script>", PASSWORD)
+    # á is a letter to its owner: the refusal says which letters are meant.
+    with pytest.raises(InputError, match=r"'Siobhán' is not valid: use 1-100 letters a-z "
+                                         r"\(without accents\)"):
+        users.add_user(db, "Siobhán", PASSWORD)
     with pytest.raises(NotFoundError):
         users.remove_user(db, "nobody")
     with pytest.raises(NotFoundError):
