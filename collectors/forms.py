@@ -307,16 +307,26 @@ def _apply_changes(
     data = item.input
     changes = {name: (list(value) if isinstance(value, tuple) else value)
                for name, value in data.as_dict().items() if name in fields}
-    try:
-        edit_story(db, settings, story.id, changes, editor=FORM_RESPONSE,
-                   note=f"changes made in the form ({path.name[:120]}, {label})",
-                   lookups=lookups)
-    except (ConflictError, InputError) as exc:
+    refused = _respondent_edit(db, settings, story, changes, lookups,
+                               f"changes made in the form ({path.name[:120]}, {label})")
+    if refused:
         return (f"{label}: the respondent changed story {story.id} in the form "
-                f"({', '.join(fields)}), but it could not be applied ({exc}); edit the story "
-                f"(`knowvember stories edit {story.id} ...`)")
+                f"({', '.join(fields)}), but it could not be applied ({refused}); edit the "
+                f"story (`knowvember stories edit {story.id} ...`)")
     return (f"{label}: the respondent made changes in the form ({', '.join(fields)}), as "
             f"asked: story {story.id} is back in the review queue")
+
+
+def _respondent_edit(db: Database, settings: Settings, story: StoryRecord,
+                     changes: dict[str, Any], lookups: Lookups, note: str) -> str | None:
+    """Apply what a respondent changed in the form as an edit by `form response`, in the
+    story's trail with `note`; why it could not be applied, or None."""
+    try:
+        edit_story(db, settings, story.id, changes, editor=FORM_RESPONSE, note=note,
+                   lookups=lookups)
+    except (ConflictError, InputError) as exc:
+        return str(exc)
+    return None
 
 
 def _withdraw(db: Database, settings: Settings, path: Path, label: str, story: StoryRecord,
@@ -325,14 +335,12 @@ def _withdraw(db: Database, settings: Settings, path: Path, label: str, story: S
     if story.status == REJECTED:
         return (f"{label}: the respondent withdrew consent to publish story {story.id} in "
                 "the form; it is rejected, so it is not published anyway")
-    try:
-        edit_story(db, settings, story.id, {"consent": False}, editor=FORM_RESPONSE,
-                   note=f"consent withdrawn in the form ({path.name[:120]}, {label})",
-                   lookups=lookups)
-    except (ConflictError, InputError) as exc:
+    refused = _respondent_edit(db, settings, story, {"consent": False}, lookups,
+                               f"consent withdrawn in the form ({path.name[:120]}, {label})")
+    if refused:
         return (f"{label}: the respondent withdrew consent to publish story {story.id} in "
-                f"the form, but it could not be recorded ({exc}); run `knowvember stories "
-                f"edit {story.id} --no-consent`")
+                f"the form, but it could not be recorded ({refused}); run `knowvember "
+                f"stories edit {story.id} --no-consent`")
     return (f"{label}: the respondent withdrew consent to publish in the form: story "
             f"{story.id} is no longer published (consent set to no; it stays "
             f"{status_label(story.status)})")

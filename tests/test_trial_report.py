@@ -67,6 +67,16 @@ def two_years(campaign_dir: Path, cli: Cli) -> Path:
     return this_year
 
 
+def _approved_story(cli: Cli, config: tuple[str, ...], *fields: str) -> int:
+    """Submit a story from the CLI with `fields` and approve it; its id."""
+    result = cli(*config, "stories", "submit", *fields, "--no-interactive", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    story = json.loads(result.stdout)["id"]
+    assert cli(*config, "stories", "approve", str(story),
+               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    return int(story)
+
+
 def _texts(folder: Path) -> dict[str, str]:
     """Every text a report folder holds, the workbook's XML included, by file name."""
     found = {}
@@ -262,15 +272,11 @@ def test_days_without_posts_stop_at_the_reports_now_in_campaign_time(
 def test_a_story_link_holding_an_address_is_left_out_of_every_format(
         two_years: Path, cli: Cli, campaign_dir: Path) -> None:
     config = ("--config", str(two_years))
-    result = cli(*config, "stories", "submit", "--title", "Linked", "--body", "See the form",
-                 "--technique", "Peer Assist", "--org", "RWE", "--name", "Lin",
-                 "--email", "lin@nhs.net", "--link", "https://forms.example.org/a?to=lin.k@nhs.net",
-                 "--link", "https://example.org/peer-assist", "--consent", "--no-interactive",
-                 "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    story = json.loads(result.stdout)["id"]
-    assert cli(*config, "stories", "approve", str(story),
-               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    _approved_story(cli, config, "--title", "Linked", "--body", "See the form",
+                    "--technique", "Peer Assist", "--org", "RWE", "--name", "Lin",
+                    "--email", "lin@nhs.net",
+                    "--link", "https://forms.example.org/a?to=lin.k@nhs.net",
+                    "--link", "https://example.org/peer-assist", "--consent")
     out = campaign_dir / "with-links"
     result = cli(*config, "report", "--out", str(out), "--format", "html,md,xlsx")
     assert result.exit_code == 0, result.stderr
@@ -284,14 +290,9 @@ def test_a_story_link_holding_an_address_is_left_out_of_every_format(
 def test_an_address_typed_as_the_organisation_stays_out_of_the_workbook(
         two_years: Path, cli: Cli, campaign_dir: Path) -> None:
     config = ("--config", str(two_years))
-    result = cli(*config, "stories", "submit", "--title", "Org text", "--body", "B",
-                 "--technique", "Peer Assist", "--org", "Library team, ask org.text@nhs.net",
-                 "--name", "Lin", "--email", "lin@nhs.net", "--consent", "--no-interactive",
-                 "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    story = json.loads(result.stdout)["id"]
-    assert cli(*config, "stories", "approve", str(story),
-               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    _approved_story(cli, config, "--title", "Org text", "--body", "B",
+                    "--technique", "Peer Assist", "--org", "Library team, ask org.text@nhs.net",
+                    "--name", "Lin", "--email", "lin@nhs.net", "--consent")
     out = campaign_dir / "org-text"
     assert cli(*config, "report", "--out", str(out), "--format", "html,md,xlsx").exit_code == 0
     texts = _texts(out)
@@ -320,14 +321,9 @@ def test_the_hours_chart_says_its_busiest_hour_in_words(two_years: Path, cli: Cl
 def test_an_org_page_says_why_an_approved_story_is_not_shown(
         two_years: Path, cli: Cli, campaign_dir: Path) -> None:
     config = ("--config", str(two_years))
-    result = cli(*config, "stories", "submit", "--title", "SECRET TITLE", "--body",
-                 "SECRET BODY", "--technique", "Fishbowl", "--org", "RX1", "--name",
-                 "SECRET NAME", "--email", "s@nhs.net", "--no-consent", "--no-interactive",
-                 "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    story = json.loads(result.stdout)["id"]
-    assert cli(*config, "stories", "approve", str(story),
-               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    _approved_story(cli, config, "--title", "SECRET TITLE", "--body",
+                    "SECRET BODY", "--technique", "Fishbowl", "--org", "RX1", "--name",
+                    "SECRET NAME", "--email", "s@nhs.net", "--no-consent")
     out = campaign_dir / "consent"
     assert cli(*config, "report", "--out", str(out), "--format", "html,md,xlsx",
                "--per-org").exit_code == 0
