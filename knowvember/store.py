@@ -220,10 +220,12 @@ class PostWriter:
         *,
         checkpoint: dict[str, str | None] | None = None,
         dictionaries: Sequence[payloads.Dictionary] = (),
+        also: Callable[[Connection, BatchResult], None] | None = None,
     ) -> BatchResult:
         """Store one batch (and move the checkpoint) in a single transaction. `dictionaries`
         are those its posts' compressed payloads may need (each is stored once, with the
-        first post that needs it)."""
+        first post that needs it). `also` writes more in the same transaction, knowing what
+        the batch did (the run's counts: a killed run's record then says what it stored)."""
         for dictionary in dictionaries:
             self._dictionaries.setdefault(dictionary.id, dictionary)
         result = BatchResult(fetched=sum(not p.context_only for p in posts))
@@ -244,6 +246,8 @@ class PostWriter:
                 conn, [a for k, a in by_key.items() if k in needed], now
             )
             self._upsert_posts(conn, list(kept.values()), account_ids, now, result)
+            if also is not None:
+                also(conn, result)
             if checkpoint:
                 self._save_checkpoint(conn, checkpoint, now)
         self._stored_dictionaries |= self._storing  # committed with the batch
@@ -476,23 +480,26 @@ class PostWriter:
         if not posts:
             return
         existing = self._stored_posts(conn, posts)
-        fresh, updates, seen = [], [], []
+        fresh, updates, references, seen = [], [], [], []
         for p in posts:
             found = existing.get((p.platform, p.platform_id))
             if found is None:
                 fresh.append(p)
-            else:
-                seen.append(found[0])
-                counts = (p.likes, p.reposts, p.replies, p.quotes)
-                # An archive must not undo fresher counts, nor may a context copy (a quoted
-                # post embedded in a quote carries no counts, or stale ones): both only raise.
-                if (self.archive or p.context_only) and counts != found[1]:
-                    counts = tuple(map(max, counts, found[1]))
-                if found[1] != counts:
-                    updates.append(
-                        {"b_id": found[0], "likes": counts[0], "reposts": counts[1],
-                         "replies": counts[2], "quotes": counts[3]}
-                    )
+                continue
+            seen.append(found.id)
+            counts = (p.likes, p.reposts, p.replies, p.quotes)
+            # An archive must not undo fresher counts, nor may a context copy (a quoted
+            # post embedded in a quote carries no counts, or stale ones): both only raise.
+            if (self.archive or p.context_only) and counts != found.counts:
+                counts = tuple(map(max, counts, found.counts))
+            if found.counts != counts:
+                updates.append(
+                    {"b_id": found.id, "likes": counts[0], "reposts": counts[1],
+                     "replies": counts[2], "quotes": counts[3]}
+                )
+            added = found.added_reference(p.kind, p.referenced_id)
+            if added is not None:
+                references.append({"b_id": found.id, "kind": added[0], "ref": added[1]})
         if updates:
             conn.execute(
                 posts_t.update()
@@ -505,12 +512,24 @@ class PostWriter:
                 ),
                 updates,
             )
+        if references:
+            # Only where none is stored yet (the look-up above and this update are in one
+            # transaction, but a writer alongside must not have its reference replaced).
+            conn.execute(
+                posts_t.update()
+                .where(posts_t.c.id == sa.bindparam("b_id"), posts_t.c.referenced_id.is_(None))
+                .values(kind=sa.bindparam("kind"),
+                        referenced_id=sa.func.coalesce(sa.bindparam("ref"),
+                                                       posts_t.c.referenced_id)),
+                references,
+            )
         for chunk in ([] if self.archive else _chunks(seen)):
             conn.execute(
                 posts_t.update().where(posts_t.c.id.in_(chunk)).values(last_collected=now)
             )
-        result.updated += len(updates)
-        result.unchanged += len(seen) - len(updates)
+        changed = len({u["b_id"] for u in updates} | {r["b_id"] for r in references})
+        result.updated += changed
+        result.unchanged += len(seen) - changed
         if not fresh:
             return
         if len(self._dictionaries) > len(self._stored_dictionaries):
@@ -590,7 +609,7 @@ class PostWriter:
                         and ends.get(int(last)) == (fresh[-1].platform, fresh[-1].platform_id)):
                     return list(range(first, int(last) + 1))
         stored = self._stored_posts(conn, fresh)
-        return [stored[(p.platform, p.platform_id)][0] for p in fresh]
+        return [stored[(p.platform, p.platform_id)].id for p in fresh]
 
     def unchanged(self, platform: str, items: Sequence[tuple[str, tuple[int, int, int, int]]]
                   ) -> set[str]:
@@ -602,12 +621,12 @@ class PostWriter:
 
     def _stored_posts(
         self, conn: Connection, posts: Sequence[PostRecord]
-    ) -> dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]]:
-        """(platform, platform id) -> (row id, engagement counts) of those already stored."""
-        existing: dict[tuple[str, str], tuple[int, tuple[int, int, int, int]]] = {}
+    ) -> dict[tuple[str, str], StoredPost]:
+        """(platform, platform id) -> what is stored of those already stored."""
+        existing: dict[tuple[str, str], StoredPost] = {}
         for platform in {p.platform for p in posts}:
             ids = [p.platform_id for p in posts if p.platform == platform]
-            for pid, found in stored_counts(conn, platform, ids).items():
+            for pid, found in stored_posts(conn, platform, ids).items():
                 existing[(platform, pid)] = found
         return existing
 
@@ -619,34 +638,77 @@ class PostWriter:
         save_state(conn, self.db.campaign_id, self.source, checkpoint, now)
 
 
+# Sources whose X records always say what a post reposts, replies to or quotes (API v2
+# `referenced_tweets`, v1.1 `retweeted_status` and the rest). A post another source stored
+# (a TAGS sheet cannot always say what a retweet refers to) may still be given a reference.
+REFERENCE_SURE_SOURCES = ("twarc2", "x")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPost:
+    """What a writer compares an incoming copy of a stored post with."""
+
+    id: int
+    counts: tuple[int, int, int, int]
+    kind: str
+    referenced_id: str | None
+    # Whether a later copy could name a reference this one lacks (see REFERENCE_SURE_SOURCES).
+    may_gain_reference: bool
+
+    def added_reference(self, kind: str, referenced_id: str | None
+                        ) -> tuple[str, str | None] | None:
+        """The (kind, reference) to store when a copy says more than what is stored: a
+        reference where none is stored (with that copy's kind), or a more specific kind
+        than `original`. A stored reference is never replaced, nor a kind changed under it."""
+        if self.referenced_id is not None:
+            return None
+        if referenced_id:
+            if (kind, referenced_id) == (self.kind, self.referenced_id):
+                return None
+            return (kind if kind != "original" else self.kind), referenced_id
+        if self.kind == "original" and kind != "original":
+            return kind, None
+        return None
+
+
+def stored_posts(conn: Connection, platform: str, ids: Sequence[str]) -> dict[str, StoredPost]:
+    """platform id -> what is stored of the posts among `ids` already stored."""
+    found: dict[str, StoredPost] = {}
+    mark = _placeholder(conn)
+    sure = ", ".join(f"'{s}'" for s in REFERENCE_SURE_SOURCES)
+    for chunk in _chunks(ids):
+        rows = conn.exec_driver_sql(
+            "SELECT id, platform_id, likes, reposts, replies, quotes, kind, referenced_id, "
+            f"CASE WHEN referenced_id IS NULL AND (kind <> 'original' OR source NOT IN ({sure})) "
+            f"THEN 1 ELSE 0 END FROM {posts_t.name} WHERE platform = {mark} AND platform_id IN "
+            f"({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
+        for rid, pid, likes, reposts, replies, quotes, kind, ref, unsure in rows:
+            found[pid] = StoredPost(rid, (likes, reposts, replies, quotes), kind, ref,
+                                    bool(unsure))
+    return found
+
+
 def stored_counts(conn: Connection, platform: str, ids: Sequence[str]
                   ) -> dict[str, tuple[int, tuple[int, int, int, int]]]:
     """platform id -> (row id, engagement counts) of the posts among `ids` already stored."""
-    found: dict[str, tuple[int, tuple[int, int, int, int]]] = {}
-    mark = _placeholder(conn)
-    for chunk in _chunks(ids):
-        rows = conn.exec_driver_sql(
-            "SELECT id, platform_id, likes, reposts, replies, quotes "
-            f"FROM {posts_t.name} WHERE platform = {mark} AND platform_id IN "
-            f"({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
-        for rid, pid, *counts in rows:
-            found[pid] = (rid, tuple(counts))  # type: ignore[assignment]
-    return found
+    return {pid: (s.id, s.counts) for pid, s in stored_posts(conn, platform, ids).items()}
 
 
 def unchanged_posts(conn: Connection, platform: str,
                     items: Sequence[tuple[str, tuple[int, int, int, int]]], *,
                     archive: bool) -> set[str]:
     """Ids among `items` ((id, counts) pairs) stored already that storing again would not
-    change: equal counts, or (`archive`) counts no higher than those stored."""
-    stored = stored_counts(conn, platform, [pid for pid, _ in items])
+    change: equal counts, or (`archive`) counts no higher than those stored; and a
+    reference stored, or none that a later copy could add (a post a TAGS sheet stored as a
+    retweet of an unknown post is mapped again, so the archive can say what it reposts)."""
+    stored = stored_posts(conn, platform, [pid for pid, _ in items])
     same: set[str] = set()
     for pid, counts in items:
         found = stored.get(pid)
-        if found is None:
+        if found is None or found.may_gain_reference:
             continue
-        if found[1] == counts or (archive and all(
-                a <= b for a, b in zip(counts, found[1], strict=True))):
+        if found.counts == counts or (archive and all(
+                a <= b for a, b in zip(counts, found.counts, strict=True))):
             same.add(pid)
     return same
 
