@@ -31,9 +31,11 @@ from knowvember.db import Database
 from knowvember.errors import REPORTED, AlreadyRunningError, InputError, KnowvemberError
 from knowvember.locks import run_lock
 from knowvember.models import utcnow
-from knowvember.runs import RunRecord, add_reads, finish_run, list_runs, start_run
+from knowvember.runs import RunRecord, add_reads, finish_run, list_runs, save_counts, start_run
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from collectors.base import Collector, Findings, Scrubber
     from collectors.retry import RetryPolicy, StopFlag, WaitHook
     from knowvember.config import Settings
@@ -44,6 +46,9 @@ log = logging.getLogger(__name__)
 SOURCES = ("x", "mastodon", "bluesky")
 SKIPS_UNCHANGED = {"twarc2"}  # readers that ask the writer before mapping a page again
 MAX_LINE_ERRORS_KEPT = 50  # in the run's details; all are counted
+# How often a run's record is brought up to date as its batches commit (see `RunCounts`).
+PROGRESS_EVERY_CHUNKS = 20
+PROGRESS_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -128,6 +133,38 @@ def _add(record: RunRecord, result: BatchResult) -> None:
     record.new += result.new
     record.updated += result.updated
     record.skipped += result.skipped
+
+
+class RunCounts:
+    """Keeps a run's record in the run log up to date as its batches commit.
+
+    The counts were written only at the end, so a run killed with SIGKILL was recorded as
+    having fetched nothing while its posts were stored. Every PROGRESS_EVERY_CHUNKS batches,
+    or PROGRESS_EVERY_SECONDS seconds, the batch's transaction also writes the run's counts
+    (one row update: nothing a million-post import notices), so they are never ahead of the
+    stored posts and at most a few seconds behind them.
+    """
+
+    def __init__(self, record: RunRecord, clock: Callable[[], float]) -> None:
+        self.record, self.clock = record, clock
+        self.batches = 0
+        self.saved_at = clock()
+
+    def hook(self, unchanged: int = 0) -> Callable[[Connection, BatchResult], None] | None:
+        """What the next batch's transaction should also write (None: not due yet).
+        `unchanged` counts posts of the batch read but not offered (already stored)."""
+        self.batches += 1
+        if self.batches < PROGRESS_EVERY_CHUNKS and (
+                self.clock() - self.saved_at < PROGRESS_EVERY_SECONDS):
+            return None
+        self.batches, self.saved_at = 0, self.clock()
+        record = self.record
+
+        def write(conn: Connection, result: BatchResult) -> None:
+            save_counts(conn, record, fetched=result.fetched + unchanged, new=result.new,
+                        updated=result.updated, skipped=result.skipped)
+
+        return write
 
 
 class Probe:
@@ -377,12 +414,14 @@ def _run_collector(db: Database, settings: Settings, source: str, hooks: Hooks) 
     failure: str | None = None
     interrupted = False
     deferred = Deferred()
+    counts = RunCounts(record, hooks.clock)
     try:
         collector = build_collector(db, settings, source, hooks, scrub)
         for batch in collector.batches():
             if batch.posts_read:  # read (and billed) whether or not storing it succeeds
                 add_reads(db, record, batch.posts_read)
-            result = writer.write(batch.posts, batch.accounts, checkpoint=batch.checkpoint)
+            result = writer.write(batch.posts, batch.accounts, checkpoint=batch.checkpoint,
+                                  also=counts.hook())
             _add(record, result)
             deferred.add(result.pending)
             progress.fetched, progress.new = record.fetched, record.new
@@ -670,12 +709,12 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     last_bad: tuple[str, int] | None = None
     kept: list[str] = []
     api_errors = 0
+    superseded = 0
     lines = 0
-    lowest: dt.datetime | None = None
-    highest: dt.datetime | None = None
-    platforms: set[str] = set()
+    spans = Spans()
     failure: str | None = None
     options: dict[str, Any] = {} if chunk_posts is None else {"chunk_posts": chunk_posts}
+    counts = RunCounts(record, hooks.clock)
     if fmt in SKIPS_UNCHANGED:
         options["known"] = Probe(functools.partial(writer.unchanged, platform or "x"))
     try:
@@ -683,23 +722,19 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             for chunk in _chunks(db, settings, fmt, reader, platform, path, options):
                 hooks.stop_flag().check()
                 result = writer.write(chunk.posts, chunk.accounts,
-                                      dictionaries=chunk.dictionaries)
+                                      dictionaries=chunk.dictionaries,
+                                      also=counts.hook(chunk.unchanged + chunk.superseded))
                 _add(record, result)
-                record.fetched += chunk.unchanged
+                # Read from the file, though not offered: stored as they are already, or an
+                # edited tweet's earlier versions (the file holds a later one).
+                record.fetched += chunk.unchanged + chunk.superseded
+                superseded += chunk.superseded
                 deferred.add(result.pending)
                 lines = max(lines, chunk.lines)
                 api_errors += chunk.api_errors
                 if chunk.unchanged_span is not None:
-                    low, high = chunk.unchanged_span
-                    lowest = low if lowest is None else min(lowest, low)
-                    highest = high if highest is None else max(highest, high)
-                if chunk.posts:
-                    times = [p.created_at for p in chunk.posts if not p.context_only]
-                    if times:
-                        low, high = min(times), max(times)
-                        lowest = low if lowest is None else min(lowest, low)
-                        highest = high if highest is None else max(highest, high)
-                    platforms.update({chunk.posts[0].platform, chunk.posts[-1].platform})
+                    spans.widen(platform or "x", *chunk.unchanged_span)  # twarc2 only
+                spans.add(chunk.posts, platform)
                 for problem in chunk.errors:
                     errors += 1
                     where = (problem.file, problem.line)
@@ -734,10 +769,9 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             record.details["errors"] = kept
         if api_errors:
             record.details["api_errors"] = api_errors
-        if platform or len(platforms) == 1:
-            record.details["platform"] = platform or next(iter(platforms))
-        if lowest and highest:
-            record.details["window"] = {"from": _iso(lowest), "to": _iso(highest)}
+        if superseded:
+            record.details["superseded"] = superseded
+        spans.describe(record, platform)
         outcome.error_count += errors
         outcome.line_errors.extend(kept[: max(0, 20 - len(outcome.line_errors))])
         # Failed means nothing of the file was kept; context posts stored count too.
@@ -770,6 +804,58 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         hooks.report(progress)
         _attribute(db, settings, writer)
     return record
+
+
+class Spans:
+    """The span of the posts an import held, per platform, for `runs --gaps`.
+
+    A file of one platform records it as `platform` and `window`, as before. A CSV of several
+    platforms also records each one's span in `windows`: it was recorded without a platform,
+    so its posts covered nothing, and with no source enabled `runs --gaps` reported no gap.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.by_platform: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+
+    def widen(self, platform: str, low: dt.datetime, high: dt.datetime) -> None:
+        self.seen.add(platform)
+        known = self.by_platform.get(platform)
+        self.by_platform[platform] = (low, high) if known is None else (
+            min(known[0], low), max(known[1], high))
+
+    def add(self, posts: Sequence[Any], platform: str | None) -> None:
+        """A chunk's posts (context posts, quoted or replied to, say nothing of coverage);
+        `platform` when the format holds one platform only (then no post is looked at
+        twice: the hot path of a big import)."""
+        if not posts:
+            return
+        if platform is not None:
+            self.seen.add(platform)
+            times = [p.created_at for p in posts if not p.context_only]
+            if times:
+                self.widen(platform, min(times), max(times))
+            return
+        grouped: dict[str, list[dt.datetime]] = {}
+        for p in posts:
+            self.seen.add(p.platform)
+            if not p.context_only:
+                grouped.setdefault(p.platform, []).append(p.created_at)
+        for name, times in grouped.items():
+            self.widen(name, min(times), max(times))
+
+    def describe(self, record: RunRecord, platform: str | None) -> None:
+        if platform or len(self.seen) == 1:
+            record.details["platform"] = platform or next(iter(self.seen))
+        if not self.by_platform:
+            return
+        low = min(span[0] for span in self.by_platform.values())
+        high = max(span[1] for span in self.by_platform.values())
+        record.details["window"] = {"from": _iso(low), "to": _iso(high)}
+        if len(self.seen) > 1:
+            record.details["windows"] = {
+                name: {"from": _iso(a), "to": _iso(b)}
+                for name, (a, b) in sorted(self.by_platform.items())}
 
 
 def _empty_page(fmt: str, lines: int) -> bool:
@@ -812,13 +898,27 @@ class Gap:
                 "to": _iso(end, "seconds"), "hours": round(hours, 1)}
 
 
+def _run_windows(run: RunRecord) -> dict[str, Any]:
+    """platform -> the window (or None) a run covered: its `platform` and `window`, or for an
+    import of several platforms (a CSV) each one's `windows` entry."""
+    windows = run.details.get("windows")
+    if isinstance(windows, dict) and windows:
+        return {str(k): v for k, v in windows.items()}
+    platform = run.details.get("platform")
+    return {str(platform): run.details.get("window")} if platform else {}
+
+
 def coverage_gaps(db: Database, settings: Settings, now: dt.datetime | None = None,
                   min_gap: dt.timedelta = dt.timedelta(minutes=1)) -> list[Gap]:
     """Stretches of the campaign window (up to now) that no successful run covered.
 
     A run records the window it fully covered (for X recent search, never more than 7 days
     back), so a week without a successful run shows up as a gap. Imports count for their
-    platform over the span of the posts they held.
+    platform over the span of the posts they held (each platform's, for a CSV of several).
+    A platform counts once it is enabled or anything ran or was imported for it, so that
+    with only imports (no source enabled) the time after the last imported post is a gap:
+    posts of then may be missing, which is what `runs --gaps` is asked. A platform nothing
+    was ever read for is not part of the campaign, and reports none.
     """
     from collectors.base import parse_time
 
@@ -829,19 +929,19 @@ def coverage_gaps(db: Database, settings: Settings, now: dt.datetime | None = No
         return []
     covered: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
     for run in list_runs(db):
-        platform = run.details.get("platform")
-        window = run.details.get("window")
-        if platform:
+        windows = _run_windows(run)
+        for platform in windows:
             covered.setdefault(platform, [])
         is_import = run.source.startswith("import:")
-        if not platform or not isinstance(window, dict):
-            continue
         if run.status != "ok" and not (is_import and run.status == "partial"):
             continue
-        try:
-            covered[platform].append((parse_time(window["from"]), parse_time(window["to"])))
-        except (KeyError, ValueError):
-            continue
+        for platform, window in windows.items():
+            if not isinstance(window, dict):
+                continue
+            try:
+                covered[platform].append((parse_time(window["from"]), parse_time(window["to"])))
+            except (KeyError, ValueError, TypeError):
+                continue
     for source in enabled_sources(settings):
         covered.setdefault(source, [])
     gaps = []

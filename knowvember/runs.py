@@ -2,6 +2,8 @@
 
 A run is written as `running` before any work, and finished with its counts and status, so a
 run killed half-way still shows up (as `running` with no finish time, reported as failed).
+Its counts are brought up to date as its batches commit (`save_counts`, every few seconds), so
+a killed run's record still says what it stored.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from knowvember.db import Database
 from knowvember.models import Run, utcnow
@@ -73,6 +76,16 @@ def add_reads(db: Database, record: RunRecord, posts: int) -> None:
     with db.begin() as conn:
         conn.execute(runs_t.update().where(runs_t.c.id == record.id)
                      .values(posts_read=record.posts_read))
+
+
+def save_counts(conn: Connection, record: RunRecord, *, fetched: int = 0, new: int = 0,
+                updated: int = 0, skipped: int = 0) -> None:
+    """Write the run's counts so far, plus those given (a batch's, in the transaction that
+    stores it), leaving it `running`: a run killed later still says what it stored. The
+    record itself is not changed, so a transaction that fails changes nothing."""
+    conn.execute(runs_t.update().where(runs_t.c.id == record.id).values(
+        fetched=record.fetched + fetched, new=record.new + new,
+        updated=record.updated + updated, skipped=record.skipped + skipped))
 
 
 def finish_run(db: Database, record: RunRecord, status: str | None = None) -> RunRecord:
