@@ -8,9 +8,10 @@ writes one summary line per source. `--format json` prints the run records on st
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ import typer
 from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
 
 if TYPE_CHECKING:
+    from knowvember import ingest
+    from knowvember.config import Settings
+    from knowvember.db import Database
     from knowvember.ingest import Hooks, Progress
     from knowvember.runs import RunRecord
 
@@ -315,21 +319,70 @@ def schedule(
         f"{settings.schedule.grace_days} days after {settings.campaign.end} "
         "(Ctrl-C to stop).")
 
-    def report(outcome: ingest.CollectOutcome) -> None:
-        for message in outcome.messages:
-            err_console().print(f"[yellow]{_esc(message)}[/]")
-        for record in outcome.runs:
-            typer.echo(summary_line(record))
-
     with _Display(_interactive(app_state.quiet)) as display:
         hooks = _hooks(display)
         with _stop_signals(hooks):
-            cycles = ingest.schedule(db, settings, sources, seconds, hooks, on_cycle=report)
+            cycles = _keep_scheduling(db, settings, sources, seconds, hooks)
     if hooks.stop_flag().is_set():
         err_console().print(f"Stopped after {cycles} collection(s).")
         raise typer.Exit(130)
     err_console().print(f"Done: {cycles} collection(s); the campaign's collection period is "
                         "over.")
+
+
+def _report_cycle(outcome: ingest.CollectOutcome) -> None:
+    for message in outcome.messages:
+        err_console().print(f"[yellow]{_esc(message)}[/]")
+    for record in outcome.runs:
+        typer.echo(summary_line(record))
+
+
+def _keep_scheduling(db: Database, settings: Settings, sources: Sequence[str], every: float,
+                     hooks: Hooks) -> int:
+    """Run `ingest.schedule` until the collection period is over or a stop is asked for, and
+    return the number of collections.
+
+    `schedule` runs for a month unattended, so one collection's database error (SQLite busy
+    for longer than its timeout while a long import writes, PostgreSQL restarted or out of
+    reach for a moment) must not end it: cron would simply run again at the next slot. The
+    error is printed with the time, and the loop starts again an interval later. An error
+    before the first collection (a wrong URL or password) still stops at once, from
+    `app_state.db()` before this loop starts.
+    """
+    from knowvember import ingest
+    from knowvember.errors import DatabaseError
+
+    cycles = 0
+
+    def counted(outcome: ingest.CollectOutcome) -> None:
+        nonlocal cycles
+        cycles += 1
+        _report_cycle(outcome)
+
+    stop = hooks.stop_flag()
+    while True:
+        try:
+            ingest.schedule(db, settings, sources, every, hooks, on_cycle=counted)
+            return cycles
+        except DatabaseError as exc:
+            retry_at = hooks.now() + dt.timedelta(seconds=every)
+            err_console().print(
+                f"[red]{hooks.now():%Y-%m-%d %H:%M} UTC: this collection stopped on a "
+                f"database error: {_esc(str(exc))}[/]\nTrying again at "
+                f"{retry_at:%Y-%m-%d %H:%M} UTC (Ctrl-C to stop).")
+            _wait_until(retry_at, hooks)
+            if stop.is_set():
+                return cycles
+
+
+def _wait_until(moment: dt.datetime, hooks: Hooks) -> None:
+    """Sleep in short steps until `moment`, waking at once when a stop is asked for."""
+    stop = hooks.stop_flag()
+    while not stop.is_set():
+        left = (moment - hooks.now()).total_seconds()
+        if left <= 0:
+            return
+        hooks.sleep(min(left, 1.0))
 
 
 @handled

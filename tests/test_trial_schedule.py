@@ -1,0 +1,103 @@
+"""A new user's trial of `knowvember schedule` as the README runs it: a month-long loop that
+must survive one collection's database error, the way cron would simply run again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from knowvember import ingest
+from knowvember.cli import collect as collect_cli
+from knowvember.errors import EXIT_OK, DatabaseError
+from tests.conftest import BASE_CONFIG
+from tests.fakeapi import X_TOKEN, FakeAPI, x_id, x_page, x_tweet, x_user
+
+NOV = dt.datetime(2019, 11, 5, 9, 30, tzinfo=dt.UTC)
+ENV = {"KNOWVEMBER_X_BEARER_TOKEN": X_TOKEN}
+# One campaign day (5 November, London) and one grace day: 00:00Z on the 5th to the 7th.
+ONE_DAY = BASE_CONFIG.replace("end = 2019-11-30", "end = 2019-11-05").replace(
+    "start = 2019-11-01", "start = 2019-11-05")
+START = dt.datetime(2019, 11, 5, 0, 0, tzinfo=dt.UTC)
+SIX_HOURS = dt.timedelta(hours=6)
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAPI]:
+    with FakeAPI() as server:
+        server.add_x_page(x_page([x_tweet(x_id(NOV, 1), "Peer Assist #KNOWvember19", "42", NOV)],
+                                 [x_user("42", "UHLLibraries")]))
+        yield server
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, dt.datetime]:
+    """The CLI's hooks on a clock that sleeping moves on, so a day passes in no time."""
+    clock = {"now": START}
+    real_hooks = collect_cli._hooks
+
+    def hooks(display: Any, lock_wait: float = 10.0) -> ingest.Hooks:
+        made = real_hooks(display, lock_wait)
+        made.now = lambda: clock["now"]
+        made.sleep = lambda seconds: clock.__setitem__(
+            "now", clock["now"] + dt.timedelta(seconds=seconds))
+        return made
+
+    monkeypatch.setattr(collect_cli, "_hooks", hooks)
+    return clock
+
+
+def _failing_at(monkeypatch: pytest.MonkeyPatch, clock: dict[str, dt.datetime],
+                bad: set[dt.datetime]) -> list[dt.datetime]:
+    """Make the collections that start at the moments in `bad` hit a database error (as a
+    SQLite database busy past its timeout does), and return when each collection started."""
+    started: list[dt.datetime] = []
+    real_collect: Callable[..., ingest.CollectOutcome] = ingest.collect
+
+    def collect(*args: Any, **kwargs: Any) -> ingest.CollectOutcome:
+        started.append(clock["now"])
+        if clock["now"] in bad:
+            raise DatabaseError("sqlite:///knowvember.db is busy (locked by another process) "
+                                "(database is locked)")
+        return real_collect(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "collect", collect)
+    return started
+
+
+def test_a_database_error_in_one_collection_does_not_end_the_schedule(  # type: ignore[no-untyped-def]
+        cli, write_config, api, fake_clock, monkeypatch) -> None:
+    write_config(f'[sources.x]\nenabled = true\napi_base = "{api.url}"\nmax_retries = 1\n'
+                 "[schedule]\ngrace_days = 1\n", base=ONE_DAY)
+    started = _failing_at(monkeypatch, fake_clock, {START + SIX_HOURS})
+    result = cli("schedule", "--every", "6h", env=ENV)
+    assert result.exit_code == EXIT_OK, result.stderr
+    # Every 6 h over the campaign day and the grace day; the failed one was retried 6 h on.
+    assert started == [START + n * SIX_HOURS for n in range(8)]
+    stderr = " ".join(result.stderr.split())
+    assert ("2019-11-05 06:00 UTC: this collection stopped on a database error: "
+            "sqlite:///knowvember.db is busy") in stderr
+    assert "Trying again at 2019-11-05 12:00 UTC" in stderr
+    assert "Done: 7 collection(s)" in stderr  # the failed one collected nothing
+    assert result.stdout.count("x: ok") == 7
+
+
+def test_a_stop_while_waiting_to_retry_ends_the_schedule_cleanly(  # type: ignore[no-untyped-def]
+        cli, write_config, api, fake_clock, monkeypatch) -> None:
+    write_config(f'[sources.x]\nenabled = true\napi_base = "{api.url}"\nmax_retries = 1\n',
+                 base=ONE_DAY)
+    started = _failing_at(monkeypatch, fake_clock, {START})
+    real_wait = collect_cli._wait_until
+
+    def wait_then_ctrl_c(moment: dt.datetime, hooks: ingest.Hooks) -> None:
+        hooks.stop_flag().set("Ctrl-C")  # pressed during the wait before the retry
+        real_wait(moment, hooks)
+
+    monkeypatch.setattr(collect_cli, "_wait_until", wait_then_ctrl_c)
+    result = cli("schedule", "--every", "6h", env=ENV)
+    assert result.exit_code == 130
+    assert started == [START] and fake_clock["now"] == START  # no retry, no waiting on
+    assert "Stopped after 0 collection(s)" in " ".join(result.stderr.split())
+    assert api.requests == []
