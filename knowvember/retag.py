@@ -5,6 +5,13 @@ posts); each batch's new tags are compared with the stored ones and only the dif
 written, in one transaction per batch. A retag interrupted half-way leaves every batch either
 old or new, and running it again finishes the job. It covers the whole database (every
 campaign in it), because the taxonomy is the same for all of them.
+
+Which taxonomy the stored tags were made with is recorded per campaign, as the taxonomy's
+fingerprint in the collector-state table (source `techniques`, key `fingerprint`), so
+`summary`, `leaderboard`, `report` and `techniques list` can say when the stored tags were
+made by other rules than the ones in use (a new release, an edited `[techniques]`) and the
+counts mix two sets of rules. `retag` records the fingerprint for every campaign;
+`note_tagging` is for writers of new posts (imports, collection), before they write.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import sqlalchemy as sa
 
 from knowvember.db import Database
 from knowvember.errors import REPORTED
-from knowvember.models import Post, PostTechnique, Story, StoryTechnique
+from knowvember.models import Campaign, CollectorState, Post, PostTechnique, Story, StoryTechnique
 from knowvember.techniques import Taxonomy, story_techniques
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,15 @@ posts_t = Post.__table__
 post_techniques_t = PostTechnique.__table__
 stories_t = Story.__table__
 story_techniques_t = StoryTechnique.__table__
+campaigns_t = Campaign.__table__
+state_t = CollectorState.__table__
+
+# Where the fingerprint of the taxonomy that made the stored tags is kept (collector_state).
+STATE_SOURCE = "techniques"
+STATE_KEY = "fingerprint"
+# Recorded when posts were tagged by two different taxonomies: stale whatever is in use.
+MIXED = "mixed"
+RETAG_COMMAND = "knowvember techniques retag"
 
 Progress = Callable[[int], None]
 
@@ -58,6 +74,7 @@ def retag(
     summary = RetagSummary()
     retag_posts(db, taxonomy, summary, batch_size=batch_size, progress=progress)
     retag_stories(db, taxonomy, summary)
+    _record_everywhere(db, taxonomy.fingerprint())
     summary.seconds = time.perf_counter() - started
     log.info("Re-tagged %d posts (%d changed) and %d stories (%d changed) in %.1f s",
              summary.posts, summary.posts_changed, summary.stories, summary.stories_changed,
@@ -149,3 +166,95 @@ def _apply(
         )
     if added:
         conn.execute(table.insert(), [{key: k, "technique": t} for k, t in added])
+
+
+# -- which taxonomy made the stored tags ------------------------------------------------------
+
+
+def _record_everywhere(db: Database, fingerprint: str) -> None:
+    """After a whole-database retag every campaign's tags are this taxonomy's."""
+    from knowvember.store import save_state
+
+    with db.begin() as conn:
+        for (campaign_id,) in conn.execute(sa.select(campaigns_t.c.id)):
+            save_state(conn, campaign_id, STATE_SOURCE, {STATE_KEY: fingerprint})
+
+
+def recorded_fingerprint(db: Database) -> str | None:
+    """The fingerprint recorded for this campaign's stored tags (None: never recorded)."""
+    from knowvember.store import load_state
+
+    return load_state(db, STATE_SOURCE).get(STATE_KEY)
+
+
+def _has_tagged_items(conn: sa.Connection, campaign_id: int) -> bool:
+    """Whether the campaign has any post or story, whose tags some taxonomy made."""
+    for table in (posts_t, stories_t):
+        found = conn.execute(
+            sa.select(table.c.id).where(table.c.campaign_id == campaign_id).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
+
+
+def note_tagging(db: Database, taxonomy: Taxonomy) -> None:
+    """Record that this campaign's new posts are about to be tagged by `taxonomy`.
+
+    For imports and collection, called before the first post is written. The first
+    writer of an empty campaign records its fingerprint; a writer with another taxonomy
+    than the recorded one marks the tags as mixed (the older posts keep the old tags), so
+    the reports warn until a retag. A campaign with posts and no record (a database
+    from before the record was kept) is left unrecorded: its tags may be stale.
+    """
+    from knowvember.store import save_state
+
+    fingerprint = taxonomy.fingerprint()
+    with db.begin() as conn:
+        recorded = conn.execute(
+            sa.select(state_t.c.value).where(
+                state_t.c.campaign_id == db.campaign_id, state_t.c.source == STATE_SOURCE,
+                state_t.c.key == STATE_KEY)
+        ).scalar()
+        if recorded in (fingerprint, MIXED):
+            return
+        if recorded is None:
+            if not _has_tagged_items(conn, db.campaign_id):
+                save_state(conn, db.campaign_id, STATE_SOURCE, {STATE_KEY: fingerprint})
+            return
+        save_state(conn, db.campaign_id, STATE_SOURCE, {STATE_KEY: MIXED})
+
+
+def stale_tags_warning(db: Database, taxonomy: Taxonomy) -> str | None:
+    """Why this campaign's stored technique tags may not be `taxonomy`'s, or None.
+
+    None when the recorded fingerprint is the taxonomy's, and for a campaign with no posts
+    or stories yet (nothing is tagged, so nothing is stale). A campaign with posts and no
+    record was tagged before the record was kept, by rules that may since have changed.
+    """
+    recorded = recorded_fingerprint(db)
+    fingerprint = taxonomy.fingerprint()
+    if recorded == fingerprint:
+        return None
+    if recorded is None:
+        with db.begin() as conn:
+            if not _has_tagged_items(conn, db.campaign_id):
+                return None
+        why = ("were tagged before knowvember recorded which technique rules tagged them, "
+               "and the rules may have changed since")
+    elif recorded == MIXED:
+        why = "were tagged by more than one set of technique rules"
+    else:
+        why = ("were tagged by other technique rules than this knowvember version and "
+               "campaign.toml [techniques] use")
+    return (f"the stored posts and stories {why}, so technique counts may mix old and new "
+            f"rules; run `{RETAG_COMMAND}` to tag them all again with the current rules.")
+
+
+def warn_if_stale(db: Database, taxonomy: Taxonomy) -> bool:
+    """Log `stale_tags_warning` once as a warning (stderr); True when it warned."""
+    message = stale_tags_warning(db, taxonomy)
+    if message is None:
+        return False
+    log.warning(message)
+    return True

@@ -363,7 +363,8 @@ def _alternation(patterns: Iterable[str]) -> str:
     most of them at each word with one character test."""
     grouped: dict[str, list[str]] = {}
     rest: list[str] = []
-    for pattern in sorted(set(patterns), key=len, reverse=True):
+    # Ties broken by the pattern itself: a set's order changes from process to process.
+    for pattern in sorted(set(patterns), key=lambda p: (-len(p), p)):
         if pattern[:1].isalnum() and pattern[:1].islower():
             grouped.setdefault(pattern[0], []).append(pattern[1:])
         else:
@@ -563,14 +564,35 @@ class Taxonomy:
         return technique.phases if technique else ()
 
     def fingerprint(self) -> str:
-        """Changes whenever the taxonomy would tag some text differently."""
+        """Changes whenever the taxonomy would tag some text differently.
+
+        Stored tags are compared with it (`knowvember.retag`) to tell a coordinator that the
+        counts mix two sets of rules, so it covers everything tagging reads: each
+        technique's names and rules, every module-level rule table (`_RULE_TABLES`), the
+        patterns compiled from them (a change to how a phrase becomes a pattern changes
+        them), and `RULES_REVISION` for a change to the matching code itself. Phases are
+        left out: they are looked up when counting, never stored with a tag.
+        """
         import hashlib
 
         digest = hashlib.sha256()
+        digest.update(repr(RULES_REVISION).encode())
         for t in self.techniques:
-            digest.update(repr((t.name, t.phases, t.synonyms, t.abbreviations,
-                                t.abbreviation_vetoes)).encode())
-        digest.update(repr((_EXCLUSIONS, _FORMAT_WORDS, _NOUN_FORMS, _NOUN_NAMES)).encode())
+            digest.update(repr((t.name, t.synonyms, t.abbreviations, t.abbreviation_vetoes,
+                                t.custom)).encode())
+        tables = globals()
+        for name in _RULE_TABLES:
+            digest.update(f"{name}={_stable_repr(tables[name])}".encode())
+        compiled = self._compile()
+        digest.update(repr((
+            compiled.phrases.pattern,
+            [(test.pattern, index) for test, index in compiled.phrase_tests],
+            compiled.abbreviations.pattern if compiled.abbreviations else None,
+            [(test.pattern, index) for test, index in compiled.abbreviation_tests],
+            compiled.trigger_cased.pattern if compiled.trigger_cased else None,
+            compiled.trigger_lower.pattern if compiled.trigger_lower else None,
+            sorted((index, veto.pattern) for index, veto in compiled.vetoes.items()),
+        )).encode())
         return digest.hexdigest()[:16]
 
     def __iter__(self) -> Iterator[Technique]:
@@ -578,6 +600,36 @@ class Taxonomy:
 
     def __len__(self) -> int:
         return len(self.techniques)
+
+
+# Bump when the matching code changes how text is tagged (Taxonomy.tag, _Compiled, the
+# text clean-up functions) without a change to any rule table or compiled pattern: the
+# fingerprint then changes and stored tags are reported as stale.
+RULES_REVISION = 1
+
+# Every module-level table tagging reads, by name (looked up when fingerprinting, so a test
+# can change one). tests/test_trial_retag.py fails when a table is added and not listed.
+_RULE_TABLES = (
+    "_CLINICAL", "_CODE_OF_PRACTICE", "_EXCLUSIONS", "_FORMAT_WORDS", "_DETERMINERS",
+    "_AFTER_NOUN", "_NOUN_FORMS", "_NOUN_NAMES", "_UNLESS_FORMAT", "_ENGLISH_WORDS", "_SEP",
+    "_INVISIBLE", "_COMBINING", "_ABBREVIATION", "_MENTION", "_LINK", "_HASHTAG_WORDS",
+    "_CAMEL",
+)
+
+
+def _stable_repr(value: object) -> str:
+    """repr() that is the same in every process: sets sorted (a str set's order changes
+    with PYTHONHASHSEED), a compiled regex as its pattern and flags."""
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(_stable_repr(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_stable_repr(k)}: {_stable_repr(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_stable_repr(v) for v in value) + ")"
+    if isinstance(value, re.Pattern):
+        return f"re({value.pattern!r}, {value.flags})"
+    return repr(value)
 
 
 def story_techniques(

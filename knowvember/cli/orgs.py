@@ -18,6 +18,7 @@ from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, 
 if TYPE_CHECKING:
     from knowvember.config import Settings
     from knowvember.organisations import Candidate, Catalogue, Organisation
+    from knowvember.techniques import Taxonomy
 
 FORMAT = typer.Option(TableOrJson.table, "--format", help="Output format.")
 
@@ -400,7 +401,10 @@ def techniques_list(ctx: typer.Context, format: TableOrJson = FORMAT) -> None:
     """Print the technique taxonomy: phases, synonyms and abbreviations."""
     from knowvember.techniques import PHASES, Taxonomy
 
-    taxonomy = Taxonomy.load(_optional_settings(ctx))
+    settings = _optional_settings(ctx)
+    taxonomy = Taxonomy.load(settings)
+    if settings is not None:
+        _warn_if_tags_stale(ctx, settings, taxonomy)
     order = {p: n for n, p in enumerate(PHASES)}
     techniques = sorted(taxonomy, key=lambda t: (min(order.get(p, 9) for p in t.phases),
                                                  t.custom))
@@ -421,6 +425,32 @@ def techniques_list(ctx: typer.Context, format: TableOrJson = FORMAT) -> None:
         table.add_row(_text(t.name + (" (custom)" if t.custom else "")),
                       _text(", ".join(t.phases)), _text(", ".join(also)))
     _print(table)
+
+
+def _warn_if_tags_stale(ctx: typer.Context, settings: Settings, taxonomy: Taxonomy) -> None:
+    """`techniques list` of a campaign: say when its stored tags are not this taxonomy's.
+
+    Only for a database that is there already: listing the taxonomy must not create a
+    database file (sqlite). Listing does not need the database, so one that cannot be
+    opened (a server that is down) only skips the check.
+    """
+    import logging
+
+    from sqlalchemy.engine import make_url
+
+    from knowvember.errors import DatabaseError
+    from knowvember.retag import warn_if_stale
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and (
+            not url.database or url.database == ":memory:" or not Path(url.database).is_file()):
+        return
+    try:
+        db = state(ctx).db()
+    except DatabaseError as exc:
+        logging.getLogger(__name__).debug("Not checking the stored tags: %s", exc)
+        return
+    warn_if_stale(db, taxonomy)
 
 
 @handled

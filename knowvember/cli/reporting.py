@@ -41,6 +41,19 @@ def _date(value: str | None, option: str) -> dt.date | None:
     return parse_date(value, option)
 
 
+def _warn_if_tags_stale(ctx: typer.Context) -> None:
+    """Say once on stderr when the stored technique tags were made by other rules.
+
+    The counts would mix two taxonomies; the JSON on stdout is left as it is. Retagging
+    is the coordinator's call, not a side effect of reading (see knowvember.retag).
+    """
+    from knowvember.retag import warn_if_stale
+    from knowvember.techniques import Taxonomy
+
+    app = state(ctx)
+    warn_if_stale(app.db(), Taxonomy.load(app.settings()))
+
+
 def _load(ctx: typer.Context, since: str | None = None, until: str | None = None
           ) -> CampaignData:
     from reports.dataset import load_campaign_data
@@ -66,6 +79,7 @@ def summary(
 
     data = filter_data(_load(ctx, since, until), org=org, region=region)
     result = summarise(data)
+    _warn_if_tags_stale(ctx)
     if format is TableOrJson.json:
         emit_json(result)
         return
@@ -137,6 +151,7 @@ def leaderboard(
     from reports.leaderboard import leaderboard as board
 
     rows = board(_load(ctx, since, until), by=by.value, metric=metric.value, top=top)
+    _warn_if_tags_stale(ctx)
     if format is BoardFormat.json:
         emit_json(rows)
     elif format is BoardFormat.csv:
@@ -250,6 +265,7 @@ def report(
     folder = out if out is not None else settings.resolve(settings.reports.out_dir)
     written = build_report(app.db(), settings, folder, formats=formats, per_org=per_org,
                            until=_date(until, "--until"))
+    _warn_if_tags_stale(ctx)
     console = err_console()
     for label, path in written.items():
         console.print(f"{label}: {path}")

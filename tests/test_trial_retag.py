@@ -1,0 +1,284 @@
+"""Stale technique tags: which taxonomy made the stored tags, and saying when it is not ours.
+
+A coordinator who edits `[techniques]` in campaign.toml, or upgrades to a release with better
+rules, has posts stored with the old tags until `knowvember techniques retag`; the summary,
+leaderboard, report and `techniques list` say so once on stderr (stdout is unchanged). The
+taxonomy's fingerprint is what is compared, so it must change with every rule table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowvember import techniques as techniques_module
+from knowvember.config import load_settings, parse_settings
+from knowvember.db import Database, open_database
+from knowvember.hashtags import CampaignTags
+from knowvember.records import AccountRecord, PostRecord
+from knowvember.retag import (
+    MIXED,
+    RETAG_COMMAND,
+    STATE_KEY,
+    STATE_SOURCE,
+    note_tagging,
+    recorded_fingerprint,
+    retag,
+    stale_tags_warning,
+)
+from knowvember.store import PostWriter, load_state
+from knowvember.techniques import BUILTIN, Taxonomy, Technique
+from tests.conftest import BASE_CONFIG
+
+EXTRA_SYNONYM = '[techniques.synonyms]\n"Peer Assist" = ["peer support huddle"]\n'
+
+# -- the fingerprint covers every rule table ------------------------------------------------
+
+# Module-level names that are not rules for tagging text.
+NOT_RULES = {"PHASES", "BUILTIN", "RULES_REVISION", "_RULE_TABLES", "TYPE_CHECKING"}
+
+
+def _module_tables() -> list[str]:
+    """Every module-level constant of techniques.py that tagging could read."""
+    kinds = (tuple, list, dict, set, frozenset, str, re.Pattern)
+    return sorted(
+        name for name, value in vars(techniques_module).items()
+        if re.fullmatch(r"_?[A-Z][A-Z0-9_]*", name) and isinstance(value, kinds)
+        and name not in NOT_RULES
+    )
+
+
+def _changed(value: Any) -> Any:
+    """`value` with one more entry (or one more character): a different rule."""
+    if isinstance(value, re.Pattern):
+        return re.compile(value.pattern + "|zzqx", value.flags)
+    if isinstance(value, str):
+        return value + "(?!zzqx)"
+    if isinstance(value, frozenset | set):
+        return type(value)({*value, "zzqx"})
+    if isinstance(value, dict):
+        return {**value, "Zzqx": [("zzqx", "zzqx")]}
+    return (*value, "zzqx")
+
+
+def test_every_module_rule_table_is_fingerprinted() -> None:
+    """A rule table added to techniques.py and left out of _RULE_TABLES fails here."""
+    assert _module_tables() == sorted(techniques_module._RULE_TABLES)
+
+
+@pytest.mark.parametrize("name", techniques_module._RULE_TABLES)
+def test_a_change_to_any_rule_table_changes_the_fingerprint(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = Taxonomy.load().fingerprint()
+    monkeypatch.setattr(techniques_module, name, _changed(getattr(techniques_module, name)))
+    assert Taxonomy.load().fingerprint() != before, name
+
+
+def test_english_words_change_the_fingerprint_and_the_tags(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table the old fingerprint left out: it decides whether `#aar` is a technique."""
+    text = "Our #aar after the flood drill"
+    before = (Taxonomy.load().fingerprint(), Taxonomy.load().tag(text))
+    monkeypatch.setattr(techniques_module, "_ENGLISH_WORDS",
+                        techniques_module._ENGLISH_WORDS | {"aar"})
+    after = (Taxonomy.load().fingerprint(), Taxonomy.load().tag(text))
+    assert before[1] == ["After Action Review"] and after[1] == []
+    assert after[0] != before[0]
+
+
+@pytest.mark.parametrize("field", ["name", "synonyms", "abbreviations", "abbreviation_vetoes"])
+def test_a_change_to_a_builtin_technique_changes_the_fingerprint(field: str) -> None:
+    first = BUILTIN[0]
+    value = getattr(first, field)
+    changed = value + " x" if isinstance(value, str) else (*value, "zzqx")
+    edited = Technique(**{**first.__dict__, field: changed})
+    assert (Taxonomy([edited, *BUILTIN[1:]]).fingerprint()
+            != Taxonomy(list(BUILTIN)).fingerprint())
+
+
+def test_config_synonyms_change_the_fingerprint_and_phases_do_not(campaign_dir: Path) -> None:
+    path = campaign_dir / "campaign.toml"
+    plain = Taxonomy.load(parse_settings(BASE_CONFIG, path)).fingerprint()
+    assert Taxonomy.load().fingerprint() == plain
+    assert Taxonomy.load(parse_settings(BASE_CONFIG + EXTRA_SYNONYM, path)).fingerprint() != plain
+    # Phases are looked up when counting, not stored with a tag: no retag needed.
+    moved = [Technique(**{**t.__dict__, "phases": ("after",)}) for t in BUILTIN]
+    assert Taxonomy(moved).fingerprint() == Taxonomy(list(BUILTIN)).fingerprint()
+
+
+def test_fingerprint_is_the_same_in_every_process() -> None:
+    """A set's order follows PYTHONHASHSEED; the compiled pattern used to follow it too."""
+    code = "from knowvember.techniques import Taxonomy; print(Taxonomy.load().fingerprint())"
+    seen = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        seen.add(subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                capture_output=True, text=True).stdout.strip())
+    assert seen == {Taxonomy.load().fingerprint()}
+
+
+# -- what is recorded ------------------------------------------------------------------
+
+
+def _write_posts(db: Database, taxonomy: Taxonomy, start: int = 0, count: int = 2) -> None:
+    """Posts as an import writes them: tagged by `taxonomy`, after `note_tagging`."""
+    account = AccountRecord(platform="x", key="1", handle="@uhllibraries",
+                            display_name="UHL Libraries", bio="Library at UHL")
+    posts = [
+        PostRecord(platform="x", platform_id=str(n), account_key="1",
+                   created_at=dt.datetime(2019, 11, 4, 10, n, tzinfo=dt.UTC),
+                   text="A #KNOWvember19 peer support huddle and a Knowledge Café",
+                   hashtags=("knowvember19",))
+        for n in range(start, start + count)
+    ]
+    note_tagging(db, taxonomy)
+    PostWriter(db, CampaignTags(["KNOWvember19"]), source="test",
+               tagger=taxonomy.tag).write(posts, [account])
+
+
+def test_first_writer_of_an_empty_campaign_records_its_taxonomy(db: Database) -> None:
+    taxonomy = Taxonomy.load()
+    assert stale_tags_warning(db, taxonomy) is None  # nothing stored, nothing stale
+    _write_posts(db, taxonomy)
+    assert recorded_fingerprint(db) == taxonomy.fingerprint()
+    assert stale_tags_warning(db, taxonomy) is None
+
+
+def test_a_writer_with_other_rules_marks_the_tags_mixed_until_a_retag(
+    db: Database, campaign_dir: Path
+) -> None:
+    old = Taxonomy.load()
+    new = Taxonomy.load(parse_settings(BASE_CONFIG + EXTRA_SYNONYM,
+                                       campaign_dir / "campaign.toml"))
+    _write_posts(db, old)
+    assert stale_tags_warning(db, new) is not None  # the config was edited
+    _write_posts(db, new, start=10)  # collection with the edited config
+    assert recorded_fingerprint(db) == MIXED
+    # Going back to the old config does not hide the new posts' tags.
+    warning = stale_tags_warning(db, old)
+    assert warning is not None and "more than one" in warning and RETAG_COMMAND in warning
+    summary = retag(db, new)
+    assert summary.post_tags_added == 2  # the first two posts gain Peer Assist
+    assert recorded_fingerprint(db) == new.fingerprint()
+    assert stale_tags_warning(db, new) is None
+    assert stale_tags_warning(db, old) is not None
+
+
+def test_posts_stored_before_the_record_was_kept_may_be_stale(db: Database) -> None:
+    """A database from an earlier release: posts, and no record of their rules."""
+    taxonomy = Taxonomy.load()
+    PostWriter(db, CampaignTags(["KNOWvember19"]), source="test", tagger=taxonomy.tag).write(
+        [PostRecord(platform="x", platform_id="1", account_key="1",
+                    created_at=dt.datetime(2019, 11, 4, tzinfo=dt.UTC),
+                    text="#KNOWvember19 Peer Assist", hashtags=("knowvember19",))],
+        [AccountRecord(platform="x", key="1", handle="@a")])
+    note_tagging(db, taxonomy)  # an import now: it cannot vouch for the older posts
+    assert recorded_fingerprint(db) is None
+    warning = stale_tags_warning(db, taxonomy)
+    assert warning is not None and "before knowvember recorded" in warning
+    retag(db, taxonomy)
+    assert stale_tags_warning(db, taxonomy) is None
+
+
+def test_retag_records_every_campaign_in_the_database(campaign_dir: Path) -> None:
+    """retag covers the whole database, so every campaign's record is its taxonomy."""
+    path = campaign_dir / "campaign.toml"
+    other = BASE_CONFIG.replace('slug = "knowvember19"', 'slug = "knowvember20"')
+    first = open_database(parse_settings(BASE_CONFIG, path))
+    second = open_database(parse_settings(other, path))
+    taxonomy = Taxonomy.load()
+    retag(first, taxonomy)
+    for db in (first, second):
+        assert load_state(db, STATE_SOURCE) == {STATE_KEY: taxonomy.fingerprint()}
+        db.dispose()
+
+
+# -- the commands ----------------------------------------------------------------------
+
+
+def _stored(campaign_dir: Path, extra: str = "", *, note: bool = True) -> None:
+    settings = load_settings(campaign_dir / "campaign.toml")
+    db = open_database(settings)
+    taxonomy = Taxonomy.load(parse_settings(BASE_CONFIG + extra, settings.path))
+    if note:
+        _write_posts(db, taxonomy)
+    else:
+        PostWriter(db, CampaignTags(["KNOWvember19"]), source="test",
+                   tagger=taxonomy.tag).write(
+            [PostRecord(platform="x", platform_id="1", account_key="1",
+                        created_at=dt.datetime(2019, 11, 4, tzinfo=dt.UTC),
+                        text="#KNOWvember19 Knowledge Café", hashtags=("knowvember19",))],
+            [AccountRecord(platform="x", key="1", handle="@a")])
+    db.dispose()
+
+
+REPORTING = [
+    ("summary", "--format", "json"),
+    ("leaderboard", "--format", "json"),
+    ("techniques", "list", "--format", "json"),
+]
+
+
+def _warnings(result: Any) -> list[str]:
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return [line for line in result.stderr.splitlines() if RETAG_COMMAND in line]
+
+
+@pytest.mark.parametrize("args", REPORTING)
+def test_no_warning_on_a_fresh_database(args: tuple[str, ...], campaign_dir: Path,
+                                        cli: Any) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    assert _warnings(cli(*args)) == []
+
+
+@pytest.mark.parametrize("args", REPORTING)
+def test_warned_once_after_config_change_and_not_after_retag(
+    args: tuple[str, ...], campaign_dir: Path, cli: Any, write_config: Any
+) -> None:
+    _stored(campaign_dir)
+    assert _warnings(cli(*args)) == []
+    write_config(EXTRA_SYNONYM)  # the coordinator adds a synonym
+    result = cli(*args)
+    warnings = _warnings(result)
+    assert len(warnings) == 1 and warnings[0].startswith("Warning: ")
+    json.loads(result.stdout)  # stdout is still the JSON alone
+    assert cli("techniques", "retag").exit_code == 0
+    assert _warnings(cli(*args)) == []
+
+
+def test_summary_json_is_the_same_with_the_warning(campaign_dir: Path, cli: Any) -> None:
+    _stored(campaign_dir, note=False)  # an earlier release's database
+    stale = cli("summary", "--format", "json")
+    assert len(_warnings(stale)) == 1
+    assert cli("techniques", "retag").exit_code == 0
+    fresh = cli("summary", "--format", "json")
+    assert _warnings(fresh) == []
+    assert json.loads(stale.stdout) == json.loads(fresh.stdout)
+
+
+def test_report_warns(campaign_dir: Path, cli: Any) -> None:
+    _stored(campaign_dir, EXTRA_SYNONYM)
+    result = cli("report", "--out", str(campaign_dir / "out"), "--format", "md")
+    assert len(_warnings(result)) == 1
+    assert (campaign_dir / "out" / "report.md").is_file()
+
+
+def test_techniques_list_does_not_create_a_database(campaign_dir: Path, cli: Any) -> None:
+    result = cli("techniques", "list", "--format", "json")
+    assert _warnings(result) == []
+    assert not (campaign_dir / "knowvember.db").exists()
+
+
+def test_the_warning_survives_quiet(campaign_dir: Path, cli: Any) -> None:
+    _stored(campaign_dir, EXTRA_SYNONYM)
+    assert len(_warnings(cli("-q", "summary", "--format", "json"))) == 1
