@@ -213,7 +213,7 @@ def edited_file(path: Path) -> Path:
     return jsonl(path, x_page([after, other, before], [x_user("111", "UHLLibraries")]))
 
 
-@pytest.mark.parametrize("processes", ["1", "2"])
+@pytest.mark.parametrize("processes", ["1", "2", "3"])
 def test_an_edited_tweet_is_counted_alike_read_here_or_beside(
         db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: str) -> None:
     monkeypatch.setenv("KNOWVEMBER_IMPORT_PROCESSES", processes)
@@ -250,3 +250,59 @@ def test_gaps_after_a_csv_of_two_platforms_with_no_source_enabled(
         ("mastodon", "2019-11-01T00:00:00Z", "2019-11-02T09:00:00Z"),
         ("mastodon", "2019-11-02T09:00:00Z", "2019-11-10T00:00:00Z"),
     ]
+
+
+# -- the same, through a live collection -----------------------------------------------------
+
+
+@pytest.fixture
+def api():  # type: ignore[no-untyped-def]
+    from tests.fakeapi import FakeAPI
+
+    with FakeAPI().load_fixtures() as server:
+        yield server
+
+
+def test_a_collection_after_a_tags_sheet_gives_the_posts_their_references(
+        api, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_collect_x import hooks, setup
+
+    page = json.loads((FIXTURES / "twitter_search_recent_2.json").read_text(encoding="utf-8"))
+    settings, db = setup(api, db_url)
+    try:
+        (sheet_run,) = ingest.import_files(db, settings, "tags",
+                                           [tags_sheet_of(page, tmp_path / "TAGS.csv")],
+                                           ingest.Hooks(lock_wait=0)).runs
+        assert sheet_run.status == "ok", sheet_run.error
+        record = ingest.collect_source(db, settings, "x", hooks())
+        assert record.status == "ok", record.error
+        got = references(db)
+        collected = [t for t in page["data"] if t["id"] in got]
+        assert len(collected) > 50
+        assert [t["id"] for t in collected
+                if bool(t.get("referenced_tweets")) != (got[t["id"]][1] is not None)] == []
+    finally:
+        db.dispose()
+
+
+def test_a_killed_collection_says_what_it_stored(
+        api, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_collect_x import brexit_tweets, hooks, setup
+
+    monkeypatch.setattr(ingest, "PROGRESS_EVERY_CHUNKS", 1)
+
+    def killed(db_: Database, record: ingest.RunRecord, status: str | None = None) -> None:
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(ingest, "finish_run", killed)
+    settings, db = setup(api, db_url)
+    try:
+        with pytest.raises(SystemExit):
+            ingest.collect_source(db, settings, "x", hooks())
+        (run,) = ingest.list_runs(db)
+        assert run.status == "running" and run.finished_at is None
+        assert run.error == "the run did not finish (killed or still running)"
+        # Every post stored (the originals the retweets copy too) is counted as new.
+        assert (run.fetched, run.new) == (len(brexit_tweets()), len(references(db)))
+    finally:
+        db.dispose()
