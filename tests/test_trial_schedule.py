@@ -4,6 +4,7 @@ must survive one collection's database error, the way cron would simply run agai
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -101,3 +102,31 @@ def test_a_stop_while_waiting_to_retry_ends_the_schedule_cleanly(  # type: ignor
     assert started == [START] and fake_clock["now"] == START  # no retry, no waiting on
     assert "Stopped after 0 collection(s)" in " ".join(result.stderr.split())
     assert api.requests == []
+
+
+def test_config_check_warns_when_an_enabled_source_has_no_secret(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    """README: `export KNOWVEMBER_X_BEARER_TOKEN=...` then `config check`. Run in a shell (or a
+    crontab) without the export, it said "Configuration is valid." and every collection of x
+    then failed."""
+    write_config("[sources.x]\nenabled = true\n[sources.bluesky]\nenabled = true\n")
+    result = cli("config", "check", env={"KNOWVEMBER_BLUESKY_HANDLE": "lib.bsky.social",
+                                         "KNOWVEMBER_BLUESKY_APP_PASSWORD": ""})
+    assert result.exit_code == EXIT_OK  # a reporting laptop needs no collection secrets
+    stderr = " ".join(result.stderr.split())
+    assert ("Warning: [sources.x] is enabled but $KNOWVEMBER_X_BEARER_TOKEN is not set here, "
+            "so `knowvember collect` will fail for x") in stderr
+    assert ("[sources.bluesky] is enabled but $KNOWVEMBER_BLUESKY_APP_PASSWORD is not set "
+            "here") in stderr
+    assert "KNOWVEMBER_BLUESKY_HANDLE is not" not in stderr  # the handle is set
+    as_json = cli("config", "check", "--format", "json",
+                  env={"KNOWVEMBER_X_BEARER_TOKEN": X_TOKEN})
+    warnings = json.loads(as_json.stdout)["warnings"]
+    assert [w.split(" is enabled")[0] for w in warnings] == ["[sources.bluesky]"]
+
+
+def test_config_check_does_not_warn_about_a_disabled_source(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    write_config("[sources.mastodon]\nenabled = true\n")  # Mastodon needs no secret
+    result = cli("config", "check", "--format", "json", env={"KNOWVEMBER_X_BEARER_TOKEN": ""})
+    assert result.exit_code == EXIT_OK
+    assert json.loads(result.stdout)["warnings"] == []
+    assert "Warning" not in cli("config", "check").stderr

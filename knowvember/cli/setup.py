@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+
+if TYPE_CHECKING:
+    from knowvember.config import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -66,6 +70,7 @@ def config_check(
         "sources": sources,
         "organisations": len(settings.organisations),
         "environment": {name: ("set" if ok else "not set") for name, ok in env.items()},
+        "warnings": missing_secrets(settings, env),
     }
     if format is TableOrJson.json:
         emit_json(data)
@@ -82,7 +87,38 @@ def config_check(
         *[f"  {name}: {'set (****)' if ok else 'not set'}" for name, ok in env.items()],
     ]
     typer.echo("\n".join(lines))
+    for warning in data["warnings"]:
+        from rich.markup import escape
+
+        err_console().print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     err_console().print("[green]Configuration is valid.[/]")
+
+
+def missing_secrets(settings: Settings, env: dict[str, bool]) -> list[str]:
+    """An enabled source whose secret variable is not set, one line each.
+
+    The file can be valid while `collect` is bound to fail: a new user runs `config check`
+    in a shell where the token was never exported (or a crontab without it) and reads
+    "Configuration is valid.", then every scheduled run fails. It is a warning, not an
+    error, because a coordinator's laptop that only reports needs none of them.
+    """
+    sources = settings.sources
+    needed = {
+        "x": [sources.x.bearer_token_env],
+        "bluesky": [sources.bluesky.handle_env, sources.bluesky.app_password_env],
+    }
+    warnings = []
+    for source, names in needed.items():
+        unset = [name for name in names if not env.get(name)]
+        if getattr(sources, source).enabled and unset:
+            variables = " and ".join(f"${name}" for name in unset)
+            one = len(unset) == 1
+            warnings.append(
+                f"[sources.{source}] is enabled but {variables} {'is' if one else 'are'} not "
+                f"set here, so `knowvember collect` will fail for {source}: set "
+                f"{'it' if one else 'them'} in this shell, at the top of the crontab or in the "
+                "systemd EnvironmentFile")
+    return warnings
 
 
 @handled
