@@ -72,8 +72,18 @@ exclude_accounts = []
 level = "INFO"
 '''
 
+# knowvember reads secrets only from the environment: nothing reads this file by itself (an
+# earlier text said "Copy to .env", and a librarian who did so found every collection failing
+# with "set $KNOWVEMBER_X_BEARER_TOKEN"). Its lines are valid shell, crontab and systemd
+# EnvironmentFile lines alike, so the same filled-in copy serves all three.
 ENV_TEMPLATE = """\
-# Copy to .env (never commit it) or set these in the environment of your cron job.
+# The secrets knowvember reads from the environment (never from campaign.toml).
+# knowvember does NOT read this file itself. Fill in a copy, e.g. secrets.env (chmod 600 it,
+# never commit it or put it in a shared folder), then either:
+#   in a shell:   set -a; . ./secrets.env; set +a
+#   with systemd: EnvironmentFile=/etc/knowvember/secrets.env   (in the service)
+#   with cron:    put the filled-in lines at the top of the crontab
+# Leave a value empty for a source you do not use. Write values without spaces around '='.
 KNOWVEMBER_X_BEARER_TOKEN=
 KNOWVEMBER_MASTODON_TOKEN=
 KNOWVEMBER_BLUESKY_HANDLE=

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +134,30 @@ def test_config_check_does_not_warn_about_a_disabled_source(cli, write_config) -
     assert result.exit_code == EXIT_OK
     assert json.loads(result.stdout)["warnings"] == []
     assert "Warning" not in cli("config", "check").stderr
+
+
+def test_the_env_example_init_writes_works_as_it_says_in_a_shell(tmp_path: Path) -> None:
+    """`.env.example` said "Copy to .env", but nothing reads .env: the copy's tokens never
+    reached `collect`. It now says how to load a filled-in copy; doing exactly that must make
+    the token visible to knowvember, with the file's comments and empty lines harmless."""
+    from knowvember.starter import write_starter
+
+    write_starter(tmp_path, year=2027)
+    example = (tmp_path / ".env.example").read_text(encoding="utf-8")
+    assert "Copy to .env" not in example
+    assert "does NOT read this file itself" in example
+    command = re.search(r"in a shell: +(.+)", example)
+    assert command is not None
+    load = command.group(1).strip()
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text(example.replace("KNOWVEMBER_X_BEARER_TOKEN=",
+                                       f"KNOWVEMBER_X_BEARER_TOKEN={X_TOKEN}"), encoding="utf-8")
+    knowvember = Path(sys.executable).with_name("knowvember")
+    script = f"{load}\n'{knowvember}' config check --format json\n"
+    result = subprocess.run(["/bin/sh", "-c", script], cwd=tmp_path, capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                            check=False, timeout=120)
+    assert result.returncode == EXIT_OK, result.stderr
+    environment = json.loads(result.stdout)["environment"]
+    assert environment["KNOWVEMBER_X_BEARER_TOKEN"] == "set"
+    assert environment["KNOWVEMBER_BLUESKY_HANDLE"] == "not set"  # left empty: not set
