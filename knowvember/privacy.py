@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,7 @@ from knowvember.models import (
     utcnow,
 )
 from knowvember.payloads import Unpacker
-from knowvember.records import parse_account_ref
+from knowvember.records import PostRecord, normalise_handle, parse_account_ref
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
@@ -112,13 +113,16 @@ class ForgetReport:
     # payloads are kept as text instead)
     payload_dictionaries_dropped: int = 0
     run_log_entries_redacted: int = 0
+    # other people's posts whose text, mentions or references named the account
+    others_posts_redacted: int = 0
     already_forgotten: bool = False
     still_in_config: list[str] = field(default_factory=list)
 
     @property
     def removed_anything(self) -> bool:
         return bool(self.accounts or self.posts or self.reposts or self.raw_payloads_cleared
-                    or self.payload_dictionaries_dropped or self.run_log_entries_redacted)
+                    or self.payload_dictionaries_dropped or self.run_log_entries_redacted
+                    or self.others_posts_redacted)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,28 +140,31 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def _matching_accounts(conn: Connection, platform: str, handle: str
-                       ) -> list[tuple[int, str, str]]:
+def _matching_accounts(conn: Connection, platform: str, handle: str) -> list[_Stored]:
     """(id, key, handle) of every stored account that is this one.
 
     Matched by handle, and by key for rows keyed by the handle itself (CSV imports without
     an author id key accounts that way).
     """
     rows = conn.execute(
-        sa.select(accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle).where(
+        sa.select(accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
+                  accounts_t.c.platform_user_id, accounts_t.c.display_name).where(
             accounts_t.c.platform == platform,
             sa.or_(accounts_t.c.handle == handle, accounts_t.c.key == handle),
         )
     )
-    return [(r.id, r.key, r.handle) for r in rows]
+    return [_Stored(r.id, r.key, r.handle, r.platform_user_id, r.display_name) for r in rows]
 
 
-def preview(db: Database, ref: str) -> ForgetReport:
-    """What `forget` would remove, removing nothing (for the confirmation question)."""
+def preview(db: Database, ref: str, settings: Settings | None = None) -> ForgetReport:
+    """What `forget` would remove, removing nothing (the question, and `--dry-run`): the
+    same look-ups as the real run, so the same counts."""
     platform, handle = parse_account(ref)
     report = ForgetReport(account=ref, platform=platform, handle=handle)
-    with db.begin() as conn:
+    with translate_errors(db.engine), db.begin() as conn:
         _erase(conn, report, dry_run=True)
+    if settings is not None:
+        report.still_in_config = config_mentions(settings, platform, handle)
     return report
 
 
@@ -170,8 +177,11 @@ def forget(db: Database, ref: str, settings: Settings | None = None, *,
         _erase(conn, report, dry_run=False)
     if settings is not None:
         report.still_in_config = config_mentions(settings, platform, handle)
-    log.info("Forgot %s: %d account(s), %d post(s), %d repost(s) removed", ref,
-             report.accounts, report.posts, report.reposts, extra=REPORTED)
+    # The log file must not keep the handle it has just erased everywhere else.
+    log.info("Forgot an account on %s: %d account(s), %d post(s), %d repost(s) removed, "
+             "%d other post(s) and %d payload(s) no longer name it", platform,
+             report.accounts, report.posts, report.reposts, report.others_posts_redacted,
+             report.raw_payloads_cleared, extra=REPORTED)
     return report
 
 
@@ -186,46 +196,35 @@ def _all_run_locks(db: Database, wait: float) -> Iterator[None]:
 
 
 def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
+    """Count, and unless `dry_run` remove, everything `forget` erases. The counts come from
+    the same look-ups as the removal, so the question (and `--dry-run`) says exactly what
+    the real run removes."""
     platform, handle = report.platform, report.handle
     known = forgotten_digests(conn)
     accounts = _matching_accounts(conn, platform, handle)
     identities = account_digests(platform, handle=handle)
-    for _, key, stored_handle in accounts:
-        identities += account_digests(platform, key=key, handle=stored_handle)
+    for account in accounts:
+        identities += account_digests(platform, key=account.key, handle=account.handle)
     identities = list(dict.fromkeys(identities))
     report.already_forgotten = bool(identities) and all(d in known for d, _ in identities)
-    account_ids = [a[0] for a in accounts]
+    account_ids = [a.id for a in accounts]
     post_ids: list[int] = []
-    platform_ids: list[str] = []
+    platform_ids: set[str] = set()
     for chunk in _chunks(account_ids):
         for row in conn.execute(sa.select(posts_t.c.id, posts_t.c.platform_id)
                                 .where(posts_t.c.account_id.in_(chunk))):
             post_ids.append(row.id)
-            platform_ids.append(row.platform_id)
-    repost_ids: list[int] = []
-    referring: list[tuple[int, str | None]] = []
-    unpacker = Unpacker(conn)
-    for chunk in _chunks(platform_ids):
-        rows = conn.execute(
-            sa.select(posts_t.c.id, posts_t.c.kind, posts_t.c.raw, posts_t.c.raw_z,
-                      posts_t.c.account_id)
-            .where(posts_t.c.platform == platform, posts_t.c.referenced_id.in_(chunk)))
-        for row in rows:
-            if row.account_id in account_ids:
-                continue
-            if row.kind == "repost":
-                repost_ids.append(row.id)
-            else:
-                referring.append((row.id, unpacker.text(row.raw, row.raw_z)))
-    values = [handle, *(k for _, k, _ in accounts), *(h for _, _, h in accounts)]
-    forms = _forms(v for v in values if v)  # once, for every payload and dictionary
-    cleared = [pid for pid, raw in referring if raw and _embeds(raw, forms)]
-    handles = list(dict.fromkeys([handle, *(h for _, _, h in accounts)]))
+            platform_ids.add(row.platform_id)
+    who = _Identity.of(platform, handle, accounts)
+    repost_ids, scrubs = _others_posts(conn, who, set(account_ids), platform_ids)
+    forms = who.forms  # once, for every payload and dictionary
+    handles = who.handles
     doomed = post_ids + repost_ids
     report.accounts = len(account_ids)
     report.posts = len(post_ids)
     report.reposts = len(repost_ids)
-    report.raw_payloads_cleared = len(cleared)
+    report.raw_payloads_cleared = sum(1 for s in scrubs if s.clear_raw)
+    report.others_posts_redacted = sum(1 for s in scrubs if s.changes)
     dictionaries = payloads.naming(conn, forms)
     report.payload_dictionaries_dropped = len(dictionaries)
     for chunk in _chunks(doomed):
@@ -239,9 +238,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
         conn.execute(hashtags_t.delete().where(hashtags_t.c.post_id.in_(chunk)))
         conn.execute(techniques_t.delete().where(techniques_t.c.post_id.in_(chunk)))
         conn.execute(posts_t.delete().where(posts_t.c.id.in_(chunk)))
-    for chunk in _chunks(cleared):
-        conn.execute(posts_t.update().where(posts_t.c.id.in_(chunk))
-                     .values(raw=None, raw_z=None))
+    _write_scrubs(conn, scrubs)
     payloads.retrain(conn, dictionaries, forms)
     for chunk in _chunks(account_ids):
         conn.execute(accounts_t.delete().where(accounts_t.c.id.in_(chunk)))
@@ -254,6 +251,300 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
              for d, kind in identities if d not in known]
     if fresh:
         conn.execute(forgotten_t.insert(), fresh)
+
+
+# -- other people's posts that name the account ------------------------------------------
+#
+# Their posts are theirs and stay, but the forgotten person must not be readable in them:
+# - the handle, wherever the text @-mentions it, becomes REDACTED, and it leaves `mentions`;
+# - the display name becomes REDACTED in the posts that are about the account (they mention
+#   it, or reply to, quote or continue a thread of its posts). Elsewhere a name is not
+#   proof of who is meant ("Jane Smith" may be another Jane Smith), so it stays;
+# - a reference to one of its posts (`referenced_id`, `conversation_id`), which for
+#   Mastodon and Bluesky spells its handle or DID, becomes an opaque REFERENCE_MARK, so the
+#   post is still counted as a reply or quote, and a later import does not put the
+#   reference back (a stored reference is never replaced);
+# - the raw payload, when it holds the account's handle, id or name (X `entities.mentions`
+#   and `includes.users`, `in_reply_to_user_id`, a Bluesky reply's parent URI, a Mastodon
+#   `mentions` list), is cleared: a payload is someone else's verbatim record, and editing
+#   it could leave the account behind in a field not thought of.
+
+REFERENCE_MARK = "forgotten:"
+NAME_MIN = 3  # a display name shorter than this is not looked for
+
+
+@dataclass(frozen=True)
+class _Stored:
+    id: int
+    key: str
+    handle: str
+    platform_user_id: str | None
+    display_name: str | None
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """Every spelling of the forgotten account that other people's posts can hold."""
+
+    platform: str
+    handles: list[str]  # normalised, as in `mentions`
+    keys: list[str]
+    names: list[str]
+    forms: set[str]  # lower-case handles and ids, for payloads and dictionaries
+
+    @classmethod
+    def of(cls, platform: str, handle: str, accounts: Sequence[_Stored]) -> _Identity:
+        handles = list(dict.fromkeys([handle, *(a.handle for a in accounts)]))
+        keys = list(dict.fromkeys(a.key for a in accounts if a.key))
+        ids = [a.platform_user_id for a in accounts if a.platform_user_id]
+        names = list(dict.fromkeys(
+            " ".join(a.display_name.split()) for a in accounts
+            if a.display_name and len(a.display_name.strip()) >= NAME_MIN))
+        forms = _forms(v for v in [*handles, *keys, *ids] if v)
+        return cls(platform, handles, keys, names, forms)
+
+    # compiled once per `forget`, used on every post it scans
+    _compiled: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+
+    def mention_pattern(self, *, local: bool) -> re.Pattern[str] | None:
+        """@-mentions of the account in text; `local` adds a Mastodon handle's bare user
+        part (`@lib`, how a server shows a mention of its own user)."""
+        name = f"mentions:{local}"
+        if name not in self._compiled:
+            self._compiled[name] = self._mention_pattern(local=local)
+        return self._compiled[name]
+
+    def _mention_pattern(self, *, local: bool) -> re.Pattern[str] | None:
+        spelt = {"@" + h.lstrip("@") for h in self.handles}
+        if local and self.platform == "mastodon":
+            spelt |= {"@" + h.lstrip("@").split("@")[0] for h in self.handles}
+        spelt = {s for s in spelt if len(s) >= 3}
+        if not spelt:
+            return None
+        alternatives = "|".join(re.escape(s) for s in sorted(spelt, key=len, reverse=True))
+        return re.compile(rf"(?<![\w@])(?:{alternatives})(?![\w@-]|\.\w)", re.IGNORECASE)
+
+    def name_pattern(self) -> re.Pattern[str] | None:
+        if "names" not in self._compiled:
+            self._compiled["names"] = self._name_pattern()
+        return self._compiled["names"]
+
+    def _name_pattern(self) -> re.Pattern[str] | None:
+        if not self.names:
+            return None
+        alternatives = "|".join(r"\s+".join(map(re.escape, n.split()))
+                                for n in sorted(self.names, key=len, reverse=True))
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+    def in_reference(self, value: str | None, erased: set[str]) -> bool:
+        """Whether a reference points to one of the account's posts: an erased one, or
+        (Mastodon, Bluesky) one whose URI spells the account."""
+        if not value:
+            return False
+        if value in erased:
+            return True
+        lowered = value.lower()
+        return any(len(k) >= 8 and not k.isdigit() and k.lower() in lowered
+                   for k in self.keys) or (
+            self.platform == "mastodon" and any(
+                f"/users/{u}/" in lowered or f"/@{u}/" in lowered
+                for u in (h.lstrip("@").split("@")[0] for h in self.handles) if u))
+
+
+@dataclass
+class _Scrub:
+    """What `forget` changes in one post of someone else's."""
+
+    id: int
+    changes: dict[str, Any] = field(default_factory=dict)
+    clear_raw: bool = False
+
+
+def _others_posts(conn: Connection, who: _Identity, account_ids: set[int],
+                  erased: set[str]) -> tuple[list[int], list[_Scrub]]:
+    """Other people's reposts of the account (to delete) and the changes their other posts
+    naming it need, in one pass over the platform's posts, filtered by the database."""
+    if not who.handles and not erased:
+        return [], []
+    rows = conn.execute(
+        sa.select(posts_t.c.id, posts_t.c.kind, posts_t.c.account_id, posts_t.c.text,
+                  posts_t.c.mentions, posts_t.c.referenced_id, posts_t.c.conversation_id,
+                  posts_t.c.raw, posts_t.c.raw_z)
+        .where(posts_t.c.platform == who.platform,
+               sa.or_(*_naming_conditions(conn, who, list(account_ids)))))
+    unpacker = Unpacker(conn)
+    reposts: list[int] = []
+    scrubs: list[_Scrub] = []
+    for row in rows:
+        if row.account_id in account_ids:
+            continue  # its own: deleted whole
+        if row.kind == "repost" and row.referenced_id in erased:
+            reposts.append(row.id)  # a copy of its words
+            continue
+        scrub = _scrub(row, who, erased, unpacker)
+        if scrub.changes or scrub.clear_raw:
+            scrubs.append(scrub)
+    return reposts, scrubs
+
+
+def _naming_conditions(conn: Connection, who: _Identity, account_ids: list[int]
+                       ) -> list[Any]:
+    """SQL conditions that any post naming the account meets (a superset: `_scrub` decides).
+
+    One scan of the platform's posts: `mentions` holds normalised handles; the text is
+    searched for the @-handle (SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE);
+    a reference to one of the account's posts is found by a semi-join on its posts, or by
+    its key inside a URI; an uncompressed payload is searched for its handle and id.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+
+    def like(column: Any, pattern: str) -> Any:
+        return column.like(pattern) if sqlite else column.ilike(pattern)
+
+    conditions: list[Any] = []
+    for handle in who.handles:
+        bare = handle.lstrip("@")
+        if len(bare) < 2:
+            continue
+        conditions += [posts_t.c.mentions.like(f"%{handle}%"),
+                       like(posts_t.c.text, f"%@{bare}%")]
+    for form in who.forms:
+        if len(form) >= 3:
+            conditions.append(like(posts_t.c.raw, f"%{form}%"))
+    if account_ids:
+        theirs = sa.select(posts_t.c.platform_id).where(posts_t.c.account_id.in_(account_ids))
+        conditions += [posts_t.c.referenced_id.in_(theirs),
+                       posts_t.c.conversation_id.in_(theirs)]
+    for key in who.keys:
+        if len(key) >= 8 and not key.isdigit():
+            conditions += [posts_t.c.referenced_id.like(f"%{key}%"),
+                           posts_t.c.conversation_id.like(f"%{key}%")]
+    if who.platform == "mastodon":
+        for handle in who.handles:
+            user = handle.lstrip("@").split("@")[0]
+            if user:
+                conditions += [posts_t.c.referenced_id.like(f"%/users/{user}/%"),
+                               posts_t.c.referenced_id.like(f"%/@{user}/%"),
+                               posts_t.c.conversation_id.like(f"%/users/{user}/%")]
+    return conditions or [sa.false()]
+
+
+def _scrub(row: Any, who: _Identity, erased: set[str], unpacker: Unpacker) -> _Scrub:
+    """The changes one of someone else's posts needs so that it no longer names the
+    account (see the comment above REFERENCE_MARK)."""
+    scrub = _Scrub(row.id)
+    mentions = (row.mentions or "").split()
+    handles = set(who.handles)
+    mentioned = any(m in handles for m in mentions)
+    referring = [c for c in ("referenced_id", "conversation_id")
+                 if who.in_reference(getattr(row, c), erased)]
+    text = row.text or ""
+    pattern = who.mention_pattern(local=mentioned)
+    new_text = pattern.sub(REDACTED, text) if pattern else text
+    about = mentioned or bool(referring) or new_text != text
+    names = who.name_pattern() if about else None
+    if names:
+        new_text = names.sub(REDACTED, new_text)
+    if new_text != text:
+        scrub.changes["text"] = new_text
+    if mentioned:
+        kept = [m for m in mentions if m not in handles]
+        scrub.changes["mentions"] = " ".join(kept) or None
+    for column in referring:
+        scrub.changes[column] = reference_mark(who.platform, getattr(row, column))
+    raw = unpacker.text(row.raw, row.raw_z)
+    scrub.clear_raw = bool(raw) and _embeds(raw, who.forms, who.names if about else ())
+    return scrub
+
+
+def reference_mark(platform: str, reference: str) -> str:
+    """What stands for a reference to an erased post: opaque and the same for every
+    reference to that post, so replies to one post still group together."""
+    return REFERENCE_MARK + digest(platform, "post", reference)[:16]
+
+
+def _write_scrubs(conn: Connection, scrubs: Sequence[_Scrub]) -> None:
+    """Apply `_scrub`'s changes, one executemany per set of columns changed."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for scrub in scrubs:
+        values = dict(scrub.changes)
+        if scrub.clear_raw:
+            values.update(raw=None, raw_z=None)
+        if values:
+            groups.setdefault(tuple(sorted(values)), []).append(
+                {"b_id": scrub.id, **{f"b_{k}": v for k, v in values.items()}})
+    for columns, params in groups.items():
+        conn.execute(posts_t.update().where(posts_t.c.id == sa.bindparam("b_id"))
+                     .values({c: sa.bindparam(f"b_{c}") for c in columns}), params)
+
+
+# -- posts arriving after a `forget` ---------------------------------------------------
+
+_MENTION = {
+    "x": re.compile(r"(?<![\w@])@(\w{1,15})(?!\w)"),
+    "mastodon": re.compile(r"(?<![\w@])@(\w[\w.-]*(?:@[\w-]+(?:\.[\w-]+)+)?)"),
+    "bluesky": re.compile(r"(?<![\w@])@([\w-]+(?:\.[\w-]+)+)"),
+}
+
+
+def _reference_forgotten(forgotten: frozenset[str], platform: str, reference: str | None
+                         ) -> bool:
+    """Whether a Mastodon or Bluesky post URI spells a forgotten account: its key (a DID,
+    an account URL) or, for Mastodon, its handle (`https://host/users/name/...` is
+    `@name@host`). An X id spells nobody."""
+    if not reference:
+        return False
+    if platform == "bluesky" and reference.startswith("at://"):
+        return is_forgotten(forgotten, platform, key=reference[5:].split("/", 1)[0])
+    if platform == "mastodon" and "/statuses/" in reference:
+        key = reference.split("/statuses/", 1)[0]
+        host, _, user = key.partition("://")[2].partition("/users/")
+        handle = f"@{user}@{host}" if host and user and "/" not in user else None
+        return is_forgotten(forgotten, platform, key=key, handle=handle)
+    return False
+
+
+def _forgotten_mentions(post: PostRecord, gone: set[str], forgotten: frozenset[str]
+                        ) -> list[str]:
+    """The @-mentions in a post's text that spell a forgotten account: by digest, or (a
+    Mastodon server's own user, `@lib`) the user part of a forgotten `mentions` entry."""
+    pattern = _MENTION.get(post.platform)
+    if pattern is None:
+        return []
+    local = {g.lstrip("@").split("@")[0] for g in gone} if post.platform == "mastodon" else set()
+    return [match.group(0) for match in pattern.finditer(post.text or "")
+            if match.group(1).lower() in local
+            or is_forgotten(forgotten, post.platform,
+                            handle=normalise_handle(post.platform, match.group(1)))]
+
+
+def redact_incoming(post: PostRecord, forgotten: frozenset[str]) -> bool:
+    """Make a post about to be stored name no forgotten account, as `forget` made the
+    stored ones (see REFERENCE_MARK); True when it changed anything.
+
+    Only digests are kept, so each @-mention, `mentions` entry and reference is tested
+    against them: a display name cannot be (it is not kept, not even as a digest). For
+    `PostWriter`, on every post it keeps, so that importing an archive again, or a new
+    post mentioning the account, does not bring it back.
+    """
+    if not forgotten:
+        return False
+    platform = post.platform
+    gone = {m for m in post.mentions if is_forgotten(forgotten, platform, handle=m)}
+    spelt = _forgotten_mentions(post, gone, forgotten)
+    references = [c for c in ("referenced_id", "conversation_id")
+                  if _reference_forgotten(forgotten, platform, getattr(post, c))]
+    if not (gone or spelt or references):
+        return False
+    if spelt:
+        alternatives = "|".join(re.escape(s) for s in sorted(set(spelt), key=len, reverse=True))
+        post.text = re.sub(rf"(?<![\w@])(?:{alternatives})(?![\w@-]|\.\w)", REDACTED,
+                           post.text, flags=re.IGNORECASE)
+    post.mentions = tuple(m for m in post.mentions if m not in gone)
+    for column in references:
+        setattr(post, column, reference_mark(platform, getattr(post, column)))
+    post.raw = post.raw_z = None  # someone else's verbatim record, naming the account
+    return True
 
 
 def _count(conn: Connection, table: sa.Table, where: Any) -> int:
@@ -269,11 +560,18 @@ def _forms(values: Iterable[str]) -> set[str]:
             if len(form) >= 2}
 
 
-def _embeds(raw: str, forms: Iterable[str]) -> bool:
-    """Whether a JSON payload holds one of the account's identities (`_forms`) as a whole
-    string."""
+def _embeds(raw: str, forms: Iterable[str], names: Iterable[str] = ()) -> bool:
+    """Whether a JSON payload holds one of the account's identities (`_forms`): as a whole
+    string, or (a form long enough to identify) as a word of a longer one, such as a
+    profile URL or a mention in the text; or one of its display `names`."""
     lowered = raw.lower()
-    return any(f'"{form}"' in lowered for form in forms)
+    for form in forms:
+        if f'"{form}"' in lowered:
+            return True
+        if len(form) >= payloads.NAMING_MIN and re.search(
+                rf"(?<![\w.-]){re.escape(form)}(?![\w-])", lowered):
+            return True
+    return any(" ".join(name.lower().split()) in " ".join(lowered.split()) for name in names)
 
 
 def _redact(text: str, marks: Iterable[str]) -> str:

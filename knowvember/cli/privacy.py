@@ -24,12 +24,16 @@ def _what(report: ForgetReport) -> str:
         "tag(s))",
         f"{report.reposts} repost(s) of them",
     ]
+    if report.others_posts_redacted:
+        parts.append(f"the account's handle, name and links to its posts from "
+                     f"{report.others_posts_redacted} post(s) by others (their own words stay)")
     if report.raw_payloads_cleared:
-        parts.append(f"the raw payload of {report.raw_payloads_cleared} reply/quote(s) by "
-                     "others that embed the account")
+        parts.append(f"the raw payload of {report.raw_payloads_cleared} post(s) by others "
+                     "that embed the account")
     if report.payload_dictionaries_dropped:
         parts.append(f"{report.payload_dictionaries_dropped} compression dictionar(ies) "
-                     "holding the account (the payloads they compressed are kept as text)")
+                     "holding the account (the payloads they compressed are compressed again "
+                     "without it)")
     if report.run_log_entries_redacted:
         parts.append(f"the handle in {report.run_log_entries_redacted} run log entr(ies)")
     return ", ".join(parts)
@@ -43,6 +47,8 @@ def forget(
         help="platform:handle, e.g. x:@UHLLibraries, mastodon:@lib@nhs.social, "
         "bluesky:lib.bsky.social."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say what would be removed, and remove nothing."),
     format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
 ) -> None:
     """Erase an account's posts, raw payloads and profile, and never collect it again (UK GDPR).
@@ -60,6 +66,15 @@ def forget(
     privacy.parse_account(account)  # a clear usage error before anything else
     settings = app.settings()
     db = app.db()
+    if dry_run:
+        found = privacy.preview(db, account, settings)
+        if format is TableOrJson.json:
+            emit_json(found.to_json())
+        else:
+            typer.echo(f"Would forget {found.platform}:{found.handle}: would remove "
+                       f"{_what(found)}. Nothing was changed.")
+        _config_warnings(found)
+        return
     if not yes:
         if not sys.stdin.isatty():
             raise InputError("forget erases the account's data for good; add --yes to confirm")
@@ -78,6 +93,11 @@ def forget(
                    "forgotten list, so no later collection or import will store it.")
     if report.already_forgotten and not report.removed_anything:
         err_console().print("(It was already forgotten.)")
+    _config_warnings(report)
+
+
+def _config_warnings(report: ForgetReport) -> None:
+    """Where campaign.toml still names the account: forget cannot edit the file."""
     from rich.markup import escape
 
     for place in report.still_in_config:
