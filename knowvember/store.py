@@ -608,8 +608,12 @@ class PostWriter:
                 if (ends.get(first) == (fresh[0].platform, fresh[0].platform_id)
                         and ends.get(int(last)) == (fresh[-1].platform, fresh[-1].platform_id)):
                     return list(range(first, int(last) + 1))
-        stored = self._stored_posts(conn, fresh)
-        return [stored[(p.platform, p.platform_id)].id for p in fresh]
+        ids: dict[tuple[str, str], int] = {}
+        for platform in {p.platform for p in fresh}:
+            wanted = [p.platform_id for p in fresh if p.platform == platform]
+            ids.update(((platform, pid), rid)
+                       for pid, rid in stored_ids(conn, platform, wanted).items())
+        return [ids[(p.platform, p.platform_id)] for p in fresh]
 
     def unchanged(self, platform: str, items: Sequence[tuple[str, tuple[int, int, int, int]]]
                   ) -> set[str]:
@@ -688,10 +692,16 @@ def stored_posts(conn: Connection, platform: str, ids: Sequence[str]) -> dict[st
     return found
 
 
-def stored_counts(conn: Connection, platform: str, ids: Sequence[str]
-                  ) -> dict[str, tuple[int, tuple[int, int, int, int]]]:
-    """platform id -> (row id, engagement counts) of the posts among `ids` already stored."""
-    return {pid: (s.id, s.counts) for pid, s in stored_posts(conn, platform, ids).items()}
+def stored_ids(conn: Connection, platform: str, ids: Sequence[str]) -> dict[str, int]:
+    """platform id -> row id of the posts among `ids` already stored (the new ids of a
+    batch on PostgreSQL: one look-up per batch of a first import, so nothing more is read)."""
+    found: dict[str, int] = {}
+    mark = _placeholder(conn)
+    for chunk in _chunks(ids):
+        found.update((pid, rid) for rid, pid in conn.exec_driver_sql(
+            f"SELECT id, platform_id FROM {posts_t.name} WHERE platform = {mark} AND "
+            f"platform_id IN ({', '.join([mark] * len(chunk))})", (platform, *chunk)))
+    return found
 
 
 def unchanged_posts(conn: Connection, platform: str,
