@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from knowvember import retag as retag_module
 from knowvember import techniques as techniques_module
 from knowvember.config import load_settings, parse_settings
 from knowvember.db import Database, open_database
@@ -174,20 +175,62 @@ def test_a_writer_with_other_rules_marks_the_tags_mixed_until_a_retag(
     assert stale_tags_warning(db, old) is not None
 
 
-def test_posts_stored_before_the_record_was_kept_may_be_stale(db: Database) -> None:
-    """A database from an earlier release: posts, and no record of their rules."""
-    taxonomy = Taxonomy.load()
+def _write_unrecorded(db: Database, taxonomy: Taxonomy, text: str = "#KNOWvember19 Peer Assist"
+                      ) -> None:
+    """A post as an earlier release stored it: tagged, with no record of the rules."""
     PostWriter(db, CampaignTags(["KNOWvember19"]), source="test", tagger=taxonomy.tag).write(
         [PostRecord(platform="x", platform_id="1", account_key="1",
                     created_at=dt.datetime(2019, 11, 4, tzinfo=dt.UTC),
-                    text="#KNOWvember19 Peer Assist", hashtags=("knowvember19",))],
+                    text=text, hashtags=("knowvember19",))],
         [AccountRecord(platform="x", key="1", handle="@a")])
+
+
+def test_unrecorded_tags_that_agree_are_recorded_without_a_warning(db: Database) -> None:
+    taxonomy = Taxonomy.load()
+    _write_unrecorded(db, taxonomy)
     note_tagging(db, taxonomy)  # an import now: it cannot vouch for the older posts
     assert recorded_fingerprint(db) is None
+    assert stale_tags_warning(db, taxonomy) is None  # checked by tagging again
+    assert recorded_fingerprint(db) == taxonomy.fingerprint()
+
+
+def test_unrecorded_tags_that_differ_are_stale(db: Database, campaign_dir: Path) -> None:
+    """Posts tagged by an earlier release's rules (here: without a synonym now in use)."""
+    _write_unrecorded(db, Taxonomy.load(), "#KNOWvember19 a peer support huddle")
+    new = Taxonomy.load(parse_settings(BASE_CONFIG + EXTRA_SYNONYM,
+                                       campaign_dir / "campaign.toml"))
+    warning = stale_tags_warning(db, new)
+    assert warning is not None and "other technique rules" in warning
+    assert recorded_fingerprint(db) is None  # still unrecorded: checked again next time
+    retag(db, new)
+    assert stale_tags_warning(db, new) is None
+
+
+def test_unrecorded_tags_of_a_large_campaign_may_be_stale(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over VERIFY_LIMIT posts the check does not read them all on every summary."""
+    taxonomy = Taxonomy.load()
+    _write_unrecorded(db, taxonomy)
+    monkeypatch.setattr(retag_module, "VERIFY_LIMIT", 0)
     warning = stale_tags_warning(db, taxonomy)
     assert warning is not None and "before knowvember recorded" in warning
     retag(db, taxonomy)
     assert stale_tags_warning(db, taxonomy) is None
+
+
+def test_tags_agree_reads_only_its_own_campaign(campaign_dir: Path) -> None:
+    path = campaign_dir / "campaign.toml"
+    other = BASE_CONFIG.replace('slug = "knowvember19"', 'slug = "knowvember20"')
+    first = open_database(parse_settings(BASE_CONFIG, path))
+    second = open_database(parse_settings(other, path))
+    _write_unrecorded(second, Taxonomy.load(), "#KNOWvember19 a peer support huddle")
+    new = Taxonomy.load(parse_settings(BASE_CONFIG + EXTRA_SYNONYM, path))
+    _write_posts(first, new)
+    assert retag_module.tags_agree(first, new) is True
+    assert retag_module.tags_agree(second, new) is False
+    first.dispose()
+    second.dispose()
 
 
 def test_retag_records_every_campaign_in_the_database(campaign_dir: Path) -> None:
@@ -207,18 +250,15 @@ def test_retag_records_every_campaign_in_the_database(campaign_dir: Path) -> Non
 
 
 def _stored(campaign_dir: Path, extra: str = "", *, note: bool = True) -> None:
+    """Posts in the test campaign's database, tagged with BASE_CONFIG + `extra`'s rules;
+    without `note`, as an earlier release stored them (no record)."""
     settings = load_settings(campaign_dir / "campaign.toml")
     db = open_database(settings)
     taxonomy = Taxonomy.load(parse_settings(BASE_CONFIG + extra, settings.path))
     if note:
         _write_posts(db, taxonomy)
     else:
-        PostWriter(db, CampaignTags(["KNOWvember19"]), source="test",
-                   tagger=taxonomy.tag).write(
-            [PostRecord(platform="x", platform_id="1", account_key="1",
-                        created_at=dt.datetime(2019, 11, 4, tzinfo=dt.UTC),
-                        text="#KNOWvember19 Knowledge Café", hashtags=("knowvember19",))],
-            [AccountRecord(platform="x", key="1", handle="@a")])
+        _write_unrecorded(db, taxonomy, "#KNOWvember19 a peer support huddle")
     db.dispose()
 
 
@@ -256,14 +296,20 @@ def test_warned_once_after_config_change_and_not_after_retag(
     assert _warnings(cli(*args)) == []
 
 
-def test_summary_json_is_the_same_with_the_warning(campaign_dir: Path, cli: Any) -> None:
-    _stored(campaign_dir, note=False)  # an earlier release's database
+def test_summary_json_is_the_same_with_the_warning(
+    campaign_dir: Path, cli: Any, write_config: Any
+) -> None:
+    """An earlier release's database whose tags are stale: warned, JSON keys unchanged."""
+    _stored(campaign_dir, note=False)
+    write_config(EXTRA_SYNONYM)  # the new rules tag "peer support huddle"
     stale = cli("summary", "--format", "json")
     assert len(_warnings(stale)) == 1
     assert cli("techniques", "retag").exit_code == 0
     fresh = cli("summary", "--format", "json")
     assert _warnings(fresh) == []
-    assert json.loads(stale.stdout) == json.loads(fresh.stdout)
+    before, after = json.loads(stale.stdout), json.loads(fresh.stdout)
+    assert list(before) == list(after)
+    assert before["techniques"]["Peer Assist"] == 0 and after["techniques"]["Peer Assist"] == 1
 
 
 def test_report_warns(campaign_dir: Path, cli: Any) -> None:
@@ -282,3 +328,20 @@ def test_techniques_list_does_not_create_a_database(campaign_dir: Path, cli: Any
 def test_the_warning_survives_quiet(campaign_dir: Path, cli: Any) -> None:
     _stored(campaign_dir, EXTRA_SYNONYM)
     assert len(_warnings(cli("-q", "summary", "--format", "json"))) == 1
+
+
+def test_a_new_campaign_imported_is_not_warned_until_its_rules_change(
+    campaign_dir: Path, cli: Any
+) -> None:
+    """The importer does not record its rules (yet): the first summary checks the tags."""
+    sample = campaign_dir / "sample"
+    assert cli("sample", "--out", str(sample), "--posts", "60").exit_code == 0
+    config = sample / "campaign.toml"
+    posts = sample / "x_search.jsonl"
+    assert cli("--config", str(config), "import", "twarc2", str(posts)).exit_code == 0
+    summary = ("--config", str(config), "summary", "--format", "json")
+    result = cli(*summary)
+    assert _warnings(result) == [] and json.loads(result.stdout)["posts"] > 0
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + EXTRA_SYNONYM,
+                      encoding="utf-8")
+    assert len(_warnings(cli(*summary))) == 1
