@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -518,14 +518,17 @@ def _forgotten_mentions(post: PostRecord, gone: set[str], forgotten: frozenset[s
                             handle=normalise_handle(post.platform, match.group(1)))]
 
 
-def redact_incoming(post: PostRecord, forgotten: frozenset[str]) -> bool:
+def redact_incoming(post: PostRecord, forgotten: frozenset[str],
+                    left_out: Container[tuple[str, str]] = ()) -> bool:
     """Make a post about to be stored name no forgotten account, as `forget` made the
     stored ones (see REFERENCE_MARK); True when it changed anything.
 
     Only digests are kept, so each @-mention, `mentions` entry and reference is tested
-    against them: a display name cannot be (it is not kept, not even as a digest). For
-    `PostWriter`, on every post it keeps, so that importing an archive again, or a new
-    post mentioning the account, does not bring it back.
+    against them: a display name cannot be (it is not kept, not even as a digest).
+    `left_out` holds (platform, id) of forgotten accounts' posts the caller dropped, so a
+    quote of one (an X id spells nobody) loses its reference too. For `PostWriter`, on
+    every post it keeps, so that importing an archive again, or a new post mentioning the
+    account, does not bring it back.
     """
     if not forgotten:
         return False
@@ -533,7 +536,9 @@ def redact_incoming(post: PostRecord, forgotten: frozenset[str]) -> bool:
     gone = {m for m in post.mentions if is_forgotten(forgotten, platform, handle=m)}
     spelt = _forgotten_mentions(post, gone, forgotten)
     references = [c for c in ("referenced_id", "conversation_id")
-                  if _reference_forgotten(forgotten, platform, getattr(post, c))]
+                  if (value := getattr(post, c)) and ((platform, value) in left_out
+                                                      or _reference_forgotten(forgotten,
+                                                                              platform, value))]
     if not (gone or spelt or references):
         return False
     if spelt:

@@ -201,6 +201,10 @@ def test_redact_incoming_scrubs_a_new_post_that_names_a_forgotten_account(db, se
     assert redact_incoming(toot, digests)
     assert toot.text == f"{REDACTED} hello #KNOWvember19" and toot.mentions == ()
     assert toot.referenced_id.startswith(privacy.REFERENCE_MARK)
+    quote = _post("32", "2", "Worth a look #KNOWvember19", kind="quote", ref="12")
+    assert not redact_incoming(quote, digests)  # an X id spells nobody...
+    assert redact_incoming(quote, digests, left_out={("x", "12")})  # ...unless it was left out
+    assert quote.referenced_id == privacy.reference_mark("x", "12") and quote.raw is None
     clean = _post("31", "2", "Thanks @carol #KNOWvember19", mentions=("@carol",))
     assert not redact_incoming(clean, digests) and clean.raw is not None
 
