@@ -336,6 +336,17 @@ class _Identity:
                                 for n in sorted(self.names, key=len, reverse=True))
         return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
+    def reposted(self, text: str | None, reference: str | None, erased: set[str]) -> bool:
+        """Whether a repost copies one of the account's posts: an erased one, one whose URI
+        spells the account, or an X retweet of it ("RT @handle: ...", as `PostWriter`
+        recognises one when the original is not stored)."""
+        if self.in_reference(reference, erased):
+            return True
+        if self.platform != "x" or not text or not text.startswith("RT @"):
+            return False
+        author = text[3:text.find(":")] if ":" in text else ""
+        return author.lower() in {h.lower() for h in self.handles}
+
     def in_reference(self, value: str | None, erased: set[str]) -> bool:
         """Whether a reference points to one of the account's posts: an erased one, or
         (Mastodon, Bluesky) one whose URI spells the account."""
@@ -378,7 +389,7 @@ def _others_posts(conn: Connection, who: _Identity, account_ids: set[int],
     for row in rows:
         if row.account_id in account_ids:
             continue  # its own: deleted whole
-        if row.kind == "repost" and row.referenced_id in erased:
+        if row.kind == "repost" and who.reposted(row.text, row.referenced_id, erased):
             reposts.append(row.id)  # a copy of its words
             continue
         scrub = _scrub(row, who, erased, unpacker)

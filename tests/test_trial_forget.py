@@ -64,6 +64,9 @@ def _x_posts() -> list[PostRecord]:
         _post("23", "2", "Gail Onetwo from the other trust said hi to @gone22 #KNOWvember19",
               mentions=("@gone22",)),
         _post("24", "2", "Our own #KNOWvember19 day"),
+        # A retweet of one of her posts that is not stored: her words all the same.
+        _post("25", "2", "RT @Gone2: Our #KNOWvember19 peer assist", kind="repost", ref="99",
+              mentions=("@gone2",)),
     ]
 
 
@@ -92,7 +95,8 @@ def _names_gone(row: sa.Row) -> bool:
 def test_forget_removes_the_account_from_other_peoples_posts(db, settings) -> None:  # type: ignore[no-untyped-def]
     _writer(db).write(_x_posts(), _x_accounts())
     report = forget(db, "x:@gone2", settings)
-    assert (report.posts, report.others_posts_redacted, report.raw_payloads_cleared) == (2, 3, 3)
+    assert (report.posts, report.reposts) == (2, 1)  # the retweet of a post not stored
+    assert (report.others_posts_redacted, report.raw_payloads_cleared) == (3, 3)
     rows = _rows(db)
     assert sorted(rows) == ["20", "21", "22", "23", "24"]  # Bob's posts stay
     mention, reply, quote = rows["20"], rows["21"], rows["22"]
