@@ -275,21 +275,23 @@ def tags_agree(db: Database, taxonomy: Taxonomy, *, limit: int | None = None,
     limit = VERIFY_LIMIT if limit is None else limit
     campaign = db.campaign_id
     with db.begin() as conn:
-        count = conn.execute(
-            sa.select(sa.func.count()).select_from(posts_t)
+        count, first, final = conn.execute(
+            sa.select(sa.func.count(), sa.func.min(posts_t.c.id), sa.func.max(posts_t.c.id))
             .where(posts_t.c.campaign_id == campaign)
-        ).scalar_one()
+        ).one()
     if count > limit:
         return None
     tag = taxonomy.tag
-    last = 0
-    while True:
+    last = (first or 1) - 1
+    while count:
         with db.begin() as conn:
-            # In id order only, as retag reads: with the campaign in the WHERE clause
-            # SQLite picks the campaign index and sorts every batch (4x slower).
+            # In id order only, as retag reads, within the campaign's ids: with the
+            # campaign in the WHERE clause SQLite picks the campaign index and sorts every
+            # batch (4x slower).
             rows = conn.execute(
                 sa.select(posts_t.c.id, posts_t.c.text, posts_t.c.campaign_id)
-                .where(posts_t.c.id > last).order_by(posts_t.c.id).limit(batch_size)
+                .where(posts_t.c.id > last, posts_t.c.id <= final)
+                .order_by(posts_t.c.id).limit(batch_size)
             ).all()
             if not rows:
                 break
