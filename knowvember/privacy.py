@@ -377,25 +377,54 @@ def _others_posts(conn: Connection, who: _Identity, account_ids: set[int],
     naming it need, in one pass over the platform's posts, filtered by the database."""
     if not who.handles and not erased:
         return [], []
-    rows = conn.execute(
-        sa.select(posts_t.c.id, posts_t.c.kind, posts_t.c.account_id, posts_t.c.text,
-                  posts_t.c.mentions, posts_t.c.referenced_id, posts_t.c.conversation_id,
-                  posts_t.c.raw, posts_t.c.raw_z)
-        .where(posts_t.c.platform == who.platform,
-               sa.or_(*_naming_conditions(conn, who, list(account_ids)))))
+    columns = (posts_t.c.id, posts_t.c.platform_id, posts_t.c.kind, posts_t.c.account_id,
+               posts_t.c.text, posts_t.c.mentions, posts_t.c.referenced_id,
+               posts_t.c.conversation_id, posts_t.c.raw, posts_t.c.raw_z)
+    rows: Iterable[Any] = conn.execute(
+        sa.select(*columns).where(posts_t.c.platform == who.platform,
+                                  sa.or_(*_naming_conditions(conn, who, list(account_ids)))))
     unpacker = Unpacker(conn)
     reposts: list[int] = []
     scrubs: list[_Scrub] = []
-    for row in rows:
-        if row.account_id in account_ids:
-            continue  # its own: deleted whole
-        if row.kind == "repost" and who.reposted(row.text, row.referenced_id, erased):
-            reposts.append(row.id)  # a copy of its words
-            continue
-        scrub = _scrub(row, who, erased, unpacker)
-        if scrub.changes or scrub.clear_raw:
-            scrubs.append(scrub)
+    seen: set[int] = set()
+    followers: dict[str, list[int]] | None = None
+    for _ in range(FOLLOW_DEPTH + 1):
+        naming: set[str] = set()
+        for row in rows:
+            seen.add(row.id)
+            if row.account_id in account_ids:
+                continue  # its own: deleted whole
+            if row.kind == "repost" and who.reposted(row.text, row.referenced_id, erased):
+                reposts.append(row.id)  # a copy of its words
+                continue
+            scrub = _scrub(row, who, erased, unpacker)
+            if scrub.changes or scrub.clear_raw:
+                scrubs.append(scrub)
+                naming.add(row.platform_id)
+        if not naming:
+            break
+        # A repost or quote of a post that names the account can embed that post (an X
+        # retweet of a quote carries the quoted link): look at those too.
+        if followers is None:
+            followers = _referring(conn, who.platform)
+        ids = sorted({i for ref in naming for i in followers.get(ref, ())} - seen)
+        rows = [row for chunk in _chunks(ids) for row in conn.execute(
+            sa.select(*columns).where(posts_t.c.id.in_(chunk)))]
     return reposts, scrubs
+
+
+FOLLOW_DEPTH = 3  # reposts of quotes of reposts... of a post naming the account
+
+
+def _referring(conn: Connection, platform: str) -> dict[str, list[int]]:
+    """Post ids by the post they repost, quote or reply to, for one platform (one scan of
+    two narrow columns; `referenced_id` has no index)."""
+    found: dict[str, list[int]] = {}
+    for post_id, reference in conn.execute(
+            sa.select(posts_t.c.id, posts_t.c.referenced_id)
+            .where(posts_t.c.platform == platform, posts_t.c.referenced_id.is_not(None))):
+        found.setdefault(reference, []).append(post_id)
+    return found
 
 
 def _naming_conditions(conn: Connection, who: _Identity, account_ids: list[int]
