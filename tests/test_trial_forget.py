@@ -250,3 +250,23 @@ def test_the_command_says_what_it_removed_and_the_log_does_not_repeat_the_handle
     table = cli("forget", "x:@carol", "--yes")
     assert ("the account's handle, name and links to its posts from 1 post(s) by others"
             in table.stdout)
+
+
+def test_a_compressed_payload_of_a_retweet_of_a_quote_of_her_is_cleared(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """Carol retweets Bob's quote of Gone's post: the retweet's text and reference name Bob,
+    but its payload (compressed, so the database cannot search it) links to Gone's post."""
+    import zstandard
+
+    posts = _x_posts()
+    payload = {"id": "26", "entities": {"urls": [
+        {"expanded_url": "https://twitter.com/Gone2/status/11"}]}}
+    retweet = _post("26", "3", "RT @boblib: Worth a look #KNOWvember19", kind="repost",
+                    ref="22", mentions=("@boblib",))
+    retweet.raw = None
+    retweet.raw_z = zstandard.ZstdCompressor().compress(json.dumps(payload).encode())
+    _writer(db).write([*posts, retweet], _x_accounts())
+    report = forget(db, "x:@gone2", settings)
+    row = _rows(db)["26"]
+    assert row.raw is None and row.raw_z is None
+    assert row.text == "RT @boblib: Worth a look #KNOWvember19" and row.referenced_id == "22"
+    assert report.raw_payloads_cleared == 4
