@@ -97,15 +97,18 @@ def make_writer(db: Database, settings: Settings, source: str, *, archive: bool 
     """A PostWriter for the campaign: hashtag filter, technique tagger, opt-outs dropped."""
     from knowvember.hashtags import CampaignTags
     from knowvember.records import parse_account_ref
+    from knowvember.retag import note_tagging
     from knowvember.store import PostWriter
     from knowvember.techniques import Taxonomy
 
     drop: list[tuple[str, str]] = []
     if settings.leaderboard.exclude_from_collection:
         drop = [parse_account_ref(ref) for ref in settings.leaderboard.exclude_accounts]
+    taxonomy = Taxonomy.load(settings)
+    # Which rules made the stored tags, so reports can say when a retag is due.
+    note_tagging(db, taxonomy)
     return PostWriter(db, CampaignTags(settings.campaign.all_tags), source=source,
-                      tagger=remembered(Taxonomy.load(settings).tag), drop_accounts=drop,
-                      archive=archive)
+                      tagger=remembered(taxonomy.tag), drop_accounts=drop, archive=archive)
 
 
 def remembered(tag: Callable[[str], Iterable[str]], limit: int = 50_000
