@@ -177,10 +177,13 @@ def forget(db: Database, ref: str, settings: Settings | None = None, *,
         _erase(conn, report, dry_run=False)
     if settings is not None:
         report.still_in_config = config_mentions(settings, platform, handle)
-    # The log file must not keep the handle it has just erased everywhere else.
-    log.info("Forgot an account on %s: %d account(s), %d post(s), %d repost(s) removed, "
-             "%d other post(s) and %d payload(s) no longer name it", platform,
-             report.accounts, report.posts, report.reposts, report.others_posts_redacted,
+    # The log file must not keep the handle just erased everywhere else. It names the
+    # erasure by the start of the handle's digest (as `forgotten_accounts` holds it), so
+    # an auditor holding the request can match it, and nobody else can read it.
+    log.info("Forgot an account on %s (forgotten list entry %s): %d account(s), %d post(s), "
+             "%d repost(s) removed, %d other post(s) and %d payload(s) no longer name it",
+             platform, digest(platform, "handle", handle)[:12], report.accounts,
+             report.posts, report.reposts, report.others_posts_redacted,
              report.raw_payloads_cleared, extra=REPORTED)
     return report
 

@@ -243,7 +243,8 @@ def test_the_command_says_what_it_removed_and_the_log_does_not_repeat_the_handle
     assert json.loads(real.stdout)["others_posts_redacted"] == 3
     log_file = campaign_dir / "knowvember.log"
     logged = caplog.text + (log_file.read_text(encoding="utf-8") if log_file.exists() else "")
-    assert "Forgot an account on x" in logged  # the erasure is on record...
+    entry = privacy.digest("x", "handle", "@gone2")[:12]
+    assert f"Forgot an account on x (forgotten list entry {entry})" in logged  # on record...
     assert "gone2" not in logged.lower()  # ...without the handle it erased
     again = cli("forget", "x:@gone2", "--dry-run")
     assert "Nothing was changed" in again.stdout and "0 post(s)" in again.stdout
