@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 
-from knowvember.db import Database
+from knowvember.db import Database, describe_db_error, translate_errors
 from knowvember.errors import AlreadyRunningError
 
 log = logging.getLogger(__name__)
@@ -84,25 +85,50 @@ def _file_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[No
 
 @contextlib.contextmanager
 def _advisory_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[None]:
-    conn = db.engine.connect()
+    with translate_errors(db.engine):  # the server out of reach: a DatabaseError, not a crash
+        conn = db.engine.connect()
     try:
-        # Advisory locks are per database; the schema makes them per knowvember data set, so
-        # two campaigns kept in separate schemas of one database never block each other.
-        schema = conn.execute(sa.text("SELECT current_schema()")).scalar() or "public"
-        key = _lock_id(f"knowvember:{schema}:{name}")
-        deadline = time.monotonic() + wait
-        while True:
-            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            conn.commit()
-            if got:
-                break
-            if time.monotonic() >= deadline:
-                raise _refuse(name)
-            time.sleep(poll)
+        with translate_errors(db.engine):
+            # Advisory locks are per database; the schema makes them per knowvember data set,
+            # so two campaigns kept in separate schemas of one database never block each other.
+            schema = conn.execute(sa.text("SELECT current_schema()")).scalar() or "public"
+            key = _lock_id(f"knowvember:{schema}:{name}")
+            _take_advisory_lock(conn, key, name, wait, poll)
         try:
             yield
         finally:
-            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            conn.commit()
+            _release_advisory_lock(conn, key, name)
     finally:
+        _close_quietly(conn)
+
+
+def _take_advisory_lock(conn: sa.Connection, key: int, name: str, wait: float,
+                        poll: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+        if got:
+            return
+        if time.monotonic() >= deadline:
+            raise _refuse(name)
+        time.sleep(poll)
+
+
+def _release_advisory_lock(conn: sa.Connection, key: int, name: str) -> None:
+    """Unlock; if the lock's connection broke during the run (PostgreSQL restarted, the
+    network dropped), the server ended that session and its locks with it, so there is
+    nothing left to release: the finished run must not turn into a crash here."""
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        conn.commit()
+    except SQLAlchemyError as exc:
+        log.warning("the connection holding the %s lock was lost during the run (%s); the "
+                    "server released the lock with it", name, describe_db_error(exc))
+
+
+def _close_quietly(conn: sa.Connection) -> None:
+    try:
         conn.close()
+    except SQLAlchemyError:  # already broken: the pool discards it
+        log.debug("closing a broken lock connection failed", exc_info=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from knowvember import ingest
 from knowvember.cli import collect as collect_cli
@@ -161,3 +163,53 @@ def test_the_env_example_init_writes_works_as_it_says_in_a_shell(tmp_path: Path)
     environment = json.loads(result.stdout)["environment"]
     assert environment["KNOWVEMBER_X_BEARER_TOKEN"] == "set"
     assert environment["KNOWVEMBER_BLUESKY_HANDLE"] == "not set"  # left empty: not set
+
+
+@pytest.mark.postgres
+def test_a_lock_connection_lost_during_the_run_does_not_crash_the_run(  # type: ignore[no-untyped-def]
+        settings, pg_url) -> None:
+    """PostgreSQL restarted (or the network dropped) while a run held its advisory lock: the
+    run finished, then the unlock on the dead connection raised "unexpected OperationalError
+    ... please report it", and `schedule` died with it. The server ended the session and its
+    lock with it, so the next run must get the lock at once."""
+    from knowvember.db import open_database
+    from knowvember.locks import _lock_id, run_lock
+
+    db = open_database(settings, url=pg_url)
+    try:
+        with db.engine.connect() as admin:
+            schema = admin.execute(sa.text("SELECT current_schema()")).scalar()
+            key = _lock_id(f"knowvember:{schema}:collect:x") & 0xFFFF_FFFF_FFFF_FFFF
+            with run_lock(db, "collect:x", wait=0):
+                holder = admin.execute(sa.text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid::bigint = :hi AND objid::bigint = :lo AND "
+                    "database = (SELECT oid FROM pg_database WHERE datname = "
+                    "current_database())"), {"hi": key >> 32, "lo": key & 0xFFFF_FFFF}
+                ).scalar_one()
+                admin.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": holder})
+                admin.commit()
+        with run_lock(db, "collect:x", wait=0):  # released with the session
+            pass
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_server_out_of_reach_at_lock_time_is_a_database_error(settings, pg_url) -> None:  # type: ignore[no-untyped-def]
+    from knowvember.db import Database, create_db_engine, open_database
+    from knowvember.locks import run_lock
+
+    db = open_database(settings, url=pg_url)
+    with socket.socket() as probe:  # a port nothing listens on: the server gone away
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gone = Database(engine=create_db_engine(str(sa.make_url(pg_url).set(port=port))),
+                    campaign_id=db.campaign_id, sessions=db.sessions)
+    try:
+        with pytest.raises(DatabaseError, match="cannot connect to"), \
+                run_lock(gone, "collect:x", wait=0):
+            pytest.fail("the lock was taken on a server that is not there")
+    finally:
+        gone.engine.dispose()
+        db.dispose()
