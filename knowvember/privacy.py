@@ -4,9 +4,15 @@ Erasing removes, across every campaign in the database:
 - the account's profile (the `accounts` row, its raw payload and organisation assignment);
 - its posts, with their hashtags, techniques and raw payloads;
 - reposts of its posts (a repost is a copy of its text and payload);
-- the raw payload of other people's replies and quotes of its posts when that payload embeds
-  the account (Bluesky quote views, X v1.1 retweets); their own text stays: it is theirs;
-- its handle wherever the run log quotes it (line errors of an import).
+- in other people's posts (their own words stay: they are theirs), every trace of it: its
+  @-handle in the text and `mentions`, its display name in posts about it, references to
+  its posts (a Mastodon or Bluesky URI spells the account), and any raw payload that embeds
+  it (X mentions, `includes.users`, a reply's context, a retweet of a quote of it);
+- its handle wherever the run log quotes it (line errors of an import), and the log line
+  recording the erasure names only a digest.
+
+All of it in one transaction: a failure leaves the database as it was. `redact_incoming`
+does the same to a post arriving after the erasure, for `PostWriter`.
 
 Keeping it erased: the `forgotten_accounts` table holds SHA-256 digests of platform + account
 key and platform + handle, never the handle itself, and every `PostWriter` drops posts whose

@@ -53,8 +53,10 @@ def forget(
 ) -> None:
     """Erase an account's posts, raw payloads and profile, and never collect it again (UK GDPR).
 
-    Every campaign in the database is covered. Later collections and imports skip the
-    account: only a one-way digest of its handle and id is kept, no personal data.
+    Every campaign in the database is covered. Other people's posts keep their own words,
+    but its handle, name and links to its posts become "[forgotten account]". Later
+    collections and imports skip the account: only a one-way digest of its handle and id
+    is kept, no personal data. --dry-run says what it would remove.
     Example: knowvember forget x:@someone --yes
     """
     import click
