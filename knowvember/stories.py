@@ -595,7 +595,10 @@ def add_stories(
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    from knowvember.retag import note_tagging
+
     lookups = lookups or Lookups.load(settings)
+    note_tagging(db, lookups.taxonomy)  # stories are tagged too: which rules did it
     result = AddResult()
     keys = [item.external_key for item in items if item.external_key]
     campaign = campaign_slug(db)

@@ -368,3 +368,20 @@ def test_a_new_campaign_imported_is_not_warned_until_its_rules_change(
     config.write_text(config.read_text(encoding="utf-8") + "\n" + EXTRA_SYNONYM,
                       encoding="utf-8")
     assert len(_warnings(cli(*summary))) == 1
+
+
+def test_stories_first_then_a_large_import_is_not_warned(
+    campaign_dir: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A story submitted before any post records the rules too: the import after it is
+    then known to use the same ones, and a campaign too large to check is not warned."""
+    monkeypatch.setattr(retag_module, "VERIFY_LIMIT", 0)
+    sample = campaign_dir / "sample"
+    assert cli("sample", "--out", str(sample), "--posts", "60").exit_code == 0
+    config = ("--config", str(sample / "campaign.toml"))
+    assert cli(*config, "stories", "submit", "--title", "Our first Peer Assist", "--body",
+               "We ran a Peer Assist.", "--technique", "Peer Assist", "--name", "Ann",
+               "--email", "ann@nhs.net", "--consent", "--no-interactive").exit_code == 0
+    assert cli(*config, "import", "twarc2", str(sample / "x_search.jsonl")).exit_code == 0
+    result = cli(*config, "summary", "--format", "json")
+    assert _warnings(result) == [] and json.loads(result.stdout)["stories_submitted"] == 1
