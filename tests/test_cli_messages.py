@@ -158,3 +158,16 @@ def test_an_import_with_more_bad_lines_than_shown_counts_the_rest(campaign_dir: 
     assert sum(line.startswith("Skipped ") for line in lines) == 20
     assert ("... 3 more unreadable line(s) or record(s) skipped; `knowvember runs --format json` "
             "lists the first 50 per file.") in lines
+
+
+# -- runs --gaps before anything was read ------------------------------------------------------
+
+
+def test_gaps_before_any_run_say_nothing_is_known_not_that_all_is_covered(  # type: ignore[no-untyped-def]
+        campaign_dir: Path, cli, write_config) -> None:
+    write_config()
+    result = cli("runs", "--gaps")
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "Nothing is known about coverage yet: no collection or import has run." in said
+    assert "No gaps" not in said

@@ -457,6 +457,12 @@ def runs(
             emit_json([g.to_json() for g in found])
             return
         if not found:
+            if not list_runs(db, source=source, limit=1):
+                # No gap found because nothing was ever read, not because all was covered.
+                err_console().print("Nothing is known about coverage yet: no collection or "
+                                    "import has run. Try `knowvember collect` or "
+                                    "`knowvember import`.")
+                return
             err_console().print("No gaps: successful runs covered the whole campaign so far.")
             return
         for gap in found:
