@@ -307,8 +307,8 @@ class _Identity:
         keys = list(dict.fromkeys(a.key for a in accounts if a.key))
         ids = [a.platform_user_id for a in accounts if a.platform_user_id]
         names = list(dict.fromkeys(
-            " ".join(a.display_name.split()) for a in accounts
-            if a.display_name and len(a.display_name.strip()) >= NAME_MIN))
+            variant for a in accounts if a.display_name
+            for variant in _name_variants(a.display_name)))
         forms = _forms(v for v in [*handles, *keys, *ids] if v)
         return cls(platform, handles, keys, names, forms)
 
@@ -369,6 +369,15 @@ class _Identity:
             self.platform == "mastodon" and any(
                 f"/users/{u}/" in lowered or f"/@{u}/" in lowered
                 for u in (h.lstrip("@").split("@")[0] for h in self.handles) if u))
+
+
+def _name_variants(name: str) -> list[str]:
+    """A display name as posts write it: whole, and without the decoration profiles add
+    ("Jane Smith 📚 (she/her)", "Jane Smith | UHL Library" are written "Jane Smith")."""
+    whole = " ".join(name.split())
+    core = re.split(r"\s+[(|•·–—-]|\s*[|•·]\s*", whole)[0]
+    core = re.sub(r"^\W+|[\W_]+$", "", core)
+    return [n for n in dict.fromkeys((whole, core)) if len(n) >= NAME_MIN]
 
 
 @dataclass

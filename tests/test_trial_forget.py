@@ -71,7 +71,8 @@ def _x_posts() -> list[PostRecord]:
 
 
 def _x_accounts() -> list[AccountRecord]:
-    return [_account("700", "@gone2", "Gail Onetwo"), _account("2", "@boblib", "Bob Lib"),
+    return [_account("700", "@gone2", "Gail Onetwo 📚 (she/her)"),
+            _account("2", "@boblib", "Bob Lib"),
             _account("3", "@carol", "Carol C")]
 
 
