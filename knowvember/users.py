@@ -85,8 +85,8 @@ def check_username(username: str) -> str:
     name = normalise_username(username)
     if not _USERNAME.match(name):
         raise InputError(
-            f"username {username!r} is not valid: use 1-100 letters a-z (without accents), digits and . _ @ -, "
-            "starting with a letter or digit"
+            f"username {username!r} is not valid: use 1-100 letters a-z (without accents), "
+            "digits and . _ @ -, starting with a letter or digit"
         )
     return name
 

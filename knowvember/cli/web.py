@@ -51,7 +51,8 @@ def read_password(
 @handled
 def users_add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Username (letters a-z without accents, digits and . _ @ -; e.g. siobhan)."),
+    name: str = typer.Argument(
+        ..., help="Username (letters a-z without accents, digits and . _ @ -; e.g. siobhan)."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input (one line)."
     ),
