@@ -21,7 +21,7 @@ from knowvember import payloads
 from knowvember.db import Database, translate_errors
 from knowvember.hashtags import CampaignTags, folded
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
-from knowvember.privacy import forgotten_digests, is_forgotten
+from knowvember.privacy import forgotten_digests, is_forgotten, redact_incoming
 from knowvember.records import AccountRecord, PostRecord, normalise_handle
 
 log = logging.getLogger(__name__)
@@ -334,6 +334,8 @@ class PostWriter:
             for key, post in list(unique.items()):
                 if post.kind == "repost" and self._reposts_forgotten(post, forgotten):
                     del unique[key]
+                else:  # someone else's post: kept, but naming no forgotten account
+                    redact_incoming(post, forgotten, self._forgotten_posts)
         matches = self.tags.matches
         kept = {k: p for k, p in unique.items() if matches(p.hashtags)}
         pending = {k: p for k, p in unique.items() if k not in kept and p.referenced_id}

@@ -214,8 +214,6 @@ def test_redact_incoming_scrubs_a_new_post_that_names_a_forgotten_account(db, se
     assert not redact_incoming(clean, digests) and clean.raw is not None
 
 
-@pytest.mark.xfail(strict=True, reason="needs PostWriter to call privacy.redact_incoming "
-                   "(store.py belongs to another engineer; see the privacy report)")
 def test_a_new_post_mentioning_a_forgotten_account_is_stored_without_it(db, settings) -> None:  # type: ignore[no-untyped-def]
     forget(db, "x:@gone2", settings)
     _writer(db).write([_post("40", "2", "Thanks @gone2 #KNOWvember19", mentions=("@gone2",))],

@@ -220,10 +220,12 @@ def test_what_the_cli_says_itself_still_reaches_the_log_file(cli, write_config) 
     assert cli("forget", "twitter:@someone", "--yes").exit_code == EXIT_OK
     logged = (config.parent / "knowvember.log").read_text(encoding="utf-8")
     assert "skipped " in logged and "broken.jsonl:1:" in logged
-    assert "Forgot twitter:@someone" in logged
+    # The log outlives the erasure: it names the forgotten-list entry, never the handle.
+    assert "Forgot an account on x (forgotten list entry" in logged
+    assert "someone" not in logged
     assert "import:twarc2 run partial: 1 read, 0 new" in logged  # the outcome, for cron users
     verbose = cli("-v", "forget", "twitter:@someone", "--yes")  # -v shows every record
-    assert "Forgot twitter:@someone" in verbose.stderr
+    assert "Forgot an account on x (forgotten list entry" in " ".join(verbose.stderr.split())
 
 
 def test_forget_reports_the_erasure_once(cli, campaign_dir: Path) -> None:  # type: ignore[no-untyped-def]
