@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from knowvember.config import Settings, parse_settings
+from knowvember.db import Database
+from knowvember.models import Post, PostHashtag
 
 REPO = Path(__file__).resolve().parent.parent
 # Real recorded API payloads, copied unedited from the shared fixtures (origin in its README).
@@ -39,6 +41,22 @@ timezone = "Europe/London"
 [database]
 url = "sqlite:///knowvember.db"
 """
+
+
+def stored_posts(db: Database) -> dict[str, Post]:
+    """Every stored post by its platform id, detached so a test can read it afterwards."""
+    with db.session() as session:
+        found = session.scalars(sa.select(Post)).all()
+        session.expunge_all()
+    return {p.platform_id: p for p in found}
+
+
+def hashtags_of(db: Database, platform_id: str) -> set[str]:
+    """The hashtags stored for the post with this platform id."""
+    with db.begin() as conn:
+        rows = conn.execute(sa.select(PostHashtag.tag).join(Post, Post.id == PostHashtag.post_id)
+                            .where(Post.platform_id == platform_id))
+        return {r[0] for r in rows}
 
 
 def _pg_base_url() -> str:

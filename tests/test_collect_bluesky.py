@@ -15,7 +15,8 @@ from collectors.bluesky_payload import from_posts
 from knowvember import ingest
 from knowvember.config import Settings, parse_settings
 from knowvember.db import Database, open_database
-from knowvember.models import Account, Post
+from knowvember.models import Account
+from tests.conftest import stored_posts as stored
 from tests.fakeapi import BSKY_HANDLE, BSKY_PASSWORD, FIXTURES, FakeAPI, bluesky_post
 
 NOW = dt.datetime(2023, 12, 15, tzinfo=dt.UTC)
@@ -74,13 +75,6 @@ def run(settings: Settings, db: Database, *, now: dt.datetime = NOW,
     hooks = ingest.Hooks(now=lambda: now, sleep=sleeps if sleeps is not None else Sleeps(),
                          lock_wait=0, env=ENV if env is None else env)
     return ingest.collect_source(db, settings, "bluesky", hooks)
-
-
-def stored(db: Database) -> dict[str, Post]:
-    with db.session() as session:
-        found = session.scalars(sa.select(Post)).all()
-        session.expunge_all()
-    return {p.platform_id: p for p in found}
 
 
 def test_search_by_tag_newest_first_with_cursor_paging(api, db_url) -> None:  # type: ignore[no-untyped-def]

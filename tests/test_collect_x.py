@@ -19,6 +19,7 @@ from knowvember.db import Database, open_database
 from knowvember.hashtags import CampaignTags
 from knowvember.models import Post
 from knowvember.store import load_state
+from tests.conftest import stored_posts as stored
 from tests.fakeapi import FIXTURES, X_TOKEN, FakeAPI, x_id, x_page, x_tweet, x_user
 
 NOW = dt.datetime(2021, 9, 23, 12, 0, tzinfo=dt.UTC)  # the day after the fixture was recorded
@@ -84,13 +85,6 @@ def hooks(sleeps: Sleeps | None = None, now: dt.datetime = NOW, **env: str) -> i
 
 def run(settings: Settings, db: Database, h: ingest.Hooks | None = None):  # type: ignore[no-untyped-def]
     return ingest.collect_source(db, settings, "x", h or hooks())
-
-
-def stored(db: Database) -> dict[str, Post]:
-    with db.session() as session:
-        posts = session.scalars(sa.select(Post)).all()
-        session.expunge_all()
-    return {p.platform_id: p for p in posts}
 
 
 def test_first_run_stores_campaign_posts_and_the_originals_they_repost(api, db_url) -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,9 @@ from knowvember import ingest
 from knowvember.config import parse_settings
 from knowvember.db import open_database
 from knowvember.errors import EXIT_FAILED, EXIT_PARTIAL, EXIT_USAGE, InputError
-from knowvember.models import Account, Post
+from knowvember.models import Account
 from tests.conftest import BASE_CONFIG
+from tests.conftest import stored_posts as posts
 from tests.fakeapi import FIXTURES, bluesky_post, mastodon_account, mastodon_id, mastodon_status
 
 TAGS_HEADER = ["id_str", "from_user", "text", "created_at", "time", "geo_coordinates",
@@ -42,13 +43,6 @@ def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-def posts(db) -> dict[str, Post]:  # type: ignore[no-untyped-def]
-    with db.session() as session:
-        found = {p.platform_id: p for p in session.scalars(sa.select(Post))}
-        session.expunge_all()
-    return found
 
 
 def run_import(db, fmt: str, *paths: Path):  # type: ignore[no-untyped-def]

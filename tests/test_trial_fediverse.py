@@ -20,7 +20,9 @@ from collectors.retry import retry_after
 from knowvember import ingest
 from knowvember.config import Settings, parse_settings
 from knowvember.db import Database, open_database
-from knowvember.models import Account, Post, PostHashtag
+from knowvember.models import Account
+from tests.conftest import hashtags_of
+from tests.conftest import stored_posts as stored
 from tests.fakeapi import (
     BSKY_HANDLE,
     BSKY_PASSWORD,
@@ -71,20 +73,6 @@ def run(db: Database, settings: Settings, source: str, *, now: dt.datetime = NOW
     hooks = ingest.Hooks(now=lambda: now, sleep=sleeps if sleeps is not None else Sleeps(),
                          lock_wait=0, env=ENV if env is None else env)
     return ingest.collect_source(db, settings, source, hooks)
-
-
-def stored(db: Database) -> dict[str, Post]:
-    with db.session() as session:
-        found = session.scalars(sa.select(Post)).all()
-        session.expunge_all()
-    return {p.platform_id: p for p in found}
-
-
-def hashtags_of(db: Database, platform_id: str) -> set[str]:
-    with db.session() as session:
-        post_id = session.scalar(sa.select(Post.id).where(Post.platform_id == platform_id))
-        return set(session.scalars(sa.select(PostHashtag.tag)
-                                   .where(PostHashtag.post_id == post_id)))
 
 
 def all_accounts(db: Database) -> list[Account]:

@@ -9,13 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from knowvember import ingest
 from knowvember.config import parse_settings
 from knowvember.errors import InputError
-from knowvember.models import Post
 from tests.conftest import BASE_CONFIG, FIXTURES
+from tests.conftest import stored_posts as stored
 from tests.test_import_files import TAGS_HEADER, tags_row
 
 ID_KEYS = ("id", "author_id", "conversation_id", "in_reply_to_user_id", "newest_id",
@@ -25,13 +24,6 @@ ID_KEYS = ("id", "author_id", "conversation_id", "in_reply_to_user_id", "newest_
 def run_import(db, fmt: str, *paths: Path):  # type: ignore[no-untyped-def]
     return ingest.import_files(db, parse_settings(BASE_CONFIG), fmt, list(paths),
                                ingest.Hooks(lock_wait=0))
-
-
-def stored(db) -> dict[str, Post]:  # type: ignore[no-untyped-def]
-    with db.session() as session:
-        found = {p.platform_id: p for p in session.scalars(sa.select(Post))}
-        session.expunge_all()
-    return found
 
 
 def campaign_page() -> dict:  # type: ignore[type-arg]

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from collectors import csvfile, tags, twarc2, x_payload
 from knowvember import ingest
 from knowvember.config import parse_settings
-from knowvember.models import Account, Post, PostHashtag
-from tests.conftest import BASE_CONFIG
+from knowvember.models import Account
+from tests.conftest import BASE_CONFIG, hashtags_of
+from tests.conftest import stored_posts as stored
 from tests.fakeapi import x_id, x_page, x_tweet, x_user
 from tests.test_import_files import TAGS_HEADER, tags_row
 
@@ -33,20 +34,6 @@ def run_import(db, fmt: str, path: Path):  # type: ignore[no-untyped-def]
     (run,) = ingest.import_files(db, parse_settings(BASE_CONFIG), fmt, [path],
                                  ingest.Hooks(lock_wait=0)).runs
     return run
-
-
-def stored(db) -> dict[str, Post]:  # type: ignore[no-untyped-def]
-    with db.session() as session:
-        found = {p.platform_id: p for p in session.scalars(sa.select(Post))}
-        session.expunge_all()
-    return found
-
-
-def hashtags_of(db, platform_id: str) -> set[str]:  # type: ignore[no-untyped-def]
-    with db.begin() as conn:
-        rows = conn.execute(sa.select(PostHashtag.tag).join(Post, Post.id == PostHashtag.post_id)
-                            .where(Post.platform_id == platform_id))
-        return {r[0] for r in rows}
 
 
 def jsonl(path: Path, *values: object) -> Path:
