@@ -85,6 +85,17 @@ def retag(
     return summary
 
 
+def _stored_tags(conn: sa.Connection, low: int, high: int) -> dict[int, set[str]]:
+    """The technique tags stored for the posts with ids from `low` to `high`, by post id."""
+    stored: dict[int, set[str]] = {}
+    for post_id, technique in conn.execute(
+        sa.select(post_techniques_t.c.post_id, post_techniques_t.c.technique)
+        .where(post_techniques_t.c.post_id.between(low, high))
+    ):
+        stored.setdefault(post_id, set()).add(technique)
+    return stored
+
+
 def retag_posts(
     db: Database, taxonomy: Taxonomy, summary: RetagSummary, *, batch_size: int = BATCH,
     progress: Progress | None = None,
@@ -100,12 +111,7 @@ def retag_posts(
             if not rows:
                 return
             low, last = rows[0].id, rows[-1].id
-            stored: dict[int, set[str]] = {}
-            for post_id, technique in conn.execute(
-                sa.select(post_techniques_t.c.post_id, post_techniques_t.c.technique)
-                .where(post_techniques_t.c.post_id.between(low, last))
-            ):
-                stored.setdefault(post_id, set()).add(technique)
+            stored = _stored_tags(conn, low, last)
             wanted = {post_id: set(tag(text)) if text else set() for post_id, text in rows}
             added, removed = _diff(wanted, stored)
             _apply(conn, post_techniques_t, "post_id", added, removed)
@@ -296,13 +302,8 @@ def tags_agree(db: Database, taxonomy: Taxonomy, *, limit: int | None = None,
             if not rows:
                 break
             low, last = rows[0].id, rows[-1].id
-            stored: dict[int, set[str]] = {}
             # Other campaigns' posts in the range are read too, and never compared.
-            for post_id, technique in conn.execute(
-                sa.select(post_techniques_t.c.post_id, post_techniques_t.c.technique)
-                .where(post_techniques_t.c.post_id.between(low, last))
-            ):
-                stored.setdefault(post_id, set()).add(technique)
+            stored = _stored_tags(conn, low, last)
         wanted = {row.id: set(tag(row.text)) if row.text else set()
                   for row in rows if row.campaign_id == campaign}
         if any(_diff(wanted, stored)):
