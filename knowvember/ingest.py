@@ -790,9 +790,9 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         elif not record.fetched and _empty_page(fmt, lines):
             # A page of no results (Mastodon's last page is `[]`) is a true answer, not a
             # fault: the run is ok, and says so, so a folder of pages imports with exit 0.
-            record.add_warning(f"{path}: no posts in the file (an empty page of results)")
-            log.warning("%s: no posts in the file (an empty page of results)", path,
-                        extra=REPORTED)
+            note = f"{path}: no posts in the file (an empty page of results)"
+            record.add_warning(note)
+            log.warning("%s", note, extra=REPORTED)
             status = "ok"
         elif not record.fetched:
             # An empty file, or a CSV with a header and no rows, is the wrong file or an
