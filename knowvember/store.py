@@ -669,8 +669,6 @@ class StoredPost:
         if self.referenced_id is not None:
             return None
         if referenced_id:
-            if (kind, referenced_id) == (self.kind, self.referenced_id):
-                return None
             return (kind if kind != "original" else self.kind), referenced_id
         if self.kind == "original" and kind != "original":
             return kind, None
