@@ -328,10 +328,7 @@ class _Identity:
         if local and self.platform == "mastodon":
             spelt |= {"@" + h.lstrip("@").split("@")[0] for h in self.handles}
         spelt = {s for s in spelt if len(s) >= 3}
-        if not spelt:
-            return None
-        alternatives = "|".join(re.escape(s) for s in sorted(spelt, key=len, reverse=True))
-        return re.compile(rf"(?<![\w@])(?:{alternatives})(?![\w@-]|\.\w)", re.IGNORECASE)
+        return _mentions_of(spelt) if spelt else None
 
     def name_pattern(self) -> re.Pattern[str] | None:
         if "names" not in self._compiled:
@@ -576,6 +573,13 @@ def _forgotten_mentions(post: PostRecord, gone: set[str], forgotten: frozenset[s
                             handle=normalise_handle(post.platform, match.group(1)))]
 
 
+def _mentions_of(spellings: Iterable[str]) -> re.Pattern[str]:
+    """@-mentions spelt one of these ways, in any case, as whole mentions: not inside a
+    longer handle (`@gone22`, `@gone.bsky.social` for `@gone`) or an email address."""
+    alternatives = "|".join(re.escape(s) for s in sorted(set(spellings), key=len, reverse=True))
+    return re.compile(rf"(?<![\w@])(?:{alternatives})(?![\w@-]|\.\w)", re.IGNORECASE)
+
+
 def redact_incoming(post: PostRecord, forgotten: frozenset[str],
                     left_out: Container[tuple[str, str]] = ()) -> bool:
     """Make a post about to be stored name no forgotten account, as `forget` made the
@@ -600,9 +604,7 @@ def redact_incoming(post: PostRecord, forgotten: frozenset[str],
     if not (gone or spelt or references):
         return False
     if spelt:
-        alternatives = "|".join(re.escape(s) for s in sorted(set(spelt), key=len, reverse=True))
-        post.text = re.sub(rf"(?<![\w@])(?:{alternatives})(?![\w@-]|\.\w)", REDACTED,
-                           post.text, flags=re.IGNORECASE)
+        post.text = _mentions_of(spelt).sub(REDACTED, post.text)
     post.mentions = tuple(m for m in post.mentions if m not in gone)
     for column in references:
         setattr(post, column, reference_mark(platform, getattr(post, column)))
