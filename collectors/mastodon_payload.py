@@ -61,15 +61,32 @@ def handle_of(account: Json) -> str:
     return f"@{acct.lower()}@{host.lower()}"
 
 
+_PROFILE_URL = re.compile(r"(https?://[^/?#]+)/@([A-Za-z0-9_.-]+)/?")
+
+
 def account_key(account: Json) -> str:
-    return str(account.get("uri") or account.get("url") or handle_of(account))
+    """The account's ActivityPub id (`uri`). Mastodon before 4.2 sends no `uri`, only the
+    profile `url`; a Mastodon (or GoToSocial) profile `https://host/@name` belongs to the
+    actor `https://host/users/name`, so that is the key, and the same person seen through an
+    older and a newer instance is one account. Other `url`s are the key as they are."""
+    uri = account.get("uri")
+    if uri:
+        return str(uri)
+    url = account.get("url")
+    if url:
+        profile = _PROFILE_URL.fullmatch(str(url))
+        return f"{profile[1]}/users/{profile[2]}" if profile else str(url)
+    return handle_of(account)
 
 
 def account_from_payload(account: Json) -> AccountRecord:
+    key = account_key(account)
     return AccountRecord(
         platform="mastodon",
-        key=account_key(account),
-        platform_user_id=account.get("uri") or account.get("url"),
+        key=key,
+        # The key, not the raw `url`: a person seen through instances of both versions
+        # would otherwise be rewritten at every sight, from one form to the other.
+        platform_user_id=key if account.get("uri") or account.get("url") else None,
         handle=handle_of(account),
         display_name=account.get("display_name") or account.get("username"),
         bio=html_to_text(account.get("note") or ""),

@@ -1,0 +1,67 @@
+"""The eighth session's new-user trial of Mastodon and Bluesky: collecting from local fake
+instances that federate the same posts (one of them older than Mastodon 4.2), and from a fake
+Bluesky service, then importing saved pages. Each test is a defect the trial found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from collectors.mastodon_payload import account_key, from_statuses
+from knowvember.db import open_database
+from tests.conftest import stored_posts as stored
+from tests.fakeapi import FakeAPI, mastodon_account, mastodon_id, mastodon_status
+from tests.test_trial_fediverse import NOW, all_accounts, mastodon_settings, run
+
+Json = dict[str, Any]
+HOME = "https://nhs.social"
+
+
+def before_4_2(account: Json) -> Json:
+    """An account as a Mastodon server older than 4.2 sends it: no `uri`."""
+    return {k: v for k, v in account.items() if k != "uri"}
+
+
+# -- Mastodon: one person through servers of different versions ---------------------------
+
+def test_an_account_without_uri_has_the_key_its_uri_would_give() -> None:
+    """Mastodon added the account `uri` in 4.2; an older server sends only the profile `url`
+    (`https://host/@name`), so the same person was keyed `.../users/name` through a newer
+    instance and `.../@name` through an older one: two accounts, their posts split."""
+    newer = mastodon_account("alice", HOME, acct="alice@nhs.social")
+    assert account_key(before_4_2(newer)) == account_key(newer) == f"{HOME}/users/alice"
+
+
+def test_an_account_whose_url_is_its_uri_keeps_it() -> None:
+    """Pleroma and Akkoma profiles are at the actor's own address; other forms of `url`
+    (a path that is not `/@name`) are kept as they are, having nothing to be derived from."""
+    pleroma = {"username": "lib", "acct": "lib@pl.example",
+               "url": "https://pl.example/users/lib"}
+    odd = {"username": "lib", "acct": "lib@x.example", "url": "https://x.example/profile/lib"}
+    assert account_key(pleroma) == "https://pl.example/users/lib"
+    assert account_key(odd) == "https://x.example/profile/lib"
+
+
+def test_a_person_seen_through_a_pre_4_2_instance_is_one_account(tmp_path: Any) -> None:
+    """Collected from a 4.3 instance and a 4.1 instance that both show the person's posts,
+    the person is one account, and a post only the older server showed is theirs too."""
+    when = NOW - dt.timedelta(days=2)
+    person = mastodon_account("alice", HOME, acct="alice@nhs.social")
+    shared = mastodon_status(mastodon_id(when), HOME, 1, "<p>Peer Assist #KNOWvember</p>",
+                             ["knowvember"], person, when)
+    only_old = mastodon_status(mastodon_id(when, 2), HOME, 2, "<p>Retrospect #KNOWvember</p>",
+                               ["knowvember"], before_4_2(person), when)
+    old_shared = dict(shared, id=mastodon_id(when, 3), account=before_4_2(person))
+    with FakeAPI() as newer, FakeAPI() as older:
+        newer.add_statuses([shared])
+        older.add_statuses([old_shared, only_old])
+        settings = mastodon_settings([newer.url, older.url])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        record = run(db, settings, "mastodon")
+    assert record.status == "ok", record.error
+    accounts = all_accounts(db)
+    assert [a.key for a in accounts] == [f"{HOME}/users/alice"]
+    assert len(stored(db)) == 2
+    posts, found = from_statuses([old_shared, shared])
+    assert {p.account_key for p in posts} == {a.key for a in found} == {f"{HOME}/users/alice"}
+    db.dispose()
