@@ -42,7 +42,7 @@ def dashboard(request: Request) -> Response:
         request, "dashboard.html", summary=summary, counts=stories.count_by_status(state.db),
         leaderboard=numbers.leaderboard[:top], ranked=len(numbers.leaderboard),
         daily_svg=Markup(numbers.daily_svg), techniques=_techniques(summary),
-        files=list_report_files(state.settings),
+        files=list_report_files(state.settings), stale_tags=numbers.stale_tags,
     )
 
 
@@ -98,7 +98,7 @@ def organisation(request: Request, code: str) -> Response:
         request, "org.html", code=code, org=org, stories=found, numbers=numbers,
         org_name=info.name if info else code, region=info.region if info else None,
         summary=summary, daily_svg=Markup(numbers["daily_svg"]) if numbers else None,
-        techniques=_techniques(summary) if summary else [],
+        techniques=_techniques(summary) if summary else [], stale_tags=reading.stale_tags,
     )
 
 

@@ -34,6 +34,9 @@ class CampaignNumbers:
     summary: dict[str, Any]
     leaderboard: list[dict[str, Any]]
     read_at: float
+    # Why the stored technique tags may not be the current rules' (retag.stale_tags_warning),
+    # or None: the dashboard says so, as `knowvember summary` does on stderr.
+    stale_tags: str | None = None
     _orgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     _contributors: list[dict[str, Any]] | None = None
     _charts: dict[str, bytes] = field(default_factory=dict)
@@ -162,15 +165,18 @@ class NumbersCache:
             self._current = None
 
     def _read(self) -> CampaignNumbers:
+        from knowvember.retag import stale_tags_warning
         from reports.dataset import load_campaign_data
         from reports.leaderboard import leaderboard
         from reports.metrics import summarise
 
         started = time.perf_counter()
+        taxonomy = self.taxonomy()
         data = load_campaign_data(self.db, self.settings, catalogue=self.catalogue(),
-                                  taxonomy=self.taxonomy())
+                                  taxonomy=taxonomy)
         numbers = CampaignNumbers(data=data, summary=summarise(data),
                                   leaderboard=leaderboard(data, by="organisation"),
-                                  read_at=self.clock())
+                                  read_at=self.clock(),
+                                  stale_tags=stale_tags_warning(self.db, taxonomy))
         log.debug("dashboard numbers read in %.2fs", time.perf_counter() - started)
         return numbers
