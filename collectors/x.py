@@ -292,6 +292,12 @@ class XCollector(Collector):
         try:
             response = send()
         except tweepy.TooManyRequests as exc:
+            if _usage_capped(exc.response):
+                raise SourceError(
+                    "X says the app's monthly usage cap is reached (429 UsageCapExceeded: "
+                    f"{self._detail(exc)}); nothing more can be read until X resets it or the "
+                    "plan is raised (developer portal), so the run stops instead of waiting "
+                    "for the rate limit") from None
             reset = exc.response.headers.get("x-rate-limit-reset")
             wait = self.policy.until(float(reset)) if reset and reset.isdigit() else None
             raise TransientError("X rate limit reached (429)", retry_after=wait,
@@ -384,6 +390,14 @@ def _check_reach(end: dt.datetime, reach: dt.datetime | None) -> None:
             f"the campaign's collection period ended {end:%Y-%m-%d %H:%M} UTC, beyond recent "
             'search\'s 7 days: import an archive, or use endpoint = "all" (full-archive '
             "access)")
+
+
+def _usage_capped(response: requests.Response) -> bool:
+    """Whether a 429 is X's monthly usage cap (`UsageCapExceeded`, problem type
+    `usage-capped`) rather than a rate limit: its `x-rate-limit-reset` is only the 15-minute
+    window's, and waiting for it lifts nothing."""
+    body = response.content or b""
+    return b"UsageCapExceeded" in body or b"/problems/usage-capped" in body
 
 
 def _refuse_html(response: requests.Response, platform: str) -> None:
