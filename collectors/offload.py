@@ -231,7 +231,7 @@ def _encode(chunk: Chunk) -> tuple[Any, ...]:
               p.uri, p.url, p.lang, p.kind, p.referenced_id, p.conversation_id,
               tuple(p.hashtags), tuple(p.mentions), p.likes, p.reposts, p.replies, p.quotes,
               p.raw, p.context_only,
-              None if p.techniques is None else tuple(p.techniques), p.raw_z)
+              None if p.techniques is None else tuple(p.techniques), p.raw_z, p.versions)
              for p in chunk.posts]
     unique = {(a.platform, a.key): a for a in chunk.accounts}
     accounts = [(a.platform, a.key, a.handle, a.platform_user_id, a.display_name, a.bio,

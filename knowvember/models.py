@@ -211,6 +211,25 @@ class PostTechnique(Base):
     technique: Mapped[str] = mapped_column(String(120), primary_key=True)  # canonical name
 
 
+class PostVersion(Base):
+    """An earlier version of an edited post, and the row holding the post's latest version.
+
+    X gives each version of an edited post its own id, listed oldest first in the payload's
+    `edit_history_tweet_ids`. A post is stored once, under its latest version's id; the ids
+    it had before are kept here, so a copy of an earlier version (an older archive, a search
+    run before the edit) is known for what it is instead of being stored as a second post,
+    and a reply to it refers to the post (migration 0005).
+    """
+
+    __tablename__ = "post_versions"
+    __table_args__ = (Index("ix_post_versions_post_id", "post_id"),
+                      {"sqlite_with_rowid": False})
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+
+
 class Story(Base):
     """A KM story submitted by library staff, reviewed by coordinators."""
 

@@ -64,6 +64,9 @@ class PostRecord:
     # The payload compressed instead of `raw` (a big import's reading process does that;
     # see knowvember.payloads).
     raw_z: bytes | None = None
+    # X: the ids of every version of an edited post, oldest first (`edit_history_tweet_ids`);
+    # () when it was never edited. The store keeps one post per edit chain (its latest).
+    versions: tuple[str, ...] = ()
 
 
 def normalise_platform(name: str) -> str:

@@ -23,6 +23,7 @@ from knowvember.hashtags import CampaignTags, folded
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
 from knowvember.privacy import forgotten_digests, is_forgotten, redact_incoming
 from knowvember.records import AccountRecord, PostRecord, normalise_handle
+from knowvember.versions import Chains, Holder, earlier, point_references, stamp_counts
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,7 @@ class PostWriter:
         self._stored_dictionaries: set[int] = set()
         self._clashed_dictionaries: set[int] = set()
         self._storing: set[int] = set()  # in the batch being written
+        self._chains = Chains()  # edited posts' earlier versions (knowvember.versions)
 
     def write(
         self,
@@ -382,6 +384,8 @@ class PostWriter:
                     )
                 )
                 found.update((platform, r[0]) for r in rows)
+            # a reply to an earlier version of an edited post (knowvember.versions)
+            found.update((platform, v) for v in self._chains.holders(conn, platform, ids))
         return found
 
     # -- accounts -----------------------------------------------------------------------
@@ -481,6 +485,13 @@ class PostWriter:
     ) -> None:
         if not posts:
             return
+        settled = self._chains.settle(conn, posts, lambda platform, ids: {
+            pid: Holder(found.id, pid, found.counts)
+            for pid, found in stored_posts(conn, platform, ids).items()})
+        posts = settled.posts
+        result.unchanged += settled.superseded
+        if settled.takeovers:
+            self._take_over(conn, settled.takeovers, account_ids, now, result)
         existing = self._stored_posts(conn, posts)
         fresh, updates, references, seen = [], [], [], []
         for p in posts:
@@ -555,9 +566,17 @@ class PostWriter:
         )
         new_ids = self._new_ids(conn, fresh)
         result.new += len(new_ids)
+        self._store_tags(conn, list(zip(new_ids, fresh, strict=True)))
+        for pid, p in zip(new_ids, fresh, strict=True):
+            if len(p.versions) > 1:
+                self._chains.keep(conn, p.platform, earlier(p), pid)
+
+    def _store_tags(self, conn: Connection, rows: Sequence[tuple[int, PostRecord]]) -> None:
+        """The hashtag and technique rows of posts just stored (by row id)."""
+        placeholder = _placeholder(conn)
         tag_rows = [
             (pid, tag)
-            for pid, p in zip(new_ids, fresh, strict=True)
+            for pid, p in rows
             for tag in ((folded(p.hashtags[0]),) if len(p.hashtags) == 1
                         else _unique([folded(t) for t in p.hashtags]))
         ]
@@ -566,10 +585,10 @@ class PostWriter:
                 f"INSERT INTO {hashtags_t.name} (post_id, tag) "
                 f"VALUES ({placeholder}, {placeholder})", tag_rows)
         tagger = self.tagger
-        if tagger is not None or any(p.techniques for p in fresh):
+        if tagger is not None or any(p.techniques for _, p in rows):
             technique_rows = [
                 (pid, name)
-                for pid, p in zip(new_ids, fresh, strict=True)
+                for pid, p in rows
                 for name in (p.techniques if p.techniques is not None  # unique already
                              else _unique(tagger(p.text)) if tagger is not None else ())
             ]
@@ -577,6 +596,41 @@ class PostWriter:
                 conn.exec_driver_sql(
                     f"INSERT INTO {techniques_t.name} (post_id, technique) "
                     f"VALUES ({placeholder}, {placeholder})", technique_rows)
+
+    def _take_over(self, conn: Connection, takeovers: Sequence[tuple[Holder, PostRecord]],
+                   account_ids: dict[tuple[str, str], int], now: dt.datetime,
+                   result: BatchResult) -> None:
+        """Later versions of edited posts take their stored rows over (knowvember.versions):
+        what the post says now, its payload and its tags; its time and first collection stay
+        the original's, and its counts only rise."""
+        posts = [p for _, p in takeovers]
+        if len(self._dictionaries) > len(self._stored_dictionaries):
+            self._settle_dictionaries(conn, posts)
+        mark = _placeholder(conn)
+        stamp = _time_binder(conn)
+        columns = ("platform_id", "account_id", "uri", "url", "text", "lang", "kind",
+                   "referenced_id", "conversation_id", "mentions", "likes", "reposts",
+                   "replies", "quotes", "source", "raw", "raw_z", "last_collected")
+        conn.exec_driver_sql(
+            f"UPDATE {posts_t.name} SET {', '.join(f'{c} = {mark}' for c in columns)} "
+            f"WHERE id = {mark}",
+            [(p.platform_id, account_ids.get((p.platform, p.account_key or "")), p.uri, p.url,
+              p.text, p.lang, p.kind, p.referenced_id, p.conversation_id,
+              " ".join(p.mentions) or None, *stamp_counts(holder, p), self.source, p.raw,
+              p.raw_z, stamp(now), holder.row) for holder, p in takeovers])
+        rows = [holder.row for holder, _ in takeovers]
+        for table in (hashtags_t, techniques_t):
+            for chunk in _chunks(rows):
+                conn.execute(table.delete().where(table.c.post_id.in_(chunk)))
+        self._store_tags(conn, [(holder.row, p) for holder, p in takeovers])
+        olds: dict[str, list[str]] = {}
+        for holder, p in takeovers:
+            gone = [*earlier(p), holder.holds]
+            self._chains.keep(conn, p.platform, gone, holder.row)
+            olds.setdefault(p.platform, []).extend(gone)
+        for platform, ids in olds.items():
+            point_references(conn, platform, ids)
+        result.updated += len(takeovers)
 
     def _settle_dictionaries(self, conn: Connection, fresh: Sequence[PostRecord]) -> None:
         """Store the dictionaries these posts' frames need and are not stored yet; a post

@@ -1,0 +1,146 @@
+"""Edited X posts are stored once, under their latest version, whichever version comes first.
+
+X gives each version of an edited post its own id (`edit_history_tweet_ids`, oldest first).
+A collection run before the edit and one after it, or an archive imported after collecting,
+bring two versions: these tests hold the store to one post per edit chain (on SQLite and
+PostgreSQL), with replies and quotes of an earlier version pointing at the post.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from knowvember.hashtags import CampaignTags
+from knowvember.models import PostVersion
+from knowvember.records import AccountRecord, PostRecord
+from knowvember.store import PostWriter
+from tests.conftest import hashtags_of, stored_posts
+
+TAGS = CampaignTags(["KNOWvember25"])
+ACCOUNT = AccountRecord(platform="x", key="42", handle="@leedslibraries")
+MADE = dt.datetime(2025, 11, 5, 9, 30, tzinfo=dt.UTC)
+
+
+def _post(pid: str, versions: tuple[str, ...] = (), *, text: str = "Peer Assist today",
+          likes: int = 0, tags: tuple[str, ...] = ("knowvember25",), ref: str | None = None,
+          kind: str = "original", minutes: int = 0) -> PostRecord:
+    return PostRecord(platform="x", platform_id=pid, account_key="42",
+                      created_at=MADE + dt.timedelta(minutes=minutes), text=text,
+                      hashtags=tags, likes=likes, referenced_id=ref, kind=kind,
+                      versions=versions)
+
+
+def _write(db, *posts: PostRecord, archive: bool = False):  # type: ignore[no-untyped-def]
+    return PostWriter(db, TAGS, source="test", archive=archive).write(list(posts), [ACCOUNT])
+
+
+def _versions(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Earlier version id -> the platform id of the post that holds it now."""
+    with db.begin() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT v.platform_id, p.platform_id FROM post_versions v "
+            "JOIN posts p ON p.id = v.post_id"))
+        return dict(rows.all())
+
+
+def test_a_later_version_takes_the_stored_post_over(db) -> None:  # type: ignore[no-untyped-def]
+    first = _write(db, _post("100", text="Peer Asist today #KNOWvember25", likes=3))
+    assert first.new == 1
+    later = _write(db, _post("105", ("100", "105"), text="Peer Assist today #KNOWvember25 "
+                             "#RandomisedCoffeeTrial", likes=1, minutes=10,
+                             tags=("knowvember25", "randomisedcoffeetrial")))
+    assert (later.new, later.updated, later.fetched) == (0, 1, 1)
+    posts = stored_posts(db)
+    assert list(posts) == ["105"]
+    post = posts["105"]
+    assert "Assist" in post.text and post.likes == 3  # counts only rise
+    assert post.created_at.replace(tzinfo=dt.UTC) == MADE  # the original's time
+    assert hashtags_of(db, "105") == {"knowvember25", "randomisedcoffeetrial"}
+    assert _versions(db) == {"100": "105"}
+
+
+def test_an_earlier_version_read_later_is_left_out(db) -> None:  # type: ignore[no-untyped-def]
+    _write(db, _post("105", ("100", "105"), likes=4))
+    # an older archive, saved before the edit: its copy knows only its own id
+    older = _write(db, _post("100", ("100",), likes=9), archive=True)
+    assert (older.new, older.updated, older.unchanged) == (0, 0, 1)
+    assert list(stored_posts(db)) == ["105"]
+    assert stored_posts(db)["105"].likes == 4
+    # and a copy saved after the edit, which lists the whole history
+    again = _write(db, _post("100", ("100", "105")))
+    assert (again.new, again.updated) == (0, 0)
+    assert list(stored_posts(db)) == ["105"]
+
+
+def test_writing_the_latest_version_again_changes_nothing(db) -> None:  # type: ignore[no-untyped-def]
+    _write(db, _post("100"))
+    _write(db, _post("105", ("100", "105")))
+    again = _write(db, _post("105", ("100", "105")))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    assert list(stored_posts(db)) == ["105"]
+
+
+def test_versions_in_one_batch_are_one_post(db) -> None:  # type: ignore[no-untyped-def]
+    result = _write(db, _post("100", ("100",)), _post("107", ("100", "103", "107")),
+                    _post("103", ("100", "103")))
+    assert (result.new, result.fetched) == (1, 3)
+    assert list(stored_posts(db)) == ["107"]
+    assert _versions(db) == {"100": "107", "103": "107"}
+
+
+def test_replies_to_an_earlier_version_refer_to_the_post(db) -> None:  # type: ignore[no-untyped-def]
+    _write(db, _post("100"))
+    # stored before the edit arrived, replying to the first version
+    _write(db, _post("200", kind="reply", ref="100", tags=(), text="Great idea"),
+           _post("100"))
+    _write(db, _post("105", ("100", "105")))
+    # and a reply to the first version, read after: it belongs to the campaign by its
+    # reference (it has no campaign hashtag of its own) and refers to the post
+    late = _write(db, _post("201", kind="reply", ref="100", tags=(), text="Count me in"))
+    assert late.new == 1
+    posts = stored_posts(db)
+    assert set(posts) == {"105", "200", "201"}
+    assert posts["200"].referenced_id == "105"
+    assert posts["201"].referenced_id == "105"
+
+
+def test_a_third_version_takes_over_from_the_second(db) -> None:  # type: ignore[no-untyped-def]
+    _write(db, _post("100"))
+    _write(db, _post("105", ("100", "105")))
+    third = _write(db, _post("109", ("100", "105", "109"), text="final wording"))
+    assert (third.new, third.updated) == (0, 1)
+    assert list(stored_posts(db)) == ["109"]
+    assert _versions(db) == {"100": "109", "105": "109"}
+
+
+def test_two_rows_of_one_chain_stored_earlier_become_one(db) -> None:  # type: ignore[no-untyped-def]
+    # as a release before post_versions stored them: each version a post of its own
+    _write(db, _post("100"), _post("105", tags=("knowvember25", "peerassist")))
+    assert set(stored_posts(db)) == {"100", "105"}
+    again = _write(db, _post("105", ("100", "105"), likes=2))
+    assert again.new == 0
+    assert list(stored_posts(db)) == ["105"]
+    assert stored_posts(db)["105"].likes == 2
+    assert _versions(db) == {"100": "105"}
+
+
+def test_forgetting_the_post_removes_its_versions(db) -> None:  # type: ignore[no-untyped-def]
+    _write(db, _post("100"))
+    _write(db, _post("105", ("100", "105")))
+    with db.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM posts")  # foreign keys on: the versions go too
+        left = conn.execute(sa.select(sa.func.count()).select_from(PostVersion)).scalar()
+    assert left == 0
+
+
+def test_no_edited_post_asks_nothing_more(db) -> None:  # type: ignore[no-untyped-def]
+    """Posts never edited: the batch makes no query of post_versions beyond one check."""
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *a: statements.append(statement))
+    writer = PostWriter(db, TAGS, source="test")
+    writer.write([_post("100"), _post("101")], [ACCOUNT])
+    writer.write([_post("102")], [ACCOUNT])
+    assert sum("post_versions" in s for s in statements) == 1
