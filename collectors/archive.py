@@ -293,7 +293,8 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
             try:
                 post, account = from_row(row)
             except row_errors as exc:
-                chunk.errors.append(LineError(source.label, line, str(exc)))
+                if not _blank(row):
+                    chunk.errors.append(LineError(source.label, line, str(exc)))
                 continue
             chunk.posts.append(post)
             chunk.accounts.append(account)
@@ -303,6 +304,14 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
                 chunk = Chunk(lines=line)
         chunk.position = source.position()
         yield chunk
+
+
+def _blank(row: dict[str, Any]) -> bool:
+    """Whether a row has nothing in any cell (`,,,,`): Excel saves such rows below the data
+    wherever a cell was once formatted or cleared. They are not posts that failed, and
+    reporting them made a whole import partial (exit 4). Asked only of a row that failed."""
+    return not any((v.strip() if isinstance(v, str) else any(str(x).strip() for x in v))
+                   for v in row.values() if v is not None)
 
 
 def _as_cp1252(exc: UnicodeError) -> tuple[str, int]:

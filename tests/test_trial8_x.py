@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from knowvember import ingest
+from knowvember.config import parse_settings
+from tests.conftest import BASE_CONFIG
 from tests.conftest import stored_posts as stored
 from tests.fakeapi import FakeAPI, Fault, _Answer, _dump
 from tests.test_collect_x import KNOW_CAMPAIGN, Sleeps, hooks, know_api, run, setup
+from tests.test_import_files import TAGS_HEADER, tags_row
 
 # -- the monthly usage cap ----------------------------------------------------------------
 
@@ -66,3 +70,43 @@ def test_the_monthly_usage_cap_stops_the_run_at_once_saying_so(capped, tmp_path:
     assert again.status == "ok", again.error
     assert set(stored(db)) == set(ids)
     db.dispose()
+
+
+# -- spreadsheets: rows Excel leaves empty ------------------------------------------------
+
+
+def run_import(db, fmt: str, path: Path):  # type: ignore[no-untyped-def]
+    (record,) = ingest.import_files(db, parse_settings(BASE_CONFIG), fmt, [path],
+                                    ingest.Hooks(lock_wait=0)).runs
+    return record
+
+
+@pytest.mark.parametrize("fmt", ["tags", "csv"])
+def test_rows_excel_left_with_only_empty_cells_are_not_errors(db, tmp_path: Path, fmt: str
+                                                              ) -> None:  # type: ignore[no-untyped-def]
+    """Excel saves `,,,,` rows below the data wherever a cell was once formatted or
+    cleared: they were each reported as a row that failed ("id_str '' is not a tweet id",
+    "unknown platform ''"), and a complete import was partial (exit 4)."""
+    if fmt == "tags":
+        header = ",".join(TAGS_HEADER)
+        row = ",".join(tags_row("1191672311587868672", "UHL_Library",
+                                "Our first Peer Assist #KNOWvember19").values())
+    else:
+        header = "platform,id,author_handle,created_at,text,likes"
+        row = "x,1191672311587868672,@UHL_Library,05/11/2019 09:30,Peer Assist #KNOWvember19,4"
+    blank = "," * (header.count(","))
+    path = tmp_path / f"{fmt}.csv"
+    path.write_bytes(("\ufeff" + "\r\n".join([header, row, blank, blank, " ," + blank[1:]])
+                      + "\r\n").encode())
+    record = run_import(db, fmt, path)
+    assert (record.status, record.new, record.error) == ("ok", 1, None)
+    assert set(stored(db)) == {"1191672311587868672"}
+
+
+def test_a_row_with_something_in_it_is_still_reported(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "posts.csv"
+    path.write_text("platform,id,author_handle,created_at,text\n"
+                    "x,1191672311587868672,@UHL_Library,05/11/2019 09:30,#KNOWvember19\n"
+                    ",,,,stray note\n", encoding="utf-8")
+    record = run_import(db, "csv", path)
+    assert record.status == "partial" and "posts.csv:3" in record.error
