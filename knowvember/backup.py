@@ -1,4 +1,4 @@
-"""Consistent backups: SQLite's online backup API, pg_dump for PostgreSQL."""
+"""Consistent backups: SQLite's online backup API, pg_dump (of the tool's schema) for PostgreSQL."""
 
 from __future__ import annotations
 
@@ -56,17 +56,12 @@ def _backup_postgres(url: sa.URL, target: Path) -> Path:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
+    selection = _selection(_knowvember_schema(url))
     # Into FILE.partial first, as for SQLite: a failed dump (the server down, the disk full)
     # leaves the last good backup under the real name, not nothing or half a dump.
     partial = target.with_name(target.name + ".partial")
-    args = [pg_dump, "--format=custom", f"--file={partial}", "--no-password"]
-    if url.host:
-        args.append(f"--host={url.host}")
-    if url.port:
-        args.append(f"--port={url.port}")
-    if url.username:
-        args.append(f"--username={url.username}")
-    args.append(url.database or "postgres")
+    args = [pg_dump, "--format=custom", f"--file={partial}", "--no-password",
+            selection, f"--dbname={conninfo(url)}"]
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
@@ -77,3 +72,53 @@ def _backup_postgres(url: sa.URL, target: Path) -> Path:
         partial.unlink(missing_ok=True)
         raise DatabaseError(f"backup to {target} failed: {exc}") from exc
     return target
+
+
+def conninfo(url: sa.URL) -> str:
+    """The URL as a libpq connection URI for pg_dump, without its password (that goes in
+    PGPASSWORD, never on a command line other users can read).
+
+    The query is kept: it is where a URL says `options=-csearch_path=...` (the schema the
+    campaign lives in), `sslmode`, or `host=/var/run/postgresql`, and pg_dump given only the
+    host, port, user and database name connected differently from every other command.
+    """
+    plain = sa.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                          database=url.database or "postgres", query=url.query)
+    return plain.render_as_string(hide_password=False)
+
+
+def _selection(schema: str) -> str:
+    """pg_dump's option for the tool's objects (tables, their sequences and indexes) in
+    `schema`.
+
+    A schema of its own is dumped with the schema itself, so a restore into an empty database
+    creates it. `public` is there in every database: dumped as a schema, the restore would
+    start with `CREATE SCHEMA public` and fail on "already exists", so its tables are named.
+    """
+    # pg_dump reads a pattern: quoted, the name is taken as written (upper case, dots or a
+    # '*' in it are not pattern syntax).
+    quoted = '"' + schema.replace('"', '""') + '"'
+    return f"--table={quoted}.*" if schema == "public" else f"--schema={quoted}"
+
+
+def _knowvember_schema(url: sa.URL) -> str:
+    """The schema the tool's tables are in: the first of the URL's search_path that exists.
+
+    The backup holds that schema only. A database shared with other applications, or with
+    other campaigns kept in their own schemas, would otherwise be dumped whole, and the
+    README's restore (`pg_restore --clean`) would put every other schema back as it was at
+    the time of the backup.
+    """
+    from knowvember.db import create_db_engine, translate_errors
+
+    engine = create_db_engine(url.render_as_string(hide_password=False))
+    try:
+        with translate_errors(engine), engine.connect() as conn:
+            schema, path = conn.execute(sa.text("SELECT current_schema(), "
+                                                "current_setting('search_path')")).one()
+    finally:
+        engine.dispose()
+    if not schema:
+        raise DatabaseError(f"the database's search_path ({path}) names no schema that exists, "
+                            "so there is nothing to back up: check the URL's options")
+    return str(schema)

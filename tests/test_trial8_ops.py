@@ -1,0 +1,149 @@
+"""A new user's trial of setting up, configuring, backing up and scheduling: `init`,
+`config check`, `db upgrade`, `db backup` and `schedule` as the README runs them, on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from knowvember.errors import EXIT_DATABASE, EXIT_OK
+from tests.conftest import PG_DEFAULT, fresh_pg_schema, require_postgres
+
+Invoke = Callable[..., Any]
+
+
+def _need_pg_tools() -> None:
+    require_postgres()
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("the PostgreSQL client tools (pg_dump, pg_restore) are not installed")
+
+
+def _dumped_schemas(backup: Path) -> set[str]:
+    """The schemas whose tables a pg_dump custom-format file holds."""
+    listing = subprocess.run(["pg_restore", "--list", str(backup)], capture_output=True,
+                             text=True, check=True).stdout
+    schemas = set()
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) > 5 and not line.startswith(";") and parts[3] == "TABLE":
+            schemas.add(parts[5] if parts[4] == "DATA" else parts[4])
+    return schemas
+
+
+@pytest.fixture
+def other_schema() -> Iterator[str]:
+    """Another application's schema in the same database, holding a table of its own."""
+    require_postgres()
+    name = f"kv_ops_other_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_DEFAULT)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+        conn.execute(sa.text(f'CREATE TABLE "{name}".payroll (id int)'))
+    try:
+        yield name
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_backup_holds_only_the_schema_the_url_names(  # type: ignore[no-untyped-def]
+        cli, write_config, tmp_path, monkeypatch, other_schema) -> None:
+    """`?options=-csearch_path=...` puts the campaign in its own schema: the backup is that
+    schema, not every schema of the database (another application's, other campaigns'),
+    which `pg_restore --clean` would put back as they were."""
+    _need_pg_tools()
+    write_config()
+    with fresh_pg_schema() as url:
+        monkeypatch.setenv("KNOWVEMBER_DATABASE_URL", url)
+        assert cli("db", "upgrade").exit_code == EXIT_OK
+        target = tmp_path / "backup.dump"
+        result = cli("db", "backup", str(target))
+        assert result.exit_code == EXIT_OK, result.output
+        schema = sa.make_url(url).query["options"].partition("=")[2]
+        assert _dumped_schemas(target) == {schema}
+
+
+@pytest.mark.postgres
+def test_postgres_backup_of_a_search_path_that_names_no_schema_says_so(  # type: ignore[no-untyped-def]
+        cli, write_config, tmp_path, monkeypatch) -> None:
+    _need_pg_tools()
+    write_config()
+    url = sa.make_url(PG_DEFAULT).update_query_dict(
+        {"options": f"-csearch_path=kv_ops_missing_{uuid.uuid4().hex[:8]}"})
+    monkeypatch.setenv("KNOWVEMBER_DATABASE_URL", url.render_as_string(hide_password=False))
+    target = tmp_path / "backup.dump"
+    result = cli("db", "backup", str(target))
+    assert result.exit_code == EXIT_DATABASE
+    assert "search_path (kv_ops_missing_" in result.output and "names no schema" in result.output
+    assert not target.exists() and not target.with_name("backup.dump.partial").exists()
+
+
+def test_pg_dump_is_given_the_whole_url_but_never_its_password() -> None:
+    """sslmode, a socket folder or the search_path in the query reach pg_dump; the password
+    goes by PGPASSWORD, not on a command line `ps` shows."""
+    from knowvember.backup import conninfo
+
+    url = sa.make_url("postgresql+psycopg://kv:s3cret@db.example:5433/kv"
+                      "?sslmode=require&options=-csearch_path%3Dcampaigns")
+    info = conninfo(url)
+    assert "s3cret" not in info
+    assert info.startswith("postgresql://kv@db.example:5433/kv?")
+    parsed = sa.make_url(info)
+    assert parsed.query == {"sslmode": "require", "options": "-csearch_path=campaigns"}
+
+
+@pytest.mark.postgres
+def test_postgres_backup_of_the_public_schema_restores_as_the_readme_says(  # type: ignore[no-untyped-def]
+        cli, write_config, tmp_path, monkeypatch) -> None:
+    """The usual set-up (the tables in `public` of a database of their own, here beside
+    another schema): the backup holds `public`'s tables, and the README's restore into an
+    empty database succeeds (a dump of the schema `public` itself fails there on "schema
+    public already exists")."""
+    _need_pg_tools()
+    write_config()
+    name = f"kv_ops_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_DEFAULT, isolation_level="AUTOCOMMIT")
+    base = sa.make_url(PG_DEFAULT)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}_restored"'))
+    try:
+        source = sa.create_engine(base.set(database=name))
+        with source.begin() as conn:
+            conn.execute(sa.text("CREATE SCHEMA reporting"))
+            conn.execute(sa.text("CREATE TABLE reporting.extract (id int)"))
+        source.dispose()
+        monkeypatch.setenv("KNOWVEMBER_DATABASE_URL",
+                           base.set(database=name).render_as_string(hide_password=False))
+        assert cli("stories", "submit", "--title", "Peer Assist for F1s", "--body",
+                   "We ran a Peer Assist.", "--name", "Jane Smith", "--email",
+                   "jane.smith@nhs.net", "--consent").exit_code == EXIT_OK
+        target = tmp_path / "backup.dump"
+        assert cli("db", "backup", str(target)).exit_code == EXIT_OK
+        assert _dumped_schemas(target) == {"public"}
+        restore = subprocess.run(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--host={base.host}",
+             f"--port={base.port}", f"--username={base.username}",
+             f"--dbname={name}_restored", str(target)],
+            capture_output=True, text=True, check=False)
+        assert restore.returncode == 0, restore.stderr
+        restored = sa.create_engine(base.set(database=f"{name}_restored"))
+        with restored.connect() as conn:
+            assert conn.execute(sa.text("SELECT title FROM stories")).scalars().all() == [
+                "Peer Assist for F1s"]
+        restored.dispose()
+    finally:
+        with admin.connect() as conn:
+            for db_name in (name, f"{name}_restored"):
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
