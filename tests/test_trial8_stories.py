@@ -66,3 +66,49 @@ def test_dashboard_says_nothing_of_tags_made_by_the_current_rules(
     sign_in(client)
     page = client.get(path).text
     assert "out of date" not in page and "retag" not in page
+
+
+# -- the public stories page publishes no email address, as `stories export` does not ------
+
+
+def test_public_stories_page_shows_no_email_address(
+    client: TestClient, settings, sqlite_db  # type: ignore[no-untyped-def]
+) -> None:
+    """A submitter wrote their address into the title, byline, text and a link's query."""
+    story_id = _submit(settings, sqlite_db, title="Ask jane.doe@nhs.net about our Peer Assist",
+                       body="Email me at jane.doe@nhs.net to join.",
+                       outcome="Write to jane.doe@nhs.net", name="Jane jane.doe@nhs.net",
+                       role="Librarian", email="jane.doe@nhs.net",
+                       links=["https://forms.example/?contact=jane.doe@nhs.net",
+                              "https://example.nhs.uk/peer-assist"])
+    stories.approve_story(sqlite_db, story_id, reviewer="coordinator", lookups=LOOKUPS)
+    page = client.get("/stories").text
+    assert "Ask [email address removed] about our Peer Assist" in page
+    assert "Email me at [email address removed] to join." in page
+    assert "Librarian" in page and "https://example.nhs.uk/peer-assist" in page
+    assert "jane.doe@nhs.net" not in page and "contact=" not in page
+
+
+def test_public_stories_page_dates_a_story_in_campaign_time(
+    client: TestClient, settings, sqlite_db  # type: ignore[no-untyped-def]
+) -> None:
+    """Sent at 23:30 UTC on 30 November, which is 1 December in the campaign's timezone
+    (Europe/Berlin here): the page says the campaign's date, as the export does."""
+    import datetime as dt
+
+    from knowvember.config import parse_settings
+
+    berlin = parse_settings(
+        settings.path.read_text(encoding="utf-8").replace(
+            'timezone = "Europe/London"', 'timezone = "Europe/Berlin"'), settings.path)
+    assert str(berlin.campaign.tz) == "Europe/Berlin"
+    data = stories.StoryInput.parse({"title": "Late Peer Assist", "body": "B", "name": "N",
+                                     "email": "n@nhs.net", "consent": True}, berlin)
+    added = stories.add_stories(sqlite_db, berlin, [stories.NewStory(
+        data, submitted_at=dt.datetime(2019, 11, 30, 23, 30, tzinfo=dt.UTC))],
+        source="form", lookups=LOOKUPS)
+    stories.approve_story(sqlite_db, added.added[0].id, reviewer="coordinator",
+                          lookups=LOOKUPS)
+    client.app.state.kv.settings = berlin  # type: ignore[attr-defined]
+    page = client.get("/stories").text
+    assert "1 December 2019" in page and "30 November 2019" not in page

@@ -203,15 +203,22 @@ def confirmation(request: Request) -> Response:
 
 @router.get("/stories")
 def published(request: Request, technique: str = "", org: str = "") -> Response:
-    """Approved stories whose authors agreed to publication, newest first."""
+    """Approved stories whose authors agreed to publication, newest first.
+
+    Shown as `stories export` publishes them (`reports.stories_export.to_export`): an email
+    address typed into a title, byline or text is removed, and a link holding one left
+    out. This page is publication too, and submitters were promised their address never is.
+    """
+    from reports.stories_export import to_export
+
     state: WebState = request.app.state.kv
     technique, org = filter_text(technique, 200), filter_text(org, 300)
     found = stories.list_stories(
         state.db, status=stories.APPROVED, consent=True, technique=technique or None,
         org=org or None, lookups=state.lookups,
     )
-    found.reverse()
-    return render(request, "stories.html", stories=found, technique=technique,
+    shown = [to_export(story, state.settings) for story in reversed(found)]
+    return render(request, "stories.html", stories=shown, technique=technique,
                   org=org, technique_groups=state.technique_groups)
 
 
