@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
+from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_import_hint, json_values
 from collectors.bluesky_payload import from_feed, from_posts
 from knowvember.records import AccountRecord, PostRecord
 
@@ -21,6 +21,8 @@ PLATFORM = "bluesky"
 def _views(value: Any) -> list[Any] | None:
     """The post views of a searchPosts answer (or a bare list, or one post view)."""
     if isinstance(value, list):
+        if any(isinstance(v, dict) and "content" in v and "record" not in v for v in value):
+            return None  # Mastodon statuses: each read as a post view lacked `createdAt`
         return value
     if not isinstance(value, dict):
         return None
@@ -43,9 +45,19 @@ def _records(value: Any, problems: list[str]
     return from_posts([v for v in views if isinstance(v, dict)], problems)
 
 
+def not_a_page(path: Path, mine: str, expected: str) -> str:
+    """Why a line is no page of this import, naming the import that reads the file when its
+    keys tell (a Mastodon page given to `import bluesky`, or the other way round)."""
+    hint = json_import_hint(path)
+    if f"import {mine}`" in hint or "whichever" in hint:
+        return f"not a {expected}"
+    return f"not a {expected}: {hint}"
+
+
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     with Source(path) as source:
         chunk = Chunk()
+        why: str | None = None  # the first line that is no page says why, for the others too
         for number, value in json_values(source):
             chunk.lines = number
             if isinstance(value, LineError):
@@ -54,9 +66,10 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             problems: list[str] = []
             found = _records(value, problems)
             if found is None:
-                chunk.errors.append(LineError(
-                    source.label, number,
-                    "not a Bluesky searchPosts response (expected an object with `posts`)"))
+                why = why or not_a_page(
+                    path, "bluesky",
+                    "Bluesky searchPosts response (expected an object with `posts`)")
+                chunk.errors.append(LineError(source.label, number, why))
                 continue
             posts, accounts = found
             chunk.errors.extend(LineError(source.label, number, p) for p in problems)

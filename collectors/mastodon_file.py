@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
+from collectors.bluesky_file import not_a_page
 from collectors.mastodon_payload import from_statuses
 
 PLATFORM = "mastodon"
@@ -19,6 +20,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     with Source(path) as source:
         chunk = Chunk()
         local_uris: dict[str, str] = {}
+        why: str | None = None  # the first line that is no page says why, for the others too
         for number, value in json_values(source):
             chunk.lines = number
             if isinstance(value, LineError):
@@ -26,8 +28,11 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 continue
             if isinstance(value, dict) and "uri" in value and "content" in value:
                 value = [value]
-            if not isinstance(value, list):
-                chunk.errors.append(LineError(source.label, number, _not_a_page(value)))
+            if not isinstance(value, list) or any(
+                    isinstance(v, dict) and "record" in v and "content" not in v for v in value):
+                # Not statuses (Bluesky post views were each "missing field 'created_at'").
+                why = why or _not_a_page(path, value)
+                chunk.errors.append(LineError(source.label, number, why))
                 continue
             problems: list[str] = []
             posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems)
@@ -47,7 +52,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
 _ACTIVITYPUB = ("OrderedCollection", "OrderedCollectionPage", "Create", "Note")
 
 
-def _not_a_page(value: object) -> str:
+def _not_a_page(path: Path, value: object) -> str:
     """Why a line is no tag timeline page, naming what it is when that is known: the
     outbox.json of an account archive (Settings > Import and export > Request your
     archive) is what a user is most likely to have, and is ActivityPub, not API answers."""
@@ -57,4 +62,5 @@ def _not_a_page(value: object) -> str:
                 "saved API answers: `import mastodon` reads tag timeline pages (JSON arrays "
                 "of statuses); collect the hashtag with `knowvember collect --source "
                 "mastodon` instead")
-    return "not a Mastodon tag timeline page (expected a JSON array of statuses)"
+    return not_a_page(path, "mastodon",
+                      "Mastodon tag timeline page (expected a JSON array of statuses)")

@@ -5,13 +5,25 @@ Bluesky service, then importing saved pages. Each test is a defect the trial fou
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from collectors.mastodon_payload import account_key, from_statuses
 from knowvember.db import open_database
+from tests.conftest import FIXTURES
 from tests.conftest import stored_posts as stored
 from tests.fakeapi import FakeAPI, mastodon_account, mastodon_id, mastodon_status
-from tests.test_trial_fediverse import NOW, all_accounts, mastodon_settings, run
+from tests.test_trial_fediverse import (
+    NOW,
+    all_accounts,
+    import_file,
+    mastodon_settings,
+    run,
+    settings_for,
+)
 
 Json = dict[str, Any]
 HOME = "https://nhs.social"
@@ -64,4 +76,42 @@ def test_a_person_seen_through_a_pre_4_2_instance_is_one_account(tmp_path: Any) 
     assert len(stored(db)) == 2
     posts, found = from_statuses([old_shared, shared])
     assert {p.account_key for p in posts} == {a.key for a in found} == {f"{HOME}/users/alice"}
+    db.dispose()
+
+
+# -- imports: a saved page given to the other platform's import ---------------------------
+
+MASTODON_PAGE = FIXTURES / "mastodon_tag_timeline_4.json"
+BLUESKY_PAGE = FIXTURES / "bluesky_search_posts_2.json"
+
+
+@pytest.mark.parametrize(("fmt", "path", "needs"), [
+    ("bluesky", MASTODON_PAGE, "mastodon"), ("mastodon", BLUESKY_PAGE, "bluesky"),
+    ("bluesky", FIXTURES / "twitter_search_recent_2.json", "twarc2")])
+def test_a_page_of_another_platform_is_named_with_the_import_it_needs(
+        tmp_path: Path, fmt: str, path: Path, needs: str) -> None:
+    """A saved Mastodon page given to `import bluesky` failed with every status "no
+    createdAt or indexedAt", which said neither what the file is nor what to do."""
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, fmt, path)
+    assert record.status == "failed" and stored(db) == {}
+    expected = {"bluesky": "Bluesky searchPosts response (expected an object with `posts`)",
+                "mastodon": "Mastodon tag timeline page (expected a JSON array of statuses)"}
+    assert (record.error or "").endswith(
+        f"{path.name}:1: not a {expected[fmt]}: use `knowvember import {needs}` for it")
+    db.dispose()
+
+
+def test_bare_bluesky_post_views_given_to_import_mastodon_are_named(tmp_path: Path) -> None:
+    """A list of post views (a searchPosts answer's `posts`, saved alone) is no page of
+    statuses: one message naming the import, not "missing field 'created_at'" per post."""
+    views = json.loads(BLUESKY_PAGE.read_text())["posts"]
+    (tmp_path / "posts.json").write_text(json.dumps(views))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", tmp_path / "posts.json")
+    assert record.status == "failed"
+    assert "created_at" not in (record.error or "")
+    assert (record.error or "").endswith("use `knowvember import bluesky` for it")
     db.dispose()
