@@ -205,6 +205,8 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
         yield number, parse(line)
     except ValueError:
         second = next(lines, None)
+        if source.span is None or source.span.start == 0:
+            _refuse_other_kind(source.label, number, line, second)
         if (second is None or _parses(second[1]) or line.lstrip()[:1] not in (b"[", b"{")
                 or (source.span is not None and source.span.start > 0)):
             # (A file's second half is JSONL, or it would not have been split.)
@@ -222,6 +224,39 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
             return
     for number, line in lines:
         yield _value(source, parse, number, line)
+
+
+def _refuse_other_kind(label: str, number: int, line: bytes,
+                       second: tuple[int, bytes] | None) -> None:
+    """Refuse, naming what it is, a file that is no JSON at all: a ZIP or a gzip file by
+    another name, UTF-16 text, or a CSV export given to a JSON import. Line by line, each was
+    "not valid JSON" (3,001 of them for a TAGS sheet), which never said what to do. Asked
+    only when the first line is not JSON; a CSV-like first line over JSON lines (a JSONL
+    file with a stray first line) is left to be reported as that one line."""
+    head = line.lstrip()
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(f"{label}: a ZIP archive, not JSON: unzip it and import the .jsonl "
+                         "or .json files inside")
+    if head.startswith(b"\x1f\x8b"):
+        raise InputError(f"{label}: a gzip-compressed file whose name does not end in .gz: "
+                         "rename it to end in .gz and import it again")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{label}: UTF-16 text (Notepad's \"Unicode\"), not UTF-8: save it "
+                         "as UTF-8 and import it again")
+    if b"," not in head or head[:1] in (b"{", b"[", b"<"):
+        return
+    if second is not None and _parses(second[1]):
+        return
+    cells = {c.strip().strip('"').strip().lower()
+             for c in head.decode("utf-8", errors="replace").split(",")}
+    if {"id_str", "from_user"} <= cells:
+        use = "use `knowvember import tags` for it (a TAGS sheet)"
+    elif "author_handle" in cells:
+        use = "use `knowvember import csv` for it"
+    else:
+        use = ("`knowvember import tags` reads a TAGS sheet, `knowvember import csv` the "
+               "generic CSV")
+    raise InputError(f"{label}:{number}: this looks like a CSV export, not JSON; {use}")
 
 
 def _parses(line: bytes) -> bool:

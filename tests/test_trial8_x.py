@@ -7,18 +7,23 @@ archive imports with the shapes coordinators really hold.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from knowvember import ingest
 from knowvember.config import parse_settings
 from tests.conftest import BASE_CONFIG
 from tests.conftest import stored_posts as stored
-from tests.fakeapi import FakeAPI, Fault, _Answer, _dump
+from tests.fakeapi import FakeAPI, Fault, _Answer, _dump, x_id, x_page, x_tweet, x_user
 from tests.test_collect_x import KNOW_CAMPAIGN, Sleeps, hooks, know_api, run, setup
 from tests.test_import_files import TAGS_HEADER, tags_row
+
+NOV = dt.datetime(2019, 11, 6, 10, 0, tzinfo=dt.UTC)
+
 
 # -- the monthly usage cap ----------------------------------------------------------------
 
@@ -110,3 +115,55 @@ def test_a_row_with_something_in_it_is_still_reported(db, tmp_path: Path) -> Non
                     ",,,,stray note\n", encoding="utf-8")
     record = run_import(db, "csv", path)
     assert record.status == "partial" and "posts.csv:3" in record.error
+
+
+# -- files of another kind given to a JSON import -----------------------------------------
+
+
+def _tags_sheet(path: Path, rows: int) -> Path:
+    lines = [",".join(TAGS_HEADER)]
+    lines += [",".join(tags_row(str(1191672311587868672 + i), "UHL_Library",
+                                "Peer Assist #KNOWvember19").values()) for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "name", "make", "said"), [
+    ("twarc2", "TAGS KNOWvember19 - Archive.csv", lambda p: _tags_sheet(p, 30),
+     "looks like a CSV export, not JSON; use `knowvember import tags`"),
+    ("twarc2", "posts.csv", lambda p: p.write_text(
+        "platform,id,author_handle,created_at,text\nx,1,@a,2019-11-05,#KNOWvember19\n"),
+     "use `knowvember import csv`"),
+    ("bluesky", "sheet.csv", lambda p: p.write_text("a,b,c\n1,2,3\n"),
+     "`knowvember import tags` reads a TAGS sheet, `knowvember import csv` the generic CSV"),
+    ("twarc2", "knowvember19.zip", lambda p: p.write_bytes(
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4),
+     "a ZIP archive, not JSON: unzip it"),
+    ("twarc2", "knowvember19.jsonl", lambda p: p.write_bytes(
+        gzip.compress(b'{"data": []}\n' * 50)),
+     "gzip-compressed file whose name does not end in .gz"),
+    ("mastodon", "statuses.json", lambda p: p.write_bytes(
+        '[{"id": "1", "content": "caf\u00e9"}]\n'.encode("utf-16")),
+     "UTF-16 text"),
+])
+def test_a_file_that_is_no_json_is_refused_saying_what_it_is(db, tmp_path: Path, fmt: str,
+                                                            name: str, make, said: str
+                                                            ) -> None:  # type: ignore[no-untyped-def]
+    """A TAGS sheet given to `import twarc2` was 31 lines each "not valid JSON" (a real
+    sheet: thousands), a ZIP or UTF-16 file the same, and none said what to do."""
+    path = tmp_path / name
+    make(path)
+    record = run_import(db, fmt, path)
+    assert record.status == "failed"
+    assert said in record.error, record.error
+    assert record.details["line_errors"] == 0
+
+
+def test_a_jsonl_file_with_one_stray_first_line_still_imports(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tweet = x_tweet(x_id(NOV, 1), "Peer Assist #KNOWvember19", "111", NOV)
+    path = tmp_path / "search.jsonl"
+    path.write_bytes(b"exported by a script, v2\n"
+                     + orjson.dumps(x_page([tweet], [x_user("111", "UHL_Library")])) + b"\n")
+    record = run_import(db, "twarc2", path)
+    assert record.status == "partial" and "search.jsonl:1: not valid JSON" in record.error
+    assert set(stored(db)) == {tweet["id"]}
