@@ -287,6 +287,7 @@ def post_from_tweet(
     metrics = tweet.public_metrics or _NO_METRICS
     author = users.get(tweet.author_id) if tweet.author_id else None
     mentions = entities.mentions if entities is not None else None
+    history = tweet.edit_history_tweet_ids
     return PostRecord(
         platform="x",
         platform_id=tid,
@@ -307,6 +308,7 @@ def post_from_tweet(
         quotes=metrics.quote_count,
         raw=raw,
         context_only=context_only,
+        versions=tuple(history) if history and len(history) > 1 else (),
     )
 
 
@@ -612,7 +614,18 @@ def _v1_post(tweet: Json, *, context_only: bool = False) -> PostRecord:
         quotes=int(tweet.get("quote_count") or 0),
         raw=orjson.dumps(tweet).decode(),
         context_only=context_only,
+        versions=_v1_versions(tweet),
     )
+
+
+def _v1_versions(tweet: Json) -> tuple[str, ...]:
+    """An edited v1.1 tweet's versions, oldest first (`edit_history.edit_tweet_ids`, sent
+    with `include_ext_edit_control`); () when it was never edited."""
+    history = tweet.get("edit_history")
+    ids = history.get("edit_tweet_ids") if isinstance(history, dict) else None
+    if not isinstance(ids, list) or len(ids) < 2:
+        return ()
+    return tuple(str(i) for i in ids)
 
 
 def from_v1_tweet(tweet: Json) -> tuple[list[PostRecord], list[AccountRecord]]:

@@ -144,3 +144,65 @@ def test_no_edited_post_asks_nothing_more(db) -> None:  # type: ignore[no-untype
     writer.write([_post("100"), _post("101")], [ACCOUNT])
     writer.write([_post("102")], [ACCOUNT])
     assert sum("post_versions" in s for s in statements) == 1
+
+
+# -- from the CLI: two files, and one file read in two halves --------------------------------
+
+
+def _edited_pair() -> tuple[str, str, dict[str, object], dict[str, object]]:
+    from tests.fakeapi import x_id
+    from tests.test_trial_x_archives import NOV, versions
+
+    first, second = x_id(NOV, 10), x_id(NOV, 11)
+    before, after = versions(first, second)
+    return first, second, before, after
+
+
+def test_versions_in_two_files_are_one_post_from_the_cli(cli, write_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A search saved before the edit, then one saved after it: one post, the new text."""
+    import json
+
+    from tests.fakeapi import x_page, x_user
+    from tests.test_trial_x_archives import jsonl
+
+    write_config()
+    _, _, before, after = _edited_pair()
+    users = [x_user("111", "UHLLibraries")]
+    one = jsonl(tmp_path / "before.jsonl", x_page([before], users))
+    two = jsonl(tmp_path / "after.jsonl", x_page([after], users))
+    (run,) = json.loads(cli("import", "twarc2", str(one), "--format", "json").stdout)
+    assert run["new"] == 1
+    result = cli("import", "twarc2", str(two), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (run,) = json.loads(result.stdout)
+    assert (run["new"], run["updated"]) == (0, 1)
+    again = cli("import", "twarc2", str(one), "--format", "json")  # the old file once more
+    (run,) = json.loads(again.stdout)
+    assert (run["new"], run["updated"]) == (0, 0)
+    summary = json.loads(cli("summary", "--format", "json").stdout)
+    assert summary["posts"] == 1
+
+
+def test_versions_in_two_halves_of_one_file_are_one_post(cli, write_config, tmp_path,  # type: ignore[no-untyped-def]
+                                                         monkeypatch) -> None:
+    """Two reading processes, each with half the file: neither knows the other's version."""
+    import json
+
+    from collectors.archive import split_point
+    from tests.fakeapi import x_id, x_page, x_tweet, x_user
+    from tests.test_trial_x_archives import NOV, jsonl
+
+    write_config()
+    monkeypatch.setenv("KNOWVEMBER_IMPORT_PROCESSES", "3")
+    _, _, before, after = _edited_pair()
+    users = [x_user("111", "UHLLibraries")]
+    filler = [x_tweet(x_id(NOV, 100 + i), f"Coffee roulette {i} #KNOWvember2019", "111", NOV)
+              for i in range(40)]
+    path = jsonl(tmp_path / "search.jsonl", x_page([after, *filler[:20]], users),
+                 x_page(filler[20:], users), x_page([before], users))
+    at = split_point(path)
+    assert at is not None and path.read_bytes()[:at].count(b"\n") == 2  # the halves differ
+    result = cli("import", "twarc2", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(cli("summary", "--format", "json").stdout)
+    assert summary["posts"] == 41
