@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from knowvember.models import Post
 from knowvember.records import PLATFORMS, POST_KINDS
+from reports.choices import MAX_COUNT
 from reports.period import DAY, HOUR, Period
 
 if TYPE_CHECKING:
@@ -128,13 +129,19 @@ def _select_columns(conn: Connection) -> list[sa.ColumnElement[int]]:
                        else_=OTHER_PLATFORM)
     kind = sa.case({name: i for i, name in enumerate(POST_KINDS)}, value=c.kind,
                    else_=ORIGINAL)
+    if conn.dialect.name == "sqlite":  # past int64 the sum is a REAL: see `_integers`
+        engagement = c.likes + c.reposts + c.replies + c.quotes
+    else:  # where it would be "bigint out of range", each count is capped first
+        capped = [sa.func.least(count, MAX_COUNT) for count in
+                  (c.likes, c.reposts, c.replies, c.quotes)]
+        engagement = capped[0] + capped[1] + capped[2] + capped[3]
     # Account, platform and kind travel as one integer (account * 16 + platform * 4 + kind):
     # every column read costs about 0.1 s per million posts.
     return [
         c.id,
         sa.func.coalesce(c.account_id, -1) * PACK + platform * KINDS + kind,
         epoch_seconds(conn, c.created_at),
-        c.likes + c.reposts + c.replies + c.quotes,
+        engagement,
     ]
 
 
@@ -153,7 +160,7 @@ def load_frame(conn: Connection, campaign_id: int, period: Period,
     codes = data[1] % PACK  # floor division and modulo: account -1 decodes to -1 too
     frame = PostFrame(
         id=data[0], account=data[1] // PACK, platform=codes // KINDS, kind=codes % KINDS,
-        wall=period.wall_seconds(data[2]), engagement=data[3],
+        wall=period.wall_seconds(data[2]), engagement=np.clip(data[3], 0, MAX_COUNT),
     )
     if exclude_accounts:
         frame = frame.take(~np.isin(frame.account, np.fromiter(exclude_accounts, np.int64)))
@@ -183,11 +190,24 @@ def _read_concatenated(conn: Connection, campaign_id: int, start: dt.datetime,
         lo = hi
         if row[0] is None:
             continue
-        arrays = [np.fromstring(text, sep=",", dtype=np.int64) for text in row]
+        arrays = [_integers(text) for text in row]
         if len({a.shape[0] for a in arrays}) != 1:  # a NULL slipped through: never guess
             raise RuntimeError("posts columns came back with different lengths")
         parts.append(np.vstack(arrays))
     return parts
+
+
+def _integers(text: str) -> np.ndarray:
+    """A `group_concat` of integers as an int64 array.
+
+    SQLite turns a sum past int64 (four counts stored as 2**63 - 1) into a REAL, which
+    the integer parser refuses; such a column is read as floats and capped at `MAX_COUNT`.
+    """
+    try:
+        return np.fromstring(text, sep=",", dtype=np.int64)
+    except ValueError:
+        values = np.fromstring(text, sep=",", dtype=np.float64)
+        return np.clip(values, -MAX_COUNT, MAX_COUNT).astype(np.int64)
 
 
 def _read_rows(conn: Connection, campaign_id: int, start: dt.datetime, end: dt.datetime,

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from knowvember.models import Post
 from reports.cells import _FORMULA_STARTS
+from reports.choices import MAX_COUNT
 from reports.redact import redact_emails
 
 if TYPE_CHECKING:
@@ -126,6 +127,11 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
         not_excluded = ("AND (p.account_id IS NULL OR p.account_id NOT IN ("
                         + ", ".join(str(int(i)) for i in job.excluded) + "))")
     hint = "NOT INDEXED" if sqlite and job.full_scan else ""
+    # Four counts of 2**63 - 1 (a damaged archive) add up past bigint: SQLite gives a REAL,
+    # PostgreSQL an error that lost the whole export, so there each count is capped as the
+    # report caps it (`reports.choices.MAX_COUNT`).
+    engagement = "p.likes + p.reposts + p.replies + p.quotes" if sqlite else " + ".join(
+        f"LEAST(p.{count}, {MAX_COUNT})" for count in ("likes", "reposts", "replies", "quotes"))
     # Each account's two cells, made once per account rather than once per post (at
     # 1,000,000 posts from a few thousand accounts that took a third of the export). SQLite
     # would compute a subquery's cells per post again, so they go into a temporary table
@@ -144,7 +150,7 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     sql = sa.text(f"""
         SELECT p.platform, p.platform_id, p.url, {created}, a.account, a.organisation,
                p.kind, p.likes, p.reposts, p.replies, p.quotes,
-               p.likes + p.reposts + p.replies + p.quotes,
+               {engagement},
                {safe_text_sql("p.text", conn.dialect.name)}
         FROM posts AS p {hint}
         LEFT JOIN {cells} AS a ON a.id = p.account_id

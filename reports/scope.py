@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from knowvember.errors import ConfigError
 from knowvember.models import Account, Campaign
 from knowvember.records import parse_account_ref
+from reports.choices import MAX_COUNT
 from reports.period import CampaignRow
 from reports.redact import redact_emails
 
@@ -172,7 +173,9 @@ def load_accounts(conn: Connection, directory: Directory) -> Accounts:
         handle=[r.handle for r in rows],
         # A display name can be an address ("lib@trust.nhs.uk"): no output may show one.
         display_name=[redact_emails(r.display_name) for r in rows],
-        followers=np.array([r.followers or 0 for r in rows], dtype=np.int64),
+        # Capped as post counts are (`reports.choices.MAX_COUNT`): reach adds them up.
+        followers=np.clip(np.array([r.followers or 0 for r in rows], dtype=np.int64),
+                          0, MAX_COUNT),
         url=[r.url for r in rows],
         attribution=[r.attribution for r in rows],
         org=org_of,

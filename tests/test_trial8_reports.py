@@ -1,0 +1,59 @@
+"""The eighth session's trial of `summary`, `leaderboard` and `report` as a coordinator.
+
+Each test builds its campaign through the CLI, as a coordinator would (CSV imports, stories
+submitted and approved), and checks what the published numbers and files hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+Cli = Callable[..., Any]
+
+HEADER = ("platform,id,author_handle,author_name,author_followers,created_at,text,"
+          "likes,reposts,replies,quotes\n")
+BIG = 2**63 - 1  # the largest count the database holds: a damaged archive field
+
+
+def _import(cli: Cli, folder: Path, rows: str, env: dict[str, str] | None = None) -> None:
+    path = folder / "posts.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    result = cli("import", "csv", str(path), env=env)
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("command", [("summary", "--format", "json"),
+                                     ("leaderboard", "--by", "contributor", "--format", "json"),
+                                     ("report", "--format", "md,xlsx")])
+def test_counts_past_int64_when_added_are_capped_not_a_crash(
+        campaign_dir: Path, cli: Cli, db_url: str, command: tuple[str, ...]) -> None:
+    """Two posts whose likes and reposts are 2**63 - 1 (and accounts with as many followers)
+    made every report command fail with "unexpected ValueError" on SQLite: the sum became
+    a REAL that the integer reader refused. Each count now counts as at most a trillion."""
+    env = {"KNOWVEMBER_DATABASE_URL": db_url}
+    _import(cli, campaign_dir,
+            f"x,3001,@bigone,Big One,{BIG},2019-11-21T10:00:00Z,#KNOWvember19 Peer Assist,"
+            f"{BIG},{BIG},0,0\n"
+            f"x,3002,@bigtwo,Big Two,{BIG},2019-11-21T11:00:00Z,#KNOWvember19 too,{BIG},0,0,0\n"
+            "x,3003,@small,Small,10,2019-11-22T11:00:00Z,#KNOWvember19 hello,3,1,0,0\n",
+            env)
+    result = cli(*command, env=env)
+    assert result.exit_code == 0, result.stderr
+    if command[0] == "summary":
+        summary = json.loads(result.stdout)
+        assert summary["engagement"] == 2 * 10**12 + 4
+        assert summary["potential_reach"] == 2 * 10**12 + 10
+    elif command[0] == "leaderboard":
+        rows = {r["account"]: r for r in json.loads(result.stdout)}
+        assert rows["x:@bigone"]["engagement"] == 10**12
+        assert rows["x:@small"]["engagement"] == 4
+        assert all(r["score"] >= 0 for r in rows.values())
+    else:
+        assert (campaign_dir / "report" / "report.md").is_file()
+        lines = (campaign_dir / "report" / "posts.csv").read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 4
