@@ -37,17 +37,29 @@ from reports.dataset import (
 DEFAULT_WEIGHTS = DEFAULT_LEADERBOARD_WEIGHTS
 
 NO_REGION = "(no region)"
+# Far above any sensible weight (the defaults are 0.25 to 3), and low enough that no
+# score can overflow: a million of every counted thing stays finite.
+MAX_WEIGHT = 1_000_000
 
 
 def weights_from(settings_weights: Mapping[str, float]) -> dict[str, float]:
-    """The configured weights over the defaults; an unknown key is a config error."""
+    """The configured weights over the defaults; an unknown key is a config error.
+
+    So is a weight TOML reads as `nan` or `inf` (or one so large that a score overflows):
+    every score would be NaN or Infinity, which ranks nothing and is not JSON.
+    """
     unknown = sorted(set(settings_weights) - set(DEFAULT_WEIGHTS))
     if unknown:
         raise ConfigError(
             f"leaderboard.weights: unknown weight {unknown[0]!r}; weights are "
             + ", ".join(DEFAULT_WEIGHTS)
         )
-    return {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in settings_weights.items()}}
+    weights = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in settings_weights.items()}}
+    for key, weight in weights.items():
+        if not 0 <= weight <= MAX_WEIGHT:  # False for nan too
+            raise ConfigError(f"leaderboard.weights: weight {key!r} is {weight}; a weight "
+                              f"is a number from 0 to {MAX_WEIGHT:,}")
+    return weights
 
 
 def scores(stats: GroupStats, weights: Mapping[str, float]) -> np.ndarray:

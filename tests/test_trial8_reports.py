@@ -57,3 +57,32 @@ def test_counts_past_int64_when_added_are_capped_not_a_crash(
         assert (campaign_dir / "report" / "report.md").is_file()
         lines = (campaign_dir / "report" / "posts.csv").read_text(encoding="utf-8").splitlines()
         assert len(lines) == 4
+
+
+@pytest.mark.parametrize("weight", ["nan", "inf", "1e308"])
+@pytest.mark.parametrize("command", [("leaderboard", "--format", "json"),
+                                     ("report", "--format", "md")])
+def test_a_weight_of_nan_or_inf_is_refused_naming_it(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli, weight: str,
+        command: tuple[str, ...]) -> None:
+    """`weights = { contributors = nan }` (TOML reads nan and inf) ranked every row with
+    score NaN and printed `NaN` / `Infinity`, which is not JSON; 1e308 overflowed to it."""
+    write_config(f"[leaderboard]\nweights = {{ contributors = {weight} }}\n")
+    _import(cli, campaign_dir,
+            "x,1,@lib,Lib,10,2019-11-21T10:00:00Z,#KNOWvember19 Peer Assist,1,0,0,0\n")
+    result = cli(*command)
+    assert result.exit_code == 3
+    assert "leaderboard.weights: weight 'contributors'" in result.stderr
+    assert "from 0 to 1,000,000" in result.stderr
+    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="knowvember/config.py LeaderboardSettings._weights "
+                   "lets nan and inf through (`nan < 0` is false); `config check` must "
+                   "refuse them as `leaderboard` now does")
+def test_config_check_refuses_a_weight_of_nan(write_config: Callable[[str], Path],
+                                              cli: Cli) -> None:
+    write_config("[leaderboard]\nweights = { contributors = nan }\n")
+    result = cli("config", "check")
+    assert result.exit_code == 3
+    assert "contributors" in result.stderr
