@@ -25,12 +25,21 @@ MENTION_FACET = "app.bsky.richtext.facet#mention"
 _QUOTE_EMBEDS = ("app.bsky.embed.record", "app.bsky.embed.recordWithMedia")
 
 
+INVALID_HANDLE = "handle.invalid"
+
+
 def account_from_author(author: Json) -> AccountRecord:
-    handle = (author.get("handle") or author["did"]).lower()
+    """An author view as an account. A handle the service could not verify (its DNS record
+    or well-known file gone or out of reach) is sent as `handle.invalid`, the same for
+    everyone: it is no one's handle, so the DID stands in for it, as bsky.app links it."""
+    did = author["did"]
+    handle = (author.get("handle") or did).lower()
+    if handle == INVALID_HANDLE:
+        handle = did
     return AccountRecord(
         platform="bluesky",
-        key=author["did"],
-        platform_user_id=author["did"],
+        key=did,
+        platform_user_id=did,
         handle=handle,
         display_name=author.get("displayName") or None,
         bio=author.get("description"),

@@ -11,11 +11,18 @@ from typing import Any
 
 import pytest
 
+from collectors.bluesky_payload import from_posts
 from collectors.mastodon_payload import account_key, from_statuses
 from knowvember.db import open_database
 from tests.conftest import FIXTURES
 from tests.conftest import stored_posts as stored
-from tests.fakeapi import FakeAPI, mastodon_account, mastodon_id, mastodon_status
+from tests.fakeapi import (
+    FakeAPI,
+    bluesky_post,
+    mastodon_account,
+    mastodon_id,
+    mastodon_status,
+)
 from tests.test_trial_fediverse import (
     NOW,
     all_accounts,
@@ -114,4 +121,38 @@ def test_bare_bluesky_post_views_given_to_import_mastodon_are_named(tmp_path: Pa
     assert record.status == "failed"
     assert "created_at" not in (record.error or "")
     assert (record.error or "").endswith("use `knowvember import bluesky` for it")
+    db.dispose()
+
+
+# -- Bluesky: a handle the service could not verify ---------------------------------------
+
+KM_DID = "did:plc:kmnhs00000000000000000000"
+
+
+def km_post(rkey: str, handle: str, when: dt.datetime) -> Json:
+    return bluesky_post(rkey, KM_DID, handle, f"Peer Assist {rkey} #KNOWvember", when)
+
+
+def test_an_unverified_handle_is_not_taken_for_one() -> None:
+    """The service sends `handle.invalid` for every account whose handle it could not verify
+    (a trust's own domain whose DNS record lapsed): the account was stored under that handle,
+    shared with every such account, and linked to https://bsky.app/profile/handle.invalid."""
+    (account,) = from_posts([km_post("3kaa1", "handle.invalid", NOW)])[1]
+    assert account.handle == KM_DID and account.key == KM_DID
+    assert account.url == f"https://bsky.app/profile/{KM_DID}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "knowvember/store.py Store._upsert_accounts overwrites the handle at every sight: a "
+    "Bluesky author sent as `handle.invalid` (mapped to its DID) should keep the handle "
+    "stored before, or [[organisations]] accounts and exclude_accounts stop matching it"))
+def test_an_unverified_handle_keeps_the_handle_stored_before(tmp_path: Path) -> None:
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text("\n".join(json.dumps({"posts": [post]}) for post in (
+        km_post("3kaa1", "km.nhs.uk", NOW - dt.timedelta(days=2)),
+        km_post("3kaa2", "handle.invalid", NOW - dt.timedelta(days=1)))))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    assert import_file(db, settings, "bluesky", pages).status == "ok"
+    assert [a.handle for a in all_accounts(db)] == ["km.nhs.uk"]
     db.dispose()
