@@ -83,6 +83,21 @@ def rank(values: list[float]) -> list[int]:
     return ranks
 
 
+GROUP_COLUMNS = ("posts", "original_posts", "replies", "reposts", "quotes", "contributors",
+                 "engagement", "potential_reach", "techniques", "stories")
+NAME_COLUMNS = {
+    By.organisation: ("code", "name", "region"),
+    By.region: ("region", "organisations"),
+    By.contributor: ("account", "platform", "handle", "display_name", "organisation_code",
+                     "organisation_name", "region"),
+}
+
+
+def columns(by: By | str) -> tuple[str, ...]:
+    """The keys of a `leaderboard` row, in order: a CSV of no rows still has its header."""
+    return ("rank", *NAME_COLUMNS[By(by)], *GROUP_COLUMNS, "score")
+
+
 def leaderboard(data: CampaignData, *, by: By | str = By.organisation,
                 metric: Metric | str = Metric.score, top: int | None = None,
                 weights: Mapping[str, float] | None = None) -> list[dict[str, Any]]:

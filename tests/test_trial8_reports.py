@@ -86,3 +86,19 @@ def test_config_check_refuses_a_weight_of_nan(write_config: Callable[[str], Path
     result = cli("config", "check")
     assert result.exit_code == 3
     assert "contributors" in result.stderr
+
+
+@pytest.mark.parametrize("by", ["organisation", "region", "contributor"])
+def test_leaderboard_csv_of_no_rows_has_its_header(campaign_dir: Path, cli: Cli,
+                                                   by: str) -> None:
+    """`leaderboard --format csv > orgs.csv` before the first post wrote an empty file, so
+    the coordinator's spreadsheet (or script) had no columns to point at."""
+    empty = cli("leaderboard", "--by", by, "--format", "csv")
+    assert empty.exit_code == 0, empty.stderr
+    _import(cli, campaign_dir,
+            "x,1,@lib,Lib,10,2019-11-21T10:00:00Z,#KNOWvember19 Peer Assist,1,0,0,0\n")
+    assert cli("orgs", "assign", "x:@lib", "RWE").exit_code == 0
+    full = cli("leaderboard", "--by", by, "--format", "csv")
+    header = full.stdout.splitlines()[0]
+    assert empty.stdout == header + "\n"
+    assert header.startswith("rank,") and header.endswith(",score")

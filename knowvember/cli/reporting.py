@@ -155,7 +155,7 @@ def leaderboard(
     if format is BoardFormat.json:
         emit_json(rows)
     elif format is BoardFormat.csv:
-        sys.stdout.write(_csv(rows))
+        sys.stdout.write(_csv(rows, by))
     else:
         _print_board(rows, by)
     if not rows:
@@ -178,18 +178,20 @@ def _names(by: By) -> tuple[str, ...]:
     return ("account", "organisation_code")
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
+def _csv(rows: list[dict[str, Any]], by: By) -> str:
+    """The rows as CSV, under a header row even when there are none (a spreadsheet or
+    script reading the file finds its columns before the first post)."""
     import csv
     import io
 
     from reports.cells import safe_row
+    from reports.leaderboard import columns
 
     buffer = io.StringIO()
-    if rows:
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(list(rows[0]))
-        for row in rows:
-            writer.writerow(safe_row(["" if v is None else v for v in row.values()]))
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(list(rows[0]) if rows else columns(by))
+    for row in rows:
+        writer.writerow(safe_row(["" if v is None else v for v in row.values()]))
     return buffer.getvalue()
 
 
