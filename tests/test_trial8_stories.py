@@ -3,6 +3,9 @@ coordinator and a submitter ran into, each fixed with the behaviour it should ha
 
 from __future__ import annotations
 
+import codecs
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -112,3 +115,41 @@ def test_public_stories_page_dates_a_story_in_campaign_time(
     client.app.state.kv.settings = berlin  # type: ignore[attr-defined]
     page = client.get("/stories").text
     assert "1 December 2019" in page and "30 November 2019" not in page
+
+
+# -- a story's text from a file saved by Notepad or Word ------------------------------------
+
+SUBMIT = ("stories", "submit", "--title", "From a file", "--name", "Siobhán",
+          "--email", "s@nhs.net", "--consent", "--format", "json")
+
+
+TYPED = "We ran a Peer Assist.\r\nIt helped.\r\n"
+
+
+@pytest.mark.parametrize("encoded", [
+    codecs.BOM_UTF8 + TYPED.encode(),  # Notepad's "UTF-8 with BOM"
+    codecs.BOM_UTF16_LE + TYPED.encode("utf-16-le"),  # Notepad's "Unicode"
+    codecs.BOM_UTF16_BE + TYPED.encode("utf-16-be"),
+    b"We ran a Peer Assist.\nIt helped.\n",
+], ids=["utf-8-bom", "utf-16-le", "utf-16-be", "utf-8"])
+def test_body_file_is_read_without_its_byte_order_mark(
+    campaign_dir, cli, encoded: bytes  # type: ignore[no-untyped-def]
+) -> None:
+    (campaign_dir / "story.txt").write_bytes(encoded)
+    result = cli(*SUBMIT, "--body-file", str(campaign_dir / "story.txt"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["body"] == "We ran a Peer Assist.\nIt helped.\n"
+
+
+def test_body_file_from_stdin_loses_a_byte_order_mark(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*SUBMIT, "--body-file", "-", input="\ufeffPiped from PowerShell.\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["body"] == "Piped from PowerShell.\n"
+
+
+def test_body_file_not_in_utf8_says_how_to_save_it(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    (campaign_dir / "story.txt").write_bytes("Caf\u00e9 with the team".encode("cp1252"))
+    result = cli(*SUBMIT, "--body-file", str(campaign_dir / "story.txt"))
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "story.txt: not UTF-8 text (byte 4 is 0xe9)" in said and "save it as UTF-8" in said

@@ -115,11 +115,7 @@ def _given_fields(
     if body_file is not None:
         if body is not None:
             raise InputError("give --body or --body-file, not both")
-        try:
-            body = (sys.stdin.read() if str(body_file) == "-"
-                    else body_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"--body-file {body_file}: cannot read it ({exc})") from exc
+        body = _read_body_file(body_file)
     values: dict[str, Any] = {
         "title": title, "body": body, "outcome": outcome, "organisation": org, "name": name,
         "email": email, "role": role, "consent": consent,
@@ -127,6 +123,35 @@ def _given_fields(
         "links": list(link) if link else None,
     }
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _read_body_file(path: Path) -> str:
+    """A story's text from a file (or stdin for `-`), as typed, with universal newlines.
+
+    Notepad and Word save UTF-8 with a byte order mark, or "Unicode" (UTF-16 with one): the
+    mark is not part of the story (kept, it began the body with an invisible U+FEFF), and a
+    UTF-16 file is read as one rather than refused as bad UTF-8.
+    """
+    import codecs
+
+    from knowvember.errors import InputError
+
+    try:
+        if str(path) == "-":
+            return sys.stdin.read().removeprefix("\ufeff")
+        raw = path.read_bytes()
+    except (OSError, UnicodeDecodeError) as exc:  # stdin is decoded as it is read
+        raise InputError(f"--body-file {path}: cannot read it ({exc})") from exc
+    try:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = raw.decode("utf-16")
+        else:
+            text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"--body-file {path}: not UTF-8 text (byte {exc.start + 1} is "
+                         f"{raw[exc.start]:#04x}); save it as UTF-8 (in Notepad: Save as, "
+                         "Encoding UTF-8) and try again") from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _cli_error(exc: StoryValidationError, *, asked: bool) -> Exception:
