@@ -387,6 +387,16 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
         if header[0][:2] in ("ÿþ", "þÿ"):  # a UTF-16 byte order mark, read as Windows-1252
             raise InputError(f"{label}: the file is UTF-16 text (Excel's \"Unicode Text\"); "
                              "save it as \"CSV UTF-8\" or \"CSV (Comma delimited)\"")
+        # (a ZIP container, or an Excel 97-2003 .xls, its bytes read as Windows-1252)
+        if header[0][:4].upper() == "PK\x03\x04" or header[0][:3].upper() == "ÐÏ\x11":
+            if header[0][:1].upper() != "P" or (
+                    path is not None and path.suffix.lower() in (".xlsx", ".xlsm", ".ods")):
+                raise InputError(
+                    f"{label}: a spreadsheet workbook, not a CSV file: save the sheet as CSV "
+                    "(Google Sheets: File > Download > Comma-separated values; Excel: Save As "
+                    "> CSV UTF-8) and import that")
+            raise InputError(f"{label}: a ZIP archive, not a CSV file: unzip it and import "
+                             "the CSV inside")
         if starts_like_json(header[0]):
             raise InputError(f"{label}:1: this looks like a JSON file, not a CSV export; "
                              f"{json_import_hint(path)}")

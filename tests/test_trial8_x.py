@@ -167,3 +167,36 @@ def test_a_jsonl_file_with_one_stray_first_line_still_imports(db, tmp_path: Path
     record = run_import(db, "twarc2", path)
     assert record.status == "partial" and "search.jsonl:1: not valid JSON" in record.error
     assert set(stored(db)) == {tweet["id"]}
+
+
+def _workbook(path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Archive"
+    sheet.append(TAGS_HEADER)
+    sheet.append(list(tags_row("1191672311587868672", "UHL_Library", "#KNOWvember19").values()))
+    book.save(path)
+
+
+@pytest.mark.parametrize("fmt", ["tags", "csv"])
+@pytest.mark.parametrize(("name", "make", "said"), [
+    ("TAGS KNOWvember19.xlsx", _workbook, "a spreadsheet workbook, not a CSV file: save the "
+     "sheet as CSV (Google Sheets: File > Download > Comma-separated values"),
+    ("TAGS KNOWvember19.xls", lambda p: p.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200)), "a spreadsheet workbook"),
+    ("archive.zip", lambda p: p.write_bytes(
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256))),
+     "a ZIP archive, not a CSV file: unzip it"),
+])
+def test_a_workbook_or_zip_given_to_a_csv_import_is_named(db, tmp_path: Path, fmt: str,
+                                                         name: str, make, said: str
+                                                         ) -> None:  # type: ignore[no-untyped-def]
+    """A TAGS sheet downloaded as .xlsx (Google Sheets offers it first) was refused as
+    "missing column(s) ... (the header has PK\\x03\\x04\\x14\\x00...docProps/app.xm...)"."""
+    path = tmp_path / name
+    make(path)
+    record = run_import(db, fmt, path)
+    assert record.status == "failed"
+    assert said in record.error and "missing column" not in record.error, record.error
