@@ -366,7 +366,14 @@ def _same_value(a: Any, b: Any) -> bool:
 def read_form_export(
     path: Path, settings: Settings, *, format: str | None = None, form: str | None = None
 ) -> FormExport:
-    """Parse and validate every row; raise InputError only for a file that cannot be used."""
+    """Parse and validate every row; raise InputError only for a file that cannot be used.
+
+    A folder is said to be one before its name is asked for a format: it was "cannot tell
+    the format from the name" (or, with --input-format, "no such file").
+    """
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file; give the form export's file "
+                         "(.xlsx or .csv) inside it")
     fmt = (format or detect_format(path)).lower()
     if fmt not in FORMATS:
         raise InputError(f"{path}: unknown format {fmt!r}; use csv or xlsx")

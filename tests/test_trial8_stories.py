@@ -153,3 +153,21 @@ def test_body_file_not_in_utf8_says_how_to_save_it(campaign_dir, cli) -> None:  
     assert result.exit_code == 2
     said = " ".join(result.stderr.split())
     assert "story.txt: not UTF-8 text (byte 4 is 0xe9)" in said and "save it as UTF-8" in said
+
+
+# -- stories import given a folder ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [(), ("--input-format", "xlsx")], ids=["by-name", "given"])
+def test_stories_import_of_a_folder_says_it_is_a_folder(
+    campaign_dir, cli, extra: tuple[str, ...]  # type: ignore[no-untyped-def]
+) -> None:
+    """A coordinator gives the folder the export was downloaded to (or `Responses.xlsx`,
+    a folder Windows made when unzipping)."""
+    folder = campaign_dir / "Responses.xlsx"
+    folder.mkdir()
+    result = cli("stories", "import", str(folder), *extra)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "Responses.xlsx: is a folder, not a file" in said
+    assert "no such file" not in said and "cannot tell the format" not in said
