@@ -15,6 +15,8 @@ EXIT_DATABASE = 5  # the database cannot be opened or written
 EXIT_NOT_FOUND = 6  # a named story, account or organisation does not exist
 EXIT_CONFLICT = 7  # the action does not fit the record's state (approving a rejected story)
 EXIT_LOCKED = 75  # another run holds the lock (EX_TEMPFAIL: try again later)
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C, as a shell reports SIGINT
+EXIT_TERMINATED = 143  # `schedule` stopped by SIGTERM: the process ends by that signal
 EXIT_PIPE = 141  # the output's reader went away (`| head`), as for a tool killed by SIGPIPE
 
 

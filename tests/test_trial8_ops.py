@@ -4,8 +4,13 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,8 +19,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from knowvember.errors import EXIT_DATABASE, EXIT_OK
-from tests.conftest import PG_DEFAULT, fresh_pg_schema, require_postgres
+from knowvember.errors import EXIT_DATABASE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
+from tests.conftest import BASE_CONFIG, PG_DEFAULT, fresh_pg_schema, require_postgres
+from tests.reliability_support import cli_env
 
 Invoke = Callable[..., Any]
 
@@ -147,3 +153,86 @@ def test_postgres_backup_of_the_public_schema_restores_as_the_readme_says(  # ty
             for db_name in (name, f"{name}_restored"):
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: a Mastodon instance that refuses at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _live_schedule_config(folder: Path) -> Path:
+    """A campaign running today, collecting from one Mastodon instance that is down, with
+    a log file to tell when the first collection is over."""
+    today = dt.datetime.now(dt.UTC).date()
+    config = (BASE_CONFIG.replace("start = 2019-11-01", f"start = {today - dt.timedelta(1)}")
+              .replace("end = 2019-11-30", f"end = {today + dt.timedelta(1)}")
+              + f'\n[sources.mastodon]\nenabled = true\ninstances = ["http://127.0.0.1:'
+              f'{_closed_port()}"]\nmax_retries = 0\n\n[logging]\nfile = "kv.log"\n')
+    path = folder / "campaign.toml"
+    path.write_text(config, encoding="utf-8")
+    return path
+
+
+def _schedule_then(signum: int, folder: Path) -> tuple[int, str]:
+    """Start `schedule` as a service manager would, send `signum` once its first collection
+    has finished (it is then waiting for the next), and return its exit status and stderr."""
+    _live_schedule_config(folder)
+    proc = subprocess.Popen([sys.executable, "-m", "knowvember", "schedule", "--every", "30m"],
+                            cwd=folder, env=cli_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    log = folder / "kv.log"
+    deadline = time.monotonic() + 60
+    try:
+        while not (log.exists() and "mastodon run failed" in log.read_text("utf-8")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the first collection never finished"
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, " ".join(err.split())
+
+
+@pytest.mark.slow
+def test_schedule_stopped_by_systemd_ends_by_sigterm_as_a_clean_stop(tmp_path: Path) -> None:
+    """`systemctl stop` sends SIGTERM. systemd counts a service that dies of SIGTERM as
+    stopped cleanly, but an exit code 130 (what `schedule` gave) as failed, so the unit was
+    left `failed` after every stop. It stops as before and then ends by the signal (the shell
+    shows 143)."""
+    status, err = _schedule_then(signal.SIGTERM, tmp_path)
+    assert status == -signal.SIGTERM, err
+    assert "Stopped after 1 collection(s) (SIGTERM)" in err
+    assert "Traceback" not in err and "unexpected" not in err
+
+
+@pytest.mark.slow
+def test_schedule_stopped_by_ctrl_c_still_exits_130(tmp_path: Path) -> None:
+    status, err = _schedule_then(signal.SIGINT, tmp_path)
+    assert status == EXIT_INTERRUPTED, err
+    assert "Stopped after 1 collection(s) (Ctrl-C)" in err
+
+
+def test_schedule_stopped_by_sigterm_in_process_exits_143(  # type: ignore[no-untyped-def]
+        cli, campaign_dir, monkeypatch) -> None:
+    """Called in-process (no `main`, so nothing to kill), the code is the one a shell gives
+    a process SIGTERM ended, not Ctrl-C's 130."""
+    from knowvember import ingest
+    from knowvember.cli import common
+
+    _live_schedule_config(campaign_dir)
+
+    def stopped(db: Any, settings: Any, sources: Any, every: float, hooks: ingest.Hooks,
+                **kwargs: Any) -> None:
+        hooks.stop_flag().set("SIGTERM")
+
+    monkeypatch.setattr(ingest, "schedule", stopped)
+    monkeypatch.setattr(common, "_end_by_signal", None)  # put back after: not this process
+    result = cli("schedule", "--every", "30m")
+    assert result.exit_code == EXIT_TERMINATED
+    assert "Stopped after 0 collection(s) (SIGTERM)" in " ".join(result.stderr.split())
+    assert common._end_by_signal == signal.SIGTERM  # what `main` would end the process by

@@ -22,7 +22,7 @@ from knowvember.cli import (
     stories,
     web,
 )
-from knowvember.cli.common import AppState, reader_gone, setup_logging
+from knowvember.cli.common import AppState, end_by_pending_signal, reader_gone, setup_logging
 
 app = typer.Typer(
     name="knowvember",
@@ -72,4 +72,5 @@ def main() -> None:
             sys.stdout.flush()  # what is still buffered, while a closed pipe can be told
         except BrokenPipeError:
             raise SystemExit(reader_gone()) from None
+        end_by_pending_signal()
         raise

@@ -323,9 +323,16 @@ def schedule(
         hooks = _hooks(display)
         with _stop_signals(hooks):
             cycles = _keep_scheduling(db, settings, sources, seconds, hooks)
-    if hooks.stop_flag().is_set():
-        err_console().print(f"Stopped after {cycles} collection(s).")
-        raise typer.Exit(130)
+    stop = hooks.stop_flag()
+    if stop.is_set():
+        err_console().print(f"Stopped after {cycles} collection(s) ({stop.reason}).")
+        if stop.reason == "SIGTERM":
+            from knowvember.cli.common import terminated
+
+            raise terminated()
+        from knowvember.errors import EXIT_INTERRUPTED
+
+        raise typer.Exit(EXIT_INTERRUPTED)
     err_console().print(f"Done: {cycles} collection(s); the campaign's collection period is "
                         "over.")
 

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from knowvember.errors import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, KnowvemberError
+from knowvember.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_PIPE,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    KnowvemberError,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -152,6 +159,42 @@ def reader_gone() -> int:
     return EXIT_PIPE
 
 
+_end_by_signal: int | None = None
+
+
+def terminated() -> typer.Exit:
+    """A command that stopped cleanly because SIGTERM asked it to (systemd stopping the
+    service): once everything is closed, `main` ends the process by SIGTERM itself.
+
+    A service manager tells a stop it asked for from a failure by how the process ended:
+    systemd counts death by SIGTERM as a clean stop of a service, but any exit code other
+    than 0 (130, or 143 from `exit(143)`) as a failure, leaving the unit `failed`. Its
+    documentation asks programs that catch the signal to clean up and then kill themselves
+    with it. In-process (tests, embedding) the command just exits 143, as a shell reports a
+    process SIGTERM ended.
+    """
+    global _end_by_signal
+    import signal
+
+    _end_by_signal = signal.SIGTERM
+    return typer.Exit(EXIT_TERMINATED)
+
+
+def end_by_pending_signal() -> None:
+    """Called by `main` last: end the process by the signal `terminated` recorded, if any."""
+    global _end_by_signal
+    signum, _end_by_signal = _end_by_signal, None
+    if signum is None:
+        return
+    import signal
+
+    logging.shutdown()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def handled(fn: F) -> F:
     """Run a command, turning domain errors into a message and an exit code."""
 
@@ -163,7 +206,7 @@ def handled(fn: F) -> F:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             err_console().print("Interrupted.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except BrokenPipeError:
