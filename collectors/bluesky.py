@@ -61,7 +61,10 @@ class BlueskyCollector(Collector):
         self.settings = settings
         self.config = settings.sources.bluesky
         self.state = dict(state)
-        self.handle = handle
+        # As the app shows it ("@lib.bsky.social", maybe with the line end of an env file
+        # saved on Windows): the service reads an identifier with "@" in it as an email
+        # address, and refused the login as a wrong password.
+        self.handle = handle.strip().removeprefix("@")
         self.password = password
         self.policy = policy
         self.now = now

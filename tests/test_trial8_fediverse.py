@@ -17,6 +17,8 @@ from knowvember.db import open_database
 from tests.conftest import FIXTURES
 from tests.conftest import stored_posts as stored
 from tests.fakeapi import (
+    BSKY_HANDLE,
+    BSKY_PASSWORD,
     FakeAPI,
     bluesky_post,
     mastodon_account,
@@ -26,7 +28,9 @@ from tests.fakeapi import (
 from tests.test_trial_fediverse import (
     NOW,
     all_accounts,
+    bluesky_settings,
     import_file,
+    know_views,
     mastodon_settings,
     run,
     settings_for,
@@ -155,4 +159,21 @@ def test_an_unverified_handle_keeps_the_handle_stored_before(tmp_path: Path) -> 
     db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
     assert import_file(db, settings, "bluesky", pages).status == "ok"
     assert [a.handle for a in all_accounts(db)] == ["km.nhs.uk"]
+    db.dispose()
+
+
+@pytest.mark.parametrize("typed", [f"@{BSKY_HANDLE}", f" {BSKY_HANDLE}\r"])
+def test_a_handle_written_as_the_app_shows_it_signs_in(tmp_path: Path, typed: str) -> None:
+    """The app shows handles as "@lib.bsky.social", and coordinators copy them so into the
+    handle variable; the service takes an identifier with "@" for an email address, and the
+    run failed with "Bluesky refused the login ... check $KNOWVEMBER_BLUESKY_HANDLE"."""
+    with FakeAPI() as api:
+        api.add_bluesky(know_views(3))
+        settings = bluesky_settings(api.url)
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        record = run(db, settings, "bluesky", env={
+            "KNOWVEMBER_BLUESKY_HANDLE": typed, "KNOWVEMBER_BLUESKY_APP_PASSWORD": BSKY_PASSWORD})
+        (login,) = api.seen("/xrpc/com.atproto.server.createSession")
+    assert record.status == "ok", record.error
+    assert (login.body or {})["identifier"] == BSKY_HANDLE and record.new == 3
     db.dispose()
