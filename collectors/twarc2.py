@@ -356,6 +356,9 @@ def _other(value: Any, chunk: Chunk, label: str, number: int, cache: UserCache) 
     if isinstance(value, LineError):
         chunk.errors.append(value)
         return
+    if _stream_notice(value):
+        chunk.api_errors += 1
+        return
     problems: list[str] = []
     try:
         if isinstance(value, _Bad):
@@ -382,6 +385,21 @@ def _span(span: tuple[dt.datetime, dt.datetime] | None, ids: list[str]
     low = snowflake_time(min(ids, key=int))
     high = snowflake_time(max(ids, key=int))
     return (low, high) if span is None else (min(span[0], low), max(span[1], high))
+
+
+# What a v1.1 stream sends between tweets, which `twarc filter --warnings` (and stream
+# listeners that save every message) write into the archive: not tweets, and not faults.
+_STREAM_NOTICES = frozenset(("limit", "warning", "delete", "scrub_geo", "status_withheld",
+                             "user_withheld", "disconnect"))
+
+
+def _stream_notice(value: Any) -> bool:
+    """Whether a line is a v1.1 stream notice (`{"limit": {"track": 42, ...}}`: 42 tweets
+    the stream did not deliver; a stall warning; a deletion). Such lines were each a line
+    that could not be read, and a 2018 `twarc filter` archive imported as partial (exit 4);
+    they are counted with the API's errors instead (`details.api_errors`)."""
+    return (isinstance(value, dict) and "id" not in value and "id_str" not in value
+            and not _STREAM_NOTICES.isdisjoint(value))
 
 
 class _Bad:

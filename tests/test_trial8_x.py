@@ -200,3 +200,51 @@ def test_a_workbook_or_zip_given_to_a_csv_import_is_named(db, tmp_path: Path, fm
     record = run_import(db, fmt, path)
     assert record.status == "failed"
     assert said in record.error and "missing column" not in record.error, record.error
+
+
+# -- twarc 1 stream archives (2018, 2019) -------------------------------------------------
+
+
+def v1_tweet(tid: str, text: str, screen: str, uid: str, created: dt.datetime
+             ) -> dict[str, object]:
+    """A v1.1 tweet as `twarc filter` wrote it (`extended_tweet` for the whole text)."""
+    return {"created_at": created.strftime("%a %b %d %H:%M:%S +0000 %Y"), "id": int(tid),
+            "id_str": tid, "text": text[:140], "truncated": len(text) > 140,
+            "extended_tweet": {"full_text": text, "entities": {"hashtags": [
+                {"text": w[1:], "indices": [0, 1]} for w in text.split() if w[:1] == "#"]}},
+            "user": {"id": int(uid), "id_str": uid, "screen_name": screen, "name": screen,
+                     "followers_count": 321}, "retweet_count": 0, "favorite_count": 2,
+            "lang": "en", "is_quote_status": False}
+
+
+def test_stream_notices_in_a_twarc1_filter_archive_are_not_unreadable_lines(db, tmp_path: Path
+                                                                           ) -> None:  # type: ignore[no-untyped-def]
+    """`twarc filter --warnings` writes the stream's limit notices and stall warnings between
+    the tweets (and other stream savers its deletions too): each was "not a twarc2 line",
+    and a complete #Knowvember18 archive imported as partial (exit 4)."""
+    created = dt.datetime(2018, 11, 7, 10, 0, tzinfo=dt.UTC)
+    first, second = x_id(created, 1), x_id(created + dt.timedelta(hours=1), 2)
+    path = tmp_path / "knowvember18-filter.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(v) for v in [
+        v1_tweet(first, "Knowledge café at lunchtime #KNOWvember19 #KM", "NHSLibrarian", "3001",
+                 created),
+        {"limit": {"track": 42, "timestamp_ms": "1541584800000"}},
+        {"warning": {"code": "FALLING_BEHIND", "message": "Your connection is falling behind",
+                     "percent_full": 60}},
+        {"delete": {"status": {"id": 1, "id_str": "1", "user_id": 3, "user_id_str": "3"},
+                    "timestamp_ms": "1541584900000"}},
+        v1_tweet(second, "Our Peer Assist #KNOWvember19", "Jo_LKS", "3002",
+                 created + dt.timedelta(hours=1)),
+    ]) + b"\n")
+    record = run_import(db, "twarc2", path)
+    assert (record.status, record.new, record.error) == ("ok", 2, None)
+    assert record.details["api_errors"] == 3 and record.details["line_errors"] == 0
+    assert set(stored(db)) == {first, second}
+
+
+def test_a_json_line_that_is_neither_tweet_nor_notice_is_still_reported(db, tmp_path: Path
+                                                                       ) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b'{"hello": "world"}\n')
+    record = run_import(db, "twarc2", path)
+    assert record.status == "failed" and "odd.jsonl:1: not a twarc2 line" in record.error
