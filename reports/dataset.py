@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from knowvember.models import Post, PostTechnique, Story, StoryTechnique
 from reports.frame import PostFrame, frame_positions, load_frame, rows_to_array
 from reports.period import CampaignRow, Period, make_period
-from reports.redact import publishable_links, redact_emails
+from reports.redact import publishable_links, redact_contacts
 from reports.scope import (
     Accounts,
     CatalogueLike,
@@ -303,12 +303,13 @@ def _load_stories(conn: Connection, campaign_id: int, period: Period,
                 techniques.setdefault(sid, []).append(name)
     return [
         StoryRow(
-            # Every text a report may show, without an email address, once here, so no
-            # format (or a new one) can forget it.
-            id=r.id, title=redact_emails(r.title) or "", body=redact_emails(r.body) or "",
-            outcome=redact_emails(r.outcome), org=directory.resolve(r.organisation_code),
-            organisation_text=redact_emails(r.organisation_text), name=redact_emails(r.name),
-            role=redact_emails(r.role), links=publishable_links(r.links),
+            # Every text a report may show, without an email address or phone number, once
+            # here, so no format (or a new one) can forget it.
+            id=r.id, title=redact_contacts(r.title) or "", body=redact_contacts(r.body) or "",
+            outcome=redact_contacts(r.outcome), org=directory.resolve(r.organisation_code),
+            organisation_text=redact_contacts(r.organisation_text),
+            name=redact_contacts(r.name), role=redact_contacts(r.role),
+            links=publishable_links(r.links),
             consent=bool(r.consent), status=r.status, submitted_at=r.submitted_at,
             techniques=tuple(techniques.get(r.id, ())),
         )

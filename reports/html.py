@@ -18,7 +18,7 @@ from knowvember.stories import is_http_url, printable
 from reports.charts import Chart, platform_label
 from reports.content import NO_POSTS, ReportContent, count, day_ranges, fmt, org_slug
 from reports.period import long_date
-from reports.stories_export import redact_emails
+from reports.redact import redact_contacts
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -32,8 +32,9 @@ def clean(text: str | None) -> str:
 
 
 def story_text(text: str | None) -> str:
-    """Story text for display: as `clean`, and no email address, even one typed in."""
-    return clean(redact_emails(text))
+    """Story text for display: as `clean`, and no email address or phone number, even one
+    typed in."""
+    return clean(redact_contacts(text))
 
 
 def safe_url(url: str | None) -> str | None:

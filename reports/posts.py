@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from knowvember.models import Post
 from reports.dataset import CampaignData, org_of_accounts
-from reports.redact import redact_emails
+from reports.redact import redact_contacts
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -118,7 +118,7 @@ def fetch_posts(conn: Connection, data: CampaignData, ids: list[int]) -> list[Po
             id=row.id, platform=row.platform, platform_id=row.platform_id,
             url=row.url or (row.uri if (row.uri or "").startswith("http") else None),
             created=row.created_at.astimezone(tz).replace(tzinfo=None),
-            text=redact_emails(row.text) or "",
+            text=redact_contacts(row.text) or "",
             kind=row.kind, likes=row.likes, reposts=row.reposts, replies=row.replies,
             quotes=row.quotes,
             account=accounts.ref(i) if known else None,

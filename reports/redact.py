@@ -5,6 +5,10 @@ post, a display name or a story must not travel with it: the campaign promised s
 their email is never shown, and a post that names someone's address is no licence to spread
 it further. Fediverse handles (`@lib@nhs.social`) are public names, not addresses, and stay.
 
+The texts a report shows (stories, the top posts, display names) lose UK phone numbers too
+(`redact_contacts`): a story's "ring me on 07700 900123" is a mobile number on a published
+page. posts.csv, the whole period's data, is checked for addresses only (see posts_csv).
+
 This module imports nothing heavy: the posts.csv process uses it on every row.
 """
 
@@ -13,9 +17,25 @@ from __future__ import annotations
 import re
 
 EMAIL_REMOVED = "[email address removed]"
+PHONE_REMOVED = "[phone number removed]"
 
 # An email address, but not a fediverse handle (`@lib@nhs.social`), which is public.
 EMAIL = re.compile(r"(?<![@\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.UNICODE)
+
+
+# A UK phone number: 0 or +44 (with an optional "(0)"), then 9 or 10 more digits, spaced,
+# hyphenated or with the area code in brackets as people write them ("0113 392 6445",
+# "(0113) 392 6445", "+44 (0)7700 900123", "07700-900-123"). Digits inside a word, a link,
+# a hashtag or a longer number (a post id) are not one.
+PHONE = re.compile(r"(?<![\w/#=.+-])(?:\+44\s?(?:\(0\)\s?)?|\(?0)\d(?:\)?[ -]?\d){8,9}(?![\w/])")
+
+
+def redact_contacts(text: str | None) -> str | None:
+    """`text` without email addresses or UK phone numbers, for the texts a report shows."""
+    text = redact_emails(text)
+    if text is None or ("0" not in text and "+44" not in text):
+        return text
+    return PHONE.sub(PHONE_REMOVED, text)
 
 
 def redact_emails(text: str | None) -> str | None:

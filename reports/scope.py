@@ -22,7 +22,7 @@ from knowvember.models import Account, Campaign
 from knowvember.records import parse_account_ref
 from reports.choices import MAX_COUNT
 from reports.period import CampaignRow
-from reports.redact import redact_emails
+from reports.redact import redact_contacts
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -172,7 +172,7 @@ def load_accounts(conn: Connection, directory: Directory) -> Accounts:
         platform=[r.platform for r in rows],
         handle=[r.handle for r in rows],
         # A display name can be an address ("lib@trust.nhs.uk"): no output may show one.
-        display_name=[redact_emails(r.display_name) for r in rows],
+        display_name=[redact_contacts(r.display_name) for r in rows],
         # Capped as post counts are (`reports.choices.MAX_COUNT`): reach adds them up.
         followers=np.clip(np.array([r.followers or 0 for r in rows], dtype=np.int64),
                           0, MAX_COUNT),

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 from knowvember.stories import printable, published_stories
 from reports.cells import safe_cell
 from reports.redact import EMAIL_REMOVED as EMAIL_REMOVED  # re-exported: tests, callers
-from reports.redact import publishable_links, redact_emails
+from reports.redact import publishable_links, redact_contacts
+from reports.redact import redact_emails as redact_emails  # re-exported: markdown, pdf
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
@@ -83,14 +84,14 @@ def to_export(story: StoryRecord, settings: Settings, *, names: bool = True) -> 
     local = story.submitted_at.astimezone(settings.campaign.tz)
     return ExportStory(
         id=story.id,
-        title=redact_emails(story.title) or "",
-        body=redact_emails(story.body) or "",
-        outcome=redact_emails(story.outcome),
+        title=redact_contacts(story.title) or "",
+        body=redact_contacts(story.body) or "",
+        outcome=redact_contacts(story.outcome),
         techniques=story.techniques,
         organisation_code=story.organisation_code,
-        organisation=redact_emails(story.organisation),
-        name=redact_emails(story.name) if names else None,
-        role=redact_emails(story.role) if names else None,
+        organisation=redact_contacts(story.organisation),
+        name=redact_contacts(story.name) if names else None,
+        role=redact_contacts(story.role) if names else None,
         links=publishable_links(story.links),
         submitted_at=story.submitted_at,
         submitted_on=f"{local.day} {local:%B %Y}",

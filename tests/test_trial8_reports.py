@@ -102,3 +102,67 @@ def test_leaderboard_csv_of_no_rows_has_its_header(campaign_dir: Path, cli: Cli,
     header = full.stdout.splitlines()[0]
     assert empty.stdout == header + "\n"
     assert header.startswith("rank,") and header.endswith(",score")
+
+
+PHONES = ("07700 900123", "0113 392 6445", "+44 (0)7700 900 456", "(0113) 392 6446",
+          "07700-900-124")
+KEPT = ("2,869 posts", "01/11/2019", "0.5 FTE", "https://x.com/lib/status/0123456789012",
+        "#KNOWvember19", "id 012345678901234")
+
+
+def _texts_of(folder: Path) -> str:
+    import openpyxl
+
+    text = "\n".join(path.read_text(encoding="utf-8") for path in folder.rglob("*")
+                     if path.suffix in (".html", ".md", ".csv") and path.name != "posts.csv")
+    workbook = openpyxl.load_workbook(folder / "report.xlsx", read_only=True)
+    cells = [str(c) for ws in workbook for row in ws.iter_rows(values_only=True)
+             for c in row if c is not None]
+    workbook.close()
+    return text + "\n" + "\n".join(cells)
+
+
+def test_phone_numbers_in_stories_and_top_posts_are_not_published(
+        campaign_dir: Path, cli: Cli) -> None:
+    """A story saying "call me on 07700 900123" was published with the mobile number in
+    report.html, .md, .xlsx and `stories export`, though its email address was removed."""
+    body = ("We ran a Peer Assist. Call me on " + PHONES[0] + " or the library on " + PHONES[1]
+            + "; mobile " + PHONES[2] + ". " + " ".join(KEPT))
+    submitted = cli("stories", "submit", "--title", "Peer Assist before go-live", "--body",
+                    body, "--outcome", "Ring " + PHONES[3], "--technique", "Peer Assist",
+                    "--org", "RWE", "--name", "Jo Bloggs " + PHONES[4], "--email",
+                    "jo@nhs.net", "--consent", "--no-interactive", "--format", "json")
+    assert submitted.exit_code == 0, submitted.stderr
+    story = json.loads(submitted.stdout)["id"]
+    assert cli("stories", "approve", str(story),
+               env={"KNOWVEMBER_REVIEWER": "tester"}).exit_code == 0
+    _import(cli, campaign_dir,
+            f"x,1,@lib,Lib,10,2019-11-21T10:00:00Z,#KNOWvember19 Peer Assist: {PHONES[0]},"
+            "9,0,0,0\n")
+    result = cli("report", "--format", "html,md,xlsx", "--per-org")
+    assert result.exit_code == 0, result.stderr
+    exported = cli("stories", "export", "--format", "md")
+    assert exported.exit_code == 0, exported.stderr
+    published = _texts_of(campaign_dir / "report") + "\n" + exported.stdout
+    for phone in PHONES:
+        assert phone not in published
+    assert "900123" not in published and "6445" not in published
+    assert "[phone number removed]" in published
+    for kept in ("2,869 posts", "01/11/2019", "0.5 FTE", "012345678901234"):
+        assert kept in published
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Call 07700 900123 now", "Call [phone number removed] now"),
+    ("ring 0113 392 6445.", "ring [phone number removed]."),
+    ("+447700900456", "[phone number removed]"),
+    ("tel:07700900123", "tel:[phone number removed]"),
+    ("020 7946 0018 (switchboard)", "[phone number removed] (switchboard)"),
+    ("5-9 November: 2,869 posts, 0.5 FTE, 01/11/2019", None),
+    ("https://x.com/a/status/01234567890 and 0123456789012345", None),
+    ("@lib@nhs.social", None),
+])
+def test_redact_contacts_finds_uk_numbers_as_written(text: str, expected: str | None) -> None:
+    from reports.redact import redact_contacts
+
+    assert redact_contacts(text) == (text if expected is None else expected)
