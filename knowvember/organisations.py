@@ -427,7 +427,9 @@ class Catalogue:
         for org in sorted(self, key=lambda o: o.code):
             digest.update(repr((org.code, org.name, org.aliases, org.former_names,
                                 org.successor_codes, org.closed)).encode())
-        digest.update(repr((trust_aliases.CURATED, trust_aliases.WEAK)).encode())
+        digest.update(repr((trust_aliases.CURATED, trust_aliases.WEAK,
+                            trust_aliases.OUTSIDE_ENGLAND,
+                            trust_aliases.OUTSIDE_ENGLAND_SUFFIXES)).encode())
         digest.update(repr((orgmatch.AUTO_THRESHOLD, orgmatch.MATCHER_VERSION)).encode())
         return digest.hexdigest()[:12]
 

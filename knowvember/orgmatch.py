@@ -31,8 +31,11 @@ Generic words (`GENERIC_WORDS`: library, knowledge, service, NHS, England, team,
 health, hospital, university, care, clinical, evidence, information...) carry no weight in
 similar words, and a name without its suffix made only of them is no alias.
 
-Then: a match inside a longer match is dropped (`East London` inside `North East London`);
-one preceded by `North`/`South`/... or followed by
+Names of health bodies outside NHS England (`trust_aliases.OUTSIDE_ENGLAND`: Welsh health
+boards, Scottish boards, Northern Ireland's trusts) match too, and attribute to nothing.
+
+Then: a match inside a longer match is dropped (`East London` inside `North East London`,
+`UHB` inside `Hywel Dda UHB`); one preceded by `North`/`South`/... or followed by
 `ICB`/`CCG`/`Council`/`Fire`/`Police`/`Medical School` counts for less; a closed trust named
 with its successor gives way to the successor; initials that are also another named
 organisation's initials mean that one; initials beside a telling place word of another
@@ -56,7 +59,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 7  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 8  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -167,6 +170,7 @@ _ACRONYM_STOP = frozenset({
 })
 
 Ref = tuple[str, float, str]  # (code, confidence, what matched)
+OUTSIDE = ""  # the code of a health body outside NHS England: matches, attributes to nothing
 
 
 @dataclass(slots=True)
@@ -331,11 +335,13 @@ class Matcher:
         *,
         curated: dict[str, tuple[str, ...]] | None = None,
         weak: dict[str, tuple[str, ...]] | None = None,
+        outside: Sequence[str] | None = None,
     ) -> None:
         from knowvember import trust_aliases
 
         curated = trust_aliases.CURATED if curated is None else curated
         weak = trust_aliases.WEAK if weak is None else weak
+        outside = trust_aliases.OUTSIDE_ENGLAND if outside is None else outside
         orgs = list(organisations)
         self._index: dict[str, list[Alias]] = {}
         self._prefixes: set[str] = set()
@@ -382,6 +388,7 @@ class Matcher:
         for phrase, code in configured.items():
             self._index[phrase] = [a for a in self._index[phrase] if a.code == code]
         self._derived_initials = {a: set(codes) for a, codes in acronyms.items()}
+        self._add_outside(outside, trust_aliases.OUTSIDE_ENGLAND_SUFFIXES)
         # Handles run words together (@alderheylibrary): every alias of two or more words
         # also matches as one word inside a handle or hashtag.
         for phrase, aliases in list(self._index.items()):
@@ -393,9 +400,14 @@ class Matcher:
                         self._add(joined, Alias(alias.code, min(alias.confidence, CONF_CURATED),
                                                 alias.label, tag_only=True,
                                                 generic=alias.generic))
+        for phrase, aliases in list(self._index.items()):
+            # An English organisation's alias wins a phrase an outside body's name shares.
+            if len(aliases) > 1 and any(a.code == OUTSIDE for a in aliases):
+                self._index[phrase] = [a for a in aliases if a.code != OUTSIDE]
         for phrase, aliases in self._index.items():
             for alias in aliases:
-                self.by_code.setdefault(alias.code, []).append(alias)
+                if alias.code != OUTSIDE:
+                    self.by_code.setdefault(alias.code, []).append(alias)
             words = phrase.split(" ")
             self._max_words = max(self._max_words, len(words))
             for n in range(1, len(words)):
@@ -416,6 +428,20 @@ class Matcher:
                     entries[n] = alias
                 return
         entries.append(alias)
+
+    def _add_outside(self, names: Sequence[str], suffixes: Sequence[str]) -> None:
+        """Names of health bodies outside NHS England, which attribute to nothing.
+
+        A match inside one of them is dropped as inside a longer match, so "Hywel Dda UHB"
+        is not University Hospitals Birmingham's "UHB"; its words suggest nothing either.
+        """
+        for name in names:
+            words = tokenize(name).words
+            if not words:
+                continue
+            for suffix in ("", *suffixes):
+                phrase = " ".join([*words, *tokenize(suffix).words])
+                self._add(phrase, Alias(OUTSIDE, CONF_OFFICIAL, f"{name} {suffix}".strip()))
 
     @staticmethod
     def _official_aliases(code: str, name: str) -> Iterator[tuple[str, Alias]]:
@@ -593,6 +619,9 @@ class Matcher:
                        for o in spans)
         ]
         for start, end, shared, alias in spans:
+            if alias.code == OUTSIDE:
+                covered.update(range(start, end))
+                continue
             confidence = min(alias.confidence, CONF_SHARED) if shared else alias.confidence
             if start > 0 and tokens.words[start - 1] in _COMPASS:
                 confidence *= COMPASS_FACTOR

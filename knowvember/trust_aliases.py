@@ -256,3 +256,33 @@ WEAK: dict[str, tuple[str, ...]] = {
     "RW3": ("Central Manchester",),
     "RAP": ("North Mid",),
 }
+
+# Health bodies outside NHS England, as their staff write them: Welsh health boards and trusts,
+# Scottish boards, Northern Ireland's trusts. KNOWvember counts English organisations, so these
+# names attribute to nothing; they are known only so that their words are not read as an
+# English trust's ("Hywel Dda UHB" is not University Hospitals Birmingham's UHB, "NHS Borders"
+# not Surrey and Borders). Each is also matched with each of `OUTSIDE_ENGLAND_SUFFIXES`.
+OUTSIDE_ENGLAND: tuple[str, ...] = (
+    # Wales
+    "Aneurin Bevan", "Betsi Cadwaladr", "Cardiff and Vale", "Cwm Taf Morgannwg", "Cwm Taf",
+    "Hywel Dda", "Powys", "Swansea Bay", "Abertawe Bro Morgannwg", "Velindre",
+    "Public Health Wales", "Welsh Ambulance Service", "Health Education and Improvement Wales",
+    "Digital Health and Care Wales", "NHS Wales", "University Hospital of Wales",
+    # Scotland
+    "NHS Ayrshire and Arran", "NHS Borders", "NHS Dumfries and Galloway", "NHS Fife",
+    "NHS Forth Valley", "NHS Grampian", "NHS Greater Glasgow and Clyde", "NHS GGC",
+    "NHS Highland", "NHS Lanarkshire", "NHS Lothian", "NHS Orkney", "NHS Shetland",
+    "NHS Tayside", "NHS Western Isles", "NHS Education for Scotland", "NHS 24",
+    "NHS National Services Scotland", "Healthcare Improvement Scotland",
+    "Public Health Scotland", "Scottish Ambulance Service", "NHS Scotland",
+    "Golden Jubilee National Hospital",
+    # Northern Ireland
+    "Belfast Health and Social Care Trust", "Northern Health and Social Care Trust",
+    "South Eastern Health and Social Care Trust", "Southern Health and Social Care Trust",
+    "Western Health and Social Care Trust", "Belfast HSC Trust", "Northern HSC Trust",
+    "South Eastern HSC Trust", "Southern HSC Trust", "Western HSC Trust",
+)
+OUTSIDE_ENGLAND_SUFFIXES: tuple[str, ...] = (
+    "UHB", "University Health Board", "Health Board", "HB", "Teaching Health Board", "THB",
+    "University NHS Trust", "NHS Trust",
+)

@@ -1,0 +1,105 @@
+"""The eighth session's new-user trial of organisations and techniques.
+
+Bios, display names and posts written as NHS library and knowledge staff write them, run
+through `knowvember orgs match`, `classify` and the matcher behind attribution. Each case here
+was wrong before the fix it names, or pins a decision the trial made.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowvember.organisations import Catalogue
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return Catalogue.load(None)
+
+
+def _auto(catalogue: Catalogue, text: str) -> str | None:
+    candidates = catalogue.match(text)
+    return candidates[0].code if candidates and candidates[0].auto else None
+
+
+# -- health bodies outside NHS England ------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    # A Welsh university health board's "UHB" was University Hospitals Birmingham's, applied
+    # automatically at 0.9.
+    "Hywel Dda UHB",
+    "Library services, Betsi Cadwaladr UHB",
+    "Cardiff and Vale UHB library",
+    "Cwm Taf Morgannwg UHB Knowledge & Library Service",
+    "Swansea Bay UHB library",
+    "@HywelDdaUHB",
+])
+def test_a_welsh_health_board_is_not_an_english_trust(catalogue: Catalogue, text: str) -> None:
+    assert catalogue.match(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "NHS Borders library",  # was Surrey and Borders Partnership, 0.25
+    "NHS Greater Glasgow and Clyde",  # was Greater Manchester, 0.23
+    "NHS Forth Valley knowledge services",  # was Wye Valley, 0.28
+    "Western Health and Social Care Trust",  # was Great Western Hospitals, 0.26
+])
+def test_a_scottish_or_northern_irish_body_suggests_no_english_trust(
+    catalogue: Catalogue, text: str
+) -> None:
+    assert catalogue.match(text) == []
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("UHB library", "RRK"),
+    ("Library Services, UHB", "RRK"),
+    ("Library at UHB, Birmingham; previously Cardiff and Vale UHB", "RRK"),
+    ("Southern Health NHS FT library", "RW1"),
+])
+def test_english_trusts_beside_outside_names_still_match(
+    catalogue: Catalogue, text: str, code: str
+) -> None:
+    assert _auto(catalogue, text) == code
+
+
+def test_outside_names_change_the_fingerprint_so_accounts_are_matched_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from knowvember import trust_aliases
+
+    before = Catalogue.load(None).fingerprint()
+    monkeypatch.setattr(trust_aliases, "OUTSIDE_ENGLAND", (*trust_aliases.OUTSIDE_ENGLAND,
+                                                           "Isle of Man Manx Care"))
+    assert Catalogue.load(None).fingerprint() != before
+
+
+def test_an_account_auto_attributed_from_a_welsh_bio_is_unattributed_on_the_next_run(
+    sqlite_db, settings,  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from knowvember import attribution
+    from knowvember.hashtags import CampaignTags
+    from knowvember.models import Account
+    from knowvember.records import AccountRecord, PostRecord
+    from knowvember.store import PostWriter
+
+    account = AccountRecord(platform="x", key="7", handle="@hdlibrary",
+                            display_name="HDUHB Library",
+                            bio="Library & Knowledge Service, Hywel Dda UHB")
+    post = PostRecord(platform="x", platform_id="70", account_key="7",
+                      created_at=dt.datetime(2025, 11, 5, 9, 0, tzinfo=dt.UTC),
+                      text="Our #KNOWvember25 peer assist", hashtags=("knowvember25",))
+    PostWriter(sqlite_db, CampaignTags(["KNOWvember25"]), source="test").write([post], [account])
+    table = Account.__table__
+    with sqlite_db.begin() as conn:
+        # As an earlier release left it: applied to Birmingham, stamped with its rules.
+        conn.execute(table.update().values(organisation_code="RRK", attribution="auto",
+                                           attribution_confidence=0.9,
+                                           attribution_input="old\nstamp"))
+    attribution.attribute_accounts(sqlite_db, settings)
+    with sqlite_db.begin() as conn:
+        row = conn.execute(sa.select(table.c.organisation_code, table.c.attribution)).one()
+    assert tuple(row) == (None, None)
