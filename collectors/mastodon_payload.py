@@ -27,6 +27,12 @@ Json = dict[str, Any]
 
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _PARA = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
+# Lists, headings, quotes and blocks that remote servers (Misskey, Akkoma, WordPress) send
+# and Mastodon 4 keeps: each starts a line, or their words ran together ("Peer
+# AssistRandomised Coffee Trial", and neither technique was found).
+_BLOCK = re.compile(r"<(?:/?(?:p|div|ul|ol|h[1-6]|blockquote|pre)|li)(?:\s[^>]*)?>",
+                    re.IGNORECASE)
+_BLANK_LINES = re.compile(r"\n\s*\n\s*")
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -36,6 +42,8 @@ def html_to_text(content: str) -> str:
         return ""
     text = _PARA.sub("\n\n", content)
     text = _BREAK.sub("\n", text)
+    if "<" in text:
+        text = _BLANK_LINES.sub("\n\n", _BLOCK.sub("\n", text))
     text = _TAG.sub("", text)
     return html.unescape(text).strip()
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from collectors.bluesky_payload import from_posts
-from collectors.mastodon_payload import account_key, from_statuses
+from collectors.mastodon_payload import account_key, from_statuses, html_to_text
 from knowvember.db import open_database
+from knowvember.techniques import Taxonomy
 from tests.conftest import FIXTURES
 from tests.conftest import stored_posts as stored
 from tests.fakeapi import (
@@ -177,3 +178,19 @@ def test_a_handle_written_as_the_app_shows_it_signs_in(tmp_path: Path, typed: st
     assert record.status == "ok", record.error
     assert (login.body or {})["identifier"] == BSKY_HANDLE and record.new == 3
     db.dispose()
+
+
+# -- Mastodon: HTML that remote servers send ------------------------------------------------
+
+def test_lists_headings_and_quotes_keep_their_words_apart() -> None:
+    """Mastodon 4 keeps the lists, headings and block quotes of posts from Misskey, Akkoma or
+    a WordPress blog; their items ran together ("Peer AssistRandomised Coffee Trial"), and
+    neither technique was tagged."""
+    content = ("<h2>Our KNOWvember day</h2><p>What we tried:</p><ul><li>Peer Assist</li>"
+               "<li>Randomised Coffee Trial</li></ul><blockquote><p>So useful</p></blockquote>"
+               "<div>After Action Review next</div>")
+    text = html_to_text(content)
+    assert text == ("Our KNOWvember day\n\nWhat we tried:\n\nPeer Assist\nRandomised Coffee "
+                    "Trial\n\nSo useful\n\nAfter Action Review next")
+    assert set(Taxonomy.load().tag(text)) == {
+        "Peer Assist", "Randomised Coffee Trial", "After Action Review"}
