@@ -352,6 +352,9 @@ def draw_charts(content: ReportContent) -> dict[str, charts.Chart]:
 
 
 NO_POSTS = "No posts in the period yet, so there is no activity to chart."
+# Said where a table would be only its header row (the HTML says the first in its table).
+NO_ORGANISATIONS = "No organisation has taken part yet."
+NO_TECHNIQUES = "No technique has been named in a post or an approved story yet."
 
 
 def _activity_charts(content: ReportContent, add: Callable[[str, str, str, bytes], None]

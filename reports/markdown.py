@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.charts import platform_label
-from reports.content import NO_POSTS, ReportContent, fmt
+from reports.content import NO_ORGANISATIONS, NO_POSTS, NO_TECHNIQUES, ReportContent, fmt
 from reports.html import safe_url
 from reports.period import long_date
 from reports.stories_export import md_escape, md_paragraphs, md_url, redact_emails
@@ -55,12 +55,15 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
             "marked out of scope are counted in the totals but do not rank.", ""]
     chart("organisations")
     top = c.data.settings.reports.top_organisations
-    out += _table(["Rank", "Organisation", "Region", "Contributors", "Posts", "Engagement",
-                   "Stories", "Score"],
-                  [[str(r["rank"]), md_escape(r["name"]), md_escape(r["region"] or "—"),
-                    fmt(r["contributors"]), fmt(r["posts"]), fmt(r["engagement"]),
-                    fmt(r["stories"]), f"{r['score']:,.2f}"] for r in c.org_board[:top]],
-                  {0, 3, 4, 5, 6, 7})
+    if not c.org_board:
+        out += [NO_ORGANISATIONS, ""]
+    else:
+        out += _table(["Rank", "Organisation", "Region", "Contributors", "Posts",
+                       "Engagement", "Stories", "Score"],
+                      [[str(r["rank"]), md_escape(r["name"]), md_escape(r["region"] or "—"),
+                        fmt(r["contributors"]), fmt(r["posts"]), fmt(r["engagement"]),
+                        fmt(r["stories"]), f"{r['score']:,.2f}"] for r in c.org_board[:top]],
+                      {0, 3, 4, 5, 6, 7})
     if c.region_board:
         out += _table(["Rank", "Region", "Organisations", "Contributors", "Posts", "Score"],
                       [[str(r["rank"]), md_escape(r["region"]), fmt(r["organisations"]),
@@ -69,6 +72,8 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
 
     out += ["## Techniques by phase", ""]
     chart("techniques")
+    if not any(phase["techniques"] for phase in c.phases):
+        out += [NO_TECHNIQUES, ""]
     for phase in c.phases:
         if phase["techniques"]:
             out += [f"### {'Learning ' + phase['phase'] if phase['phase'] else 'No phase'}", ""]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from knowvember.stories import printable
 from reports.charts import platform_label
-from reports.content import NO_POSTS, ReportContent, fmt
+from reports.content import NO_ORGANISATIONS, NO_POSTS, NO_TECHNIQUES, ReportContent, fmt
 from reports.html import safe_url
 from reports.period import long_date
 from reports.stories_export import redact_emails
@@ -171,22 +171,28 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
     if "organisations" in c.charts:
         w.image(c.charts["organisations"].png, c.charts["organisations"].title)
     top = c.data.settings.reports.top_organisations
-    w.table(["Rank", "Organisation", "Region", "People", "Posts", "Engagement", "Stories",
-             "Score"],
-            [[str(r["rank"]), r["name"], r["region"] or "—", fmt(r["contributors"]),
-              fmt(r["posts"]), fmt(r["engagement"]), fmt(r["stories"]), f"{r['score']:,.2f}"]
-             for r in c.org_board[:top]], [10, 62, 30, 14, 16, 19, 13, 16],
-            right=[0, 3, 4, 5, 6, 7])
+    if not c.org_board:  # a table of headers alone looks broken
+        w.para(NO_ORGANISATIONS)
+    else:
+        w.table(["Rank", "Organisation", "Region", "People", "Posts", "Engagement", "Stories",
+                 "Score"],
+                [[str(r["rank"]), r["name"], r["region"] or "—", fmt(r["contributors"]),
+                  fmt(r["posts"]), fmt(r["engagement"]), fmt(r["stories"]),
+                  f"{r['score']:,.2f}"] for r in c.org_board[:top]],
+                [10, 62, 30, 14, 16, 19, 13, 16], right=[0, 3, 4, 5, 6, 7])
     if "regions" in c.charts:
         w.image(c.charts["regions"].png, c.charts["regions"].title)
-    w.table(["Rank", "Region", "Organisations", "People", "Posts", "Score"],
-            [[str(r["rank"]), r["region"], fmt(r["organisations"]), fmt(r["contributors"]),
-              fmt(r["posts"]), f"{r['score']:,.2f}"] for r in c.region_board],
-            [12, 70, 26, 22, 24, 26], right=[0, 2, 3, 4, 5])
+    if c.region_board:
+        w.table(["Rank", "Region", "Organisations", "People", "Posts", "Score"],
+                [[str(r["rank"]), r["region"], fmt(r["organisations"]),
+                  fmt(r["contributors"]), fmt(r["posts"]), f"{r['score']:,.2f}"]
+                 for r in c.region_board], [12, 70, 26, 22, 24, 26], right=[0, 2, 3, 4, 5])
 
     w.h2("Techniques by phase")
     if "techniques" in c.charts:
         w.image(c.charts["techniques"].png, c.charts["techniques"].title)
+    if not any(phase["techniques"] for phase in c.phases):
+        w.para(NO_TECHNIQUES)
     for phase in c.phases:
         if phase["techniques"]:
             w.h3(f"Learning {phase['phase']}" if phase["phase"] else "No phase")

@@ -166,3 +166,39 @@ def test_redact_contacts_finds_uk_numbers_as_written(text: str, expected: str | 
     from reports.redact import redact_contacts
 
     assert redact_contacts(text) == (text if expected is None else expected)
+
+
+def test_no_organisation_or_technique_yet_is_said_not_an_empty_table(
+        campaign_dir: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Posts from accounts of no organisation, naming no technique: report.md and the PDF
+    showed a leaderboard table of headers alone and a "Techniques by phase" heading over
+    nothing (the HTML already said "No organisation has taken part yet.")."""
+    import reports.pdf
+
+    said: list[str] = []
+    tables: list[str] = []
+    para, table = reports.pdf._Writer.para, reports.pdf._Writer.table
+
+    def spy_para(self: Any, text: str, *args: Any, **kwargs: Any) -> None:
+        said.append(text)
+        para(self, text, *args, **kwargs)
+
+    def spy_table(self: Any, header: Any, rows: Any, *args: Any, **kwargs: Any) -> None:
+        tables.append(header[1])
+        table(self, header, rows, *args, **kwargs)
+
+    monkeypatch.setattr(reports.pdf._Writer, "para", spy_para)
+    monkeypatch.setattr(reports.pdf._Writer, "table", spy_table)
+    _import(cli, campaign_dir,
+            "x,1,@someone,Someone,10,2019-11-21T10:00:00Z,Hello #KNOWvember19,1,0,0,0\n")
+    result = cli("report", "--format", "md,pdf")
+    assert result.exit_code == 0, result.stderr
+    markdown = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
+    organisations = markdown.split("## Organisations and regions")[1].split("## ")[0]
+    techniques = markdown.split("## Techniques by phase")[1].split("## ")[0]
+    assert "| Rank |" not in organisations
+    assert "No organisation has taken part yet." in organisations
+    assert "No technique has been named in a post or an approved story yet." in techniques
+    assert "No organisation has taken part yet." in said
+    assert "No technique has been named in a post or an approved story yet." in said
+    assert "Organisation" not in tables and "Region" not in tables
