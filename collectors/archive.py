@@ -88,7 +88,7 @@ class Source:
         except OSError as exc:
             raise InputError(f"{path}: cannot open the file ({exc.strerror or exc})") from None
         self.size = _size(self.raw)
-        if path.suffix == ".gz":
+        if _compressed(path, self.raw):
             if span is not None:
                 self.raw.close()
                 raise ValueError(f"{path}: a compressed file cannot be read in parts")
@@ -136,6 +136,19 @@ class Source:
         self.close()
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _compressed(path: Path, handle: IO[bytes]) -> bool:
+    """Whether to read the file through gzip: its name ends in .gz (any case: `ARCHIVE.GZ`
+    from Windows was read as text), or it starts as gzip data does whatever its name (a
+    download saved without its .gz). A .gz name over plain text still says so, from gzip."""
+    if path.suffix.lower() == ".gz":
+        return True
+    peek = getattr(handle, "peek", None)
+    return callable(peek) and peek(2)[:2] == _GZIP_MAGIC
+
+
 def _lines_before(handle: IO[bytes], offset: int, block: int = 1 << 24) -> int:
     """How many lines end before byte `offset` (counted in 16 MB blocks)."""
     handle.seek(0)
@@ -153,7 +166,7 @@ def split_point(path: Path) -> int | None:
     """Where the second half of a JSONL file starts (the first line starting at or after its
     middle), or None when it is not worth splitting: a compressed file, or one whose first
     line is not a JSON value on its own (a pretty-printed document)."""
-    if path.suffix == ".gz":
+    if path.suffix.lower() == ".gz":
         return None
     try:
         with open(path, "rb") as handle:
@@ -228,18 +241,15 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
 
 def _refuse_other_kind(label: str, number: int, line: bytes,
                        second: tuple[int, bytes] | None) -> None:
-    """Refuse, naming what it is, a file that is no JSON at all: a ZIP or a gzip file by
-    another name, UTF-16 text, or a CSV export given to a JSON import. Line by line, each was
-    "not valid JSON" (3,001 of them for a TAGS sheet), which never said what to do. Asked
-    only when the first line is not JSON; a CSV-like first line over JSON lines (a JSONL
-    file with a stray first line) is left to be reported as that one line."""
+    """Refuse, naming what it is, a file that is no JSON at all: a ZIP archive, UTF-16
+    text, or a CSV export given to a JSON import. Line by line, each was "not valid JSON"
+    (3,001 of them for a TAGS sheet), which never said what to do. Asked only when the
+    first line is not JSON; a CSV-like first line over JSON lines (a JSONL file with a
+    stray first line) is left to be reported as that one line."""
     head = line.lstrip()
     if head.startswith(b"PK\x03\x04"):
         raise InputError(f"{label}: a ZIP archive, not JSON: unzip it and import the .jsonl "
                          "or .json files inside")
-    if head.startswith(b"\x1f\x8b"):
-        raise InputError(f"{label}: a gzip-compressed file whose name does not end in .gz: "
-                         "rename it to end in .gz and import it again")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{label}: UTF-16 text (Notepad's \"Unicode\"), not UTF-8: save it "
                          "as UTF-8 and import it again")

@@ -139,9 +139,6 @@ def _tags_sheet(path: Path, rows: int) -> Path:
     ("twarc2", "knowvember19.zip", lambda p: p.write_bytes(
         b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4),
      "a ZIP archive, not JSON: unzip it"),
-    ("twarc2", "knowvember19.jsonl", lambda p: p.write_bytes(
-        gzip.compress(b'{"data": []}\n' * 50)),
-     "gzip-compressed file whose name does not end in .gz"),
     ("mastodon", "statuses.json", lambda p: p.write_bytes(
         '[{"id": "1", "content": "caf\u00e9"}]\n'.encode("utf-16")),
      "UTF-16 text"),
@@ -157,6 +154,28 @@ def test_a_file_that_is_no_json_is_refused_saying_what_it_is(db, tmp_path: Path,
     assert record.status == "failed"
     assert said in record.error, record.error
     assert record.details["line_errors"] == 0
+
+
+@pytest.mark.parametrize(("fmt", "name"), [
+    ("twarc2", "KNOWVEMBER19.JSONL.GZ"), ("twarc2", "knowvember19.jsonl"),
+    ("tags", "TAGS KNOWVEMBER19.CSV.GZ"), ("tags", "TAGS KNOWvember19 - Archive.csv"),
+])
+def test_a_compressed_file_is_read_whatever_the_case_or_ending_of_its_name(
+        db, tmp_path: Path, fmt: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """`.GZ` (a name from Windows) was read as text, and so was a gzip download saved
+    without its .gz: both were refused as not JSON or as lacking the TAGS columns."""
+    tid = x_id(NOV, 1)
+    if fmt == "twarc2":
+        data = orjson.dumps(x_page([x_tweet(tid, "Peer Assist #KNOWvember19", "111", NOV)],
+                                   [x_user("111", "UHL_Library")])) + b"\n"
+    else:
+        data = _tags_sheet(tmp_path / "plain.csv", 1).read_bytes()
+        tid = "1191672311587868672"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data))
+    record = run_import(db, fmt, path)
+    assert (record.status, record.new, record.error) == ("ok", 1, None)
+    assert set(stored(db)) == {tid}
 
 
 def test_a_jsonl_file_with_one_stray_first_line_still_imports(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
