@@ -194,3 +194,25 @@ def test_lists_headings_and_quotes_keep_their_words_apart() -> None:
                     "Trial\n\nSo useful\n\nAfter Action Review next")
     assert set(Taxonomy.load().tag(text)) == {
         "Peer Assist", "Randomised Coffee Trial", "After Action Review"}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "knowvember/store.py Store._upsert_posts updates only counts and references of a stored "
+    "post: a Mastodon status edited since (same uri, later `edited_at`) keeps its first text, "
+    "hashtags and techniques; PostRecord (knowvember/records.py) would need the edit time"))
+def test_an_edited_status_read_again_is_stored_as_edited(tmp_path: Path) -> None:
+    when = NOW - dt.timedelta(days=3)
+    person = mastodon_account("alice", HOME, acct="alice@nhs.social")
+    first = mastodon_status(mastodon_id(when), HOME, 1, "<p>Our Retrospect #KNOWvember</p>",
+                            ["knowvember"], person, when)
+    edited = dict(first, content="<p>Our Peer Assist #KNOWvember</p>",
+                  edited_at="2026-11-18T10:00:00.000Z")
+    (tmp_path / "day1.json").write_text(json.dumps([first]))
+    (tmp_path / "day2.json").write_text(json.dumps([edited]))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    for name in ("day1.json", "day2.json"):
+        assert import_file(db, settings, "mastodon", tmp_path / name).status == "ok"
+    (post,) = stored(db).values()
+    assert post.text == "Our Peer Assist #KNOWvember"
+    db.dispose()
