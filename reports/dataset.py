@@ -179,7 +179,7 @@ def load_campaign_data(
                                    end=c.end, timezone=c.timezone)
         period = make_period(campaign, since, until)
         directory = Directory(catalogue, campaign.start, settings)
-        excluded = excluded_account_ids(conn, settings)
+        excluded = excluded_account_ids(conn, settings, warn_unmatched=True)
         accounts = load_accounts(conn, directory)
         if accounts_read is not None:
             accounts_read(conn, campaign, period, directory, excluded)

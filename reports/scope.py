@@ -183,8 +183,13 @@ def load_accounts(conn: Connection, directory: Directory) -> Accounts:
     )
 
 
-def excluded_account_ids(conn: Connection, settings: Settings) -> set[int]:
-    """Ids of the accounts in `[leaderboard] exclude_accounts` (opted out of everything)."""
+def excluded_account_ids(conn: Connection, settings: Settings, *,
+                         warn_unmatched: bool = False) -> set[int]:
+    """Ids of the accounts in `[leaderboard] exclude_accounts` (opted out of everything).
+
+    With `warn_unmatched`, an entry that names no stored account is logged: a misspelt
+    handle would otherwise leave the person who opted out in every published number.
+    """
     wanted: set[tuple[str, str]] = set()
     for i, ref in enumerate(settings.leaderboard.exclude_accounts):
         try:
@@ -195,11 +200,17 @@ def excluded_account_ids(conn: Connection, settings: Settings) -> set[int]:
         return set()
     c = accounts_t.c
     found: set[int] = set()
-    for platform in {p for p, _ in wanted}:
+    for platform in sorted({p for p, _ in wanted}):
         handles = sorted(h for p, h in wanted if p == platform)
-        rows = conn.execute(sa.select(c.id).where(c.platform == platform,
-                                                  sa.func.lower(c.handle).in_(handles)))
-        found.update(int(r.id) for r in rows)
+        rows = conn.execute(sa.select(c.id, sa.func.lower(c.handle)).where(
+            c.platform == platform, sa.func.lower(c.handle).in_(handles))).all()
+        found.update(int(r[0]) for r in rows)
+        seen = {r[1] for r in rows}
+        for handle in handles if warn_unmatched else ():
+            if handle not in seen:
+                log.warning("leaderboard.exclude_accounts: %s:%s matches no account in the "
+                            "database (yet); check its spelling, or it is not left out",
+                            platform, handle)
     return found
 
 

@@ -202,3 +202,19 @@ def test_no_organisation_or_technique_yet_is_said_not_an_empty_table(
     assert "No organisation has taken part yet." in said
     assert "No technique has been named in a post or an approved story yet." in said
     assert "Organisation" not in tables and "Region" not in tables
+
+
+def test_a_misspelt_exclude_account_is_named_not_silently_ignored(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """`exclude_accounts = ["x:@imranchem"]` (for @imranchen) left the person who opted out
+    in every number and name of the report, with nothing said; now it is named on stderr,
+    and the entries that match are still left out."""
+    write_config('[leaderboard]\nexclude_accounts = ["x:@ImranChen", "x:@imranchem"]\n')
+    _import(cli, campaign_dir,
+            "x,1,@imranchen,Imran,10,2019-11-21T10:00:00Z,Hello #KNOWvember19,1,0,0,0\n"
+            "x,2,@lib,Lib,10,2019-11-21T11:00:00Z,Hello #KNOWvember19,1,0,0,0\n")
+    result = cli("summary", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["posts"] == 1
+    assert result.stderr.count("x:@imranchem matches no account") == 1
+    assert "imranchen matches" not in result.stderr
