@@ -33,6 +33,19 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_PAGE_SIZE = 16384
 MIGRATION_LOCK = 0x6B6E6F77_0001  # a PostgreSQL advisory lock key held while migrating
+# libpq settings for connections that live long on networks that come and go (a month of
+# `schedule`, a laptop that sleeps with a run's lock held): a server out of reach fails a
+# connect in 15 s, not the operating system's two minutes, and a dead peer is noticed after
+# about two minutes of silence instead of blocking a query for hours. A URL's own value wins.
+PG_CLIENT_DEFAULTS = {"connect_timeout": 15, "keepalives": 1, "keepalives_idle": 60,
+                      "keepalives_interval": 10, "keepalives_count": 6}
+# The same for the server's end: it keeps a vanished client's session, and with it the run's
+# advisory lock, until its own keepalives give up (two hours and more by default), so every
+# other machine's run of that source was "already running" (exit 75) for that long.
+# Set by SQL once a connection is made, not in the startup packet's `options`: PgBouncer
+# refuses a connection whose startup packet has `options` ("unsupported startup parameter").
+PG_SERVER_KEEPALIVES = ("SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; "
+                        "SET tcp_keepalives_count = 6")
 
 
 @dataclass
@@ -92,9 +105,34 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        engine = sa.create_engine(parsed, pool_pre_ping=True,
+                                  connect_args=_pg_connect_args(parsed))
     except (SQLAlchemyError, ImportError) as exc:
         raise DatabaseError(f"cannot use database {_redact(url)}: {exc}") from exc
+    event.listen(engine, "connect", _pg_server_keepalives)
+    return engine
+
+
+def _pg_connect_args(url: sa.URL) -> dict[str, object]:
+    """The keepalive and timeout settings a PostgreSQL URL does not set itself."""
+    args: dict[str, object] = {key: value for key, value in PG_CLIENT_DEFAULTS.items()
+                               if key not in url.query}
+    if "connect_timeout" not in url.query and os.environ.get("PGCONNECT_TIMEOUT"):
+        del args["connect_timeout"]  # libpq reads the variable when the URL does not say
+    return args
+
+
+def _pg_server_keepalives(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """The server's keepalives for this session (see PG_SERVER_KEEPALIVES), unless the URL's
+    `options` or $PGOPTIONS set them; any user may set them, and a socket ignores them."""
+    if "tcp_keepalives" in (dbapi_connection.info.options or ""):  # the URL's or $PGOPTIONS
+        return
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute(PG_SERVER_KEEPALIVES)
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

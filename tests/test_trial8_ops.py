@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -236,3 +237,78 @@ def test_schedule_stopped_by_sigterm_in_process_exits_143(  # type: ignore[no-un
     assert result.exit_code == EXIT_TERMINATED
     assert "Stopped after 0 collection(s) (SIGTERM)" in " ".join(result.stderr.split())
     assert common._end_by_signal == signal.SIGTERM  # what `main` would end the process by
+
+
+def _dsn_and_server_idle(url: str) -> tuple[dict[str, str], str, str]:
+    """libpq's parameters of a connection the tool opens, the server's keepalive idle time
+    for it and its search_path."""
+    from knowvember.db import create_db_engine
+
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            idle = conn.execute(sa.text("SHOW tcp_keepalives_idle")).scalar()
+            path = conn.execute(sa.text("SHOW search_path")).scalar()
+            dsn = conn.connection.dbapi_connection.info.dsn  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+    params = dict(part.split("=", 1) for part in dsn.split() if "=" in part)
+    return params, str(idle), str(path)
+
+
+@pytest.mark.postgres
+def test_postgres_connections_keep_alive_at_both_ends(pg_url: str) -> None:
+    """A month of `schedule` on a laptop that sleeps: without keepalives a query on a dead
+    connection waits for hours, and the server keeps the vanished laptop's session (and its
+    run lock: every other machine's run 'already running') for two hours and more."""
+    params, idle, path = _dsn_and_server_idle(pg_url)
+    assert params["keepalives"] == "1" and params["keepalives_idle"] == "60"
+    assert params["connect_timeout"] == "15"
+    assert idle == "60"  # the server's end, set for the session
+    assert path == sa.make_url(pg_url).query["options"].partition("=")[2]  # options kept
+
+
+@pytest.mark.postgres
+def test_postgres_keepalives_a_url_sets_itself_are_kept(pg_url: str) -> None:
+    url = sa.make_url(pg_url).update_query_dict(
+        {"keepalives_idle": "7", "connect_timeout": "4",
+         "options": sa.make_url(pg_url).query["options"] + " -c tcp_keepalives_idle=5"})
+    params, idle, _ = _dsn_and_server_idle(url.render_as_string(hide_password=False))
+    assert params["keepalives_idle"] == "7" and params["connect_timeout"] == "4"
+    assert idle == "5"
+
+
+def test_a_server_that_never_answers_fails_the_connect_instead_of_hanging(  # type: ignore[no-untyped-def]
+        cli, write_config, monkeypatch) -> None:
+    """A database host that takes the connection and says nothing (a firewall, a server
+    hung, a captive portal): the command ends with 'cannot connect' (exit 5) after the
+    connect timeout; it waited for ever."""
+    from knowvember import db as db_module
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True)
+    thread.start()
+    monkeypatch.setitem(db_module.PG_CLIENT_DEFAULTS, "connect_timeout", 2)
+    write_config()
+    port = listener.getsockname()[1]
+    monkeypatch.setenv("KNOWVEMBER_DATABASE_URL",
+                       f"postgresql+psycopg://knowvember@127.0.0.1:{port}/knowvember")
+    outcome: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=cli("db", "upgrade")),
+                              daemon=True)
+    began = time.monotonic()
+    runner.start()
+    runner.join(30)
+    try:
+        assert not runner.is_alive(), "db upgrade still waiting on a silent server after 30 s"
+        assert time.monotonic() - began < 20
+        result = outcome["result"]
+        assert result.exit_code == EXIT_DATABASE
+        assert "cannot connect" in result.output
+    finally:
+        for conn in accepted:
+            conn.close()
+        listener.close()
