@@ -328,11 +328,12 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
     """
     with Source(path) as source:
         reader = csv.DictReader(source.text(errors=_CP1252), restkey="_extra")
-        header = _first_of_each([column(h or "") for h in (reader.fieldnames or [])])
+        rows = _Rows(reader, source.label)
+        header = _first_of_each([column(h or "") for h in (rows.header() or [])])
         check_header(source.label, header, required, path=path)
         reader.fieldnames = header
         chunk = Chunk()
-        for row in reader:
+        for row in rows:
             line = reader.line_num
             chunk.lines = line
             try:
@@ -349,6 +350,46 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
                 chunk = Chunk(lines=line)
         chunk.position = source.position()
         yield chunk
+        if rows.error is not None:
+            raise rows.error
+
+
+class _Rows:
+    """A CSV reader's rows, stopping at the first the csv module cannot read (a quote left
+    open runs a cell on through the rest of the file, past the module's 131,072-character
+    limit): `error` then says where, for after the rows before it are stored. It was an
+    "unexpected Error, please report it", and the run said the file had no rows."""
+
+    def __init__(self, reader: csv.DictReader[str], label: str) -> None:
+        self.reader = reader
+        self.label = label
+        self.error: InputError | None = None
+
+    def header(self) -> list[str] | None:
+        try:
+            return list(self.reader.fieldnames or []) or None
+        except csv.Error as exc:
+            raise InputError(self._problem(1, exc)) from None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            start = self.reader.line_num + 1
+            try:
+                row = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                self.error = InputError(self._problem(start, exc) + "; the rows before it "
+                                        "are stored, the rest of the file was not read")
+                return
+            yield row
+
+    def _problem(self, line: int, exc: csv.Error) -> str:
+        if "field larger than field limit" in str(exc):
+            return (f"{self.label}:{line}: a cell runs on for more than "
+                    f"{csv.field_size_limit():,} characters: a quote (\") opened there is "
+                    "probably never closed, so the rest of the file reads as one cell")
+        return f"{self.label}:{line}: not readable as CSV ({exc})"
 
 
 def _blank(row: dict[str, Any]) -> bool:

@@ -267,3 +267,40 @@ def test_a_json_line_that_is_neither_tweet_nor_notice_is_still_reported(db, tmp_
     path.write_bytes(b'{"hello": "world"}\n')
     record = run_import(db, "twarc2", path)
     assert record.status == "failed" and "odd.jsonl:1: not a twarc2 line" in record.error
+
+
+# -- a CSV cell the csv module cannot read ------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["tags", "csv"])
+def test_a_quote_left_open_is_named_by_its_line_and_the_rows_before_it_are_kept(
+        db, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """A quote never closed runs a cell on through the rest of the file; past the csv
+    module's 131,072 characters that was "unexpected Error: field larger than field limit
+    ... please report it", nothing was stored, and the run log said the file had no rows."""
+    if fmt == "tags":
+        header = ",".join(TAGS_HEADER)
+        good = ",".join(tags_row("1191672311587868672", "UHL_Library", "#KNOWvember19 ok")
+                        .values())
+        bad = ",".join(tags_row("1191672311587868673", "UHL_Library", '"Peer Assist').values())
+    else:
+        header = "platform,id,author_handle,created_at,text"
+        good = "x,1191672311587868672,@UHL_Library,2019-11-05,#KNOWvember19 ok"
+        bad = 'x,1191672311587868673,@UHL_Library,2019-11-05,"Peer Assist'
+    rest = [good.replace("868672", f"{868700 + i}") for i in range(3000)]
+    path = tmp_path / f"{fmt}.csv"
+    path.write_text("\n".join([header, good, bad, *rest]) + "\n", encoding="utf-8")
+    record = run_import(db, fmt, path)
+    assert record.status == "partial"
+    assert f"{fmt}.csv:3: a cell runs on for more than 131,072 characters" in record.error
+    assert "quote" in record.error and "the rest of the file was not read" in record.error
+    assert set(stored(db)) == {"1191672311587868672"}
+
+
+def test_a_header_cell_the_csv_module_cannot_read_is_a_clear_error(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "posts.csv"
+    path.write_text('platform,id,author_handle,created_at,"text' + "x" * 140_000 + "\n",
+                    encoding="utf-8")
+    record = run_import(db, "csv", path)
+    assert record.status == "failed"
+    assert record.error.startswith(f"{path}:1: a cell runs on for more than"), record.error
