@@ -34,6 +34,7 @@ CONFIG_FILENAME = "campaign.toml"
 ENV_CONFIG = "KNOWVEMBER_CONFIG"
 ENV_DATABASE_URL = "KNOWVEMBER_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///knowvember.db"
+MAX_DURATION_DAYS = 366  # the longest `[schedule] every` or `grace_days`
 
 STORY_FIELDS = (
     "id",
@@ -411,7 +412,9 @@ class LoggingSettings(_Section):
 
 class ScheduleSettings(_Section):
     every: str = "30m"
-    grace_days: int = Field(default=7, ge=0)
+    # Bounded like `every`: days past the calendar's end crashed `schedule` ("date value out
+    # of range") instead of being refused here.
+    grace_days: int = Field(default=7, ge=0, le=MAX_DURATION_DAYS)
 
     @field_validator("every")
     @classmethod
@@ -507,11 +510,19 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a duration such as `30m`, `2h`, `45s`, `1d`."""
+    """Seconds in a duration such as `30m`, `2h`, `45s`, `1d`.
+
+    At most a year: a longer interval can only be a typo, and one past the calendar's end
+    (`99999999d`) crashed `schedule` after its first collection with "date value out of
+    range".
+    """
     match = _DURATION.match(text)
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"{text!r} is not a duration like '30m', '2h' or '1d'")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"{text!r} is longer than a year ({MAX_DURATION_DAYS}d at most)")
+    return seconds
 
 
 def find_config(explicit: Path | None = None) -> Path:

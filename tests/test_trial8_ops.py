@@ -312,3 +312,39 @@ def test_a_server_that_never_answers_fails_the_connect_instead_of_hanging(  # ty
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+@pytest.mark.parametrize("every", ["99999999d", "400d", "9999999999h"])
+def test_schedule_every_longer_than_a_year_is_refused_before_collecting(  # type: ignore[no-untyped-def]
+        cli, write_config, monkeypatch, every) -> None:
+    """It collected once and then crashed: "unexpected OverflowError: date value out of
+    range"."""
+    from knowvember import ingest
+
+    write_config()
+    called: list[object] = []
+    monkeypatch.setattr(ingest, "schedule", lambda *a, **k: called.append(a))
+    result = cli("schedule", "--every", every)
+    assert result.exit_code == 2
+    assert f"--every: '{every}' is longer than a year" in " ".join(result.stderr.split())
+    assert called == []
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('[schedule]\nevery = "99999999d"\n', "schedule.every: '99999999d' is longer than a year"),
+    ("[schedule]\ngrace_days = 99999999\n", "schedule.grace_days: Input should be less than"),
+])
+def test_config_check_refuses_a_schedule_past_the_calendar(  # type: ignore[no-untyped-def]
+        cli, write_config, extra, message) -> None:
+    write_config(extra)
+    result = cli("config", "check")
+    assert result.exit_code == 3
+    assert message in " ".join(result.stderr.split())
+
+
+def test_a_year_of_schedule_is_still_accepted(write_config) -> None:  # type: ignore[no-untyped-def]
+    from knowvember.config import load_settings, parse_duration
+
+    assert parse_duration("366d") == 366 * 86400
+    settings = load_settings(write_config('[schedule]\nevery = "8784h"\ngrace_days = 366\n'))
+    assert settings.schedule.every == "8784h" and settings.schedule.grace_days == 366
