@@ -302,8 +302,12 @@ class BlueskyCollector(Collector):
                                      retry_after=self._asked_wait(exc)) from None
             raise SourceError(f"Bluesky refused the {what} ({self._detail(exc)})") from None
         except e.ModelError:  # an outage or proxy page where the login answer should be
-            raise TransientError(f"Bluesky sent a {what} answer that could not be read"
-                                 ) from None
+            # ... or, every time, a `service` that is not the API (https://bsky.app, the
+            # web app, answers every address with its page): name the address to check.
+            raise TransientError(
+                f"{self.config.service} sent a {what} answer that could not be read (is "
+                "[sources.bluesky] service the Bluesky API, e.g. https://bsky.social?)"
+            ) from None
         except httpx.TransportError as exc:
             reason = network_reason(exc)
             raise TransientError(f"connection to Bluesky failed ({type(exc).__name__}"

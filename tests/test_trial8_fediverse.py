@@ -21,6 +21,8 @@ from tests.fakeapi import (
     BSKY_HANDLE,
     BSKY_PASSWORD,
     FakeAPI,
+    Seen,
+    _Answer,
     bluesky_post,
     mastodon_account,
     mastodon_id,
@@ -215,4 +217,26 @@ def test_an_edited_status_read_again_is_stored_as_edited(tmp_path: Path) -> None
         assert import_file(db, settings, "mastodon", tmp_path / name).status == "ok"
     (post,) = stored(db).values()
     assert post.text == "Our Peer Assist #KNOWvember"
+    db.dispose()
+
+
+class WebAppServer(FakeAPI):
+    """What `service = "https://bsky.app"` answers: the web app's page, for every address."""
+
+    def _route(self, seen: Seen) -> _Answer:
+        return _Answer(200, b"<!DOCTYPE html><html><title>Bluesky</title></html>", {},
+                       "text/html; charset=utf-8")
+
+
+def test_a_service_that_is_not_the_api_is_named_in_the_error(tmp_path: Path) -> None:
+    """The web app's address as `service` failed the run with "Bluesky login: Bluesky sent a
+    login answer that could not be read", naming neither the address nor the setting."""
+    with WebAppServer() as api:
+        service = api.url
+        settings = bluesky_settings(service)
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        record = run(db, settings, "bluesky")
+    assert record.status == "failed"
+    assert f"{service} sent a login answer that could not be read" in (record.error or "")
+    assert "[sources.bluesky] service" in (record.error or "")
     db.dispose()
