@@ -22,7 +22,8 @@ Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
 | name without its suffix, when it says what it is (`Leeds Teaching Hospitals`) | 0.9 |
 | name without its suffix made of three or more place words (`Calderdale and Huddersfield`) | 0.85 |
 | either without a trailing `Hospital(s)` (`Luton and Dunstable`, `Worcestershire Acute`) | 0.85+ |
-| initials of the name (`UHL`, `LTHT`, `BTHFT`), only where no other organisation has them | 0.85 |
+| initials of the name (`LTHT`, `BTHFT`), unless another's name or hospital has them | 0.85 |
+| initials another trust's hospital shares (`CRH`, `RPH`): each trust | 0.5 |
 | name without its suffix that is only a place (`Bolton`, `West London`) | 0.55 |
 | shared or weak alias (`Queen Elizabeth Hospital`, `Christie`) | 0.5 |
 | similar words only (`Leicester` for University Hospitals of Leicester) | at most 0.55 |
@@ -351,6 +352,7 @@ class Matcher:
         self.by_code: dict[str, list[Alias]] = {}
         acronyms: dict[str, dict[str, int]] = {}  # acronym -> code -> priority
         configured: dict[str, str] = {}  # phrase -> code, from config (wins over rules)
+        hospitals: dict[str, set[str]] = {}  # initials of hand-written names -> codes
         for org in orgs:
             custom = org.kind == "custom"
             current_priority = 1 if org.closed is not None else 2
@@ -372,6 +374,10 @@ class Matcher:
                 for text in weak.get(org.code, ()):
                     for phrase, alias in self._written_aliases(org.code, text, CONF_SHARED):
                         self._add(phrase, alias)
+                for text in (*curated.get(org.code, ()), *weak.get(org.code, ())):
+                    if not looks_like_acronym(text):
+                        for acronym in self._derived_acronyms(text):
+                            hospitals.setdefault(acronym, set()).add(org.code)
             for text in org.aliases:
                 for phrase, alias in self._written_aliases(org.code, text, CONF_CONFIG):
                     self._add(phrase, alias)
@@ -382,6 +388,15 @@ class Matcher:
             best = max(codes.values())
             winners = [c for c, p in codes.items() if p == best]
             if len(winners) != 1 or acronym in _ACRONYM_STOP:
+                continue
+            rivals = hospitals.get(acronym, set()) - {winners[0]}
+            if rivals and best <= 2:
+                # Also the initials of another trust's hospital: "CRH" is Chesterfield Royal
+                # Hospital's and Calderdale Royal Hospital's, "RPH" Royal Papworth's and
+                # Royal Preston's. Each is suggested, for a coordinator to choose;
+                # hand-written initials (curated, config) are kept as written.
+                for code in sorted({winners[0], *rivals}):
+                    self._add(acronym, Alias(code, CONF_SHARED, acronym.upper(), True))
                 continue
             if best <= 2:  # derived from a name (curated and config ones are already in)
                 self._add(acronym, Alias(winners[0], CONF_ACRONYM, acronym.upper(), True))

@@ -103,3 +103,34 @@ def test_an_account_auto_attributed_from_a_welsh_bio_is_unattributed_on_the_next
     with sqlite_db.begin() as conn:
         row = conn.execute(sa.select(table.c.organisation_code, table.c.attribution)).one()
     assert tuple(row) == (None, None)
+
+
+# -- initials that are also another trust's hospital's ---------------------------------------
+
+@pytest.mark.parametrize(("text", "codes"), [
+    # Derived initials were applied at 0.85 to the one trust whose name gives them, though
+    # another trust's hospital has the same initials.
+    ("CRH library", {"RFS", "RWY"}),  # Chesterfield Royal / Calderdale Royal Hospital
+    ("RPH Library", {"RGM", "RXN"}),  # Royal Papworth / Royal Preston Hospital
+    ("RSCH library", {"RA2", "RXH"}),  # Royal Surrey / Royal Sussex County Hospital
+    ("SCH library team", {"R1D", "RCU"}),  # Shropshire Community / Sheffield Children's
+    ("WSH library", {"RYR", "RGR"}),  # Western Sussex Hospitals / West Suffolk Hospital
+])
+def test_initials_two_trusts_hospitals_share_are_suggested_for_review(
+    catalogue: Catalogue, text: str, codes: set[str]
+) -> None:
+    candidates = catalogue.match(text)
+    assert not any(c.auto for c in candidates)
+    assert {c.code for c in candidates[:2]} == codes
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Chesterfield Royal Hospital library", "RFS"),
+    ("LTHT library", "RR8"),
+    ("BTHFT library", "RAE"),
+    ("Knowledge & Library Services, Royal Papworth Hospital", "RGM"),
+])
+def test_names_and_unshared_initials_are_still_applied(
+    catalogue: Catalogue, text: str, code: str
+) -> None:
+    assert _auto(catalogue, text) == code
