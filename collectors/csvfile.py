@@ -37,6 +37,7 @@ _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 # ISO without a zone, and the day-first UK forms Excel writes when it saves the file again.
 _PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M", "%d/%m/%Y")
+_X_TIME = "%a %b %d %H:%M:%S %z %Y"
 
 
 class RowError(ValueError):
@@ -50,6 +51,12 @@ def _time(value: str) -> dt.datetime:
             return dt.datetime.strptime(value, fmt).replace(tzinfo=dt.UTC)
         except ValueError:
             continue
+    try:
+        # X's own form ('Tue Nov 05 09:30:00 +0000 2019'), as twarc 1's `json2csv`, TAGS and
+        # other v1.1 exports write `created_at`: every such row was refused.
+        return dt.datetime.strptime(value, _X_TIME)
+    except ValueError:
+        pass
     try:
         return parse_time(value)
     except ValueError:

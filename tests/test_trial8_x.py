@@ -304,3 +304,24 @@ def test_a_header_cell_the_csv_module_cannot_read_is_a_clear_error(db, tmp_path:
     record = run_import(db, "csv", path)
     assert record.status == "failed"
     assert record.error.startswith(f"{path}:1: a cell runs on for more than"), record.error
+
+
+# -- the generic CSV ----------------------------------------------------------------------
+
+
+def test_the_generic_csv_reads_xs_own_created_at_form(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """twarc 1's `json2csv` (and other v1.1 exports) write `created_at` as X sent it: every
+    row was refused as "not a date and time"."""
+    path = tmp_path / "twarc-json2csv.csv"
+    path.write_text("platform,id,author_handle,created_at,text\n"
+                    "x,1191672311587868672,@UHL_Library,Tue Nov 05 09:30:00 +0000 2019,"
+                    "Peer Assist #KNOWvember19\n"
+                    "x,1191672311587868673,@UHL_Library,Tue Nov 05 11:45:10 +0100 2019,"
+                    "Knowledge café #KNOWvember19\n", encoding="utf-8")
+    record = run_import(db, "csv", path)
+    assert (record.status, record.new) == ("ok", 2), record.error
+    posts = stored(db)
+    times = {tid: p.created_at.replace(tzinfo=dt.UTC) if p.created_at.tzinfo is None
+             else p.created_at for tid, p in posts.items()}
+    assert times["1191672311587868672"] == dt.datetime(2019, 11, 5, 9, 30, tzinfo=dt.UTC)
+    assert times["1191672311587868673"] == dt.datetime(2019, 11, 5, 10, 45, 10, tzinfo=dt.UTC)
