@@ -71,7 +71,11 @@ _ACCOUNT_REF = re.compile(r"^(x|twitter|mastodon|bluesky):\S+$", re.IGNORECASE)
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # TOML has `inf` and `nan`: an infinite price_per_read made every run's estimated_cost
+    # inf or NaN (0 reads x inf), which `--format json` writes as `Infinity`/`NaN`, JSON no
+    # reader accepts; a `nan` weight passed "must not be negative" and broke the ranking.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              allow_inf_nan=False)
 
 
 def _looks_like_secret(value: str) -> bool:

@@ -348,3 +348,19 @@ def test_a_year_of_schedule_is_still_accepted(write_config) -> None:  # type: ig
     assert parse_duration("366d") == 366 * 86400
     settings = load_settings(write_config('[schedule]\nevery = "8784h"\ngrace_days = 366\n'))
     assert settings.schedule.every == "8784h" and settings.schedule.grace_days == 366
+
+
+@pytest.mark.parametrize(("extra", "key"), [
+    ("[sources.x]\nprice_per_read = inf\n", "sources.x.price_per_read"),
+    ("[sources.mastodon]\nmax_wait_seconds = inf\n", "sources.mastodon.max_wait_seconds"),
+    ("[sources.bluesky]\ntimeout = inf\n", "sources.bluesky.timeout"),
+    ("[leaderboard]\nweights = { posts = nan }\n", "leaderboard.weights.posts"),
+])
+def test_config_check_refuses_infinite_and_nan_numbers(  # type: ignore[no-untyped-def]
+        cli, write_config, extra, key) -> None:
+    """TOML writes `inf` and `nan`: a run's estimated_cost became inf or NaN (0 reads x inf)
+    and `--format json` printed `NaN`, which is not JSON; a NaN weight broke the ranking."""
+    write_config(extra)
+    result = cli("config", "check")
+    assert result.exit_code == 3
+    assert f"{key}: Input should be a finite number" in " ".join(result.stderr.split())
