@@ -48,6 +48,16 @@ def parse_formats(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def running_until(settings: Settings, now: dt.datetime | None = None) -> dt.date | None:
+    """Today in the campaign's timezone while its last day is still to come, else None."""
+    from zoneinfo import ZoneInfo
+
+    campaign = settings.campaign
+    moment = now or dt.datetime.now(dt.UTC)
+    today = moment.astimezone(ZoneInfo(campaign.timezone)).date()
+    return today if campaign.start <= today < campaign.end else None
+
+
 @contextmanager
 def _timed(step: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -67,8 +77,14 @@ def build_report(
     catalogue: CatalogueLike | None = None,
     taxonomy: Taxonomy | None = None,
 ) -> dict[str, Path]:
-    """Write the report into `out`; returns what was written (label -> path)."""
+    """Write the report into `out`; returns what was written (label -> path).
+
+    Made while the campaign is still running, without `until`, it is an interim report to
+    today: before, it was titled the campaign's report, over days still to come.
+    """
     formats = list(formats)
+    if until is None:
+        until = running_until(settings, now)
     for name in formats:
         if name not in FORMATS:
             raise InputError(f"unknown report format {name!r}")

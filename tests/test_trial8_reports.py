@@ -6,6 +6,7 @@ submitted and approved), and checks what the published numbers and files hold.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -218,3 +219,24 @@ def test_a_misspelt_exclude_account_is_named_not_silently_ignored(
     assert json.loads(result.stdout)["posts"] == 1
     assert result.stderr.count("x:@imranchem matches no account") == 1
     assert "imranchen matches" not in result.stderr
+
+
+@pytest.mark.parametrize(("now", "title"), [
+    (dt.datetime(2019, 11, 20, 9, 0, tzinfo=dt.UTC),
+     "# KNOWvember 2019: interim report to 20 November 2019"),
+    (dt.datetime(2019, 11, 30, 23, 59, tzinfo=dt.UTC), "# KNOWvember 2019: campaign report"),
+    (dt.datetime(2019, 12, 1, 12, 0, tzinfo=dt.UTC), "# KNOWvember 2019: campaign report"),
+])
+def test_a_report_made_mid_campaign_is_an_interim_report_to_today(
+        campaign_dir: Path, cli: Cli, settings: Any, sqlite_db: Any, now: dt.datetime,
+        title: str) -> None:
+    """`knowvember report` on 20 November said "campaign report" over the whole month, ten
+    days of it still to come; it is now the interim report to today, as `--until` makes."""
+    from reports.build import build_report
+
+    _import(cli, campaign_dir,
+            "x,1,@lib,Lib,10,2019-11-05T10:00:00Z,#KNOWvember19 Peer Assist,1,0,0,0\n")
+    build_report(sqlite_db, settings, campaign_dir / "report", formats=["md"], now=now)
+    markdown = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
+    assert markdown.splitlines()[0] == title
+    assert ("**Interim report**" in markdown) == ("interim" in title)

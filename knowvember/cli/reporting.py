@@ -256,7 +256,7 @@ def report(
     per_org: bool = typer.Option(False, "--per-org", help="Also one page per participating "
                                  "organisation, plus an index."),
     until: str | None = typer.Option(None, "--until", help="Last day for an interim report, "
-                                     "YYYY-MM-DD."),
+                                     "YYYY-MM-DD (default while the campaign runs: today)."),
 ) -> None:
     """Write the campaign report: HTML, PDF, Markdown and XLSX, charts and network files."""
     from reports.build import build_report, parse_formats
