@@ -171,3 +171,30 @@ def test_stories_import_of_a_folder_says_it_is_a_folder(
     said = " ".join(result.stderr.split())
     assert "Responses.xlsx: is a folder, not a file" in said
     assert "no such file" not in said and "cannot tell the format" not in said
+
+
+# -- serve on a port in use, or an address the machine does not have ----------------------
+
+
+def test_serve_on_a_port_in_use_says_so_and_exits_1(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    """uvicorn logged the reason and exited 3, the code for a bad campaign.toml."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("-q", "serve", "--port", str(port),
+                     env={"KNOWVEMBER_SECRET_KEY": SECRET})
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert f"cannot listen on 127.0.0.1:{port}: another program" in said
+    assert "--port" in said
+
+
+def test_serve_on_an_address_this_machine_lacks_is_bad_input(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("-q", "serve", "--host", "192.0.2.1", "--port", "8799",
+                 env={"KNOWVEMBER_SECRET_KEY": SECRET})
+    assert result.exit_code == 2
+    assert "--host 192.0.2.1: this machine has no such address" in " ".join(
+        result.stderr.split())

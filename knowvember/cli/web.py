@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import typer
 
 from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
-from knowvember.errors import InputError
+from knowvember.errors import InputError, KnowvemberError
 
 
 def register(app: typer.Typer) -> None:
@@ -146,7 +147,8 @@ def serve(
     if workers == 1:
         from knowvember.web import create_app
 
-        uvicorn.run(create_app(settings, state(ctx).db()), **common)
+        with _started_or_said_why(host, port):
+            uvicorn.run(create_app(settings, state(ctx).db()), **common)
         return
     # Several processes: each builds its own app from the same config file and secret.
     if settings.path is None:
@@ -160,4 +162,54 @@ def serve(
         )
         os.environ[secret_env] = secrets.token_urlsafe(48)
     state(ctx).close()
-    uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers, **common)
+    with _started_or_said_why(host, port):
+        uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers,
+                    **common)
+
+
+@contextlib.contextmanager
+def _started_or_said_why(host: str, port: int) -> Iterator[None]:
+    """uvicorn that could not start the server exits 3 (one worker; this CLI's code for a
+    bad campaign.toml) or 1, having only logged why: the reason as an error of ours."""
+    try:
+        yield
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            raise
+        check_can_listen(host, port)
+        raise KnowvemberError(f"the web server did not start on {host}:{port} (uvicorn's "
+                              "error above says why)") from None
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Refuse, naming the address, a host this machine does not have or a port in use.
+
+    Asked after uvicorn failed to start, so a running server holds no probe socket.
+    """
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"--host {host}: not an address or name this machine can look up "
+                         f"({exc})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise KnowvemberError(
+                    f"cannot listen on {host}:{port}: another program (perhaps another "
+                    "`knowvember serve`) is using that port; stop it or choose another "
+                    "with --port") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise InputError(f"--host {host}: this machine has no such address (use "
+                                 "127.0.0.1, or 0.0.0.0 for every address)") from None
+            if exc.errno == errno.EACCES:
+                raise KnowvemberError(
+                    f"cannot listen on {host}:{port}: not allowed (ports below 1024 need "
+                    "administrator rights; use --port 8000 behind a proxy)") from None
+            raise KnowvemberError(f"cannot listen on {host}:{port} ({exc})") from None
