@@ -20,9 +20,10 @@ per post rather than one per synonym. The rules:
 - a camel-case hashtag is read as its words (`#DigitalStorytelling`, `#NHSPeerAssist`);
 - @mentions and web addresses are not read (`@KnowledgeCafe` is an account, a link's words
   are another page's);
-- "retrospective" is a Retrospect only as a noun (`a retrospective with the team`,
-  `retrospectives`, `#retrospective`), and the glass-bowl idioms (`a fishbowl of sweets`,
-  `living in a goldfish bowl`) are not a Fishbowl; `CoP` beside "code of practice" or
+- "retrospective" and "retro" are a Retrospect only as nouns (`a retrospective with the team`,
+  `retrospectives`, `#retrospective`, `we ran a retro with the EPR team`, not `a retro
+  look`), and the glass-bowl idioms (`a fishbowl of sweets`, `living in a goldfish bowl`)
+  are not a Fishbowl; `CoP` beside "code of practice" or
   "court of protection" and `RCT` beside searching, databases or appraisal are not the
   techniques.
 """
@@ -108,6 +109,7 @@ BUILTIN: tuple[Technique, ...] = (
     ]),
     _t("Retrospect", ["after"], [
         "retrospect", "project retrospective", "team retrospective", "sprint retrospective",
+        "sprint retro", "project retro",
         "retrospective meeting", "retrospective session", "retrospective workshop",
     ]),
     _t("Lessons Log", ["during", "after"], [
@@ -160,6 +162,11 @@ _NOUN_FORMS: dict[str, list[tuple[str, str]]] = {
         ("retrospective(?:"
          + "|".join(rf"(?<=(?<![^\W_]){d}\sretrospective)" for d in _DETERMINERS)
          + ")" + _AFTER_NOUN, "retrospective"),
+        # "Retro" is what agile teams call it ("we ran a retro with the EPR team"), and
+        # also a style ("a retro look", "#retro"): only the noun, as for "retrospective".
+        *((f"{word}(?:"
+           + "|".join(rf"(?<=(?<![^\W_]){d}\s{word})" for d in _DETERMINERS)
+           + ")" + _AFTER_NOUN, word) for word in ("retro", "retros")),
     ],
 }
 

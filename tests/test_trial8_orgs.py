@@ -134,3 +134,30 @@ def test_names_and_unshared_initials_are_still_applied(
     catalogue: Catalogue, text: str, code: str
 ) -> None:
     assert _auto(catalogue, text) == code
+
+
+# -- techniques as staff write them ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    # "Retro" is the agile team's name for a Retrospect; it was not tagged.
+    "We ran a retro with the EPR team today #KNOWvember25",
+    "Held our first retro!",
+    "Our sprint retro went well",
+    "project retros are brilliant",
+])
+def test_a_retro_is_a_retrospect(text: str) -> None:
+    from knowvember.techniques import Taxonomy
+
+    assert Taxonomy.load().tag(text) == ["Retrospect"]
+
+
+@pytest.mark.parametrize("text", [
+    "Love the retro look of the new library",
+    "A retro 80s night for staff",
+    "#retro vibes in the library",
+    "Retro games club on Friday",
+])
+def test_retro_as_a_style_is_no_technique(text: str) -> None:
+    from knowvember.techniques import Taxonomy
+
+    assert Taxonomy.load().tag(text) == []
