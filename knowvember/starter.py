@@ -122,6 +122,9 @@ def write_starter(folder: Path, *, year: int | None = None, force: bool = False)
         folder / "campaign.toml": render_campaign(year),
         folder / ".env.example": ENV_TEMPLATE,
     }
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a folder: name a folder for the campaign "
+                         "(a new one is made)")
     if not force:
         existing = [p for p in targets if p.exists()]
         if existing:

@@ -364,3 +364,27 @@ def test_config_check_refuses_infinite_and_nan_numbers(  # type: ignore[no-untyp
     result = cli("config", "check")
     assert result.exit_code == 3
     assert f"{key}: Input should be a finite number" in " ".join(result.stderr.split())
+
+
+def test_init_next_step_runs_as_pasted_for_a_folder_with_spaces(  # type: ignore[no-untyped-def]
+        cli, campaign_dir) -> None:
+    """`init "KNOWvember 2027"` printed `knowvember --config KNOWvember 2027/campaign.toml
+    config check`, which a shell splits at the space: the next step it named failed."""
+    import re
+    import shlex
+
+    result = cli("init", "KNOWvember 2027", "--year", "2027")
+    assert result.exit_code == EXIT_OK
+    command = re.search(r"run `knowvember (.+?)`", " ".join(result.stderr.split()))
+    assert command is not None, result.stderr
+    checked = cli(*shlex.split(command.group(1)))
+    assert checked.exit_code == EXIT_OK, checked.output
+    assert "KNOWvember 2027 (knowvember27)" in checked.stdout
+
+
+def test_init_into_a_file_says_it_is_a_file(cli, campaign_dir) -> None:  # type: ignore[no-untyped-def]
+    (campaign_dir / "notes.txt").write_text("my notes", encoding="utf-8")
+    result = cli("init", "notes.txt")
+    assert result.exit_code == 2
+    assert "notes.txt is a file, not a folder" in " ".join(result.stderr.split())
+    assert (campaign_dir / "notes.txt").read_text(encoding="utf-8") == "my notes"

@@ -39,8 +39,12 @@ def init(
     if folder.resolve() == Path.cwd().resolve():
         err_console().print("Next: edit campaign.toml, then run `knowvember config check`.")
     else:
+        import shlex
+
+        # Quoted for the shell: a folder named like "KNOWvember 2027" is usual, and the
+        # unquoted line failed when pasted ("no campaign config at KNOWvember").
         err_console().print(f"Next: edit {written[0]}, then run `knowvember --config "
-                            f"{written[0]} config check`.", markup=False)
+                            f"{shlex.quote(str(written[0]))} config check`.", markup=False)
 
 
 @handled
