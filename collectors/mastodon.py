@@ -115,7 +115,7 @@ class MastodonCollector(Collector):
         session = RecordingSession()
         self._sessions.append(session)
         api = Mastodon(
-            api_base_url=instance,
+            api_base_url=self._base(instance),
             access_token=self.tokens.get(instance),
             ratelimit_method="throw",
             request_timeout=self.config.timeout,
@@ -123,6 +123,21 @@ class MastodonCollector(Collector):
             version_check_mode="none",
         )
         return api, session
+
+    def _base(self, instance: str) -> str:
+        """The instance's own address. A page's address pasted into `instances` (a profile,
+        `https://nhs.social/@lib`) had the API asked under it, and every answer was the
+        page: Mastodon and the servers like it answer only at the root."""
+        parts = urlsplit(instance)
+        if parts.path.strip("/") == "" and not parts.query:
+            return instance
+        base = f"{parts.scheme}://{parts.netloc}"
+        message = (f"{instance} is the address of a page, not of an instance: collecting "
+                   f"from {base} (write that in [sources.mastodon] instances)")
+        if message not in self.findings.warnings:
+            log.warning("%s", message)
+            self.findings.warnings.append(message)
+        return base
 
     def batches(self) -> Iterator[Batch]:
         started = self.now()
@@ -292,7 +307,7 @@ class MastodonCollector(Collector):
                 continue
             self._parent_lookups += 1
             try:
-                uri = self.policy.call(lambda i=local_id: self._parent(api, i),
+                uri = self.policy.call(lambda i=local_id: self._parent(api, instance, i),
                                        what=f"Mastodon {instance} status {local_id}")
             except GaveUpError as exc:  # the replies are stored unlinked; the run goes on
                 self.findings.warnings.append(
@@ -302,7 +317,7 @@ class MastodonCollector(Collector):
             if uri:
                 local_uris[local_id] = uri
 
-    def _parent(self, api: Any, local_id: str) -> str | None:
+    def _parent(self, api: Any, instance: str, local_id: str) -> str | None:
         """The uri of a status by its local id; None when it is gone or not public."""
         from mastodon import errors as m
 
@@ -315,7 +330,7 @@ class MastodonCollector(Collector):
             return None  # deleted, or not public
         except m.MastodonAPIError as exc:
             if "parse response as json" in str(exc).lower():
-                raise TransientError("a malformed or cut-short response (not JSON)") from None
+                raise self._not_json(api.session, instance) from None
             return None  # refused (403, 422...): left unlinked
         uri = status.get("uri") if isinstance(status, dict) else None
         return str(uri) if uri else None
@@ -346,7 +361,7 @@ class MastodonCollector(Collector):
         except m.MastodonAPIError as exc:
             text = str(exc)
             if "parse response as json" in text.lower():
-                raise TransientError("a malformed or cut-short response (not JSON)") from None
+                raise self._not_json(session, instance) from None
             status = _status(exc)
             if status in (401, 403, 422):
                 raise SourceError(
@@ -365,6 +380,17 @@ class MastodonCollector(Collector):
             raise TransientError("unexpected JSON (not a list of statuses)")
         self._links = dict(response.links)
         return data
+
+    @staticmethod
+    def _not_json(session: Any, instance: str) -> TransientError:
+        """An answer Mastodon.py could not read: a web page (a proxy's, or not a Mastodon
+        server at that address) is named as one, with the address to check."""
+        response = getattr(session, "last", None)
+        kind = response.headers.get("Content-Type", "") if response is not None else ""
+        if "html" in kind.lower():
+            return TransientError(f"an HTML page instead of an API answer (is {instance} the "
+                                  "address of a Mastodon instance?)")
+        return TransientError("a malformed or cut-short response (not JSON)")
 
     def _transient(self, api: Any, exc: Exception) -> TransientError:
         """What a rate limit, a server error or a network failure from Mastodon.py means for

@@ -240,3 +240,47 @@ def test_a_service_that_is_not_the_api_is_named_in_the_error(tmp_path: Path) -> 
     assert f"{service} sent a login answer that could not be read" in (record.error or "")
     assert "[sources.bluesky] service" in (record.error or "")
     db.dispose()
+
+
+# -- Mastodon: an address that is not an instance's --------------------------------------
+
+def test_a_profile_address_in_instances_collects_from_its_instance(tmp_path: Path) -> None:
+    """`instances = ["https://nhs.social/@lib"]` (a profile link pasted) had every request
+    made under the profile's address, answered with its web page: five retries, then "a
+    malformed or cut-short response (not JSON)". The instance is asked, with a warning."""
+    when = NOW - dt.timedelta(days=1)
+    with FakeAPI() as api:
+        api.add_statuses([mastodon_status(mastodon_id(when), HOME, 1, "<p>#KNOWvember</p>",
+                                          ["knowvember"], mastodon_account("lib", HOME),
+                                          when)])
+        pasted = f"{api.url}/@lib"
+        settings = mastodon_settings([pasted])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        record = run(db, settings, "mastodon")
+        base = api.url
+    assert record.status == "ok", record.error
+    assert record.new == 1
+    assert record.details["warnings"] == [
+        f"{pasted} is the address of a page, not of an instance: collecting from {base} "
+        "(write that in [sources.mastodon] instances)"]
+    db.dispose()
+
+
+class WebPageServer(FakeAPI):
+    """A web site where the instance should be: every address answers with a page."""
+
+    def _route(self, seen: Seen) -> _Answer:
+        return _Answer(200, b"<!DOCTYPE html><html><title>NHS Library</title></html>", {},
+                       "text/html; charset=utf-8")
+
+
+def test_a_web_page_instead_of_the_api_names_the_address_to_check(tmp_path: Path) -> None:
+    with WebPageServer() as api:
+        instance = api.url
+        settings = mastodon_settings([instance])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        record = run(db, settings, "mastodon")
+    assert record.status == "failed"
+    assert (f"an HTML page instead of an API answer (is {instance} the address of a "
+            "Mastodon instance?)") in (record.error or "")
+    db.dispose()
