@@ -388,3 +388,43 @@ def test_init_into_a_file_says_it_is_a_file(cli, campaign_dir) -> None:  # type:
     assert result.exit_code == 2
     assert "notes.txt is a file, not a folder" in " ".join(result.stderr.split())
     assert (campaign_dir / "notes.txt").read_text(encoding="utf-8") == "my notes"
+
+
+def test_schedule_keeps_its_own_news_in_the_log_file(  # type: ignore[no-untyped-def]
+        cli, campaign_dir, monkeypatch) -> None:
+    """A `[logging] file` held each run's outcome but not that `schedule` started, skipped a
+    collection on a database error (printed on the terminal only) or was stopped."""
+    import logging
+
+    from knowvember import ingest
+    from knowvember.cli import collect as collect_cli
+    from knowvember.errors import DatabaseError
+
+    _live_schedule_config(campaign_dir)
+    calls: list[int] = []
+
+    def schedule(db: Any, settings: Any, sources: Any, every: float, hooks: ingest.Hooks,
+                 **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise DatabaseError("sqlite:///knowvember.db is busy (locked by another process)")
+        hooks.stop_flag().set("Ctrl-C")
+        return 0
+
+    monkeypatch.setattr(ingest, "schedule", schedule)
+    monkeypatch.setattr(collect_cli, "_wait_until", lambda moment, hooks: None)
+    try:
+        result = cli("schedule", "--every", "30m")
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_knowvember_file", None):
+                handler.close()
+                logging.getLogger().removeHandler(handler)
+    assert result.exit_code == EXIT_INTERRUPTED
+    logged = (campaign_dir / "kv.log").read_text(encoding="utf-8")
+    assert "INFO knowvember.cli.collect: schedule: collecting mastodon every 30m until" in logged
+    assert ("ERROR knowvember.cli.collect: schedule: this collection stopped on a database "
+            "error: sqlite:///knowvember.db is busy") in logged
+    assert "schedule: stopped after 0 collection(s) (Ctrl-C)" in logged
+    stderr = " ".join(result.stderr.split())
+    assert stderr.count("this collection stopped on a database error") == 1  # said once

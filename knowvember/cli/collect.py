@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+from knowvember.errors import REPORTED
 
 if TYPE_CHECKING:
     from knowvember import ingest
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from knowvember.ingest import Hooks, Progress
     from knowvember.runs import RunRecord
 
+log = logging.getLogger(__name__)
 
 class SourceChoice(StrEnum):
     all = "all"
@@ -314,10 +317,13 @@ def schedule(
         raise InputError(f"--every: {exc}") from None
     sources = ingest.select_sources(settings, source.value)
     db = app_state.db()
-    err_console().print(
-        f"Collecting {', '.join(sources)} every {every or settings.schedule.every} until "
-        f"{settings.schedule.grace_days} days after {settings.campaign.end} "
-        "(Ctrl-C to stop).")
+    plan = (f"{', '.join(sources)} every {(every or settings.schedule.every).strip()} until "
+            f"{settings.schedule.grace_days} days after {settings.campaign.end}")
+    err_console().print(f"Collecting {plan} (Ctrl-C to stop).")
+    # The schedule's own news goes to a `[logging] file` too (said once on the terminal):
+    # a month-long loop is read back from its log, which held each run but not when the
+    # loop started, stopped, or skipped a collection on a database error.
+    log.info("schedule: collecting %s", plan, extra=REPORTED)
 
     with _Display(_interactive(app_state.quiet)) as display:
         hooks = _hooks(display)
@@ -326,6 +332,8 @@ def schedule(
     stop = hooks.stop_flag()
     if stop.is_set():
         err_console().print(f"Stopped after {cycles} collection(s) ({stop.reason}).")
+        log.info("schedule: stopped after %d collection(s) (%s)", cycles, stop.reason,
+                 extra=REPORTED)
         if stop.reason == "SIGTERM":
             from knowvember.cli.common import terminated
 
@@ -335,6 +343,8 @@ def schedule(
         raise typer.Exit(EXIT_INTERRUPTED)
     err_console().print(f"Done: {cycles} collection(s); the campaign's collection period is "
                         "over.")
+    log.info("schedule: done after %d collection(s); the collection period is over", cycles,
+             extra=REPORTED)
 
 
 def _report_cycle(outcome: ingest.CollectOutcome) -> None:
@@ -377,6 +387,8 @@ def _keep_scheduling(db: Database, settings: Settings, sources: Sequence[str], e
                 f"[red]{hooks.now():%Y-%m-%d %H:%M} UTC: this collection stopped on a "
                 f"database error: {_esc(str(exc))}[/]\nTrying again at "
                 f"{retry_at:%Y-%m-%d %H:%M} UTC (Ctrl-C to stop).")
+            log.error("schedule: this collection stopped on a database error: %s; trying again "
+                      "at %s", exc, f"{retry_at:%Y-%m-%d %H:%M} UTC", extra=REPORTED)
             _wait_until(retry_at, hooks)
             if stop.is_set():
                 return cycles
