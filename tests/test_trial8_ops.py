@@ -428,3 +428,15 @@ def test_schedule_keeps_its_own_news_in_the_log_file(  # type: ignore[no-untyped
     assert "schedule: stopped after 0 collection(s) (Ctrl-C)" in logged
     stderr = " ".join(result.stderr.split())
     assert stderr.count("this collection stopped on a database error") == 1  # said once
+
+
+def test_a_log_file_that_cannot_be_written_is_named_like_other_config_errors(  # type: ignore[no-untyped-def]
+        cli, write_config, campaign_dir) -> None:
+    """Every config error names the file and the key; this one named neither the file nor,
+    for a folder given as the log file, what was wrong ("[Errno 21] Is a directory")."""
+    (campaign_dir / "logs").mkdir()
+    write_config('[logging]\nfile = "logs"\n')
+    result = cli("config", "check")
+    assert result.exit_code == 3
+    assert (f"{campaign_dir / 'campaign.toml'}: logging.file: cannot write "
+            f"{campaign_dir / 'logs'} (it is a folder)") in " ".join(result.stderr.split())

@@ -280,7 +280,12 @@ def configure_log_file(settings: Settings) -> None:
     except OSError as exc:
         from knowvember.errors import ConfigError
 
-        raise ConfigError(f"logging.file: cannot write {path} ({exc})") from exc
+        # Named like every other config error (file: key: what is wrong), and the folder
+        # a log file needs said plainly: "[Errno 2] No such file or directory: '/x'" was all.
+        reason = ("it is a folder" if path.is_dir()
+                  else exc.strerror or str(exc))
+        raise ConfigError(f"{settings.path}: logging.file: cannot write {path} "
+                          f"({reason})") from exc
     handler._knowvember_file = str(path)  # type: ignore[attr-defined]
     handler.setLevel(getattr(logging, settings.logging.level))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
