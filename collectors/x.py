@@ -122,7 +122,13 @@ class XCollector(Collector):
         self.policy = policy
         self.budget = budget
         self.now = now
+        # A token pasted with the line's end (a secrets file saved on Windows ends it in
+        # '\r') made every request fail as a connection error, retried: no token holds a
+        # space or a line break, so they are dropped.
         self.scrub = scrub or Scrubber([token])
+        self.scrub.add(token)
+        token = token.strip()
+        self.scrub.add(token)
         self.recent = self.config.endpoint == "recent"
         self.client = tweepy.Client(bearer_token=token, return_type=requests.Response)
         self.client.session = HostRewritingSession(self.config.api_base, self.config.timeout)
@@ -319,6 +325,11 @@ class XCollector(Collector):
                 raise SourceError("X says the account has no credits left (402 Payment "
                                   "Required); nothing more was read") from None
             raise SourceError(f"X rejected the {what} ({status}): {self._detail(exc)}") from None
+        except requests.exceptions.InvalidHeader:
+            raise SourceError(
+                f"the bearer token in ${self.config.bearer_token_env} holds a character a "
+                "request header cannot carry (a line break or a space inside it?): copy it "
+                "again from the developer portal") from None
         except requests.Timeout:
             raise TransientError(f"X did not answer within {self.config.timeout:g}s") from None
         except requests.RequestException as exc:

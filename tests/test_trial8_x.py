@@ -18,7 +18,7 @@ from knowvember import ingest
 from knowvember.config import parse_settings
 from tests.conftest import BASE_CONFIG
 from tests.conftest import stored_posts as stored
-from tests.fakeapi import FakeAPI, Fault, _Answer, _dump, x_id, x_page, x_tweet, x_user
+from tests.fakeapi import X_TOKEN, FakeAPI, Fault, _Answer, _dump, x_id, x_page, x_tweet, x_user
 from tests.test_collect_x import KNOW_CAMPAIGN, Sleeps, hooks, know_api, run, setup
 from tests.test_import_files import TAGS_HEADER, tags_row
 
@@ -325,3 +325,31 @@ def test_the_generic_csv_reads_xs_own_created_at_form(db, tmp_path: Path) -> Non
              else p.created_at for tid, p in posts.items()}
     assert times["1191672311587868672"] == dt.datetime(2019, 11, 5, 9, 30, tzinfo=dt.UTC)
     assert times["1191672311587868673"] == dt.datetime(2019, 11, 5, 10, 45, 10, tzinfo=dt.UTC)
+
+
+# -- the bearer token as it was pasted ----------------------------------------------------
+
+
+def test_a_token_pasted_with_its_line_end_is_used_without_it(capped, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A secrets file saved on Windows ends the token in '\\r': every request failed as
+    "connection to X failed (InvalidHeader ...)", was retried, and the run failed."""
+    know_api(capped, 5)
+    settings, db = setup(capped, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)
+    sleeps = Sleeps()
+    record = run(settings, db, hooks(sleeps, KNOWVEMBER_X_BEARER_TOKEN=f" {X_TOKEN}\r\n"))
+    assert (record.status, record.new, record.error) == ("ok", 5, None)
+    assert sleeps == []
+    assert capped.seen("/2/tweets/search")[0].headers["authorization"] == f"Bearer {X_TOKEN}"
+    db.dispose()
+
+
+def test_a_token_with_a_line_break_inside_is_refused_at_once_naming_the_variable(
+        capped, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings, db = setup(capped, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)
+    sleeps = Sleeps()
+    broken = X_TOKEN[:10] + "\n" + X_TOKEN[10:]
+    record = run(settings, db, hooks(sleeps, KNOWVEMBER_X_BEARER_TOKEN=broken))
+    assert record.status == "failed" and sleeps == []
+    assert "$KNOWVEMBER_X_BEARER_TOKEN" in record.error and "line break" in record.error
+    assert X_TOKEN[10:] not in record.error and X_TOKEN[:10] not in record.error
+    db.dispose()
