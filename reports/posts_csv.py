@@ -132,6 +132,9 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     # report caps it (`reports.choices.MAX_COUNT`).
     engagement = "p.likes + p.reposts + p.replies + p.quotes" if sqlite else " + ".join(
         f"LEAST(p.{count}, {MAX_COUNT})" for count in ("likes", "reposts", "replies", "quotes"))
+    # A repost carries its original's counts, which the report does not count again: its
+    # engagement cell is empty, so the column adds up to the report's engagement.
+    engagement = f"CASE WHEN p.kind = 'repost' THEN NULL ELSE {engagement} END"
     # Each account's two cells, made once per account rather than once per post (at
     # 1,000,000 posts from a few thousand accounts that took a third of the export). SQLite
     # would compute a subquery's cells per post again, so they go into a temporary table

@@ -240,3 +240,25 @@ def test_a_report_made_mid_campaign_is_an_interim_report_to_today(
     markdown = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
     assert markdown.splitlines()[0] == title
     assert ("**Interim report**" in markdown) == ("interim" in title)
+
+
+def test_posts_csv_engagement_adds_up_to_the_reports(campaign_dir: Path, cli: Cli,
+                                                      db_url: str) -> None:
+    """A repost carries its original's counts: posts.csv gave it them as engagement, so a
+    coordinator summing the column got more than the report's headline (73,540 against
+    47,841 in the demo). Its cell is empty now; likes and reposts stay as received."""
+    import csv
+
+    env = {"KNOWVEMBER_DATABASE_URL": db_url}
+    _import(cli, campaign_dir,
+            "x,1,@lib,Lib,10,2019-11-05T10:00:00Z,#KNOWvember19 Peer Assist,10,5,1,0\n"
+            "x,2,@fan,Fan,10,2019-11-05T11:00:00Z,RT @lib: #KNOWvember19 Peer Assist,10,5,1,0\n"
+            "x,3,@fan,Fan,10,2019-11-06T11:00:00Z,#KNOWvember19 reply,2,0,0,0\n", env)
+    result = cli("report", "--format", "xlsx", env=env)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(cli("summary", "--format", "json", env=env).stdout)
+    with (campaign_dir / "report" / "posts.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(int(r["engagement"] or 0) for r in rows) == summary["engagement"] == 18
+    repost = next(r for r in rows if r["kind"] == "repost")
+    assert (repost["engagement"], repost["likes"], repost["reposts"]) == ("", "10", "5")
