@@ -303,6 +303,22 @@ def _key(name: str) -> str:
     return key
 
 
+def _owner(owners: dict[str, str], phrase: str) -> str | None:
+    """The technique a phrase already names, also written as a plural (`AARs`, `cafés`)."""
+    key = _key(phrase)
+    candidates = [key]
+    if key.endswith("ies"):
+        candidates.append(key[:-3] + "y")
+    if key.endswith("es"):
+        candidates.append(key[:-2])
+    if key.endswith("s"):
+        candidates.append(key[:-1])
+    for candidate in candidates:
+        if candidate in owners:
+            return owners[candidate]
+    return None
+
+
 @dataclass
 class _Compiled:
     """The matcher: one lower-case phrase regex, one cased abbreviation regex, and lookups."""
@@ -428,6 +444,10 @@ class Taxonomy:
                 )
             extra.setdefault(technique.name, []).extend(synonyms)
         result = []
+        # A mention counts for one technique: a synonym that is already another technique's
+        # name, synonym or abbreviation (or another technique's added synonym) would take
+        # that technique's mentions away without a word.
+        owners = {key: t.name for key, t in base._lookup.items()}
         for technique in techniques:
             added = [s.strip() for s in extra.get(technique.name, []) if s.strip()]
             for synonym in added:
@@ -436,6 +456,14 @@ class Taxonomy:
                         f"{label}: techniques: synonym {synonym!r} of {technique.name!r} has "
                         "no letters or digits to match"
                     )
+                owner = _owner(owners, synonym)
+                if owner is not None and owner != technique.name:
+                    raise ConfigError(
+                        f"{label}: techniques: synonym {synonym!r} of {technique.name!r} is "
+                        f"already the technique {owner!r} (a mention counts for one "
+                        "technique: remove it from one of them)"
+                    )
+                owners.setdefault(_key(synonym), technique.name)
             abbreviations = [s for s in added if looks_like_abbreviation(s)]
             phrases = [s for s in added if not looks_like_abbreviation(s)]
             result.append(Technique(
