@@ -242,10 +242,10 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
 def _refuse_other_kind(label: str, number: int, line: bytes,
                        second: tuple[int, bytes] | None) -> None:
     """Refuse, naming what it is, a file that is no JSON at all: a ZIP archive, UTF-16
-    text, or a CSV export given to a JSON import. Line by line, each was "not valid JSON"
-    (3,001 of them for a TAGS sheet), which never said what to do. Asked only when the
-    first line is not JSON; a CSV-like first line over JSON lines (a JSONL file with a
-    stray first line) is left to be reported as that one line."""
+    text, an X account archive's `tweets.js`, or a CSV export given to a JSON import. Line
+    by line, each was "not valid JSON" (3,001 of them for a TAGS sheet), which never said
+    what to do. Asked only when the first line is not JSON; a CSV-like first line over JSON
+    lines (a JSONL file with a stray first line) is left to be reported as that one line."""
     head = line.lstrip()
     if head.startswith(b"PK\x03\x04"):
         raise InputError(f"{label}: a ZIP archive, not JSON: unzip it and import the .jsonl "
@@ -253,6 +253,11 @@ def _refuse_other_kind(label: str, number: int, line: bytes,
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{label}: UTF-16 text (Notepad's \"Unicode\"), not UTF-8: save it "
                          "as UTF-8 and import it again")
+    if head.startswith(b"window.YTD."):
+        raise InputError(f"{label}:{number}: a file from an X account archive (\"Download an "
+                         "archive of your data\": JavaScript, not JSON), which no import reads; "
+                         "the account's campaign posts can be collected or given as a CSV "
+                         "(`knowvember import csv`)")
     if b"," not in head or head[:1] in (b"{", b"[", b"<"):
         return
     if second is not None and _parses(second[1]):

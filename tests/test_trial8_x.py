@@ -139,6 +139,10 @@ def _tags_sheet(path: Path, rows: int) -> Path:
     ("twarc2", "knowvember19.zip", lambda p: p.write_bytes(
         b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4),
      "a ZIP archive, not JSON: unzip it"),
+    ("twarc2", "tweets.js", lambda p: p.write_text(
+        'window.YTD.tweets.part0 = [\n  {\n    "tweet" : {\n      "id_str" : "1191672311587868700",'
+        '\n      "full_text" : "Coffee Trial #KNOWvember19"\n    }\n  }\n]\n'),
+     "a file from an X account archive (\"Download an archive of your data\""),
     ("mastodon", "statuses.json", lambda p: p.write_bytes(
         '[{"id": "1", "content": "caf\u00e9"}]\n'.encode("utf-16")),
      "UTF-16 text"),
