@@ -14,6 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from knowvember.models import Post
+from reports.choices import MAX_COUNT
 from reports.dataset import CampaignData, org_of_accounts
 from reports.redact import redact_contacts
 
@@ -49,7 +50,8 @@ class PostRow:
 
     @property
     def engagement(self) -> int:
-        return self.likes + self.reposts + self.replies + self.quotes
+        """Capped as every count the report adds up is (`reports.choices.MAX_COUNT`)."""
+        return min(self.likes + self.reposts + self.replies + self.quotes, MAX_COUNT)
 
 
 def top_post_ids(data: CampaignData, n: int, mask: np.ndarray | None = None) -> list[int]:

@@ -55,7 +55,8 @@ def test_counts_past_int64_when_added_are_capped_not_a_crash(
         assert rows["x:@small"]["engagement"] == 4
         assert all(r["score"] >= 0 for r in rows.values())
     else:
-        assert (campaign_dir / "report" / "report.md").is_file()
+        markdown = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
+        assert "X (Twitter), 21 November 2019: 1,000,000,000,000 engagement" in markdown
         lines = (campaign_dir / "report" / "posts.csv").read_text(encoding="utf-8").splitlines()
         assert len(lines) == 4
 
