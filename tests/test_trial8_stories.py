@@ -198,3 +198,51 @@ def test_serve_on_an_address_this_machine_lacks_is_bad_input(campaign_dir, cli) 
     assert result.exit_code == 2
     assert "--host 192.0.2.1: this machine has no such address" in " ".join(
         result.stderr.split())
+
+
+# -- the story form over its hourly limit keeps the story ---------------------------------
+
+
+def test_story_over_the_submission_limit_comes_back_as_typed(
+    write_config, sqlite_db, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Colleagues behind one trust network share an address: the limit can be theirs, and
+    the story typed for twenty minutes must not be lost to an error page."""
+    import re
+
+    from knowvember.config import load_settings
+    from knowvember.web import create_app
+    from tests.web_support import FakeClock, csrf
+
+    settings = load_settings(write_config("[web]\nsubmissions_per_hour = 1\n"))
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    clock = FakeClock()
+    client = TestClient(create_app(settings, sqlite_db, clock=clock,
+                                   catalogue=CATALOGUE, taxonomy=TAXONOMY))
+    story = {"title": "Zoë's Retrospect", "body": "Line one.\r\nLine two & <more>.",
+             "name": "Zoë Ní Bhriain", "email": "zoe@nhs.net", "consent": "yes",
+             "techniques": "Retrospect"}
+
+    def send(**fields: str):  # type: ignore[no-untyped-def]
+        page = client.get("/submit").text
+        submission = re.search(r'name="submission" value="([^"]+)"', page)
+        assert submission
+        return client.post("/submit", data={**story, **fields, "csrf_token": csrf(page),
+                                            "submission": submission.group(1)},
+                           follow_redirects=False)
+
+    assert send(title="First").status_code == 303
+    limited = send()
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 60
+    page = limited.text
+    assert "Too many attempts" in page and "has not been sent yet" in page
+    assert "Zoë&#39;s Retrospect" in page and "Line two &amp; &lt;more&gt;.</textarea>" in page
+    assert 'value="zoe@nhs.net"' in page and 'value="Retrospect" checked' in page
+    assert [s.title for s in stories.list_stories(sqlite_db)] == ["First"]
+    clock.advance(3601)  # sent again from the page that came back, once the hour is over
+    again = re.search(r'name="submission" value="([^"]+)"', page)
+    assert again
+    sent = client.post("/submit", data={**story, "csrf_token": csrf(page),
+                                        "submission": again.group(1)}, follow_redirects=False)
+    assert sent.status_code == 303
+    assert [s.title for s in stories.list_stories(sqlite_db)] == ["First", "Zoë's Retrospect"]

@@ -77,7 +77,7 @@ def field_errors(exc: stories.StoryValidationError) -> dict[str, str]:
 
 def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
                status_code: int = 200, problem: str | None = None,
-               submission: str | None = None) -> Response:
+               submission: str | None = None, problem_title: str | None = None) -> Response:
     """The story form; sent back with what was typed, it keeps its submission id, so that
     sending it again after a correction is still the one story."""
     state = request.app.state.kv
@@ -85,6 +85,7 @@ def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
         request, "submit.html", status_code=status_code, values=values, errors=errors,
         technique_groups=state.technique_groups, organisations=state.organisation_names,
         labels=LABELS, max_title=state.settings.stories.max_title_chars, problem=problem,
+        problem_title=problem_title,
         submission=_submission_id(submission) or secrets.token_urlsafe(24),
     )
 
@@ -171,16 +172,24 @@ def submit(
 ) -> Response:
     state: WebState = request.app.state.kv
     client = f"ip:{client_address(request)}"
-    wait = state.submit_limiter.retry_after(client)
-    if wait:
-        log.warning("Submission rate limit reached for %s", client)
-        raise RateLimited(wait, "stories sent")
     values: dict[str, Any] = {
         "title": title, "body": as_typed(body), "outcome": as_typed(outcome),
         "techniques": techniques or [],
         "organisation": organisation, "name": name, "email": email, "role": role,
         "links": links, "consent": consent,
     }
+    wait = state.submit_limiter.retry_after(client)
+    if wait:
+        # The story comes back as typed: a trust's staff often share one address, so the
+        # limit can be reached by colleagues, and a bare error page lost the story.
+        log.warning("Submission rate limit reached for %s", client)
+        limited = RateLimited(wait, "stories sent")
+        page = _form_page(request, values, {}, status_code=429, submission=submission,
+                          problem_title="Too many attempts",
+                          problem=f"{limited.message} Your story has not been sent yet: it "
+                                  "is below, as you wrote it.")
+        page.headers["retry-after"] = str(wait)
+        return page
     try:
         data = stories.StoryInput.parse(values, state.settings)
     except stories.StoryValidationError as exc:
