@@ -16,16 +16,36 @@ from knowvember.errors import DatabaseError, InputError
 def backup_database(url: str, target: Path, *, force: bool = False) -> Path:
     """Copy the database to `target`; the copy is consistent even during writes."""
     target = target.expanduser().resolve()
+    if target.is_dir():
+        raise InputError(f"{target} is a folder: name the backup file, e.g. "
+                         f"{target / 'knowvember-backup.db'}")
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _refuse_the_database_itself(parsed.database or "", target)
     if target.exists() and not force:
         raise InputError(f"{target} already exists; use --force to overwrite it")
     if not target.parent.is_dir():
         raise InputError(f"the folder {target.parent} does not exist")
-    parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _backup_sqlite(parsed.database or "", target)
     if parsed.get_backend_name() == "postgresql":
         return _backup_postgres(parsed, target)
     raise DatabaseError(f"backups of {parsed.get_backend_name()} databases are not supported")
+
+
+def _refuse_the_database_itself(database: str, target: Path) -> None:
+    """`db backup knowvember.db --force` replaced the live database with its copy: a run
+    still writing (schedule, cron) went on into the file it had open, now unlinked, and
+    everything it stored from then on was lost; the -wal file beside it no longer matched."""
+    if not database or database == ":memory:":
+        return
+    live = Path(database).expanduser().resolve()
+    files = {live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm"),
+             live.with_name(live.name + "-journal")}
+    if target in files or (target.exists() and live.exists() and target.samefile(live)):
+        raise InputError(f"{target} is the database itself (or one of its files): name "
+                         "another file for the backup, e.g. "
+                         f"{live.with_name(live.stem + '-backup' + live.suffix)}")
 
 
 def _backup_sqlite(database: str, target: Path) -> Path:

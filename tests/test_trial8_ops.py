@@ -5,6 +5,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import signal
 import socket
@@ -440,3 +441,39 @@ def test_a_log_file_that_cannot_be_written_is_named_like_other_config_errors(  #
     assert result.exit_code == 3
     assert (f"{campaign_dir / 'campaign.toml'}: logging.file: cannot write "
             f"{campaign_dir / 'logs'} (it is a folder)") in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("name", ["knowvember.db", "knowvember.db-wal", "hardlink.db"])
+def test_backup_over_the_database_itself_is_refused(  # type: ignore[no-untyped-def]
+        cli, write_config, campaign_dir, name) -> None:
+    """`db backup knowvember.db --force` said "Backed up" and replaced the live file with
+    its copy: a collection still running went on writing into the replaced file, lost."""
+    import os
+
+    write_config()
+    assert cli("stories", "submit", "--title", "Retrospect on the audit", "--body",
+               "We held a Retrospect.", "--name", "Jane Smith", "--email",
+               "jane.smith@nhs.net", "--consent").exit_code == EXIT_OK
+    database = campaign_dir / "knowvember.db"
+    if name == "hardlink.db":
+        os.link(database, campaign_dir / name)
+    inode = database.stat().st_ino
+    result = cli("db", "backup", name, "--force")
+    assert result.exit_code == 2, result.output
+    assert "is the database itself" in " ".join(result.stderr.split())
+    assert database.stat().st_ino == inode
+    listed = cli("stories", "list", "--format", "json")
+    assert [s["title"] for s in json.loads(listed.stdout)] == [
+        "Retrospect on the audit"]
+
+
+def test_backup_into_a_folder_asks_for_a_file_name(  # type: ignore[no-untyped-def]
+        cli, write_config, campaign_dir) -> None:
+    """A folder was "already exists; use --force", and with --force a database error."""
+    write_config()
+    assert cli("db", "upgrade").exit_code == EXIT_OK
+    (campaign_dir / "backups").mkdir()
+    for args in (("db", "backup", "backups"), ("db", "backup", "backups", "--force")):
+        result = cli(*args)
+        assert result.exit_code == 2
+        assert "backups is a folder: name the backup file" in " ".join(result.stderr.split())
