@@ -213,3 +213,34 @@ def test_config_check_refuses_an_organisation_without_a_name(cli, write_config) 
     result = cli("config", "check")
     assert result.exit_code == 3
     assert "organisations[0].name" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    # Were unmatched (East Lancs) or a 0.37 hint (Hull without "Teaching").
+    ("Library at East Lancs Hospitals", "RXR"),
+    ("@EastLancsHosp", "RXR"),
+    ("Hull University Hospitals library", "RWA"),
+])
+def test_short_names_staff_use_for_their_trust(catalogue: Catalogue, text: str, code: str) -> None:
+    assert _auto(catalogue, text) == code
+
+
+# -- "UHL": decided, not changed -------------------------------------------------------------
+# The catalogue gives "UHL" as University Hospitals of Leicester's own initials (the name
+# Leicester's trust uses for itself) and as University Hospital Lewisham's (a hospital of
+# Lewisham and Greenwich). Hull is not a UHL: Hull University Teaching Hospitals is HUTH, and
+# was Hull and East Yorkshire Hospitals (HEYHT) until 2019. So "UHL" alone stays Leicester's,
+# and UHL beside Lewisham or Liverpool waits for a coordinator (pinned in
+# tests/test_trial_classify.py).
+
+@pytest.mark.parametrize("text", ["HUTH library", "HEYHT library", "Hull Royal Infirmary",
+                                  "Hull and East Yorkshire Hospitals library"])
+def test_hull_is_never_leicester(catalogue: Catalogue, text: str) -> None:
+    assert _auto(catalogue, text) == "RWA"
+    assert "RWE" not in {c.code for c in catalogue.match(text)}
+
+
+def test_uhl_beside_lewisham_is_for_a_coordinator(catalogue: Catalogue) -> None:
+    candidates = catalogue.match("Lewisham library, UHL")
+    assert not any(c.auto for c in candidates)
+    assert {"RWE", "RJ2"} <= {c.code for c in candidates}
