@@ -2,9 +2,10 @@
 
 Search's cursor gives out after roughly 10,000 results. When it stops while pages are still
 full, the collector starts again with `until` set to the oldest post seen, so a busy hashtag is
-walked back by time window all the way to the stored newest post (`since`). Like the X
-collector, a pass saves where it is after every page (`until`) and only moves `since` forward
-when it reached the stored newest post, so a stopped run resumes without gaps.
+walked back by time window all the way to the stored newest post (`since`, asked from
+`OVERLAP` before it, as Mastodon is). Like the X collector, a pass saves where it is after
+every page (`until`) and only moves `since` forward when it reached the stored newest post, so
+a stopped run resumes without gaps.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 BOUNDARY = dt.timedelta(milliseconds=1)  # `until` is exclusive: keep the oldest post's instant
 RELOGINS = 3  # per run: sign-ins again after the service said the session had expired
+OVERLAP = dt.timedelta(minutes=15)  # posts indexed late, or from a clock running behind
 
 
 def _ms_iso(moment: dt.datetime) -> str:
@@ -113,6 +115,10 @@ class BlueskyCollector(Collector):
     def _pass(self, tag: str, since: str | None, until: str | None, newest: str | None,
               start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Iterator[Batch]:
         since = since or _ms_iso(start)
+        # Asked from a little before the stored newest post: search sorts by the earlier
+        # of createdAt (the poster's clock) and indexedAt, so a post indexed after the last
+        # run can sort before the newest post it saw, and was never read.
+        asked_since = _ms_iso(max(parse_time(since) - OVERLAP, start))
         if until is None and end < now:
             until = _ms_iso(end)
         cursor: str | None = None
@@ -124,7 +130,7 @@ class BlueskyCollector(Collector):
             self.policy.stop.check()
             try:
                 page = self.policy.call(
-                    lambda c=cursor, u=until: self._signed_in_search(tag, since, u, c),
+                    lambda c=cursor, u=until: self._signed_in_search(tag, asked_since, u, c),
                     what=f"Bluesky search #{tag}")
             except WaitTooLongError as exc:
                 self.findings.incomplete = str(exc)

@@ -30,6 +30,7 @@ from tests.fakeapi import (
 )
 from tests.test_trial_fediverse import (
     NOW,
+    _z,
     all_accounts,
     bluesky_settings,
     import_file,
@@ -283,4 +284,28 @@ def test_a_web_page_instead_of_the_api_names_the_address_to_check(tmp_path: Path
     assert record.status == "failed"
     assert (f"an HTML page instead of an API answer (is {instance} the address of a "
             "Mastodon instance?)") in (record.error or "")
+    db.dispose()
+
+
+# -- Bluesky: a post indexed after the run that saw newer ones ------------------------------
+
+def test_a_post_indexed_after_the_last_run_but_sorted_before_it_is_collected(
+        tmp_path: Path) -> None:
+    """Search sorts by the earlier of createdAt and indexedAt. A post written at 10:58 on a
+    phone whose clock runs two minutes slow, indexed at 11:00 after a run that had seen a
+    post of 10:59, sorts before that post: the next run asked only from 10:59, and it was
+    never collected."""
+    seen = NOW - dt.timedelta(hours=1)
+    with FakeAPI() as api:
+        api.add_bluesky(know_views(3, newest=seen))
+        settings = bluesky_settings(api.url)
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        assert run(db, settings, "bluesky", now=NOW).new == 3
+        late = bluesky_post("3klate", KM_DID, "km.nhs.uk", "Retrospect done #KNOWvember",
+                            seen - dt.timedelta(minutes=2))
+        late["indexedAt"] = _z(NOW + dt.timedelta(minutes=1))
+        api.add_bluesky([late])
+        record = run(db, settings, "bluesky", now=NOW + dt.timedelta(minutes=30))
+    assert record.status == "ok", record.error
+    assert record.new == 1 and late["uri"] in stored(db)
     db.dispose()
