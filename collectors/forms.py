@@ -164,6 +164,7 @@ def import_form_export(
     export = read_form_export(path, settings, format=format, form=form)
     lookups = lookups or Lookups.load(settings)
     edited = _edited_responses(db, settings, export.stories, form, lookups)
+    edited.update(_imported_under_another_name(db, settings, export.stories, edited, lookups))
     try:
         added = add_stories(db, settings, [s for s in export.stories if id(s) not in edited],
                             source="form", lookups=lookups)
@@ -174,12 +175,7 @@ def import_form_export(
         ) from exc
     earlier = [(item, sid) for item, sid in added.existing if sid is not None]
     earlier += [(item, story.id) for item, story in edited.values() if story is not None]
-    warnings = [f"{item.label}: looks like story {match.id} edited in the form since it was "
-                f"imported (same email and title, submitted {_when(match.submitted_at)}, now "
-                f"{_when(item.submitted_at)}); not imported again" if match is not None else
-                f"{item.label}: looks like a response edited in the form after its story was "
-                "erased on request; not imported again"
-                for item, match in edited.values()]
+    warnings = [_already_there(item, match) for item, match in edited.values()]
     warnings += _compare_with_stored(db, settings, path, earlier, lookups)
     result = FormImportResult(
         file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
@@ -190,6 +186,52 @@ def import_form_export(
     log.debug("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
               result.imported, result.already_imported, result.failed)
     return result
+
+
+def _already_there(item: NewStory, match: StoryRecord | None) -> str:
+    """Why a row under a new key is taken for a story already imported (not added)."""
+    if match is None:
+        return (f"{item.label}: looks like a response edited in the form after its story was "
+                "erased on request; not imported again")
+    if match.submitted_at == item.submitted_at:
+        return (f"{item.label}: the same response (email, title and time) as story "
+                f"{match.id}, imported before under another --form name (or none); not "
+                "imported again. Import each form always with the same --form name")
+    return (f"{item.label}: looks like story {match.id} edited in the form since it was "
+            f"imported (same email and title, submitted {_when(match.submitted_at)}, now "
+            f"{_when(item.submitted_at)}); not imported again")
+
+
+def _imported_under_another_name(
+    db: Database, settings: Settings, items: list[NewStory],
+    edited: dict[int, tuple[NewStory, StoryRecord | None]], lookups: Lookups,
+) -> dict[int, tuple[NewStory, StoryRecord]]:
+    """Rows that are a response already imported from a form under another `--form` name
+    (or none), keyed by `id(row)`: same email, title and submitted time, another key.
+
+    A form's rows are keyed by its name, so the same export imported with and without
+    `--form` came in twice, and the copy undid what the first had been through: a consent
+    withdrawn, a rejection, an erasure's absence from the queue. Rows without a time are
+    left alone (two responses can share an email and a title).
+    """
+    timed = [item for item in items if item.submitted_at is not None and item.external_key
+             and id(item) not in edited]
+    if not timed:
+        return {}
+    stored = stories_keyed_for(db, f"form:{settings.campaign.slug}:",
+                               [item.input.email for item in timed], lookups=lookups)
+    keys = {story.external_key for story in stored}
+    by_response = {(story.email.strip().casefold(), story.title.strip(),
+                    story.submitted_at): story for story in stored if story.email}
+    found: dict[int, tuple[NewStory, StoryRecord]] = {}
+    for item in timed:
+        if item.external_key in keys:
+            continue  # this very key: add_stories skips it as already imported
+        match = by_response.get((item.input.email.strip().casefold(), item.input.title.strip(),
+                                 item.submitted_at))
+        if match is not None:
+            found[id(item)] = (item, match)
+    return found
 
 
 # The editor the trail names when a form import applies a respondent's own change.

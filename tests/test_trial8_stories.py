@@ -246,3 +246,59 @@ def test_story_over_the_submission_limit_comes_back_as_typed(
                                         "submission": again.group(1)}, follow_redirects=False)
     assert sent.status_code == 303
     assert [s.title for s in stories.list_stories(sqlite_db)] == ["First", "Zoë's Retrospect"]
+
+
+# -- one form imported under two --form names ----------------------------------------------
+
+MS_HEADER = "ID,Completion time,Email,Name,Title,What happened?,Consent to publish\n"
+MS_ROWS = ("1,03/11/2019 09:30:44,siobhan@nhs.net,Siobhán,Our Peer Assist,We ran one.,Yes\n"
+           "2,04/11/2019 14:22:00,priya@nhs.net,Priya,Our Retrospect,We held one.,Yes\n")
+GOOGLE = ("Timestamp,Email address,Your name,Title,What happened?,Consent\n"
+          "2019/11/06 10:31:22 AM GMT,tom@nhs.net,Tom,Our AAR,We held an AAR.,Yes\n")
+
+
+def _imported(cli, path, *extra: str) -> dict:  # type: ignore[no-untyped-def]
+    result = cli("stories", "import", str(path), "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("content", [MS_HEADER + MS_ROWS, GOOGLE], ids=["ms-ids", "google"])
+def test_a_form_imported_again_under_another_form_name_adds_nothing(
+    campaign_dir, cli, monkeypatch, content: str  # type: ignore[no-untyped-def]
+) -> None:
+    """Imported first without --form, then with one (as the clash warning advises for a
+    second form): each response came in again, with its consent as in the form, undoing a
+    withdrawal recorded since."""
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    path = campaign_dir / "responses.csv"
+    path.write_text(content, encoding="utf-8")
+    first = _imported(cli, path)
+    assert first["imported"] == len(first["story_ids"]) >= 1
+    withdrawn = first["story_ids"][0]
+    assert cli("stories", "approve", str(withdrawn)).exit_code == 0
+    assert cli("stories", "edit", str(withdrawn), "--no-consent",
+               "--note", "withdrew by email").exit_code == 0
+    again = _imported(cli, path, "--form", "knowvember-stories")
+    assert again["imported"] == 0 and again["story_ids"] == []
+    assert again["already_imported"] == first["imported"]
+    assert any(f"as story {withdrawn}, imported before under another --form name" in w
+               for w in again["warnings"])
+    listed = json.loads(cli("stories", "list", "--format", "json").stdout)
+    assert sorted(s["id"] for s in listed) == sorted(first["story_ids"])
+    exported = cli("stories", "export", "--format", "csv").stdout
+    assert exported.strip().count("\n") == 0  # the header alone: nothing may be published
+
+
+def test_another_form_with_the_same_respondent_and_title_is_imported(
+    campaign_dir, cli  # type: ignore[no-untyped-def]
+) -> None:
+    """Same email and title in a second form, at another time: another response."""
+    path = campaign_dir / "a.csv"
+    path.write_text(MS_HEADER + MS_ROWS, encoding="utf-8")
+    _imported(cli, path)
+    other = campaign_dir / "b.csv"
+    other.write_text(MS_HEADER + MS_ROWS.replace("09:30:44", "09:31:00"), encoding="utf-8")
+    again = _imported(cli, other, "--form", "second")
+    assert again["imported"] == 1  # the Peer Assist, sent at another time
+    assert again["already_imported"] == 1  # the Retrospect: the same response
