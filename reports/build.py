@@ -89,6 +89,7 @@ def build_report(
         if name not in FORMATS:
             raise InputError(f"unknown report format {name!r}")
     out = out.resolve()
+    _refuse_foreign(out, formats, per_org, settings)
     with _staging(out) as stage, ThreadPoolExecutor(1) as pool:
         # The two slowest parts run beside the rest: posts.csv in its own process, started
         # as soon as the accounts are read, and the network's two table scans in a thread
@@ -226,7 +227,7 @@ def _publish(stage: Path, out: Path, written: dict[str, Path]) -> dict[str, Path
         os.replace(entry, out / entry.name)
     for name in REPORT_ENTRIES:
         stale = out / name
-        if name in made or not (stale.exists() or stale.is_symlink()):
+        if name in made or not (stale.exists() or stale.is_symlink()) or _foreign(stale):
             continue
         if any(owner in made for owner in BELONGS_TO.get(name, ())):
             _remove(stale)
@@ -235,6 +236,49 @@ def _publish(stage: Path, out: Path, written: dict[str, Path]) -> dict[str, Path
             log.warning("Kept %s from an earlier report run: this run did not remake it, "
                         "so its numbers may differ", stale)
     return {label: out / path.relative_to(stage) for label, path in written.items()}
+
+
+def _refuse_foreign(out: Path, formats: list[str], per_org: bool, settings: Settings) -> None:
+    """Stop before any work when the run would replace or remove something in `out` that
+    no report wrote: `--out .` in the campaign folder, beside the coordinator's own
+    `posts.csv` import file or an `orgs/` folder of notes, replaced the one and deleted the
+    other."""
+    touched = []
+    if {"html", "md", "pdf"} & set(formats):
+        touched.append("charts")
+    if "html" in formats:
+        touched.append("orgs")  # replaced with --per-org, removed without
+    if "xlsx" in formats and settings.reports.posts_csv:
+        touched.append("posts.csv")
+    for name in touched:
+        found = _foreign(out / name)
+        if found:
+            raise InputError(f"--out {out}: {found} is not from a report, and this report "
+                             f"would {'replace' if name != 'orgs' or per_org else 'remove'} "
+                             f"it; write the report into a folder of its own (such as "
+                             f"--out {out / 'report'}) or move it")
+
+
+def _foreign(target: Path) -> str | None:
+    """What in `target` (a name the report writes) a report did not write, if anything:
+    an `orgs/` holds only its HTML pages, `charts/` only PNGs, posts.csv starts with its
+    header row's columns."""
+    from reports.posts_csv import COLUMNS
+
+    if target.is_symlink() or not target.exists():
+        return None
+    if target.name in ("orgs", "charts"):
+        if not target.is_dir():
+            return str(target)
+        suffix = ".html" if target.name == "orgs" else ".png"
+        others = sorted(p for p in target.iterdir() if p.suffix != suffix or not p.is_file())
+        return str(others[0]) if others else None
+    if target.name == "posts.csv" and target.is_file():
+        with target.open("rb") as handle:
+            first = handle.readline()
+        # The first columns only: an earlier release's posts.csv had fewer after them.
+        return None if first.startswith(",".join(COLUMNS[:4]).encode()) else str(target)
+    return None
 
 
 def _remove(target: Path) -> None:

@@ -61,33 +61,32 @@ def test_counts_past_int64_when_added_are_capped_not_a_crash(
         assert len(lines) == 4
 
 
-@pytest.mark.parametrize("weight", ["nan", "inf", "1e308"])
 @pytest.mark.parametrize("command", [("leaderboard", "--format", "json"),
                                      ("report", "--format", "md")])
-def test_a_weight_of_nan_or_inf_is_refused_naming_it(
-        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli, weight: str,
+def test_a_weight_so_large_that_scores_overflow_is_refused_naming_it(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli,
         command: tuple[str, ...]) -> None:
-    """`weights = { contributors = nan }` (TOML reads nan and inf) ranked every row with
-    score NaN and printed `NaN` / `Infinity`, which is not JSON; 1e308 overflowed to it."""
-    write_config(f"[leaderboard]\nweights = {{ contributors = {weight} }}\n")
+    """`weights = { stories = 1e308 }` overflowed every score with a story to Infinity, which
+    ranks nothing and is printed as `Infinity`, not JSON. (nan and inf are refused by the
+    config itself.)"""
     _import(cli, campaign_dir,
             "x,1,@lib,Lib,10,2019-11-21T10:00:00Z,#KNOWvember19 Peer Assist,1,0,0,0\n")
+    write_config("[leaderboard]\nweights = { contributors = 1e308 }\n")
     result = cli(*command)
     assert result.exit_code == 3
     assert "leaderboard.weights: weight 'contributors'" in result.stderr
     assert "from 0 to 1,000,000" in result.stderr
-    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+    assert "Infinity" not in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="knowvember/config.py LeaderboardSettings._weights "
-                   "lets nan and inf through (`nan < 0` is false); `config check` must "
-                   "refuse them as `leaderboard` now does")
-def test_config_check_refuses_a_weight_of_nan(write_config: Callable[[str], Path],
-                                              cli: Cli) -> None:
-    write_config("[leaderboard]\nweights = { contributors = nan }\n")
+@pytest.mark.parametrize("weight", ["nan", "inf"])
+def test_config_check_refuses_a_weight_of_nan_or_inf(write_config: Callable[[str], Path],
+                                                     cli: Cli, weight: str) -> None:
+    """They made every score NaN or Infinity; `config check` names the key."""
+    write_config(f"[leaderboard]\nweights = {{ contributors = {weight} }}\n")
     result = cli("config", "check")
     assert result.exit_code == 3
-    assert "contributors" in result.stderr
+    assert "leaderboard.weights.contributors" in result.stderr
 
 
 @pytest.mark.parametrize("by", ["organisation", "region", "contributor"])
@@ -263,3 +262,42 @@ def test_posts_csv_engagement_adds_up_to_the_reports(campaign_dir: Path, cli: Cl
     assert sum(int(r["engagement"] or 0) for r in rows) == summary["engagement"] == 18
     repost = next(r for r in rows if r["kind"] == "repost")
     assert (repost["engagement"], repost["likes"], repost["reposts"]) == ("", "10", "5")
+
+
+@pytest.mark.parametrize(("formats", "own", "kept"), [
+    ("html", "orgs/contacts.txt", "my notes"),
+    ("html", "charts/logo.svg", "<svg/>"),
+    ("xlsx", "posts.csv", "platform,id,author_handle\n"),
+])
+def test_report_into_the_campaign_folder_never_replaces_the_coordinators_files(
+        campaign_dir: Path, cli: Cli, formats: str, own: str, kept: str) -> None:
+    """`report --out .` in the campaign folder deleted an `orgs/` folder of the
+    coordinator's notes ("the earlier report's, which this report replaces") and overwrote
+    their posts.csv import file; it now stops first, naming the file, and writes nothing."""
+    _import(cli, campaign_dir,
+            "x,1,@lib,Lib,10,2019-11-05T10:00:00Z,#KNOWvember19 Peer Assist,1,0,0,0\n")
+    mine = campaign_dir / own
+    mine.parent.mkdir(exist_ok=True)
+    mine.write_text(kept, encoding="utf-8")
+    result = cli("report", "--format", formats, "--out", ".")
+    assert result.exit_code == 2
+    assert str(mine) in result.stderr and "is not from a report" in result.stderr
+    assert mine.read_text(encoding="utf-8") == kept
+    assert not (campaign_dir / "report.html").exists()
+    assert not (campaign_dir / "report.xlsx").exists()
+
+
+def test_a_reports_own_files_are_still_replaced_and_removed(campaign_dir: Path,
+                                                            cli: Cli) -> None:
+    """The check above leaves the report's own earlier files to be replaced as before."""
+    _import(cli, campaign_dir,
+            "x,1,@lib,Lib,10,2019-11-05T10:00:00Z,#KNOWvember19 Peer Assist,1,0,0,0\n")
+    assert cli("orgs", "assign", "x:@lib", "RWE").exit_code == 0
+    (campaign_dir / "posts.csv").unlink()  # the import file: it would be refused, as above
+    first = cli("report", "--format", "html,xlsx", "--per-org", "--out", ".")
+    assert first.exit_code == 0, first.stderr
+    assert (campaign_dir / "orgs" / "RWE.html").is_file()
+    again = cli("report", "--format", "html,xlsx", "--out", ".")
+    assert again.exit_code == 0, again.stderr
+    assert not (campaign_dir / "orgs").exists()
+    assert (campaign_dir / "posts.csv").read_text(encoding="utf-8").startswith("platform,")
