@@ -171,7 +171,20 @@ def post_from_status(status: Json, *, context_only: bool = False,
         quotes=int(status.get("quotes_count") or 0),
         raw=orjson.dumps(status).decode(),
         context_only=context_only,
+        edited_at=_edited_at(status),
     )
+
+
+def _edited_at(status: Json) -> dt.datetime | None:
+    """When the status was last edited (Mastodon 3.5+), None when never or not readable: an
+    odd value only costs the store the chance to replace an older text."""
+    value = status.get("edited_at")
+    if not value:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
 
 
 def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None = None,

@@ -21,19 +21,21 @@ first chunk that needs it: a sixth of the bytes to send, store and keep.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import itertools
 import logging
 import marshal
 import os
 import pickle
-import select
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,7 @@ _WAY_ROUND = (f"run the import again (nothing is doubled), or with {PROCESSES_EN
 _HEADER = struct.Struct("!Q")
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
+FRAMES_AHEAD = 3  # chunks a reading child may be ahead of the importing process, each
 SPLIT_FORMATS = {"twarc2"}  # line-based readers that can read half a file (a `Span`)
 SPLIT_MIN_BYTES = 64 * 1024 * 1024
 RAW_BYTES = {"twarc2"}  # readers that can leave raw payloads as bytes (compressed here)
@@ -129,41 +132,132 @@ class _Child:
 def read_beside(job: Job) -> Iterator[Chunk]:
     """The chunks `job`'s reader yields, read and mapped in one child process, or in two that
     read half the file each (see `readers`). With two, chunks come in whichever order they
-    are ready; each chunk's position is then the bytes both have read."""
+    are ready; each chunk's position is then the bytes both have read.
+
+    Each child's frames are taken off its pipe by a thread of this process as soon as they
+    are written (`_Pump`), up to FRAMES_AHEAD chunks ahead: a child blocked on a full pipe
+    while this process stored the chunk before had been idle for half the import."""
     children: list[_Child] = []
+    frames = _Frames()
+    pumps: list[_Pump] = []
     try:
         for part in readers(job):
             children.append(_start(part))
-        waiting = {child.process.stdout.fileno(): child  # type: ignore[union-attr]
-                   for child in children}
-        while waiting:
-            ready = (select.select(list(waiting), [], [])[0] if len(waiting) > 1
-                     else list(waiting))
-            for fileno in ready:
-                child = waiting[fileno]
-                try:
-                    message = _receive(child.process.stdout)  # type: ignore[arg-type]
-                except (ValueError, EOFError, TypeError) as exc:  # a garbled frame
-                    raise KnowvemberError(
-                        f"{job.path}: the process reading the file sent a damaged message "
-                        f"({exc}); {_WAY_ROUND}") from exc
-                if message is None:
-                    raise KnowvemberError(_died(child.process, child.errors, job.path))
-                if message[0] == "chunk":
-                    chunk = _chunk(message[1])
-                    if len(children) > 1:
-                        start = child.job.span.start if child.job.span else 0
-                        child.done_bytes = chunk.position - start
-                        chunk.position = sum(c.done_bytes for c in children)
-                    yield chunk
-                elif message[0] == "error":
-                    raise pickle.loads(message[1])
-                else:
-                    del waiting[fileno]
+        for number, child in enumerate(children):
+            pumps.append(_Pump(number, child, frames))
+            pumps[-1].start()
+        pending = list(range(len(children)))
+        while pending:
+            number = _ready(frames, pending)
+            child, body = children[number], frames.take(number)
+            pumps[number].ahead.release()
+            if isinstance(body, BaseException):  # a garbled frame
+                raise KnowvemberError(
+                    f"{job.path}: the process reading the file sent a damaged message "
+                    f"({body}); {_WAY_ROUND}") from body
+            if body is None:
+                raise KnowvemberError(_died(child.process, child.errors, job.path))
+            try:
+                message = marshal.loads(body)
+            except (ValueError, EOFError, TypeError) as exc:
+                raise KnowvemberError(
+                    f"{job.path}: the process reading the file sent a damaged message "
+                    f"({exc}); {_WAY_ROUND}") from exc
+            del body
+            if message[0] == "chunk":
+                chunk = _chunk(message[1])
+                if len(children) > 1:
+                    start = child.job.span.start if child.job.span else 0
+                    child.done_bytes = chunk.position - start
+                    chunk.position = sum(c.done_bytes for c in children)
+                yield chunk
+            elif message[0] == "error":
+                raise pickle.loads(message[1])
+            else:
+                pending.remove(number)
     finally:
+        # A pump may be reading its pipe: end the children first (their pipes then end, and
+        # each pump with them), and close the pipes only once no thread reads them.
+        for pump in pumps:
+            pump.stopping.set()
+        for child in children:
+            _end(child.process)
+        for pump in pumps:
+            pump.join(timeout=5)
         for child in children:
             _stop(child.process)
             child.errors.close()
+
+
+Frame = bytes | BaseException | None
+
+
+class _Frames:
+    """The frames the pumps took off the children's pipes, per child, in arrival order."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._waiting: dict[int, collections.deque[tuple[int, Frame]]] = (
+            collections.defaultdict(collections.deque))
+        self._count = itertools.count()
+
+    def put(self, number: int, frame: Frame) -> None:
+        with self._ready:
+            self._waiting[number].append((next(self._count), frame))
+            self._ready.notify()
+
+    def wait(self, among: list[int]) -> int:
+        """The child among `among` whose waiting frame came first, once there is one."""
+        with self._ready:
+            while True:
+                ready = [n for n in among if self._waiting[n]]
+                if ready:
+                    return min(ready, key=lambda n: self._waiting[n][0][0])
+                self._ready.wait()
+
+    def take(self, number: int) -> Frame:
+        with self._ready:
+            return self._waiting[number].popleft()[1]
+
+
+def _ready(frames: _Frames, pending: list[int]) -> int:
+    """Which child's frame to take next (the one that came first; a test may choose)."""
+    return frames.wait(pending)
+
+
+class _Pump(threading.Thread):
+    """Takes one child's frames off its pipe into `frames`, at most FRAMES_AHEAD ahead of
+    what this process has taken: the child then never waits on a full pipe, and memory
+    stays bounded. Reading a pipe releases the GIL; decoding (marshal) is left to the
+    importing thread. A frame is its body, None at the pipe's end (after "done", or when
+    the child died), or the exception a garbled frame raised. It ends at the pipe's end, or
+    when `stopping` is set."""
+
+    def __init__(self, number: int, child: _Child, frames: _Frames) -> None:
+        super().__init__(name=f"knowvember-reader-{number}", daemon=True)
+        self.number = number
+        self.child = child
+        self.frames = frames
+        self.stopping = threading.Event()
+        self.ahead = threading.Semaphore(FRAMES_AHEAD)
+
+    def run(self) -> None:
+        stream = self.child.process.stdout
+        assert stream is not None
+        while not self.stopping.is_set():
+            frame: Frame
+            try:
+                frame = _receive_body(stream)
+            except (ValueError, EOFError, TypeError) as exc:
+                frame = exc
+            except OSError:
+                return
+            while not self.ahead.acquire(timeout=0.1):
+                if self.stopping.is_set():
+                    return
+            self.frames.put(self.number, frame)
+            if not isinstance(frame, bytes):
+                return
 
 
 def _start(job: Job) -> _Child:
@@ -196,6 +290,12 @@ def _died(child: subprocess.Popen[bytes], errors: IO[bytes], path: Path) -> str:
             f"{last}); {_WAY_ROUND}")
 
 
+def _end(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.kill()  # it only reads (and ignores SIGTERM): nothing of it to save
+        child.wait()
+
+
 def _stop(child: subprocess.Popen[bytes]) -> None:
     for stream in (child.stdin, child.stdout):
         if stream is not None:
@@ -212,7 +312,8 @@ def _chunk(data: tuple[Any, ...]) -> Chunk:
     fromiso = dt.datetime.fromisoformat
     return Chunk(
         posts=[PostRecord(r[0], r[1], r[2], fromiso(r[3]), *r[4:17],
-                          r[17].decode() if isinstance(r[17], bytes) else r[17], *r[18:])
+                          r[17].decode() if isinstance(r[17], bytes) else r[17], *r[18:22],
+                          r[22] and fromiso(r[22]))
                for r in posts],
         accounts=[AccountRecord(*r) for r in accounts],
         errors=[LineError(*e) for e in errors],
@@ -231,7 +332,8 @@ def _encode(chunk: Chunk) -> tuple[Any, ...]:
               p.uri, p.url, p.lang, p.kind, p.referenced_id, p.conversation_id,
               tuple(p.hashtags), tuple(p.mentions), p.likes, p.reposts, p.replies, p.quotes,
               p.raw, p.context_only,
-              None if p.techniques is None else tuple(p.techniques), p.raw_z, p.versions)
+              None if p.techniques is None else tuple(p.techniques), p.raw_z, p.versions,
+              p.edited_at and p.edited_at.isoformat())
              for p in chunk.posts]
     unique = {(a.platform, a.key): a for a in chunk.accounts}
     accounts = [(a.platform, a.key, a.handle, a.platform_user_id, a.display_name, a.bio,
@@ -352,18 +454,17 @@ def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
     out.flush()
 
 
-def _receive(stream: IO[bytes]) -> tuple[Any, ...] | None:
+def _receive_body(stream: IO[bytes]) -> bytes | None:
+    """One frame's body (still marshalled), None at the pipe's end."""
     header = _read_exactly(stream, _HEADER.size)
     if header is None:
         return None
-    body = _read_exactly(stream, _HEADER.unpack(header)[0])
-    if body is None:
-        return None
-    return marshal.loads(body)  # type: ignore[no-any-return]
+    return _read_exactly(stream, _HEADER.unpack(header)[0])
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
-    """`size` bytes from a pipe (unbuffered, so `select` sees all there is), None at its end."""
+    """`size` bytes from a pipe (unbuffered: a read takes what the pipe holds), None at its
+    end."""
     data = stream.read(size)
     if data is None or len(data) == size:
         return data

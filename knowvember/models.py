@@ -173,6 +173,9 @@ class Post(Base):
     raw_z: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_collected: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_collected: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When the text stored was last edited, for a post edited in place (Mastodon; migration
+    # 0005): a copy edited later replaces the text, one edited earlier does not.
+    edited_at: Mapped[dt.datetime | None] = mapped_column()
 
     account: Mapped[Account | None] = relationship()
 

@@ -67,6 +67,9 @@ class PostRecord:
     # X: the ids of every version of an edited post, oldest first (`edit_history_tweet_ids`);
     # () when it was never edited. The store keeps one post per edit chain (its latest).
     versions: tuple[str, ...] = ()
+    # When the post was last edited, for platforms that edit a post in place (Mastodon's
+    # `edited_at`); None when never. A copy edited later than the stored one replaces its text.
+    edited_at: dt.datetime | None = None
 
 
 def normalise_platform(name: str) -> str:

@@ -43,6 +43,7 @@ POST_COLUMNS = (
     "campaign_id", "platform", "platform_id", "account_id", "uri", "url", "created_at", "text",
     "lang", "kind", "referenced_id", "conversation_id", "mentions", "likes", "reposts",
     "replies", "quotes", "source", "raw", "raw_z", "first_collected", "last_collected",
+    "edited_at",
 )
 
 
@@ -494,12 +495,16 @@ class PostWriter:
             self._take_over(conn, settled.takeovers, account_ids, now, result)
         existing = self._stored_posts(conn, posts)
         fresh, updates, references, seen = [], [], [], []
+        edits: list[tuple[int, PostRecord]] = []
+        stamp = _time_binder(conn)
         for p in posts:
             found = existing.get((p.platform, p.platform_id))
             if found is None:
                 fresh.append(p)
                 continue
             seen.append(found.id)
+            if p.edited_at is not None and found.edited_before(stamp(p.edited_at)):
+                edits.append((found.id, p))
             counts = (p.likes, p.reposts, p.replies, p.quotes)
             # An archive must not undo fresher counts, nor may a context copy (a quoted
             # post embedded in a quote carries no counts, or stale ones): both only raise.
@@ -540,7 +545,10 @@ class PostWriter:
             conn.execute(
                 posts_t.update().where(posts_t.c.id.in_(chunk)).values(last_collected=now)
             )
-        changed = len({u["b_id"] for u in updates} | {r["b_id"] for r in references})
+        if edits:
+            self._edited(conn, edits)
+        changed = len({u["b_id"] for u in updates} | {r["b_id"] for r in references}
+                      | {row for row, _ in edits})
         result.updated += changed
         result.unchanged += len(seen) - changed
         if not fresh:
@@ -551,7 +559,6 @@ class PostWriter:
         # (SQLAlchemy's per-row parameter processing costs more than the insert itself),
         # then the new ids (consecutive on SQLite; else one indexed lookup, cheaper than
         # multi-row RETURNING).
-        stamp = _time_binder(conn)
         placeholder = _placeholder(conn)
         stamped_now = stamp(now)
         campaign_id, source, accounts = self.db.campaign_id, self.source, account_ids.get
@@ -562,7 +569,8 @@ class PostWriter:
               accounts((p.platform, p.account_key or "")), p.uri, p.url,
               stamp(p.created_at), p.text, p.lang, p.kind, p.referenced_id, p.conversation_id,
               " ".join(p.mentions) or None, p.likes, p.reposts, p.replies, p.quotes,
-              source, p.raw, p.raw_z, stamped_now, stamped_now) for p in fresh],
+              source, p.raw, p.raw_z, stamped_now, stamped_now,
+              p.edited_at and stamp(p.edited_at)) for p in fresh],
         )
         new_ids = self._new_ids(conn, fresh)
         result.new += len(new_ids)
@@ -596,6 +604,25 @@ class PostWriter:
                 conn.exec_driver_sql(
                     f"INSERT INTO {techniques_t.name} (post_id, technique) "
                     f"VALUES ({placeholder}, {placeholder})", technique_rows)
+
+    def _edited(self, conn: Connection, edits: Sequence[tuple[int, PostRecord]]) -> None:
+        """Stored posts edited since (a later `edited_at`) take the edited text, mentions,
+        payload and tags; counts and references go as for any copy."""
+        posts = [p for _, p in edits]
+        if len(self._dictionaries) > len(self._stored_dictionaries):
+            self._settle_dictionaries(conn, posts)
+        mark = _placeholder(conn)
+        stamp = _time_binder(conn)
+        conn.exec_driver_sql(
+            f"UPDATE {posts_t.name} SET text = {mark}, lang = {mark}, mentions = {mark}, "
+            f"raw = {mark}, raw_z = {mark}, edited_at = {mark} WHERE id = {mark}",
+            [(p.text, p.lang, " ".join(p.mentions) or None, p.raw, p.raw_z,
+              stamp(p.edited_at), row) for row, p in edits if p.edited_at is not None])
+        rows = [row for row, _ in edits]
+        for table in (hashtags_t, techniques_t):
+            for chunk in _chunks(rows):
+                conn.execute(table.delete().where(table.c.post_id.in_(chunk)))
+        self._store_tags(conn, list(edits))
 
     def _take_over(self, conn: Connection, takeovers: Sequence[tuple[Holder, PostRecord]],
                    account_ids: dict[tuple[str, str], int], now: dt.datetime,
@@ -714,6 +741,13 @@ class StoredPost:
     referenced_id: str | None
     # Whether a later copy could name a reference this one lacks (see REFERENCE_SURE_SOURCES).
     may_gain_reference: bool
+    # When the stored text was last edited, as the database gives it back (None: never)
+    edited_at: object = None
+
+    def edited_before(self, edited_at: object) -> bool:
+        """Whether a copy edited at `edited_at` (bound as `_time_binder` binds it: text on
+        SQLite, a naive UTC datetime elsewhere) is a later edit than the text stored."""
+        return self.edited_at is None or edited_at > self.edited_at  # type: ignore[operator]
 
     def added_reference(self, kind: str, referenced_id: str | None
                         ) -> tuple[str, str | None] | None:
@@ -738,11 +772,11 @@ def stored_posts(conn: Connection, platform: str, ids: Sequence[str]) -> dict[st
         rows = conn.exec_driver_sql(
             "SELECT id, platform_id, likes, reposts, replies, quotes, kind, referenced_id, "
             f"CASE WHEN referenced_id IS NULL AND (kind <> 'original' OR source NOT IN ({sure})) "
-            f"THEN 1 ELSE 0 END FROM {posts_t.name} WHERE platform = {mark} AND platform_id IN "
-            f"({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
-        for rid, pid, likes, reposts, replies, quotes, kind, ref, unsure in rows:
+            f"THEN 1 ELSE 0 END, edited_at FROM {posts_t.name} WHERE platform = {mark} AND "
+            f"platform_id IN ({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
+        for rid, pid, likes, reposts, replies, quotes, kind, ref, unsure, edited in rows:
             found[pid] = StoredPost(rid, (likes, reposts, replies, quotes), kind, ref,
-                                    bool(unsure))
+                                    bool(unsure), edited)
     return found
 
 

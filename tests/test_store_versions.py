@@ -206,3 +206,82 @@ def test_versions_in_two_halves_of_one_file_are_one_post(cli, write_config, tmp_
     assert result.exit_code == 0, result.stderr
     summary = json.loads(cli("summary", "--format", "json").stdout)
     assert summary["posts"] == 41
+
+
+# -- posts edited in place (Mastodon: the same id, a later edited_at) ----------------------
+
+
+def _toot(text: str, edited: dt.datetime | None = None, *, likes: int = 0) -> PostRecord:
+    return PostRecord(platform="mastodon", platform_id="https://nhs.social/users/lib/statuses/1",
+                      account_key="https://nhs.social/users/lib", created_at=MADE, text=text,
+                      hashtags=tuple(w[1:].lower() for w in text.split() if w[:1] == "#"),
+                      likes=likes,
+                      edited_at=edited)
+
+
+LIB = AccountRecord(platform="mastodon", key="https://nhs.social/users/lib",
+                    handle="@lib@nhs.social")
+
+
+def _write_toot(db, post: PostRecord, *, archive: bool = False):  # type: ignore[no-untyped-def]
+    writer = PostWriter(db, TAGS, source="test", archive=archive,
+                        tagger=lambda text: ["Peer Assist"] if "Peer Assist" in text else [])
+    return writer.write([post], [LIB])
+
+
+def _techniques(db) -> set[str]:  # type: ignore[no-untyped-def]
+    with db.begin() as conn:
+        return {r[0] for r in conn.execute(sa.text("SELECT technique FROM post_techniques"))}
+
+
+def test_a_later_edit_replaces_the_stored_text_and_tags(db) -> None:  # type: ignore[no-untyped-def]
+    _write_toot(db, _toot("Our Retrospect #KNOWvember25"))
+    edit = MADE + dt.timedelta(hours=2)
+    result = _write_toot(db, _toot("Our Peer Assist #KNOWvember25 #PeerAssist", edit),
+                         archive=True)
+    assert (result.new, result.updated) == (0, 1)
+    (post,) = stored_posts(db).values()
+    assert post.text == "Our Peer Assist #KNOWvember25 #PeerAssist"
+    assert post.edited_at.replace(tzinfo=dt.UTC) == edit
+    assert hashtags_of(db, post.platform_id) == {"knowvember25", "peerassist"}
+    assert _techniques(db) == {"Peer Assist"}
+    # the same edit again changes nothing; an older copy (an archive saved before) neither
+    again = _write_toot(db, _toot("Our Peer Assist #KNOWvember25 #PeerAssist", edit))
+    assert (again.new, again.updated) == (0, 0)
+    older = _write_toot(db, _toot("Our Retrospect #KNOWvember25"), archive=True)
+    assert (older.new, older.updated) == (0, 0)
+    first_edit = _write_toot(db, _toot("Our Retro #KNOWvember25", edit - dt.timedelta(hours=1)))
+    assert first_edit.updated == 0
+    assert next(iter(stored_posts(db).values())).text.startswith("Our Peer Assist")
+
+
+def test_an_edited_status_imported_from_the_cli_keeps_the_latest_text(cli, write_config,  # type: ignore[no-untyped-def]
+                                                                      tmp_path) -> None:
+    """Two saved tag timeline pages, the second after the author edited the status."""
+    import json
+
+    from tests.fakeapi import mastodon_account, mastodon_status
+
+    write_config()
+    home = "https://nhs.social"
+    when = dt.datetime(2019, 11, 6, 10, 0, tzinfo=dt.UTC)
+    first = mastodon_status("109", home, 1, "<p>Our Retrospect today #KNOWvember2019</p>",
+                            ["KNOWvember2019"], mastodon_account("lib", home), when)
+    edited = dict(first, content="<p>Our Peer Assist today #KNOWvember2019</p>",
+                  edited_at="2019-11-06T12:00:00.000Z")
+    day1, day2 = tmp_path / "day1.json", tmp_path / "day2.json"
+    day1.write_text(json.dumps([first]))
+    day2.write_text(json.dumps([edited]))
+    for path in (day1, day2, day1):  # the older page once more changes nothing
+        result = cli("import", "mastodon", str(path), "--format", "json")
+        assert result.exit_code == 0, result.stderr
+    (post,) = stored_posts_of_cli()
+    assert post == "Our Peer Assist today #KNOWvember2019"
+
+
+def stored_posts_of_cli() -> list[str]:
+    """The texts stored in the test campaign's database (the CLI's own, next to its config)."""
+    import sqlite3
+
+    with sqlite3.connect("knowvember.db") as conn:
+        return [r[0] for r in conn.execute("SELECT text FROM posts")]
