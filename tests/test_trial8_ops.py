@@ -477,3 +477,43 @@ def test_backup_into_a_folder_asks_for_a_file_name(  # type: ignore[no-untyped-d
         result = cli(*args)
         assert result.exit_code == 2
         assert "backups is a folder: name the backup file" in " ".join(result.stderr.split())
+
+
+@pytest.fixture
+def imported(cli, write_config, fixtures_dir) -> None:  # type: ignore[no-untyped-def]
+    """A campaign whose only run is a twarc2 import of a recorded X search page."""
+    write_config()
+    page = fixtures_dir / "twitter_search_recent_2.json"
+    assert cli("import", "twarc2", str(page)).exit_code == EXIT_OK
+
+
+@pytest.mark.parametrize("name", ["twarc2", "TWARC2", "import:twarc2", " twarc2 "])
+def test_runs_source_names_an_import_by_its_format(cli, imported, name) -> None:  # type: ignore[no-untyped-def]
+    """`knowvember import twarc2 FILE` then `runs --source twarc2` said "No runs yet"."""
+    result = cli("runs", "--source", name, "--format", "json")
+    assert result.exit_code == EXIT_OK
+    assert [r["source"] for r in json.loads(result.stdout)] == ["import:twarc2"]
+
+
+def test_runs_source_with_a_typo_is_refused(cli, imported) -> None:  # type: ignore[no-untyped-def]
+    """It said "No runs yet" and exited 0, with runs in the log."""
+    result = cli("runs", "--source", "twiter")
+    assert result.exit_code == 2
+    assert "--source 'twiter' is not a source: use x, mastodon, bluesky" in " ".join(
+        result.stderr.split())
+
+
+def test_runs_of_a_source_that_has_none_says_which(cli, imported) -> None:  # type: ignore[no-untyped-def]
+    result = cli("runs", "--source", "bluesky")
+    assert result.exit_code == EXIT_OK
+    assert "No runs of bluesky yet" in result.stderr
+
+
+def test_gaps_of_an_import_source_are_refused_not_reported_as_none(  # type: ignore[no-untyped-def]
+        cli, imported) -> None:
+    """Gaps are per platform: filtered by an import's name the list was always empty, and
+    it said "No gaps: successful runs covered the whole campaign so far"."""
+    result = cli("runs", "--gaps", "--source", "twarc2")
+    assert result.exit_code == 2
+    assert "No gaps" not in result.output
+    assert "use --source x, mastodon or bluesky" in " ".join(result.stderr.split())

@@ -457,14 +457,18 @@ def runs(
     Example: knowvember runs --gaps
     """
     from knowvember import ingest
-    from knowvember.records import normalise_platform
     from knowvember.runs import list_runs
 
-    if source:  # a platform by any of its names (twitter is x); import:FORMAT as written
-        try:
-            source = normalise_platform(source)
-        except ValueError:
-            source = source.strip().lower()
+    if source:
+        source = run_source(source)
+        if gaps and source.startswith("import:"):
+            from knowvember.errors import InputError
+
+            # Gaps are per platform (imports fill them too); filtered by an import's name
+            # the list was always empty and said "No gaps: ... covered the whole campaign".
+            raise InputError(f"--gaps lists where each platform's posts may be missing, "
+                             f"not each import's: use --source x, mastodon or bluesky, not "
+                             f"{source}")
     app_state = state(ctx)
     settings = app_state.settings()
     db = app_state.db()
@@ -494,7 +498,9 @@ def runs(
         emit_json([r.to_json() for r in records])
         return
     if not records:
-        err_console().print("No runs yet: try `knowvember collect` or `knowvember import`.")
+        of = f" of {source}" if source else ""
+        err_console().print(f"No runs{of} yet: try `knowvember collect` or `knowvember "
+                            "import`.")
         return
     if not sys.stdout.isatty():
         for r in records:
@@ -514,6 +520,27 @@ def runs(
             f"{r.fetched:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.skipped:,}",
             f"{r.requests:,}", _cost(r), r.error or "")
     out_console().print(table)
+
+
+def run_source(name: str) -> str:
+    """The run log's name for a source as a user writes it: a platform by any of its names
+    (`twitter` is `x`), and an import by its format as `import` takes it (`twarc2` is
+    `import:twarc2`; `mastodon` and `bluesky` name the collections).
+
+    A name the log cannot hold is refused: `runs --source twarc2` said "No runs yet" beside
+    an import that had run, and a typo said the same, exiting 0.
+    """
+    from knowvember.errors import InputError
+    from knowvember.records import normalise_platform
+
+    text = name.strip().lower()
+    with contextlib.suppress(ValueError):
+        return normalise_platform(text)
+    fmt = text.removeprefix("import:")
+    if fmt in {f.value for f in ImportFormat}:
+        return f"import:{fmt}"
+    raise InputError(f"--source {name!r} is not a source: use x, mastodon, bluesky, or an "
+                     "import as " + ", ".join(f"import:{f.value}" for f in ImportFormat))
 
 
 def _when(moment: Any) -> str:
