@@ -25,9 +25,11 @@ EMAIL = re.compile(r"(?<![@\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", r
 
 # A UK phone number: 0 or +44 (with an optional "(0)"), then 9 or 10 more digits, spaced,
 # hyphenated or with the area code in brackets as people write them ("0113 392 6445",
-# "(0113) 392 6445", "+44 (0)7700 900123", "07700-900-123"). Digits inside a word, a link,
-# a hashtag or a longer number (a post id) are not one.
-PHONE = re.compile(r"(?<![\w/#=.+-])(?:\+44\s?(?:\(0\)\s?)?|\(?0)\d(?:\)?[ -]?\d){8,9}(?![\w/])")
+# "(0113) 392 6445", "+44 (0)7700 900123", "07700-900-123"); no UK number starts 00, 04 or
+# 06. Digits inside a word, a link, a hashtag, a longer number (a post id) or after "ISBN"
+# (librarians share books) are not one.
+PHONE = re.compile(r"(?<![\w/#=.+-])(?<!ISBN )(?<!ISBN: )"
+                   r"(?:\+44\s?(?:\(0\)\s?)?|\(?0)[1-35789](?:\)?[ -]?\d){8,9}(?![\w/])")
 
 
 def redact_contacts(text: str | None) -> str | None:

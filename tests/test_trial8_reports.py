@@ -162,6 +162,8 @@ def test_phone_numbers_in_stories_and_top_posts_are_not_published(
     ("5-9 November: 2,869 posts, 0.5 FTE, 01/11/2019", None),
     ("https://x.com/a/status/01234567890 and 0123456789012345", None),
     ("@lib@nhs.social", None),
+    ("ISBN 0131103628 and ISBN: 0131103628", None),
+    ("ref 0012345678 or 0612345678", None),
 ])
 def test_redact_contacts_finds_uk_numbers_as_written(text: str, expected: str | None) -> None:
     from reports.redact import redact_contacts
