@@ -32,7 +32,13 @@ import requests
 
 from collectors.base import Batch, Clock, Collector, Scrubber, SourceError, network_reason
 from collectors.mastodon_payload import from_statuses, snowflake_at, snowflake_time
-from collectors.retry import GaveUpError, RetryPolicy, TransientError, retry_after
+from collectors.retry import (
+    GaveUpError,
+    RetryPolicy,
+    TransientError,
+    WaitTooLongError,
+    retry_after,
+)
 from collectors.x import collection_window
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
@@ -149,6 +155,7 @@ class MastodonCollector(Collector):
             self.findings.warnings.append(
                 f"the campaign starts {start:%Y-%m-%d}; nothing to collect from Mastodon yet")
             return
+        waits: list[str] = []  # instances whose rate limit resets too late: the next run
         for instance in self.config.instances:
             api, session = self._api(instance)
             local_uris: dict[str, str] = {}
@@ -157,6 +164,13 @@ class MastodonCollector(Collector):
                 try:
                     lower = yield from self._timeline(api, session, instance, tag, start, end,
                                                       local_uris)
+                except WaitTooLongError as exc:
+                    # Not a failure (exit 1, cron mail) but a run to finish later (partial,
+                    # exit 4), as for X and Bluesky; the other instances are asked still.
+                    message = self.scrub(str(exc))
+                    waits.append(message if instance in message else f"{instance}: {message}")
+                    log.warning("%s", waits[-1])
+                    break
                 except (GaveUpError, SourceError) as exc:
                     message = self.scrub(str(exc))
                     if instance not in message:
@@ -165,8 +179,11 @@ class MastodonCollector(Collector):
                     self.findings.errors.append(message)
                     break  # the instance is down or refuses us: on to the next one
                 if self.findings.incomplete:
+                    self.findings.incomplete = "; ".join([*waits, self.findings.incomplete])
                     return
                 self.findings.cover(lower, started)
+        if waits:
+            self.findings.incomplete = "; ".join(waits)
 
     def _timeline(self, api: Any, session: RecordingSession, instance: str, tag: str,
                   start: dt.datetime, end: dt.datetime, local_uris: dict[str, str]
@@ -422,8 +439,8 @@ class MastodonCollector(Collector):
         if remaining is not None and reset and int(remaining) <= 1:
             delay = self.policy.until(float(reset))
             if delay > self.policy.max_wait:
-                raise GaveUpError(f"{instance} rate limit resets in {delay:.0f}s, longer than "
-                                  "max_wait_seconds")
+                raise WaitTooLongError(f"{instance} rate limit resets in {delay:.0f}s, longer "
+                                       "than max_wait_seconds; the next run continues")
             self.policy.wait(delay, f"{instance} rate limit nearly used up")
 
     def _origin_counts(self, posts: list[PostRecord], instance: str) -> None:

@@ -309,3 +309,32 @@ def test_a_post_indexed_after_the_last_run_but_sorted_before_it_is_collected(
     assert record.status == "ok", record.error
     assert record.new == 1 and late["uri"] in stored(db)
     db.dispose()
+
+
+# -- Mastodon: a rate limit that resets later than the run may wait -------------------------
+
+def test_a_rate_limit_longer_than_the_wait_allowed_is_a_partial_run(tmp_path: Path) -> None:
+    """An instance's 429 resetting after `max_wait_seconds` failed the run (exit 1: cron
+    mails "collect failed") though its message said "the next run continues"; X and Bluesky
+    runs are partial then (exit 4), and so is this one. Other instances are still asked."""
+    when = NOW - dt.timedelta(days=1)
+    with FakeAPI() as busy, FakeAPI() as calm:
+        for api, number in ((busy, 1), (calm, 2)):
+            api.add_statuses([mastodon_status(
+                mastodon_id(when, number), HOME, number, "<p>#KNOWvember</p>", ["knowvember"],
+                mastodon_account("lib", HOME), when)])
+        records = []
+        for instances in ([busy.url], [busy.url, calm.url]):
+            busy.fail("/api/v1/timelines/tag/", "429", reset_in=600)
+            settings = settings_for(
+                f"[sources.mastodon]\nenabled = true\ninstances = {json.dumps(instances)}"
+                "\nmax_wait_seconds = 60\n")
+            db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+            records.append(run(db, settings, "mastodon"))
+            db.dispose()
+        busy_url = busy.url
+    assert [(r.status, r.new) for r in records] == [("partial", 0), ("partial", 1)]
+    for record in records:
+        assert (record.error or "").startswith(
+            f"Mastodon {busy_url} #knowvember: rate limit reached (429)")
+        assert (record.error or "").endswith("the next run continues")
