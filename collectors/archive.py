@@ -15,7 +15,7 @@ import io
 import itertools
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -332,14 +332,12 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
     with one name, the first is read.
     """
     with Source(path) as source:
-        reader = csv.DictReader(source.text(errors=_CP1252), restkey="_extra")
-        rows = _Rows(reader, source.label)
+        rows = _Rows(source.text(errors=_CP1252), source.label)
         header = _first_of_each([column(h or "") for h in (rows.header() or [])])
         check_header(source.label, header, required, path=path)
-        reader.fieldnames = header
+        rows.reader.fieldnames = header
         chunk = Chunk()
-        for row in rows:
-            line = reader.line_num
+        for line, row in rows:
             chunk.lines = line
             try:
                 post, account = from_row(row)
@@ -353,6 +351,8 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
                 chunk.position = source.position()
                 yield chunk
                 chunk = Chunk(lines=line)
+        if rows.unclosed is not None:
+            chunk.errors.append(rows.unclosed)
         chunk.position = source.position()
         yield chunk
         if rows.error is not None:
@@ -360,15 +360,26 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
 
 
 class _Rows:
-    """A CSV reader's rows, stopping at the first the csv module cannot read (a quote left
-    open runs a cell on through the rest of the file, past the module's 131,072-character
-    limit): `error` then says where, for after the rows before it are stored. It was an
-    "unexpected Error, please report it", and the run said the file had no rows."""
+    """A CSV file's rows with the line each ends on, and what the csv module read wrong.
 
-    def __init__(self, reader: csv.DictReader[str], label: str) -> None:
-        self.reader = reader
+    A quote left open runs a cell on to the end of the file. Past the module's 131,072
+    characters it stops reading: `error` then says where, for after the rows before it are
+    stored (it was an "unexpected Error, please report it", and the run said the file had
+    no rows). Short of that, the rows after the quote became one post's text, silently:
+    the last row, when it ends inside a quote, is left out and described in `unclosed`.
+    """
+
+    def __init__(self, text: Iterable[str], label: str) -> None:
+        self.lines: list[str] = []  # the physical lines of the row being read
+        self.reader = csv.DictReader(self._kept(text), restkey="_extra")
         self.label = label
         self.error: InputError | None = None
+        self.unclosed: LineError | None = None
+
+    def _kept(self, text: Iterable[str]) -> Iterator[str]:
+        for line in text:
+            self.lines.append(line)
+            yield line
 
     def header(self) -> list[str] | None:
         try:
@@ -376,18 +387,35 @@ class _Rows:
         except csv.Error as exc:
             raise InputError(self._problem(1, exc)) from None
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        last: tuple[int, dict[str, Any]] | None = None
+        last_start, last_lines, kept = 0, 0, []
         while True:
             start = self.reader.line_num + 1
+            self.lines = []
             try:
                 row = next(self.reader)
             except StopIteration:
-                return
+                break
             except csv.Error as exc:
                 self.error = InputError(self._problem(start, exc) + "; the rows before it "
                                         "are stored, the rest of the file was not read")
-                return
-            yield row
+                break
+            if last is not None:
+                yield last
+            last, last_start, last_lines = (self.reader.line_num, row), start, len(self.lines)
+            if last_lines > 1:
+                kept = self.lines
+        if last is None:
+            return
+        if self.error is None and last_lines > 1 and _ends_in_quote("".join(kept)):
+            self.unclosed = LineError(
+                self.label, last_start,
+                f"a quote (\") opened in this row is never closed, so the {last_lines - 1:,} "
+                "line(s) after it were read into one cell; the row was left out: close the "
+                "quote and import the file again")
+            return
+        yield last
 
     def _problem(self, line: int, exc: csv.Error) -> str:
         if "field larger than field limit" in str(exc):
@@ -395,6 +423,17 @@ class _Rows:
                     f"{csv.field_size_limit():,} characters: a quote (\") opened there is "
                     "probably never closed, so the rest of the file reads as one cell")
         return f"{self.label}:{line}: not readable as CSV ({exc})"
+
+
+def _ends_in_quote(text: str) -> bool:
+    """Whether a row's text ends inside a quoted cell (read strictly, the csv module says
+    so: read leniently, as the importers read, it takes the rest of the file as the cell)."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _blank(row: dict[str, Any]) -> bool:

@@ -357,3 +357,37 @@ def test_a_token_with_a_line_break_inside_is_refused_at_once_naming_the_variable
     assert "$KNOWVEMBER_X_BEARER_TOKEN" in record.error and "line break" in record.error
     assert X_TOKEN[10:] not in record.error and X_TOKEN[:10] not in record.error
     db.dispose()
+
+
+def test_a_quote_never_closed_in_the_last_row_is_reported_not_swallowed(db, tmp_path: Path
+                                                                      ) -> None:  # type: ignore[no-untyped-def]
+    """Short of the csv module's limit, a quote left open took every row after it into
+    one post's text, and the import said ok: those posts were lost without a word."""
+    path = tmp_path / "posts.csv"
+    path.write_text("platform,id,author_handle,created_at,text\n"
+                    "x,1191672311587868671,@UHL_Library,2019-11-05,First #KNOWvember19\n"
+                    'x,1191672311587868672,@UHL_Library,2019-11-05,"Peer Assist #KNOWvember19\n'
+                    "x,1191672311587868673,@UHL_Library,2019-11-05,Café #KNOWvember19\n"
+                    "x,1191672311587868674,@UHL_Library,2019-11-05,Fishbowl #KNOWvember19\n",
+                    encoding="utf-8")
+    record = run_import(db, "csv", path)
+    assert record.status == "partial"
+    assert "posts.csv:3: a quote (\") opened in this row is never closed" in record.error
+    assert "the 2 line(s) after it" in record.error
+    assert set(stored(db)) == {"1191672311587868671"}  # no post holding the other rows
+
+
+def test_quoted_cells_over_several_lines_and_quotes_inside_cells_still_read(
+        db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "posts.csv"
+    path.write_text("platform,id,author_handle,created_at,text\n"
+                    'x,1191672311587868671,@a,2019-11-05,"A thread:\nPeer Assist #KNOWvember19"\n'
+                    'x,1191672311587868672,@a,2019-11-05,"He said ""hi"" #KNOWvember19"\n'
+                    'x,1191672311587868673,@a,2019-11-05,Peer "Assist" at UHL #KNOWvember19\n'
+                    'x,1191672311587868674,@a,2019-11-05,"Last one,\n\nover lines #KNOWvember19"\n',
+                    encoding="utf-8")
+    record = run_import(db, "csv", path)
+    assert (record.status, record.new, record.error) == ("ok", 4, None)
+    posts = stored(db)
+    assert posts["1191672311587868674"].text == "Last one,\n\nover lines #KNOWvember19"
+    assert posts["1191672311587868672"].text == 'He said "hi" #KNOWvember19'
