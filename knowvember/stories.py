@@ -106,6 +106,11 @@ _AGREE = re.compile(r"^i(?: am|'m)? (?:agree|consent|give (?:my )?consent|happy|
 _NEGATION = re.compile(r"\b(?:no|not|never|disagree|without|but)\b|n't\b|\bdont\b")
 _REFUSE = re.compile(r"^(?:i (?:do not|don't|dont|disagree|would not|wouldn't|would rather "
                      r"not|prefer not)|not)\b")
+# A yes with a condition ("Yes, but anonymously", "Yes, internally only", "Yes if my name is
+# left out"), a usual option of a consent question: read as yes, the story was published
+# whole, name and all, on /stories and in exports. Doubtful, so the coordinator decides.
+_CONDITION = re.compile(r"\b(?:but|only|anonym\w*|internal\w*|without|except|unless|if|"
+                        r"provided|as long as|not|no names?|first name)\b")
 
 
 # -- validation -------------------------------------------------------------------------
@@ -234,6 +239,9 @@ def parse_yes_no(value: Any) -> bool | None:
     if not answer:
         return None
     if answer in _YES or re.match(r"^yes\b", answer):
+        if condition := _CONDITION.search(answer, 3):
+            raise ValueError(f"{value[:80]!r} is a yes with a condition ({condition.group(0)!r})"
+                             ", which publishing cannot keep: ask the submitter, then")
         return True
     if answer in _NO or re.match(r"^no\b", answer) or _REFUSE.match(answer):
         return False

@@ -302,3 +302,43 @@ def test_another_form_with_the_same_respondent_and_title_is_imported(
     again = _imported(cli, other, "--form", "second")
     assert again["imported"] == 1  # the Peer Assist, sent at another time
     assert again["already_imported"] == 1  # the Retrospect: the same response
+
+
+# -- a yes with a condition is not consent to publish ---------------------------------------
+
+
+@pytest.mark.parametrize("answer", [
+    "Yes, but anonymously", "Yes - anonymous", "Yes, internally only", "Yes if my name is left out",
+    "Yes, but not my name", "Yes, first name only", "Yes, without my name",
+])
+def test_a_conditional_yes_is_not_read_as_consent(settings, answer: str) -> None:  # type: ignore[no-untyped-def]
+    """A usual option of a consent question: read as yes, the story was published whole,
+    with the name its author asked to leave out, on /stories and in every export."""
+    with pytest.raises(stories.StoryValidationError) as caught:
+        stories.StoryInput.parse({"title": "T", "body": "B", "name": "N", "email": "n@nhs.net",
+                                  "consent": answer}, settings)
+    said = caught.value.errors["consent"]
+    assert "a yes with a condition" in said and "ask the submitter, then; answer yes or no" in said
+
+
+@pytest.mark.parametrize("answer", [
+    "Yes", "Yes - I consent", "Yes, I consent to my story being published", "Yes please",
+    "Yes;", "Yes, I am happy for my story to be shared publicly", "Yes, I don't mind",
+    "Yes, no problem", "Yes (with my name)", "Yes \U0001f44d",
+])
+def test_a_plain_yes_is_still_consent(settings, answer: str) -> None:  # type: ignore[no-untyped-def]
+    parsed = stories.StoryInput.parse({"title": "T", "body": "B", "name": "N",
+                                       "email": "n@nhs.net", "consent": answer}, settings)
+    assert parsed.consent is True
+
+
+def test_a_form_row_with_a_conditional_yes_fails_naming_it(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    path = campaign_dir / "responses.csv"
+    path.write_text(MS_HEADER + MS_ROWS.replace(",We ran one.,Yes", ",We ran one.,"
+                                                '"Yes, but anonymously"'), encoding="utf-8")
+    result = cli("stories", "import", str(path), "--format", "json")
+    assert result.exit_code == 4
+    shown = json.loads(result.stdout)
+    assert shown["imported"] == 1
+    assert shown["errors"][0]["row"] == 2
+    assert "'Yes, but anonymously' is a yes with a condition" in shown["errors"][0]["reason"]
