@@ -98,7 +98,11 @@ def _env_name(value: str | None) -> str | None:
             "looks like a secret itself; put the secret in an environment variable and "
             "write that variable's name here"
         )
-    raise ValueError(f"{value!r} is not an environment variable name")
+    # The value is not repeated: what is written in a *_env key by mistake is often the
+    # secret itself in a shape no pattern knows (a Bluesky app password `abcd-efgh-ijkl-mnop`,
+    # a short password), and the message goes to a terminal, cron mail or the journal.
+    raise ValueError("is not an environment variable name (letters, digits and '_'): write "
+                     f"the name of the variable that holds the value; {SECRET_REFUSAL}")
 
 
 _URL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*://")

@@ -517,3 +517,22 @@ def test_gaps_of_an_import_source_are_refused_not_reported_as_none(  # type: ign
     assert result.exit_code == 2
     assert "No gaps" not in result.output
     assert "use --source x, mastodon or bluesky" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(("table", "key", "value"), [
+    ("sources.bluesky", "app_password_env", "abcd-efgh-ijkl-mnop"),  # as Bluesky shows one
+    ("sources.bluesky", "handle_env", "Hunter2!"),
+    ("sources.x", "bearer_token_env", "my token 12345"),
+    ("web", "secret_key_env", "s3cr3t-k3y"),
+])
+def test_a_secret_pasted_into_an_env_key_is_refused_without_repeating_it(  # type: ignore[no-untyped-def]
+        cli, write_config, table, key, value) -> None:
+    """A Bluesky app password pasted into `app_password_env` was refused as "'abcd-efgh-
+    ijkl-mnop' is not an environment variable name": the error printed the password, to
+    the terminal, cron mail or the journal."""
+    write_config(f'[{table}]\n{key} = "{value}"\n')
+    result = cli("config", "check")
+    assert result.exit_code == 3
+    assert value not in result.output
+    assert f"{table}.{key}: is not an environment variable name" in " ".join(
+        result.stderr.split())
