@@ -171,8 +171,9 @@ _NOUN_FORMS: dict[str, list[tuple[str, str]]] = {
 }
 
 # A name chosen as a technique (a story form's "Other" box) is a noun by being chosen, so
-# "Retrospective" there is the Retrospect, though alone in a text it may be an adjective.
-_NOUN_NAMES: dict[str, tuple[str, ...]] = {"Retrospect": ("retrospective",)}
+# "Retrospective" (or "Retro") there is the Retrospect, though alone in a text it may be an
+# adjective.
+_NOUN_NAMES: dict[str, tuple[str, ...]] = {"Retrospect": ("retrospective", "retro")}
 
 # An exclusion followed by a format word is the technique after all.
 _UNLESS_FORMAT = r"(?![\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_]))"

@@ -244,3 +244,12 @@ def test_uhl_beside_lewisham_is_for_a_coordinator(catalogue: Catalogue) -> None:
     candidates = catalogue.match("Lewisham library, UHL")
     assert not any(c.auto for c in candidates)
     assert {"RWE", "RJ2"} <= {c.code for c in candidates}
+
+
+def test_a_story_whose_submitter_chose_retro_counts_as_a_retrospect() -> None:
+    from knowvember.techniques import Taxonomy, story_techniques
+
+    # A form's "Other" box: "Retro" was kept as a technique of its own.
+    chosen = ["Retro", "Retros", "Retrospective"]
+    assert story_techniques(Taxonomy.load(), "Our team", "It went well", None,
+                            chosen) == ["Retrospect"]
