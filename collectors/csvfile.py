@@ -69,6 +69,11 @@ def _number(row: dict[str, str], column: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
+        # A column with an empty cell is a float column to pandas, and `to_csv` writes its
+        # counts as `12.0`: the whole number is read (the TAGS import reads them so too).
+        whole, dot, fraction = value.partition(".")
+        if dot and whole.isdigit() and not fraction.strip("0"):
+            return int(whole)
         raise RowError(f"{column} {quoted(value)} is not a whole number")
     return int(value)
 

@@ -391,3 +391,20 @@ def test_quoted_cells_over_several_lines_and_quotes_inside_cells_still_read(
     posts = stored(db)
     assert posts["1191672311587868674"].text == "Last one,\n\nover lines #KNOWvember19"
     assert posts["1191672311587868672"].text == 'He said "hi" #KNOWvember19'
+
+
+def test_counts_written_as_decimals_by_pandas_are_read(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """pandas writes a count column holding an empty cell as floats (`12.0`): every such
+    row was refused as "likes '12.0' is not a whole number"; a real fraction still is."""
+    path = tmp_path / "posts.csv"
+    path.write_text("platform,id,author_handle,created_at,text,likes,reposts,author_followers\n"
+                    "x,1191672311587868671,@a,2019-11-05,Peer Assist #KNOWvember19,12.0,,2345.0\n"
+                    "x,1191672311587868672,@a,2019-11-05,Café #KNOWvember19,3.,1.00,\n"
+                    "x,1191672311587868673,@a,2019-11-05,Fishbowl #KNOWvember19,2.5,0,\n",
+                    encoding="utf-8")
+    record = run_import(db, "csv", path)
+    assert record.status == "partial" and record.new == 2
+    assert "posts.csv:4: likes '2.5' is not a whole number" in record.error
+    posts = stored(db)
+    assert (posts["1191672311587868671"].likes, posts["1191672311587868672"].likes,
+            posts["1191672311587868672"].reposts) == (12, 3, 1)
