@@ -199,11 +199,9 @@ def test_lists_headings_and_quotes_keep_their_words_apart() -> None:
         "Peer Assist", "Randomised Coffee Trial", "After Action Review"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowvember/store.py Store._upsert_posts updates only counts and references of a stored "
-    "post: a Mastodon status edited since (same uri, later `edited_at`) keeps its first text, "
-    "hashtags and techniques; PostRecord (knowvember/records.py) would need the edit time"))
 def test_an_edited_status_read_again_is_stored_as_edited(tmp_path: Path) -> None:
+    """A status keeps its uri when edited: read again, it kept its first text (now stored
+    as edited, by 6bbb103 in the store)."""
     when = NOW - dt.timedelta(days=3)
     person = mastodon_account("alice", HOME, acct="alice@nhs.social")
     first = mastodon_status(mastodon_id(when), HOME, 1, "<p>Our Retrospect #KNOWvember</p>",
@@ -338,3 +336,4 @@ def test_a_rate_limit_longer_than_the_wait_allowed_is_a_partial_run(tmp_path: Pa
         assert (record.error or "").startswith(
             f"Mastodon {busy_url} #knowvember: rate limit reached (429)")
         assert (record.error or "").endswith("the next run continues")
+
