@@ -20,7 +20,6 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     with Source(path) as source:
         chunk = Chunk()
         local_uris: dict[str, str] = {}
-        why: str | None = None  # the first line that is no page says why, for the others too
         for number, value in json_values(source):
             chunk.lines = number
             if isinstance(value, LineError):
@@ -31,8 +30,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             if not isinstance(value, list) or any(
                     isinstance(v, dict) and "record" in v and "content" not in v for v in value):
                 # Not statuses (Bluesky post views were each "missing field 'created_at'").
-                why = why or _not_a_page(path, value)
-                chunk.errors.append(LineError(source.label, number, why))
+                chunk.errors.append(LineError(source.label, number, _not_a_page(path, value)))
                 continue
             problems: list[str] = []
             posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems)
@@ -63,4 +61,4 @@ def _not_a_page(path: Path, value: object) -> str:
                 "of statuses); collect the hashtag with `knowvember collect --source "
                 "mastodon` instead")
     return not_a_page(path, "mastodon",
-                      "Mastodon tag timeline page (expected a JSON array of statuses)")
+                      "Mastodon tag timeline page (expected a JSON array of statuses)", value)

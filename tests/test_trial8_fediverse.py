@@ -337,3 +337,23 @@ def test_a_rate_limit_longer_than_the_wait_allowed_is_a_partial_run(tmp_path: Pa
             f"Mastodon {busy_url} #knowvember: rate limit reached (429)")
         assert (record.error or "").endswith("the next run continues")
 
+
+@pytest.mark.parametrize(("fmt", "answer", "said"), [
+    ("mastodon", {"error": "This method requires an authenticated user"},
+     "This method requires an authenticated user"),
+    ("bluesky", {"error": "AuthenticationRequired", "message": "Authentication Required"},
+     "AuthenticationRequired: Authentication Required")])
+def test_a_saved_error_answer_is_named_as_one(tmp_path: Path, fmt: str, answer: Json,
+                                              said: str) -> None:
+    """A page saved from the browser while signed out holds the server's error, not results;
+    the import said only "not a Mastodon tag timeline page" or "not a Bluesky searchPosts
+    response", as for a file of the wrong kind."""
+    (tmp_path / "page.json").write_text(json.dumps(answer))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, fmt, tmp_path / "page.json")
+    assert record.status == "failed"
+    assert (record.error or "").endswith(
+        f"page.json:1: an error answer saved in place of results ({said}); save the page "
+        "again (signed in, if the server asked for that)")
+    db.dispose()
