@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowvember.errors import InputError, KnowvemberError
+from knowvember.errors import ConfigError, InputError, KnowvemberError
 from reports.content import ReportContent, build_content, count, draw_charts
 from reports.dataset import CampaignData, load_campaign_data
 
@@ -83,6 +83,9 @@ def build_report(
     today: before, it was titled the campaign's report, over days still to come.
     """
     formats = list(formats)
+    if not formats:  # `[reports] formats = []`: only the network files were written, exit 0
+        raise ConfigError("reports.formats is empty, so there is no report to write; list "
+                          f"some of {', '.join(FORMATS)}, or give --format")
     if until is None:
         until = running_until(settings, now)
     for name in formats:

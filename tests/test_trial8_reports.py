@@ -303,3 +303,15 @@ def test_a_reports_own_files_are_still_replaced_and_removed(campaign_dir: Path,
     assert again.exit_code == 0, again.stderr
     assert not (campaign_dir / "orgs").exists()
     assert (campaign_dir / "posts.csv").read_text(encoding="utf-8").startswith("platform,")
+
+
+def test_an_empty_formats_list_is_a_config_error(write_config: Callable[[str], Path],
+                                                 campaign_dir: Path, cli: Cli) -> None:
+    """`[reports] formats = []` wrote only the two network files and exited 0, as if the
+    report had been written."""
+    write_config("[reports]\nformats = []\n")
+    result = cli("report")
+    assert result.exit_code == 3
+    assert "reports.formats is empty" in result.stderr
+    assert not (campaign_dir / "report").exists()
+    assert cli("report", "--format", "md").exit_code == 0
