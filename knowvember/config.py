@@ -488,6 +488,10 @@ class Settings(_Section):
         return resolve_sqlite_url(url, self.base_dir)
 
     def resolve(self, path: Path) -> Path:
+        """A path from the file, against its folder; `~/` is the home folder. Taken as a
+        folder name, `file = "~/logs/knowvember.log"` made a folder named `~` beside the config
+        (which `rm -rf ~` there, to tidy it, takes for the home folder)."""
+        path = path.expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
 
@@ -505,12 +509,13 @@ def _http_url(value: str, advice: str | None = None) -> str:
 
 
 def resolve_sqlite_url(url: str, base: Path) -> str:
-    """Make a relative `sqlite:///file.db` absolute against `base` (the config's folder)."""
+    """Make a relative `sqlite:///file.db` absolute against `base` (the config's folder);
+    `~/` is the home folder, as in the shell (see `Settings.resolve`)."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith("sqlite:////"):
         rest = url[len(prefix) :]
         if rest and rest != ":memory:" and not rest.startswith(":memory:"):
-            return prefix + str((base / rest).resolve())
+            return prefix + str((base / Path(rest).expanduser()).resolve())
     return url
 
 

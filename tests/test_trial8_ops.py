@@ -536,3 +536,28 @@ def test_a_secret_pasted_into_an_env_key_is_refused_without_repeating_it(  # typ
     assert value not in result.output
     assert f"{table}.{key}: is not an environment variable name" in " ".join(
         result.stderr.split())
+
+
+def test_paths_starting_with_a_tilde_are_in_the_home_folder(  # type: ignore[no-untyped-def]
+        cli, write_config, campaign_dir, tmp_path_factory, monkeypatch) -> None:
+    """`file = "~/kv-logs/knowvember.log"` made a folder named `~` beside campaign.toml
+    (which `rm -rf ~` there, to tidy it up, takes for the home folder), and
+    `sqlite:///~/kv.db` a database inside it."""
+    import logging
+
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    write_config('[logging]\nfile = "~/kv-logs/knowvember.log"\n', base=BASE_CONFIG.replace(
+        'url = "sqlite:///knowvember.db"', 'url = "sqlite:///~/kv.db"'))
+    try:
+        result = cli("config", "check", "--format", "json")
+        upgraded = cli("db", "upgrade")
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_knowvember_file", None):
+                handler.close()
+                logging.getLogger().removeHandler(handler)
+    assert result.exit_code == EXIT_OK and upgraded.exit_code == EXIT_OK
+    assert json.loads(result.stdout)["database"] == f"sqlite:///{home / 'kv.db'}"
+    assert (home / "kv-logs" / "knowvember.log").is_file() and (home / "kv.db").is_file()
+    assert not (campaign_dir / "~").exists()
