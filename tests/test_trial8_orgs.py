@@ -253,3 +253,34 @@ def test_a_story_whose_submitter_chose_retro_counts_as_a_retrospect() -> None:
     chosen = ["Retro", "Retros", "Retrospective"]
     assert story_techniques(Taxonomy.load(), "Our team", "It went well", None,
                             chosen) == ["Retrospect"]
+
+
+# -- tables into a closed pipe ----------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="rich's Console.on_broken_pipe exits 1: "
+                   "knowvember/cli/common.py out_console() should return a Console whose "
+                   "on_broken_pipe raises BrokenPipeError (handled: exit 141)")
+@pytest.mark.parametrize("args", [("orgs", "list"), ("techniques", "list"),
+                                  ("orgs", "match", "Leeds Teaching Hospitals")])
+def test_a_table_into_a_closed_pipe_ends_as_the_reader_going(
+    tmp_path, args: tuple[str, ...],  # type: ignore[no-untyped-def]
+) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from knowvember.cli.common import EXIT_PIPE
+
+    read, write = os.pipe()
+    os.close(read)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KNOWVEMBER_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    try:
+        # `knowvember orgs list | head -1` exited 1, a failure, with no message.
+        result = subprocess.run([sys.executable, "-m", "knowvember", *args], stdout=write,
+                                stderr=subprocess.PIPE, cwd=tmp_path, env=env, timeout=60,
+                                check=False)
+    finally:
+        os.close(write)
+    assert result.returncode == EXIT_PIPE
