@@ -342,3 +342,23 @@ def test_a_form_row_with_a_conditional_yes_fails_naming_it(campaign_dir, cli) ->
     assert shown["imported"] == 1
     assert shown["errors"][0]["row"] == 2
     assert "'Yes, but anonymously' is a yes with a condition" in shown["errors"][0]["reason"]
+
+
+# -- recording a withdrawal of consent says the story is no longer published ---------------
+
+
+def test_withdrawing_consent_of_a_published_story_says_it_is_no_longer_published(
+    campaign_dir, cli, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("KNOWVEMBER_REVIEWER", "Ann")
+    path = campaign_dir / "responses.csv"
+    path.write_text(MS_HEADER + MS_ROWS, encoding="utf-8")
+    published, waiting = _imported(cli, path)["story_ids"]
+    assert cli("stories", "approve", str(published)).exit_code == 0
+    result = cli("-q", "stories", "edit", str(published), "--no-consent")
+    assert result.exit_code == 0
+    assert f"Story {published} is no longer published: consent is withdrawn" in " ".join(
+        result.stderr.split())
+    # Not said of a story that was not published anyway.
+    quiet = cli("stories", "edit", str(waiting), "--no-consent")
+    assert quiet.exit_code == 0 and "no longer published" not in quiet.stderr

@@ -294,7 +294,8 @@ def edit(
                             role, link, consent)
     db = app.db()
     lookups = Lookups.load(settings)
-    before = get_story(db, story_id, lookups=lookups).status
+    earlier = get_story(db, story_id, lookups=lookups)
+    before = earlier.status
     try:
         story, warnings = edit_story(db, settings, story_id, changes, editor=editor, note=note,
                                      lookups=lookups)
@@ -306,6 +307,11 @@ def edit(
     back = " and put back in the review queue" if before == CHANGES_REQUESTED else ""
     _say(ctx, f"Story {story_id} edited{back} (now {status_label(story.status)}); the "
          "previous version is in its trail.")
+    if earlier.published and not story.published:
+        # Recording a withdrawal is why most coordinators run --no-consent: say it took.
+        err_console().print(f"Story {story_id} is no longer published: consent is withdrawn, "
+                            "so exports and the /stories page leave it out.", markup=False,
+                            style="yellow")
 
 
 def _say(ctx: typer.Context, message: str, style: str = "") -> None:
