@@ -333,7 +333,8 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
     """
     with Source(path) as source:
         rows = _Rows(source.text(errors=_CP1252), source.label)
-        header = _first_of_each([column(h or "") for h in (rows.header() or [])])
+        named = [column(h or "") for h in (rows.header() or [])]
+        header = _first_of_each(named)
         check_header(source.label, header, required, path=path)
         rows.reader.fieldnames = header
         chunk = Chunk()
@@ -342,7 +343,7 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
             try:
                 post, account = from_row(row)
             except row_errors as exc:
-                if not _blank(row):
+                if not (_blank(row) or _header_again(row, header, named, column)):
                     chunk.errors.append(LineError(source.label, line, str(exc)))
                 continue
             chunk.posts.append(post)
@@ -423,6 +424,16 @@ class _Rows:
                     f"{csv.field_size_limit():,} characters: a quote (\") opened there is "
                     "probably never closed, so the rest of the file reads as one cell")
         return f"{self.label}:{line}: not readable as CSV ({exc})"
+
+
+def _header_again(row: dict[str, Any], header: list[str], named: list[str],
+                  column: Callable[[str], str]) -> bool:
+    """Whether a row repeats the header (`named`, as read; `header`, the row's keys): two
+    exports put one after the other (`cat a.csv b.csv`, or pasted below in a spreadsheet)
+    hold it twice, and that row is no failed post. Asked only of a row that failed."""
+    return any(named) and all(
+        isinstance(value := row.get(key), str) and column(value.lstrip("\ufeff")) == name
+        for key, name in zip(header, named, strict=True) if name)
 
 
 def _ends_in_quote(text: str) -> bool:

@@ -408,3 +408,24 @@ def test_counts_written_as_decimals_by_pandas_are_read(db, tmp_path: Path) -> No
     posts = stored(db)
     assert (posts["1191672311587868671"].likes, posts["1191672311587868672"].likes,
             posts["1191672311587868672"].reposts) == (12, 3, 1)
+
+
+@pytest.mark.parametrize("fmt", ["tags", "csv"])
+def test_two_exports_put_one_after_the_other_import_without_an_error(db, tmp_path: Path,
+                                                                    fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """`cat "Archive 1.csv" "Archive 2.csv" > all.csv` (or the second pasted below the
+    first) holds the header twice, BOM and all: its row was a failed post ("id_str 'id_str'
+    is not a tweet id"), and the import partial (exit 4)."""
+    if fmt == "tags":
+        header = ",".join(TAGS_HEADER)
+        rows = [",".join(tags_row(tid, "UHL_Library", "Peer Assist #KNOWvember19").values())
+                for tid in ("1191672311587868671", "1191672311587868672")]
+    else:
+        header = "Platform,ID,Author_Handle,Created_At,Text"
+        rows = [f"x,{tid},@UHL_Library,2019-11-05,Peer Assist #KNOWvember19"
+                for tid in ("1191672311587868671", "1191672311587868672")]
+    path = tmp_path / "all.csv"
+    path.write_text("\ufeff" + "\n".join([header, rows[0], "\ufeff" + header, rows[1]]) + "\n",
+                    encoding="utf-8")
+    record = run_import(db, fmt, path)
+    assert (record.status, record.new, record.error) == ("ok", 2, None)
