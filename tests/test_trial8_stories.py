@@ -362,3 +362,22 @@ def test_withdrawing_consent_of_a_published_story_says_it_is_no_longer_published
     # Not said of a story that was not published anyway.
     quiet = cli("stories", "edit", str(waiting), "--no-consent")
     assert quiet.exit_code == 0 and "no longer published" not in quiet.stderr
+
+
+# -- bidi overrides and control characters in a story are shown, not obeyed -----------------
+
+
+def test_story_pages_show_bidi_overrides_and_control_characters(
+    client: TestClient, settings, sqlite_db  # type: ignore[no-untyped-def]
+) -> None:
+    """A U+202E in a title reversed how the rest of the line read, on /stories and on the
+    review page the coordinator decides from; `stories export` and the CLI show it."""
+    story_id = _submit(settings, sqlite_db, title="Peer Assist \u202etpircs\u202c notes",
+                       body="Ran it.\x07\nSecond line.", name="Zoë \u2066N\u2069")
+    stories.approve_story(sqlite_db, story_id, reviewer="coordinator", lookups=LOOKUPS)
+    sign_in(client)
+    for path in ("/stories", f"/review/{story_id}", "/review?status=all", "/orgs/RX1"):
+        page = client.get(path).text
+        assert "\u202e" not in page and "\u2066" not in page and "\x07" not in page, path
+        assert "Peer Assist &lt;U+202E&gt;tpircs&lt;U+202C&gt; notes" in page, path
+    assert "Ran it.\\x07\nSecond line." in client.get("/stories").text

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from starlette.responses import HTMLResponse
 
-from knowvember.stories import is_http_url
+from knowvember.stories import is_http_url, printable
 from knowvember.web.security import CSRF_FIELD, csrf_token
 
 if TYPE_CHECKING:
@@ -67,6 +67,10 @@ def make_environment() -> jinja2.Environment:
     env.filters["date"] = _date
     env.filters["number"] = _number
     env.filters["score"] = _score
+    # Story text with control characters and bidi overrides made visible, as the CLI and
+    # `stories export` show it: a U+202E in a title reversed how the page read, to
+    # submitters on /stories and to the coordinator deciding on it.
+    env.filters["visible"] = printable
     env.tests["web_link"] = is_http_url  # only http(s) links become <a href>
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     return env
