@@ -42,7 +42,7 @@ from collectors.retry import (
 from collectors.x import collection_window
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
-from knowvember.records import PostRecord
+from knowvember.records import AccountRecord, PostRecord
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ class MastodonCollector(Collector):
         self.tags = CampaignTags(settings.campaign.all_tags).query_terms()
         self._sessions: list[RecordingSession] = []
         self._best: dict[str, tuple[bool, tuple[int, int, int, int]]] = {}
+        self._followers: dict[str, tuple[bool, int]] = {}  # account key -> (from home, count)
         self._parent_lookups = 0
         self._links: dict[str, dict[str, str]] = {}  # the last page's Link header
 
@@ -298,6 +299,7 @@ class MastodonCollector(Collector):
         for problem in problems:
             self._skip(f"{instance} #{tag}: {problem}")
         self._origin_counts(posts, instance)
+        self._origin_followers(accounts, instance)
         return Batch(posts, accounts, checkpoint)
 
     def _link(self, rel: str, param: str) -> str | None:
@@ -442,6 +444,23 @@ class MastodonCollector(Collector):
                 raise WaitTooLongError(f"{instance} rate limit resets in {delay:.0f}s, longer "
                                        "than max_wait_seconds; the next run continues")
             self.policy.wait(delay, f"{instance} rate limit nearly used up")
+
+    def _origin_followers(self, accounts: list[AccountRecord], instance: str) -> None:
+        """A follower count from the account's home instance wins over the copy a remote
+        instance keeps (often behind); without it, the highest seen. The count stored was
+        otherwise the last instance's, and potential reach went with the order of
+        `instances`."""
+        host = urlsplit(instance).netloc
+        for account in accounts:
+            if account.followers is None:
+                continue
+            home = urlsplit(account.key).netloc == host
+            best = self._followers.get(account.key)
+            if best is None or (home and not best[0]) or (
+                    home == best[0] and account.followers > best[1]):
+                best = (home, account.followers)
+            self._followers[account.key] = best
+            account.followers = best[1]
 
     def _origin_counts(self, posts: list[PostRecord], instance: str) -> None:
         """Counts from a post's home instance win over a remote instance's partial view."""

@@ -357,3 +357,24 @@ def test_a_saved_error_answer_is_named_as_one(tmp_path: Path, fmt: str, answer: 
         f"page.json:1: an error answer saved in place of results ({said}); save the page "
         "again (signed in, if the server asked for that)")
     db.dispose()
+
+
+def test_a_follower_count_from_the_home_instance_wins(tmp_path: Path) -> None:
+    """The same person seen through their home instance (500 followers) and a remote one
+    whose copy is behind (20) was stored with the last instance's count: potential reach
+    depended on the order of `instances`."""
+    when = NOW - dt.timedelta(days=1)
+    with FakeAPI() as home, FakeAPI() as remote:
+        person = mastodon_account("lib", home.url, followers=500)
+        status = mastodon_status(mastodon_id(when), home.url, 1, "<p>#KNOWvember</p>",
+                                 ["knowvember"], person, when)
+        home.add_statuses([status])
+        remote.add_statuses([dict(status, id=mastodon_id(when, 9),
+                                  account=dict(person, acct=f"lib@{home.url[7:]}",
+                                               followers_count=20))])
+        settings = mastodon_settings([home.url, remote.url])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        record = run(db, settings, "mastodon")
+    assert record.status == "ok", record.error
+    assert [a.followers for a in all_accounts(db)] == [500]
+    db.dispose()
