@@ -561,3 +561,32 @@ def test_paths_starting_with_a_tilde_are_in_the_home_folder(  # type: ignore[no-
     assert json.loads(result.stdout)["database"] == f"sqlite:///{home / 'kv.db'}"
     assert (home / "kv-logs" / "knowvember.log").is_file() and (home / "kv.db").is_file()
     assert not (campaign_dir / "~").exists()
+
+
+def test_the_log_file_is_reopened_after_logrotate_moves_it(  # type: ignore[no-untyped-def]
+        write_config, campaign_dir) -> None:
+    """A month of `schedule` and logrotate (or deleting a big log): the records went on into
+    the moved or deleted file, and the log file the coordinator reads stayed empty."""
+    import logging
+
+    from knowvember.cli.common import configure_log_file
+    from knowvember.config import load_settings
+
+    configure_log_file(load_settings(write_config('[logging]\nfile = "kv.log"\n')))
+    log = logging.getLogger("knowvember.test")
+    try:
+        log.warning("before the rotation")
+        (campaign_dir / "kv.log").rename(campaign_dir / "kv.log.1")
+        log.warning("after the rotation")
+        assert (campaign_dir / "kv.log").read_text(encoding="utf-8").endswith(
+            "after the rotation\n")
+        assert "after" not in (campaign_dir / "kv.log.1").read_text(encoding="utf-8")
+        (campaign_dir / "kv.log.1").unlink()
+        (campaign_dir / "kv.log").unlink()
+        log.warning("after deleting it")
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_knowvember_file", None):
+                handler.close()
+                logging.getLogger().removeHandler(handler)
+    assert "after deleting it" in (campaign_dir / "kv.log").read_text(encoding="utf-8")

@@ -276,7 +276,12 @@ def configure_log_file(settings: Settings) -> None:
             return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        # Watched: reopened when the file is moved or deleted (logrotate, or a coordinator
+        # clearing a big log) while `schedule` runs for a month; a plain FileHandler went on
+        # writing into the moved or deleted file, and the new log stayed empty.
+        from logging.handlers import WatchedFileHandler
+
+        handler = WatchedFileHandler(path, encoding="utf-8")
     except OSError as exc:
         from knowvember.errors import ConfigError
 
