@@ -23,8 +23,8 @@ per post rather than one per synonym. The rules:
 - "retrospective" and "retro" are a Retrospect only as nouns (`a retrospective with the team`,
   `retrospectives`, `#retrospective`, `we ran a retro with the EPR team`, not `a retro
   look`), and the glass-bowl idioms (`a fishbowl of sweets`, `living in a goldfish bowl`)
-  are not a Fishbowl; `CoP` beside "code of practice" or
-  "court of protection" and `RCT` beside searching, databases or appraisal are not the
+  are not a Fishbowl; `CoP` beside "code of practice", "court of protection" or the
+  climate summit's words, and `RCT` beside searching, databases or appraisal are not the
   techniques.
 """
 
@@ -82,8 +82,14 @@ _CLINICAL = (
     "rhondda", "cynon",
 )
 
-# "CoP" is also a Code of Practice (the Mental Health Act's) or the Court of Protection.
-_CODE_OF_PRACTICE = ("code of practice", "court of protection")
+# "CoP" is also a Code of Practice (the Mental Health Act's) or the Court of Protection, and
+# "COP" the UN climate conference, held in November most years ("Greener NHS voices at COP",
+# "watching the COP negotiations"); its number is already told apart (`COP28`).
+_CODE_OF_PRACTICE = (
+    "code of practice", "court of protection",
+    "climate", "net zero", "summit", "unfccc", "conference of the parties", "presidency",
+    "negotiations", "fossil fuel",
+)
 
 BUILTIN: tuple[Technique, ...] = (
     _t("Self-assessment Tool", ["before"], [

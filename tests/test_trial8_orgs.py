@@ -284,3 +284,26 @@ def test_a_table_into_a_closed_pipe_ends_as_the_reader_going(
     finally:
         os.close(write)
     assert result.returncode == EXIT_PIPE
+
+
+@pytest.mark.parametrize("text", [
+    # The UN climate conference (November most years) was a Community of Practice.
+    "Watching COP closely - climate and health #KNOWvember25",
+    "Greener NHS voices at the COP summit",
+    "UK COP presidency: what it means for the NHS",
+    "COP negotiations continue",
+])
+def test_the_climate_cop_is_no_community_of_practice(text: str) -> None:
+    from knowvember.techniques import Taxonomy
+
+    assert Taxonomy.load().tag(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Join the clinical librarians CoP #KNOWvember25",
+    "Our climate community of practice met today",  # the phrase is never vetoed
+])
+def test_a_community_of_practice_still_counts(text: str) -> None:
+    from knowvember.techniques import Taxonomy
+
+    assert Taxonomy.load().tag(text) == ["Community of Practice"]
