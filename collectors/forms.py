@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx")
+MAX_FORM_CHARS = 100  # a --form name: with the campaign and a row's id, a key of <= 200
 
 # Headers tried, in order, for a field the config does not map: the field's own name, then
 # what Microsoft Forms and Google Forms call it.
@@ -413,6 +414,11 @@ def read_form_export(
     A folder is said to be one before its name is asked for a format: it was "cannot tell
     the format from the name" (or, with --input-format, "no such file").
     """
+    if form is not None and len(form) > MAX_FORM_CHARS:
+        # The name is part of every row's key (200 characters at most in the database):
+        # PostgreSQL refused the longer keys, and SQLite stored them unchecked.
+        raise InputError(f"--form: a short name for the form, at most {MAX_FORM_CHARS} "
+                         f"characters (this one has {len(form):,})")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file; give the form export's file "
                          "(.xlsx or .csv) inside it")

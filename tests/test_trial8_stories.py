@@ -381,3 +381,16 @@ def test_story_pages_show_bidi_overrides_and_control_characters(
         assert "\u202e" not in page and "\u2066" not in page and "\x07" not in page, path
         assert "Peer Assist &lt;U+202E&gt;tpircs&lt;U+202C&gt; notes" in page, path
     assert "Ran it.\\x07\nSecond line." in client.get("/stories").text
+
+
+def test_a_form_name_too_long_for_the_keys_is_refused(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    """The name is in every row's key, a column of 200 characters: PostgreSQL refused the
+    insert, SQLite stored keys longer than the column."""
+    path = campaign_dir / "responses.csv"
+    path.write_text(MS_HEADER + MS_ROWS, encoding="utf-8")
+    result = cli("stories", "import", str(path), "--form", "x" * 250)
+    assert result.exit_code == 2
+    assert "--form: a short name for the form, at most 100 characters (this one has 250)" in (
+        " ".join(result.stderr.split()))
+    assert json.loads(cli("stories", "list", "--format", "json").stdout) == []
+    assert _imported(cli, path, "--form", "y" * 100)["imported"] == 2
