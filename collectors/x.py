@@ -324,6 +324,10 @@ class XCollector(Collector):
             if status == 402:
                 raise SourceError("X says the account has no credits left (402 Payment "
                                   "Required); nothing more was read") from None
+            if status == 404:  # X has these routes: the requests went somewhere else
+                raise SourceError(
+                    f"{self.config.api_base} has no X {what} endpoint (404 Not Found: "
+                    f"{self._detail(exc)}): check [sources.x] api_base") from None
             raise SourceError(f"X rejected the {what} ({status}): {self._detail(exc)}") from None
         except requests.exceptions.InvalidHeader:
             raise SourceError(
@@ -334,8 +338,8 @@ class XCollector(Collector):
             raise TransientError(f"X did not answer within {self.config.timeout:g}s") from None
         except requests.RequestException as exc:
             reason = network_reason(exc) or self.scrub(str(exc))[:200]
-            raise TransientError(f"connection to X failed ({type(exc).__name__}: {reason})"
-                                 ) from None
+            raise TransientError(f"connection to X at {self.config.api_base} failed "
+                                 f"({type(exc).__name__}: {reason})") from None
         return response
 
     def _detail(self, exc: Any) -> str:

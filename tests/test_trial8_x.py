@@ -16,6 +16,7 @@ import pytest
 
 from knowvember import ingest
 from knowvember.config import parse_settings
+from knowvember.db import open_database
 from tests.conftest import BASE_CONFIG
 from tests.conftest import stored_posts as stored
 from tests.fakeapi import X_TOKEN, FakeAPI, Fault, _Answer, _dump, x_id, x_page, x_tweet, x_user
@@ -429,3 +430,39 @@ def test_two_exports_put_one_after_the_other_import_without_an_error(db, tmp_pat
                     encoding="utf-8")
     record = run_import(db, fmt, path)
     assert (record.status, record.new, record.error) == ("ok", 2, None)
+
+
+# -- where the requests went --------------------------------------------------------------
+
+
+def _pointed_at(api_base: str, db_url: str, extra: str = ""):  # type: ignore[no-untyped-def]
+    settings = parse_settings(KNOW_CAMPAIGN + f"""
+[sources.x]
+enabled = true
+api_base = "{api_base}"
+timeout = 2
+{extra}
+""")
+    return settings, open_database(settings, url=db_url)
+
+
+def test_an_api_base_with_no_x_routes_is_named_with_the_key_to_check(capped, tmp_path: Path
+                                                                    ) -> None:  # type: ignore[no-untyped-def]
+    """`api_base = ".../2"` (the version pasted in too) sent every request to a 404: the run
+    said only "X rejected the search (404): NotFound"."""
+    settings, db = _pointed_at(capped.url + "/2", f"sqlite:///{tmp_path / 'x.db'}")
+    record = run(settings, db)
+    assert record.status == "failed"
+    assert record.error == (f"{capped.url}/2 has no X search endpoint (404 Not Found: "
+                            "NotFound): check [sources.x] api_base")
+    db.dispose()
+
+
+def test_a_connection_that_fails_names_where_it_was_going(tmp_path: Path) -> None:
+    with FakeAPI() as api:
+        url = api.url  # nothing answers there once it has stopped
+    settings, db = _pointed_at(url, f"sqlite:///{tmp_path / 'x.db'}", "max_retries = 0")
+    record = run(settings, db)
+    assert record.status == "failed"
+    assert f"connection to X at {url} failed" in record.error, record.error
+    db.dispose()
