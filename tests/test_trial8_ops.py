@@ -157,11 +157,16 @@ def test_postgres_backup_of_the_public_schema_restores_as_the_readme_says(  # ty
         admin.dispose()
 
 
+_REFUSING: list[socket.socket] = []
+
+
 def _closed_port() -> int:
-    """A port on 127.0.0.1 nothing listens on: a Mastodon instance that refuses at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port on 127.0.0.1 that refuses at once (a Mastodon instance that is down): bound
+    and never listening, and kept bound, so no other test's server can take it meanwhile."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _REFUSING.append(sock)
+    return int(sock.getsockname()[1])
 
 
 def _live_schedule_config(folder: Path) -> Path:
@@ -187,7 +192,7 @@ def _schedule_then(signum: int, folder: Path) -> tuple[int, str]:
     log = folder / "kv.log"
     deadline = time.monotonic() + 60
     try:
-        while not (log.exists() and "mastodon run failed" in log.read_text("utf-8")):
+        while not (log.exists() and "mastodon run " in log.read_text("utf-8")):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the first collection never finished"
             time.sleep(0.05)
