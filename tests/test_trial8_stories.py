@@ -394,3 +394,39 @@ def test_a_form_name_too_long_for_the_keys_is_refused(campaign_dir, cli) -> None
         " ".join(result.stderr.split()))
     assert json.loads(cli("stories", "list", "--format", "json").stdout) == []
     assert _imported(cli, path, "--form", "y" * 100)["imported"] == 2
+
+
+# -- a story sent while the database is busy comes back as typed ---------------------------
+
+
+def test_story_sent_while_the_database_is_busy_comes_back_as_typed(
+    client: TestClient, sqlite_db, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """An SQLite file another process writes to past the busy timeout (a large retag or
+    forget), or a database server down: 'The service is busy' lost the story."""
+    import re
+
+    from knowvember.errors import DatabaseError
+    from tests.web_support import csrf
+
+    page = client.get("/submit").text
+    submission = re.search(r'name="submission" value="([^"]+)"', page)
+    assert submission
+    form = {"title": "Our Peer Assist", "body": "Line one.\r\nLine two & more.",
+            "name": "Zoë", "email": "zoe@nhs.net", "consent": "yes",
+            "csrf_token": csrf(page), "submission": submission.group(1)}
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(stories, "add_stories", busy)
+    refused = client.post("/submit", data=form, follow_redirects=False)
+    assert refused.status_code == 503
+    assert "could not be saved just now" in refused.text
+    assert "Line one.\nLine two &amp; more.</textarea>" in refused.text
+    assert f'value="{submission.group(1)}"' in refused.text  # sent again: still one story
+    monkeypatch.undo()
+    sent = client.post("/submit", data={**form, "csrf_token": csrf(refused.text)},
+                       follow_redirects=False)
+    assert sent.status_code == 303
+    assert [s.title for s in stories.list_stories(sqlite_db)] == ["Our Peer Assist"]

@@ -7,6 +7,7 @@ become friendly pages with the right status code; a traceback is only ever logge
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -286,7 +287,15 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseError)
     async def database_error(request: Request, exc: DatabaseError) -> Response:
+        from knowvember.web import public
+
         log.error("Database error on %s: %s", request.url.path, exc)
+        if _refused_form(request) is public.refused_form:
+            # A story sent while the database was busy (an SQLite file another process is
+            # writing to past the busy timeout) or down: it comes back as typed, not lost.
+            with contextlib.suppress(Exception):  # the page needs the session; if not, plain
+                return public.refused_form(request, await request.form(), status_code=503,
+                                           problem=public.NOT_SAVED)
         return _plain_error_page(request, 503, "The service is busy or unavailable",
                                  "Please try again in a few minutes.")
 

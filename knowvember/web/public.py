@@ -132,14 +132,21 @@ def _store(state: WebState, data: stories.StoryInput, submission: str | None,
     raise AssertionError("unreachable")
 
 
-def refused_form(request: Request, form: FormData) -> Response:
+NOT_SAVED = ("The story could not be saved just now: the service is busy or unavailable. "
+             "It is below, as you wrote it: send it again in a minute.")
+
+
+def refused_form(request: Request, form: FormData, *, status_code: int = 403,
+                 problem: str | None = None) -> Response:
     """The form again as it was typed, when it came without a good CSRF token (most often
-    because the session expired while the story was being written): a fresh token, and
-    the story is not lost. Nothing is stored until it is sent again."""
+    because the session expired while the story was being written), or the database did
+    not answer (`problem` says so): a fresh token, and the story is not lost. Nothing is
+    stored until it is sent again."""
     values: dict[str, Any] = {name: str(form.get(name) or "") for name in stories.INPUT_FIELDS}
+    values["body"], values["outcome"] = as_typed(values["body"]), as_typed(values["outcome"])
     values["techniques"] = [str(t) for t in form.getlist("techniques")]
     values["consent"] = form.get("consent")
-    return _form_page(request, values, {}, status_code=403, problem=(
+    return _form_page(request, values, {}, status_code=status_code, problem=problem or (
         "For your security your story could not be sent: the page was open too long, or "
         "your browser did not send this site's cookie. Check your story below and send it "
         "again."), submission=_submission_id(form.get("submission")))
