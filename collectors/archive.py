@@ -509,6 +509,12 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
         hint = ""
         if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
             hint = "; its columns are not separated by commas: save it as CSV (comma delimited)"
+        elif {"public_metrics.like_count", "author.username"} & {h.lower() for h in header}:
+            # twarc-csv's columns: a twarc2 archive flattened to CSV, which loses what the
+            # import needs (the whole payload); the JSONL it was made from is read as it is.
+            hint = ("; this looks like twarc-csv's export of a twarc2 archive: import the "
+                    "JSONL it was made from with `knowvember import twarc2`, or add the "
+                    "generic CSV's columns (docs/collectors.md)")
         shown = excerpt(", ".join(h for h in header if h)) or "nothing"
         raise InputError(
             f"{label}:1: missing column(s) {', '.join(missing)} (the header has {shown}){hint}")

@@ -466,3 +466,19 @@ def test_a_connection_that_fails_names_where_it_was_going(tmp_path: Path) -> Non
     assert record.status == "failed"
     assert f"connection to X at {url} failed" in record.error, record.error
     db.dispose()
+
+
+@pytest.mark.parametrize("fmt", ["tags", "csv"])
+def test_a_twarc_csv_export_is_named_with_the_import_that_reads_its_source(
+        db, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """twarc-csv's CSV of a twarc2 archive was refused as missing columns, quoting its long
+    header, without saying that the JSONL it came from imports as it is."""
+    path = tmp_path / "knowvember19.csv"
+    path.write_text("id,conversation_id,referenced_tweets.replied_to.id,author_id,created_at,"
+                    "text,lang,public_metrics.like_count,author.username\n"
+                    "1191672311587868672,1191672311587868672,,111,2019-11-05T09:30:00.000Z,"
+                    "Peer Assist #KNOWvember19,en,4,UHL_Library\n", encoding="utf-8")
+    record = run_import(db, fmt, path)
+    assert record.status == "failed" and "missing column(s)" in record.error
+    assert "twarc-csv's export of a twarc2 archive" in record.error
+    assert "`knowvember import twarc2`" in record.error
