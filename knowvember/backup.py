@@ -74,8 +74,9 @@ def _backup_postgres(url: sa.URL, target: Path) -> Path:
     if pg_dump is None:
         raise DatabaseError("pg_dump is not installed; install the PostgreSQL client tools")
     env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
+    password = url.password or url.query.get("password")
+    if password:
+        env["PGPASSWORD"] = str(password)
     selection = _selection(_knowvember_schema(url))
     # Into FILE.partial first, as for SQLite: a failed dump (the server down, the disk full)
     # leaves the last good backup under the real name, not nothing or half a dump.
@@ -95,15 +96,16 @@ def _backup_postgres(url: sa.URL, target: Path) -> Path:
 
 
 def conninfo(url: sa.URL) -> str:
-    """The URL as a libpq connection URI for pg_dump, without its password (that goes in
-    PGPASSWORD, never on a command line other users can read).
+    """The URL as a libpq connection URI for pg_dump, without its password, whether in the
+    URL or its query (that goes in PGPASSWORD, never on a command line others can read).
 
     The query is kept: it is where a URL says `options=-csearch_path=...` (the schema the
     campaign lives in), `sslmode`, or `host=/var/run/postgresql`, and pg_dump given only the
     host, port, user and database name connected differently from every other command.
     """
+    query = {key: value for key, value in url.query.items() if key != "password"}
     plain = sa.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
-                          database=url.database or "postgres", query=url.query)
+                          database=url.database or "postgres", query=query)
     return plain.render_as_string(hide_password=False)
 
 

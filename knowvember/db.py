@@ -154,11 +154,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
         cursor.close()
 
 
-def _redact(url: str) -> str:
+# libpq takes a password in the query too (`?password=...`), which SQLAlchemy's hiding of
+# the URL's password leaves as it is: `config check`, errors and the log file showed it.
+_SECRET_QUERY = frozenset({"password", "sslpassword"})
+
+
+def redact_url(url: str) -> str:
+    """The URL to show a person or a log: its password hidden, in the query as well."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.make_url(url)
+        hidden = {key: "***" for key in parsed.query if key.lower() in _SECRET_QUERY}
+        if hidden:
+            parsed = parsed.update_query_dict(hidden)
+        return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     except Exception:
         return "(unparseable URL)"
+
+
+_redact = redact_url
 
 
 @contextmanager

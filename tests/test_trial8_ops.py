@@ -595,3 +595,48 @@ def test_the_log_file_is_reopened_after_logrotate_moves_it(  # type: ignore[no-u
                 handler.close()
                 logging.getLogger().removeHandler(handler)
     assert "after deleting it" in (campaign_dir / "kv.log").read_text(encoding="utf-8")
+
+
+def test_a_password_in_the_url_query_is_never_shown(  # type: ignore[no-untyped-def]
+        cli, write_config, monkeypatch) -> None:
+    """libpq reads `?password=` too; SQLAlchemy's hiding leaves the query alone, so `config
+    check` printed it, and so did every error and the log naming the database."""
+    write_config()
+    monkeypatch.setenv("KNOWVEMBER_DATABASE_URL",
+                       f"postgresql+psycopg://kv@127.0.0.1:{_closed_port()}/kv"
+                       "?password=hunter2&sslmode=prefer")
+    checked = cli("config", "check", "--format", "json")
+    assert checked.exit_code == EXIT_OK
+    assert json.loads(checked.stdout)["database"].endswith("/kv?password=***&sslmode=prefer")
+    failed = cli("db", "upgrade")
+    assert failed.exit_code == EXIT_DATABASE and "cannot connect" in failed.stderr
+    assert "hunter2" not in checked.output + failed.output
+
+
+def test_pg_dump_gets_a_query_password_by_pgpassword_only() -> None:
+    from knowvember.backup import conninfo
+
+    url = sa.make_url("postgresql+psycopg://kv@db.example/kv?password=hunter2&sslmode=require")
+    assert conninfo(url) == "postgresql://kv@db.example/kv?sslmode=require"
+
+
+def test_backup_hands_a_query_password_to_pg_dump_by_environment(  # type: ignore[no-untyped-def]
+        tmp_path, monkeypatch) -> None:
+    from knowvember import backup
+
+    seen: dict[str, Any] = {}
+
+    def run(args: list[str], env: dict[str, str], **kwargs: Any) -> Any:
+        seen.update(args=args, env=env)
+        Path(next(a for a in args if a.startswith("--file=")).removeprefix("--file=")
+             ).write_bytes(b"PGDMP")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(backup, "_knowvember_schema", lambda url: "public")
+    monkeypatch.setattr(backup.shutil, "which", lambda name: "/usr/bin/pg_dump")
+    monkeypatch.setattr(backup.subprocess, "run", run)
+    backup.backup_database("postgresql+psycopg://kv@db.example/kv?password=hunter2",
+                           tmp_path / "kv.dump")
+    assert not any("hunter2" in arg for arg in seen["args"])
+    assert seen["env"]["PGPASSWORD"] == "hunter2"
+    assert (tmp_path / "kv.dump").read_bytes() == b"PGDMP"

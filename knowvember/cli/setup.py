@@ -53,12 +53,11 @@ def config_check(
     format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
 ) -> None:
     """Validate campaign.toml and show the resolved settings (secrets masked)."""
-    import sqlalchemy as sa
-
     from knowvember.config import secret_status
+    from knowvember.db import redact_url
 
     settings = state(ctx).settings()
-    url = sa.make_url(settings.database_url).render_as_string(hide_password=True)
+    url = redact_url(settings.database_url)
     env = secret_status(settings)
     c = settings.campaign
     sources = {
