@@ -148,6 +148,17 @@ def get_user(db: Database, user_id: int) -> UserInfo | None:
     return _info(row) if row else None
 
 
+def require_user(db: Database, username: str) -> UserInfo:
+    """The coordinator called `username`, or NotFoundError naming the command that lists them
+    (asked before a new password is typed for a name that is not there)."""
+    name = normalise_username(username)
+    with db.begin() as conn:
+        row = conn.execute(_select().where(users_t.c.username == name)).first()
+    if row is None:
+        raise NotFoundError(f"no user {name!r} (see `knowvember users list`)")
+    return _info(row)
+
+
 def remove_user(db: Database, username: str) -> None:
     """Delete a coordinator account; their web sessions stop working at once."""
     name = normalise_username(username)

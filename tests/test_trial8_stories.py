@@ -430,3 +430,16 @@ def test_story_sent_while_the_database_is_busy_comes_back_as_typed(
                        follow_redirects=False)
     assert sent.status_code == 303
     assert [s.title for s in stories.list_stories(sqlite_db)] == ["Our Peer Assist"]
+
+
+# -- users set-password for a name that is not there ----------------------------------------
+
+
+def test_set_password_of_an_unknown_user_says_so_before_asking(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    """It asked for the new password twice (or, not on a terminal, said to pipe one in),
+    and only then said there was no such user."""
+    result = cli("users", "set-password", "Siobhan")
+    assert result.exit_code == 6
+    said = " ".join(result.stderr.split())
+    assert "no user 'siobhan' (see `knowvember users list`)" in said
+    assert "terminal" not in said and "Password" not in result.output

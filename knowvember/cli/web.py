@@ -76,8 +76,9 @@ def users_set_password(
     ),
 ) -> None:
     """Change a coordinator's password (signs them out everywhere)."""
-    from knowvember.users import set_password
+    from knowvember.users import require_user, set_password
 
+    require_user(state(ctx).db(), name)  # before asking for a password it could not set
     password = read_password(password_stdin)
     user = set_password(state(ctx).db(), name, password)
     err_console().print(f"Changed the password of {user.username}.")
