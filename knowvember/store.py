@@ -9,6 +9,7 @@ never row by row through the ORM.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -164,6 +165,21 @@ def _representable(posts: Sequence[PostRecord], accounts: Sequence[AccountRecord
     return [p for p in posts if p not in dropped]
 
 
+def _latest_accounts(accounts: Sequence[AccountRecord]
+                     ) -> dict[tuple[str, str], AccountRecord]:
+    """Each account's last record in a batch, except that a record whose handle could not
+    be verified (Bluesky's handle.invalid, stood in for by the DID: handle == key) does not
+    replace one with a handle."""
+    by_key: dict[tuple[str, str], AccountRecord] = {}
+    for a in accounts:
+        key = (a.platform, a.key)
+        before = by_key.get(key)
+        if before is not None and a.handle == a.key and before.handle != before.key:
+            continue
+        by_key[key] = a
+    return by_key
+
+
 def _no_nul(value: str | None) -> str | None:
     return value.replace(_NUL, _REPLACEMENT) if value else value
 
@@ -237,7 +253,7 @@ class PostWriter:
         now = utcnow()
         self._storing = set()
         with translate_errors(self.db.engine), self._transaction() as conn:
-            by_key = {(a.platform, a.key): a for a in accounts}
+            by_key = _latest_accounts(accounts)
             kept, unresolved = self._campaign_posts(conn, posts, by_key)
             result.skipped = sum(
                 1 for p in posts if not p.context_only and (p.platform, p.platform_id) not in kept
@@ -429,6 +445,11 @@ class PostWriter:
         inserts, updates = [], []
         for a in unknown:
             found = existing.get((a.platform, a.key))
+            if found is not None and a.handle == a.key and found[1][0] != a.key:
+                # A handle the platform could not verify (Bluesky's handle.invalid, stood in
+                # for by the DID) keeps the one stored: [[organisations]] accounts and
+                # exclude_accounts name people by handle.
+                a = dataclasses.replace(a, handle=str(found[1][0]))
             values = {
                 "handle": a.handle,
                 "display_name": a.display_name,

@@ -150,10 +150,6 @@ def test_an_unverified_handle_is_not_taken_for_one() -> None:
     assert account.url == f"https://bsky.app/profile/{KM_DID}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowvember/store.py Store._upsert_accounts overwrites the handle at every sight: a "
-    "Bluesky author sent as `handle.invalid` (mapped to its DID) should keep the handle "
-    "stored before, or [[organisations]] accounts and exclude_accounts stop matching it"))
 def test_an_unverified_handle_keeps_the_handle_stored_before(tmp_path: Path) -> None:
     pages = tmp_path / "pages.jsonl"
     pages.write_text("\n".join(json.dumps({"posts": [post]}) for post in (
