@@ -263,10 +263,13 @@ def _dsn_and_server_idle(url: str) -> tuple[dict[str, str], str, str]:
 
 
 @pytest.mark.postgres
-def test_postgres_connections_keep_alive_at_both_ends(pg_url: str) -> None:
+def test_postgres_connections_keep_alive_at_both_ends(  # type: ignore[no-untyped-def]
+        pg_url: str, monkeypatch) -> None:
     """A month of `schedule` on a laptop that sleeps: without keepalives a query on a dead
     connection waits for hours, and the server keeps the vanished laptop's session (and its
     run lock: every other machine's run 'already running') for two hours and more."""
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    monkeypatch.delenv("PGOPTIONS", raising=False)
     params, idle, path = _dsn_and_server_idle(pg_url)
     assert params["keepalives"] == "1" and params["keepalives_idle"] == "60"
     assert params["connect_timeout"] == "15"
