@@ -89,6 +89,8 @@ KNOWVEMBER_MASTODON_TOKEN=
 KNOWVEMBER_BLUESKY_HANDLE=
 KNOWVEMBER_BLUESKY_APP_PASSWORD=
 KNOWVEMBER_REVIEWER=
+# Only for the web app (`knowvember serve`): 32 or more random characters.
+KNOWVEMBER_SECRET_KEY=
 # KNOWVEMBER_DATABASE_URL=postgresql+psycopg://knowvember@dbhost/knowvember
 """
 

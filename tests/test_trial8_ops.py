@@ -643,3 +643,16 @@ def test_backup_hands_a_query_password_to_pg_dump_by_environment(  # type: ignor
     assert not any("hunter2" in arg for arg in seen["args"])
     assert seen["env"]["PGPASSWORD"] == "hunter2"
     assert (tmp_path / "kv.dump").read_bytes() == b"PGDMP"
+
+
+def test_env_example_lists_every_variable_config_check_asks_for(  # type: ignore[no-untyped-def]
+        cli, tmp_path) -> None:
+    """`config check` lists KNOWVEMBER_SECRET_KEY as not set, and .env.example, which the
+    README says lists the names, had no line for it."""
+    assert cli("init", str(tmp_path / "new"), "--year", "2027").exit_code == EXIT_OK
+    example = (tmp_path / "new" / ".env.example").read_text(encoding="utf-8")
+    written = {line.split("=", 1)[0] for line in example.splitlines()
+               if line and not line.startswith("#")}
+    checked = cli("--config", str(tmp_path / "new" / "campaign.toml"), "config", "check",
+                  "--format", "json")
+    assert set(json.loads(checked.stdout)["environment"]) <= written
