@@ -656,3 +656,51 @@ def test_env_example_lists_every_variable_config_check_asks_for(  # type: ignore
     checked = cli("--config", str(tmp_path / "new" / "campaign.toml"), "config", "check",
                   "--format", "json")
     assert set(json.loads(checked.stdout)["environment"]) <= written
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(strict=True, raises=sa.exc.IntegrityError, reason=(
+    "knowvember/retag.py note_tagging: two first runs into a new database both find no "
+    "recorded fingerprint and both insert it; the second fails on pk_collector_state "
+    "('unexpected IntegrityError'). Seen in tests/test_reliability_locks.py::"
+    "test_three_sources_collect_side_by_side_into_a_new_database[postgresql]. Fix: insert "
+    "the first record with ON CONFLICT DO NOTHING (or retry note_tagging once on "
+    "IntegrityError and read the row the other run wrote)."))
+def test_two_first_runs_record_the_technique_rules_without_colliding(  # type: ignore[no-untyped-def]
+        settings, pg_url, monkeypatch) -> None:
+    """Two collections of different sources starting together on a new PostgreSQL
+    database, as three cron lines at the same minute do."""
+    from knowvember import retag
+    from knowvember.db import open_database
+    from knowvember.techniques import Taxonomy
+
+    both_read = threading.Barrier(2, timeout=20)
+    real = retag._has_tagged_items
+
+    def after_both_read(conn: sa.Connection, campaign_id: int) -> bool:
+        found = real(conn, campaign_id)
+        both_read.wait()  # each has seen no record and no post: both go on to write it
+        return found
+
+    monkeypatch.setattr(retag, "_has_tagged_items", after_both_read)
+    first, second = open_database(settings, url=pg_url), open_database(settings, url=pg_url)
+    errors: list[BaseException] = []
+
+    def note(db: Any) -> None:
+        try:
+            retag.note_tagging(db, Taxonomy.load(settings))
+        except BaseException as exc:  # handed to the test thread
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=note, args=(db,)) for db in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        first.dispose()
+        second.dispose()
+    if errors:
+        raise errors[0]
+    assert retag.recorded_fingerprint(first) == Taxonomy.load(settings).fingerprint()
