@@ -215,7 +215,7 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
         return
     number, line = head
     try:
-        yield number, parse(line)
+        yield number, _parse_text(parse, line)
     except ValueError:
         second = next(lines, None)
         if source.span is None or source.span.start == 0:
@@ -285,7 +285,7 @@ def _parses(line: bytes) -> bool:
 def _value(source: Source, parse: Callable[[bytes], Any], number: int, line: bytes
            ) -> tuple[int, Any | LineError]:
     try:
-        return number, parse(line)
+        return number, _parse_text(parse, line)
     except ValueError:
         return number, LineError(source.label, number, _json_problem(line))
 
@@ -293,7 +293,7 @@ def _value(source: Source, parse: Callable[[bytes], Any], number: int, line: byt
 def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes,
                     first: int = 1) -> Iterator[tuple[int, Any | LineError]]:
     try:
-        yield first, parse(data)
+        yield first, _parse_text(parse, data)
     except ValueError as exc:
         line = data[: _error_position(exc, data)].count(b"\n") + first
         yield line, LineError(source.label, line, f"not valid JSON ({exc})")
@@ -308,6 +308,29 @@ def _error_position(exc: ValueError, data: bytes) -> int:
         except orjson.JSONDecodeError as again:
             pos = again.pos
     return pos or 0
+
+
+def _parse_text(parse: Callable[[bytes], Any], data: bytes) -> Any:
+    """`parse(data)`; if that fails and `data` is not UTF-8, once more read as Windows-1252
+    (`as_utf8`). Tried only when the first parse failed."""
+    try:
+        return parse(data)
+    except ValueError:
+        fixed = as_utf8(data)
+        if fixed is None:
+            raise
+        return parse(fixed)
+
+
+def as_utf8(data: bytes) -> bytes | None:
+    """`data` made UTF-8 from Windows-1252 where it is not UTF-8, or None when it is:
+    Notepad's "ANSI" save (and Excel's) writes `café` so, and each line holding such a
+    character was "not valid JSON". The bytes that are UTF-8 stay as they are."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors=_CP1252).encode("utf-8")
+    return None
 
 
 def _json_problem(line: bytes) -> str:

@@ -21,7 +21,15 @@ import msgspec
 import orjson
 from msgspec import Raw
 
-from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, Span, json_values
+from collectors.archive import (
+    CHUNK_POSTS,
+    Chunk,
+    LineError,
+    Source,
+    Span,
+    as_utf8,
+    json_values,
+)
 from collectors.base import MAPPING_ERRORS, describe
 from collectors.x_payload import (
     Decoded,
@@ -101,14 +109,17 @@ def _with_string_ids(page: Page) -> Page | None:
 
     Asked only once a tweet or user of the page could not be read, so a page that reads
     costs nothing more: a re-export may have written any of its ids as numbers, not only
-    the first tweet's and user's, and the page then reads as if they were strings."""
+    the first tweet's and user's, and the page then reads as if they were strings. A page
+    that is not UTF-8 (saved by Notepad as "ANSI") is read as Windows-1252 the same way."""
     includes = page.includes
     raws = itertools.chain(page.data, includes.users, includes.tweets) if includes else page.data
-    if not any(_NUMBER_ID.search(bytes(raw)) for raw in raws):
+    body = msgspec.json.encode(page)
+    utf8 = as_utf8(body)
+    if utf8 is None and not any(_NUMBER_ID.search(bytes(raw)) for raw in raws):
         return None
     try:
-        fixed = _normalised_page(orjson.loads(msgspec.json.encode(page)))
-    except _Unreadable:
+        fixed = _normalised_page(orjson.loads(utf8 or body))
+    except (_Unreadable, orjson.JSONDecodeError):
         return None
     return fixed if isinstance(fixed, Page) else None
 

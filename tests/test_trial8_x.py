@@ -482,3 +482,32 @@ def test_a_twarc_csv_export_is_named_with_the_import_that_reads_its_source(
     assert record.status == "failed" and "missing column(s)" in record.error
     assert "twarc-csv's export of a twarc2 archive" in record.error
     assert "`knowvember import twarc2`" in record.error
+
+
+# -- JSON saved as "ANSI" ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["page", "flattened", "v1.1"])
+def test_a_jsonl_file_saved_as_windows_1252_is_read(db, tmp_path: Path, shape: str) -> None:  # type: ignore[no-untyped-def]
+    """Notepad's "ANSI" save writes `café` and `–` as Windows-1252: each tweet holding one
+    was "Invalid UTF-8 encoded string" or "not valid JSON", and the rest imported alone."""
+    tid = x_id(NOV, 1)
+    text = "Knowledge café – Peer Assist #KNOWvember19"
+    user = x_user("111", "UHL_Library", name="Café Library")
+    tweet = x_tweet(tid, text, "111", NOV)
+    value: dict[str, object]
+    if shape == "page":
+        value = x_page([tweet], [user])
+    elif shape == "flattened":
+        value = {**tweet, "author": user}
+    else:
+        value = v1_tweet(tid, text, "UHL_Library", "111", NOV)
+    path = tmp_path / "knowvember19.jsonl"
+    plain = x_tweet(x_id(NOV, 2), "Plain Peer Assist #KNOWvember19", "111", NOV)
+    path.write_bytes(orjson.dumps(value).decode().encode("cp1252") + b"\n"
+                     + orjson.dumps(x_page([plain], [user])) + b"\n")
+    record = run_import(db, "twarc2", path)
+    assert (record.status, record.new, record.error) == ("ok", 2, None)
+    assert stored(db)[tid].text == text
+    again = run_import(db, "twarc2", path)
+    assert (again.status, again.new, again.updated) == ("ok", 0, 0)
