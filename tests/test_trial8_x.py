@@ -1,7 +1,10 @@
 """The eighth trial of X collection and archives, as a new coordinator met them.
 
-The live collector against the local fake X API v2 (the monthly usage cap's 429), and the
-archive imports with the shapes coordinators really hold.
+The live collector against the local fake X API v2 (the monthly usage cap's 429, a token
+pasted with its line end, an `api_base` with no X routes), and the archive imports with the
+files coordinators really hold: Excel's empty rows and repeated headers, workbooks, ZIPs and
+CSVs given to the wrong import, twarc 1 stream notices, gzip by any name, quotes left open,
+pandas' decimals, twarc-csv exports and JSON saved as Windows-1252.
 """
 
 from __future__ import annotations
