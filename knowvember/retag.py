@@ -216,9 +216,19 @@ def note_tagging(db: Database, taxonomy: Taxonomy) -> None:
     the reports warn until a retag. A campaign with posts and no record (a database
     from before the record was kept) is left unrecorded: its tags may be stale.
     """
+    fingerprint = taxonomy.fingerprint()
+    try:
+        _note_tagging(db, fingerprint)
+    except (sa.exc.IntegrityError, sa.exc.OperationalError):
+        # Two first runs at once (cron lines at the same minute) both found no record and
+        # both wrote one: the second, once the first has committed, reads it and agrees, or
+        # marks the tags mixed when the two tag differently.
+        _note_tagging(db, fingerprint)
+
+
+def _note_tagging(db: Database, fingerprint: str) -> None:
     from knowvember.store import save_state
 
-    fingerprint = taxonomy.fingerprint()
     with db.begin() as conn:
         recorded = conn.execute(
             sa.select(state_t.c.value).where(

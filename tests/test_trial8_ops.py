@@ -659,13 +659,6 @@ def test_env_example_lists_every_variable_config_check_asks_for(  # type: ignore
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, raises=sa.exc.IntegrityError, reason=(
-    "knowvember/retag.py note_tagging: two first runs into a new database both find no "
-    "recorded fingerprint and both insert it; the second fails on pk_collector_state "
-    "('unexpected IntegrityError'). Seen in tests/test_reliability_locks.py::"
-    "test_three_sources_collect_side_by_side_into_a_new_database[postgresql]. Fix: insert "
-    "the first record with ON CONFLICT DO NOTHING (or retry note_tagging once on "
-    "IntegrityError and read the row the other run wrote)."))
 def test_two_first_runs_record_the_technique_rules_without_colliding(  # type: ignore[no-untyped-def]
         settings, pg_url, monkeypatch) -> None:
     """Two collections of different sources starting together on a new PostgreSQL
