@@ -174,7 +174,7 @@ class Post(Base):
     first_collected: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_collected: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # When the text stored was last edited, for a post edited in place (Mastodon; migration
-    # 0005): a copy edited later replaces the text, one edited earlier does not.
+    # 0006): a copy edited later replaces the text, one edited earlier does not.
     edited_at: Mapped[dt.datetime | None] = mapped_column()
 
     account: Mapped[Account | None] = relationship()

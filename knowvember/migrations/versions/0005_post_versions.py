@@ -1,16 +1,10 @@
-"""edited posts: earlier versions (post_versions) and the time of an edit (posts.edited_at)
+"""earlier versions of edited posts (post_versions)
 
 X gives each version of an edited post its own id. A post is now stored once, under its
 latest version's id, and `post_versions` keeps the ids it had before, each with the row that
 holds the post, so an earlier version read again later is not stored as a second post. The
 table starts empty: posts stored before this revision are merged when a later version of
-them arrives.
-
-Mastodon edits a status in place (same id, a later `edited_at`): `posts.edited_at` says
-which edit the stored text is, so a copy edited later replaces it and an older one does not.
-It starts empty (NULL: not known to be edited).
-
-The downgrade drops both; the posts themselves and their text are untouched.
+them arrives. The downgrade drops the table; the posts themselves are untouched.
 
 Revision ID: 0005
 Revises: 0004
@@ -38,14 +32,8 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index('ix_post_versions_post_id', 'post_versions', ['post_id'], unique=False)
-    op.add_column('posts', sa.Column('edited_at', sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == 'sqlite':
-        bind.exec_driver_sql('ALTER TABLE posts DROP COLUMN edited_at')  # SQLite 3.35+
-    else:
-        op.drop_column('posts', 'edited_at')
     op.drop_index('ix_post_versions_post_id', table_name='post_versions')
     op.drop_table('post_versions')
