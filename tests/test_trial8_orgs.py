@@ -197,8 +197,6 @@ def test_a_synonym_repeating_its_own_techniques_name_is_fine() -> None:
                                                                    "Knowledge Café"]
 
 
-@pytest.mark.xfail(strict=True, reason="config check does not load [techniques] "
-                   "(knowvember/cli/setup.py config_check should call Taxonomy.load(settings))")
 def test_config_check_refuses_a_clashing_synonym(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     write_config('[techniques]\nsynonyms = { "Peer Assist" = ["knowledge cafe"] }\n')
     result = cli("config", "check")
@@ -206,8 +204,6 @@ def test_config_check_refuses_a_clashing_synonym(cli, write_config) -> None:  # 
     assert "is already the technique 'Knowledge Café'" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="config check does not load [[organisations]] "
-                   "(knowvember/cli/setup.py config_check should call Catalogue.load(settings))")
 def test_config_check_refuses_an_organisation_without_a_name(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     write_config('[[organisations]]\ncode = "XX1"\n')
     result = cli("config", "check")

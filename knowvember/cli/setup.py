@@ -57,6 +57,14 @@ def config_check(
     from knowvember.db import redact_url
 
     settings = state(ctx).settings()
+    # What the other commands read from the file as they start, read here too: a clashing
+    # [techniques] synonym or an [[organisations]] entry without a name was "valid" here and
+    # then refused by classify, orgs and every report (exit 3).
+    from knowvember.organisations import Catalogue
+    from knowvember.techniques import Taxonomy
+
+    Taxonomy.load(settings)
+    Catalogue.load(settings)
     url = redact_url(settings.database_url)
     env = secret_status(settings)
     c = settings.campaign
