@@ -253,9 +253,6 @@ def test_a_story_whose_submitter_chose_retro_counts_as_a_retrospect() -> None:
 
 # -- tables into a closed pipe ----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="rich's Console.on_broken_pipe exits 1: "
-                   "knowvember/cli/common.py out_console() should return a Console whose "
-                   "on_broken_pipe raises BrokenPipeError (handled: exit 141)")
 @pytest.mark.parametrize("args", [("orgs", "list"), ("techniques", "list"),
                                   ("orgs", "match", "Leeds Teaching Hospitals")])
 def test_a_table_into_a_closed_pipe_ends_as_the_reader_going(

@@ -107,9 +107,16 @@ def err_console() -> Console:
 
 
 def out_console() -> Console:
+    """The console for data on stdout (tables). Its reader going away mid-table
+    (`knowvember orgs list | head -1`) ends the command as every command's output does (exit
+    141, quietly), not with the exit 1 rich gives, which cron and scripts take for a failure."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    class DataConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return DataConsole(highlight=False, soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:
