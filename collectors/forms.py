@@ -400,10 +400,18 @@ def _as_stored(item: NewStory, lookups: Lookups) -> dict[str, Any]:
 
 
 def _same_value(a: Any, b: Any) -> bool:
-    """Equal as stored: lists against lists, nothing against an empty value."""
+    """Equal as stored: lists against lists, nothing against an empty value. Line breaks
+    are compared as LF: stories imported before rows were read that way hold CRLF, or
+    Excel's `_x000D_`, and that is no change made in the form."""
     if isinstance(a, list | tuple) or isinstance(b, list | tuple):
         return list(a or ()) == list(b or ())
+    if isinstance(a, str) and isinstance(b, str):
+        return _line_breaks(a) == _line_breaks(b)
     return (a or None) == (b or None) if not isinstance(a, bool) else a == bool(b)
+
+
+def _line_breaks(text: str) -> str:
+    return text.replace("_x000D_", "").replace("\r\n", "\n")
 
 
 def read_form_export(
@@ -447,7 +455,8 @@ def read_form_export(
         values = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
         try:
             export.stories.append(
-                _story_from_row(values, number, settings, tz, dayfirst, form)
+                _story_from_row(values, number, settings, tz, dayfirst, form,
+                                xlsx=fmt == "xlsx")
             )
         except StoryValidationError as exc:
             export.errors.append(RowError(number, "; ".join(
@@ -575,12 +584,18 @@ def _answered(rows: list[list[Any]], index: int, field_name: str) -> bool:
     return False
 
 
+MULTI_LINE = ("body", "outcome")  # paragraph answers, where the line breaks are
+
+
 def _story_from_row(
     values: dict[str, Any], number: int, settings: Settings, tz: dt.tzinfo, dayfirst: bool,
-    form: str | None,
+    form: str | None, *, xlsx: bool = False,
 ) -> NewStory:
     data = {f: _cell_text(values[f]) if f not in ("consent",) else _cell_answer(values[f])
             for f in STORY_INPUT_FIELDS if f in values}
+    for name in MULTI_LINE:
+        if isinstance(data.get(name), str):
+            data[name] = _line_breaks_read(data[name], xlsx=xlsx)
     story_input = StoryInput.parse(data, settings)
     submitted_at = None
     if "submitted_at" in values and _present(values["submitted_at"]):
@@ -589,6 +604,21 @@ def _story_from_row(
                   story_input)
     return NewStory(story_input, submitted_at=submitted_at, external_key=key,
                     label=f"row {number}")
+
+
+def _line_breaks_read(text: str, *, xlsx: bool) -> str:
+    """A paragraph answer with LF line breaks, as the web form stores them.
+
+    An answer typed in a browser has CRLF; Excel writes each CR in a cell as OOXML's
+    `_x000D_`, which openpyxl leaves in the text (stories read "first line_x000D_" on
+    /stories, in exports and in the queue). `_x005F_` escapes the underscore itself, so a
+    literal `_x000D_` survives.
+    """
+    if xlsx and "_x" in text:
+        from openpyxl.utils.escape import unescape
+
+        text = str(unescape(text))
+    return text.replace("\r\n", "\n")
 
 
 def row_key(

@@ -443,3 +443,48 @@ def test_set_password_of_an_unknown_user_says_so_before_asking(campaign_dir, cli
     said = " ".join(result.stderr.split())
     assert "no user 'siobhan' (see `knowvember users list`)" in said
     assert "terminal" not in said and "Password" not in result.output
+
+
+# -- line breaks in form exports: Excel's _x000D_, and CRLF -------------------------------
+
+
+def test_xlsx_line_breaks_written_by_excel_are_read_as_line_breaks(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    """Excel writes a carriage return in a cell (every line break of an answer typed in a
+    browser: CRLF) as `_x000D_`, which openpyxl leaves in the text: stories read
+    "We ran a Peer Assist._x000D_" on /stories, in exports and in the review queue."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Completion time", "Email", "Name", "Title", "What happened?",
+                  "Outcome", "Consent to publish"])
+    sheet.append([1, "03/11/2019 09:30:44", "s@nhs.net", "Siobhán", "Our Peer Assist",
+                  "We ran a Peer Assist._x000D_\nIt helped._x000D_\n_x005F_x000D_ stays.",
+                  "Three pitfalls_x000D_\navoided", "Yes"])
+    book.save(campaign_dir / "responses.xlsx")
+    (story_id,) = _imported(cli, campaign_dir / "responses.xlsx")["story_ids"]
+    shown = json.loads(cli("stories", "show", str(story_id), "--format", "json").stdout)
+    assert shown["body"] == "We ran a Peer Assist.\nIt helped.\n_x000D_ stays."
+    assert shown["outcome"] == "Three pitfalls\navoided"
+    again = _imported(cli, campaign_dir / "responses.xlsx")
+    assert again["already_imported"] == 1 and again["warnings"] == []
+
+
+def test_csv_line_breaks_inside_a_cell_are_stored_as_lf(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    path = campaign_dir / "responses.csv"
+    path.write_bytes(MS_HEADER.encode() + b'1,03/11/2019 09:30:44,s@nhs.net,S,Our Peer Assist,'
+                     b'"Line one.\r\nLine two.",Yes\r\n')
+    (story_id,) = _imported(cli, path)["story_ids"]
+    shown = json.loads(cli("stories", "show", str(story_id), "--format", "json").stdout)
+    assert shown["body"] == "Line one.\nLine two."
+
+
+def test_stories_stored_with_cr_line_breaks_are_not_changed_in_the_form() -> None:
+    """Stories imported before hold CRLF or `_x000D_`: a re-import reads LF, which is no
+    change by the respondent (it warned "changed in the form since it was imported")."""
+    from collectors.forms import _same_value
+
+    assert _same_value("Line one.\nLine two.", "Line one.\r\nLine two.")
+    assert _same_value("Line one.\nLine two.", "Line one._x000D_\nLine two.")
+    assert not _same_value("Line one.\nLine two.", "Line one.\nLine 2.")
+    assert _same_value("", None) and not _same_value("x", None)
