@@ -370,6 +370,9 @@ class TechniquesSettings(_Section):
     custom: list[CustomTechnique] = []
 
 
+MAX_LEADERBOARD_WEIGHT = 1_000_000  # reports.leaderboard.MAX_WEIGHT: the same limit
+
+
 class LeaderboardSettings(_Section):
     weights: dict[str, float] = {}
     exclude_accounts: list[str] = []
@@ -389,6 +392,9 @@ class LeaderboardSettings(_Section):
                                  + ", ".join(LEADERBOARD_WEIGHTS))
             if weight < 0:
                 raise ValueError(f"weight {key!r} must not be negative")
+            if weight > MAX_LEADERBOARD_WEIGHT:  # scores would overflow to Infinity
+                raise ValueError(f"weight {key!r} must be a number from 0 to "
+                                 f"{MAX_LEADERBOARD_WEIGHT:,}")
         return values
 
 

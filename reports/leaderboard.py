@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from knowvember.config import DEFAULT_LEADERBOARD_WEIGHTS
+from knowvember.config import DEFAULT_LEADERBOARD_WEIGHTS, MAX_LEADERBOARD_WEIGHT
 from knowvember.errors import ConfigError
 from reports.choices import By, Metric
 from reports.dataset import (
@@ -38,8 +38,9 @@ DEFAULT_WEIGHTS = DEFAULT_LEADERBOARD_WEIGHTS
 
 NO_REGION = "(no region)"
 # Far above any sensible weight (the defaults are 0.25 to 3), and low enough that no
-# score can overflow: a million of every counted thing stays finite.
-MAX_WEIGHT = 1_000_000
+# score can overflow: a million of every counted thing stays finite. The config refuses
+# the same (weights passed in by code are checked here).
+MAX_WEIGHT = MAX_LEADERBOARD_WEIGHT
 
 
 def weights_from(settings_weights: Mapping[str, float]) -> dict[str, float]:

@@ -317,9 +317,6 @@ def test_an_empty_formats_list_is_a_config_error(write_config: Callable[[str], P
     assert cli("report", "--format", "md").exit_code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="knowvember/config.py LeaderboardSettings._weights "
-                   "accepts any finite weight; `leaderboard` and `report` refuse one past "
-                   "reports.leaderboard.MAX_WEIGHT (1,000,000), so `config check` should too")
 def test_config_check_refuses_a_weight_past_the_leaderboards_limit(
         write_config: Callable[[str], Path], cli: Cli) -> None:
     write_config("[leaderboard]\nweights = { contributors = 1e308 }\n")
