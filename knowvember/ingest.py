@@ -673,6 +673,17 @@ def _chunks(db: Database, settings: Settings, fmt: str, reader: Any, platform: s
                       if "known" in options else None)))
 
 
+def _gzipped(path: Path) -> bool:
+    """Whether the file is read through gzip (as `collectors.archive.Source` decides: a .gz
+    name in any case, or gzip's first bytes), for the estimate of how many posts it holds."""
+    if path.suffix.lower() == ".gz":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
 
 @contextlib.contextmanager
 def _bulk(db: Database, path: Path, writer: PostWriter) -> Iterator[None]:
@@ -683,7 +694,7 @@ def _bulk(db: Database, path: Path, writer: PostWriter) -> Iterator[None]:
     from collectors.archive import file_size
     from knowvember.bulkload import ARCHIVE_BYTES_PER_POST, deferred_indexes
 
-    size = file_size(path) * (8 if path.suffix == ".gz" else 1)
+    size = file_size(path) * (8 if _gzipped(path) else 1)  # posts the file may hold
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
     try:

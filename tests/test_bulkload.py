@@ -423,3 +423,19 @@ def test_a_database_too_busy_to_drop_the_indexes_fails_the_run(
     finally:
         other_writer.close()
         db.dispose()
+
+
+def test_a_compressed_file_is_estimated_as_compressed_whatever_its_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bulk-load decision estimates a file's posts from its size, eight times over when it
+    is read through gzip: `.GZ` from Windows, and gzip saved without `.gz`, are read so."""
+    import gzip
+
+    from knowvember.ingest import _gzipped
+
+    data = gzip.compress(b'{"data": []}\n')
+    (tmp_path / "ARCHIVE.JSONL.GZ").write_bytes(data)
+    (tmp_path / "download").write_bytes(data)
+    (tmp_path / "plain.jsonl").write_bytes(b'{"data": []}\n')
+    assert _gzipped(tmp_path / "ARCHIVE.JSONL.GZ") and _gzipped(tmp_path / "download")
+    assert not _gzipped(tmp_path / "plain.jsonl")
+    assert not _gzipped(tmp_path / "missing.jsonl")

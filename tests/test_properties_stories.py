@@ -87,10 +87,14 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _cell(value: Any) -> Any:
-    """A workbook cannot hold control characters (Forms never writes them): left out."""
+    """A workbook cannot hold control characters (Forms never writes them): left out. Nor
+    a lone carriage return: the workbook's XML reads line ends back as LF, which the import
+    stores as any line break (a title '\r0' came back as '\n0')."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r", "")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
