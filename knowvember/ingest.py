@@ -360,7 +360,8 @@ def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
         tokens: dict[str, str | None] = {}
         for instance in config.instances:
             name = config.instance_token_env.get(instance) or config.access_token_env
-            tokens[instance] = env.get(name) if name else None
+            # a secrets file saved on Windows leaves "\r" on the value: never part of a token
+            tokens[instance] = ((env.get(name) or "").strip() or None) if name else None
         return MastodonCollector(settings, state, tokens=tokens, policy=policy, now=hooks.now,
                                  scrub=scrub)
     if source == "bluesky":
@@ -368,6 +369,7 @@ def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
 
         config = settings.sources.bluesky
         handle, password = env.get(config.handle_env), env.get(config.app_password_env)
+        password = (password or "").strip() or None  # as a token: a line end is no part of it
         if not handle or not password:
             raise SourceError(
                 f"set ${config.handle_env} (your Bluesky handle) and "

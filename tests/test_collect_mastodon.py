@@ -357,3 +357,14 @@ def test_a_parent_look_up_that_keeps_failing_does_not_fail_the_run(sqlite_url) -
     assert record.status in ("ok", "partial") and record.new == 1
     assert _referenced(db)[reply["uri"]] == ("reply", None)
     db.dispose()
+
+
+def test_a_token_saved_with_a_windows_line_end_is_used_without_it(api, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    """A secrets file saved on Windows leaves "\r" on every value: the header became
+    'Bearer TOKEN\r', which requests refuses before anything is sent."""
+    api.mastodon_token = "the-right-token-0123456789abcdef"
+    settings, db = setup([api.url], sqlite_url, 'access_token_env = "MASTO_TOKEN"')
+    record = run(settings, db, env={"MASTO_TOKEN": api.mastodon_token + "\r\n"})
+    assert record.status == "ok", record.error
+    assert api.seen("/api/v1/")[-1].headers["authorization"] == f"Bearer {api.mastodon_token}"
+    db.dispose()
