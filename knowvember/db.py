@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +172,21 @@ def redact_url(url: str) -> str:
 
 
 _redact = redact_url
+
+
+
+IN_CHUNK = 900  # stay well under every backend's bound-parameter limit
+
+
+def placeholder(conn: Connection) -> str:
+    """The DBAPI's parameter mark, for statements written as text (sqlite3: ?, psycopg: %s)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def in_chunks(items: Sequence, size: int = IN_CHUNK) -> Iterator[Sequence]:  # type: ignore[type-arg]
+    """`items` in slices small enough for one `IN (...)` each."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @contextmanager

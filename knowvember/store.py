@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection
 
 from knowvember import payloads
 from knowvember.db import Database, translate_errors
+from knowvember.db import in_chunks as _chunks
+from knowvember.db import placeholder as _placeholder
 from knowvember.hashtags import CampaignTags, folded
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
 from knowvember.privacy import forgotten_digests, is_forgotten, redact_incoming
@@ -28,7 +30,6 @@ from knowvember.versions import Chains, Holder, earlier, point_references, stamp
 
 log = logging.getLogger(__name__)
 
-IN_CHUNK = 900  # stay well under every backend's bound-parameter limit
 ANALYZE_FIRST = 5000  # PostgreSQL: new posts after which a writer first refreshes statistics
 FORGOTTEN_POSTS_KEPT = 200_000  # ids of forgotten accounts' posts an import remembers
 
@@ -53,10 +54,6 @@ def _unique(items: Sequence[str] | Iterable[str]) -> Sequence[str]:
     if isinstance(items, list | tuple) and len(items) < 2:
         return items
     return list(dict.fromkeys(items))
-
-
-def _placeholder(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def _time_binder(conn: Connection) -> Callable[[dt.datetime], object]:
@@ -182,11 +179,6 @@ def _latest_accounts(accounts: Sequence[AccountRecord]
 
 def _no_nul(value: str | None) -> str | None:
     return value.replace(_NUL, _REPLACEMENT) if value else value
-
-
-def _chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:  # type: ignore[type-arg]
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class PostWriter:

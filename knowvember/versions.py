@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
+from knowvember.db import in_chunks, placeholder
 from knowvember.models import Post, PostHashtag, PostTechnique, PostVersion
 from knowvember.records import PostRecord
-
-IN_CHUNK = 900  # as the store: well under every backend's bound-parameter limit
 
 posts_t = Post.__table__
 versions_t = PostVersion.__table__
@@ -81,11 +80,9 @@ class Chains:
         """Earlier version id -> the row holding its post, for the ids among `ids`."""
         if not ids or not self.any_stored(conn):
             return {}
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = placeholder(conn)
         found: dict[str, Holder] = {}
-        unique = sorted(set(ids))
-        for start in range(0, len(unique), IN_CHUNK):
-            chunk = unique[start:start + IN_CHUNK]
+        for chunk in in_chunks(sorted(set(ids))):
             for version, row, holds, *counts in conn.exec_driver_sql(
                     f"SELECT v.platform_id, p.id, p.platform_id, p.likes, p.reposts, p.replies, "
                     f"p.quotes FROM {versions_t.name} v JOIN {posts_t.name} p ON p.id = v.post_id "
@@ -98,7 +95,7 @@ class Chains:
         """Record `ids` as earlier versions of the post in `row` (those not recorded yet)."""
         if not ids:
             return
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = placeholder(conn)
         conn.exec_driver_sql(
             f"INSERT INTO {versions_t.name} (platform, platform_id, post_id) "
             f"SELECT {mark}, {mark}, {mark} WHERE NOT EXISTS (SELECT 1 FROM {versions_t.name} "
@@ -113,7 +110,7 @@ class Chains:
         foreign-key checks off, so nothing is left to a cascade)."""
         if not others:
             return
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = placeholder(conn)
         rows = [h.row for h in others]
         marks = ", ".join([mark] * len(rows))
         conn.exec_driver_sql(f"UPDATE {versions_t.name} SET post_id = {mark} "
@@ -202,10 +199,8 @@ def point_references(conn: Connection, platform: str, earlier_ids: Sequence[str]
     latest version instead (one pass over the posts per batch that took a post over)."""
     if not earlier_ids:
         return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    unique = sorted(set(earlier_ids))
-    for start in range(0, len(unique), IN_CHUNK):
-        chunk = unique[start:start + IN_CHUNK]
+    mark = placeholder(conn)
+    for chunk in in_chunks(sorted(set(earlier_ids))):
         conn.exec_driver_sql(
             f"UPDATE {posts_t.name} SET referenced_id = (SELECT p.platform_id FROM "
             f"{versions_t.name} v JOIN {posts_t.name} p ON p.id = v.post_id WHERE "
