@@ -618,6 +618,14 @@ class PostWriter:
                     f"INSERT INTO {techniques_t.name} (post_id, technique) "
                     f"VALUES ({placeholder}, {placeholder})", technique_rows)
 
+    def _tag_again(self, conn: Connection, rows: Sequence[tuple[int, PostRecord]]) -> None:
+        """Stored rows given a post's new text: their hashtag and technique rows made anew."""
+        ids = [row for row, _ in rows]
+        for table in (hashtags_t, techniques_t):
+            for chunk in _chunks(ids):
+                conn.execute(table.delete().where(table.c.post_id.in_(chunk)))
+        self._store_tags(conn, rows)
+
     def _edited(self, conn: Connection, edits: Sequence[tuple[int, PostRecord]]) -> None:
         """Stored posts edited since (a later `edited_at`) take the edited text, mentions,
         payload and tags; counts and references go as for any copy."""
@@ -631,11 +639,7 @@ class PostWriter:
             f"raw = {mark}, raw_z = {mark}, edited_at = {mark} WHERE id = {mark}",
             [(p.text, p.lang, " ".join(p.mentions) or None, p.raw, p.raw_z,
               stamp(p.edited_at), row) for row, p in edits if p.edited_at is not None])
-        rows = [row for row, _ in edits]
-        for table in (hashtags_t, techniques_t):
-            for chunk in _chunks(rows):
-                conn.execute(table.delete().where(table.c.post_id.in_(chunk)))
-        self._store_tags(conn, list(edits))
+        self._tag_again(conn, edits)
 
     def _take_over(self, conn: Connection, takeovers: Sequence[tuple[Holder, PostRecord]],
                    account_ids: dict[tuple[str, str], int], now: dt.datetime,
@@ -658,11 +662,7 @@ class PostWriter:
               p.text, p.lang, p.kind, p.referenced_id, p.conversation_id,
               " ".join(p.mentions) or None, *stamp_counts(holder, p), self.source, p.raw,
               p.raw_z, stamp(now), holder.row) for holder, p in takeovers])
-        rows = [holder.row for holder, _ in takeovers]
-        for table in (hashtags_t, techniques_t):
-            for chunk in _chunks(rows):
-                conn.execute(table.delete().where(table.c.post_id.in_(chunk)))
-        self._store_tags(conn, [(holder.row, p) for holder, p in takeovers])
+        self._tag_again(conn, [(holder.row, p) for holder, p in takeovers])
         olds: dict[str, list[str]] = {}
         for holder, p in takeovers:
             gone = [*earlier(p), holder.holds]
