@@ -3,6 +3,11 @@
 One response per line (JSONL, the streaming form), single post views per line, or one whole
 JSON response all work; feed responses (`{"feed": [{"post": ...}]}`) are read too. Mapping
 goes through `collectors.bluesky_payload`, as live collection does.
+
+A repository export (`repo.car`: the app's Settings > Account > Export my data, or
+`com.atproto.sync.getRepo`) is read too: a CAR file of DAG-CBOR blocks whose commit names the
+account's DID and whose Merkle search tree names each record's key, so each post is stored
+under the `at://` URI it has on the service.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_import_hint, json_values
 from collectors.bluesky_payload import from_feed, from_posts
-from knowvember.errors import excerpt
+from knowvember.errors import InputError, excerpt
 from knowvember.records import AccountRecord, PostRecord
 
 PLATFORM = "bluesky"
@@ -77,6 +82,9 @@ def _hint_of(path: Path, mtime: int, size: int) -> str:
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     with Source(path) as source:
+        if _is_car(source):
+            yield from _read_car(source, chunk_posts)
+            return
         chunk = Chunk()
         for number, value in json_values(source):
             chunk.lines = number
@@ -100,3 +108,118 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 chunk = Chunk(lines=number)
         chunk.position = source.position()
         yield chunk
+
+
+# -- repository exports (CAR files) ---------------------------------------------------------
+
+POST_COLLECTION = "app.bsky.feed.post/"
+PROFILE_KEY = "app.bsky.actor.profile/self"
+
+
+def _is_car(source: Source) -> bool:
+    """Whether the file is a CAR (v1): a varint length, then the DAG-CBOR header map of
+    `roots` and `version` (keys sorted by length: `roots` first)."""
+    peek = getattr(source.stream, "peek", None)
+    head = bytes(peek(64)[:64]) if peek is not None else b""
+    at = 0
+    while at < len(head) and head[at] & 0x80:
+        at += 1
+    return head[at + 1:at + 2] == b"\xa2" and head[at + 2:at + 8] == b"\x65roots"
+
+
+def _read_car(source: Source, chunk_posts: int) -> Iterator[Chunk]:
+    """A repository export's posts, by the author's DID (the export holds no handle: a
+    handle stored from the service is kept; see `knowvember.store`)."""
+    import libipld
+
+    data = source.stream.read()
+    try:
+        header, blocks = libipld.decode_car(data)
+        roots = header.get("roots") or []
+        commit = blocks.get(roots[0]) if roots else None
+        if not isinstance(commit, dict) or not isinstance(commit.get("did"), str):
+            raise ValueError("its root is not a repository commit (no `did`)")
+        did: str = commit["did"]
+        records = dict(_mst_leaves(blocks, commit.get("data")))
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+        raise InputError(
+            f"{source.label}: a CAR file that is not a readable Bluesky repository export "
+            f"({excerpt(str(exc))}); export it again (Settings > Account > Export my "
+            "data)") from None
+    profile = blocks.get(records.get(PROFILE_KEY, b""))
+    author: dict[str, Any] = {"did": did}
+    if isinstance(profile, dict):
+        author.update(displayName=profile.get("displayName"),
+                      description=profile.get("description"))
+    chunk = Chunk(lines=1)
+    for key, cid in records.items():
+        if not key.startswith(POST_COLLECTION):
+            continue  # likes, follows, reposts (which name their post only by URI)...
+        record = blocks.get(cid)
+        uri = f"at://{did}/{key}"
+        if not isinstance(record, dict):
+            chunk.errors.append(LineError(source.label, 1, f"post {uri!r}: its record is "
+                                          "missing from the file"))
+            continue
+        view = {"uri": uri, "cid": _cid_text(cid), "author": author,
+                "record": _json_form(record)}
+        problems: list[str] = []
+        posts, accounts = from_posts([view], problems)
+        chunk.errors.extend(LineError(source.label, 1, p) for p in problems)
+        chunk.posts.extend(posts)
+        chunk.accounts.extend(accounts)
+        if len(chunk.posts) >= chunk_posts:
+            chunk.position = source.position()
+            yield chunk
+            chunk = Chunk(lines=1)
+    chunk.position = source.position()
+    yield chunk
+
+
+def _mst_leaves(blocks: dict[Any, Any], root: object) -> Iterator[tuple[str, bytes]]:
+    """(record key, record CID) of every leaf of the repository's Merkle search tree: each
+    node has a left subtree `l` and entries `e` whose key is the previous entry's first `p`
+    bytes and then `k`, with the record `v` and a subtree `t` to its right."""
+    pending = [root]
+    seen: set[bytes] = set()
+    while pending:
+        link = pending.pop()
+        if link is None:
+            continue
+        if not isinstance(link, bytes):
+            raise ValueError("a tree node's link is not a CID")
+        if link in seen:
+            raise ValueError("a tree node is linked twice")
+        seen.add(link)
+        node = blocks.get(link)
+        if not isinstance(node, dict):
+            raise ValueError(f"the tree node {_cid_text(link)} is missing from the file")
+        pending.append(node.get("l"))
+        key = b""
+        for entry in node.get("e") or ():
+            key = key[:entry["p"]] + entry["k"]
+            yield key.decode(), entry["v"]
+            pending.append(entry.get("t"))
+
+
+def _cid_text(cid: bytes) -> str:
+    import libipld
+
+    return str(libipld.encode_cid(cid))
+
+
+def _json_form(value: Any) -> Any:
+    """A DAG-CBOR value as the service's JSON shows it: a link (a blob's `ref`) as
+    `{"$link": "bafy..."}`, so the stored raw record can be written as JSON."""
+    if isinstance(value, dict):
+        return {k: _json_form(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_form(v) for v in value]
+    if isinstance(value, bytes):
+        try:
+            return {"$link": _cid_text(value)}
+        except ValueError:
+            import base64
+
+            return {"$bytes": base64.b64encode(value).decode()}
+    return value
