@@ -371,9 +371,7 @@ class MastodonCollector(Collector):
         except (m.MastodonRatelimitError, m.MastodonServerError, m.MastodonNetworkError) as exc:
             raise self._transient(api, exc) from None
         except m.MastodonUnauthorizedError:
-            raise SourceError(
-                f"{instance} refused the access token (401): check the token variable, or "
-                "remove it if the instance shows hashtag timelines publicly") from None
+            raise SourceError(self._refused(instance)) from None
         except m.MastodonNotFoundError:
             raise SourceError(f"{instance} has no hashtag timeline API (404): is it a "
                               "Mastodon server?") from None
@@ -399,6 +397,21 @@ class MastodonCollector(Collector):
             raise TransientError("unexpected JSON (not a list of statuses)")
         self._links = dict(response.links)
         return data
+
+    def _refused(self, instance: str) -> str:
+        """Why a 401 came, naming the variable to look at: the token in it was refused, or
+        none was set and the instance shows hashtag timelines to signed-in users only
+        (Mastodon 4 answers 401 to a request without a token when previews are off)."""
+        name = (self.config.instance_token_env.get(instance) or self.config.access_token_env)
+        if self.tokens.get(instance):
+            return (f"{instance} refused the access token in ${name} (401): check that it "
+                    "is a token of this instance, or remove it if the instance shows "
+                    "hashtag timelines publicly")
+        where = (f"${name} is not set" if name else "no token is set ([sources.mastodon] "
+                 "access_token_env or instance_token_env names the variable to hold one)")
+        return (f"{instance} only shows hashtag timelines to signed-in users (401), and "
+                f"{where}: make an access token on that instance (Preferences > "
+                "Development > New application, scope read:statuses)")
 
     @staticmethod
     def _not_json(session: Any, instance: str) -> TransientError:
