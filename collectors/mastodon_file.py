@@ -2,16 +2,21 @@
 
 One page per line (JSONL, the streaming form), single statuses per line, or one whole JSON
 array all work. Mapping goes through `collectors.mastodon_payload`, as live collection does.
+
+An account archive's `outbox.json` (ActivityPub: an OrderedCollection of the account's
+activities) is read too, or a saved outbox page, or activities one per line: its public
+posts, under the status URIs a collection stores them by (see `from_outbox`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
 from collectors.bluesky_file import not_a_page
-from collectors.mastodon_payload import from_statuses
+from collectors.mastodon_payload import from_outbox, from_statuses
 
 PLATFORM = "mastodon"
 
@@ -27,13 +32,17 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 continue
             if isinstance(value, dict) and "uri" in value and "content" in value:
                 value = [value]
-            if not isinstance(value, list) or any(
+            activities = _activities(value)
+            problems: list[str] = []
+            if activities is not None:
+                posts, accounts = from_outbox(activities, problems)
+            elif not isinstance(value, list) or any(
                     isinstance(v, dict) and "record" in v and "content" not in v for v in value):
                 # Not statuses (Bluesky post views were each "missing field 'created_at'").
                 chunk.errors.append(LineError(source.label, number, _not_a_page(path, value)))
                 continue
-            problems: list[str] = []
-            posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems)
+            else:
+                posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems)
             chunk.errors.extend(LineError(source.label, number, p) for p in problems)
             chunk.posts.extend(posts)
             chunk.accounts.extend(accounts)
@@ -48,6 +57,20 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
 
 
 _ACTIVITYPUB = ("OrderedCollection", "OrderedCollectionPage", "Create", "Note")
+_ACTIVITIES = ("Create", "Announce")
+
+
+def _activities(value: object) -> list[Any] | None:
+    """The activities of an outbox (or one of its pages, or one activity on a line); None
+    when the value is no ActivityPub outbox content."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("type") in ("OrderedCollection", "OrderedCollectionPage") and isinstance(
+            value.get("orderedItems"), list):
+        return value["orderedItems"]  # type: ignore[no-any-return]
+    if value.get("type") in _ACTIVITIES and "actor" in value:
+        return [value]
+    return None
 
 
 def _not_a_page(path: Path, value: object) -> str:
@@ -56,9 +79,9 @@ def _not_a_page(path: Path, value: object) -> str:
     archive) is what a user is most likely to have, and is ActivityPub, not API answers."""
     if isinstance(value, dict) and (value.get("type") in _ACTIVITYPUB
                                     or "orderedItems" in value):
-        return ("an ActivityPub document (a Mastodon account archive's outbox.json?), not "
-                "saved API answers: `import mastodon` reads tag timeline pages (JSON arrays "
-                "of statuses); collect the hashtag with `knowvember collect --source "
-                "mastodon` instead")
+        what = (f"{value['type']!r} " if isinstance(value.get("type"), str) else "")
+        return (f"an ActivityPub {what}document without the activities `import mastodon` "
+                "reads (an account archive's outbox.json, a page of an outbox with "
+                "`orderedItems`, or Create and Announce activities one per line)")
     return not_a_page(path, "mastodon",
                       "Mastodon tag timeline page (expected a JSON array of statuses)", value)

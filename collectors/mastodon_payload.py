@@ -10,6 +10,7 @@ and mentions readable.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -229,3 +230,135 @@ def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None
 def is_origin(status: Json, instance: str) -> bool:
     """Whether `instance` is the status's home server (its counts are the full ones)."""
     return urlsplit(status.get("uri") or "").netloc == urlsplit(instance).netloc
+
+
+# -- an account archive's outbox.json (ActivityPub) -----------------------------------------
+
+PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
+_NOTES = ("Note", "Question", "Article", "Page")
+_QUOTE_KEYS = ("quote", "quoteUri", "quoteUrl", "_misskey_quote")
+
+
+def _addressed(value: object) -> set[str]:
+    items = value if isinstance(value, list) else [value]
+    return {i for i in items if isinstance(i, str)}
+
+
+def is_public(activity: Json, thing: Json | None = None) -> bool:
+    """Whether an activity is public (`to` the Public collection), as the statuses a hashtag
+    timeline shows are: unlisted (Public only in `cc`), followers-only and direct posts are
+    in an archive too, and are not campaign posts to publish in a report."""
+    found = _addressed(activity.get("to"))
+    if thing is not None:
+        found |= _addressed(thing.get("to"))
+    return not found.isdisjoint(PUBLIC)
+
+
+def _id_of(value: object) -> str | None:
+    """An ActivityPub reference: a URI, or an object (or the first of a list) with an `id`."""
+    if isinstance(value, list):
+        value = next(iter(value), None)
+    if isinstance(value, dict):
+        value = value.get("id") or value.get("href")
+    return value if isinstance(value, str) and value else None
+
+
+def _archive_account(actor: str) -> AccountRecord:
+    """The archive's account, known by its actor URI only (`actor.json` is another file):
+    the handle from the URI; name, bio and followers None, so that what a collection stored
+    for them is kept (the store keeps a stored value where a record has None)."""
+    parts = urlsplit(actor)
+    username = parts.path.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
+    return dataclasses.replace(
+        account_from_payload({"uri": actor, "username": username,
+                              "acct": f"{username}@{parts.netloc}"}),
+        display_name=None, bio=None, url=None)
+
+
+def _status_of_note(activity: Json, note: Json, actor: str) -> Json:
+    """A Note as the status the API would send for it, for `post_from_status`."""
+    content_map = note.get("contentMap") if isinstance(note.get("contentMap"), dict) else {}
+    tags = [{"name": str(t["name"]).lstrip("#")} for t in note.get("tag") or ()
+            if isinstance(t, dict) and t.get("type") == "Hashtag" and t.get("name")]
+    mentions = []
+    for tag in note.get("tag") or ():
+        if isinstance(tag, dict) and tag.get("type") == "Mention" and tag.get("name"):
+            acct = str(tag["name"]).lstrip("@")
+            mentions.append({"acct": acct, "username": acct.split("@")[0],
+                             "url": tag.get("href") or ""})
+
+    def total(key: str) -> int:
+        value = note.get(key)
+        return int(value.get("totalItems") or 0) if isinstance(value, dict) else 0
+
+    return {
+        "uri": note.get("id"),
+        "url": _id_of(note.get("url")) or note.get("id"),
+        "created_at": note.get("published") or activity.get("published"),
+        "edited_at": note.get("updated"),
+        "content": note.get("content") or next(iter(content_map.values()), ""),
+        "spoiler_text": note.get("summary") or "",
+        "language": next(iter(content_map), None),
+        "tags": tags,
+        "mentions": mentions,
+        "favourites_count": total("likes"),
+        "reblogs_count": total("shares"),
+        "replies_count": total("replies"),
+        "account": {"uri": actor},
+    }
+
+
+def from_outbox(activities: Iterable[Json], errors: list[str] | None = None
+                ) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """The public posts and boosts of an outbox's activities (an account archive's
+    `outbox.json`, Settings > Import and export > Request your archive).
+
+    A post (`Create` of a Note, or of a poll's Question) is keyed by its `id`, the status
+    `uri` a collection keys it by; a boost (`Announce`) is a repost keyed by its own `id`,
+    as a collected reblog is, and names its original by URI only: it is kept when that
+    original is a campaign post stored already. The raw payload is the activity.
+    """
+    posts: list[PostRecord] = []
+    accounts: dict[str, AccountRecord] = {}
+    for activity in activities:
+        if not isinstance(activity, dict):
+            continue
+        kind = activity.get("type")
+        thing = activity.get("object")
+        try:
+            if kind == "Create" and isinstance(thing, dict) and thing.get("type") in _NOTES:
+                if not is_public(activity, thing):
+                    continue
+                actor = _id_of(thing.get("attributedTo")) or _id_of(activity.get("actor"))
+                if not actor:
+                    raise KeyError("attributedTo")
+                post = post_from_status(_status_of_note(activity, thing, actor))
+                quoted = next((_id_of(thing.get(k)) for k in _QUOTE_KEYS if thing.get(k)),
+                              None)
+                reply = _id_of(thing.get("inReplyTo"))
+                if quoted:
+                    post = dataclasses.replace(post, kind="quote", referenced_id=quoted)
+                elif reply:
+                    post = dataclasses.replace(post, kind="reply", referenced_id=reply)
+            elif kind == "Announce" and _id_of(thing):
+                if not is_public(activity):
+                    continue
+                actor = _id_of(activity.get("actor"))
+                if not actor or not activity.get("id"):
+                    raise KeyError("actor" if not actor else "id")
+                post = PostRecord(
+                    platform="mastodon", platform_id=str(activity["id"]), account_key=actor,
+                    created_at=parse_time(activity.get("published")), text="",
+                    uri=str(activity["id"]), url=str(activity["id"]), kind="repost",
+                    referenced_id=_id_of(thing))
+            else:
+                continue  # a Like, Follow, Delete...: not a post
+            account = _archive_account(actor)
+        except MAPPING_ERRORS as exc:
+            if errors is None:
+                raise
+            errors.append(f"activity {activity.get('id')!r}: {describe(exc)}")
+            continue
+        posts.append(dataclasses.replace(post, raw=orjson.dumps(activity).decode()))
+        accounts.setdefault(account.key, account)
+    return posts, list(accounts.values())

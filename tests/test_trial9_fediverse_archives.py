@@ -174,3 +174,125 @@ def test_a_damaged_repository_export_fails_naming_the_file(tmp_path: Path, cut: 
     assert str(path) in (record.error or "") and "repository export" in (record.error or "")
     assert stored(db) == {}
     db.dispose()
+
+
+# -- Mastodon: an account archive's outbox.json ----------------------------------------------
+
+HOME = "https://nhs.social"
+ACTOR = f"{HOME}/users/uhlibrary"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+TAG = {"type": "Hashtag", "href": f"{HOME}/tags/knowvember", "name": "#KNOWvember"}
+HASHTAG = (f'<a href="{HOME}/tags/knowvember" class="mention hashtag" rel="tag">'
+           "#<span>KNOWvember</span></a>")
+
+
+def _z(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def create(number: int, html: str, *, to: list[str], cc: list[str] = (),  # type: ignore[assignment]
+           tags: list[Json] = (), **more: Any) -> Json:  # type: ignore[assignment]
+    """A Create activity as Mastodon's archive (BackupService) writes it into outbox.json."""
+    when = _z(NOV + dt.timedelta(hours=number))
+    note: Json = {"id": f"{ACTOR}/statuses/11340{number}", "type": "Note", "summary": None,
+                  "inReplyTo": None, "published": when, "url": f"{HOME}/@uhlibrary/11340{number}",
+                  "attributedTo": ACTOR, "to": to, "cc": list(cc), "sensitive": False,
+                  "atomUri": f"{ACTOR}/statuses/11340{number}", "conversation": "tag:x",
+                  "content": html, "contentMap": {"en": html}, "attachment": [],
+                  "tag": list(tags)}
+    note.update(more)
+    return {"id": f"{ACTOR}/statuses/11340{number}/activity", "type": "Create",
+            "actor": ACTOR, "published": when, "to": to, "cc": list(cc), "object": note}
+
+
+def library_outbox(campaign_post: str) -> Json:
+    followers = f"{ACTOR}/followers"
+    items = [
+        create(1, f"<p>Our Peer Assist for the discharge team {HASHTAG}</p>", to=[PUBLIC],
+               cc=[followers], tags=[TAG]),
+        create(2, f"<p>Knowledge café minutes for staff only {HASHTAG}</p>", to=[followers],
+               tags=[TAG]),  # followers-only
+        create(3, f"<p>@kmlead ready for the After Action Review? {HASHTAG}</p>",
+               to=["https://med-mastodon.com/users/kmlead"], tags=[TAG, {
+                   "type": "Mention", "href": "https://med-mastodon.com/users/kmlead",
+                   "name": "@kmlead@med-mastodon.com"}]),  # direct
+        create(4, f"<p>Randomised coffee trial sign-up {HASHTAG}</p>", to=[followers],
+               cc=[PUBLIC], tags=[TAG]),  # unlisted
+        create(5, f"<p>Which KM technique next? {HASHTAG}</p>", to=[PUBLIC], tags=[TAG],
+               type="Question", oneOf=[{"type": "Note", "name": "Retrospect"}]),
+        create(6, "<p>Thank you all, great week</p>", to=[PUBLIC],
+               inReplyTo=f"{ACTOR}/statuses/113401"),
+        create(7, f"<p>Evidence search clinic {HASHTAG}</p>", to=[PUBLIC], tags=[TAG],
+               summary="Long post", updated=_z(NOV + dt.timedelta(hours=8))),
+        create(8, "<p>Library closed on Friday</p>", to=[PUBLIC]),
+        {"id": f"{ACTOR}/statuses/113409/activity", "type": "Announce", "actor": ACTOR,
+         "published": _z(NOV + dt.timedelta(hours=9)), "to": [PUBLIC],
+         "cc": ["https://med-mastodon.com/users/kmlead", f"{ACTOR}/followers"],
+         "object": campaign_post},
+        {"id": f"{ACTOR}/statuses/113410/activity", "type": "Announce", "actor": ACTOR,
+         "published": _z(NOV + dt.timedelta(hours=10)), "to": [PUBLIC], "cc": [],
+         "object": "https://med-mastodon.com/users/kmlead/statuses/1"},  # not a campaign post
+        {"id": f"{ACTOR}#likes/1", "type": "Like", "actor": ACTOR,
+         "object": "https://med-mastodon.com/users/kmlead/statuses/2"},
+    ]
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": "outbox.json",
+            "type": "OrderedCollection", "totalItems": len(items), "orderedItems": items}
+
+
+def test_an_account_archive_outbox_imports_its_public_posts(tmp_path: Path) -> None:
+    """The archive Mastodon gives an account (Settings > Import and export > Request your
+    archive) is the one export a library has when its instance closes; `import mastodon`
+    refused it. Its public posts are stored under the status URIs a collection uses (so
+    both together are one post each); followers-only, direct and unlisted posts, which no
+    hashtag timeline shows, are not stored."""
+    from tests.fakeapi import mastodon_account, mastodon_status
+
+    kmlead = mastodon_account("kmlead", "https://med-mastodon.com", acct="kmlead@med-mastodon.com")
+    collected = mastodon_status("77", "https://med-mastodon.com", 77,
+                                f"<p>Knowledge café at Alder Hey {HASHTAG}</p>", ["KNOWvember"],
+                                kmlead, NOV)
+    library = mastodon_account("uhlibrary", HOME, acct="uhlibrary")
+    library["display_name"] = "UHL Library and Knowledge Service"
+    live = mastodon_status("113401", HOME, 113401,
+                           f"<p>Our Peer Assist for the discharge team {HASHTAG}</p>",
+                           ["KNOWvember"], library, NOV + dt.timedelta(hours=1))
+    page = tmp_path / "collected.jsonl"
+    page.write_text(json.dumps([collected, live]) + "\n")
+    outbox = tmp_path / "outbox.json"
+    outbox.write_text(json.dumps(library_outbox(collected["uri"]), indent=2))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    assert import_file(db, settings, "mastodon", page).new == 2
+    record = import_file(db, settings, "mastodon", outbox)
+    assert record.status == "ok", record.error
+    posts = stored(db)
+    base = f"{ACTOR}/statuses/11340"
+    assert set(posts) - {collected["uri"], live["uri"]} == {
+        f"{base}5", f"{base}6", f"{base}7", f"{base}9/activity"}
+    assert (record.new, record.skipped) == (4, 2)  # the closed library; the other boost
+    assert posts[f"{base}6"].kind == "reply" and posts[f"{base}6"].referenced_id == f"{base}1"
+    boost = posts[f"{base}9/activity"]
+    assert (boost.kind, boost.referenced_id) == ("repost", collected["uri"])
+    assert posts[f"{base}7"].text.startswith("Long post\n\nEvidence search clinic")
+    assert posts[f"{base}7"].edited_at is not None and posts[f"{base}5"].lang == "en"
+    library_row = next(a for a in all_accounts(db) if a.key == ACTOR)
+    assert (library_row.handle, library_row.display_name) == (
+        "@uhlibrary@nhs.social", "UHL Library and Knowledge Service")
+    again = import_file(db, settings, "mastodon", outbox)
+    assert (again.status, again.new, again.updated) == ("ok", 0, 0)
+    db.dispose()
+
+
+def test_an_activitypub_document_without_activities_is_named(tmp_path: Path) -> None:
+    """An outbox fetched from the server without `?page=true` holds only a link to its
+    first page: named as what it is, not as a page of the wrong shape."""
+    path = tmp_path / "outbox.json"
+    path.write_text(json.dumps({"@context": "https://www.w3.org/ns/activitystreams",
+                                "id": f"{ACTOR}/outbox", "type": "OrderedCollection",
+                                "totalItems": 120, "first": f"{ACTOR}/outbox?page=true"}))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", path)
+    assert record.status == "failed"
+    assert "an ActivityPub 'OrderedCollection' document without" in (record.error or "")
+    db.dispose()
