@@ -241,10 +241,14 @@ class XCollector(Collector):
                 newest = meta.newest_id or (max(ids, key=int) if ids else None)
             self.budget.spend(read)
             next_token = meta.next_token
-            if next_token and next_token in used_tokens:
-                next_token = None
+            looped = bool(next_token and next_token in used_tokens)
+            if looped:
+                # The posts below this page are still unread: the pass stays unfinished
+                # (until_id), so the next run asks for them afresh instead of taking the
+                # pass for done and never reading them.
                 self.findings.incomplete = (
-                    "X repeated a pagination token; stopped paging to avoid a loop")
+                    "X repeated a pagination token; stopped paging to avoid a loop (the next "
+                    "run continues below the last stored page)")
             if next_token:
                 # A page may hold no tweets and still a next_token: keep the last oldest id.
                 oldest = meta.oldest_id or (min(ids, key=int) if ids else until)
@@ -255,7 +259,7 @@ class XCollector(Collector):
                 checkpoint = {f"{key}:since_id": newest or since,
                               f"{key}:pending_newest": None, f"{key}:until_id": None}
             yield Batch(posts, accounts, checkpoint, posts_read=read)
-            if self.findings.incomplete or not next_token:
+            if self.findings.incomplete or not next_token or looped:
                 return lower
             used_tokens.add(next_token)
             token = next_token
