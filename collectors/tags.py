@@ -112,8 +112,24 @@ def _count(row: dict[str, str], column: str) -> int | None:
         raise RowError(f"{column} {quoted(value)} is not a number") from None
 
 
+# What a sheet re-saved by R (`write.csv`, tidytags) or pandas writes in an empty cell, and
+# Google Sheets' error value: no value, not a reply id, a language or a count.
+_NO_VALUE = frozenset(("NA", "N/A", "#N/A", "NaN", "nan", "NULL", "null", "None"))
+
+
+def _without_markers(row: dict[str, str]) -> dict[str, str]:
+    """`row` with its "NA"-like cells empty (every row of an R-saved sheet was a reply,
+    language "NA", or failed on `user_followers_count 'NA' is not a number`)."""
+    if not any(isinstance(v, str) and v.strip() in _NO_VALUE for v in row.values()):
+        return row
+    return {k: ("" if isinstance(v, str) and v.strip() in _NO_VALUE else v)
+            for k, v in row.items()}
+
+
 def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     """One TAGS row to a post and its author's account."""
+    raw = orjson.dumps(row).decode()
+    row = _without_markers(row)
     tid = _tweet_id(row)
     # TAGS keeps the v1.1 text as X sent it, `&`, `<` and `>` escaped (`&amp;`): unescaped
     # once, as every X import does; the raw row keeps it as the sheet had it.
@@ -155,7 +171,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         referenced_id=ref,
         hashtags=tuple(dict.fromkeys(tags)),
         mentions=tuple(dict.fromkeys("@" + m.lower() for m in mentions)),
-        raw=orjson.dumps(row).decode(),
+        raw=raw,
     )
     account = AccountRecord(
         platform="x",
