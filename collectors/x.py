@@ -36,7 +36,15 @@ from collectors.base import (
     network_reason,
 )
 from collectors.retry import RetryPolicy, TransientError, WaitTooLongError
-from collectors.x_payload import Meta, Page, UserCache, decode_page, from_page, snowflake_time
+from collectors.x_payload import (
+    Meta,
+    Page,
+    UserCache,
+    decode_page,
+    from_page,
+    snowflake_at,
+    snowflake_time,
+)
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
 
@@ -184,6 +192,17 @@ class XCollector(Collector):
             "user_fields": USER_FIELDS,
         }
         reach = self._reach(now)
+        if until and reach and snowflake_time(until) <= reach:
+            # What the pass still had to read is older than recent search reaches: asking
+            # would be refused (or read nothing) on every run. The pass is closed, saying so.
+            self._warn(
+                f"the X search left unfinished (stopped at a post of "
+                f"{snowflake_time(until):%Y-%m-%d %H:%M} UTC) cannot be finished: that is "
+                "beyond recent search's 7 days, so older posts of the campaign may be missing "
+                '(import an archive, or use endpoint = "all")')
+            yield Batch([], [], {f"{key}:since_id": newest or since,
+                                 f"{key}:pending_newest": None, f"{key}:until_id": None})
+            return None
         if since and reach and snowflake_time(since) < reach:
             self._warn(
                 f"the newest stored X post ({snowflake_time(since):%Y-%m-%d %H:%M} UTC) is "
@@ -208,6 +227,7 @@ class XCollector(Collector):
             params["until_id"] = until
         if end < now - dt.timedelta(seconds=30):
             params["end_time"] = end
+        params = ids_not_times(params)
         token: str | None = None
         used_tokens: set[str] = set()
         previous_ids: list[str] | None = None
@@ -368,6 +388,8 @@ class XCollector(Collector):
             passes = ([(since, self.state.get(f"{key}:until_id")), (pending, None)] if pending
                       else [(since, None)])
             for lower_id, until in passes:
+                if until and reach and snowflake_time(until) <= reach:
+                    continue  # beyond reach: the run closes that pass without reading
                 params: dict[str, Any] = {"query": query, "granularity": "day"}
                 if lower_id and not (reach and snowflake_time(lower_id) < reach):
                     params["since_id"] = lower_id
@@ -378,7 +400,7 @@ class XCollector(Collector):
                     params["until_id"] = until
                 if end < now - dt.timedelta(seconds=30):
                     params["end_time"] = end
-                total += self._count(params)
+                total += self._count(ids_not_times(params))
         estimate.posts = total
         estimate.requests = self.findings.requests
         return estimate
@@ -401,6 +423,30 @@ class XCollector(Collector):
             token = meta.get("next_token")
             if not token:
                 return total
+
+
+def ids_not_times(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with `start_time` and `end_time` as ids when an id bounds the search too.
+
+    X refuses a search (and a count) that has `since_id` or `until_id` together with
+    `start_time` or `end_time` (400: "Invalid use of 'since_id' or 'until_id' in conjunction
+    with 'start_time' or 'end_time'"): a pass left unfinished on the first run (`until_id`
+    over the campaign's start) failed so on every run after, and so did a run after the
+    collection period (`since_id` over its end). The times become the ids minted then, which
+    bound the same posts (both `since_id` and `start_time`'s opposite, `until_id` and
+    `end_time`, leave out the bound itself)."""
+    if "since_id" not in params and "until_id" not in params:
+        return params
+    params = dict(params)
+    start = params.pop("start_time", None)
+    end = params.pop("end_time", None)
+    if start is not None and "since_id" not in params:
+        params["since_id"] = str(max(int(snowflake_at(start)) - 1, 0))
+    if end is not None:
+        until = snowflake_at(end)
+        if "until_id" not in params or int(until) < int(params["until_id"]):
+            params["until_id"] = until
+    return params
 
 
 def _check_reach(end: dt.datetime, reach: dt.datetime | None) -> None:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from collectors.x_payload import snowflake_time
+from knowvember import ingest
 from knowvember.store import load_state
 from tests.conftest import stored_posts as stored
-from tests.fakeapi import FakeAPI, Seen, _Answer, _dump
+from tests.fakeapi import FakeAPI, Seen, _Answer, _dump, x_id, x_page, x_tweet, x_user
 from tests.test_collect_x import KNOW_CAMPAIGN, NOW, hooks, know_api, run, setup
 
 
@@ -53,4 +55,101 @@ def test_a_looping_token_leaves_the_pass_unfinished_for_the_next_run(looping, tm
     second = run(settings, db, hooks(now=NOW + dt.timedelta(minutes=5)))
     assert (second.status, second.new) == ("ok", 150), second.error
     assert set(stored(db)) == set(ids)
+    db.dispose()
+
+
+class StrictAPI(FakeAPI):
+    """The fake X API, refusing what X refuses: an id bound (`since_id`, `until_id`) with a
+    time bound (`start_time`, `end_time`), and on recent search an id or time older than
+    7 days before `now` (400, X's words)."""
+
+    now = NOW
+
+    def _x_search(self, seen: Seen, full_archive: bool) -> _Answer:
+        return self._refused(seen, full_archive) or super()._x_search(seen, full_archive)
+
+    def _x_counts(self, seen: Seen) -> _Answer:
+        return self._refused(seen, seen.path.endswith("/all")) or super()._x_counts(seen)
+
+    def _refused(self, seen: Seen, full_archive: bool) -> _Answer | None:
+        ids = [n for n in ("since_id", "until_id") if seen.param(n)]
+        times = [n for n in ("start_time", "end_time") if seen.param(n)]
+        if ids and times:
+            return _invalid("Invalid use of 'since_id' or 'until_id' in conjunction with "
+                            "'start_time' or 'end_time'.")
+        reach = self.now - dt.timedelta(days=7)
+        for name in ids if not full_archive else ():
+            if snowflake_time(seen.param(name) or "0") < reach:
+                return _invalid(f"Invalid '{name}':'{seen.param(name)}'. '{name}' must be a "
+                                f"tweet id created after {reach:%Y-%m-%dT%H:%MZ}.")
+        return None
+
+
+def _invalid(message: str) -> _Answer:
+    return _Answer(400, _dump({"errors": [{"parameters": {}, "message": message}],
+                               "title": "Invalid Request",
+                               "detail": "One or more parameters to your request was invalid.",
+                               "type": "https://api.twitter.com/2/problems/invalid-request"}))
+
+
+@pytest.fixture
+def strict() -> Iterator[StrictAPI]:
+    with StrictAPI() as server:
+        yield server
+
+
+def test_a_pass_left_unfinished_by_the_first_run_goes_on_as_x_allows(strict, tmp_path: Path
+                                                                    ) -> None:  # type: ignore[no-untyped-def]
+    """The first run stopped at max_posts_per_run; the next asked for `until_id` with the
+    campaign's `start_time`, which X refuses (400), and so did every run after it."""
+    ids = know_api(strict, 95)
+    settings, db = setup(strict, f"sqlite:///{tmp_path / 'x.db'}", "max_posts_per_run = 40",
+                         campaign=KNOW_CAMPAIGN)
+    assert run(settings, db).status == "partial"
+    for minutes in range(1, 5):
+        record = run(settings, db, hooks(now=NOW + dt.timedelta(minutes=minutes)))
+        assert record.status in ("ok", "partial"), record.error
+        if record.status == "ok":
+            break
+    assert record.status == "ok", record.error
+    assert set(stored(db)) == set(ids)
+    (estimate,) = ingest.estimate(db, settings, ["x"], hooks())
+    assert estimate.status == "ok", estimate.error
+    db.dispose()
+
+
+def test_a_run_after_the_collection_period_asks_as_x_allows(strict, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """After the campaign and its grace days, a run bounds the search at the end: with the
+    stored posts' `since_id` that was an `end_time` too, refused by X (400)."""
+    know_api(strict, 30)
+    campaign = (KNOW_CAMPAIGN.replace("end = 2021-09-30", "end = 2021-09-23")
+                + "\n[schedule]\ngrace_days = 1\n")
+    settings, db = setup(strict, f"sqlite:///{tmp_path / 'x.db'}", campaign=campaign)
+    assert run(settings, db).status == "ok"
+    late = NOW + dt.timedelta(days=3)
+    strict.now = late
+    created = late - dt.timedelta(hours=1)
+    strict.add_x_page(x_page([x_tweet(x_id(created), "Too late #KNOWvember", "101", created)],
+                             [x_user("101", "UHLLibraries")]))
+    record = run(settings, db, hooks(now=late))
+    assert (record.status, record.new) == ("ok", 0), record.error
+    (request,) = strict.seen("/2/tweets/search")[-1:]
+    assert request.param("until_id") and not request.param("end_time")
+    db.dispose()
+
+
+def test_a_pass_left_unfinished_beyond_recent_search_is_closed_saying_so(strict, tmp_path: Path
+                                                                        ) -> None:  # type: ignore[no-untyped-def]
+    """The month's read budget stopped a pass; the next month's run was over a week later,
+    and asking below that pass's `until_id` (older than 7 days) was refused on every run."""
+    know_api(strict, 60)
+    settings, db = setup(strict, f"sqlite:///{tmp_path / 'x.db'}", "max_posts_per_run = 40",
+                         campaign=KNOW_CAMPAIGN.replace("end = 2021-09-30", "end = 2021-10-30"))
+    assert run(settings, db).status == "partial"
+    later = NOW + dt.timedelta(days=8)
+    strict.now = later
+    record = run(settings, db, hooks(now=later))
+    assert record.status == "ok", record.error
+    assert any("cannot be finished" in w for w in record.details["warnings"]), record.details
+    assert not any(k.endswith(":until_id") and v for k, v in load_state(db, "x").items())
     db.dispose()
