@@ -64,11 +64,31 @@ def _decode(line: bytes) -> Page | Any:
         page = decode_page(line)
     except msgspec.ValidationError:
         return _normalised_page(orjson.loads(line))
+    if page.data and (kind := _not_tweets(page.data[0])):
+        raise _Unreadable(kind)
     if _ids_are_numbers(page):
         return _normalised_page(orjson.loads(line))
     if page.data or page.includes is not None or page.meta is not None or page.errors:
         return page
     return orjson.loads(line)
+
+
+def _not_tweets(first: Raw) -> str | None:
+    """What a page holds instead of tweets, from its first item (a tweet always has `text`),
+    or None: `twarc2 users`, `followers` or `following` write pages of users, `twarc2 counts`
+    pages of tweet counts. Their items were read as tweets without text ("2 read, 2 skipped
+    off-campaign", exit 0, for a file of followers) or failed as tweets without an id."""
+    item = bytes(first)
+    if b'"text"' in item:
+        return None
+    if b'"username"' in item:
+        return ("a page of X accounts (twarc2 users, followers or following), not tweets: "
+                "no import reads accounts alone; import the tweets (twarc2 search or "
+                "timeline)")
+    if b'"tweet_count"' in item:
+        return ("a page of tweet counts (twarc2 counts), not tweets: import the tweets "
+                "(twarc2 search)")
+    return None
 
 
 def _ids_are_numbers(page: Page) -> bool:
