@@ -341,6 +341,10 @@ class XCollector(Collector):
         except tweepy.Forbidden as exc:
             hint = (" (full-archive search needs that access level; or set endpoint = "
                     '"recent")') if not self.recent else ""
+            if what == "count":
+                hint = (" (a dry run asks X's counts endpoint, which the app's access level "
+                        "may not include: without it there is no estimate; a run itself "
+                        "still stops at max_posts_per_run and monthly_read_budget)")
             raise SourceError(
                 f"X refused the {what} (403 Forbidden): {self._detail(exc)}{hint}") from None
         except tweepy.HTTPException as exc:

@@ -153,3 +153,26 @@ def test_a_pass_left_unfinished_beyond_recent_search_is_closed_saying_so(strict,
     assert any("cannot be finished" in w for w in record.details["warnings"]), record.details
     assert not any(k.endswith(":until_id") and v for k, v in load_state(db, "x").items())
     db.dispose()
+
+
+def test_a_dry_run_the_counts_endpoint_refuses_says_what_it_needed(strict, tmp_path: Path
+                                                                  ) -> None:  # type: ignore[no-untyped-def]
+    """A 403 for the counts endpoint said only "X refused the count (403 Forbidden)": a
+    coordinator could not tell a dry run's need from a run's."""
+    know_api(strict, 20)
+    strict.fail("/2/tweets/counts", 403)
+    settings, db = setup(strict, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)
+    (estimate,) = ingest.estimate(db, settings, ["x"], hooks())
+    assert estimate.status == "failed"
+    assert "403" in estimate.error and "counts endpoint" in estimate.error, estimate.error
+    assert "max_posts_per_run" in estimate.error
+    db.dispose()
+
+
+def test_a_run_that_read_nothing_costs_nothing_in_its_line() -> None:
+    """"est. -" before " - <error>" read as a stray dash; a run that read nothing says $0.00."""
+    from knowvember.cli.collect import summary_line
+    from knowvember.runs import RunRecord
+
+    record = RunRecord(source="x", started_at=NOW, status="failed", error="set $TOKEN")
+    assert summary_line(record).endswith("0 posts billed, est. $0.00 - set $TOKEN")
