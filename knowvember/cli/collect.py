@@ -189,7 +189,8 @@ def summary_line(record: RunRecord) -> str:
     if not record.source.startswith("import:"):
         text += f", {record.requests:,} requests"
     if record.source == "x":
-        text += f", {record.posts_read:,} posts billed, est. {_cost(record)}"
+        # (not "est. -": beside the " - " before an error it read as a dash too many)
+        text += f", {record.posts_read:,} posts billed, est. ${record.estimated_cost or 0:,.2f}"
     if record.error or record.details.get("warnings"):
         text += f" - {_error_or_notes(record)}"
     return text
