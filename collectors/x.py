@@ -249,6 +249,10 @@ class XCollector(Collector):
             posts, accounts = from_page(page, problems, cache=self.users)
             for problem in problems:
                 self._warn(f"skipped an unreadable tweet ({problem})")
+            if page.errors:  # what X could not return (a deleted original, a suspended
+                # author): counted as an import of the same pages counts them
+                details = self.findings.details
+                details["api_errors"] = int(details.get("api_errors") or 0) + len(page.errors)
             ids = [p.platform_id for p in posts if not p.context_only]
             read = len(page.data)
             if previous_ids is not None and ids and ids == previous_ids:

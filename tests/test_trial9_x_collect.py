@@ -176,3 +176,49 @@ def test_a_run_that_read_nothing_costs_nothing_in_its_line() -> None:
 
     record = RunRecord(source="x", started_at=NOW, status="failed", error="set $TOKEN")
     assert summary_line(record).endswith("0 posts billed, est. $0.00 - set $TOKEN")
+
+
+class PartialAPI(FakeAPI):
+    """The fake X API, sending what X sends beside partial data: an `errors` array for a
+    retweeted original since deleted and an author since suspended (left out of
+    `includes.users`)."""
+
+    def _x_search(self, seen: Seen, full_archive: bool) -> _Answer:
+        answer = super()._x_search(seen, full_archive)
+        body = json.loads(answer.body)
+        if "data" not in body:
+            return answer
+        body["includes"]["users"] = [u for u in body["includes"]["users"] if u["id"] != "666"]
+        body["errors"] = [
+            {"value": "666", "detail": "Could not find user with author_id: [666].",
+             "title": "Not Found Error", "resource_type": "user", "parameter": "author_id",
+             "resource_id": "666",
+             "type": "https://api.twitter.com/2/problems/resource-not-found"},
+            {"value": "999", "detail": "Could not find tweet with referenced_tweets.id: [999].",
+             "title": "Not Found Error", "resource_type": "tweet",
+             "parameter": "referenced_tweets.id", "resource_id": "999",
+             "type": "https://api.twitter.com/2/problems/resource-not-found"}]
+        return _Answer(answer.status, _dump(body), answer.headers)
+
+
+def test_what_x_could_not_return_beside_a_page_is_counted_and_the_page_stored(tmp_path: Path
+                                                                            ) -> None:
+    """The errors beside partial data were counted by an import of the same pages
+    (`details.api_errors`) but not by the live run, which said nothing of them."""
+    with PartialAPI() as api:
+        made = [NOW - dt.timedelta(minutes=m) for m in (10, 20, 30)]
+        api.add_x_page(x_page([
+            x_tweet(x_id(made[0], 1), "Peer assist #KNOWvember", "101", made[0]),
+            x_tweet(x_id(made[1], 2), "From an account since suspended #KNOWvember", "666",
+                    made[1]),
+            x_tweet(x_id(made[2], 3), "RT @gone: a deleted original #KNOWvember", "101",
+                    made[2], refs=[("retweeted", "999")]),
+        ], [x_user("101", "UHLLibraries"), x_user("666", "suspended")]))
+        settings, db = setup(api, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)
+        record = run(settings, db)
+    assert (record.status, record.new) == ("ok", 3), record.error
+    assert record.details["api_errors"] == 2
+    posts = stored(db)
+    assert posts[x_id(made[2], 3)].kind == "repost"
+    assert posts[x_id(made[1], 2)].url.endswith(f"/i/web/status/{x_id(made[1], 2)}")
+    db.dispose()
