@@ -260,11 +260,15 @@ def _refuse_other_kind(label: str, number: int, line: bytes,
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{label}: UTF-16 text (Notepad's \"Unicode\"), not UTF-8: save it "
                          "as UTF-8 and import it again")
+    if head.startswith((b"window.YTD.tweets.", b"window.YTD.tweet.")):
+        raise InputError(f"{label}:{number}: an X account archive's tweets.js (\"Download an "
+                         "archive of your data\"): `knowvember import twarc2` reads it, with "
+                         "the archive's account.js beside it")
     if head.startswith(b"window.YTD."):
         raise InputError(f"{label}:{number}: a file from an X account archive (\"Download an "
-                         "archive of your data\": JavaScript, not JSON), which no import reads; "
-                         "the account's campaign posts can be collected or given as a CSV "
-                         "(`knowvember import csv`)")
+                         "archive of your data\": JavaScript, not JSON) that holds no tweets; "
+                         "`knowvember import twarc2` reads the archive's tweets.js (with its "
+                         "account.js beside it)")
     if b"," not in head or head[:1] in (b"{", b"[", b"<"):
         return
     if second is not None and _parses(second[1]):

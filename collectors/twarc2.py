@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from collectors.archive import (
     Source,
     Span,
     as_utf8,
+    file_size,
     json_values,
 )
 from collectors.base import MAPPING_ERRORS, describe
@@ -48,8 +50,10 @@ from collectors.x_payload import (
     is_v1,
     map_decoded,
     peek,
+    retweeted_author,
     snowflake_time,
 )
+from knowvember.errors import InputError
 from knowvember.records import PostRecord
 
 PLATFORM = "x"
@@ -353,6 +357,9 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = No
     """Chunks of records; with `known` (see `x_payload.from_page`), tweets already stored
     unchanged are counted in `Chunk.unchanged` instead of being mapped again. `raw_bytes`:
     see `x_payload.map_decoded`; `span`: read only that part of the file."""
+    if span is None and _account_archive(path):
+        yield from _read_account_archive(path, chunk_posts)
+        return
     cache = UserCache()
     repeats = _Repeats()
     waiting = _Waiting()
@@ -459,3 +466,107 @@ def _item(value: Any, problems: list[str], cache: UserCache) -> tuple[list[Any],
         return from_flat_tweet(_string_ids(value) if isinstance(value["id"], int) else value)
     raise ValueError("not a twarc2 line (expected an API response page with data/includes/"
                      "meta, or a tweet)")
+
+
+# -- an X account archive's tweets.js ----------------------------------------------------
+
+# "Download an archive of your data" writes the account's tweets as JavaScript assigning a
+# JSON array: `window.YTD.tweets.part0 = [{"tweet": {...}}, ...]` (`window.YTD.tweet.part0`
+# in archives of 2019-2022, whose items may be the tweets themselves). The tweets are v1.1
+# ones without their `user`: whose they are is in `account.js` beside them.
+_TWEETS_JS = re.compile(rb"^window\.YTD\.(?:tweets?|community_tweet)\.part\d+\s*=\s*")
+Json = dict[str, Any]
+_ACCOUNT_JS = re.compile(rb"^window\.YTD\.account\.part\d+\s*=\s*")
+
+
+def _account_archive(path: Path) -> bool:
+    """Whether `path` is an account archive's tweets.js (asked once per file)."""
+    try:
+        with Source(path) as source:
+            head = source.stream.read(64)
+    except (InputError, OSError, EOFError, zlib.error):
+        return False  # (the reader proper says why it cannot be read)
+    return _TWEETS_JS.match(head.removeprefix(b"\xef\xbb\xbf")) is not None
+
+
+def _script_json(path: Path, prefix: re.Pattern[bytes], label: str) -> Any:
+    """The JSON a `window.YTD...` script assigns."""
+    with Source(path) as source:
+        body = source.stream.read().removeprefix(b"\xef\xbb\xbf")
+    match = prefix.match(body)
+    if match is None:
+        raise InputError(f"{label}:1: not the file of an X account archive it is named as")
+    try:
+        return orjson.loads(body[match.end():].rstrip().removesuffix(b";"))
+    except orjson.JSONDecodeError as exc:
+        line = body[: match.end() + exc.pos].count(b"\n") + 1
+        raise InputError(f"{label}:{line}: not valid JSON after `window.YTD...` ({exc.msg}): "
+                         "the file is cut short or was changed") from None
+
+
+def _archive_owner(path: Path) -> Json:
+    """The v1.1 `user` of the account whose archive holds `path`, from its account.js."""
+    account_js = path.with_name("account.js")
+    if not account_js.is_file():
+        raise InputError(
+            f"{path}:1: a file from an X account archive (\"Download an archive of your "
+            f"data\"): whose posts it holds is in the archive's account.js, which is not "
+            f"beside it ({account_js}); import tweets.js from the archive's data folder as "
+            "it was unzipped")
+    value = _script_json(account_js, _ACCOUNT_JS, str(account_js))
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        account = item.get("account") if isinstance(item, dict) else None
+        if isinstance(account, dict) and account.get("accountId") and account.get("username"):
+            return {"id_str": str(account["accountId"]), "screen_name": account["username"],
+                    "name": account.get("accountDisplayName") or account["username"]}
+    raise InputError(f"{account_js}:1: no account (accountId and username) in it")
+
+
+def _read_account_archive(path: Path, chunk_posts: int) -> Iterator[Chunk]:
+    """An account archive's tweets.js, its tweets by the archive's account (account.js)."""
+    label = str(path)
+    owner = _archive_owner(path)
+    value = _script_json(path, _TWEETS_JS, label)
+    if not isinstance(value, list):
+        raise InputError(f"{label}:1: not a list of tweets after `window.YTD...`")
+    chunk = Chunk(position=0)
+    for number, item in enumerate(value, start=1):
+        tweet = item.get("tweet", item) if isinstance(item, dict) else None
+        try:
+            if not isinstance(tweet, dict):
+                raise ValueError("not a tweet")
+            history = _edit_history(tweet)
+            posts, accounts = from_v1_tweet({**tweet, "user": owner, **(
+                {"edit_history": history} if history else {})})
+        except MAPPING_ERRORS as exc:
+            which = tweet.get("id_str") if isinstance(tweet, dict) else None
+            chunk.errors.append(LineError(label, 1, f"tweet {number:,}"
+                                          f"{f' ({which})' if which else ''}: {describe(exc)}"))
+            continue
+        for post in posts:
+            # The archive keeps a retweet as its text only ("RT @name: ..."), cut short.
+            if post.kind == "original" and retweeted_author(post.text):
+                post.kind = "repost"
+        chunk.posts.extend(posts)
+        chunk.accounts.extend(accounts)
+        chunk.lines = number
+        if len(chunk.posts) >= chunk_posts:
+            yield chunk
+            chunk = Chunk(lines=number)
+    chunk.position = file_size(path)
+    yield chunk
+
+
+def _edit_history(tweet: Json) -> Json | None:
+    """An archived tweet's versions (`edit_info`, as v1.1's `edit_history` has them): the
+    first version lists them under `initial`, a later one under `edit.editControlInitial`."""
+    info = tweet.get("edit_info")
+    if not isinstance(info, dict):
+        return None
+    initial = info.get("initial")
+    if not isinstance(initial, dict):
+        edit = info.get("edit")
+        initial = edit.get("editControlInitial") if isinstance(edit, dict) else None
+    ids = initial.get("editTweetIds") if isinstance(initial, dict) else None
+    return {"edit_tweet_ids": ids} if isinstance(ids, list) else None

@@ -1,9 +1,10 @@
 """The ninth trial of X archives, as a new coordinator met them: the files people hold after
 a campaign (a TAGS sheet that went through R or pandas, twarc2 files of accounts or counts
-given for tweets, ...)."""
+given for tweets, an X account archive's tweets.js, ...)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import orjson
@@ -68,3 +69,105 @@ def test_a_twarc2_file_of_accounts_or_counts_is_named_not_read_as_tweets(
     assert (record.status, record.fetched) == ("failed", 0)
     assert named in (record.error or ""), record.error
     assert stored(sqlite_db) == {}
+
+
+# -- an X account archive's tweets.js ------------------------------------------------------
+
+
+ACCOUNT_JS = """window.YTD.account.part0 = [
+  {
+    "account" : {
+      "email" : "library@uhl-tr.nhs.uk",
+      "createdVia" : "web",
+      "username" : "UHL_Library",
+      "accountId" : "2837462",
+      "createdAt" : "2012-03-05T10:00:00.000Z",
+      "accountDisplayName" : "UHL Libraries"
+    }
+  }
+]"""
+
+
+def _archived(tid: str, text: str, **extra: object) -> dict:  # type: ignore[type-arg]
+    tags = [{"text": t, "indices": ["0", "1"]} for t in ("KNOWvember19",) if f"#{t}" in text]
+    return {"tweet": {"retweeted": False, "source": "<a href=\"https://mobile.twitter.com\">Web</a>",
+                      "entities": {"hashtags": tags, "symbols": [], "user_mentions": [],
+                                   "urls": []},
+                      "display_text_range": ["0", str(len(text))], "favorite_count": "4",
+                      "id_str": tid, "truncated": False, "retweet_count": "2", "id": tid,
+                      "created_at": "Tue Nov 05 09:30:00 +0000 2019", "favorited": False,
+                      "full_text": text, "lang": "en", **extra}}
+
+
+def _archive(folder: Path, items: list[dict], account: bool = True,  # type: ignore[type-arg]
+             var: str = "tweets") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    if account:
+        (folder / "account.js").write_text(ACCOUNT_JS, encoding="utf-8")
+    path = folder / "tweets.js"
+    path.write_text(f"window.YTD.{var}.part0 = " + json.dumps(items, indent=2),
+                    encoding="utf-8")
+    return path
+
+
+def test_an_x_account_archives_tweets_are_read_as_the_accounts_posts(sqlite_db, tmp_path: Path
+                                                                    ) -> None:  # type: ignore[no-untyped-def]
+    """The free account archive ("Download an archive of your data") is how a library can
+    have its own posts of a campaign X's paid API no longer reaches: its tweets.js was
+    refused ("which no import reads"). Read as v1.1 tweets by the account.js account."""
+    edited = {"edit_info": {"edit": {"initialTweetId": "1191672311587868672",
+                                     "editControlInitial": {"editTweetIds": [
+                                         "1191672311587868672", "1191672311587868680"]}}}}
+    path = _archive(tmp_path / "data", [
+        _archived("1191672311587868680", "Peer assist session #KNOWvember19", **edited),
+        _archived("1191672311587868690", "RT @NHS_HEE_KfH: Day 5 of #KNOWvember19 is…"),
+        _archived("1191672311587868700", "@NUHLibrary lovely idea #KNOWvember19",
+                  in_reply_to_status_id_str="1191672311587868000",
+                  in_reply_to_screen_name="NUHLibrary"),
+        _archived("1191672311587868710", "Off topic"),
+    ])
+    record = run_import(sqlite_db, "twarc2", path)
+    assert (record.status, record.new, record.skipped) == ("ok", 3, 1), record.error
+    posts = stored(sqlite_db)
+    assert {t: p.kind for t, p in posts.items()} == {
+        "1191672311587868680": "original", "1191672311587868690": "repost",
+        "1191672311587868700": "reply"}
+    first = posts["1191672311587868680"]
+    assert (first.likes, first.reposts) == (4, 2)
+    assert first.url == "https://x.com/UHL_Library/status/1191672311587868680"
+    assert first.account_id is not None
+    again = run_import(sqlite_db, "twarc2", path)
+    assert (again.status, again.new, again.updated) == ("ok", 0, 0)
+
+
+def test_an_older_archives_tweet_js_of_bare_tweets_is_read(sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = _archive(tmp_path / "data", [_archived("1191672311587868680", "#KNOWvember19 café")
+                                        ["tweet"]], var="tweet")
+    record = run_import(sqlite_db, "twarc2", path)
+    assert (record.status, record.new) == ("ok", 1), record.error
+
+
+def test_tweets_js_without_its_account_js_is_refused_naming_it(sqlite_db, tmp_path: Path
+                                                              ) -> None:  # type: ignore[no-untyped-def]
+    path = _archive(tmp_path, [_archived("1191672311587868680", "#KNOWvember19")],
+                    account=False)
+    record = run_import(sqlite_db, "twarc2", path)
+    assert record.status == "failed"
+    assert "account.js" in record.error and str(tmp_path / "account.js") in record.error
+    assert stored(sqlite_db) == {}
+
+
+@pytest.mark.parametrize(("fmt", "name", "said"), [
+    ("twarc2", "like.js", "that holds no tweets; `knowvember import twarc2` reads the archive's "
+     "tweets.js"),
+    ("mastodon", "tweets.js", "`knowvember import twarc2` reads it"),
+])
+def test_other_account_archive_files_name_the_import_for_tweets_js(
+        sqlite_db, tmp_path: Path, fmt: str, name: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    var = name.removesuffix(".js")
+    path.write_text(f'window.YTD.{var}.part0 = [\n  {{"{var}": {{"tweetId": "1"}}}}\n]\n',
+                    encoding="utf-8")
+    record = run_import(sqlite_db, fmt, path)
+    assert record.status == "failed"
+    assert said in (record.error or ""), record.error
