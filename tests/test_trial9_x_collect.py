@@ -72,6 +72,10 @@ class StrictAPI(FakeAPI):
         return self._refused(seen, seen.path.endswith("/all")) or super()._x_counts(seen)
 
     def _refused(self, seen: Seen, full_archive: bool) -> _Answer | None:
+        if any(seen.param(n) and dt.datetime.fromisoformat(seen.param(n) or "") > self.now
+               for n in ("start_time", "end_time")):
+            return _invalid("Invalid 'start_time'. 'start_time' must be a minimum of 10 "
+                            "seconds prior to the request time.")
         ids = [n for n in ("since_id", "until_id") if seen.param(n)]
         times = [n for n in ("start_time", "end_time") if seen.param(n)]
         if ids and times:
@@ -221,4 +225,18 @@ def test_what_x_could_not_return_beside_a_page_is_counted_and_the_page_stored(tm
     posts = stored(db)
     assert posts[x_id(made[2], 3)].kind == "repost"
     assert posts[x_id(made[1], 2)].url.endswith(f"/i/web/status/{x_id(made[1], 2)}")
+    db.dispose()
+
+
+def test_a_dry_run_before_the_campaign_starts_asks_nothing(strict, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A dry run in October asked X to count from a start_time still to come, which X
+    refuses (400): the dry run failed, where a run says there is nothing to collect yet."""
+    campaign = KNOW_CAMPAIGN.replace("start = 2021-09-01", "start = 2021-11-01").replace(
+        "end = 2021-09-30", "end = 2021-11-30")
+    settings, db = setup(strict, f"sqlite:///{tmp_path / 'x.db'}", campaign=campaign)
+    (estimate,) = ingest.estimate(db, settings, ["x"], hooks())
+    assert (estimate.status, estimate.requests) == ("ok", 0), estimate.error
+    assert estimate.details["estimated_posts"] == 0
+    assert "nothing to collect from X yet" in estimate.details["warnings"][0]
+    assert strict.requests == []
     db.dispose()
