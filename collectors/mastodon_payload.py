@@ -188,15 +188,23 @@ def _edited_at(status: Json) -> dt.datetime | None:
         return None
 
 
+# Visibilities of statuses only some people may see (Mastodon's private and direct, the
+# `limited` of circles and Hometown, GoToSocial's `mutuals_only`).
+NOT_PUBLIC = frozenset({"private", "direct", "limited", "mutuals_only"})
+
+
 def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None = None,
                   errors: list[str] | None = None
                   ) -> tuple[list[PostRecord], list[AccountRecord]]:
     """A tag timeline page (a JSON array of statuses) to posts and accounts.
 
     Reblogged and quoted originals come along as context posts. A status that cannot be read
-    is left out and described in `errors` (raised when no list is given).
+    is left out and described in `errors` (raised when no list is given). A followers-only
+    or direct status (in pages saved with a token: a home timeline, an account's statuses)
+    is left out: only what anyone may see is published in a report.
     """
-    statuses = [s for s in statuses if isinstance(s, dict)]
+    statuses = [s for s in statuses if isinstance(s, dict)
+                and s.get("visibility") not in NOT_PUBLIC]
     uris = dict(local_uris or {})
     uris.update({str(s["id"]): s["uri"] for s in statuses if s.get("id") and s.get("uri")})
     posts: list[PostRecord] = []
@@ -245,12 +253,12 @@ def _addressed(value: object) -> set[str]:
 
 
 def is_public(activity: Json, thing: Json | None = None) -> bool:
-    """Whether an activity is public (`to` the Public collection), as the statuses a hashtag
-    timeline shows are: unlisted (Public only in `cc`), followers-only and direct posts are
-    in an archive too, and are not campaign posts to publish in a report."""
-    found = _addressed(activity.get("to"))
+    """Whether an activity is public or unlisted (the Public collection in `to` or `cc`):
+    followers-only and direct posts are in an account archive too, and are no campaign
+    posts to publish in a report."""
+    found = _addressed(activity.get("to")) | _addressed(activity.get("cc"))
     if thing is not None:
-        found |= _addressed(thing.get("to"))
+        found |= _addressed(thing.get("to")) | _addressed(thing.get("cc"))
     return not found.isdisjoint(PUBLIC)
 
 

@@ -242,9 +242,8 @@ def library_outbox(campaign_post: str) -> Json:
 def test_an_account_archive_outbox_imports_its_public_posts(tmp_path: Path) -> None:
     """The archive Mastodon gives an account (Settings > Import and export > Request your
     archive) is the one export a library has when its instance closes; `import mastodon`
-    refused it. Its public posts are stored under the status URIs a collection uses (so
-    both together are one post each); followers-only, direct and unlisted posts, which no
-    hashtag timeline shows, are not stored."""
+    refused it. Its public and unlisted posts are stored under the status URIs a collection
+    uses (so both together are one post each); followers-only and direct posts are not."""
     from tests.fakeapi import mastodon_account, mastodon_status
 
     kmlead = mastodon_account("kmlead", "https://med-mastodon.com", acct="kmlead@med-mastodon.com")
@@ -268,8 +267,8 @@ def test_an_account_archive_outbox_imports_its_public_posts(tmp_path: Path) -> N
     posts = stored(db)
     base = f"{ACTOR}/statuses/11340"
     assert set(posts) - {collected["uri"], live["uri"]} == {
-        f"{base}5", f"{base}6", f"{base}7", f"{base}9/activity"}
-    assert (record.new, record.skipped) == (4, 2)  # the closed library; the other boost
+        f"{base}4", f"{base}5", f"{base}6", f"{base}7", f"{base}9/activity"}
+    assert (record.new, record.skipped) == (5, 2)  # the closed library; the other boost
     assert posts[f"{base}6"].kind == "reply" and posts[f"{base}6"].referenced_id == f"{base}1"
     boost = posts[f"{base}9/activity"]
     assert (boost.kind, boost.referenced_id) == ("repost", collected["uri"])
@@ -295,4 +294,29 @@ def test_an_activitypub_document_without_activities_is_named(tmp_path: Path) -> 
     record = import_file(db, settings, "mastodon", path)
     assert record.status == "failed"
     assert "an ActivityPub 'OrderedCollection' document without" in (record.error or "")
+    db.dispose()
+
+
+def test_saved_followers_only_and_direct_statuses_are_not_stored(tmp_path: Path) -> None:
+    """Pages saved with a token (a home timeline, an account's statuses) hold statuses only
+    the account's followers, or the people mentioned, may see; they were stored with the
+    public ones and shown in reports and leaderboards."""
+    from tests.fakeapi import mastodon_account, mastodon_status
+
+    library = mastodon_account("uhlibrary", HOME, acct="uhlibrary")
+    statuses = []
+    for number, visibility in enumerate(("public", "unlisted", "private", "direct")):
+        status = mastodon_status(str(number + 1), HOME, number + 1,
+                                 f"<p>Peer Assist, {visibility} {HASHTAG}</p>", ["KNOWvember"],
+                                 library, NOV + dt.timedelta(hours=number))
+        status["visibility"] = visibility
+        statuses.append(status)
+    path = tmp_path / "home_timeline.json"
+    path.write_text(json.dumps(statuses))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", path)
+    assert (record.status, record.new) == ("ok", 2), record.error
+    assert sorted(p.text.split(", ")[1].split()[0] for p in stored(db).values()) == [
+        "public", "unlisted"]
     db.dispose()
