@@ -97,7 +97,7 @@ def account_from_payload(account: Json) -> AccountRecord:
         # would otherwise be rewritten at every sight, from one form to the other.
         platform_user_id=key if account.get("uri") or account.get("url") else None,
         handle=handle_of(account),
-        display_name=account.get("display_name") or account.get("username"),
+        display_name=display_name(account),
         bio=html_to_text(account.get("note") or ""),
         followers=account.get("followers_count"),
         url=account.get("url"),
@@ -120,11 +120,31 @@ def quoted_status(status: Json) -> Json | None:
 
 
 def _text_of(status: Json) -> str:
-    """A status's plain text, its content warning (`spoiler_text`) first."""
+    """A status's plain text, its content warning (`spoiler_text`) first and a poll's
+    options after it, one a line, as the apps show them: "Which will you try? (poll)" with
+    the techniques only in its options was tagged with none of them."""
     text = html_to_text(status.get("content") or "")
     if status.get("spoiler_text"):
         text = f"{status['spoiler_text']}\n\n{text}"
+    poll = status.get("poll")
+    options = [str(o["title"]) for o in (poll.get("options") or ()) if isinstance(o, dict)
+               and o.get("title")] if isinstance(poll, dict) else []
+    if options:
+        text = "\n".join([f"{text}\n", *options]) if text else "\n".join(options)
     return text
+
+
+def display_name(account: Json) -> str | None:
+    """The name as the apps show it: a custom emoji's `:shortcode:` (listed in the account's
+    `emojis`, shown as a picture) left out, so "Alder Hey Library :nhs: :books:" is
+    "Alder Hey Library" in a leaderboard."""
+    name = account.get("display_name") or ""
+    codes = {e.get("shortcode") for e in account.get("emojis") or () if isinstance(e, dict)}
+    if name and codes:
+        name = re.sub(r":([A-Za-z0-9_]+):",
+                      lambda m: " " if m[1] in codes else m[0], name)
+        name = re.sub(r"\s{2,}", " ", name).strip()
+    return name or account.get("username")
 
 
 def post_from_status(status: Json, *, context_only: bool = False,
@@ -313,6 +333,9 @@ def _status_of_note(activity: Json, note: Json, actor: str) -> Json:
         "reblogs_count": total("shares"),
         "replies_count": total("replies"),
         "account": {"uri": actor},
+        "poll": {"options": [{"title": o.get("name")} for o in
+                             (note.get("oneOf") or note.get("anyOf") or ())
+                             if isinstance(o, dict)]},
     }
 
 

@@ -274,6 +274,7 @@ def test_an_account_archive_outbox_imports_its_public_posts(tmp_path: Path) -> N
     assert (boost.kind, boost.referenced_id) == ("repost", collected["uri"])
     assert posts[f"{base}7"].text.startswith("Long post\n\nEvidence search clinic")
     assert posts[f"{base}7"].edited_at is not None and posts[f"{base}5"].lang == "en"
+    assert posts[f"{base}5"].text.endswith("#KNOWvember\n\nRetrospect")  # the poll's option
     library_row = next(a for a in all_accounts(db) if a.key == ACTOR)
     assert (library_row.handle, library_row.display_name) == (
         "@uhlibrary@nhs.social", "UHL Library and Knowledge Service")

@@ -1,0 +1,66 @@
+"""The ninth session's trial of how Mastodon statuses read: polls and custom emoji, as the
+apps show them. Each test is a defect the trial found."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from collectors.mastodon_payload import from_statuses
+from knowvember.db import open_database
+from tests.fakeapi import mastodon_account, mastodon_status
+from tests.test_trial_fediverse import all_accounts, import_file, settings_for
+
+HOME = "https://nhs.social"
+NOV = dt.datetime(2026, 11, 5, 9, 30, tzinfo=dt.UTC)
+HASHTAG = (f'<a href="{HOME}/tags/knowvember" class="mention hashtag" rel="tag">'
+           "#<span>KNOWvember</span></a>")
+
+
+def test_a_polls_options_are_part_of_its_text_and_techniques(tmp_path: Path) -> None:
+    """A poll "Which will your team try this month?" names the techniques only in its
+    options; the text had none of them, and the post was tagged with no technique."""
+    status = mastodon_status("1", HOME, 1, f"<p>Which will your team try? {HASHTAG}</p>",
+                             ["KNOWvember"], mastodon_account("uhlibrary", HOME), NOV)
+    status["poll"] = {"id": "34", "expires_at": None, "expired": False, "multiple": False,
+                      "votes_count": 10, "voters_count": 10, "emojis": [],
+                      "options": [{"title": "Peer Assist", "votes_count": 6},
+                                  {"title": "After Action Review", "votes_count": 4}]}
+    (post,), _ = from_statuses([status])
+    assert post.text == "Which will your team try? #KNOWvember\n\nPeer Assist\nAfter Action Review"
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps([status]))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    assert import_file(db, settings, "mastodon", path).new == 1
+    with db.begin() as conn:
+        found = {r[0] for r in conn.execute(sa.text("SELECT technique FROM post_techniques"))}
+    assert len(found) == 2, found
+    db.dispose()
+
+
+def test_custom_emoji_are_left_out_of_a_display_name(tmp_path: Path) -> None:
+    """Mastodon shows `:nhs:` in a name as the instance's picture; the leaderboard showed
+    "KM Lead :nhs: :blobcat:". A colon pair that is no emoji of the account stays."""
+    account = mastodon_account("kmlead", "https://med-mastodon.com",
+                               acct="kmlead@med-mastodon.com")
+    account["display_name"] = "KM Lead :nhs: :blobcat: (Alder Hey) 9:30:00"
+    account["emojis"] = [{"shortcode": "nhs", "url": "https://med-mastodon.com/e/nhs.png",
+                          "static_url": "https://med-mastodon.com/e/nhs.png",
+                          "visible_in_picker": True},
+                         {"shortcode": "blobcat", "url": "https://med-mastodon.com/e/b.png",
+                          "static_url": "https://med-mastodon.com/e/b.png",
+                          "visible_in_picker": True}]
+    status = mastodon_status("1", "https://med-mastodon.com", 1, f"<p>Hello {HASHTAG}</p>",
+                             ["KNOWvember"], account, NOV)
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps([status]))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    assert import_file(db, settings, "mastodon", path).new == 1
+    (stored,) = all_accounts(db)
+    assert stored.display_name == "KM Lead (Alder Hey) 9:30:00"
+    db.dispose()
