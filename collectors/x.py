@@ -55,6 +55,7 @@ MAX_QUERY = 512  # characters, the query limit of recent search on the standard 
 RECENT_REACH = dt.timedelta(days=7)
 REACH_MARGIN = dt.timedelta(minutes=2)  # X refuses a start_time at exactly 7 days ago
 MIN_RESULTS, MAX_RESULTS = 10, 100
+FULL_ARCHIVE_GAP = 1.05  # seconds between full-archive requests (X allows one a second)
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 # note_tweet: a post over 280 characters comes with `text` cut at 280 and its whole text
 # and hashtags only in note_tweet, so without it a campaign hashtag at the end is lost.
@@ -143,6 +144,7 @@ class XCollector(Collector):
         self.queries = build_queries(CampaignTags(settings.campaign.all_tags))
         self.users = UserCache()
         self._tweepy = tweepy
+        self._last_request: float | None = None
 
     def close(self) -> None:
         self.client.session.close()
@@ -322,6 +324,7 @@ class XCollector(Collector):
     def _call(self, send: Any, what: str) -> requests.Response:
         """One request; library failures become TransientError or SourceError."""
         tweepy = self._tweepy
+        self._pace()
         self.findings.requests += 1
         try:
             response = send()
@@ -332,8 +335,14 @@ class XCollector(Collector):
                     f"{self._detail(exc)}); nothing more can be read until X resets it or the "
                     "plan is raised (developer portal), so the run stops instead of waiting "
                     "for the rate limit") from None
-            reset = exc.response.headers.get("x-rate-limit-reset")
+            headers = exc.response.headers
+            reset = headers.get("x-rate-limit-reset")
             wait = self.policy.until(float(reset)) if reset and reset.isdigit() else None
+            left = headers.get("x-rate-limit-remaining") or ""
+            if left.isdigit() and int(left) > 0:
+                # Requests left in the 15-minute window: a limit per second (full-archive
+                # search allows one a second), over in a moment, not at the window's reset.
+                wait = None
             raise TransientError("X rate limit reached (429)", retry_after=wait,
                                  rate_limited=True) from None
         except tweepy.TwitterServerError as exc:
@@ -373,6 +382,18 @@ class XCollector(Collector):
             raise TransientError(f"connection to X at {self.config.api_base} failed "
                                  f"({type(exc).__name__}: {reason})") from None
         return response
+
+    def _pace(self) -> None:
+        """Full-archive search and counts allow one request a second (twarc waits 1.05 s):
+        paging faster was refused (429) and waited for the 15-minute window's reset."""
+        if self.recent:
+            return
+        if self._last_request is not None:
+            gap = FULL_ARCHIVE_GAP - (self.policy.clock() - self._last_request)
+            if gap > 0:
+                self.policy.stop.check()
+                self.policy.sleep(min(gap, FULL_ARCHIVE_GAP))
+        self._last_request = self.policy.clock()
 
     def _detail(self, exc: Any) -> str:
         messages = getattr(exc, "api_messages", None) or [str(exc)]

@@ -14,8 +14,18 @@ from collectors.x_payload import snowflake_time
 from knowvember import ingest
 from knowvember.store import load_state
 from tests.conftest import stored_posts as stored
-from tests.fakeapi import FakeAPI, Seen, _Answer, _dump, x_id, x_page, x_tweet, x_user
-from tests.test_collect_x import KNOW_CAMPAIGN, NOW, hooks, know_api, run, setup
+from tests.fakeapi import (
+    FakeAPI,
+    Fault,
+    Seen,
+    _Answer,
+    _dump,
+    x_id,
+    x_page,
+    x_tweet,
+    x_user,
+)
+from tests.test_collect_x import KNOW_CAMPAIGN, NOW, Sleeps, hooks, know_api, run, setup
 
 
 class LoopingAPI(FakeAPI):
@@ -239,4 +249,36 @@ def test_a_dry_run_before_the_campaign_starts_asks_nothing(strict, tmp_path: Pat
     assert estimate.details["estimated_posts"] == 0
     assert "nothing to collect from X yet" in estimate.details["warnings"][0]
     assert strict.requests == []
+    db.dispose()
+
+
+class PerSecondAPI(FakeAPI):
+    """The fake X API, answering a fault "per-second" as X does a request over full-archive
+    search's one a second: 429 with requests still left in the 15-minute window."""
+
+    def _fault_answer(self, fault: Fault, path: str) -> _Answer:
+        if fault.kind != "per-second":
+            return super()._fault_answer(fault, path)
+        return _Answer(429, _dump({"title": "Too Many Requests", "status": 429,
+                                   "detail": "Too Many Requests"}), {
+            "x-rate-limit-limit": "300", "x-rate-limit-remaining": "297",
+            "x-rate-limit-reset": str(int(self.clock()) + 600)})
+
+
+def test_full_archive_search_asks_once_a_second_and_a_per_second_429_is_short(
+        tmp_path: Path) -> None:
+    """Full-archive search allows one request a second: pages were asked for back to back,
+    and the 429 that brings (requests still left in the window) was waited out until the
+    15-minute window's reset, ten minutes a page."""
+    with PerSecondAPI().load_fixtures() as api:
+        know_api(api, 250)
+        settings, db = setup(api, f"sqlite:///{tmp_path / 'x.db'}", 'endpoint = "all"',
+                             campaign=KNOW_CAMPAIGN)
+        api.fail("/2/tweets/search", "per-second", after=1)
+        sleeps = Sleeps()
+        record = run(settings, db, hooks(sleeps))
+    assert (record.status, record.new) == ("ok", 250), record.error
+    assert sum(sleeps) < 10, sleeps  # not the 600 s to the window's reset
+    paced = [s for s in sleeps if 0.5 < s <= 1.05]
+    assert len(paced) >= 2, sleeps  # a second between the pages
     db.dispose()
