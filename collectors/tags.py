@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
+from collectors.base import parse_time
 from collectors.x_payload import retweeted_author
 from knowvember.errors import quoted
 from knowvember.hashtags import fold, hashtags_in
@@ -96,6 +97,13 @@ def _created(row: dict[str, str]) -> dt.datetime:
         for fmt in _SHEET_TIMES:
             try:
                 return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
+            except ValueError:
+                continue
+    for text in (value, sheet_time):
+        # ISO 8601, as R (tidytags, rtweet) and pandas write a time back: 2019-11-05T09:30:00Z
+        if len(text) >= 16 and text[4:5] == "-" and text[10:11] in ("T", " "):
+            try:
+                return parse_time(text)
             except ValueError:
                 continue
     raise RowError(f"created_at {quoted(value)} is not a date like "

@@ -4,6 +4,7 @@ given for tweets, an X account archive's tweets.js, ...)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -171,3 +172,20 @@ def test_other_account_archive_files_name_the_import_for_tweets_js(
     record = run_import(sqlite_db, fmt, path)
     assert record.status == "failed"
     assert said in (record.error or ""), record.error
+
+
+@pytest.mark.parametrize(("created_at", "time"), [
+    ("2019-11-05T09:30:00Z", "NA"), ("2019-11-05T09:30:00.000Z", ""),
+    ("yesterday", "2019-11-05T09:30:00Z"), ("2019-11-05 09:30:00+00:00", ""),
+])
+def test_a_tags_time_written_back_as_iso_8601_is_read(sqlite_db, tmp_path: Path,
+                                                      created_at: str, time: str) -> None:  # type: ignore[no-untyped-def]
+    """R (tidytags, rtweet) and pandas write times back as ISO 8601: each row failed as
+    "created_at '2019-11-05T09:30:00Z' is not a date like 'Fri Nov 01 08:02:03 +0000 2019'"."""
+    path = write_csv(tmp_path / "tags.csv", TAGS_HEADER, [
+        tags_row("1191672311587868672", "UHL_Library", "#KNOWvember19", created_at=created_at,
+                 time=time)])
+    record = run_import(sqlite_db, "tags", path)
+    assert (record.status, record.new) == ("ok", 1), record.error
+    (post,) = stored(sqlite_db).values()
+    assert post.created_at.replace(tzinfo=None) == dt.datetime(2019, 11, 5, 9, 30)
