@@ -137,6 +137,10 @@ class XCollector(Collector):
         self.scrub = scrub or Scrubber([token])
         self.scrub.add(token)
         token = token.strip()
+        if len(token) > 2 and token[0] == token[-1] and token[0] in "\"'":
+            # quoted in an env file that keeps the quotes (docker --env-file, cron): X
+            # refused it as a wrong token (401); no bearer token holds a quote
+            token = token[1:-1].strip()
         self.scrub.add(token)
         self.recent = self.config.endpoint == "recent"
         self.client = tweepy.Client(bearer_token=token, return_type=requests.Response)

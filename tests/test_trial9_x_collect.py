@@ -15,6 +15,7 @@ from knowvember import ingest
 from knowvember.store import load_state
 from tests.conftest import stored_posts as stored
 from tests.fakeapi import (
+    X_TOKEN,
     FakeAPI,
     Fault,
     Seen,
@@ -281,4 +282,18 @@ def test_full_archive_search_asks_once_a_second_and_a_per_second_429_is_short(
     assert sum(sleeps) < 10, sleeps  # not the 600 s to the window's reset
     paced = [s for s in sleeps if 0.5 < s <= 1.05]
     assert len(paced) >= 2, sleeps  # a second between the pages
+    db.dispose()
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_token_kept_in_its_quotes_by_an_env_file_is_used_without_them(
+        tmp_path: Path, quote: str) -> None:
+    """docker --env-file (and a crontab line) keep the quotes of TOKEN="AAAA...": X refused
+    the token (401) and the coordinator was told to check a token that was right."""
+    with FakeAPI() as api:
+        know_api(api, 5)
+        settings, db = setup(api, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)
+        record = run(settings, db, hooks(KNOWVEMBER_X_BEARER_TOKEN=f"{quote}{X_TOKEN}{quote}\r"))
+        assert (record.status, record.new, record.error) == ("ok", 5, None)
+        assert api.seen("/2/tweets/search")[0].headers["authorization"] == f"Bearer {X_TOKEN}"
     db.dispose()
