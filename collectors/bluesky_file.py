@@ -40,10 +40,46 @@ def _views(value: Any) -> list[Any] | None:
     return None
 
 
+def _sdk_dump(value: Any) -> bool:
+    """Whether a line was saved from the atproto SDK's models with `model_dump_json()` (or
+    `model_dump()`), which writes the Python field names (`indexed_at`, `created_at`,
+    `py_type`) instead of the lexicon's (`indexedAt`, `createdAt`, `$type`): every post
+    was refused as having 'no createdAt or indexedAt'."""
+    if isinstance(value, dict):
+        first = next(iter(value.get("posts") or value.get("feed") or [value]), None)
+        if isinstance(first, dict) and isinstance(first.get("post"), dict):
+            first = first["post"]
+        return isinstance(first, dict) and ("py_type" in first or "indexed_at" in first)
+    if isinstance(value, list):
+        return bool(value) and _sdk_dump(value[0])
+    return False
+
+
+def _lexicon_names(value: Any) -> Any:
+    """An SDK model dump with the lexicon's names again (`py_type` is `$type`, snake_case
+    is camelCase: no lexicon field has an underscore)."""
+    if isinstance(value, dict):
+        return {_lexicon_name(k): _lexicon_names(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lexicon_names(v) for v in value]
+    return value
+
+
+def _lexicon_name(key: str) -> str:
+    if key == "py_type":
+        return "$type"
+    if "_" not in key or key.startswith("$"):
+        return key
+    first, *rest = key.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _records(value: Any, problems: list[str]
              ) -> tuple[list[PostRecord], list[AccountRecord]] | None:
     """A line's posts and accounts; None when it is no answer this importer reads. A feed's
     items keep their `reason`, so a repost in it is stored as one."""
+    if _sdk_dump(value):
+        value = _lexicon_names(value)
     if isinstance(value, dict) and isinstance(value.get("feed"), list):
         return from_feed([i for i in value["feed"] if isinstance(i, dict)], problems)
     views = _views(value)

@@ -321,3 +321,56 @@ def test_saved_followers_only_and_direct_statuses_are_not_stored(tmp_path: Path)
     assert sorted(p.text.split(", ")[1].split()[0] for p in stored(db).values()) == [
         "public", "unlisted"]
     db.dispose()
+
+
+# -- Bluesky: answers saved from the atproto SDK's models -----------------------------------
+
+def _sdk_views() -> list[Json]:
+    from tests.fakeapi import bluesky_post
+
+    quoted = bluesky_post("3lbqzzzzzzz2a", "did:plc:nhsengland0000000000000",
+                          "nhsengland.bsky.social", "Knowledge mobilisation framework", NOV)
+    quoting = bluesky_post("3lbqa1aaaab2a", DID, "uhllibrary.bsky.social",
+                           "Our #KNOWvember After Action Review, see this", NOV)
+    quoting["record"]["embed"] = {"$type": "app.bsky.embed.record",
+                                  "record": {"uri": quoted["uri"], "cid": quoted["cid"]}}
+    quoting["embed"] = {"$type": "app.bsky.embed.record#view", "record": {
+        "$type": "app.bsky.embed.record#viewRecord", "uri": quoted["uri"],
+        "cid": quoted["cid"], "author": quoted["author"], "value": quoted["record"],
+        "indexedAt": quoted["indexedAt"]}}
+    reply = bluesky_post("3lbqa1aaaac2a", DID, "uhllibrary.bsky.social",
+                         "Yes, the knowledge café is open to all #knowvember", NOV)
+    reply["record"]["reply"] = {"root": {"uri": quoted["uri"], "cid": quoted["cid"]},
+                                "parent": {"uri": quoted["uri"], "cid": quoted["cid"]}}
+    return [quoting, reply]
+
+
+def test_answers_saved_from_the_sdks_models_are_read(tmp_path: Path) -> None:
+    """`client.app.bsky.feed.search_posts(...).model_dump_json()`, the way to save an
+    answer the SDK's models offer, writes `indexed_at`, `created_at` and `py_type`: every
+    post was refused with 'no createdAt or indexedAt'. A feed's reposts keep their reason."""
+    from atproto import models
+
+    views = _sdk_views()
+    search = models.AppBskyFeedSearchPosts.Response.model_validate(
+        {"posts": views, "cursor": "25", "hitsTotal": 2})
+    reposter = {"did": "did:plc:alderheylib000000000000", "handle": "alderheylib.bsky.social"}
+    feed = models.AppBskyFeedGetAuthorFeed.Response.model_validate({"feed": [{
+        "post": views[0], "reason": {
+            "$type": "app.bsky.feed.defs#reasonRepost", "by": reposter,
+            "uri": "at://did:plc:alderheylib000000000000/app.bsky.feed.repost/3lbqr",
+            "indexedAt": "2026-11-06T10:00:00.000Z"}}]})
+    path = tmp_path / "saved.jsonl"
+    path.write_text(search.model_dump_json() + "\n" + feed.model_dump_json() + "\n")
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "bluesky", path)
+    assert record.status == "ok", record.error
+    posts = stored(db)
+    quote, reply = (posts[v["uri"]] for v in views)
+    assert (quote.kind, reply.kind) == ("quote", "reply")
+    assert quote.created_at.replace(tzinfo=dt.UTC) == NOV
+    repost = posts["at://did:plc:alderheylib000000000000/app.bsky.feed.repost/3lbqr"]
+    assert (repost.kind, repost.referenced_id) == ("repost", quote.platform_id)
+    assert json.loads(quote.raw or "{}")["indexedAt"]  # stored in the lexicon's names
+    db.dispose()
