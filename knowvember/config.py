@@ -258,12 +258,24 @@ def check_database_url(value: str) -> URL:
     except ArgumentError:
         raise ValueError("not a database URL (e.g. 'sqlite:///knowvember.db' or "
                          "'postgresql+psycopg://user@host/knowvember')") from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    # The backend before the driver: without a `+driver`, get_driver_name() loads the
+    # dialect, and `postgres://` (Heroku's and many hosts' form) or `sqlite3://` ended the
+    # command with "unexpected NoSuchModuleError: Can't load plugin".
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "pgsql", "psql"):
+        raise ValueError(f"write postgresql+psycopg:// for a PostgreSQL server, not {backend}://")
     if backend not in ("sqlite", "postgresql"):
         raise ValueError(f"{backend!r} databases are not supported; use sqlite:/// or "
                          "postgresql+psycopg://")
-    if backend == "postgresql" and driver in ("psycopg2", "pg8000", "asyncpg"):
+    if backend == "postgresql" and parsed.get_driver_name() in ("psycopg2", "pg8000", "asyncpg"):
         raise ValueError("use a postgresql+psycopg:// URL (psycopg 3)")
+    if backend == "sqlite" and parsed.host:  # `sqlite://knowvember.db`: a file taken for a host
+        raise ValueError("a SQLite file needs three slashes, sqlite:///knowvember.db (beside the "
+                         "config), or four before an absolute path, sqlite:////srv/k.db")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # Every command would open a new, empty database and keep nothing it stored.
+        raise ValueError("an in-memory SQLite database keeps nothing once the command ends; "
+                         "name a file, e.g. sqlite:///knowvember.db")
     return parsed
 
 

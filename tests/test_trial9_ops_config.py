@@ -1,0 +1,45 @@
+"""Trial 9 (ops): config and database URLs a coordinator actually writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from knowvember.cli import app
+from knowvember.config import check_database_url
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("postgres://dbhost/knowvember", "postgresql+psycopg://"),  # Heroku's and hosts' form
+    ("sqlite3:///knowvember.db", "'sqlite3' databases are not supported"),
+    ("sqlite://knowvember.db", "three slashes"),
+    ("sqlite://", "in-memory"),
+    ("sqlite:///", "in-memory"),
+    ("sqlite:///:memory:", "in-memory"),
+])
+def test_database_urls_refused_with_reason(url: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says.replace("+", r"\+")):
+        check_database_url(url)
+
+
+def test_file_and_server_urls_still_pass() -> None:
+    for url in ("sqlite:///knowvember.db", "sqlite:////srv/k/knowvember.db",
+                "postgresql+psycopg://knowvember@dbhost/knowvember",
+                "postgresql://dbhost/knowvember"):
+        check_database_url(url)
+
+
+@pytest.mark.parametrize("url", ["postgres://127.0.0.1/test", "sqlite://k.db", "sqlite://"])
+def test_env_database_url_is_a_config_error_not_a_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    assert runner.invoke(app, ["init", str(tmp_path)]).exit_code == 0
+    monkeypatch.setenv("KNOWVEMBER_DATABASE_URL", url)
+    result = runner.invoke(app, ["--config", str(tmp_path / "campaign.toml"), "runs"])
+    assert result.exit_code == 3, result.output
+    assert "$KNOWVEMBER_DATABASE_URL" in result.output
+    assert "unexpected" not in result.output
+    assert not list(tmp_path.glob("*.db"))
