@@ -35,7 +35,7 @@ from collectors.base import (
     SourceError,
     network_reason,
 )
-from collectors.retry import RetryPolicy, TransientError, WaitTooLongError
+from collectors.retry import RetryPolicy, TransientError, WaitTooLongError, retry_after
 from collectors.x_payload import (
     Meta,
     Page,
@@ -350,7 +350,11 @@ class XCollector(Collector):
             raise TransientError("X rate limit reached (429)", retry_after=wait,
                                  rate_limited=True) from None
         except tweepy.TwitterServerError as exc:
-            raise TransientError(f"X server error ({exc.response.status_code})") from None
+            # (a 503 in maintenance may say how long it will be, as Mastodon's and
+            # Bluesky's servers do: the backoff alone gave up first)
+            raise TransientError(f"X server error ({exc.response.status_code})",
+                                 retry_after=retry_after(exc.response.headers.get(
+                                     "retry-after"), self.policy.clock)) from None
         except tweepy.Unauthorized:
             raise SourceError(
                 "X refused the bearer token (401 Unauthorized): check the token in "

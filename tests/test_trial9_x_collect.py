@@ -297,3 +297,25 @@ def test_a_token_kept_in_its_quotes_by_an_env_file_is_used_without_them(
         assert (record.status, record.new, record.error) == ("ok", 5, None)
         assert api.seen("/2/tweets/search")[0].headers["authorization"] == f"Bearer {X_TOKEN}"
     db.dispose()
+
+
+class MaintenanceAPI(FakeAPI):
+    """The fake X API, answering a fault "maintenance" with a 503 that says how long."""
+
+    def _fault_answer(self, fault: Fault, path: str) -> _Answer:
+        if fault.kind != "maintenance":
+            return super()._fault_answer(fault, path)
+        return _Answer(503, _dump({"title": "Service Unavailable", "status": 503}),
+                       {"Retry-After": "120"})
+
+
+def test_a_503_that_says_how_long_is_waited_for_that_long(tmp_path: Path) -> None:
+    with MaintenanceAPI() as api:
+        know_api(api, 5)
+        settings, db = setup(api, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)
+        api.fail("/2/tweets/search", "maintenance")
+        sleeps = Sleeps()
+        record = run(settings, db, hooks(sleeps))
+    assert (record.status, record.new) == ("ok", 5), record.error
+    assert sum(sleeps) == pytest.approx(120)
+    db.dispose()
