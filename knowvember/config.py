@@ -692,6 +692,12 @@ def _format_validation(label: str, exc: ValidationError) -> str:
             message = "unknown key (check the spelling; see the README for the keys)"
         elif error["type"] == "missing":
             message = "required key is missing"
+        elif error["type"].startswith("date_"):
+            # pydantic's "invalid character in year" or "Datetimes provided to dates should
+            # have zero time", and the value as `datetime.datetime(2027, 11, 1, 9, 0)`.
+            message = "write a date as YYYY-MM-DD, without quotes or a time (e.g. 2027-11-01)"
+            if isinstance(value := error.get("input"), dt.datetime):
+                error["input"] = value.isoformat()
         message = message.removeprefix("Value error, ")
         if message.startswith("end: ") and loc.endswith("campaign"):
             loc, message = loc + ".end", message.removeprefix("end: ")

@@ -43,3 +43,14 @@ def test_env_database_url_is_a_config_error_not_a_crash(
     assert "$KNOWVEMBER_DATABASE_URL" in result.output
     assert "unexpected" not in result.output
     assert not list(tmp_path.glob("*.db"))
+
+
+@pytest.mark.parametrize("value", ['"1 November 2027"', "2027-11-01T09:00:00", '"01/11/2027"'])
+def test_a_wrong_date_says_how_to_write_one(tmp_path: Path, value: str) -> None:
+    assert runner.invoke(app, ["init", str(tmp_path), "--year", "2027"]).exit_code == 0
+    config = tmp_path / "campaign.toml"
+    config.write_text(config.read_text().replace("start = 2027-11-01", f"start = {value}"))
+    result = runner.invoke(app, ["--config", str(config), "config", "check"])
+    assert result.exit_code == 3
+    assert "campaign.start: write a date as YYYY-MM-DD" in result.output
+    assert "datetime.datetime" not in result.output
