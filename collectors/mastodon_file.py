@@ -1,7 +1,8 @@
 """Mastodon API responses saved to a file: tag timeline pages (JSON arrays of statuses).
 
 One page per line (JSONL, the streaming form), single statuses per line, or one whole JSON
-array all work. Mapping goes through `collectors.mastodon_payload`, as live collection does.
+array all work, as the API sent them or as Mastodon.py's `to_json()` saved them. Mapping
+goes through `collectors.mastodon_payload`, as live collection does.
 
 An account archive's `outbox.json` (ActivityPub: an OrderedCollection of the account's
 activities) is read too, or a saved outbox page, or activities one per line: its public
@@ -30,6 +31,10 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             if isinstance(value, LineError):
                 chunk.errors.append(value)
                 continue
+            if isinstance(value, dict) and "_mastopy_data" in value:
+                # Mastodon.py 2's own way to save what it returned (`to_json()`): the
+                # statuses as the API sent them, inside a wrapper naming their type.
+                value = value["_mastopy_data"]
             if isinstance(value, dict) and "uri" in value and "content" in value:
                 value = [value]
             activities = _activities(value)

@@ -64,3 +64,28 @@ def test_custom_emoji_are_left_out_of_a_display_name(tmp_path: Path) -> None:
     (stored,) = all_accounts(db)
     assert stored.display_name == "KM Lead (Alder Hey) 9:30:00"
     db.dispose()
+
+
+def test_statuses_saved_by_mastodon_py_to_json_are_read(tmp_path: Path) -> None:
+    """Mastodon.py 2 saves what it returned with `to_json()`, wrapped in
+    `{"_mastopy_type": ..., "_mastopy_data": ...}`: a page saved so (pretty-printed, or one
+    per line) was refused as 'not a Mastodon tag timeline page'."""
+    from mastodon.return_types import Status
+    from mastodon.types_base import PaginatableList, try_cast_recurse
+
+    lib = mastodon_account("uhlibrary", HOME, acct="uhlibrary")
+    statuses = [mastodon_status(str(n), HOME, n, f"<p>Peer Assist {n} {HASHTAG}</p>",
+                                ["KNOWvember"], lib, NOV + dt.timedelta(hours=n))
+                for n in range(1, 4)]
+    page = try_cast_recurse(PaginatableList[Status], statuses)
+    one = try_cast_recurse(Status, statuses[0])
+    whole, lines = tmp_path / "page.json", tmp_path / "statuses.jsonl"
+    whole.write_text(page.to_json())
+    lines.write_text(one.to_json(pretty=False) + "\n")
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    first = import_file(db, settings, "mastodon", whole)
+    assert (first.status, first.new) == ("ok", 3), first.error
+    second = import_file(db, settings, "mastodon", lines)
+    assert (second.status, second.fetched, second.new) == ("ok", 1, 0), second.error
+    db.dispose()
