@@ -462,6 +462,15 @@ def _item(value: Any, problems: list[str], cache: UserCache) -> tuple[list[Any],
         return from_page(page, problems, cache=cache)
     if isinstance(value, dict) and is_v1(value):
         return from_v1_tweet(value)
+    if isinstance(value, dict) and isinstance(value.get("statuses"), list):
+        # A v1.1 search response (`GET search/tweets`) as a script of 2018-2019 saved it:
+        # `{"statuses": [...], "search_metadata": {...}}`.
+        posts, accounts = [], []
+        for item in value["statuses"]:
+            found = _item(item, problems, cache)
+            posts.extend(found[0])
+            accounts.extend(found[1])
+        return posts, accounts
     if isinstance(value, dict) and "id" in value and "text" in value:
         return from_flat_tweet(_string_ids(value) if isinstance(value["id"], int) else value)
     raise ValueError("not a twarc2 line (expected an API response page with data/includes/"

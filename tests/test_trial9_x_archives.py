@@ -189,3 +189,23 @@ def test_a_tags_time_written_back_as_iso_8601_is_read(sqlite_db, tmp_path: Path,
     assert (record.status, record.new) == ("ok", 1), record.error
     (post,) = stored(sqlite_db).values()
     assert post.created_at.replace(tzinfo=None) == dt.datetime(2019, 11, 5, 9, 30)
+
+
+def test_a_saved_v1_search_response_reads_its_statuses(sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A 2018-2019 script saved each `GET search/tweets` response whole, its tweets under
+    `statuses`: every line was "not a twarc2 line"."""
+    user = {"id": 2837462, "id_str": "2837462", "screen_name": "STH_Library",
+            "name": "Sheffield Teaching Hospitals Library", "followers_count": 1534}
+    statuses = [{"created_at": "Fri Nov 02 11:00:00 +0000 2018", "id": 1058300000000000000 + i,
+                 "id_str": str(1058300000000000000 + i), "full_text": f"Knowledge café {i} "
+                 "#KNOWvember19", "entities": {"hashtags": [{"text": "KNOWvember19"}]},
+                 "user": user, "retweet_count": 1, "favorite_count": 2} for i in range(3)]
+    response = {"statuses": statuses, "search_metadata": {
+        "completed_in": 0.05, "max_id": 1058300000000000002, "count": 100,
+        "query": "%23KNOWvember19", "since_id": 0}}
+    path = tmp_path / "search_2018-11-02.json"
+    path.write_bytes(orjson.dumps(response, option=orjson.OPT_INDENT_2))
+    record = run_import(sqlite_db, "twarc2", path)
+    assert (record.status, record.new) == ("ok", 3), record.error
+    assert {p.url for p in stored(sqlite_db).values()} == {
+        f"https://x.com/STH_Library/status/{1058300000000000000 + i}" for i in range(3)}
