@@ -111,8 +111,13 @@ def render_campaign(year: int) -> str:
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # TOML dates need four-digit years
 
 
-def write_starter(folder: Path, *, year: int | None = None, force: bool = False) -> list[Path]:
-    """Write campaign.toml and .env.example into `folder`; refuse to overwrite unless forced."""
+def write_starter(folder: Path, *, year: int | None = None, force: bool = False,
+                  kept: list[tuple[Path, Path]] | None = None) -> list[Path]:
+    """Write campaign.toml and .env.example into `folder`; refuse to overwrite unless forced.
+
+    A file replaced by --force is first renamed to `<name>.bak` (see `_free_backup_name`);
+    each (file, its backup) is added to `kept` when given.
+    """
     year = year or next_campaign_year()
     if not FIRST_YEAR <= year <= LAST_YEAR:
         if 0 <= year < 100:
@@ -133,11 +138,28 @@ def write_starter(folder: Path, *, year: int | None = None, force: bool = False)
             raise InputError(
                 f"{existing[0]} already exists; use --force to overwrite it"
             )
+    kept = [] if kept is None else kept
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for path, text in targets.items():
+            # --force over last year's folder replaced a campaign.toml edited for a month
+            # (its organisations, accounts, form columns, PostgreSQL URL) with nothing left
+            # of it; and an .env.example filled in, against its advice, with the tokens.
+            if path.is_file() and path.read_bytes() != text.encode("utf-8"):
+                backup = _free_backup_name(path)
+                path.replace(backup)  # a rename: the old file's permissions go with it
+                kept.append((path, backup))
             path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write the campaign files in {folder}: "
                          f"{exc.strerror or exc}") from exc
     return list(targets)
+
+
+def _free_backup_name(path: Path) -> Path:
+    """`campaign.toml.bak`, or `.bak.2`, `.bak.3`... when an earlier one is there."""
+    candidate, number = path.with_name(path.name + ".bak"), 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}.bak.{number}")
+    return candidate

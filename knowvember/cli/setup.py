@@ -33,9 +33,15 @@ def init(
     """Write a commented starter campaign.toml and .env.example for a new campaign."""
     from knowvember.starter import write_starter
 
-    written = write_starter(folder, year=year, force=force)
+    kept: list[tuple[Path, Path]] = []
+    written = write_starter(folder, year=year, force=force, kept=kept)
+    for path, backup in kept:
+        err_console().print(f"Kept the old {path.name} as {backup}", markup=False)
     for path in written:
-        err_console().print(f"Wrote {path}")
+        err_console().print(f"Wrote {path}", markup=False)
+    if force and any(folder.glob("*.db")):
+        err_console().print("The database in this folder is kept as it was: the new campaign "
+                            "is added to it beside the campaigns already there.")
     if folder.resolve() == Path.cwd().resolve():
         err_console().print("Next: edit campaign.toml, then run `knowvember config check`.")
     else:
