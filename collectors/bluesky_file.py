@@ -12,6 +12,7 @@ under the `at://` URI it has on the service.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,6 +200,9 @@ def _read_car(source: Source, chunk_posts: int) -> Iterator[Chunk]:
             continue
         view = {"uri": uri, "cid": _cid_text(cid), "author": author,
                 "record": _json_form(record)}
+        written = tid_time(key.rsplit("/", 1)[-1])
+        if written is not None:
+            view["indexedAt"] = written
         problems: list[str] = []
         posts, accounts = from_posts([view], problems)
         chunk.errors.extend(LineError(source.label, 1, p) for p in problems)
@@ -210,6 +214,31 @@ def _read_car(source: Source, chunk_posts: int) -> Iterator[Chunk]:
             chunk = Chunk(lines=1)
     chunk.position = source.position()
     yield chunk
+
+
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def tid_time(rkey: str) -> str | None:
+    """When a record key that is a TID (13 base32-sortable characters: microseconds since
+    1970, then a clock id) was made, as the service's JSON writes a time; None for other
+    keys. The export holds no `indexedAt`; the key's time, which the account's server
+    made, stands in for it, so a post whose client clock wrote a `createdAt` years ahead
+    is dated as a search answer dates it (see `bluesky_payload._posted_at`)."""
+    if len(rkey) != 13 or rkey[0] not in _TID_ALPHABET[:16]:
+        return None
+    number = 0
+    for char in rkey:
+        digit = _TID_ALPHABET.find(char)
+        if digit < 0:
+            return None
+        number = number * 32 + digit
+    micros = number >> 10
+    try:
+        moment = dt.datetime.fromtimestamp(micros / 1_000_000, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _mst_leaves(blocks: dict[Any, Any], root: object) -> Iterator[tuple[str, bytes]]:

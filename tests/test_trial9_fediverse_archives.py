@@ -374,3 +374,29 @@ def test_answers_saved_from_the_sdks_models_are_read(tmp_path: Path) -> None:
     assert (repost.kind, repost.referenced_id) == ("repost", quote.platform_id)
     assert json.loads(quote.raw or "{}")["indexedAt"]  # stored in the lexicon's names
     db.dispose()
+
+
+def _tid(moment: dt.datetime, clock: int = 7) -> str:
+    alphabet = "234567abcdefghijklmnopqrstuvwxyz"
+    number = (int(moment.timestamp() * 1_000_000) << 10) | clock
+    return "".join(alphabet[(number >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def test_an_exported_post_from_a_clock_running_ahead_is_dated_by_its_key(
+        tmp_path: Path) -> None:
+    """A search answer dates a post by the earlier of `createdAt` and `indexedAt`, so a
+    phone whose clock said 2036 does not take a November post out of the campaign; an
+    export has no `indexedAt`, and the post was stored in 2036. Its record key (a TID the
+    account's server made) tells when it was written."""
+    rkey = _tid(NOV)
+    records = {f"app.bsky.feed.post/{rkey}": post_record(
+        "Knowledge café today #KNOWvember", NOV.replace(year=2036))}
+    path = tmp_path / "repo.car"
+    path.write_bytes(repo_car(records))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "bluesky", path)
+    assert (record.status, record.new) == ("ok", 1), record.error
+    (post,) = stored(db).values()
+    assert post.created_at.replace(tzinfo=dt.UTC) == NOV
+    db.dispose()
