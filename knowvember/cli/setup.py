@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
 def init(
     folder: Path = typer.Argument(Path("."), help="Folder for the new campaign.toml."),
     year: int | None = typer.Option(None, help="Campaign year (default: the coming November)."),
-    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    force: bool = typer.Option(False, "--force",
+                               help="Overwrite existing files (each kept as <name>.bak)."),
 ) -> None:
     """Write a commented starter campaign.toml and .env.example for a new campaign."""
     from knowvember.starter import write_starter
