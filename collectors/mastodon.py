@@ -371,7 +371,7 @@ class MastodonCollector(Collector):
         except (m.MastodonRatelimitError, m.MastodonServerError, m.MastodonNetworkError) as exc:
             raise self._transient(api, exc) from None
         except m.MastodonUnauthorizedError:
-            raise SourceError(self._refused(instance)) from None
+            raise SourceError(self._refused(instance, 401, session)) from None
         except m.MastodonNotFoundError:
             raise SourceError(f"{instance} has no hashtag timeline API (404): is it a "
                               "Mastodon server?") from None
@@ -381,11 +381,10 @@ class MastodonCollector(Collector):
                 raise self._not_json(session, instance) from None
             status = _status(exc)
             if status in (401, 403, 422):
-                raise SourceError(
-                    f"{instance} only shows hashtag timelines to signed-in users ({status}): "
-                    "set an access token ([sources.mastodon] access_token_env or "
-                    "instance_token_env)") from None
-            raise SourceError(f"{instance} refused the request ({status})") from None
+                raise SourceError(self._refused(instance, status, session)) from None
+            said = _server_said(session)
+            raise SourceError(f"{instance} refused the request ({status}"
+                              f"{': ' + said if said else ''})") from None
         response = session.last
         if response is None:
             raise TransientError("no response")
@@ -398,18 +397,33 @@ class MastodonCollector(Collector):
         self._links = dict(response.links)
         return data
 
-    def _refused(self, instance: str) -> str:
-        """Why a 401 came, naming the variable to look at: the token in it was refused, or
-        none was set and the instance shows hashtag timelines to signed-in users only
-        (Mastodon 4 answers 401 to a request without a token when previews are off)."""
+    def _refused(self, instance: str, status: int, session: Any) -> str:
+        """Why a 401, 403 or 422 came, naming the variable to look at: the token in it was
+        refused or lacks a scope, or none was set and the instance shows hashtag timelines
+        to signed-in users only (Mastodon 4 answers 401 or 422 to a request without a token
+        when previews are off). A web page in place of the API's answer is a firewall or
+        proxy in front of the instance (Cloudflare's challenge is a 403), which no token
+        gets past. The server's own reason is quoted."""
+        response = getattr(session, "last", None)
+        kind = response.headers.get("Content-Type", "") if response is not None else ""
+        if "html" in kind.lower():
+            return (f"{instance} answered with a web page ({status}), not the API: a "
+                    "firewall or proxy in front of it refuses this computer's requests; ask "
+                    "its admins, or collect the hashtag from another instance")
+        said = _server_said(session)
+        code = f"{status}: {said}" if said else str(status)
         name = (self.config.instance_token_env.get(instance) or self.config.access_token_env)
         if self.tokens.get(instance):
-            return (f"{instance} refused the access token in ${name} (401): check that it "
-                    "is a token of this instance, or remove it if the instance shows "
-                    "hashtag timelines publicly")
+            if status == 401:
+                return (f"{instance} refused the access token in ${name} ({code}): check "
+                        "that it is a token of this instance, or remove it if the instance "
+                        "shows hashtag timelines publicly")
+            return (f"{instance} refused the request with the access token in ${name} "
+                    f"({code}): check that the token has the read:statuses scope and its "
+                    "account can read timelines (confirmed, not suspended)")
         where = (f"${name} is not set" if name else "no token is set ([sources.mastodon] "
                  "access_token_env or instance_token_env names the variable to hold one)")
-        return (f"{instance} only shows hashtag timelines to signed-in users (401), and "
+        return (f"{instance} only shows hashtag timelines to signed-in users ({code}), and "
                 f"{where}: make an access token on that instance (Preferences > "
                 "Development > New application, scope read:statuses)")
 
@@ -503,6 +517,20 @@ def _created(status: dict[str, Any]) -> dt.datetime:
         return parse_time(status.get("created_at"))
     except ValueError:
         return _UNKNOWN
+
+
+def _server_said(session: Any) -> str | None:
+    """The `error` a refusal's JSON body gives (Mastodon: "This method requires an
+    authenticated user"), cut short; None when there is none."""
+    from knowvember.errors import excerpt
+
+    response = getattr(session, "last", None)
+    try:
+        body = orjson.loads(response.content) if response is not None else None
+    except (orjson.JSONDecodeError, TypeError):
+        return None
+    said = body.get("error") if isinstance(body, dict) else None
+    return excerpt(said) if isinstance(said, str) and said.strip() else None
 
 
 def _status(exc: Exception) -> int | str:
