@@ -448,8 +448,9 @@ def read_form_export(
     export = FormExport(path=path, format=fmt, columns={f: header[i] for f, i in
                                                         columns.items()}, warnings=warnings)
     export.rows = len(raw_rows)
-    dayfirst = _dayfirst(cells[columns["submitted_at"]] for _, cells in raw_rows
-                         if "submitted_at" in columns and columns["submitted_at"] < len(cells))
+    dayfirst = _dayfirst([cells[columns["submitted_at"]] for _, cells in raw_rows
+                          if "submitted_at" in columns and columns["submitted_at"] < len(cells)],
+                         (settings.campaign.start, settings.campaign.end))
     tz = settings.campaign.tz
     for number, cells in raw_rows:
         values = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
@@ -660,11 +661,16 @@ def _cell_answer(value: Any) -> Any:
     return value if isinstance(value, bool | int | float) or value is None else str(value)
 
 
-def _dayfirst(values: Iterator[Any]) -> bool:
+def _dayfirst(values: list[Any], campaign: tuple[dt.date, dt.date] | None = None) -> bool:
     """Whether the file writes dates day-first (UK) or month-first (US), from its values.
 
-    A part above 12 settles it; when no value does, day-first (a UK campaign).
+    A part above 12 settles it. When none does (every response on or before the 12th, as
+    in a November campaign's first days), the reading that puts more responses in the
+    campaign's period (with a month either side) wins: a US-locale Microsoft Forms export's
+    `11/5/27 9:10` is 5 November, not 11 May, which sent every story out of the campaign.
+    With no difference, day-first (a UK campaign).
     """
+    parts = []
     for value in values:
         if isinstance(value, str) and (m := _DMY.match(value)):
             first, second = int(m.group(1)), int(m.group(2))
@@ -672,7 +678,22 @@ def _dayfirst(values: Iterator[Any]) -> bool:
                 return True
             if second > 12:
                 return False
-    return True
+            year = int(m.group(3))
+            parts.append((first, second, year + 2000 if year < 100 else year))
+    if not parts or campaign is None:
+        return True
+    low = campaign[0] - dt.timedelta(days=31)
+    high = campaign[1] + dt.timedelta(days=31)
+
+    def in_campaign(year: int, month: int, day: int) -> bool:
+        try:
+            return low <= dt.date(year, month, day) <= high
+        except ValueError:
+            return False
+
+    day_first = sum(in_campaign(y, b, a) for a, b, y in parts)
+    month_first = sum(in_campaign(y, a, b) for a, b, y in parts)
+    return day_first >= month_first
 
 
 def _suffix_offset(match: re.Match[str]) -> dt.tzinfo:

@@ -1,0 +1,37 @@
+"""Found in the ninth new-user trial of stories: form exports as librarians download them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+MS_HEADER = "ID,Completion time,Email,Name,Title,What happened?,Consent to publish\n"
+
+
+def _imported(cli, path, *extra: str) -> dict:  # type: ignore[no-untyped-def]
+    result = cli("stories", "import", str(path), "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def _submitted(cli, story_id: int) -> str:  # type: ignore[no-untyped-def]
+    shown = json.loads(cli("stories", "show", str(story_id), "--format", "json").stdout)
+    return str(shown["submitted_at"])[:10]
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    ("11/5/19 9:10", "11/6/19 14:02", ("2019-11-05", "2019-11-06")),  # US-locale Forms
+    ("11/05/2019 09:10:00", "11/06/2019 14:02:00", ("2019-11-05", "2019-11-06")),
+    ("05/11/2019 09:10:00", "06/11/2019 14:02:00", ("2019-11-05", "2019-11-06")),  # UK
+], ids=["us-short", "us-long", "uk"])
+def test_ambiguous_dates_are_read_in_the_campaign_month(  # type: ignore[no-untyped-def]
+    campaign_dir, cli, first: str, second: str, expected: tuple[str, str]
+) -> None:
+    """Every response on or before the 12th: each date reads both ways. A US-locale export
+    (`11/5/19`, 5 November) was read day-first, as 11 May: out of the campaign."""
+    path = campaign_dir / "responses.csv"
+    path.write_text(MS_HEADER + f"1,{first},a@nhs.net,A,Peer Assist,We ran one.,Yes\n"
+                    f"2,{second},b@nhs.net,B,Retrospect,We held one.,Yes\n", encoding="utf-8")
+    ids = _imported(cli, path)["story_ids"]
+    assert tuple(_submitted(cli, i) for i in ids) == expected
