@@ -166,6 +166,10 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     elif reply_to:
         kind, ref = "reply", _reply_id(reply_to)
     user_id = (row.get("from_user_id_str") or "").strip()
+    if _excel_rounded(user_id):
+        # an id Excel cut to 15 digits names no account (or another one): by handle, as a
+        # sheet without the column
+        user_id = ""
     key = user_id if user_id.isdigit() else "@" + handle.lower()
     post = PostRecord(
         platform="x",

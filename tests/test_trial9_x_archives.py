@@ -209,3 +209,20 @@ def test_a_saved_v1_search_response_reads_its_statuses(sqlite_db, tmp_path: Path
     assert (record.status, record.new) == ("ok", 3), record.error
     assert {p.url for p in stored(sqlite_db).values()} == {
         f"https://x.com/STH_Library/status/{1058300000000000000 + i}" for i in range(3)}
+
+
+def test_an_author_id_excel_cut_to_15_digits_is_not_taken_for_the_account(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Excel keeps 15 digits of a number: a newer account's 19-digit id came back as
+    1191672311587870000 and was stored as the account's X id, which no later collection
+    of the same account matches."""
+    from knowvember.models import Account
+
+    path = write_csv(tmp_path / "tags.csv", TAGS_HEADER, [
+        tags_row("1191672311587868672", "NewTrustLibrary", "#KNOWvember19",
+                 from_user_id_str="1191672311587870000")])
+    record = run_import(sqlite_db, "tags", path)
+    assert (record.status, record.new) == ("ok", 1), record.error
+    with sqlite_db.session() as session:
+        (account,) = session.query(Account).all()
+        assert account.platform_user_id is None and account.handle == "@newtrustlibrary"
