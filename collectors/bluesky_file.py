@@ -97,6 +97,10 @@ def not_a_page(path: Path, mine: str, expected: str, value: object = None) -> st
         said = ": ".join(str(v) for v in (value["error"], value.get("message")) if v)
         return (f"an error answer saved in place of results ({excerpt(said)}); save the "
                 "page again (signed in, if the server asked for that)")
+    if mine != "mastodon" and isinstance(value, dict) and (
+            "orderedItems" in value or "activitystreams" in str(value.get("@context"))):
+        return (f"not a {expected}: an ActivityPub document (a Mastodon account archive's "
+                "outbox.json?); use `knowvember import mastodon` for it")
     hint = _hint(path)
     if f"import {mine}`" in hint or "whichever" in hint:
         return f"not a {expected}"
@@ -119,7 +123,7 @@ def _hint_of(path: Path, mtime: int, size: int) -> str:
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     with Source(path) as source:
-        if _is_car(source):
+        if is_car(source):
             yield from _read_car(source, chunk_posts)
             return
         chunk = Chunk()
@@ -153,7 +157,7 @@ POST_COLLECTION = "app.bsky.feed.post/"
 PROFILE_KEY = "app.bsky.actor.profile/self"
 
 
-def _is_car(source: Source) -> bool:
+def is_car(source: Source) -> bool:
     """Whether the file is a CAR (v1): a varint length, then the DAG-CBOR header map of
     `roots` and `version` (keys sorted by length: `roots` first)."""
     peek = getattr(source.stream, "peek", None)

@@ -16,14 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
-from collectors.bluesky_file import not_a_page
+from collectors.bluesky_file import is_car, not_a_page
 from collectors.mastodon_payload import from_outbox, from_statuses
+from knowvember.errors import InputError
 
 PLATFORM = "mastodon"
 
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     with Source(path) as source:
+        if is_car(source):  # every line of it was "not valid JSON"
+            raise InputError(f"{path}: a Bluesky repository export (CAR file), not saved "
+                             "Mastodon answers; use `knowvember import bluesky` for it")
         chunk = Chunk()
         local_uris: dict[str, str] = {}
         for number, value in json_values(source):

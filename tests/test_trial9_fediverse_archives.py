@@ -400,3 +400,21 @@ def test_an_exported_post_from_a_clock_running_ahead_is_dated_by_its_key(
     (post,) = stored(db).values()
     assert post.created_at.replace(tzinfo=dt.UTC) == NOV
     db.dispose()
+
+
+def test_each_export_given_to_the_other_import_is_named(tmp_path: Path) -> None:
+    """A repo.car given to `import mastodon` was 53 lines of 'not valid JSON'; an
+    outbox.json given to `import bluesky` was 'not a searchPosts response' and no more."""
+    car, outbox = tmp_path / "repo.car", tmp_path / "outbox.json"
+    car.write_bytes(repo_car(library_repo()))
+    outbox.write_text(json.dumps(library_outbox("https://nhs.social/users/x/statuses/1")))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    wrong_car = import_file(db, settings, "mastodon", car)
+    wrong_outbox = import_file(db, settings, "bluesky", outbox)
+    assert wrong_car.status == wrong_outbox.status == "failed"
+    assert "Bluesky repository export" in (wrong_car.error or "")
+    assert "use `knowvember import bluesky`" in (wrong_car.error or "")
+    assert "use `knowvember import mastodon`" in (wrong_outbox.error or "")
+    assert stored(db) == {}
+    db.dispose()
