@@ -103,8 +103,10 @@ class Sample:
                 "total": len(people.accounts),
                 "by_voice": _count(a.voice for a in people.accounts),
                 "by_platform": {p: len(people.on(p)) for p in ("x", "mastodon", "bluesky")},
+                # As campaign.toml excludes them: where they have a campaign post.
                 "opted_out": [f"{p}:{a.handle(p)}" for a in people.accounts if a.opted_out
-                              for p in ("x", "mastodon", "bluesky") if a.on(p)],
+                              for p in ("x", "mastodon", "bluesky") if a.on(p)
+                              and p in self.stats and a.idx in self.stats[p].campaign_authors],
             },
             "stories": {
                 "rows": len(self.stories),
@@ -225,8 +227,9 @@ def _generate(folder: Path, spec: SampleSpec, database: str, workers: int) -> Sa
     sample.stories = write_stories(sample.stories_file, campaign, people, spec.story_count(),
                                    spec.seed)
     sample.config_file = folder / CONFIG_FILE
-    sample.config_file.write_text(campaign_toml(campaign, people, database=database),
-                                  encoding="utf-8")
+    posted = {p: stats.campaign_authors for p, stats in sample.stats.items()}
+    sample.config_file.write_text(campaign_toml(campaign, people, database=database,
+                                                posted=posted), encoding="utf-8")
     sample.manifest_file = folder / MANIFEST
     sample.manifest_file.write_text(json.dumps(sample.manifest(), indent=2,
                                                ensure_ascii=False) + "\n", encoding="utf-8")

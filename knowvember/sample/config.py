@@ -12,15 +12,21 @@ def _list(values: list[str]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
-def campaign_toml(campaign: Campaign, people: People, *, database: str = "knowvember.db"
-                  ) -> str:
-    """A working campaign.toml for the sample (relative paths: beside the file)."""
+def campaign_toml(campaign: Campaign, people: People, *, database: str = "knowvember.db",
+                  posted: dict[str, set[int]] | None = None) -> str:
+    """A working campaign.toml for the sample (relative paths: beside the file).
+
+    `posted`: each platform's accounts (by idx) with a campaign post in the sample. The
+    opted-out person is excluded only where they posted: in a small sample (`demo --posts
+    50`) they often did not, and an exclude_accounts entry matching no stored account made
+    the demo warn "matches no account in the database; check its spelling".
+    """
     national, other = people.national, people.other
     opted_out = [a for a in people.accounts if a.opted_out]
 
     def refs(account: Account) -> list[str]:
         return [f"{p}:{account.handle(p)}" for p in ("x", "mastodon", "bluesky")
-                if account.on(p)]
+                if account.on(p) and (posted is None or account.idx in posted.get(p, ()))]
 
     excluded = [ref for a in opted_out for ref in refs(a)]
     n_org, o_org = national.org, other.org

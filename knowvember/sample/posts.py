@@ -71,6 +71,7 @@ class PlatformStats:
     techniques: dict[str, int] = field(default_factory=dict)
     mentions: int = 0
     authors: set[int] = field(default_factory=set)
+    campaign_authors: set[int] = field(default_factory=set)  # of a post under a campaign tag
     duplicates: int = 0  # Mastodon: extra copies seen on a second or third instance
     statuses_by_instance: dict[str, int] = field(default_factory=dict)
 
@@ -475,6 +476,7 @@ class Generator:
             stats.noise += 1
         else:
             stats.campaign += 1
+            stats.campaign_authors.add(author.idx)
         stats.kinds[kind] += 1
         if flags & CONVERSATION:
             stats.conversation_replies += 1
