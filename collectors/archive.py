@@ -255,6 +255,12 @@ def _refuse_other_kind(label: str, number: int, line: bytes,
     lines (a JSONL file with a stray first line) is left to be reported as that one line."""
     head = line.lstrip()
     if head.startswith(b"PK\x03\x04"):
+        if label.lower().endswith((".xlsx", ".xlsm", ".ods")):  # a workbook is a ZIP too
+            raise InputError(
+                f"{label}: a spreadsheet workbook, not JSON: save the sheet as CSV (Google "
+                "Sheets: File > Download > Comma-separated values; Excel: Save As > CSV "
+                "UTF-8) and import that with `knowvember import tags` (a TAGS sheet) or "
+                "`knowvember import csv`")
         raise InputError(f"{label}: a ZIP archive, not JSON: unzip it and import the .jsonl "
                          "or .json files inside")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):

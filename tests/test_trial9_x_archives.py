@@ -226,3 +226,20 @@ def test_an_author_id_excel_cut_to_15_digits_is_not_taken_for_the_account(
     with sqlite_db.session() as session:
         (account,) = session.query(Account).all()
         assert account.platform_user_id is None and account.handle == "@newtrustlibrary"
+
+
+@pytest.mark.parametrize("fmt", ["twarc2", "mastodon", "bluesky"])
+def test_a_workbook_given_to_a_json_import_is_named_a_workbook_not_a_zip(
+        sqlite_db, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """A TAGS sheet downloaded as Excel and given to `import twarc2` was "a ZIP archive,
+    not JSON: unzip it", which leads nowhere (an .xlsx is a ZIP inside)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["id_str", "from_user", "text", "created_at"])
+    path = tmp_path / "TAGS KNOWvember19.xlsx"
+    book.save(path)
+    record = run_import(sqlite_db, fmt, path)
+    assert record.status == "failed"
+    assert "a spreadsheet workbook, not JSON" in record.error, record.error
+    assert "import tags" in record.error and "unzip" not in record.error
