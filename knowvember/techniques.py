@@ -195,6 +195,25 @@ _LINK = re.compile(r"(?i:https?)://\S+|www\.\S+")
 _HASHTAG_WORDS = re.compile(r"[#\uff03]\w+")
 # Between the words of a camel-case hashtag: "lC" (DigitalStory) or "UUl" (NHSPeer).
 _CAMEL = re.compile(r"(?<=[^\W_])(?<![A-Z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# A mention said not to have happened: "we did not run a peer assist", "no AAR this year",
+# "we've never held a knowledge café". Searched for just before each mention, over lower-cased
+# text: a negation, then at most four of the words that can stand between it and the
+# technique (a verb of doing, a determiner). Other words between them mean something else
+# ("not sure what a peer assist is", "don't miss the knowledge café", "no better tool than
+# an AAR"), and so does a question ("Never done a peer assist? Come along!").
+_NEGATIONS = ("not", "never", "no", "cannot")
+_NEGATION_STEMS = ("did", "do", "does", "have", "has", "had", "is", "are", "was", "were",
+                   "could", "would", "should", "wo", "ca")  # didn't, didnt, won't, can't
+_NEGATION_GAP = (
+    "run", "ran", "running", "hold", "held", "holding", "do", "did", "done", "doing", "have",
+    "had", "use", "used", "try", "tried", "get", "got", "organise", "organised", "organize",
+    "organized", "manage", "managed", "to", "been", "go", "went", "yet", "ever", "really",
+    "actually", "any", "a", "an", "the", "one", "our", "another", "single", "formal", "proper",
+    "this", "that", "such",
+)
+# "We'd never held a knowledge café before today": a first, which happened.
+_FIRST_TIME = re.compile(r"\s+(?:before|until|till|til)(?![^\W_])")
+_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 def fold_accents(text: str) -> str:
@@ -403,6 +422,34 @@ def _alternation(patterns: Iterable[str]) -> str:
     return "|".join(parts + rest)
 
 
+# Matched at the start of the text before a mention, read backwards (one anchored match,
+# which fails at once on most posts, instead of a search of the text before each mention).
+# Group 1 is "never".
+_NEGATION = re.compile(
+    r"\s+(?:(?:" + _alternation(w[::-1] for w in _NEGATION_GAP) + r")\s+){0,4}"
+    + r"(?:(reven)|" + "|".join(w[::-1] for w in _NEGATIONS if w != "never")
+    + r"|t['\u2018\u2019`]?n(?:" + "|".join(w[::-1] for w in _NEGATION_STEMS) + r"))(?![^\W_])"
+)
+
+
+def _negated(lowered: str, match: re.Match[str]) -> bool:
+    """Whether the text says this mention did not happen ("we did not run a peer assist").
+
+    Only the mention is left out: a later one ("...so this year we ran two") still counts.
+    A question is not a statement that it did not happen ("Never run an AAR? Try one"), nor
+    is a first ("we had never held a knowledge café before").
+    """
+    start = match.start()
+    # 80 characters back: room for a negation and four short words.
+    negation = _NEGATION.match(lowered[max(0, start - 80):start][::-1])
+    if negation is None:
+        return False
+    if negation.group(1) and _FIRST_TIME.match(lowered, match.end()):
+        return False
+    end = _SENTENCE_END.search(lowered, match.end())
+    return end is None or end.group() != "?"
+
+
 class Taxonomy:
     """The techniques a campaign recognises, and the matcher built from their synonyms."""
 
@@ -547,7 +594,7 @@ class Taxonomy:
         found: dict[int, tuple[int, bool]] = {}  # technique -> (first position, by phrase)
         for match in compiled.phrases.finditer(lowered):
             index = compiled.which(match.group())
-            if index is not None and index not in found:
+            if index is not None and index not in found and not _negated(lowered, match):
                 found[index] = (match.start(), True)
         if "#" in text or "\uff03" in text:
             for tag in _HASHTAG_WORDS.finditer(text):
@@ -569,6 +616,8 @@ class Taxonomy:
                     continue
                 veto = compiled.vetoes.get(index)
                 if veto is not None and veto.search(text):
+                    continue
+                if _negated(lowered, match):
                     continue
                 found[index] = (match.start(), False)
         if not found:
@@ -647,7 +696,7 @@ class Taxonomy:
 # Bump when the matching code changes how text is tagged (Taxonomy.tag, _Compiled, the
 # text clean-up functions) without a change to any rule table or compiled pattern: the
 # fingerprint then changes and stored tags are reported as stale.
-RULES_REVISION = 1
+RULES_REVISION = 2  # 2: a mention said not to have happened is not tagged (_negated)
 
 # Every module-level table tagging reads, by name (looked up when fingerprinting, so a test
 # can change one). tests/test_trial_retag.py fails when a table is added and not listed.
@@ -655,7 +704,8 @@ _RULE_TABLES = (
     "_CLINICAL", "_CODE_OF_PRACTICE", "_EXCLUSIONS", "_FORMAT_WORDS", "_DETERMINERS",
     "_AFTER_NOUN", "_NOUN_FORMS", "_NOUN_NAMES", "_UNLESS_FORMAT", "_ENGLISH_WORDS", "_SEP",
     "_INVISIBLE", "_COMBINING", "_ABBREVIATION", "_MENTION", "_LINK", "_HASHTAG_WORDS",
-    "_CAMEL",
+    "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
+    "_SENTENCE_END",
 )
 
 
