@@ -54,7 +54,9 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RDE": ("ESNEFT", "Colchester Hospital"),
     "RDU": ("Frimley Park Hospital", "Wexham Park Hospital"),
     "RDY": ("Dorset HealthCare", "DHUFT"),
-    "REF": ("RCHT", "Royal Cornwall Hospital", "Treliske Hospital"),
+    # Derriford, Treliske and Musgrove Park are each a hospital's place, which staff write
+    # alone ("Derriford library", "Library, Treliske").
+    "REF": ("RCHT", "Royal Cornwall Hospital", "Treliske Hospital", "Treliske"),
     "REM": ("LUHFT", "Aintree Hospital"),
     "REN": ("Clatterbridge",),
     "REP": ("Liverpool Women's Hospital", "LWH"),
@@ -85,7 +87,7 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RJR": ("COCH", "Countess of Chester"),
     "RJZ": ("KCH", "King's College Hospital", "Princess Royal University Hospital"),
     "RK5": ("SFH", "SFHFT", "King's Mill Hospital"),
-    "RK9": ("UHP", "Derriford Hospital"),
+    "RK9": ("UHP", "Derriford Hospital", "Derriford"),
     "RKB": ("UHCW", "University Hospital Coventry"),
     "RKE": ("The Whittington", "Whittington Hospital"),
     "RKL": ("WLT", "Broadmoor Hospital"),
@@ -213,7 +215,7 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RA3": ("Weston General Hospital",),
     "RA4": ("Yeovil Hospital",),
     "RAP": ("North Middlesex Hospital",),
-    "RBA": ("Musgrove Park Hospital",),
+    "RBA": ("Musgrove Park Hospital", "Musgrove Park"),
     "RBZ": ("North Devon District Hospital",),
     "RDD": ("Basildon Hospital",),
     "RDZ": ("Royal Bournemouth Hospital",),
