@@ -35,3 +35,22 @@ def test_ambiguous_dates_are_read_in_the_campaign_month(  # type: ignore[no-unty
                     f"2,{second},b@nhs.net,B,Retrospect,We held one.,Yes\n", encoding="utf-8")
     ids = _imported(cli, path)["story_ids"]
     assert tuple(_submitted(cli, i) for i in ids) == expected
+
+
+@pytest.mark.parametrize("given", ["jane.smith@nhs.net", " Jane.Smith@NHS.net"])
+def test_forget_given_an_email_says_how_a_submitters_stories_are_erased(  # type: ignore[no-untyped-def]
+    campaign_dir, cli, given: str
+) -> None:
+    """An erasure request from a story's submitter names their email address."""
+    result = cli("forget", given, "--yes")
+    assert result.exit_code == 2
+    assert "looks like an email address" in result.stderr
+    assert "stories delete ID --yes" in result.stderr
+
+
+def test_forget_still_takes_a_mastodon_account_without_its_platform_refused(  # type: ignore[no-untyped-def]
+    campaign_dir, cli
+) -> None:
+    result = cli("forget", "@lib@nhs.social", "--yes")
+    assert result.exit_code == 2
+    assert "looks like an email" not in result.stderr
