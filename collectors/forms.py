@@ -166,9 +166,9 @@ def import_form_export(
     lookups = lookups or Lookups.load(settings)
     edited = _edited_responses(db, settings, export.stories, form, lookups)
     edited.update(_imported_under_another_name(db, settings, export.stories, edited, lookups))
+    to_add = [s for s in export.stories if id(s) not in edited]
     try:
-        added = add_stories(db, settings, [s for s in export.stories if id(s) not in edited],
-                            source="form", lookups=lookups)
+        added = add_stories(db, settings, to_add, source="form", lookups=lookups)
     except IntegrityError as exc:
         raise KnowvemberError(
             f"{path}: another import of this form ran at the same time; nothing from this one "
@@ -178,6 +178,7 @@ def import_form_export(
     earlier += [(item, story.id) for item, story in edited.values() if story is not None]
     warnings = [_already_there(item, match) for item, match in edited.values()]
     warnings += _compare_with_stored(db, settings, path, earlier, lookups)
+    warnings += _resubmitted(db, settings, to_add, added, lookups)
     result = FormImportResult(
         file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
         already_imported=len(added.existing) + len(edited), failed=len(export.errors),
@@ -187,6 +188,38 @@ def import_form_export(
     log.debug("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
               result.imported, result.already_imported, result.failed)
     return result
+
+
+def _resubmitted(db: Database, settings: Settings, to_add: list[NewStory], added: Any,
+                 lookups: Lookups) -> list[str]:
+    """Warnings for new stories that repeat one already stored (or earlier in the file):
+    the same email, title and text under another response id. A respondent who sends the
+    form twice (a double click, or "did it go through?") made two stories in the queue,
+    side by side with nothing to tell them apart; both are kept, and the coordinator told."""
+    skipped = {id(item) for item, _ in added.existing}
+    new = list(zip([item for item in to_add if id(item) not in skipped], added.added,
+                   strict=False))
+    if not new:
+        return []
+    stored = stories_keyed_for(db, f"form:{settings.campaign.slug}:",
+                               [story.email for _, story in new if story.email],
+                               lookups=lookups)
+    first: dict[tuple[str, str, str], int] = {}
+    for story in sorted(stored, key=lambda s: s.id):
+        if story.email:
+            first.setdefault((story.email.strip().casefold(), story.title.strip(),
+                              _line_breaks(story.body).strip()), story.id)
+    warnings = []
+    for item, story in new:
+        earlier = first.get((item.input.email.strip().casefold(), item.input.title.strip(),
+                             _line_breaks(item.input.body).strip()))
+        if earlier is not None and earlier != story.id:
+            warnings.append(
+                f"{item.label or 'a row'}: the same email, title and story as story {earlier}"
+                f", sent again under another response id: imported as story {story.id}, so "
+                f"the queue has it twice; if it is a resubmission, erase the copy "
+                f"(`knowvember stories delete {story.id} --yes`)")
+    return warnings
 
 
 def _already_there(item: NewStory, match: StoryRecord | None) -> str:

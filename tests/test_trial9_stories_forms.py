@@ -54,3 +54,22 @@ def test_forget_still_takes_a_mastodon_account_without_its_platform_refused(  # 
     result = cli("forget", "@lib@nhs.social", "--yes")
     assert result.exit_code == 2
     assert "looks like an email" not in result.stderr
+
+
+def test_a_response_sent_twice_is_named_as_a_resubmission(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    """The same respondent sent the form twice, an hour apart: two response ids, one story."""
+    path = campaign_dir / "responses.csv"
+    row = "a@nhs.net,Aoife,Knowledge harvest,\"We ran a knowledge harvest.\nIt worked.\",Yes\n"
+    path.write_text(MS_HEADER + f"1,03/11/2019 09:12:44,{row}2,03/11/2019 10:05:00,{row}"
+                    "3,04/11/2019 10:05:00,b@nhs.net,B,Knowledge harvest,Another one.,Yes\n",
+                    encoding="utf-8")
+    result = _imported(cli, path)
+    first, second, third = result["story_ids"]
+    (warning,) = result["warnings"]
+    assert warning.startswith("row 3: the same email, title and story as story "
+                              f"{first}") and f"stories delete {second} --yes" in warning
+    later = campaign_dir / "later.csv"
+    later.write_text(MS_HEADER + f"4,05/11/2019 10:05:00,{row}", encoding="utf-8")
+    again = _imported(cli, later)
+    assert again["imported"] == 1 and f"as story {first}," in again["warnings"][0]
+    assert again["status"] == "ok" and third
