@@ -397,7 +397,7 @@ class FakeAPI:
                 "x-rate-limit-reset": str(int(self.clock()) + 900)}
 
     def _x_search(self, seen: Seen, full_archive: bool) -> _Answer:
-        denied = self._x_auth(seen)
+        denied = self._x_auth(seen) or _x_bounds_mixed(seen)
         if denied:
             return denied
         max_results = int(seen.param("max_results") or 10)
@@ -429,7 +429,7 @@ class FakeAPI:
                        self._x_headers())
 
     def _x_counts(self, seen: Seen) -> _Answer:
-        denied = self._x_auth(seen)
+        denied = self._x_auth(seen) or _x_bounds_mixed(seen)
         if denied:
             return denied
         days: dict[str, int] = {}
@@ -624,3 +624,18 @@ def bluesky_post(rkey: str, did: str, handle: str, text: str, created: dt.dateti
             "author": {"did": did, "handle": handle, "displayName": handle.split(".")[0]},
             "record": record, "replyCount": 0, "repostCount": 0, "likeCount": likes,
             "quoteCount": 0, "indexedAt": stamp, "labels": []}
+
+
+def _x_bounds_mixed(seen: Seen) -> _Answer | None:
+    """X's 400 for an id bound (`since_id`, `until_id`) beside a time bound (`start_time`,
+    `end_time`): the fake refuses it as X does, so no collector test can pass by sending it."""
+    ids = [n for n in ("since_id", "until_id") if seen.param(n)]
+    times = [n for n in ("start_time", "end_time") if seen.param(n)]
+    if not (ids and times):
+        return None
+    message = ("Invalid use of 'since_id' or 'until_id' in conjunction with 'start_time' or "
+               "'end_time'.")
+    return _Answer(400, _dump({"errors": [{"parameters": {}, "message": message}],
+                               "title": "Invalid Request",
+                               "detail": "One or more parameters to your request was invalid.",
+                               "type": "https://api.twitter.com/2/problems/invalid-request"}))
