@@ -115,11 +115,22 @@ def list_runs(db: Database, *, source: str | None = None, limit: int | None = No
     with db.begin() as conn:
         rows = conn.execute(query).mappings().all()
     records = []
+    # Newest first: a source seen already has a later run, which could only start once it
+    # held the source's run lock, so an unfinished run before it is not running any more.
+    # It was shown as `running` "(killed or still running)" for the rest of the campaign.
+    later: dict[str, int] = {}
     for row in rows:
         status = row["status"]
         error = row["error"]
         if status == "running" and row["finished_at"] is None:
-            error = error or "the run did not finish (killed or still running)"
+            if row["source"] in later:
+                status = "failed"
+                error = error or (f"the run was killed before it finished (run "
+                                  f"#{later[row['source']]} of {row['source']} started after "
+                                  "it); what it stored is kept")
+            else:
+                error = error or "the run did not finish (killed or still running)"
+        later[row["source"]] = row["id"]
         records.append(
             RunRecord(
                 id=row["id"], source=row["source"], status=status,
