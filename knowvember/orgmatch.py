@@ -33,7 +33,8 @@ health, hospital, university, care, clinical, evidence, information...) carry no
 similar words, and a name without its suffix made only of them is no alias.
 
 Names of health bodies outside NHS England (`trust_aliases.OUTSIDE_ENGLAND`: Welsh health
-boards, Scottish boards, Northern Ireland's trusts) match too, and attribute to nothing.
+boards, Scottish boards, Northern Ireland's trusts) match too, and attribute to nothing,
+unless an [[organisations]] entry's name or alias contains one: it is then that entry's.
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`,
 `UHB` inside `Hywel Dda UHB`); one preceded by `North`/`South`/... or followed by
@@ -60,7 +61,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 8  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 9  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -327,6 +328,12 @@ def looks_like_acronym(text: str) -> bool:
             and sum(c.isupper() for c in text) * 2 >= len(text))
 
 
+def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
+    """Whether `part` is a run of consecutive words in `words`."""
+    n = len(part)
+    return any(list(words[i:i + n]) == list(part) for i in range(len(words) - n + 1))
+
+
 class Matcher:
     """The alias index for a set of organisations, and the rules that rank candidates."""
 
@@ -403,7 +410,8 @@ class Matcher:
         for phrase, code in configured.items():
             self._index[phrase] = [a for a in self._index[phrase] if a.code == code]
         self._derived_initials = {a: set(codes) for a, codes in acronyms.items()}
-        self._add_outside(outside, trust_aliases.OUTSIDE_ENGLAND_SUFFIXES)
+        self._add_outside(outside, trust_aliases.OUTSIDE_ENGLAND_SUFFIXES,
+                          [o for o in orgs if o.kind == "custom"])
         # Handles run words together (@alderheylibrary): every alias of two or more words
         # also matches as one word inside a handle or hashtag.
         for phrase, aliases in list(self._index.items()):
@@ -444,19 +452,38 @@ class Matcher:
                 return
         entries.append(alias)
 
-    def _add_outside(self, names: Sequence[str], suffixes: Sequence[str]) -> None:
+    def _add_outside(
+        self, names: Sequence[str], suffixes: Sequence[str],
+        custom: Sequence[Organisation] = (),
+    ) -> None:
         """Names of health bodies outside NHS England, which attribute to nothing.
 
         A match inside one of them is dropped as inside a longer match, so "Hywel Dda UHB"
         is not University Hospitals Birmingham's "UHB"; its words suggest nothing either.
+
+        Unless campaign.toml adds the body under [[organisations]] (a Welsh campaign adds
+        "Hywel Dda University Health Board"): its names ("Hywel Dda UHB", "Hywel Dda") are
+        then that organisation's, as the one organisation whose name or alias has them.
         """
+        owners: list[tuple[str, list[str]]] = []
+        for org in custom:
+            for text in (org.name, *org.aliases):
+                words = tokenize(text).words
+                if words:
+                    owners.append((org.code, words))
         for name in names:
             words = tokenize(name).words
             if not words:
                 continue
+            codes = {code for code, written in owners if _contains(written, words)}
+            owner = codes.pop() if len(codes) == 1 else None
             for suffix in ("", *suffixes):
                 phrase = " ".join([*words, *tokenize(suffix).words])
-                self._add(phrase, Alias(OUTSIDE, CONF_OFFICIAL, f"{name} {suffix}".strip()))
+                label = f"{name} {suffix}".strip()
+                if owner is None:
+                    self._add(phrase, Alias(OUTSIDE, CONF_OFFICIAL, label))
+                elif not any(a.code == owner for a in self._index.get(phrase, ())):
+                    self._add(phrase, Alias(owner, CONF_CURATED, label))
 
     @staticmethod
     def _official_aliases(code: str, name: str) -> Iterator[tuple[str, Alias]]:
