@@ -30,3 +30,23 @@ def test_a_killed_run_followed_by_another_is_failed_not_running(tmp_path: Path) 
         assert list_runs(db, source="mastodon", limit=5)[1].status == "failed"
     finally:
         db.dispose()
+
+
+def test_already_running_names_the_process_holding_the_lock(tmp_path: Path) -> None:
+    import os
+
+    import pytest
+
+    from knowvember.errors import AlreadyRunningError
+    from knowvember.locks import run_lock
+
+    assert runner.invoke(app, ["init", str(tmp_path), "--year", "2027"]).exit_code == 0
+    db = open_database(load_settings(tmp_path / "campaign.toml"))
+    try:
+        with (run_lock(db, "collect:mastodon"), pytest.raises(AlreadyRunningError) as caught,
+              run_lock(db, "collect:mastodon", wait=0)):
+            pass
+        assert (f"another `collect --source mastodon` run (process {os.getpid()}) is already "
+                "running") in str(caught.value)
+    finally:
+        db.dispose()
