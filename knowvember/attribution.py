@@ -351,6 +351,24 @@ def unmatched_accounts(
     return found
 
 
+def unassigned_count(db: Database, exclude: Iterable[tuple[str, str]] = ()) -> int:
+    """Accounts with campaign posts that a coordinator unassigned (`orgs unassign`).
+
+    `orgs unmatched` leaves them out unless asked (`--all`) and says how many it left out,
+    so that "every account has an organisation" is not said while some have none.
+    """
+    counts = _post_counts(db)
+    query = (
+        sa.select(accounts_t.c.platform, accounts_t.c.handle)
+        .join(counts, counts.c.account_id == accounts_t.c.id)
+        .where(accounts_t.c.organisation_code.is_(None),
+               accounts_t.c.attribution == UNASSIGNED)
+    )
+    excluded = set(exclude)
+    with db.begin() as conn:
+        return sum(1 for row in conn.execute(query) if (row.platform, row.handle) not in excluded)
+
+
 def _post_counts(db: Database, window: Window | None = None) -> sa.Subquery:
     """Posts per account in this campaign (one grouped scan of the posts index), only those
     from `window`'s start up to (not including) its end when one is given."""

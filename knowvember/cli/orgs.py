@@ -263,19 +263,33 @@ def orgs_unmatched(
     format: TableOrJson = FORMAT,
 ) -> None:
     """Active accounts without an organisation, most posts first, with suggestions."""
-    from knowvember.attribution import attribute_accounts, opted_out, unmatched_accounts
+    from knowvember.attribution import (
+        attribute_accounts,
+        opted_out,
+        unassigned_count,
+        unmatched_accounts,
+    )
 
     app = state(ctx)
     settings, db = app.settings(), app.db()
     catalogue = _catalogue(settings)
     attribute_accounts(db, settings, catalogue=catalogue)
+    excluded = opted_out(settings)
     found = unmatched_accounts(db, catalogue, limit=limit, include_unassigned=all_,
-                               exclude=opted_out(settings))
+                               exclude=excluded)
     if format is TableOrJson.json:
         emit_json({"accounts": [u.to_json() for u in found]})
         return
+    left_out = 0 if all_ else unassigned_count(db, excluded)
+    accounts = "1 account" if left_out == 1 else f"{left_out:,} accounts"
+    note = (f"Not shown: {accounts} a coordinator marked as having no organisation (orgs "
+            "unassign); `knowvember orgs unmatched --all` lists them too.") if left_out else ""
     if not found:
-        err_console().print("Every active account has an organisation.")
+        err_console().print(
+            "Every active account has an organisation." if not left_out else
+            f"No active account is waiting for an organisation; {accounts} "
+            f"{'has' if left_out == 1 else 'have'} none because a coordinator said so (orgs "
+            "unassign): `knowvember orgs unmatched --all` lists them.")
         return
     from rich.table import Table
 
@@ -290,6 +304,8 @@ def orgs_unmatched(
                       _text(item.account.display_name or ""), _text(suggestions or "-"))
     _print(table)
     err_console().print("Assign one with `knowvember orgs assign ACCOUNT CODE`.")
+    if note:
+        err_console().print(note)
 
 
 @handled
