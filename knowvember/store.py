@@ -256,6 +256,10 @@ class PostWriter:
             account_ids = self._upsert_accounts(
                 conn, [a for k, a in by_key.items() if k in needed], now
             )
+            if len(account_ids) < len(needed):
+                # Authors the batch brings no record of (X leaves a suspended or withheld
+                # author out of `includes`) may be stored already from another page.
+                account_ids.update(self._stored_account_ids(conn, needed - account_ids.keys()))
             self._upsert_posts(conn, list(kept.values()), account_ids, now, result)
             if also is not None:
                 also(conn, result)
@@ -487,6 +491,19 @@ class PostWriter:
                 self._accounts[key] = (account_id, self._signature(by_key[key]))
         return ids
 
+    def _stored_account_ids(self, conn: Connection, keys: Iterable[tuple[str, str]]
+                            ) -> dict[tuple[str, str], int]:
+        """(platform, key) -> row id of the accounts among `keys` stored already."""
+        ids: dict[tuple[str, str], int] = {}
+        wanted = sorted(keys)
+        for platform in {p for p, _ in wanted}:
+            for chunk in _chunks([k for p, k in wanted if p == platform]):
+                rows = conn.execute(
+                    sa.select(accounts_t.c.id, accounts_t.c.key).where(
+                        accounts_t.c.platform == platform, accounts_t.c.key.in_(chunk)))
+                ids.update(((platform, key), rid) for rid, key in rows)
+        return ids
+
     # -- posts --------------------------------------------------------------------------
 
     def _upsert_posts(
@@ -507,7 +524,7 @@ class PostWriter:
         if settled.takeovers:
             self._take_over(conn, settled.takeovers, account_ids, now, result)
         existing = self._stored_posts(conn, posts)
-        fresh, updates, references, seen = [], [], [], []
+        fresh, updates, references, seen, authors = [], [], [], [], []
         edits: list[tuple[int, PostRecord]] = []
         stamp = _time_binder(conn)
         for p in posts:
@@ -531,6 +548,9 @@ class PostWriter:
             added = found.added_reference(p.kind, p.referenced_id)
             if added is not None:
                 references.append({"b_id": found.id, "kind": added[0], "ref": added[1]})
+            if found.lacks_account and (author := account_ids.get(
+                    (p.platform, p.account_key or ""))) is not None:
+                authors.append({"b_id": found.id, "author": author})
         if updates:
             conn.execute(
                 posts_t.update()
@@ -554,6 +574,15 @@ class PostWriter:
                                                        posts_t.c.referenced_id)),
                 references,
             )
+        if authors:
+            # A post stored while its author was unknown (left out of X's `includes`) takes
+            # the author a later copy names; an author once stored is never replaced.
+            conn.execute(
+                posts_t.update()
+                .where(posts_t.c.id == sa.bindparam("b_id"), posts_t.c.account_id.is_(None))
+                .values(account_id=sa.bindparam("author")),
+                authors,
+            )
         for chunk in ([] if self.archive else _chunks(seen)):
             conn.execute(
                 posts_t.update().where(posts_t.c.id.in_(chunk)).values(last_collected=now)
@@ -561,7 +590,7 @@ class PostWriter:
         if edits:
             self._edited(conn, edits)
         changed = len({u["b_id"] for u in updates} | {r["b_id"] for r in references}
-                      | {row for row, _ in edits})
+                      | {a["b_id"] for a in authors} | {row for row, _ in edits})
         result.updated += changed
         result.unchanged += len(seen) - changed
         if not fresh:
@@ -756,6 +785,8 @@ class StoredPost:
     may_gain_reference: bool
     # When the stored text was last edited, as the database gives it back (None: never)
     edited_at: object = None
+    # Stored without its author (X left a suspended or withheld one out of `includes`)
+    lacks_account: bool = False
 
     def edited_before(self, edited_at: object) -> bool:
         """Whether a copy edited at `edited_at` (bound as `_time_binder` binds it: text on
@@ -785,11 +816,12 @@ def stored_posts(conn: Connection, platform: str, ids: Sequence[str]) -> dict[st
         rows = conn.exec_driver_sql(
             "SELECT id, platform_id, likes, reposts, replies, quotes, kind, referenced_id, "
             f"CASE WHEN referenced_id IS NULL AND (kind <> 'original' OR source NOT IN ({sure})) "
-            f"THEN 1 ELSE 0 END, edited_at FROM {posts_t.name} WHERE platform = {mark} AND "
+            f"THEN 1 ELSE 0 END, edited_at, CASE WHEN account_id IS NULL THEN 1 ELSE 0 END "
+            f"FROM {posts_t.name} WHERE platform = {mark} AND "
             f"platform_id IN ({', '.join([mark] * len(chunk))})", (platform, *chunk)).fetchall()
-        for rid, pid, likes, reposts, replies, quotes, kind, ref, unsure, edited in rows:
+        for rid, pid, likes, reposts, replies, quotes, kind, ref, unsure, edited, lacks in rows:
             found[pid] = StoredPost(rid, (likes, reposts, replies, quotes), kind, ref,
-                                    bool(unsure), edited)
+                                    bool(unsure), edited, bool(lacks))
     return found
 
 
@@ -816,7 +848,7 @@ def unchanged_posts(conn: Connection, platform: str,
     same: set[str] = set()
     for pid, counts in items:
         found = stored.get(pid)
-        if found is None or found.may_gain_reference:
+        if found is None or found.may_gain_reference or found.lacks_account:
             continue
         if found.counts == counts or (archive and all(
                 a <= b for a, b in zip(counts, found.counts, strict=True))):
