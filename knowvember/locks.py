@@ -48,11 +48,22 @@ def command_for(name: str) -> str:
     return f"collect --source {what}" if kind == "collect" else f"{kind} {what}"
 
 
-def _refuse(name: str) -> AlreadyRunningError:
+def _refuse(name: str, holder: str = "") -> AlreadyRunningError:
     return AlreadyRunningError(
-        f"another `{command_for(name)}` run is already running on this database; this one "
-        "did nothing (try again when it has finished)"
+        f"another `{command_for(name)}` run{holder} is already running on this database; "
+        "this one did nothing (try again when it has finished)"
     )
+
+
+def _holder(fd: int) -> str:
+    """` (process N)` from the lock file the holder wrote its id in, or "": a coordinator
+    told only "another run is already running" for hours could not tell which process to
+    look at (a run stuck on a dead connection, a forgotten `schedule` in another terminal)."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return f" (process {text})" if text.isdigit() else ""
 
 
 @contextlib.contextmanager
@@ -71,7 +82,7 @@ def _file_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[No
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise _refuse(name) from None
+                    raise _refuse(name, _holder(fd)) from None
                 time.sleep(poll)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
