@@ -390,15 +390,18 @@ def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes]
     if board:
         add("organisations", f"Organisation leaderboard (top {len(board)} by score)",
             "Horizontal bar chart of organisation scores, best first: "
-            + ", ".join(f"{r['name']} {r['score']}" for r in board[:5]) + ".",
+            # As the chart and the tables print a score: 4.00, not 4.0.
+            + ", ".join(f"{r['name']} {r['score']:,.2f}" for r in board[:5]) + ".",
             charts.ranking([r["name"] for r in board], [r["score"] for r in board],
                            title=f"Organisation leaderboard: top {len(board)} by score",
                            xlabel="Score (points, see the formula in the method section)"))
-    regions = [r for r in content.region_board]
+    # The chart is of posts, so its bars are in order of posts (the region board is in
+    # order of score: National's 469 posts were drawn below the South East's 93).
+    regions = sorted(content.region_board, key=lambda r: (-r["posts"], r["region"].casefold()))
     if regions:
         add("regions", "Posts by region",
             "Horizontal bar chart of posts per region: "
-            + ", ".join(f"{r['region']} {r['posts']}" for r in regions) + ".",
+            + ", ".join(f"{r['region']} {fmt(r['posts'])}" for r in regions) + ".",
             charts.ranking([r["region"] for r in regions], [r["posts"] for r in regions],
                            title="Posts by NHS England region", xlabel="Posts",
                            colour=charts.OKABE_ITO["green"]))
@@ -406,7 +409,7 @@ def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes]
     if mentioned:
         add("techniques", "Techniques mentioned",
             "Horizontal bar chart of posts and approved stories per technique: "
-            + ", ".join(f"{t['name']} {t['posts']}" for t in mentioned[:5]) + ".",
+            + ", ".join(f"{t['name']} {fmt(t['posts'])}" for t in mentioned[:5]) + ".",
             charts.techniques([t["name"] for t in mentioned], [t["posts"] for t in mentioned],
                               [t["stories"] for t in mentioned],
                               [t["phases"][0] if t["phases"] else "" for t in mentioned],
@@ -414,7 +417,8 @@ def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes]
     if content.history:
         add("history", "Campaign by campaign",
             "Grouped bar chart comparing campaigns: "
-            + "; ".join(f"{r['year']}: {r['posts']} posts" for r in content.history) + ".",
+            + "; ".join(f"{r['year']}: {count(r['posts'], 'post')}" for r in content.history)
+            + ".",
             charts.history([str(r["year"]) for r in content.history],
                            {"Posts": [r["posts"] for r in content.history],
                             "Contributors": [r["contributors"] for r in content.history],

@@ -1,0 +1,49 @@
+"""The ninth session's trial of the report's charts, as a coordinator publishes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Cli = Callable[..., Any]
+
+HEADER = ("platform,id,author_handle,author_name,author_followers,created_at,text,"
+          "likes,reposts,replies,quotes\n")
+ORGS = """
+[[organisations]]
+code = "LOUD"
+name = "Loud Trust"
+region = "Alpha Region"
+accounts = ["x:@loud"]
+
+[[organisations]]
+code = "TEAM"
+name = "Team Trust"
+region = "Beta Region"
+accounts = ["x:@ann", "x:@bob", "x:@cat"]
+"""
+
+
+def test_the_posts_by_region_chart_is_in_order_of_posts_and_scores_read_as_the_tables(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """The "Posts by region" chart drew its bars in the region leaderboard's order (by
+    score), so a region of many posts by one account sat below one of few posts by many:
+    the demo's National (469 posts) was drawn under the South East (93). Its alt text
+    follows the bars; a score there reads 10.50 as the tables print it, not 10.5."""
+    write_config(ORGS)
+    rows = "".join(f"x,{100 + i},@loud,Loud,10,2019-11-0{1 + i}T10:00:00Z,#KNOWvember19 "
+                   f"post {i},0,0,0,0\n" for i in range(5))
+    rows += "".join(f"x,{200 + i},@{who},{who},10,2019-11-05T1{i}:00:00Z,#KNOWvember19 hi,"
+                    "0,0,0,0\n" for i, who in enumerate(("ann", "bob", "cat")))
+    (campaign_dir / "posts.csv").write_text(HEADER + rows, encoding="utf-8")
+    assert cli("import", "csv", "posts.csv").exit_code == 0
+    result = cli("report", "--format", "html,md")
+    assert result.exit_code == 0, result.stderr
+    page = (campaign_dir / "report" / "report.html").read_text(encoding="utf-8")
+    assert 'alt="Horizontal bar chart of posts per region: Alpha Region 5, Beta Region 3."' \
+        in page
+    assert "organisation scores, best first: Team Trust 9.00, Loud Trust 4.58." in page
+    # The region leaderboard itself still ranks by score: Beta's three people first.
+    markdown = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
+    assert markdown.index("| 1 | Beta Region") < markdown.index("| 2 | Alpha Region")
