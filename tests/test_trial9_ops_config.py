@@ -54,3 +54,20 @@ def test_a_wrong_date_says_how_to_write_one(tmp_path: Path, value: str) -> None:
     assert result.exit_code == 3
     assert "campaign.start: write a date as YYYY-MM-DD" in result.output
     assert "datetime.datetime" not in result.output
+
+
+def test_config_check_names_the_key_of_a_missing_sqlite_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(app, ["init", str(tmp_path), "--year", "2027"]).exit_code == 0
+    config = tmp_path / "campaign.toml"
+    config.write_text(config.read_text().replace('url = "sqlite:///knowvember.db"',
+                                                 'url = "sqlite:///data/knowvember.db"'))
+    result = runner.invoke(app, ["--config", str(config), "config", "check"])
+    assert result.exit_code == 3, result.output
+    assert f"database.url: the folder {tmp_path / 'data'} for the SQLite" in result.output
+    monkeypatch.setenv("KNOWVEMBER_DATABASE_URL", f"sqlite:///{tmp_path}/nope/k.db")
+    result = runner.invoke(app, ["--config", str(config), "config", "check"])
+    assert result.exit_code == 3
+    assert "$KNOWVEMBER_DATABASE_URL: the folder" in result.output
+    (tmp_path / "nope").mkdir()
+    assert runner.invoke(app, ["--config", str(config), "config", "check"]).exit_code == 0

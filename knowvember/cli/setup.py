@@ -72,6 +72,7 @@ def config_check(
 
     Taxonomy.load(settings)
     Catalogue.load(settings)
+    _check_sqlite_folder(settings)
     url = redact_url(settings.database_url)
     env = secret_status(settings)
     c = settings.campaign
@@ -110,6 +111,31 @@ def config_check(
 
         err_console().print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     err_console().print("[green]Configuration is valid.[/]")
+
+
+def _check_sqlite_folder(settings: Settings) -> None:
+    """A SQLite database in a folder that does not exist, named by the key that put it there.
+
+    `config check` said "Configuration is valid." and then every other command failed with
+    "the database folder ... does not exist" (exit 5), naming neither the key nor the file.
+    """
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from knowvember.config import ENV_DATABASE_URL
+    from knowvember.errors import ConfigError
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return
+    folder = Path(url.database).parent
+    if folder.is_dir():
+        return
+    where = (f"${ENV_DATABASE_URL}" if os.environ.get(ENV_DATABASE_URL)
+             else f"{settings.path}: database.url")
+    raise ConfigError(f"{where}: the folder {folder} for the SQLite database does not exist; "
+                      "create it or change the URL")
 
 
 def missing_secrets(settings: Settings, env: dict[str, bool]) -> list[str]:
