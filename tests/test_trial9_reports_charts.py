@@ -47,3 +47,24 @@ def test_the_posts_by_region_chart_is_in_order_of_posts_and_scores_read_as_the_t
     # The region leaderboard itself still ranks by score: Beta's three people first.
     markdown = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
     assert markdown.index("| 1 | Beta Region") < markdown.index("| 2 | Alpha Region")
+
+
+def test_leaderboard_top_cut_in_a_tie_says_how_many_more_share_the_rank(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """`leaderboard --top 1` with two organisations tied for first printed one of them (the
+    first by name) and nothing else: a coordinator announcing the winner missed the joint
+    winner. The rows stay N (scripts rely on it); a note names the tie and the --top that
+    shows it."""
+    write_config(ORGS)
+    rows = ("x,1,@loud,Loud,10,2019-11-02T10:00:00Z,#KNOWvember19 hi,0,0,0,0\n"
+            "x,2,@ann,Ann,10,2019-11-02T11:00:00Z,#KNOWvember19 hi,0,0,0,0\n")
+    (campaign_dir / "posts.csv").write_text(HEADER + rows, encoding="utf-8")
+    assert cli("import", "csv", "posts.csv").exit_code == 0
+    result = cli("leaderboard", "--top", "1", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("1,LOUD,")
+    assert len(result.stdout.splitlines()) == 2
+    assert ("1 more row shares rank 1 with the last one shown; --top 2 shows it too."
+            in result.stderr)
+    untied = cli("leaderboard", "--top", "2", "--format", "csv")
+    assert "more row" not in untied.stderr

@@ -141,7 +141,9 @@ def leaderboard(
     metric: Metric = typer.Option(Metric.score, "--metric",
                                   help="Rank by score, posts, contributors, engagement or "
                                   "stories."),
-    top: int | None = typer.Option(None, "--top", min=1, help="Only the first N rows."),
+    top: int | None = typer.Option(None, "--top", min=1,
+                                   help="Only the first N rows (a note on stderr says when "
+                                   "rows left out tie with the last one)."),
     since: str | None = typer.Option(None, "--since", help="First day, YYYY-MM-DD."),
     until: str | None = typer.Option(None, "--until", help="Last day, YYYY-MM-DD."),
     format: BoardFormat = typer.Option(BoardFormat.table, "--format",
@@ -150,7 +152,8 @@ def leaderboard(
     """Ranked organisations, regions or contributors (ties share a rank)."""
     from reports.leaderboard import leaderboard as board
 
-    rows = board(_load(ctx, since, until), by=by.value, metric=metric.value, top=top)
+    ranked = board(_load(ctx, since, until), by=by.value, metric=metric.value)
+    rows = ranked[:top] if top else ranked
     _warn_if_tags_stale(ctx)
     if format is BoardFormat.json:
         emit_json(rows)
@@ -160,6 +163,15 @@ def leaderboard(
         _print_board(rows, by)
     if not rows:
         err_console().print("No posts or approved stories in the period yet.")
+    elif len(ranked) > len(rows) and ranked[len(rows)]["rank"] == rows[-1]["rank"]:
+        # Cut in the middle of a tie, the rows left out are placed as the last one shown
+        # (their order within the tie is only alphabetical): a "top 3" must not quietly
+        # drop a joint third.
+        tied = sum(1 for r in ranked[len(rows):] if r["rank"] == rows[-1]["rank"])
+        err_console().print(
+            f"Note: {tied:,} more row{'s' if tied != 1 else ''} share{'' if tied != 1 else 's'}"
+            f" rank {rows[-1]['rank']} with the last one shown; --top "
+            f"{len(rows) + tied} shows {'them' if tied != 1 else 'it'} too.")
 
 
 BOARD_COLUMNS = ("contributors", "posts", "original_posts", "engagement", "techniques",
