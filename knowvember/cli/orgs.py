@@ -327,6 +327,18 @@ def orgs_assign(
     org = catalogue.get(result.organisation_code or "")
     err_console().print(f"Assigned {_safe(result.ref)} to {org.code} {_safe(org.name)}."
                         if org else f"Assigned {_safe(result.ref)}.", markup=False)
+    if org is not None and settings is not None:
+        # Reports count a closed trust under its successor and name a renamed one as it was
+        # then: say so, or the coordinator looks for the account under the wrong name.
+        start = settings.campaign.start
+        shown = catalogue.report_as(org.code, start)
+        if shown is not None and shown.code != org.code:
+            closed = f" ({org.code} closed on {org.closed.isoformat()})" if org.closed else ""
+            err_console().print(f"This campaign's reports count it under {shown.code} "
+                                f"{_safe(shown.name)}{closed}.", markup=False)
+        elif shown is not None and shown.name != org.name:
+            err_console().print(f"This campaign's reports name it {_safe(shown.name)}, its "
+                                f"name in {start.year}.", markup=False)
 
 
 @handled
