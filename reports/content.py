@@ -118,6 +118,21 @@ def count(n: int, noun: str) -> str:
     return f"{fmt(n)} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"
 
 
+def shown_with_ties(rows: list[dict[str, Any]], top: int) -> int:
+    """How many of the ranked `rows` a "top `top`" shows: the first `top`, and every row
+    tied with the last of them (they share its rank, and their order is only by name), so
+    a joint tenth is not left out of the published top ten."""
+    shown = min(top, len(rows))
+    while shown and shown < len(rows) and rows[shown]["rank"] == rows[shown - 1]["rank"]:
+        shown += 1
+    return shown
+
+
+def org_top(content: ReportContent) -> int:
+    """How many organisations the report's leaderboard (table and chart) shows."""
+    return shown_with_ties(content.org_board, content.data.settings.reports.top_organisations)
+
+
 def day_ranges(days: list[dt.date]) -> list[str]:
     """Consecutive days folded: `5–9 November 2019`, `11 November 2019`."""
     runs: list[list[dt.date]] = []
@@ -384,9 +399,7 @@ def _activity_charts(content: ReportContent, add: Callable[[str, str, str, bytes
 def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes], None]
                     ) -> None:
     """Leaderboards, techniques, years and the network: each only when it has something."""
-    data = content.data
-    top = data.settings.reports.top_organisations
-    board = content.org_board[:top]
+    board = content.org_board[:org_top(content)]
     if board:
         add("organisations", f"Organisation leaderboard (top {len(board)} by score)",
             "Horizontal bar chart of organisation scores, best first: "

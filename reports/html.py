@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from knowvember.stories import is_http_url, printable
 from reports.charts import Chart, platform_label
-from reports.content import NO_POSTS, ReportContent, count, day_ranges, fmt, org_slug
+from reports.content import (
+    NO_POSTS,
+    ReportContent,
+    count,
+    day_ranges,
+    fmt,
+    org_slug,
+    org_top,
+)
 from reports.period import long_date
 from reports.redact import redact_contacts
 
@@ -109,7 +117,7 @@ def _context(content: ReportContent, **extra: Any) -> dict[str, Any]:
         "c": _View(content, _Charts(charts)),
         "css": _css(),
         "weights": content.weights,
-        "top_orgs": content.data.settings.reports.top_organisations,
+        "top_orgs": org_top(content),
         "top_posts": content.top_posts[: content.data.settings.reports.top_posts],
         "org_names": {r["code"]: r["name"] for r in content.org_board},
         "no_posts": NO_POSTS,

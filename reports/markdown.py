@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.charts import platform_label
-from reports.content import NO_ORGANISATIONS, NO_POSTS, NO_TECHNIQUES, ReportContent, fmt
+from reports.content import (
+    NO_ORGANISATIONS,
+    NO_POSTS,
+    NO_TECHNIQUES,
+    ReportContent,
+    fmt,
+    org_top,
+)
 from reports.html import safe_url
 from reports.period import long_date
 from reports.stories_export import md_escape, md_paragraphs, md_url, redact_emails
@@ -54,7 +61,7 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
             "Ranked by score (see the method section); ties share a rank. Organisations "
             "marked out of scope are counted in the totals but do not rank.", ""]
     chart("organisations")
-    top = c.data.settings.reports.top_organisations
+    top = org_top(c)
     if not c.org_board:
         out += [NO_ORGANISATIONS, ""]
     else:

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from knowvember.stories import printable
 from reports.charts import platform_label
-from reports.content import NO_ORGANISATIONS, NO_POSTS, NO_TECHNIQUES, ReportContent, fmt
+from reports.content import (
+    NO_ORGANISATIONS,
+    NO_POSTS,
+    NO_TECHNIQUES,
+    ReportContent,
+    fmt,
+    org_top,
+)
 from reports.html import safe_url
 from reports.period import long_date
 from reports.stories_export import redact_emails
@@ -170,7 +177,7 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
            "organisations are counted in the totals but do not rank.")
     if "organisations" in c.charts:
         w.image(c.charts["organisations"].png, c.charts["organisations"].title)
-    top = c.data.settings.reports.top_organisations
+    top = org_top(c)
     if not c.org_board:  # a table of headers alone looks broken
         w.para(NO_ORGANISATIONS)
     else:

@@ -68,3 +68,23 @@ def test_leaderboard_top_cut_in_a_tie_says_how_many_more_share_the_rank(
             in result.stderr)
     untied = cli("leaderboard", "--top", "2", "--format", "csv")
     assert "more row" not in untied.stderr
+
+
+def test_the_report_top_organisations_keeps_every_organisation_tied_at_the_cut(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """`[reports] top_organisations = 1` with two organisations tied for first published
+    one of them as the leaderboard (the other only by name order); both now show, in the
+    table and the chart of the HTML and Markdown."""
+    write_config(ORGS + "\n[reports]\ntop_organisations = 1\n")
+    rows = ("x,1,@loud,Loud,10,2019-11-02T10:00:00Z,#KNOWvember19 hi,0,0,0,0\n"
+            "x,2,@ann,Ann,10,2019-11-02T11:00:00Z,#KNOWvember19 hi,0,0,0,0\n")
+    (campaign_dir / "posts.csv").write_text(HEADER + rows, encoding="utf-8")
+    assert cli("import", "csv", "posts.csv").exit_code == 0
+    result = cli("report", "--format", "html,md")
+    assert result.exit_code == 0, result.stderr
+    markdown = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
+    assert "| 1 | Loud Trust | Alpha Region |" in markdown
+    assert "| 1 | Team Trust | Beta Region |" in markdown
+    page = (campaign_dir / "report" / "report.html").read_text(encoding="utf-8")
+    assert "organisation scores, best first: Loud Trust 3.00, Team Trust 3.00." in page
+    assert page.count('<span class="meta">TEAM</span>') >= 1
