@@ -81,12 +81,43 @@ def _records(value: Any, problems: list[str]
     items keep their `reason`, so a repost in it is stored as one."""
     if _sdk_dump(value):
         value = _lexicon_names(value)
+    if isinstance(value, dict) and "time_us" in value and "kind" in value:
+        return _jetstream(value, problems)
     if isinstance(value, dict) and isinstance(value.get("feed"), list):
         return from_feed([i for i in value["feed"] if isinstance(i, dict)], problems)
     views = _views(value)
     if views is None:
         return None
     return from_posts([v for v in views if isinstance(v, dict)], problems)
+
+
+def _jetstream(event: dict[str, Any], problems: list[str]
+               ) -> tuple[list[PostRecord], list[AccountRecord]]:
+    """A Jetstream event (`wss://jetstream*.bsky.network/subscribe`, one JSON event a line,
+    as hashtag trackers save the network's posts): a post made or edited is read as a
+    post view, by its author's DID and the time Jetstream saw it (`time_us`, standing in
+    for `indexedAt`). Identity and account events, likes, follows and deletions hold no
+    post: they are passed over, as a capture of the whole stream has many."""
+    commit = event.get("commit")
+    if (event.get("kind") != "commit" or not isinstance(commit, dict)
+            or commit.get("collection") != POST_COLLECTION.rstrip("/")
+            or commit.get("operation") not in ("create", "update")
+            or not isinstance(commit.get("record"), dict)):
+        return [], []
+    did, rkey = event.get("did"), commit.get("rkey")
+    if not isinstance(did, str) or not isinstance(rkey, str):
+        problems.append(f"a Jetstream post without {'did' if not isinstance(did, str) else 'rkey'}")
+        return [], []
+    view: dict[str, Any] = {"uri": f"at://{did}/{POST_COLLECTION}{rkey}",
+                            "cid": commit.get("cid"), "author": {"did": did},
+                            "record": commit["record"]}
+    if isinstance(event.get("time_us"), int):
+        try:
+            seen = dt.datetime.fromtimestamp(event["time_us"] / 1_000_000, dt.UTC)
+            view["indexedAt"] = seen.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        except (OverflowError, OSError, ValueError):
+            pass
+    return from_posts([view], problems)
 
 
 def not_a_page(path: Path, mine: str, expected: str, value: object = None) -> str:

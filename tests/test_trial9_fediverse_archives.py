@@ -418,3 +418,41 @@ def test_each_export_given_to_the_other_import_is_named(tmp_path: Path) -> None:
     assert "use `knowvember import mastodon`" in (wrong_outbox.error or "")
     assert stored(db) == {}
     db.dispose()
+
+
+def test_a_jetstream_capture_is_read(tmp_path: Path) -> None:
+    """Hashtag trackers save Bluesky's Jetstream (one event a line: commits, identity and
+    account events); every line was 'not a Bluesky searchPosts response'."""
+    def event(kind: str, **more: Any) -> Json:
+        return {"did": DID, "time_us": int(NOV.timestamp() * 1_000_000), "kind": kind, **more}
+
+    def commit(collection: str, rkey: str, operation: str = "create", **record: Any) -> Json:
+        body: Json = {"rev": "3lbqr2", "operation": operation, "collection": collection,
+                      "rkey": rkey}
+        if record:
+            body.update(record=record, cid="bafyreib")
+        return event("commit", commit=body)
+
+    lines = [
+        event("identity", identity={"did": DID, "handle": "uhllibrary.bsky.social",
+                                     "seq": 1, "time": "2026-11-05T09:30:00Z"}),
+        commit("app.bsky.feed.post", "3lbqa1aaaaa2a",
+               **post_record("Peer Assist today #KNOWvember", NOV.replace(year=2030))),
+        commit("app.bsky.feed.like", "3lbqa1aaaab2a",
+               **{"$type": "app.bsky.feed.like", "createdAt": "2026-11-05T09:31:00Z",
+                  "subject": {"uri": "at://x/app.bsky.feed.post/1", "cid": "b"}}),
+        commit("app.bsky.feed.post", "3lbqa1aaaac2a", **post_record("Lunch", NOV)),
+        commit("app.bsky.feed.post", "3lbqa1aaaad2a", operation="delete"),
+        event("account", account={"active": True, "did": DID, "seq": 2,
+                                   "time": "2026-11-05T09:30:00Z"}),
+    ]
+    path = tmp_path / "jetstream.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "bluesky", path)
+    assert (record.status, record.new, record.skipped) == ("ok", 1, 1), record.error
+    (post,) = stored(db).values()
+    assert post.platform_id == f"at://{DID}/app.bsky.feed.post/3lbqa1aaaaa2a"
+    assert post.created_at.replace(tzinfo=dt.UTC) == NOV  # seen then, not in 2030
+    db.dispose()
