@@ -225,7 +225,9 @@ def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None
     """
     statuses = [s for s in statuses if isinstance(s, dict)
                 and s.get("visibility") not in NOT_PUBLIC]
-    uris = dict(local_uris or {})
+    # The caller's map grows in place: copying it for every page made reading a file
+    # quadratic (a 200,000-entry map copied twice a page, half of an import's time).
+    uris = local_uris if local_uris is not None else {}
     uris.update({str(s["id"]): s["uri"] for s in statuses if s.get("id") and s.get("uri")})
     posts: list[PostRecord] = []
     accounts: dict[str, AccountRecord] = {}
@@ -250,8 +252,6 @@ def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None
             posts.append(context)
         for record in found:
             accounts[record.key] = record
-    if local_uris is not None:
-        local_uris.update(uris)
     return posts, list(accounts.values())
 
 

@@ -89,3 +89,30 @@ def test_statuses_saved_by_mastodon_py_to_json_are_read(tmp_path: Path) -> None:
     second = import_file(db, settings, "mastodon", lines)
     assert (second.status, second.fetched, second.new) == ("ok", 1, 0), second.error
     db.dispose()
+
+
+class _NoCopies(dict[str, str]):
+    """A map of local ids that fails when copied (dict() of a subclass that overrides
+    `__iter__` goes through `keys`)."""
+
+    def keys(self):  # type: ignore[no-untyped-def,override]
+        raise AssertionError("the caller's local_uris was copied")
+
+    def __iter__(self):  # type: ignore[no-untyped-def,override]
+        raise AssertionError("the caller's local_uris was copied")
+
+
+def test_the_local_ids_map_grows_in_place_and_is_never_copied() -> None:
+    """Each page copied the whole map of local ids (up to 200,000) twice: reading a file was
+    quadratic, 2,700 statuses a second at 20,000. The map must grow where it is, and a reply
+    on a later page still finds its parent's URI through it."""
+    parent = mastodon_status("1", HOME, 1, f"<p>Peer assist today {HASHTAG}</p>",
+                             ["KNOWvember"], mastodon_account("uhlibrary", HOME), NOV)
+    reply = mastodon_status("2", HOME, 2, f"<p>Great session {HASHTAG}</p>", ["KNOWvember"],
+                            mastodon_account("kls", HOME), NOV + dt.timedelta(minutes=5))
+    reply["in_reply_to_id"] = "1"
+    uris = _NoCopies()
+    from_statuses([parent], local_uris=uris)
+    assert dict.get(uris, "1") == parent["uri"]
+    (post,), _ = from_statuses([reply], local_uris=uris)
+    assert post.referenced_id == parent["uri"] and post.kind == "reply"
