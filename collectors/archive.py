@@ -570,7 +570,8 @@ def starts_like_json(first_cell: object) -> bool:
 _JSON_MARKS = (
     ("twarc2", (b'"author_id"', b'"edit_history_tweet_ids"', b'"conversation_id"',
                 b'"newest_id"')),
-    ("mastodon", (b'"spoiler_text"', b'"reblogs_count"', b'"in_reply_to_account_id"')),
+    ("mastodon", (b'"spoiler_text"', b'"reblogs_count"', b'"in_reply_to_account_id"',
+                  b'"orderedItems"')),  # and an account archive's outbox.json
     ("bluesky", (b'"indexedAt"', b"app.bsky.", b'"hitsTotal"')),
 )
 _SNIFF_BYTES = 1 << 16

@@ -88,3 +88,17 @@ def test_excerpt() -> None:
     assert excerpt("a  b\nc") == "a b c"
     assert excerpt("x" * 500, 100) == "x" * 99 + "…"
     assert excerpt("bell\x07") == "bell\\x07"
+
+
+def test_an_account_archive_outbox_imported_as_csv_names_import_mastodon(
+        campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """An outbox.json (ActivityPub) says only `orderedItems`, none of the API's keys: the
+    hint listed all three JSON imports, though `import mastodon` reads it."""
+    path = campaign_dir / "outbox.json"
+    path.write_text(json.dumps({"@context": "https://www.w3.org/ns/activitystreams",
+                                "id": "outbox.json", "type": "OrderedCollection",
+                                "totalItems": 0, "orderedItems": []}))
+    result = cli("-q", "import", "csv", str(path), "--format", "json")
+    assert result.exit_code == EXIT_FAILED
+    error = json.loads(result.stdout)[0]["error"]
+    assert error.endswith("use `knowvember import mastodon` for it"), error
