@@ -213,6 +213,11 @@ _NEGATION_GAP = (
 )
 # "We'd never held a knowledge café before today": a first, which happened.
 _FIRST_TIME = re.compile(r"\s+(?:before|until|till|til)(?![^\W_])")
+# "Why not try a peer assist!", "If you haven't run an AAR, try one": an invitation or a
+# condition, not a statement that it did not happen. Looked for just before the negation,
+# in its own clause.
+_INVITATION = re.compile(r"(?<![^\W_])(?:why|if|whether|unless)(?![^\W_])"
+                         r"[^.!?,;:\n]*$")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
@@ -437,7 +442,8 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
 
     Only the mention is left out: a later one ("...so this year we ran two") still counts.
     A question is not a statement that it did not happen ("Never run an AAR? Try one"), nor
-    is a first ("we had never held a knowledge café before").
+    is a first ("we had never held a knowledge café before"), an invitation ("why not try a
+    peer assist!") or a condition ("if you haven't run an AAR, try one").
     """
     start = match.start()
     # 80 characters back: room for a negation and four short words.
@@ -445,6 +451,9 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
     if negation is None:
         return False
     if negation.group(1) and _FIRST_TIME.match(lowered, match.end()):
+        return False
+    said_at = start - negation.end()
+    if _INVITATION.search(lowered, max(0, said_at - 40), said_at):
         return False
     end = _SENTENCE_END.search(lowered, match.end())
     return end is None or end.group() != "?"
@@ -705,7 +714,7 @@ _RULE_TABLES = (
     "_AFTER_NOUN", "_NOUN_FORMS", "_NOUN_NAMES", "_UNLESS_FORMAT", "_ENGLISH_WORDS", "_SEP",
     "_INVISIBLE", "_COMBINING", "_ABBREVIATION", "_MENTION", "_LINK", "_HASHTAG_WORDS",
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
-    "_SENTENCE_END",
+    "_SENTENCE_END", "_INVITATION",
 )
 
 
