@@ -50,6 +50,7 @@ class Chunk:
     position: int = 0  # bytes of the (compressed) file read so far
     lines: int = 0  # lines read so far
     api_errors: int = 0  # `errors` entries inside twarc2 pages (not failures of the file)
+    not_public: int = 0  # followers-only and direct posts left out (saved Mastodon answers)
     unchanged: int = 0  # posts already stored as they are: read, but not mapped again
     unchanged_span: tuple[dt.datetime, dt.datetime] | None = None  # their first and last
     # earlier versions of edited tweets left out: the file also holds a later version

@@ -43,15 +43,18 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 value = [value]
             activities = _activities(value)
             problems: list[str] = []
+            hidden: list[Any] = []
             if activities is not None:
-                posts, accounts = from_outbox(activities, problems)
+                posts, accounts = from_outbox(activities, problems, hidden)
             elif not isinstance(value, list) or any(
                     isinstance(v, dict) and "record" in v and "content" not in v for v in value):
                 # Not statuses (Bluesky post views were each "missing field 'created_at'").
                 chunk.errors.append(LineError(source.label, number, _not_a_page(path, value)))
                 continue
             else:
-                posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems)
+                posts, accounts = from_statuses(value, local_uris=local_uris, errors=problems,
+                                                hidden=hidden)
+            chunk.not_public += len(hidden)
             chunk.errors.extend(LineError(source.label, number, p) for p in problems)
             chunk.posts.extend(posts)
             chunk.accounts.extend(accounts)

@@ -214,17 +214,21 @@ NOT_PUBLIC = frozenset({"private", "direct", "limited", "mutuals_only"})
 
 
 def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None = None,
-                  errors: list[str] | None = None
+                  errors: list[str] | None = None, hidden: list[Json] | None = None
                   ) -> tuple[list[PostRecord], list[AccountRecord]]:
     """A tag timeline page (a JSON array of statuses) to posts and accounts.
 
     Reblogged and quoted originals come along as context posts. A status that cannot be read
     is left out and described in `errors` (raised when no list is given). A followers-only
     or direct status (in pages saved with a token: a home timeline, an account's statuses)
-    is left out: only what anyone may see is published in a report.
+    is left out: only what anyone may see is published in a report. Those left out so are
+    added to `hidden`, when given, so an import can say how many there were.
     """
-    statuses = [s for s in statuses if isinstance(s, dict)
-                and s.get("visibility") not in NOT_PUBLIC]
+    statuses = [s for s in statuses if isinstance(s, dict)]
+    if any(s.get("visibility") in NOT_PUBLIC for s in statuses):
+        if hidden is not None:
+            hidden.extend(s for s in statuses if s.get("visibility") in NOT_PUBLIC)
+        statuses = [s for s in statuses if s.get("visibility") not in NOT_PUBLIC]
     # The caller's map grows in place: copying it for every page made reading a file
     # quadratic (a 200,000-entry map copied twice a page, half of an import's time).
     uris = local_uris if local_uris is not None else {}
@@ -339,7 +343,8 @@ def _status_of_note(activity: Json, note: Json, actor: str) -> Json:
     }
 
 
-def from_outbox(activities: Iterable[Json], errors: list[str] | None = None
+def from_outbox(activities: Iterable[Json], errors: list[str] | None = None,
+                hidden: list[Json] | None = None
                 ) -> tuple[list[PostRecord], list[AccountRecord]]:
     """The public posts and boosts of an outbox's activities (an account archive's
     `outbox.json`, Settings > Import and export > Request your archive).
@@ -347,7 +352,8 @@ def from_outbox(activities: Iterable[Json], errors: list[str] | None = None
     A post (`Create` of a Note, or of a poll's Question) is keyed by its `id`, the status
     `uri` a collection keys it by; a boost (`Announce`) is a repost keyed by its own `id`,
     as a collected reblog is, and names its original by URI only: it is kept when that
-    original is a campaign post stored already. The raw payload is the activity.
+    original is a campaign post stored already. The raw payload is the activity. Activities
+    that are not public (followers-only, direct) are left out, and added to `hidden`.
     """
     posts: list[PostRecord] = []
     accounts: dict[str, AccountRecord] = {}
@@ -359,6 +365,8 @@ def from_outbox(activities: Iterable[Json], errors: list[str] | None = None
         try:
             if kind == "Create" and isinstance(thing, dict) and thing.get("type") in _NOTES:
                 if not is_public(activity, thing):
+                    if hidden is not None:
+                        hidden.append(activity)
                     continue
                 actor = _id_of(thing.get("attributedTo")) or _id_of(activity.get("actor"))
                 if not actor:
@@ -373,6 +381,8 @@ def from_outbox(activities: Iterable[Json], errors: list[str] | None = None
                     post = dataclasses.replace(post, kind="reply", referenced_id=reply)
             elif kind == "Announce" and _id_of(thing):
                 if not is_public(activity):
+                    if hidden is not None:
+                        hidden.append(activity)
                     continue
                 actor = _id_of(activity.get("actor"))
                 if not actor or not activity.get("id"):

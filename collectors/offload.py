@@ -308,7 +308,7 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 
 def _chunk(data: tuple[Any, ...]) -> Chunk:
     (posts, accounts, errors, position, lines, api_errors, unchanged, span, dictionaries,
-     superseded) = data
+     superseded, not_public) = data
     fromiso = dt.datetime.fromisoformat
     return Chunk(
         posts=[PostRecord(r[0], r[1], r[2], fromiso(r[3]), *r[4:17],
@@ -320,7 +320,7 @@ def _chunk(data: tuple[Any, ...]) -> Chunk:
         position=position, lines=lines, api_errors=api_errors, unchanged=unchanged,
         unchanged_span=(fromiso(span[0]), fromiso(span[1])) if span else None,
         dictionaries=[Dictionary(i, d) for i, d in dictionaries],
-        superseded=superseded,
+        superseded=superseded, not_public=not_public,
     )
 
 
@@ -342,7 +342,7 @@ def _encode(chunk: Chunk) -> tuple[Any, ...]:
     span = chunk.unchanged_span
     return (posts, accounts, errors, chunk.position, chunk.lines, chunk.api_errors,
             chunk.unchanged, (span[0].isoformat(), span[1].isoformat()) if span else None,
-            [(d.id, d.data) for d in chunk.dictionaries], chunk.superseded)
+            [(d.id, d.data) for d in chunk.dictionaries], chunk.superseded, chunk.not_public)
 
 
 def _compress(packer: Packer, chunk: Chunk) -> None:

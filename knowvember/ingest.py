@@ -726,6 +726,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
     kept: list[str] = []
     api_errors = 0
     superseded = 0
+    not_public = 0
     lines = 0
     spans = Spans()
     failure: str | None = None
@@ -748,6 +749,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                 deferred.add(result.pending)
                 lines = max(lines, chunk.lines)
                 api_errors += chunk.api_errors
+                not_public += chunk.not_public
                 if chunk.unchanged_span is not None:
                     spans.widen(platform or "x", *chunk.unchanged_span)  # twarc2 only
                 spans.add(chunk.posts, platform)
@@ -787,6 +789,13 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
             record.details["api_errors"] = api_errors
         if superseded:
             record.details["superseded"] = superseded
+        if not_public:
+            # Not errors: left out on purpose, but a coordinator comparing the file with the
+            # run's counts must be able to tell where they went.
+            record.details["not_public"] = not_public
+            record.add_warning(
+                f"{not_public:,} followers-only or direct post(s) left out: only public "
+                "posts are stored and reported")
         spans.describe(record, platform)
         outcome.error_count += errors
         outcome.line_errors.extend(kept[: max(0, 20 - len(outcome.line_errors))])

@@ -269,6 +269,7 @@ def test_an_account_archive_outbox_imports_its_public_posts(tmp_path: Path) -> N
     assert set(posts) - {collected["uri"], live["uri"]} == {
         f"{base}4", f"{base}5", f"{base}6", f"{base}7", f"{base}9/activity"}
     assert (record.new, record.skipped) == (5, 2)  # the closed library; the other boost
+    assert record.details["not_public"] == 2  # the followers-only and the direct post
     assert posts[f"{base}6"].kind == "reply" and posts[f"{base}6"].referenced_id == f"{base}1"
     boost = posts[f"{base}9/activity"]
     assert (boost.kind, boost.referenced_id) == ("repost", collected["uri"])
@@ -320,6 +321,11 @@ def test_saved_followers_only_and_direct_statuses_are_not_stored(tmp_path: Path)
     assert (record.status, record.new) == ("ok", 2), record.error
     assert sorted(p.text.split(", ")[1].split()[0] for p in stored(db).values()) == [
         "public", "unlisted"]
+    # Left out, but said: the run's counts must add up to what the file holds.
+    assert record.details["not_public"] == 2
+    assert record.details["warnings"] == [
+        "2 followers-only or direct post(s) left out: only public posts are stored and "
+        "reported"]
     db.dispose()
 
 
