@@ -422,7 +422,9 @@ def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes]
     if mentioned:
         add("techniques", "Techniques mentioned",
             "Horizontal bar chart of posts and approved stories per technique: "
-            + ", ".join(f"{t['name']} {fmt(t['posts'])}" for t in mentioned[:5]) + ".",
+            + ", ".join(f"{t['name']} {count(t['posts'], 'post')}"
+                        + (f" and {count(t['stories'], 'story')}" if t["stories"] else "")
+                        for t in mentioned[:5]) + ".",
             charts.techniques([t["name"] for t in mentioned], [t["posts"] for t in mentioned],
                               [t["stories"] for t in mentioned],
                               [t["phases"][0] if t["phases"] else "" for t in mentioned],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,23 @@ def test_the_report_top_organisations_keeps_every_organisation_tied_at_the_cut(
     page = (campaign_dir / "report" / "report.html").read_text(encoding="utf-8")
     assert "organisation scores, best first: Loud Trust 3.00, Team Trust 3.00." in page
     assert page.count('<span class="meta">TEAM</span>') >= 1
+
+
+def test_the_techniques_chart_description_gives_posts_and_stories(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """The chart draws posts and approved stories per technique; its description said so but
+    listed a bare number, the posts only."""
+    write_config(ORGS)
+    rows = "".join(f"x,{300 + i},@loud,Loud,10,2019-11-0{1 + i}T10:00:00Z,#KNOWvember19 our "
+                   f"peer assist {i},0,0,0,0\n" for i in range(3))
+    (campaign_dir / "posts.csv").write_text(HEADER + rows, encoding="utf-8")
+    assert cli("import", "csv", "posts.csv").exit_code == 0
+    submitted = cli("stories", "submit", "--title", "Peer assist for the ward move", "--body",
+                    "We ran a peer assist before the move.", "--technique", "Peer Assist",
+                    "--name", "Ann", "--email", "ann@nhs.net", "--consent", "--format", "json")
+    assert submitted.exit_code == 0, submitted.stderr
+    story = json.loads(submitted.stdout)["id"]
+    assert cli("stories", "approve", str(story), "--reviewer", "coord").exit_code == 0
+    assert cli("report", "--format", "html").exit_code == 0
+    page = (campaign_dir / "report" / "report.html").read_text(encoding="utf-8")
+    assert "per technique: Peer Assist 3 posts and 1 story." in page
