@@ -191,6 +191,11 @@ def test_a_run_that_read_nothing_costs_nothing_in_its_line() -> None:
 
     record = RunRecord(source="x", started_at=NOW, status="failed", error="set $TOKEN")
     assert summary_line(record).endswith("0 posts billed, est. $0.00 - set $TOKEN")
+    # and one request is "1 request", not "1 requests"
+    one = RunRecord(source="mastodon", started_at=NOW, status="ok", requests=1)
+    assert summary_line(one).endswith(", 1 request")
+    assert summary_line(RunRecord(source="mastodon", started_at=NOW, status="ok",
+                                  requests=2)).endswith(", 2 requests")
 
 
 class PartialAPI(FakeAPI):

@@ -97,7 +97,7 @@ class _Display:
             return
         info = f"{progress.fetched:,} read, {progress.new:,} new"
         if progress.requests:
-            info += f", {progress.requests:,} requests"
+            info += f", {progress.requests:,} request{'' if progress.requests == 1 else 's'}"
         task = self._tasks.get(progress.source)
         total = progress.total_bytes or None
         if task is None:
@@ -187,7 +187,7 @@ def summary_line(record: RunRecord) -> str:
     text = (f"{name}: {record.status}, {record.fetched:,} read, {record.new:,} new, "
             f"{record.updated:,} updated, {record.skipped:,} skipped off-campaign")
     if not record.source.startswith("import:"):
-        text += f", {record.requests:,} requests"
+        text += f", {record.requests:,} request{'' if record.requests == 1 else 's'}"
     if record.source == "x":
         # (not "est. -": beside the " - " before an error it read as a dash too many)
         text += f", {record.posts_read:,} posts billed, est. ${record.estimated_cost or 0:,.2f}"
