@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowvember.db import Database
-from knowvember.errors import REPORTED, AlreadyRunningError, InputError, KnowvemberError
+from knowvember.errors import (
+    REPORTED,
+    AlreadyRunningError,
+    ConfigError,
+    InputError,
+    KnowvemberError,
+)
 from knowvember.locks import run_lock
 from knowvember.models import utcnow
 from knowvember.runs import RunRecord, add_reads, finish_run, list_runs, save_counts, start_run
@@ -390,9 +396,10 @@ def select_sources(settings: Settings, source: str) -> list[str]:
     if source == "all":
         sources = enabled_sources(settings)
         if not sources:
-            raise InputError(
-                "no source is enabled: set enabled = true under [sources.x], "
-                "[sources.mastodon] or [sources.bluesky] in campaign.toml")
+            # The configuration's doing, not the command's: exit 3, naming the file.
+            raise ConfigError(
+                f"{settings.path or 'campaign.toml'}: no source is enabled: set enabled = true "
+                "under [sources.x], [sources.mastodon] or [sources.bluesky]")
         return sources
     try:
         return [normalise_platform(source)]

@@ -297,3 +297,14 @@ def test_schedule_refuses_a_bad_interval(cli, write_config) -> None:  # type: ig
     write_config()
     result = cli("schedule", "--every", "soon")
     assert result.exit_code != 0 and "--every" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["collect"], ["schedule", "--every", "30m"]])
+def test_no_source_enabled_is_a_configuration_error(cli, write_config, command) -> None:  # type: ignore[no-untyped-def]
+    """With every source disabled, `collect` and `schedule` exited 2 (bad usage): it is the
+    configuration's doing, so exit 3, naming the file and what to set."""
+    path = write_config()
+    result = cli(*command)
+    assert result.exit_code == 3, result.stderr
+    assert f"{path}: no source is enabled" in result.stderr
+    assert "enabled = true under [sources.x]" in result.stderr
