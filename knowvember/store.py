@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -438,6 +439,9 @@ class PostWriter:
                 )
                 for row in rows:
                     existing[(platform, row.key)] = (row.id, tuple(row[2:]))
+        strays = [a for a in unknown if a.platform == "x" and (a.platform, a.key) not in existing]
+        if strays:
+            existing.update(self._same_x_account(conn, strays))
         inserts, updates = [], []
         for a in unknown:
             found = existing.get((a.platform, a.key))
@@ -490,6 +494,39 @@ class PostWriter:
             if key in by_key:
                 self._accounts[key] = (account_id, self._signature(by_key[key]))
         return ids
+
+    def _same_x_account(self, conn: Connection, strays: Sequence[AccountRecord]
+                        ) -> dict[tuple[str, str], tuple[int, tuple[object, ...]]]:
+        """X accounts stored under the other key of the same person, for records whose key
+        is not stored: a TAGS sheet without usable user ids (Excel cuts them to 15 digits)
+        keys an account by its handle (`@name`), an API or archive import by its user id.
+        Each was stored apart, and a person in both was two contributors.
+
+        A handle-keyed record takes the one account stored with that handle; an id-keyed
+        record takes over the account stored under its handle as key, which is re-keyed to
+        the id. Two or more accounts with the handle (a handle passed on) leave it apart."""
+        found: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
+        columns = (accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
+                   accounts_t.c.display_name, accounts_t.c.bio, accounts_t.c.followers,
+                   accounts_t.c.url, accounts_t.c.platform_user_id)
+        by_handle = {a.key: a for a in strays if a.key.startswith("@")}
+        by_id = {a.handle: a for a in strays if a.key.isdigit() and a.handle.startswith("@")}
+        for column, wanted in ((accounts_t.c.handle, by_handle), (accounts_t.c.key, by_id)):
+            matches: dict[str, list[Any]] = {}
+            for chunk in _chunks(sorted(wanted)):
+                for row in conn.execute(sa.select(*columns).where(
+                        accounts_t.c.platform == "x", column.in_(chunk))):
+                    matches.setdefault(row.handle if column is accounts_t.c.handle
+                                       else row.key, []).append(row)
+            for name, rows in matches.items():
+                if len(rows) != 1:
+                    continue
+                (row,), record = rows, wanted[name]
+                if column is accounts_t.c.key:
+                    conn.execute(accounts_t.update().where(accounts_t.c.id == row.id)
+                                 .values(key=record.key))
+                found[("x", record.key)] = (row.id, tuple(row[2:]))
+        return found
 
     def _stored_account_ids(self, conn: Connection, keys: Iterable[tuple[str, str]]
                             ) -> dict[tuple[str, str], int]:
