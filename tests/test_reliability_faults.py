@@ -36,6 +36,10 @@ NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 PATHS = {"x": "/2/tweets/search", "mastodon": "/api/v1/timelines/tag",
          "bluesky": "/xrpc/app.bsky.feed.searchPosts"}
 FAULTS = ["429", 500, 503, "slow", "malformed", "html", "truncated", "repeat"]
+# The collectors' timeout here, and how long a "slow" fault keeps a request waiting (longer).
+# 0.5 s was too short for a request that is not faulted on a busy CI machine: a first page
+# once took longer, and a run meant to be partial failed.
+TIMEOUT, SLOW = 2.0, 3.0
 # What the run's error says, in words a coordinator can act on, for each kind of fault (any
 # of these; an HTML error page comes with a 502 status).
 SAYS = {"429": ("rate limit",), 500: ("500",), 503: ("503",),
@@ -104,7 +108,7 @@ def api(world):  # type: ignore[no-untyped-def]
 def _configure(folder: Path, api: FakeAPI, platform: str) -> None:
     config = live_config(api.url, db_url="sqlite:///kv.db", sources=(platform,))
     config = config.replace("max_retries = 2", "max_retries = 0").replace(
-        "timeout = 5", "timeout = 0.5")
+        "timeout = 5", f"timeout = {TIMEOUT}")
     (folder / "campaign.toml").write_text(config, encoding="utf-8")
 
 
@@ -138,7 +142,7 @@ def _collect(cli, platform: str):  # type: ignore[no-untyped-def]
 def test_a_lasting_fault_mid_run_is_partial_and_the_next_run_finishes(
         cli, campaign_dir, api, world, platform, fault) -> None:  # type: ignore[no-untyped-def]
     _configure(campaign_dir, api, platform)
-    api.fail(PATHS[platform], fault, after=1, times=3, reset_in=30, delay=1.0)
+    api.fail(PATHS[platform], fault, after=1, times=3, reset_in=30, delay=SLOW)
     result, record = _collect(cli, platform)
     assert result.exit_code == EXIT_PARTIAL, (record, result.stderr)
     assert record["status"] == "partial" and record["finished_at"]
@@ -160,7 +164,7 @@ def test_a_lasting_fault_mid_run_is_partial_and_the_next_run_finishes(
 def test_a_fault_at_the_first_request_fails_the_run_and_stores_nothing(
         cli, campaign_dir, api, world, platform, fault) -> None:  # type: ignore[no-untyped-def]
     _configure(campaign_dir, api, platform)
-    api.fail(PATHS[platform], fault, times=50, reset_in=30)
+    api.fail(PATHS[platform], fault, times=50, reset_in=30, delay=SLOW)
     result, record = _collect(cli, platform)
     assert result.exit_code == EXIT_FAILED, (record, result.stderr)
     assert record["status"] == "failed"
