@@ -110,6 +110,11 @@ def fmt(value: int | float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+def rank_text(rank: int | None) -> str:
+    """A rank as the tables print it; "—" for a row listed but not ranked ("(no region)")."""
+    return "—" if rank is None else str(rank)
+
+
 PLURALS = {"reply": "replies", "story": "stories", "was": "were"}
 
 

@@ -157,6 +157,11 @@ def leaderboard(data: CampaignData, *, by: By | str = By.organisation,
     key = metric.value
     label = "account" if by is By.contributor else ("region" if by is By.region else "code")
     rows.sort(key=lambda r: (-r[key], -r["score"], str(r[label]).casefold()))
+    unranked = [r for r in rows if by is By.region and r["region"] == NO_REGION]
+    rows = [r for r in rows if r not in unranked]
     ranks = rank([r[key] for r in rows])
     ranked = [{"rank": k, **r} for k, r in zip(ranks, rows, strict=True)]
+    # The organisations without a region are no region: listed last, without a rank, so
+    # their posts still add up to the total but "(no region)" never wins or takes a place.
+    ranked += [{"rank": None, **r} for r in unranked]
     return ranked[:top] if top else ranked

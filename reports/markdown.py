@@ -16,6 +16,7 @@ from reports.content import (
     ReportContent,
     fmt,
     org_top,
+    rank_text,
 )
 from reports.html import safe_url
 from reports.period import long_date
@@ -73,7 +74,7 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
                       {0, 3, 4, 5, 6, 7})
     if c.region_board:
         out += _table(["Rank", "Region", "Organisations", "Contributors", "Posts", "Score"],
-                      [[str(r["rank"]), md_escape(r["region"]), fmt(r["organisations"]),
+                      [[rank_text(r["rank"]), md_escape(r["region"]), fmt(r["organisations"]),
                         fmt(r["contributors"]), fmt(r["posts"]), f"{r['score']:,.2f}"]
                        for r in c.region_board], {0, 2, 3, 4, 5})
 

@@ -23,6 +23,7 @@ from reports.content import (
     ReportContent,
     fmt,
     org_top,
+    rank_text,
 )
 from reports.html import safe_url
 from reports.period import long_date
@@ -191,7 +192,7 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
         w.image(c.charts["regions"].png, c.charts["regions"].title)
     if c.region_board:
         w.table(["Rank", "Region", "Organisations", "People", "Posts", "Score"],
-                [[str(r["rank"]), r["region"], fmt(r["organisations"]),
+                [[rank_text(r["rank"]), r["region"], fmt(r["organisations"]),
                   fmt(r["contributors"]), fmt(r["posts"]), f"{r['score']:,.2f}"]
                  for r in c.region_board], [12, 70, 26, 22, 24, 26], right=[0, 2, 3, 4, 5])
 
