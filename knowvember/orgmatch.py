@@ -38,7 +38,8 @@ unless an [[organisations]] entry's name or alias contains one: it is then that 
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`,
 `UHB` inside `Hywel Dda UHB`); one preceded by `North`/`South`/... or followed by
-`ICB`/`CCG`/`Council`/`Fire`/`Police`/`Medical School` counts for less; a closed trust named
+`ICB`/`CCG`/`Council`/`Fire`/`Police`/`Medical School`, or named as a past workplace
+("Formerly UHL, now ...", "Ex-librarian at ..."), counts for less; a closed trust named
 with its successor gives way to the successor; initials that are also another named
 organisation's initials mean that one; initials beside a telling place word of another
 organisation's name ("UHL Liverpool") are capped below auto; a match made only of generic
@@ -61,7 +62,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 9  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 10  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -78,6 +79,7 @@ FUZZY_MAX = 0.55  # below RIVAL_THRESHOLD: similar words never block an alias ma
 
 COMPASS_FACTOR = 0.6
 FOLLOWED_FACTOR = 0.5
+PAST_FACTOR = 0.5
 
 _APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4\u02bc]")
 _PIECES = re.compile(
@@ -128,6 +130,17 @@ _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "co
                         # Other public services named after the same place ("Royal Berkshire
                         # Fire and Rescue Service", "Leeds Police").
                         "fire", "police", "constabulary"})
+# Words that say a workplace is a past one ("Formerly UHL, now Leeds Teaching Hospitals",
+# "Ex-librarian at Bolton NHS FT", "Previously at Salford Royal", "Retired from ..."): a name
+# at most `_PAST_WINDOW` words after one counts `PAST_FACTOR` as much, so the current
+# workplace decides, and a bio naming only a past one is left to a coordinator. A word that
+# turns back to the present ends the look back ("Formerly a nurse, now librarian at ...").
+_PAST_MARKERS = frozenset({"formerly", "previously", "former", "ex", "retired"})
+# Words that say so only with the next word ("Was at UHL", "Used to work at Bolton"), not
+# alone ("the library was named Library of the Year").
+_PAST_PAIRS = frozenset({("was", "at"), ("used", "to")})
+_PRESENT_MARKERS = frozenset({"now", "currently", "presently", "today", "but", "and"})
+_PAST_WINDOW = 4
 # Words of a name that are no place, so they never say that initials are someone else's
 # ("STH, Northern General" is Sheffield's hospital, not Northern Devon).
 _NOT_PLACES = _COMPASS | _DESCRIPTORS
@@ -332,6 +345,17 @@ def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
     """Whether `part` is a run of consecutive words in `words`."""
     n = len(part)
     return any(list(words[i:i + n]) == list(part) for i in range(len(words) - n + 1))
+
+
+def _in_the_past(words: Sequence[str], start: int) -> bool:
+    """Whether the name at `start` follows a word saying it is a past workplace."""
+    for i in range(start - 1, max(0, start - _PAST_WINDOW) - 1, -1):
+        word = words[i]
+        if word in _PRESENT_MARKERS:
+            return False
+        if word in _PAST_MARKERS or (word, words[i + 1]) in _PAST_PAIRS:
+            return True
+    return False
 
 
 class Matcher:
@@ -670,6 +694,8 @@ class Matcher:
             if end < len(tokens) and (tokens.words[end] in _FOLLOWERS
                                       or tuple(tokens.words[end:end + 2]) in _FOLLOWER_PAIRS):
                 confidence *= FOLLOWED_FACTOR
+            if _in_the_past(tokens.words, start):
+                confidence *= PAST_FACTOR
             covered.update(range(start, end))
             previous = scored.get(alias.code)
             if previous is None or confidence > previous[0]:
