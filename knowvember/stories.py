@@ -433,6 +433,12 @@ class StoryRecord:
     def published(self) -> bool:
         return self.status == APPROVED and self.consent
 
+    @property
+    def version(self) -> str:
+        """Which version of the story this is, for `transition(seen=...)`: every edit and
+        decision moves it (it is the time of the last one)."""
+        return self.updated_at.isoformat()
+
     def to_json(self, *, include_email: bool = True, include_events: bool = True
                 ) -> dict[str, Any]:
         """The story as `stories show --format json` prints it (the contract's shape)."""
@@ -967,13 +973,31 @@ def _not_found(conn: Connection, story_id: int, campaign_id: int) -> NotFoundErr
 # -- review -------------------------------------------------------------------------------
 
 
+class StoryChanged(ConflictError):
+    """The story was edited or decided after the reviewer read it (`transition(seen=...)`).
+
+    The status check alone let a decision through when a story had left the queue and come
+    back (changes requested, then made) or been edited while it stayed there: a coordinator
+    approved or rejected a text they had never read. `step` names what happened since
+    ("edited by form response, 2027-11-06 10:00 UTC"), for a message of the caller's own.
+    """
+
+    def __init__(self, story_id: int, step: str) -> None:
+        self.story_id, self.step = story_id, step
+        super().__init__(f"story {story_id} changed after you read it{f' ({step})' if step else ''}"
+                         f": read it again before deciding (`knowvember stories show "
+                         f"{story_id}`)")
+
+
 def transition(
     db: Database, story_id: int, action: str, *, reviewer: str, note: str | None = None,
-    lookups: Lookups | None = None,
+    lookups: Lookups | None = None, seen: str | None = None,
 ) -> StoryRecord:
     """Approve, reject or request changes on a submitted story; returns it with its trail.
 
-    Refused (ConflictError) unless the story is `submitted` at the moment of the update.
+    Refused (ConflictError) unless the story is `submitted` at the moment of the update, and
+    (StoryChanged) when `seen`, the `StoryRecord.version` the reviewer read, is no longer
+    the story's version.
     """
     spec = ACTIONS.get(action.replace("-", "_"))
     if spec is None:
@@ -983,13 +1007,16 @@ def transition(
                       what={"reject": "rejecting", "request_changes": "requesting changes"}
                       .get(spec.name, spec.name))
     with db.begin() as conn:
-        current = _status_of(conn, db, story_id)
+        current, changed_at = _state_of(conn, db, story_id)
         if current not in spec.allowed_from:
             raise ConflictError(_refusal(story_id, current, spec))
+        if seen is not None and changed_at.isoformat() != seen:
+            raise StoryChanged(story_id, _last_step(conn, story_id))
         now = utcnow()
         updated = conn.execute(
             stories_t.update()
-            .where(_in_campaign(db, story_id), stories_t.c.status == current)
+            .where(_in_campaign(db, story_id), stories_t.c.status == current,
+                   stories_t.c.updated_at == changed_at)
             .values(status=spec.to_status, updated_at=now)
         ).rowcount
         if updated != 1:
@@ -999,6 +1026,18 @@ def transition(
                spec.to_status, at=now)
     log.debug("Story %s %s by %s", story_id, spec.verb, reviewer)
     return get_story(db, story_id, lookups=lookups)
+
+
+def _last_step(conn: Connection, story_id: int) -> str:
+    """The story's last step, as a refusal names it: "edited by Ann, 2027-11-06 10:00 UTC"."""
+    last = conn.execute(sa.select(events_t.c.action, events_t.c.reviewer, events_t.c.at)
+                        .where(events_t.c.story_id == story_id)
+                        .order_by(events_t.c.id.desc()).limit(1)).first()
+    if last is None:
+        return ""
+    by = f" by {last.reviewer}" if last.reviewer else ""
+    when = f", {last.at.strftime('%Y-%m-%d %H:%M UTC')}" if last.at else ""
+    return f"{status_label(last.action)}{by}{when}"
 
 
 def approve_story(db: Database, story_id: int, *, reviewer: str, note: str | None = None,
@@ -1017,12 +1056,13 @@ def request_changes(db: Database, story_id: int, *, reviewer: str, note: str,
                       lookups=lookups)
 
 
-def _status_of(conn: Connection, db: Database, story_id: int) -> str:
-    status = conn.execute(sa.select(stories_t.c.status)
-                          .where(_in_campaign(db, story_id))).scalar()
-    if status is None:
+def _state_of(conn: Connection, db: Database, story_id: int) -> tuple[str, dt.datetime]:
+    """The story's status and its version (when it last changed)."""
+    row = conn.execute(sa.select(stories_t.c.status, stories_t.c.updated_at)
+                       .where(_in_campaign(db, story_id))).first()
+    if row is None:
         raise _not_found(conn, story_id, db.campaign_id)
-    return str(status)
+    return str(row.status), row.updated_at
 
 
 def status_label(status: str) -> str:

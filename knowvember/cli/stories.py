@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from knowvember.config import Settings
-    from knowvember.stories import StoryRecord, StoryValidationError
+    from knowvember.db import Database
+    from knowvember.stories import Lookups, StoryRecord, StoryValidationError
 
 # Where each story field comes from on the command line, for messages.
 OPTION_FOR = {
@@ -805,17 +806,7 @@ def review(
     a approve, r reject (asks for a note), c request changes (asks for a note), s skip,
     q quit.
     """
-    from knowvember.errors import ConflictError, NotFoundError
-    from knowvember.stories import (
-        ACTIONS,
-        SUBMITTED,
-        Lookups,
-        get_story,
-        pending_stories,
-        resolve_reviewer,
-        status_label,
-        transition,
-    )
+    from knowvember.stories import Lookups, pending_stories, resolve_reviewer
 
     app = state(ctx)
     settings = app.settings()
@@ -830,53 +821,86 @@ def review(
     done = {"approve": 0, "reject": 0, "request_changes": 0, "skip": 0}
     answers = TerminalAnswers() if sys.stdin.isatty() else PipedAnswers(sys.stdin)
     for position, queued in enumerate(queue, start=1):
-        # Read again: another coordinator may have decided or deleted it since the queue was read.
-        try:
-            story = get_story(db, queued.id, lookups=lookups)
-        except NotFoundError:
-            console.print(f"Story {queued.id} was deleted meanwhile; moving on.", markup=False,
-                          style="yellow")
-            continue
-        if story.status != SUBMITTED:
-            console.print(f"Story {story.id} was decided meanwhile (now "
-                          f"{status_label(story.status)}); moving on.", markup=False,
-                          style="yellow")
-            continue
-        console.rule(f"{position} of {len(queue)}")
-        render_story(console, story, settings, trail=True, body_limit=REVIEW_BODY_CHARS)
-        while True:
-            console.print("\n[a]pprove  [r]eject  [c] request changes  [s]kip  [q]uit ",
-                          markup=False, end="")
-            key = answers.key()
-            console.print(key, markup=False)
-            action = KEYS[key]
+        story = _still_waiting(db, queued.id, lookups)
+        while story is not None:
+            console.rule(f"{position} of {len(queue)}")
+            render_story(console, story, settings, trail=True, body_limit=REVIEW_BODY_CHARS)
+            action = _review_one(answers, console, db, story, who, lookups)
             if action == "quit":
                 _review_summary(done, len(queue))
                 return
-            if action == "skip":
-                done["skip"] += 1
+            if action != "changed":
+                if action in done:
+                    done[action] += 1
                 break
-            note = None
-            if ACTIONS[action].needs_note:
-                note = answers.note()
-                if note is None:  # Ctrl-C or Ctrl-D at the note: quit, as at the key
-                    _review_summary(done, len(queue))
-                    return
-                if not note.strip():
-                    console.print("A note is needed for that; choose again.", markup=False)
-                    continue
-            try:
-                transition(db, story.id, action, reviewer=who, note=note, lookups=lookups)
-            except (ConflictError, NotFoundError) as exc:
-                console.print(str(exc), markup=False, style="yellow")
-                break
-            done[action] += 1
-            console.print(f"Story {story.id} {ACTIONS[action].verb}.", markup=False,
-                          style="green")
-            if action == "approve" and not story.consent:
-                _not_published_note()
-            break
+            # Edited (or sent back and answered) while it was on the screen: shown again as
+            # it is now, or passed over if it has left the queue.
+            story = _still_waiting(db, story.id, lookups)
     _review_summary(done, len(queue))
+
+
+def _still_waiting(db: Database, story_id: int, lookups: Lookups) -> StoryRecord | None:
+    """The story as it is now, or None (said why) when it is no longer waiting for review:
+    another coordinator may have decided or deleted it since the queue was read."""
+    from knowvember.errors import NotFoundError
+    from knowvember.stories import SUBMITTED, get_story, status_label
+
+    console = err_console()
+    try:
+        story = get_story(db, story_id, lookups=lookups)
+    except NotFoundError:
+        console.print(f"Story {story_id} was deleted meanwhile; moving on.", markup=False,
+                      style="yellow")
+        return None
+    if story.status != SUBMITTED:
+        console.print(f"Story {story.id} was decided meanwhile (now "
+                      f"{status_label(story.status)}); moving on.", markup=False,
+                      style="yellow")
+        return None
+    return story
+
+
+def _review_one(answers: TerminalAnswers | PipedAnswers, console: Console, db: Database,
+                story: StoryRecord, who: str, lookups: Lookups) -> str:
+    """Ask for one story's decision and make it: the action done, "skip", "quit",
+    "conflict" (decided or deleted by someone else), or "changed" (edited since it was
+    shown: the decision is not made, and the story is to be shown again)."""
+    from knowvember.errors import ConflictError, NotFoundError
+    from knowvember.stories import ACTIONS, StoryChanged, transition
+
+    while True:
+        console.print("\n[a]pprove  [r]eject  [c] request changes  [s]kip  [q]uit ",
+                      markup=False, end="")
+        key = answers.key()
+        console.print(key, markup=False)
+        action = KEYS[key]
+        if action in ("quit", "skip"):
+            return action
+        note = None
+        if ACTIONS[action].needs_note:
+            note = answers.note()
+            if note is None:  # Ctrl-C or Ctrl-D at the note: quit, as at the key
+                return "quit"
+            if not note.strip():
+                console.print("A note is needed for that; choose again.", markup=False)
+                continue
+        try:
+            transition(db, story.id, action, reviewer=who, note=note, lookups=lookups,
+                       seen=story.version)
+        except StoryChanged as exc:
+            step = f" ({exc.step})" if exc.step else ""
+            console.print(f"Story {story.id} changed while you were reading it{step}; not "
+                          f"{ACTIONS[action].verb}. Here it is as it is now.", markup=False,
+                          style="yellow")
+            return "changed"
+        except (ConflictError, NotFoundError) as exc:
+            console.print(str(exc), markup=False, style="yellow")
+            return "conflict"
+        console.print(f"Story {story.id} {ACTIONS[action].verb}.", markup=False,
+                      style="green")
+        if action == "approve" and not story.consent:
+            _not_published_note()
+        return action
 
 
 def _review_summary(done: dict[str, int], total: int) -> None:

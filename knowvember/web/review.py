@@ -97,6 +97,7 @@ def decide(
     user: CurrentUser,
     action: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    seen: Annotated[str, Form()] = "",
 ) -> Response:
     state: WebState = request.app.state.kv
     note = as_typed(note)
@@ -109,10 +110,18 @@ def decide(
                            error=f"Add a note to {ACTION_LABELS[action].lower()}: say why, "
                                  "for the submitter and the trail.")
     try:
+        # `seen`: the version the page showed. A page from before this field (none) is
+        # decided on the status alone, as it was.
         decided = stories.transition(state.db, story_id, action, reviewer=user.username,
-                                     note=note or None, lookups=state.lookups)
+                                     note=note or None, lookups=state.lookups,
+                                     seen=seen or None)
     except NotFoundError:
         return _not_found(request, story_id)
+    except stories.StoryChanged as exc:
+        return _story_page(request, story_id, status_code=409, note=note, error=(
+            f"Your decision was not saved: story {story_id} changed while you had it open"
+            f"{f' ({exc.step})' if exc.step else ''}. It is shown below as it is now: read "
+            "it again, then decide."))
     except ConflictError as exc:
         return _story_page(request, story_id, status_code=409, error=str(exc), note=note)
     except InputError as exc:
