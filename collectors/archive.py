@@ -82,6 +82,19 @@ class Span:
 READ_BUFFER = 4 << 20
 
 
+class CutShort(InputError):
+    """A compressed file that ends before its end (a download or `twarc2 ... | gzip` that was
+    stopped) or is damaged partway: what was read before the damage is imported first."""
+
+
+def cut_short(label: str, line: int, exc: BaseException) -> CutShort:
+    """The error for a compressed file found damaged after `line` complete lines."""
+    return CutShort(
+        f"{label}: the compressed file is damaged or incomplete ({exc}) after line {line:,}: "
+        "the posts before it are imported, the rest of the file could not be read (copy or "
+        "download it again and import it again: nothing is doubled)")
+
+
 class Source:
     """An open file, decompressed when it ends in `.gz`, with its byte position."""
 
@@ -96,7 +109,8 @@ class Source:
         except OSError as exc:
             raise InputError(f"{path}: cannot open the file ({exc.strerror or exc})") from None
         self.size = _size(self.raw)
-        if _compressed(path, self.raw):
+        self.compressed = _compressed(path, self.raw)
+        if self.compressed:
             if span is not None:
                 self.raw.close()
                 raise ValueError(f"{path}: a compressed file cannot be read in parts")
@@ -112,8 +126,20 @@ class Source:
     def lines(self) -> Iterator[bytes]:
         """The file's lines (only those of its span, when it has one), newline included."""
         if self.span is None:
-            return iter(self.stream)
+            return self._guarded() if self.compressed else iter(self.stream)
         return self._span_lines(self.span.stop)
+
+    def _guarded(self) -> Iterator[bytes]:
+        """The decompressed lines; a cut-short or damaged stream ends them with `CutShort`
+        naming the last whole line (gzip's own EOFError or zlib.error named no line, and
+        the reader's chunk in hand, up to 5,000 posts, was lost with it)."""
+        line = self.first_line - 1
+        try:
+            for line_bytes in self.stream:
+                line += 1
+                yield line_bytes
+        except (EOFError, zlib.error) as exc:
+            raise cut_short(self.label, line, exc) from None
 
     def _span_lines(self, stop: int) -> Iterator[bytes]:
         for line in self.raw:
@@ -442,6 +468,9 @@ class _Rows:
             except csv.Error as exc:
                 self.error = InputError(self._problem(start, exc) + "; the rows before it "
                                         "are stored, the rest of the file was not read")
+                break
+            except (EOFError, zlib.error) as exc:  # a cut-short .gz: the rows before it count
+                self.error = cut_short(self.label, start - 1, exc)
                 break
             if last is not None:
                 yield last

@@ -25,6 +25,7 @@ from msgspec import Raw
 from collectors.archive import (
     CHUNK_POSTS,
     Chunk,
+    CutShort,
     LineError,
     Source,
     Span,
@@ -366,7 +367,19 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = No
     edits = _Edits()
     with Source(path, span) as source:
         chunk = Chunk()
-        for number, value in json_values(source, _parse):
+        values = json_values(source, _parse)
+        while True:
+            try:
+                number, value = next(values)
+            except StopIteration:
+                break
+            except CutShort:
+                # A .gz cut short: the pages read before the damage are stored first.
+                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache, edits)
+                edits.apply(chunk)
+                chunk.position = source.position()
+                yield chunk
+                raise
             chunk.lines = number
             if isinstance(value, Page):
                 chunk.api_errors += len(value.errors or ())
