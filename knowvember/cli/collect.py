@@ -125,28 +125,41 @@ class _Display:
             self._progress.update(self._wait_task, description=text)
 
 
+# The signals that ask for a clean stop. SIGHUP is a terminal closing (an SSH session
+# dropped, the window `schedule` ran in shut): by default it ended the process at once,
+# mid-page, leaving the run "running" and nothing in the log to say why collection stopped.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+HANGUP_HINT = ("the terminal it ran in closed; run `knowvember schedule` in tmux or as a "
+               "service (README: Collecting on a schedule) to keep it going")
+
+
 @contextlib.contextmanager
 def _stop_signals(hooks: Hooks) -> Iterator[None]:
-    """First Ctrl-C or SIGTERM (a service stop, `kill PID`): stop cleanly between pages,
-    recording the run as interrupted. Second: stop now (the batch being written is rolled
-    back)."""
+    """First Ctrl-C, SIGTERM (a service stop, `kill PID`) or SIGHUP (the terminal closed):
+    stop cleanly between pages, recording the run as interrupted. Second: stop now (the
+    batch being written is rolled back)."""
     stop = hooks.stop_flag()
 
     def handler(signum: int, frame: object) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
-        if signum == signal.SIGINT:
-            stop.set("Ctrl-C")
-            err_console().print("Stopping after the current page (Ctrl-C again to stop now)...")
-        else:
-            name = signal.Signals(signum).name
-            stop.set(name)
-            err_console().print(f"{name}: stopping after the current page (another {name} "
-                                "stops now)...")
+        if signum == signal.SIGHUP:
+            from knowvember.cli.common import detach_hung_up_terminal
+
+            detach_hung_up_terminal()
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        stop.set(name)
+        with contextlib.suppress(OSError):  # a terminal gone: the stop still happens
+            if signum == signal.SIGINT:
+                err_console().print("Stopping after the current page (Ctrl-C again to stop "
+                                    "now)...")
+            else:
+                err_console().print(f"{name}: stopping after the current page (another "
+                                    f"{name} stops now)...")
 
     previous: dict[int, Any] = {}
     try:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread (embedded use): no handler
         pass
@@ -332,13 +345,14 @@ def schedule(
             cycles = _keep_scheduling(db, settings, sources, seconds, hooks)
     stop = hooks.stop_flag()
     if stop.is_set():
-        err_console().print(f"Stopped after {cycles} collection(s) ({stop.reason}).")
-        log.info("schedule: stopped after %d collection(s) (%s)", cycles, stop.reason,
+        why = f"{stop.reason}: {HANGUP_HINT}" if stop.reason == "SIGHUP" else stop.reason
+        err_console().print(f"Stopped after {cycles} collection(s) ({why}).")
+        log.info("schedule: stopped after %d collection(s) (%s)", cycles, why,
                  extra=REPORTED)
-        if stop.reason == "SIGTERM":
+        if stop.reason in ("SIGTERM", "SIGHUP"):
             from knowvember.cli.common import terminated
 
-            raise terminated()
+            raise terminated(signal.Signals[stop.reason])
         from knowvember.errors import EXIT_INTERRUPTED
 
         raise typer.Exit(EXIT_INTERRUPTED)

@@ -169,22 +169,48 @@ def reader_gone() -> int:
 _end_by_signal: int | None = None
 
 
-def terminated() -> typer.Exit:
-    """A command that stopped cleanly because SIGTERM asked it to (systemd stopping the
-    service): once everything is closed, `main` ends the process by SIGTERM itself.
+def terminated(signum: int | None = None) -> typer.Exit:
+    """A command that stopped cleanly because SIGTERM (or SIGHUP) asked it to (systemd
+    stopping the service, the terminal it ran in closing): once everything is closed, `main`
+    ends the process by that signal itself.
 
     A service manager tells a stop it asked for from a failure by how the process ended:
     systemd counts death by SIGTERM as a clean stop of a service, but any exit code other
     than 0 (130, or 143 from `exit(143)`) as a failure, leaving the unit `failed`. Its
     documentation asks programs that catch the signal to clean up and then kill themselves
-    with it. In-process (tests, embedding) the command just exits 143, as a shell reports a
-    process SIGTERM ended.
+    with it. In-process (tests, embedding) the command just exits 128 + the signal's number
+    (143 for SIGTERM, 129 for SIGHUP), as a shell reports a process the signal ended.
     """
     global _end_by_signal
     import signal
 
-    _end_by_signal = signal.SIGTERM
-    return typer.Exit(EXIT_TERMINATED)
+    _end_by_signal = signal.SIGTERM if signum is None else signum
+    return typer.Exit(EXIT_TERMINATED if _end_by_signal == signal.SIGTERM
+                      else 128 + _end_by_signal)
+
+
+def detach_hung_up_terminal() -> None:
+    """Point stdout and stderr at /dev/null where they are a terminal that has hung up.
+
+    A terminal that closes (an SSH session dropped, the window shut) sends SIGHUP, and from
+    then on every write to it fails with EIO: the clean stop SIGHUP asks for ended in
+    "unexpected OSError" instead of recording the run and the stop. The kernel marks the
+    terminal hung up before it sends the signal, so asking it (tcgetattr answers EIO) tells
+    a closed terminal from a `kill -HUP` sent while the terminal is still there.
+    """
+    import termios
+
+    for fd in (1, 2):
+        try:
+            termios.tcgetattr(fd)
+        except termios.error as exc:
+            if exc.args and exc.args[0] == errno.EIO:
+                with contextlib.suppress(OSError):
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, fd)
+                    os.close(devnull)
+        except (OSError, ValueError):  # closed, or not a real descriptor (embedded use)
+            continue
 
 
 def end_by_pending_signal() -> None:
