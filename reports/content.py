@@ -33,6 +33,7 @@ from reports.network import Connections, build_connections
 from reports.period import long_date
 from reports.posts import PostRow, fetch_posts, top_ids_per_org, top_post_ids
 from reports.quality import Quality, data_quality
+from reports.redact import UNLISTED_NAME
 from reports.scope import OrgInfo
 from reports.svg import daily_bars
 
@@ -170,8 +171,8 @@ def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
     weights = weights_from(settings.leaderboard.weights)
     org_board = leaderboard(data, by="organisation", weights=weights)
     region_board = leaderboard(data, by="region", weights=weights)
-    contributor_board = leaderboard(data, by="contributor", weights=weights,
-                                    top=CONTRIBUTORS_LISTED)
+    contributor_board = [unnamed_if_unlisted(data, row) for row in leaderboard(
+        data, by="contributor", weights=weights, top=CONTRIBUTORS_LISTED)]
     posts, stories, phases = technique_counts(data)
     techniques = [{"name": name, "phases": data.phases_of(name), "posts": n,
                    "stories": stories[name]} for name, n in posts.items()]
@@ -211,6 +212,23 @@ def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
         org_pages=pages,
     )
     return content
+
+
+def unnamed_if_unlisted(data: CampaignData, row: dict[str, Any], index: int | None = None
+                        ) -> dict[str, Any]:
+    """A contributor's row as a published report may show it: one whose owner asked not to
+    be shown publicly (`reports.scope.asks_unlisted`) keeps its numbers but loses its name,
+    handle and link. `index` is the account's; without it, the row's `account` finds it."""
+    accounts = data.accounts
+    if index is None:
+        unlisted = {accounts.ref(int(i)) for i in np.flatnonzero(accounts.unlisted)}
+        if row.get("account") not in unlisted:
+            return row
+    elif not accounts.is_unlisted(index):
+        return row
+    names = {"account": UNLISTED_NAME, "handle": UNLISTED_NAME, "display_name": None,
+             "url": None}
+    return {**row, **{key: value for key, value in names.items() if key in row}}
 
 
 def _excluded_ids(db: Database, data: CampaignData) -> set[int]:
@@ -318,12 +336,12 @@ def org_pages(db: Database, data: CampaignData, board: list[dict[str, Any]],
         org = orgs[i]
         people = sorted(members.get(i, []), key=lambda a: (-posts_of_account[a],
                                                            accounts.ref(a)))
-        contributors = [{
+        contributors = [unnamed_if_unlisted(data, {
             "account": accounts.ref(a), "platform": accounts.platform[a],
             "handle": accounts.handle[a], "display_name": accounts.display_name[a],
             "url": accounts.url[a], "posts": int(posts_of_account[a]),
             "original_posts": int(stats.kinds[a, 0]), "engagement": int(stats.engagement[a]),
-        } for a in people]
+        }, a) for a in people]
         counts = {p: per_day[i, :, j].tolist() for j, p in
                   enumerate((*PLATFORMS, "other"))} if per_day is not None else {}
         counts = {p: v for p, v in counts.items() if any(v)} or {"x": [0] * n_days}

@@ -54,10 +54,19 @@ class PostRow:
         return min(self.likes + self.reposts + self.replies + self.quotes, MAX_COUNT)
 
 
+def quotable(data: CampaignData) -> np.ndarray:
+    """Per post of the frame: whether a report may show it, which it may not when its
+    author asked not to be shown publicly (`reports.scope.asks_unlisted`); such posts are
+    still counted."""
+    return ~np.append(data.accounts.unlisted, False)[data.acct]
+
+
 def top_post_ids(data: CampaignData, n: int, mask: np.ndarray | None = None) -> list[int]:
     """Ids of the `n` content posts with most engagement (ties: older id first)."""
     frame = data.frame
-    keep = frame.content if mask is None else frame.content & mask
+    keep = frame.content & quotable(data)
+    if mask is not None:
+        keep &= mask
     ids, engagement = frame.id[keep], frame.engagement[keep]
     if not len(ids) or n <= 0:
         return []
@@ -74,7 +83,7 @@ def top_ids_per_org(data: CampaignData, k: int) -> dict[int, list[int]]:
     """The `k` most engaging content posts of every organisation (by org index)."""
     frame = data.frame
     org = org_of_accounts(data)[data.acct]
-    keep = frame.content & (org >= 0)
+    keep = frame.content & (org >= 0) & quotable(data)
     org, ids, engagement = org[keep], frame.id[keep], frame.engagement[keep]
     if not len(org):
         return {}

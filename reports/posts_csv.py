@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from knowvember.models import Post
 from reports.cells import _FORMULA_STARTS
 from reports.choices import MAX_COUNT
-from reports.redact import redact_emails
+from reports.redact import UNLISTED_NAME, redact_emails
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,6 +58,9 @@ class CsvJob:
     excluded: tuple[int, ...] = ()
     renamed: dict[str, str] = field(default_factory=dict)  # organisation code -> successor
     full_scan: bool = False
+    # Accounts that asked not to be shown publicly (`reports.scope.asks_unlisted`): their
+    # rows keep the numbers, without the account, the post's id, link and text.
+    unlisted: tuple[int, ...] = ()
 
 
 def make_job(conn: Connection, data: CampaignData, path: Path, excluded: set[int]) -> CsvJob:
@@ -71,6 +74,7 @@ def job_for(conn: Connection, campaign: CampaignRow, period: Period, directory: 
     `directory` (the report starts it then, before reading the posts); `posts`, the
     period's post count, is counted when not given."""
     from reports.network import scan_hint_for
+    from reports.scope import unlisted_account_ids
 
     start, end = period.window_utc()
     renamed = {raw: info.code for raw, info in directory.resolved().items()
@@ -85,6 +89,7 @@ def job_for(conn: Connection, campaign: CampaignRow, period: Period, directory: 
         campaign_id=campaign.id, start=start.isoformat(), end=end.isoformat(),
         path=str(path), excluded=tuple(sorted(excluded)), renamed=renamed,
         full_scan=scan_hint_for(conn, posts) == "NOT INDEXED",
+        unlisted=tuple(sorted(unlisted_account_ids(conn))),
     )
 
 
@@ -111,6 +116,14 @@ def _organisation_sql(job: CsvJob) -> str:
 
 
 _ACCOUNT_CELLS = "csv_account_cells"
+
+
+def _shown_sql(job: CsvJob, column: str) -> str:
+    """SQL true where the account in `column` may be shown (not in `job.unlisted`)."""
+    if not job.unlisted:
+        return "1 = 1"
+    ids = ", ".join(str(int(i)) for i in job.unlisted)
+    return f"({column} IS NULL OR {column} NOT IN ({ids}))"
 
 
 def write_posts_csv(conn: Connection, job: CsvJob) -> int:
@@ -140,7 +153,9 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     # would compute a subquery's cells per post again, so they go into a temporary table
     # keyed by id; PostgreSQL joins the subquery by hash, and needs no table (a read-only
     # replica or a role without TEMP can still export).
-    per_account = (f"SELECT a.id AS id, a.platform || ':' || a.handle AS account, "
+    shown = _shown_sql(job, "p.account_id")
+    per_account = (f"SELECT a.id AS id, CASE WHEN {_shown_sql(job, 'a.id')} THEN "
+                   f"a.platform || ':' || a.handle ELSE {_quote(UNLISTED_NAME)} END AS account, "
                    f"{_organisation_sql(job)} AS organisation FROM accounts AS a")
     if sqlite:
         cells = f"temp.{_ACCOUNT_CELLS}"
@@ -151,10 +166,11 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     else:
         cells = f"({per_account})"
     sql = sa.text(f"""
-        SELECT p.platform, p.platform_id, p.url, {created}, a.account, a.organisation,
+        SELECT p.platform, CASE WHEN {shown} THEN p.platform_id END,
+               CASE WHEN {shown} THEN p.url END, {created}, a.account, a.organisation,
                p.kind, p.likes, p.reposts, p.replies, p.quotes,
                {engagement},
-               {safe_text_sql("p.text", conn.dialect.name)}
+               CASE WHEN {shown} THEN {safe_text_sql("p.text", conn.dialect.name)} END
         FROM posts AS p {hint}
         LEFT JOIN {cells} AS a ON a.id = p.account_id
         WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
@@ -246,6 +262,7 @@ def start_export(job: CsvJob) -> Export:
 def main(argv: list[str] | None = None) -> int:
     payload: dict[str, Any] = json.loads(sys.stdin.read())
     payload["excluded"] = tuple(payload.get("excluded", ()))
+    payload["unlisted"] = tuple(payload.get("unlisted", ()))
     rows = run_job(CsvJob(**payload))
     sys.stdout.write(json.dumps({"rows": rows}))
     return 0

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from knowvember.models import Post, Run
 from reports.dataset import CampaignData, account_stats, org_of_accounts
-from reports.redact import redact_emails
+from reports.redact import UNLISTED_NAME, redact_emails
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -68,8 +68,10 @@ def data_quality(db: Database, conn: Connection, data: CampaignData,
     q.unattributed_accounts = len(lost)
     q.unattributed_posts = int(posts[lost].sum())
     for i in sorted(lost, key=lambda i: (-posts[i], accounts.ref(i)))[:UNATTRIBUTED_LISTED]:
-        q.unattributed.append({"account": accounts.ref(int(i)),
-                               "display_name": accounts.display_name[i],
+        # One who asked not to be shown publicly is counted, not named (`asks_unlisted`).
+        hidden = accounts.is_unlisted(int(i))
+        q.unattributed.append({"account": UNLISTED_NAME if hidden else accounts.ref(int(i)),
+                               "display_name": None if hidden else accounts.display_name[i],
                                "posts": int(posts[i])})
     q.posts_without_account = int(stats.posts[-1])
     for method in [accounts.attribution[i] for i in np.flatnonzero(active & (org_of >= 0))]:

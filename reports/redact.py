@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 
 EMAIL_REMOVED = "[email address removed]"
+# Said instead of the account of a Bluesky user who asked not to be shown to people who are
+# not signed in (`reports.scope.asks_unlisted`).
+UNLISTED_NAME = "(a Bluesky account that asks not to be shown publicly)"
 PHONE_REMOVED = "[phone number removed]"
 
 # An email address, but not a fediverse handle (`@lib@nhs.social`), which is public.

@@ -10,8 +10,9 @@ by the account's index with numpy.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -134,6 +135,9 @@ class Accounts:
     attribution: list[str | None]
     org: np.ndarray
     orgs: list[OrgInfo]
+    # Accounts whose owner asked not to be shown to people who are not signed in (see
+    # `unlisted_account_ids`): counted in every number, never named or quoted.
+    unlisted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -148,6 +152,38 @@ class Accounts:
 
     def ref(self, i: int) -> str:
         return f"{self.platform[i]}:{self.handle[i]}"
+
+    def is_unlisted(self, i: int) -> bool:
+        return bool(i < len(self.unlisted) and self.unlisted[i])
+
+
+UNLISTED_LABEL = "!no-unauthenticated"
+
+
+def asks_unlisted(raw: str | None) -> bool:
+    """Whether a stored Bluesky profile carries the self-label `!no-unauthenticated`.
+
+    Its owner asked apps not to show their account or posts to anyone not signed in, and a
+    published report is read by exactly those people. A later label with `neg` withdraws it.
+    """
+    try:
+        profile = json.loads(raw or "")
+    except ValueError:
+        return False
+    labels = profile.get("labels") if isinstance(profile, dict) else None
+    asked = False
+    for label in labels if isinstance(labels, list) else ():
+        if isinstance(label, dict) and label.get("val") == UNLISTED_LABEL:
+            asked = not label.get("neg", False)
+    return asked
+
+
+def unlisted_account_ids(conn: Connection) -> set[int]:
+    """Ids of the Bluesky accounts that asked not to be shown publicly (`asks_unlisted`)."""
+    c = accounts_t.c
+    rows = conn.execute(sa.select(c.id, c.raw).where(
+        c.platform == "bluesky", c.raw.contains(UNLISTED_LABEL, autoescape=True))).all()
+    return {int(r.id) for r in rows if asks_unlisted(r.raw)}
 
 
 def load_accounts(conn: Connection, directory: Directory) -> Accounts:
@@ -167,6 +203,7 @@ def load_accounts(conn: Connection, directory: Directory) -> Accounts:
             org_index[info.code] = len(orgs)
             orgs.append(info)
         org_of[i] = org_index[info.code]
+    unlisted = unlisted_account_ids(conn)
     return Accounts(
         ids=np.array([r.id for r in rows], dtype=np.int64),
         platform=[r.platform for r in rows],
@@ -180,6 +217,7 @@ def load_accounts(conn: Connection, directory: Directory) -> Accounts:
         attribution=[r.attribution for r in rows],
         org=org_of,
         orgs=orgs,
+        unlisted=np.array([r.id in unlisted for r in rows], dtype=bool),
     )
 
 

@@ -1,0 +1,107 @@
+"""The tenth session's trial: a Bluesky account that asks not to be shown to the public.
+
+Bluesky's self-label `!no-unauthenticated` ("discourage apps from showing my account to
+users who are not signed in") comes with every post view of its author. A published report
+is read by people who are not signed in, so its posts are counted but never quoted, and
+the account is never named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from reports.scope import asks_unlisted
+
+Cli = Callable[..., Any]
+
+ORGS = """
+[[organisations]]
+code = "RWE"
+accounts = ["bluesky:quiet.bsky.social", "bluesky:open.bsky.social"]
+"""
+
+
+def _label(neg: bool = False) -> dict[str, Any]:
+    return {"src": "did:plc:quiet", "uri": "at://did:plc:quiet/app.bsky.actor.profile/self",
+            "cid": "bafyreih5nj6bwgitw2z7467zbdqsfk3ilfn6npp7o5f6ec3wkquauzghou",
+            "val": "!no-unauthenticated", "cts": "1970-01-01T00:00:00.000Z", "neg": neg}
+
+
+def _view(n: int, handle: str, did: str, labels: list[dict[str, Any]], text: str,
+          likes: int) -> dict[str, Any]:
+    return {
+        "uri": f"at://{did}/app.bsky.feed.post/3kghnlgjhwg2{n}", "cid": f"bafyrei{n}",
+        "author": {"did": did, "handle": handle, "displayName": f"{handle[:5]} Library",
+                   "labels": labels},
+        "record": {"$type": "app.bsky.feed.post", "text": text,
+                   "createdAt": f"2019-11-0{n}T10:00:00.000Z", "langs": ["en"]},
+        "replyCount": 0, "repostCount": 0, "likeCount": likes, "quoteCount": 0,
+        "indexedAt": f"2019-11-0{n}T10:00:01.000Z", "labels": []}
+
+
+def _import(campaign_dir: Path, cli: Cli, labels: list[dict[str, Any]]) -> None:
+    posts = [_view(1, "quiet.bsky.social", "did:plc:quiet", labels,
+                   "#KNOWvember19 our ward's peer assist, shared with my followers only", 99),
+             _view(2, "open.bsky.social", "did:plc:open", [],
+                   "#KNOWvember19 a knowledge café for everyone", 3)]
+    (campaign_dir / "page.json").write_text(json.dumps({"posts": posts}), encoding="utf-8")
+    result = cli("import", "bluesky", "page.json")
+    assert result.exit_code == 0, result.stderr
+
+
+def _published_text(folder: Path) -> str:
+    texts = [p.read_text(encoding="utf-8") for p in
+             (folder / "report.html", folder / "report.md", folder / "posts.csv",
+              *sorted((folder / "orgs").glob("*.html")))]
+    workbook = openpyxl.load_workbook(folder / "report.xlsx", read_only=True)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            texts.append(" ".join(str(v) for v in row if v is not None))
+    return "\n".join(texts)
+
+
+def test_a_post_of_an_account_asking_not_to_be_shown_publicly_is_counted_not_shown(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """The report quoted the post as its most engaging, named the account in the top
+    contributors and the organisation's page, and posts.csv held its text and link."""
+    write_config(ORGS)
+    _import(campaign_dir, cli, [_label()])
+    result = cli("report", "--per-org", "--format", "html,md,xlsx")
+    assert result.exit_code == 0, result.stderr
+    published = _published_text(campaign_dir / "report")
+    assert "peer assist, shared with my followers" not in published
+    assert "quiet.bsky.social" not in published
+    assert "did:plc:quiet" not in published
+    assert "quiet Library" not in published
+    assert "a knowledge café for everyone" in published
+    assert "open.bsky.social" in published
+    assert "(a Bluesky account that asks not to be shown publicly)" in published
+    # Still counted: two posts, two contributors, its likes in the engagement.
+    summary = json.loads(cli("summary", "--format", "json").stdout)
+    assert (summary["posts"], summary["contributors"], summary["engagement"]) == (2, 2, 102)
+    rows = (campaign_dir / "report" / "posts.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 3
+
+
+def test_a_withdrawn_label_shows_the_account_again(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """A label followed by its negation (`neg: true`) no longer asks anything."""
+    write_config(ORGS)
+    _import(campaign_dir, cli, [_label(), _label(neg=True)])
+    assert cli("report", "--format", "html").exit_code == 0
+    page = (campaign_dir / "report" / "report.html").read_text(encoding="utf-8")
+    assert "peer assist, shared with my followers only" in page
+
+
+def test_asks_unlisted_reads_only_the_label() -> None:
+    assert asks_unlisted(json.dumps({"did": "d", "labels": [_label()]}))
+    assert not asks_unlisted(json.dumps({"did": "d", "labels": []}))
+    assert not asks_unlisted(json.dumps({"description": "!no-unauthenticated"}))
+    assert not asks_unlisted("not json")
+    assert not asks_unlisted(None)
+    assert not asks_unlisted(json.dumps({"labels": "!no-unauthenticated"}))
