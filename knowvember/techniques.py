@@ -7,8 +7,9 @@ adds synonyms to a technique (`synonyms`) or whole new techniques (`custom`).
 Every synonym is compiled into ONE regular expression, so tagging a million posts is one scan
 per post rather than one per synonym. The rules:
 
-- phrases match case-insensitively, across line breaks, hyphens and underscores, and written
-  together as a hashtag (`#PeerAssist`, `#KnowledgeCafe`, `#CommunityOfPractice`);
+- phrases match case-insensitively, across line breaks, hyphens and underscores, written
+  together as a hashtag (`#PeerAssist`, `#KnowledgeCafe`, `#CommunityOfPractice`) or as one
+  hashtag a word (`#Randomised #Coffee #Trial`);
 - the last word may be plural (`reviews`, `cafés`, `communities`), `-ise`/`-ize`,
   `enquiry`/`inquiry` and `practice`/`practise` spellings are all accepted, and accents are
   ignored (`café` = `cafe`);
@@ -23,9 +24,12 @@ per post rather than one per synonym. The rules:
 - "retrospective" and "retro" are a Retrospect only as nouns (`a retrospective with the team`,
   `retrospectives`, `#retrospective`, `we ran a retro with the EPR team`, not `a retro
   look`), and the glass-bowl idioms (`a fishbowl of sweets`, `living in a goldfish bowl`)
-  are not a Fishbowl; `CoP` beside "code of practice", "court of protection" or the
-  climate summit's words, and `RCT` beside searching, databases or appraisal are not the
-  techniques.
+  are not a Fishbowl, nor is a bowl in a text about a pet fish (`_OTHER_SENSES`); `CoP`
+  beside "code of practice", "court of protection" or the climate summit's words, and `RCT`
+  beside searching, databases, appraisal or a drug, vitamin or vaccine are not the
+  techniques;
+- a mention said not to have happened ("we haven't yet managed to organise a peer assist")
+  is not counted (`_negated`).
 """
 
 from __future__ import annotations
@@ -80,6 +84,10 @@ _CLINICAL = (
     "randomised to", "randomized to", "lancet", "bmj", "jama", "nejm",
     # RCT is also Rhondda Cynon Taf, the Welsh county borough.
     "rhondda", "cynon",
+    # A trial described: "an RCT of a new inhaler", "a great RCT on vitamin D", "blinded".
+    # (Not "found" or "participants": coffee trials have those too.)
+    "blinded", "double blind", "rct of", "rcts of", "vitamin", "vaccine", "therapy",
+    "surgery", "inhaler", "statin",
 )
 
 # "CoP" is also a Code of Practice (the Mental Health Act's) or the Court of Protection, and
@@ -139,6 +147,12 @@ _EXCLUSIONS = (
     "in a fishbowl", "in a fish bowl", "in a goldfish bowl",
     "like a fishbowl", "like a fish bowl", "like a goldfish bowl",
 )
+# A fish bowl that is a pet's home ("Meet our library fishbowl, Goldie the fish", "RIP
+# Bubbles the goldfish, his fishbowl is empty"): a mention of one of these words elsewhere in
+# the text means a Fishbowl named without a format word after it is the glass bowl.
+_OTHER_SENSES: dict[str, tuple[str, ...]] = {
+    "Fishbowl": ("goldfish", "fish", "pet", "aquarium", "fish food"),
+}
 _FORMAT_WORDS = (
     "discussion", "conversation", "debate", "session", "format", "style", "method",
     "technique", "exercise", "dialogue", "workshop", "event", "approach",
@@ -183,10 +197,13 @@ _NOUN_NAMES: dict[str, tuple[str, ...]] = {"Retrospect": ("retrospective", "retr
 
 # An exclusion followed by a format word is the technique after all.
 _UNLESS_FORMAT = r"(?![\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_]))"
+_FORMAT_AFTER = re.compile(r"[\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_])")
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_SEP = r"(?:[\s_\-\u2010-\u2015]+|)"  # between words: space, line break, hyphen... or nothing
+# Between words: space, line break, hyphen... or nothing; the next word may be a hashtag of
+# its own ("Our first #Randomised #Coffee #Trial", "#Peer #Assist").
+_SEP = r"(?:[\s_\-\u2010-\u2015]+[#\uff03]?|)"
 _ABBREVIATION = re.compile(r"^[A-Za-z]{1,6}$")
 # @x, @x@host.social, @x.bsky.social (an email address is told apart by what comes before
 # it), and a web address. Each starts with a literal, which the regex engine finds fast.
@@ -197,7 +214,7 @@ _HASHTAG_WORDS = re.compile(r"[#\uff03]\w+")
 _CAMEL = re.compile(r"(?<=[^\W_])(?<![A-Z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # A mention said not to have happened: "we did not run a peer assist", "no AAR this year",
 # "we've never held a knowledge café". Searched for just before each mention, over lower-cased
-# text: a negation, then at most four of the words that can stand between it and the
+# text: a negation, then at most six of the words that can stand between it and the
 # technique (a verb of doing, a determiner). Other words between them mean something else
 # ("not sure what a peer assist is", "don't miss the knowledge café", "no better tool than
 # an AAR"), and so does a question ("Never done a peer assist? Come along!").
@@ -210,7 +227,14 @@ _NEGATION_GAP = (
     "organized", "manage", "managed", "to", "been", "go", "went", "yet", "ever", "really",
     "actually", "any", "a", "an", "the", "one", "our", "another", "single", "formal", "proper",
     "this", "that", "such",
+    # Further off, still saying it did not happen: "we haven't yet managed to organise a peer
+    # assist", "we still haven't got round to a knowledge café", "we didn't have time for an
+    # AAR", "we've not been able to hold a Randomised Coffee Trial".
+    "able", "round", "around", "time", "for", "chance", "put", "on", "set", "up", "arrange",
+    "arranged", "plan", "planned", "book", "booked", "hosted", "host", "start", "started",
 )
+# How many of those words may stand between the negation and the mention.
+_NEGATION_GAP_WORDS = 6
 # "We'd never held a knowledge café before today": a first, which happened.
 _FIRST_TIME = re.compile(r"\s+(?:before|until|till|til)(?![^\W_])")
 # "Why not try a peer assist!", "If you haven't run an AAR, try one": an invitation or a
@@ -363,6 +387,8 @@ class _Compiled:
     trigger_cased: re.Pattern[str] | None
     trigger_lower: re.Pattern[str] | None
     vetoes: dict[int, re.Pattern[str]] = field(default_factory=dict)
+    # Words that, elsewhere in the text, make a mention another sense (`_OTHER_SENSES`).
+    senses: dict[int, re.Pattern[str]] = field(default_factory=dict)
     cache: dict[str, int | None] = field(default_factory=dict)
     inside_cache: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
@@ -431,7 +457,8 @@ def _alternation(patterns: Iterable[str]) -> str:
 # which fails at once on most posts, instead of a search of the text before each mention).
 # Group 1 is "never".
 _NEGATION = re.compile(
-    r"\s+(?:(?:" + _alternation(w[::-1] for w in _NEGATION_GAP) + r")\s+){0,4}"
+    r"\s+(?:(?:" + _alternation(w[::-1] for w in _NEGATION_GAP) + r")\s+)"
+    + f"{{0,{_NEGATION_GAP_WORDS}}}"
     + r"(?:(reven)|" + "|".join(w[::-1] for w in _NEGATIONS if w != "never")
     + r"|t['\u2018\u2019`]?n(?:" + "|".join(w[::-1] for w in _NEGATION_STEMS) + r"))(?![^\W_])"
 )
@@ -446,8 +473,8 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
     peer assist!") or a condition ("if you haven't run an AAR, try one").
     """
     start = match.start()
-    # 80 characters back: room for a negation and four short words.
-    negation = _NEGATION.match(lowered[max(0, start - 80):start][::-1])
+    # 100 characters back: room for a negation and six short words.
+    negation = _NEGATION.match(lowered[max(0, start - 100):start][::-1])
     if negation is None:
         return False
     if negation.group(1) and _FIRST_TIME.match(lowered, match.end()):
@@ -457,6 +484,17 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
         return False
     end = _SENTENCE_END.search(lowered, match.end())
     return end is None or end.group() != "?"
+
+
+def _other_sense(sense: re.Pattern[str] | None, lowered: str, match: re.Match[str]) -> bool:
+    """Whether the text around a mention shows it is another sense (a pet's fish bowl).
+
+    A format word just after it ("fishbowl discussion") makes it the technique whatever
+    else the text says; the mention's own words ("goldfish bowl") are not looked at.
+    """
+    if sense is None or _FORMAT_AFTER.match(lowered, match.end()):
+        return False
+    return bool(sense.search(lowered, 0, match.start()) or sense.search(lowered, match.end()))
 
 
 class Taxonomy:
@@ -552,6 +590,7 @@ class Taxonomy:
         abbreviation_tests: list[tuple[re.Pattern[str], int]] = []
         triggers: dict[tuple[str, bool], None] = {}
         vetoes: dict[int, re.Pattern[str]] = {}
+        senses: dict[int, re.Pattern[str]] = {}
         for index, technique in enumerate(self.techniques):
             patterns = [phrase_pattern(p) for p in (technique.name, *technique.synonyms)
                         if re.search(r"[^\W_]", p)]
@@ -574,6 +613,12 @@ class Taxonomy:
                     triggers[(abbreviation.upper(), False)] = None
                     if abbreviation.lower() not in _ENGLISH_WORDS:
                         triggers[("#" + abbreviation.lower(), True)] = None
+            if not technique.custom and technique.name in _OTHER_SENSES:
+                senses[index] = re.compile(
+                    r"(?<![^\W_])(?:"
+                    + "|".join(phrase_pattern(w) for w in _OTHER_SENSES[technique.name])
+                    + r")(?![^\W_])"
+                )
             if technique.abbreviation_vetoes:
                 vetoes[index] = re.compile(
                     "|".join(phrase_pattern(v) for v in technique.abbreviation_vetoes),
@@ -589,7 +634,7 @@ class Taxonomy:
         self._compiled = _Compiled(
             phrases, phrase_tests, abbreviations, abbreviation_tests,
             re.compile("|".join(cased)) if cased else None,
-            re.compile("|".join(lower)) if lower else None, vetoes,
+            re.compile("|".join(lower)) if lower else None, vetoes, senses=senses,
         )
         return self._compiled
 
@@ -603,7 +648,8 @@ class Taxonomy:
         found: dict[int, tuple[int, bool]] = {}  # technique -> (first position, by phrase)
         for match in compiled.phrases.finditer(lowered):
             index = compiled.which(match.group())
-            if index is not None and index not in found and not _negated(lowered, match):
+            if (index is not None and index not in found and not _negated(lowered, match)
+                    and not _other_sense(compiled.senses.get(index), lowered, match)):
                 found[index] = (match.start(), True)
         if "#" in text or "\uff03" in text:
             for tag in _HASHTAG_WORDS.finditer(text):
@@ -692,6 +738,7 @@ class Taxonomy:
             compiled.trigger_cased.pattern if compiled.trigger_cased else None,
             compiled.trigger_lower.pattern if compiled.trigger_lower else None,
             sorted((index, veto.pattern) for index, veto in compiled.vetoes.items()),
+            sorted((index, sense.pattern) for index, sense in compiled.senses.items()),
         )).encode())
         return digest.hexdigest()[:16]
 
@@ -705,7 +752,8 @@ class Taxonomy:
 # Bump when the matching code changes how text is tagged (Taxonomy.tag, _Compiled, the
 # text clean-up functions) without a change to any rule table or compiled pattern: the
 # fingerprint then changes and stored tags are reported as stale.
-RULES_REVISION = 2  # 2: a mention said not to have happened is not tagged (_negated)
+RULES_REVISION = 3  # 2: a mention said not to have happened is not tagged (_negated)
+# 3: a mention in another sense (`_OTHER_SENSES`: a pet's fish bowl) is not tagged
 
 # Every module-level table tagging reads, by name (looked up when fingerprinting, so a test
 # can change one). tests/test_trial_retag.py fails when a table is added and not listed.
@@ -714,7 +762,7 @@ _RULE_TABLES = (
     "_AFTER_NOUN", "_NOUN_FORMS", "_NOUN_NAMES", "_UNLESS_FORMAT", "_ENGLISH_WORDS", "_SEP",
     "_INVISIBLE", "_COMBINING", "_ABBREVIATION", "_MENTION", "_LINK", "_HASHTAG_WORDS",
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
-    "_SENTENCE_END", "_INVITATION",
+    "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER",
 )
 
 

@@ -1,0 +1,95 @@
+"""Technique tagging on real campaign wording (fifth new-user trial).
+
+Found trying `knowvember classify` on the way people write campaign posts: a technique
+written as one hashtag per word was missed, a negation a few words further off was counted as
+the technique having happened, a library's pet goldfish in its fish bowl was a Fishbowl, and a
+clinical RCT described by its subject was a Randomised Coffee Trial.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowvember import techniques
+from knowvember.techniques import Taxonomy
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return Taxonomy.load()
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Our first #Randomised #Coffee #Trial of #KNOWvember19!", "Randomised Coffee Trial"),
+    ("Loved today's #Peer #Assist with the ward team", "Peer Assist"),
+    ("#Knowledge #Cafe at 12 in the library", "Knowledge Café"),
+    ("An #after #action #review after the IT outage", "After Action Review"),
+])
+def test_a_technique_written_one_hashtag_a_word(taxonomy: Taxonomy, text: str, name: str) -> None:
+    assert taxonomy.tag(text) == [name]
+
+
+@pytest.mark.parametrize("text", [
+    "We haven't yet managed to organise a peer assist",
+    "We still haven't got round to a knowledge café this year",
+    "We didn't have time for a peer assist",
+    "We've not yet been able to hold a peer assist",
+    "We have not been able to run a Randomised Coffee Trial this year",
+    "Sadly we never got the chance to run a knowledge café",
+])
+def test_a_negation_a_few_words_off_is_not_counted(taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.tag(text) == []
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Can't wait to host our first peer assist!", "Peer Assist"),
+    ("Never a better time for a knowledge café", "Knowledge Café"),
+    ("Don't forget to book a peer assist for your project", "Peer Assist"),
+    ("If you haven't yet managed to organise a peer assist, now's the time", "Peer Assist"),
+    ("We didn't have time for an AAR in 2018. This year we ran three AARs.",
+     "After Action Review"),
+])
+def test_what_happened_is_still_counted(taxonomy: Taxonomy, text: str, name: str) -> None:
+    assert name in taxonomy.tag(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "Meet our library fishbowl, Goldie the fish 🐟",
+    "RIP Bubbles, the library goldfish. His fishbowl is empty",
+    "The fish bowl on the issue desk needs cleaning, pet lovers!",
+])
+def test_a_pets_fish_bowl_is_no_fishbowl(taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.tag(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Fishbowl at 2pm in the library",
+    "Our fishbowl discussion went swimmingly 🐟",
+    "Goldfish bowl session for the F1s",
+    "We tried a goldfish bowl today",
+    "A fishbowl conversation: like fish in a bowl, the inner circle talks",
+])
+def test_a_fishbowl_is_still_a_fishbowl(taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.tag(text) == ["Fishbowl"]
+
+
+@pytest.mark.parametrize("text", [
+    "Great RCT on vitamin D in care homes",
+    "Taking part in an RCT of a new inhaler",
+    "A double-blind RCT, explained for journal club",
+])
+def test_a_clinical_rct_is_no_coffee_trial(taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.tag(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Signed up for the library RCT! ☕",
+    "RCT results: 40 pairs met for coffee",
+    "40 participants in our RCT this year, and we found it brilliant",
+])
+def test_a_coffee_rct_is_still_counted(taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.tag(text) == ["Randomised Coffee Trial"]
+
+
+def test_the_new_rules_make_stored_tags_stale() -> None:
+    assert techniques.RULES_REVISION >= 3
