@@ -7,10 +7,13 @@ advisory lock, so collectors on two machines against one server do not collide.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import logging
 import os
+import re
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +116,19 @@ def _advisory_lock(db: Database, name: str, wait: float, poll: float) -> Iterato
         _close_quietly(conn)
 
 
+# The lock's session names its process and machine in `application_name`, for the run that
+# finds the lock taken to name them: a server's lock is held by a process on any of the
+# machines sharing the database, and "already running" alone left the coordinator to guess
+# which (a collector on the server, a forgotten `schedule` on a laptop).
+_APP_NAME = re.compile(r"^knowvember \S+ pid (\d+) on (.+)$")
+_APP_NAME_MAX = 63  # PostgreSQL keeps NAMEDATALEN - 1 bytes of it
+
+
+def _session_name(name: str) -> str:
+    text = f"knowvember {name} pid {os.getpid()} on {socket.gethostname() or 'localhost'}"
+    return text.encode("ascii", "replace").decode("ascii")[:_APP_NAME_MAX]
+
+
 def _take_advisory_lock(conn: sa.Connection, key: int, name: str, wait: float,
                         poll: float) -> None:
     deadline = time.monotonic() + wait
@@ -120,10 +136,55 @@ def _take_advisory_lock(conn: sa.Connection, key: int, name: str, wait: float,
         got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         conn.commit()
         if got:
+            _name_session(conn, _session_name(name))
             return
         if time.monotonic() >= deadline:
-            raise _refuse(name)
+            raise _refuse(name, _advisory_holder(conn, key))
         time.sleep(poll)
+
+
+def _name_session(conn: sa.Connection, value: str | None) -> None:
+    """Set (or with None reset) the session's `application_name`; never fails the run."""
+    try:
+        if value is None:
+            conn.execute(sa.text("RESET application_name"))
+        else:
+            conn.execute(sa.text("SELECT set_config('application_name', :v, false)"),
+                         {"v": value})
+        conn.commit()
+    except SQLAlchemyError:
+        log.debug("could not set the lock session's application_name", exc_info=True)
+        with contextlib.suppress(SQLAlchemyError):
+            conn.rollback()
+
+
+def _advisory_holder(conn: sa.Connection, key: int) -> str:
+    """` (process N on HOST, since ...)` for the session holding advisory lock `key`, or
+    "" when the server does not say (another role's session, without pg_read_all_stats)."""
+    try:
+        row = conn.execute(sa.text(
+            "SELECT a.pid, a.application_name, host(a.client_addr), a.backend_start "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid = CAST(:hi AS oid) AND l.objid = CAST(:lo AS oid) LIMIT 1"),
+            {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF}).first()
+        conn.commit()
+    except SQLAlchemyError:
+        log.debug("could not look up the lock's holder", exc_info=True)
+        with contextlib.suppress(SQLAlchemyError):
+            conn.rollback()
+        return ""
+    if row is None:
+        return ""
+    server_pid, app_name, address, since = row
+    when = (f", connected since {since.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+            if isinstance(since, dt.datetime) else "")
+    match = _APP_NAME.match(app_name or "")
+    if match:
+        return f" (process {match.group(1)} on {match.group(2)}{when})"
+    where = f" from {address}" if address else ""
+    return f" (PostgreSQL session {server_pid}{where}{when})"
 
 
 def _release_advisory_lock(conn: sa.Connection, key: int, name: str) -> None:
@@ -133,6 +194,7 @@ def _release_advisory_lock(conn: sa.Connection, key: int, name: str) -> None:
     try:
         conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         conn.commit()
+        _name_session(conn, None)  # the pool hands the connection on: no stale name
     except SQLAlchemyError as exc:
         log.warning("the connection holding the %s lock was lost during the run (%s); the "
                     "server released the lock with it", name, describe_db_error(exc))
