@@ -243,6 +243,9 @@ _FIRST_TIME = re.compile(r"\s+(?:before|until|till|til)(?![^\W_])")
 _INVITATION = re.compile(r"(?<![^\W_])(?:why|if|whether|unless)(?![^\W_])"
                          r"[^.!?,;:\n]*$")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+# The words around an abbreviation, to tell whether the whole text is in capitals: runs of
+# two or more letters (a word cut by the 40-character window still shows its case).
+_SHOUT_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
 def fold_accents(text: str) -> str:
@@ -486,6 +489,26 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
     return end is None or end.group() != "?"
 
 
+def _shouted_word(text: str, match: re.Match[str]) -> bool:
+    """Whether an abbreviation that is also a word is only a word written in capitals.
+
+    In a post written in capitals ("DRINKS AT THE BAR TONIGHT!", "THE COP IS COMING TO TALK
+    TO US") `BAR` and `COP` are the words, not a Before Action Review or a Community of
+    Practice: capitals tell an abbreviation apart only where the words around it are in
+    lower case. A hashtag (`#BAR`) or the mixed-case form (`CoP`) is still the technique.
+    """
+    matched = match.group()
+    if matched[0] in "#\uff03" or not matched.isupper():
+        return False
+    word = matched.lower()
+    if word not in _ENGLISH_WORDS and not (word.endswith("s") and word[:-1] in _ENGLISH_WORDS):
+        return False
+    start, end = match.start(), match.end()
+    around = (_SHOUT_WORDS.findall(text, max(0, start - 40), start)[-3:]
+              + _SHOUT_WORDS.findall(text, end, end + 40)[:3])
+    return len(around) >= 2 and all(w.isupper() for w in around)
+
+
 def _other_sense(sense: re.Pattern[str] | None, lowered: str, match: re.Match[str]) -> bool:
     """Whether the text around a mention shows it is another sense (a pet's fish bowl).
 
@@ -672,7 +695,7 @@ class Taxonomy:
                 veto = compiled.vetoes.get(index)
                 if veto is not None and veto.search(text):
                     continue
-                if _negated(lowered, match):
+                if _negated(lowered, match) or _shouted_word(text, match):
                     continue
                 found[index] = (match.start(), False)
         if not found:
@@ -753,7 +776,8 @@ class Taxonomy:
 # text clean-up functions) without a change to any rule table or compiled pattern: the
 # fingerprint then changes and stored tags are reported as stale.
 RULES_REVISION = 3  # 2: a mention said not to have happened is not tagged (_negated)
-# 3: a mention in another sense (`_OTHER_SENSES`: a pet's fish bowl) is not tagged
+# 3: a mention in another sense (`_OTHER_SENSES`: a pet's fish bowl) is not tagged, nor an
+# abbreviation that is a word in a text written in capitals (`_shouted_word`)
 
 # Every module-level table tagging reads, by name (looked up when fingerprinting, so a test
 # can change one). tests/test_trial_retag.py fails when a table is added and not listed.
@@ -762,7 +786,7 @@ _RULE_TABLES = (
     "_AFTER_NOUN", "_NOUN_FORMS", "_NOUN_NAMES", "_UNLESS_FORMAT", "_ENGLISH_WORDS", "_SEP",
     "_INVISIBLE", "_COMBINING", "_ABBREVIATION", "_MENTION", "_LINK", "_HASHTAG_WORDS",
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
-    "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER",
+    "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER", "_SHOUT_WORDS",
 )
 
 

@@ -91,5 +91,31 @@ def test_a_coffee_rct_is_still_counted(taxonomy: Taxonomy, text: str) -> None:
     assert taxonomy.tag(text) == ["Randomised Coffee Trial"]
 
 
+@pytest.mark.parametrize("text", [
+    "DRINKS AT THE BAR TONIGHT! #KNOWVEMBER19",
+    "JOIN US AT THE BAR AFTER THE CONFERENCE",
+    "THE COP IS COMING TO TALK TO US ABOUT SAFETY",
+    "OUR NEW COP FOR LIBRARIANS",
+])
+def test_a_word_in_a_post_written_in_capitals_is_no_abbreviation(
+    taxonomy: Taxonomy, text: str
+) -> None:
+    assert taxonomy.tag(text) == []
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Our BAR before the EPR go-live", "Before Action Review"),
+    ("BAR", "Before Action Review"),
+    ("#BAR WITH THE PROJECT TEAM", "Before Action Review"),
+    ("OUR NEW CoP FOR LIBRARIANS", "Community of Practice"),
+    ("AN AAR AFTER THE FIRE DRILL", "After Action Review"),
+    ("We ran our first BAR. THE TEAM LOVED IT", "Before Action Review"),
+])
+def test_an_abbreviation_is_still_read_where_case_tells(
+    taxonomy: Taxonomy, text: str, name: str
+) -> None:
+    assert taxonomy.tag(text) == [name]
+
+
 def test_the_new_rules_make_stored_tags_stale() -> None:
     assert techniques.RULES_REVISION >= 3
