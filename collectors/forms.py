@@ -13,6 +13,7 @@ moved (an edit, in Google Forms) is matched to its story by email and title.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -463,13 +464,13 @@ def read_form_export(
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file; give the form export's file "
                          "(.xlsx or .csv) inside it")
-    fmt = (format or detect_format(path)).lower()
-    if fmt not in FORMATS:
-        raise InputError(f"{path}: unknown format {fmt!r}; use csv or xlsx")
+    if format is not None and format.lower() not in FORMATS:
+        raise InputError(f"{path}: unknown format {format.lower()!r}; use csv or xlsx")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    fmt, member = content_format(path) or ((format or detect_format(path)).lower(), None)
     warnings: list[str] = []
-    table = _read_csv(path, warnings) if fmt == "csv" else _read_xlsx(path)
+    table = _read_csv(path, warnings, member) if fmt == "csv" else _read_xlsx(path)
     try:
         _, header = next(table)
     except StopIteration:
@@ -499,6 +500,60 @@ def read_form_export(
         except ValueError as exc:
             export.errors.append(RowError(number, str(exc)))
     return export
+
+
+_ZIP = b"PK\x03\x04"  # an .xlsx is a zip
+_OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")  # the Compound File header of an Excel 97-2003 .xls
+
+
+def content_format(path: Path) -> tuple[str, str | None] | None:
+    """The format the file's first bytes show, whatever its name says: ("xlsx", None) for a
+    workbook, ("csv", member) for a ZIP holding one CSV file, None for text (then the name
+    or --input-format decides).
+
+    Excel saves what a coordinator downloaded under the name they type: a workbook named
+    `.csv` was read as Windows-1252 text, and the import listed zip bytes as its columns.
+    Google Forms' "Download responses (.csv)" gives a ZIP of the CSV. An Excel 97-2003
+    workbook and an OpenDocument sheet cannot be read, and are refused saying how to save
+    them.
+    """
+    try:
+        with path.open("rb") as file:
+            start = file.read(len(_OLE2))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if start == _OLE2:
+        raise InputError(
+            f"{path}: is an Excel 97-2003 workbook (.xls), which cannot be read: open it in "
+            f"Excel and save it {_SAVE_AS}")
+    if not start.startswith(_ZIP):
+        return None
+    return _zip_content(path)
+
+
+_SAVE_AS = "as an Excel Workbook (.xlsx) or as CSV UTF-8 (.csv)"
+
+
+def _zip_content(path: Path) -> tuple[str, str | None]:
+    """What a ZIP file holds: a workbook, or one CSV file (`content_format`)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return "xlsx", None  # a damaged workbook: its reader says what is wrong
+    if "[Content_Types].xml" in names:
+        return "xlsx", None
+    if b"opendocument" in mimetype:
+        raise InputError(f"{path}: is an OpenDocument spreadsheet (.ods), which cannot be "
+                         f"read: open it and save it {_SAVE_AS}")
+    inside = [n for n in names if n.lower().endswith(".csv") and not n.startswith("__MACOSX/")]
+    if len(inside) == 1:
+        return "csv", inside[0]
+    raise InputError(f"{path}: is a ZIP archive of {len(names)} file(s), not a form export: "
+                     "unzip it and import the .xlsx or .csv file inside")
 
 
 def detect_format(path: Path) -> str:
@@ -797,12 +852,41 @@ def _parse_text_timestamp(text: str, dayfirst: bool) -> dt.datetime:
     return parsed
 
 
-def _read_csv(path: Path, warnings: list[str]) -> Iterator[tuple[int, list[Any]]]:
-    """Rows of a CSV file as (spreadsheet row number, cells): UTF-8 (with or without BOM),
-    else Windows-1252 as Excel writes it; the delimiter sniffed from `,`, `;` and tab."""
-    raw = path.read_bytes()
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+MAX_UNZIPPED = 256 * 1024 * 1024  # a form's CSV is kilobytes; a ZIP bomb is not read whole
+
+
+def _unzipped(path: Path, member: str) -> bytes:
+    import zipfile
+
     try:
-        text = raw.decode("utf-8-sig")
+        with zipfile.ZipFile(path) as archive, archive.open(member) as file:
+            raw = file.read(MAX_UNZIPPED + 1)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read {member!r} inside it ({exc})") from exc
+    if len(raw) > MAX_UNZIPPED:
+        raise InputError(f"{path}: {member!r} inside it is over {MAX_UNZIPPED // 2**20} MB "
+                         "unzipped: unzip it and import the file")
+    return raw
+
+
+def _utf16(path: Path, raw: bytes) -> str:
+    """Text Excel saved as "Unicode Text" (UTF-16 with a byte order mark, tab-separated)."""
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: starts as UTF-16 text but is not (byte {exc.start}); "
+                         "save it from Excel as CSV UTF-8 (.csv)") from exc
+
+
+def _read_csv(path: Path, warnings: list[str],
+              member: str | None = None) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of a CSV file as (spreadsheet row number, cells): UTF-8 (with or without BOM),
+    UTF-16 with a BOM (Excel's "Unicode Text"), else Windows-1252 as Excel writes it; the
+    delimiter sniffed from `,`, `;` and tab. `member`: the CSV file inside a ZIP `path`."""
+    raw = path.read_bytes() if member is None else _unzipped(path, member)
+    try:
+        text = _utf16(path, raw) if raw.startswith(_UTF16_BOMS) else raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         text = raw.decode("cp1252", errors="replace")
         warnings.append(f"{path}: not UTF-8 (byte {exc.start}); read as Windows-1252. Save "
@@ -830,9 +914,13 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # An open file, not the name: openpyxl refuses a name that does not end in .xlsx, and a
+    # workbook saved as `.csv` or `.xls` is still one (`content_format`).
+    file = path.open("rb")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(file, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        file.close()
         raise InputError(f"{path}: not an XLSX workbook ({exc})") from exc
     try:
         sheet = workbook.worksheets[0]
@@ -845,3 +933,4 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
             yield number, values
     finally:
         workbook.close()
+        file.close()

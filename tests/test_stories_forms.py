@@ -216,8 +216,9 @@ def test_file_errors(settings, tmp_path) -> None:  # type: ignore[no-untyped-def
     (tmp_path / "fake.xlsx").write_text("not a zip", encoding="utf-8")
     with pytest.raises(InputError, match="not an XLSX workbook"):
         read_form_export(tmp_path / "fake.xlsx", settings)
+    (tmp_path / "export.dat").write_text("title,body\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"--input-format csv\|xlsx"):
-        read_form_export(tmp_path / "export.ods", settings)
+        read_form_export(tmp_path / "export.dat", settings)
 
 
 def test_bad_timestamp_is_a_row_error(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
