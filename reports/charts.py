@@ -10,7 +10,10 @@ documents need.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -73,8 +76,44 @@ class Chart:
 _SUFFIXES = (" NHS Foundation Trust", " NHS Trust", " NHS FT", " Foundation Trust")
 
 
+@functools.cache
+def _font_chars() -> frozenset[int]:
+    """The code points the charts' font has glyphs for."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    return frozenset(FT2Font(font_manager.findfont(_STYLE["font.family"])).get_charmap())
+
+
+def drawable(text: str) -> str:
+    """`text` as the charts can draw it: characters the font has no glyph for (emoji, flags,
+    the joiners and selectors between them) left out rather than drawn as empty boxes with
+    a Python warning on the coordinator's screen, and `$` shown as itself, not read as the
+    start of a formula. A name with nothing drawable left is "?"."""
+    return _drawn(text).replace("$", r"\$") or "?"
+
+
+def _drawn(text: str) -> str:
+    chars = _font_chars()
+    return " ".join("".join(_glyph(ch, chars) for ch in text).split())
+
+
+def _glyph(ch: str, chars: frozenset[int]) -> str:
+    """One character of a label: itself when drawable; nothing for an invisible format or
+    combining character (a zero-width space, a joiner, a bidi override: words stay whole);
+    a space for a picture (an emoji between words)."""
+    kind = unicodedata.category(ch)
+    if kind == "Cf" or (ord(ch) not in chars and kind[0] in "CM"):
+        return ""
+    return ch if ord(ch) in chars else " "
+
+
 def shorten(text: str, limit: int = LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A label the chart can draw, cut with an ellipsis at `limit` characters."""
+    text = _drawn(text)
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return drawable(text)
 
 
 def short_name(name: str, limit: int = LABEL_CHARS) -> str:
@@ -114,8 +153,12 @@ def _label_inches(labels: Sequence[str], size: float = 8) -> float:
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None},
-                pil_kwargs={"compress_level": 3})
+    with warnings.catch_warnings():
+        # Labels pass through `drawable`; any other text's missing glyph is no reason to
+        # print a Python warning, with its source line, under a report run.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        fig.savefig(buffer, format="png", metadata={"Software": None},
+                    pil_kwargs={"compress_level": 3})
     return buffer.getvalue()
 
 
@@ -281,7 +324,7 @@ def history(labels: Sequence[str], metrics: dict[str, Sequence[int]],
         for bar, value in zip(bars, values, strict=True):
             ax.annotate(f"{value:,.0f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         xytext=(0, 2), textcoords="offset points", ha="center", fontsize=6)
-    ax.set_xticks(x + width * (len(metrics) - 1) / 2, labels)
+    ax.set_xticks(x + width * (len(metrics) - 1) / 2, [shorten(label, 20) for label in labels])
     ax.set_ylabel("% of the best campaign")
     ax.set_xlabel("Campaign")
     ax.set_ylim(0, 118)
@@ -359,7 +402,7 @@ def _place_labels(ax: Axes, position: dict[Any, Any], names: Sequence[str]) -> N
             if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
                        for b in placed):
                 placed.append(box)
-                ax.text(cx, cy, name, ha="center", va="center", fontsize=7,
+                ax.text(cx, cy, drawable(name), ha="center", va="center", fontsize=7,
                         fontweight="bold", bbox={"boxstyle": "round,pad=0.15", "fc": "white",
                                                  "ec": "none", "alpha": 0.85})
                 break
