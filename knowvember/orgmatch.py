@@ -135,7 +135,10 @@ _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "co
 # at most `_PAST_WINDOW` words after one counts `PAST_FACTOR` as much, so the current
 # workplace decides, and a bio naming only a past one is left to a coordinator. A word that
 # turns back to the present ends the look back ("Formerly a nurse, now librarian at ...").
-_PAST_MARKERS = frozenset({"formerly", "previously", "former", "ex", "retired"})
+# Each with how many words back it may stand: "retired" only just before ("Retired
+# librarian, Bolton NHS FT"), as a retired person often names where they volunteer now
+# ("Retired nurse, volunteer at Bolton NHS FT").
+_PAST_MARKERS = {"formerly": 4, "previously": 4, "former": 4, "ex": 4, "retired": 2}
 # Words that say so only with the next word ("Was at UHL", "Used to work at Bolton"), not
 # alone ("the library was named Library of the Year").
 _PAST_PAIRS = frozenset({("was", "at"), ("used", "to")})
@@ -353,7 +356,7 @@ def _in_the_past(words: Sequence[str], start: int) -> bool:
         word = words[i]
         if word in _PRESENT_MARKERS:
             return False
-        if word in _PAST_MARKERS or (word, words[i + 1]) in _PAST_PAIRS:
+        if start - i <= _PAST_MARKERS.get(word, 0) or (word, words[i + 1]) in _PAST_PAIRS:
             return True
     return False
 

@@ -38,6 +38,7 @@ def test_the_current_workplace_is_applied(catalogue: Catalogue, text: str, code:
 @pytest.mark.parametrize("text", [
     "Ex-librarian at Bolton NHS FT. Now retired",
     "Retired librarian, Bolton NHS FT",
+    "Retired from Bolton NHS FT library in 2019",
     "Formerly Library Manager at UHL",
 ])
 def test_only_a_past_workplace_is_a_suggestion(catalogue: Catalogue, text: str) -> None:
@@ -48,6 +49,7 @@ def test_only_a_past_workplace_is_a_suggestion(catalogue: Catalogue, text: str) 
 
 @pytest.mark.parametrize(("text", "code"), [
     ("Formerly a nurse, now librarian at Bolton NHS FT", "RMC"),
+    ("Retired nurse, volunteer at Bolton NHS FT library", "RMC"),
     ("Our library was named Library of the Year, Bolton NHS FT", "RMC"),
     ("Library manager at NCA (formerly Pennine Acute)", "RM3"),
     ("Liverpool University Hospitals NHS FT (formerly Royal Liverpool and Broadgreen)", "REM"),
