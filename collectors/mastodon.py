@@ -3,8 +3,8 @@
 For each (instance, hashtag) the collector pages *forward* with `min_id` from the stored newest
 local id (or from the campaign start, as a snowflake id), 40 statuses a page, and saves the
 new newest id with every page: a checkpoint is never ahead of what is stored, and a run with
-nothing new makes one request per (instance, hashtag). It starts a little before the stored
-id (`OVERLAP`) because remote posts federate late and get ids from their creation time.
+nothing new makes one request per (instance, hashtag). It starts well before the stored id
+(`OVERLAP`) because remote posts federate late and get ids from their creation time.
 
 Servers that are not Mastodon (GoToSocial, Pleroma, Akkoma) mint ids that are not snowflakes
 (ULIDs, flake ids), so no id can be made from the campaign start. When the first page for an
@@ -47,7 +47,14 @@ from knowvember.records import AccountRecord, PostRecord
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 40  # the most Mastodon returns per page
-OVERLAP = dt.timedelta(minutes=15)
+# Remote toots get ids from their creation time, not their arrival: one from a small
+# instance whose queue backed up (or that was down) arrives hours late with an id older than
+# the newest stored. 15 minutes missed such toots for good; re-reading six hours costs a
+# campaign hashtag a page or two a run, and refreshes recent posts' counts on the way.
+OVERLAP = dt.timedelta(hours=6)
+# The checkpoint of an (instance, hashtag) with no posts at all yet: later runs ask for the
+# newest page only, instead of from the start and then the newest page every run.
+NOTHING_YET = "none-yet"
 PARENT_LOOKUPS = 200  # per run: replies whose parent is asked for by id, at most
 
 
@@ -191,6 +198,10 @@ class MastodonCollector(Collector):
                   ) -> Iterator[Batch]:
         key = f"{instance}|{tag}:min_id"
         stored = self.state.get(key)
+        if stored == NOTHING_YET:
+            yield from self._first_run_elsewhere(api, session, instance, tag, key, None,
+                                                 start, end, local_uris)
+            return start
         if stored and not stored.isdigit():  # a server whose ids are not snowflakes
             yield from self._forward(api, session, instance, tag, key, stored, end,
                                      local_uris, snowflakes=False)
@@ -244,25 +255,32 @@ class MastodonCollector(Collector):
             self._pace(api, instance)
 
     def _first_run_elsewhere(self, api: Any, session: RecordingSession, instance: str,
-                             tag: str, key: str, first: list[dict[str, Any]],
+                             tag: str, key: str, first: list[dict[str, Any]] | None,
                              start: dt.datetime, end: dt.datetime, local_uris: dict[str, str]
                              ) -> Iterator[Batch]:
         """The first run of an (instance, hashtag) whose answer from the campaign start's
         snowflake was empty, or not in snowflake ids: ask for the newest page to see which.
+        `first` is None when that answer was not asked for (the hashtag had no posts at all
+        last time, `NOTHING_YET`).
 
         A snowflake server with nothing since the start saves the start's id (so the next
         run asks once). Any other server is walked back from its newest status through its
         `Link` header to the campaign start; its newest id is saved only at the end, so a
-        walk that stops is done again (no duplicates: posts are keyed by uri).
+        walk that stops is done again (no duplicates: posts are keyed by uri). A hashtag
+        with no posts at all saves `NOTHING_YET`, so the next run asks once too.
         """
         self.policy.stop.check()
         statuses = self.policy.call(
             lambda: self._fetch(api, session, instance, tag),
             what=f"Mastodon {instance} #{tag}")
         ids = [str(s.get("id")) for s in statuses]
-        if not statuses or (not first and all(i.isdigit() for i in ids)):
-            if statuses:
-                yield Batch([], [], {key: snowflake_at(start)})
+        if not statuses:
+            if first is not None:
+                yield Batch([], [], {key: NOTHING_YET})
+            return
+        before = first == [] or (first is None and all(_created(s) < start for s in statuses))
+        if before and all(i.isdigit() for i in ids):  # only posts from before the start
+            yield Batch([], [], {key: snowflake_at(start)})
             return
         if all(i.isdigit() for i in ids):  # a snowflake server: its pages can be used
             yield from self._forward(api, session, instance, tag, key, snowflake_at(start),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from collectors.mastodon import OVERLAP
 from collectors.mastodon_payload import from_statuses, html_to_text
 from knowvember import ingest
 from knowvember.config import Settings, parse_settings
@@ -141,10 +142,10 @@ def test_a_later_run_pages_from_the_stored_newest_id(api, db_url) -> None:  # ty
     assert record.status == "ok" and record.new == 1
     request = api.seen("/api/v1/timelines/tag/")[before]
     stored_newest = max((s["id"] for page in recorded_pages() for s in page), key=int)
-    # It starts just before the stored newest id (late federation), never from the start.
+    # It starts before the stored newest id (late federation), never from the start.
     assert int(request.param("min_id")) <= int(stored_newest)
     overlap = (int(stored_newest) >> 16) - (int(request.param("min_id")) >> 16)
-    assert overlap <= 15 * 60 * 1000
+    assert overlap <= OVERLAP.total_seconds() * 1000
     db.dispose()
 
 
@@ -287,10 +288,11 @@ def _referenced(db: Database) -> dict[str, tuple[str, str | None]]:
 
 def test_a_reply_to_a_post_from_an_earlier_run_is_linked_by_asking_for_its_parent(
         db_url) -> None:  # type: ignore[no-untyped-def]
-    first = NOW - dt.timedelta(hours=5)
+    first = NOW - dt.timedelta(hours=20)
     with FakeAPI() as server:
         parent = _toot(server, 1, first)
-        newer = _toot(server, 3, first + dt.timedelta(hours=2))  # the next run starts after it
+        # The next run starts after the parent (OVERLAP before this one).
+        newer = _toot(server, 3, first + dt.timedelta(hours=12))
         server.add_statuses([parent, newer])
         settings, db = setup([server.url], db_url)
         assert run(settings, db).new == 2

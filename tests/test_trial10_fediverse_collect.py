@@ -1,0 +1,81 @@
+"""The tenth session's trial of collecting from Mastodon: toots that reach an instance late,
+and hashtags nobody has used yet. Each test is a defect the trial found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from knowvember.db import open_database
+from tests.conftest import stored_posts as stored
+from tests.fakeapi import FakeAPI, mastodon_account, mastodon_id, mastodon_status
+from tests.test_trial_fediverse import NOW, mastodon_settings, run
+
+REMOTE = "https://small.nhs.example"
+
+
+def _toot(number: int, created: dt.datetime, home: str) -> dict[str, object]:
+    person = mastodon_account("kmlead", REMOTE, acct="kmlead@small.nhs.example")
+    return mastodon_status(mastodon_id(created, number), home, number,
+                           "<p>Our first Peer Assist #KNOWvember</p>", ["KNOWvember"],
+                           person, created)
+
+
+def test_a_toot_that_federated_an_hour_late_is_collected(tmp_path: Path) -> None:
+    """A remote toot gets an id from its creation time, not from when it arrived: a small
+    instance's post delivered an hour late (its queue backed up, or the instance was down)
+    has an id older than the newest one a run had already stored, and the next run, paging
+    forward from 15 minutes before that id, never saw it."""
+    with FakeAPI() as api:
+        api.add_statuses([_toot(1, NOW - dt.timedelta(minutes=5), api.url)])
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        assert run(db, settings, "mastodon").new == 1
+        late = _toot(2, NOW - dt.timedelta(hours=1), api.url)  # arrives after the run
+        api.add_statuses([late])
+        again = run(db, settings, "mastodon", now=NOW + dt.timedelta(minutes=30))
+    assert again.status == "ok", again.error
+    assert again.new == 1 and late["uri"] in stored(db)
+    db.dispose()
+
+
+def test_a_hashtag_with_no_posts_is_asked_once_a_run(tmp_path: Path) -> None:
+    """A campaign hashtag no one on an instance has used yet (a new year's tag early in the
+    month, a variant) was asked twice every run, from the campaign start and then for the
+    newest page, because an empty answer tells neither whether the instance mints snowflake
+    ids: every 30-minute run spent double the requests on it. Later runs ask once, and
+    still find the first post when it comes."""
+    with FakeAPI() as api:
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        assert run(db, settings, "mastodon").status == "ok"
+        first = len(api.seen("/api/v1/timelines/tag/"))
+        assert run(db, settings, "mastodon", now=NOW + dt.timedelta(hours=1)).new == 0
+        second = len(api.seen("/api/v1/timelines/tag/")) - first
+        toot = _toot(3, NOW + dt.timedelta(hours=1, minutes=10), api.url)
+        old = _toot(4, dt.datetime(2026, 10, 20, tzinfo=dt.UTC), api.url)  # before the start
+        api.add_statuses([toot, old])
+        found = run(db, settings, "mastodon", now=NOW + dt.timedelta(hours=2))
+        asked = len(api.seen("/api/v1/timelines/tag/"))
+        later = run(db, settings, "mastodon", now=NOW + dt.timedelta(hours=3))
+        last = len(api.seen("/api/v1/timelines/tag/")) - asked
+    assert (first, second) == (2, 1)
+    assert found.status == "ok" and found.new == 1 and set(stored(db)) == {toot["uri"]}
+    assert later.new == 0 and last <= 2  # forward from the stored post again
+    db.dispose()
+
+
+def test_a_hashtag_that_gets_only_an_old_post_is_still_asked_once(tmp_path: Path) -> None:
+    """A post from before the campaign start appearing under a hashtag that had none (a
+    late-federated October toot) is no campaign post: the next runs ask once each still."""
+    with FakeAPI() as api:
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        run(db, settings, "mastodon")
+        api.add_statuses([_toot(5, dt.datetime(2026, 10, 20, tzinfo=dt.UTC), api.url)])
+        assert run(db, settings, "mastodon", now=NOW + dt.timedelta(hours=1)).new == 0
+        asked = len(api.seen("/api/v1/timelines/tag/"))
+        assert run(db, settings, "mastodon", now=NOW + dt.timedelta(hours=2)).new == 0
+        last = len(api.seen("/api/v1/timelines/tag/")) - asked
+    assert last == 1 and stored(db) == {}
+    db.dispose()
