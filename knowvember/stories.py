@@ -111,6 +111,12 @@ _REFUSE = re.compile(r"^(?:i (?:do not|don't|dont|disagree|would not|wouldn't|wo
 # whole, name and all, on /stories and in exports. Doubtful, so the coordinator decides.
 _CONDITION = re.compile(r"\b(?:but|only|anonym\w*|internal\w*|without|except|unless|if|"
                         r"provided|as long as|not|no names?|first name)\b")
+# Both answers at once: a consent asked as tick boxes with both ticked (Google Forms "Yes, No",
+# Microsoft Forms "Yes;No;"), or a sheet's "Yes/No" hint left in the cell. Read by its first
+# word, "Yes;No;" was consent and the story was published. ("Yes, no problem" is a yes.)
+_ALSO_NO = re.compile(r"\b(?:no|n|false|disagree)\b(?! (?:problems?|worries|objections?|"
+                      r"issues?|bother)\b)")
+_ALSO_YES = re.compile(r"\b(?:yes|y|true)\b")
 
 
 # -- validation -------------------------------------------------------------------------
@@ -239,11 +245,15 @@ def parse_yes_no(value: Any) -> bool | None:
     if not answer:
         return None
     if answer in _YES or re.match(r"^yes\b", answer):
+        if _ALSO_NO.search(answer, 3):
+            raise ValueError(f"{value[:80]!r} answers both yes and no: ask the submitter, then")
         if condition := _CONDITION.search(answer, 3):
             raise ValueError(f"{value[:80]!r} is a yes with a condition ({condition.group(0)!r})"
                              ", which publishing cannot keep: ask the submitter, then")
         return True
     if answer in _NO or re.match(r"^no\b", answer) or _REFUSE.match(answer):
+        if re.match(r"^no\b", answer) and _ALSO_YES.search(answer, 2):
+            raise ValueError(f"{value[:80]!r} answers both yes and no: ask the submitter, then")
         return False
     if _AGREE.match(answer) and not _NEGATION.search(answer):
         return True
