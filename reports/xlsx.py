@@ -20,9 +20,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from reports.cells import safe_xlsx_cell
 from reports.charts import platform_label
 from reports.content import ReportContent
+from reports.posts import quotable
 from reports.stories_export import redact_emails
 
 if TYPE_CHECKING:
@@ -154,10 +157,15 @@ def write_workbook(content: ReportContent, path: Path) -> int:
     # The sheet lists content posts only (a repost carries the original's counts), so the
     # note compares with those, and says where reposts are rather than miscounting them.
     content = s["original_posts"] + s["replies"] + s["quotes"]
+    frame = c.data.frame
+    unlisted = int(np.count_nonzero(frame.content & ~quotable(c.data)))
     note = None
-    if content > len(shown):
+    if content > len(shown) + unlisted:
         note = (f"The {len(shown):,} most engaging of {content:,} original posts, replies and "
                 "quotes")
+    elif unlisted:
+        note = (f"Every original post, reply and quote but {unlisted:,} by accounts that ask "
+                "not to be shown publicly")
     elif s["reposts"]:
         n = s["reposts"]
         note = (f"Every original post, reply and quote; the {n:,} repost"

@@ -86,6 +86,11 @@ def test_a_post_of_an_account_asking_not_to_be_shown_publicly_is_counted_not_sho
     assert (summary["posts"], summary["contributors"], summary["engagement"]) == (2, 2, 102)
     rows = (campaign_dir / "report" / "posts.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 3
+    # The workbook's posts sheet says why it lists one of the two posts.
+    sheet = openpyxl.load_workbook(campaign_dir / "report" / "report.xlsx")["posts"]
+    notes = [row[14] for row in sheet.iter_rows(values_only=True) if row[0] is None]
+    assert notes == ["Every original post, reply and quote but 1 by accounts that ask not to "
+                     "be shown publicly; all posts are in posts.csv."]
 
 
 def test_a_withdrawn_label_shows_the_account_again(
