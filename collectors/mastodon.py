@@ -463,21 +463,31 @@ class MastodonCollector(Collector):
 
         text = str(exc)
         if isinstance(exc, m.MastodonRatelimitError):
-            if "calculations failed" in text:
+            # A proxy in front of the instance (nginx, Cloudflare) says how long in
+            # `Retry-After` only, which Mastodon.py does not read: it was retried after 2, 4,
+            # 8... seconds until the instance was given up. It wins over a reset that
+            # Mastodon.py may keep from an earlier answer.
+            wait = self._asked_wait(api)
+            if wait is None and "calculations failed" in text:
                 return TransientError("rate-limit headers that cannot be read")
             reset = getattr(api, "ratelimit_reset", None)
-            wait = self.policy.until(float(reset)) if reset else None
+            if wait is None and reset:
+                wait = self.policy.until(float(reset))
             return TransientError("rate limit reached (429)", retry_after=wait,
                                   rate_limited=True)
         if isinstance(exc, m.MastodonServerError):
-            response = getattr(getattr(api, "session", None), "last", None)
-            headers = response.headers if response is not None else {}
-            return TransientError(f"server error ({_status(exc)})", retry_after=retry_after(
-                headers.get("Retry-After"), self.policy.clock))
+            return TransientError(f"server error ({_status(exc)})",
+                                  retry_after=self._asked_wait(api))
         if "timed out" in text.lower() or "timeout" in text.lower():
             return TransientError(f"no answer within {self.config.timeout:g}s")
         reason = network_reason(exc)
         return TransientError(f"connection failed ({reason or self.scrub(text)[:200]})")
+
+    def _asked_wait(self, api: Any) -> float | None:
+        """The seconds the last answer's `Retry-After` asks to wait; None without one."""
+        response = getattr(getattr(api, "session", None), "last", None)
+        headers = response.headers if response is not None else {}
+        return retry_after(headers.get("Retry-After"), self.policy.clock)
 
     def _pace(self, api: Any, instance: str) -> None:
         """Honour X-RateLimit-Remaining: wait for the reset before the window is used up."""

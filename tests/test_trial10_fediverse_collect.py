@@ -1,5 +1,5 @@
 """The tenth session's trial of collecting from Mastodon: toots that reach an instance late,
-and hashtags nobody has used yet. Each test is a defect the trial found."""
+hashtags nobody has used yet, and a proxy's rate limit. Each test is a defect the trial found."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 from knowvember.db import open_database
 from tests.conftest import stored_posts as stored
-from tests.fakeapi import FakeAPI, mastodon_account, mastodon_id, mastodon_status
-from tests.test_trial_fediverse import NOW, mastodon_settings, run
+from tests.fakeapi import FakeAPI, Seen, _Answer, mastodon_account, mastodon_id, mastodon_status
+from tests.test_trial_fediverse import NOW, Sleeps, mastodon_settings, run
 
 REMOTE = "https://small.nhs.example"
 
@@ -78,4 +78,49 @@ def test_a_hashtag_that_gets_only_an_old_post_is_still_asked_once(tmp_path: Path
         assert run(db, settings, "mastodon", now=NOW + dt.timedelta(hours=2)).new == 0
         last = len(api.seen("/api/v1/timelines/tag/")) - asked
     assert last == 1 and stored(db) == {}
+    db.dispose()
+
+
+class ProxyRateLimited(FakeAPI):
+    """An instance behind a proxy (nginx's limit_req, Cloudflare) that answers 429 with only
+    `Retry-After`, no `X-RateLimit-*` headers, the first `times` timeline requests."""
+
+    def __init__(self, retry_after: str, times: int = 1) -> None:
+        super().__init__()
+        self.retry_after, self.times = retry_after, times
+
+    def _route(self, seen: Seen) -> _Answer:
+        if seen.path.startswith("/api/v1/timelines/tag/") and self.times > 0:
+            self.times -= 1
+            return _Answer(429, b"<html><body>429 Too Many Requests</body></html>",
+                           {"Retry-After": self.retry_after}, "text/html")
+        return super()._route(seen)
+
+
+def test_a_429_with_only_retry_after_waits_as_long_as_it_asks(tmp_path: Path) -> None:
+    """Mastodon.py reads only `X-RateLimit-Reset`, so a proxy's 429 saying `Retry-After:
+    90` was retried after 2, 4, 8... seconds, each refused again, until the run gave the
+    instance up as failed."""
+    with ProxyRateLimited("90") as api:
+        api.add_statuses([_toot(6, NOW - dt.timedelta(hours=2), api.url)])
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        sleeps = Sleeps()
+        record = run(db, settings, "mastodon", sleeps=sleeps)
+    assert record.status == "ok", record.error
+    assert record.new == 1 and 89 <= sum(sleeps) <= 92
+    db.dispose()
+
+
+def test_a_429_asking_for_longer_than_max_wait_leaves_the_run_to_the_next(
+        tmp_path: Path) -> None:
+    """`Retry-After: 7200` is a run to finish later (partial, exit 4), not a failure."""
+    with ProxyRateLimited("7200", times=10) as api:
+        api.add_statuses([_toot(7, NOW - dt.timedelta(hours=2), api.url)])
+        settings = mastodon_settings([api.url])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        sleeps = Sleeps()
+        record = run(db, settings, "mastodon", sleeps=sleeps)
+    assert record.status == "partial" and sum(sleeps) == 0
+    assert "next run continues" in (record.error or "")
     db.dispose()
