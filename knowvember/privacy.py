@@ -135,10 +135,78 @@ class ForgetReport:
 
 
 def parse_account(ref: str) -> tuple[str, str]:
+    """`platform:handle`, or the account's profile address, as (platform, handle).
+
+    An erasure request often quotes the profile's address (`https://x.com/someone`,
+    `https://nhs.social/@lib`): it is read as the account it shows. A handle no account can
+    have is refused: a URL or any text after `x:` was taken as a handle, and its pieces
+    (`https`, the instance's name) then matched other people's posts, whose raw payloads
+    the erasure cleared, while the account itself was left stored.
+    """
     try:
-        return parse_account_ref(ref)
+        platform, handle = parse_account_ref(_from_profile_url(ref.strip()))
     except ValueError as exc:
         raise InputError(f"ACCOUNT: {exc}") from None
+    if not _HANDLE_SHAPES[platform].match(handle):
+        typed = ref.partition(":")[2].strip()
+        shown = repr(typed) if len(typed) <= 80 and typed.isprintable() else "that"
+        raise InputError(f"ACCOUNT: {shown} is not {_PLATFORM_NAMES[platform]} handle; "
+                         f"write {_HANDLE_EXAMPLES[platform]}, or paste the profile's address")
+    return platform, handle
+
+
+# What a stored handle can look like (normalised: lower case, X and Mastodon with '@').
+_HANDLE_SHAPES = {
+    "x": re.compile(r"^@\w{1,50}$"),
+    "mastodon": re.compile(r"^@[\w.\-]+(?:@[\w\-]+(?:\.[\w\-]+)+(?::\d+)?)?$"),
+    "bluesky": re.compile(r"^(?:[\w\-]+(?:\.[\w\-]+)*|did:[a-z]+:[\w.:%\-]+)$"),
+}
+_PLATFORM_NAMES = {"x": "an X", "mastodon": "a Mastodon", "bluesky": "a Bluesky"}
+_HANDLE_EXAMPLES = {"x": "x:@UHLLibraries", "mastodon": "mastodon:@lib@nhs.social",
+                    "bluesky": "bluesky:lib.bsky.social"}
+_X_HOSTS = frozenset({"twitter.com", "www.twitter.com", "mobile.twitter.com", "x.com",
+                      "www.x.com", "mobile.x.com"})
+_X_PAGES = frozenset({"i", "intent", "search", "hashtag", "home", "explore", "share"})
+
+
+def _from_profile_url(ref: str) -> str:
+    """`platform:handle` for a profile address (optionally after `platform:`), else `ref`."""
+    from urllib.parse import urlsplit
+
+    said, sep, rest = ref.partition(":")
+    url = rest.strip() if sep and "://" in rest and said.lower() in (
+        "x", "twitter", "mastodon", "bluesky") else ref
+    if not re.match(r"^https?://", url, re.IGNORECASE):
+        return ref
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        raise ValueError("the address is not a profile link; write platform:handle (e.g. "
+                         "x:@UHLLibraries)") from None
+    segments = [s for s in parts.path.split("/") if s]
+    if host in _X_HOSTS and segments and segments[0].lower() not in _X_PAGES:
+        found = f"x:@{segments[0]}"
+    elif host in ("bsky.app", "www.bsky.app") and len(segments) >= 2 and (
+            segments[0] == "profile"):
+        found = f"bluesky:{segments[1]}"
+    elif segments and segments[0].startswith("@") and len(segments[0]) > 1 and host:
+        user = segments[0]
+        found = f"mastodon:{user if '@' in user[1:] else f'{user}@{host}'}"
+        if port and "@" not in user[1:]:
+            found += f":{port}"
+    elif len(segments) >= 2 and segments[0] == "users" and host:
+        found = f"mastodon:@{segments[1]}@{host}" + (f":{port}" if port else "")
+    else:
+        raise ValueError("the address is not a profile link this can read; write "
+                         "platform:handle (e.g. x:@UHLLibraries, mastodon:@lib@nhs.social, "
+                         "bluesky:lib.bsky.social)")
+    if sep and url is not ref and said.lower() != found.split(":")[0] and not (
+            said.lower() == "twitter" and found.startswith("x:")):
+        platform = found.split(":")[0]
+        raise ValueError(f"the address is {_PLATFORM_NAMES[platform]} profile, not {said}")
+    return found
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -211,6 +279,8 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
     platform, handle = report.platform, report.handle
     known = forgotten_digests(conn)
     accounts = _matching_accounts(conn, platform, handle)
+    if not accounts:
+        _refuse_incomplete(conn, platform, handle)
     identities = account_digests(platform, handle=handle)
     for account in accounts:
         identities += account_digests(platform, key=account.key, handle=account.handle)
@@ -260,6 +330,33 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
              for d, kind in identities if d not in known]
     if fresh:
         conn.execute(forgotten_t.insert(), fresh)
+
+
+def _refuse_incomplete(conn: Connection, platform: str, handle: str) -> None:
+    """A Mastodon handle without its instance, or a Bluesky one without its domain, that no
+    stored account has: refused, naming the stored accounts it could mean.
+
+    Such a handle matches no account anyone can have (`mastodon:@lib` is `@lib@nhs.social`
+    once stored), so erasing it erased nothing of the person and put on the forgotten list
+    an entry that never stops their posts, while saying the account was forgotten.
+    """
+    if platform == "mastodon" and "@" not in handle[1:]:
+        prefix, form = handle + "@", f"{handle}@instance, e.g. mastodon:{handle}@nhs.social"
+    elif platform == "bluesky" and "." not in handle and not handle.startswith("did:"):
+        prefix, form = handle + ".", f"a domain, e.g. bluesky:{handle}.bsky.social"
+    else:
+        return
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = conn.execute(
+        sa.select(accounts_t.c.handle).where(
+            accounts_t.c.platform == platform,
+            accounts_t.c.handle.like(escaped + "%", escape="\\"))
+        .order_by(accounts_t.c.handle).limit(6)).scalars().all()
+    stored = (f"; stored: {', '.join(f'{platform}:{h}' for h in like[:5])}"
+              f"{' and more' if len(like) > 5 else ''}" if like else "")
+    raise InputError(f"ACCOUNT: {platform}:{handle} names no stored account, and "
+                     f"{_PLATFORM_NAMES[platform]} handle is {form}{stored}. Nothing was "
+                     "changed")
 
 
 # -- other people's posts that name the account ------------------------------------------
