@@ -162,6 +162,10 @@ def builtin_organisations() -> tuple[Organisation, ...]:
     return tuple(orgs)
 
 
+# A typed organisation answer of at most this many words may be an acronym in any case.
+_SHORT_ANSWER_WORDS = 3
+
+
 class Catalogue:
     """Every organisation a post can be attributed to, and how to find one from text."""
 
@@ -289,15 +293,24 @@ class Catalogue:
         return candidates
 
     def resolve(self, text: str) -> Organisation | None:
-        """An ODS code or a confidently matched name -> organisation, else None."""
+        """An ODS code or a confidently matched name -> organisation, else None.
+
+        `text` is a typed organisation name (a story form's "Organisation" answer), where a
+        short answer is the name whatever its case: "ltht", "Gosh" or "uhl library" are
+        read as written in capitals, as an acronym must be in a bio.
+        """
         if not text or not text.strip():
             return None
         org = self.get(text)
         if org is not None:
             return org
-        candidates = self.match(text, limit=2)
-        if candidates and candidates[0].auto:
-            return self.get(candidates[0].code)
+        forms = [text]
+        if len(text.split()) <= _SHORT_ANSWER_WORDS and text != text.upper():
+            forms.append(text.upper())
+        for form in forms:
+            candidates = self.match(form, limit=2)
+            if candidates and candidates[0].auto:
+                return self.get(candidates[0].code)
         return None
 
     # -- history ------------------------------------------------------------------------
