@@ -48,7 +48,7 @@ def filter_data(data: CampaignData, *, org: str | None = None,
             s.org and s.org.code == code for s in data.stories)
         if not known and (info is None or info.kind == "unknown"):
             raise NotFoundError(f"--org {org}: no organisation with that code took part "
-                                "or is in the catalogue (see `knowvember orgs list`)")
+                                "or is in the catalogue" + _did_you_mean(data, org))
         org_codes = np.array([o.code == code for o in accounts.orgs] + [False])
         mask &= org_codes[org_of_accounts(data)]
         keep = [k and bool(s.org and s.org.code == code) for s, k in
@@ -72,6 +72,23 @@ def filter_data(data: CampaignData, *, org: str | None = None,
     if not filters:
         return data
     return data.restrict(mask, keep, filters)
+
+
+def _did_you_mean(data: CampaignData, text: str) -> str:
+    """The end of the message for an --org that is no code: a name typed there ("University
+    Hospitals of Leicester") gets the code of the organisation it names, to run again with
+    (never taken silently: a report of the wrong trust would be published as right)."""
+    matcher = getattr(data.directory.catalogue, "matcher", None)
+    found = matcher.match(text) if matcher is not None else []
+    if not found:
+        return " (see `knowvember orgs list`, or `knowvember orgs match TEXT` for a name)"
+    code = found[0][0]
+    info = data.directory.resolve(code)
+    if info is not None:
+        code, name = info.code, f" ({info.name})"  # a merged trust's successor, as counted
+    else:
+        name = ""
+    return f"; --org takes an ODS code: did you mean --org {code}{name}?"
 
 
 def participating(data: CampaignData) -> list[tuple[int, bool]]:
