@@ -81,7 +81,7 @@ def _did_you_mean(data: CampaignData, text: str) -> str:
     matcher = getattr(data.directory.catalogue, "matcher", None)
     found = matcher.match(text) if matcher is not None else []
     if not found:
-        return " (see `knowvember orgs list`, or `knowvember orgs match TEXT` for a name)"
+        return " (see `knowvember orgs list`)"
     code = found[0][0]
     info = data.directory.resolve(code)
     if info is not None:
