@@ -1,7 +1,8 @@
 """Bluesky API responses saved to a file: `app.bsky.feed.searchPosts` responses.
 
 One response per line (JSONL, the streaming form), single post views per line, or one whole
-JSON response all work; feed responses (`{"feed": [{"post": ...}]}`) are read too. Mapping
+JSON response all work; feed responses (`{"feed": [{"post": ...}]}`) and saved threads
+(`getPostThread`: `{"thread": ...}`) are read too. Mapping
 goes through `collectors.bluesky_payload`, as live collection does.
 
 A repository export (`repo.car`: the app's Settings > Account > Export my data, or
@@ -36,9 +37,37 @@ def _views(value: Any) -> list[Any] | None:
         return None
     if isinstance(value.get("posts"), list):
         return value["posts"]  # type: ignore[no-any-return]
+    if isinstance(value.get("thread"), dict):
+        return _thread_posts(value["thread"])
     if "uri" in value and "record" in value:
         return [value]
     return None
+
+
+THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
+
+
+def _thread_posts(thread: dict[str, Any]) -> list[Any]:
+    """The post views of a saved thread (`app.bsky.feed.getPostThread`: the post, its
+    parents and its replies, nested): a conversation under a campaign post, saved to keep
+    it, was refused as "not a searchPosts response". A deleted or blocked post in it
+    (`#notFoundPost`, `#blockedPost`) holds no post and is passed over. Walked without
+    recursion: a long thread nests as deep as it is long."""
+    views: list[Any] = []
+    stack: list[Any] = [thread]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.get("$type", THREAD_VIEW) != THREAD_VIEW:
+            continue
+        if isinstance(node.get("post"), dict):
+            views.append(node["post"])
+        stack.append(node.get("parent"))
+        stack.extend(reversed(node.get("replies") or ()))
+    return views
 
 
 def _sdk_dump(value: Any) -> bool:

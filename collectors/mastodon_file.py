@@ -1,7 +1,8 @@
 """Mastodon API responses saved to a file: tag timeline pages (JSON arrays of statuses).
 
 One page per line (JSONL, the streaming form), single statuses per line, or one whole JSON
-array all work, as the API sent them or as Mastodon.py's `to_json()` saved them. Mapping
+array all work, as the API sent them or as Mastodon.py's `to_json()` saved them; so does a
+saved conversation (`/api/v1/statuses/ID/context`). Mapping
 goes through `collectors.mastodon_payload`, as live collection does.
 
 An account archive's `outbox.json` (ActivityPub: an OrderedCollection of the account's
@@ -41,6 +42,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 value = value["_mastopy_data"]
             if isinstance(value, dict) and "uri" in value and "content" in value:
                 value = [value]
+            value = _context_statuses(value)
             activities = _activities(value)
             problems: list[str] = []
             hidden: list[Any] = []
@@ -66,6 +68,16 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 chunk = Chunk(lines=number)
         chunk.position = source.position()
         yield chunk
+
+
+def _context_statuses(value: object) -> object:
+    """A saved conversation (`/api/v1/statuses/ID/context`: `ancestors` and `descendants`,
+    the toot itself in neither) as its statuses, oldest first as the replies name their
+    parents; it was refused as "not a Mastodon tag timeline page". Anything else as it is."""
+    if (isinstance(value, dict) and isinstance(value.get("ancestors"), list)
+            and isinstance(value.get("descendants"), list)):
+        return [*value["ancestors"], *value["descendants"]]
+    return value
 
 
 _ACTIVITYPUB = ("OrderedCollection", "OrderedCollectionPage", "Create", "Note")
