@@ -811,6 +811,8 @@ def get_story(db: Database, story_id: int, *, lookups: Lookups | None = None) ->
 def story_events(db: Database, story_id: int) -> list[StoryEventRecord]:
     """The trail of a story, including one that has been erased (then without its notes);
     none for a story of another campaign."""
+    if not 1 <= story_id <= MAX_STORY_ID:
+        return []
     with db.begin() as conn:
         elsewhere = conn.execute(sa.select(stories_t.c.id).where(
             stories_t.c.id == story_id, stories_t.c.campaign_id != db.campaign_id)).first()
@@ -870,8 +872,16 @@ def published_stories(db: Database, *, lookups: Lookups | None = None) -> list[S
     return list_stories(db, status=APPROVED, consent=True, lookups=lookups)
 
 
+# Story ids are database integers (PostgreSQL's 32 bits): a larger one names no story. Asked
+# for, it failed as "unexpected OverflowError" (SQLite) or a driver's DataError (PostgreSQL).
+MAX_STORY_ID = 2**31 - 1
+
+
 def _in_campaign(db: Database, story_id: int) -> sa.ColumnElement[bool]:
     """The story `story_id`, if it is the campaign's: the condition of every by-id access."""
+    if not 1 <= story_id <= MAX_STORY_ID:
+        raise NotFoundError(f"there is no story {story_id} in this campaign (story ids are "
+                            "1, 2, 3...: see `knowvember stories list`)")
     return sa.and_(stories_t.c.id == story_id, stories_t.c.campaign_id == db.campaign_id)
 
 

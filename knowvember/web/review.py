@@ -38,7 +38,7 @@ DONE = {"approve": "approved", "request_changes": "sent back for changes",
         "reject": "rejected"}
 # Story ids are database integers: a bigger number in the address is not found (404), not an
 # overflow in the database driver (500).
-MAX_STORY_ID = 2**31 - 1
+MAX_STORY_ID = stories.MAX_STORY_ID
 StoryId = Annotated[int, Path(ge=1, le=MAX_STORY_ID)]
 _REVIEW_PAGE = re.compile(r"/review/([0-9]{1,10})")
 
