@@ -188,11 +188,33 @@ class XCollector(Collector):
                 return None
             since = pending
         fresh_lower = yield from self._pass(query, key, since, None, None, now, start, end)
-        return lower or fresh_lower
+        if self.findings.incomplete:
+            return None
+        floor = yield from self._backfill(query, key, now, start, end)
+        return floor or lower or fresh_lower
+
+    def _backfill(self, query: str, key: str, now: dt.datetime, start: dt.datetime,
+                  end: dt.datetime) -> Iterator[Batch]:
+        """Read the campaign below where this query's first pass began (`:from`), once
+        full-archive search can reach it: a first run on recent search warns that the
+        campaign before 7 days ago is out of reach and advises `endpoint = "all"`, but
+        every run after the switch began at the newest stored post, so that part was never
+        read while each run said "ok". A campaign start moved earlier is read so too.
+        Resumable as a pass is (`:backfill_until`); done, `:from` is the campaign start."""
+        covered = _moment(self.state.get(f"{key}:from"))
+        if self.recent or covered is None or covered <= start:
+            return None
+        until = self.state.get(f"{key}:backfill_until") or snowflake_at(covered)
+        lower = yield from self._pass(query, key, None, until, None, now, start, end,
+                                      backfill=True)
+        return None if self.findings.incomplete else lower
 
     def _pass(self, query: str, key: str, since: str | None, until: str | None,
-              newest: str | None, now: dt.datetime, start: dt.datetime, end: dt.datetime
-              ) -> Iterator[Batch]:
+              newest: str | None, now: dt.datetime, start: dt.datetime, end: dt.datetime,
+              *, backfill: bool = False) -> Iterator[Batch]:
+        # A query's first pass records where it began (`:from`): what lies below is read
+        # by `_backfill` when full-archive search can reach it.
+        first = not backfill and not since and not self.state.get(f"{key}:since_id")
         params: dict[str, Any] = {
             "query": query, "expansions": EXPANSIONS, "tweet_fields": TWEET_FIELDS,
             "user_fields": USER_FIELDS,
@@ -283,11 +305,17 @@ class XCollector(Collector):
                 # A page may hold no tweets and still a next_token: keep the last oldest id.
                 oldest = meta.oldest_id or (min(ids, key=int) if ids else until)
                 until = oldest
-                checkpoint = {f"{key}:since_id": since, f"{key}:pending_newest": newest,
-                              f"{key}:until_id": oldest}
+                checkpoint: dict[str, str | None] = (
+                    {f"{key}:backfill_until": oldest} if backfill else
+                    {f"{key}:since_id": since, f"{key}:pending_newest": newest,
+                     f"{key}:until_id": oldest})
+            elif backfill:
+                checkpoint = {f"{key}:backfill_until": None, f"{key}:from": lower.isoformat()}
             else:
                 checkpoint = {f"{key}:since_id": newest or since,
                               f"{key}:pending_newest": None, f"{key}:until_id": None}
+                if first:
+                    checkpoint[f"{key}:from"] = lower.isoformat()
             yield Batch(posts, accounts, checkpoint, posts_read=read)
             if self.findings.incomplete or not next_token or looped:
                 return lower
@@ -430,6 +458,11 @@ class XCollector(Collector):
             # since it began (after pending_newest) is read by a fresh pass.
             passes = ([(since, self.state.get(f"{key}:until_id")), (pending, None)] if pending
                       else [(since, None)])
+            covered = _moment(self.state.get(f"{key}:from"))
+            if not self.recent and covered is not None and covered > start:
+                # the campaign below the first pass, which a run reads (`_backfill`)
+                passes.append((None, self.state.get(f"{key}:backfill_until")
+                               or snowflake_at(covered)))
             for lower_id, until in passes:
                 if until and reach and snowflake_time(until) <= reach:
                     continue  # beyond reach: the run closes that pass without reading
@@ -490,6 +523,14 @@ def ids_not_times(params: dict[str, Any]) -> dict[str, Any]:
         if "until_id" not in params or int(until) < int(params["until_id"]):
             params["until_id"] = until
     return params
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    """A time saved in the state (ISO 8601), or None when there is none or it is unreadable."""
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _check_reach(end: dt.datetime, reach: dt.datetime | None) -> None:
