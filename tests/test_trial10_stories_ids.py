@@ -36,3 +36,14 @@ def test_on_each_database_too(db, settings) -> None:  # type: ignore[no-untyped-
         with pytest.raises(NotFoundError):
             stories.delete_story(db, story_id, reviewer="Ann")
         assert stories.story_events(db, story_id) == []
+
+
+@pytest.mark.parametrize("folder", [".", "site"])
+def test_export_out_a_folder_asks_for_a_file_name(campaign_dir, cli, folder: str) -> None:  # type: ignore[no-untyped-def]
+    (campaign_dir / "site").mkdir()
+    result = cli("stories", "export", "--format", "html", "--out", folder)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert f"--out {folder}: is a folder; give the file to write" in said
+    assert "Errno" not in said
+    assert sorted(p.name for p in (campaign_dir / "site").iterdir()) == []

@@ -950,8 +950,13 @@ def _write_atomically(path: Path, text: str) -> None:
     """Write the whole file or nothing: a reader never sees half an export."""
     import tempfile
 
-    from knowvember.errors import KnowvemberError
+    from knowvember.errors import InputError, KnowvemberError
 
+    if path.is_dir():
+        # os.replace onto a folder said "[Errno 16] Device or resource busy" (or 21) and
+        # named a temporary file.
+        raise InputError(f"--out {path}: is a folder; give the file to write, e.g. "
+                         f"--out {path / 'km-stories.html'}")
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
