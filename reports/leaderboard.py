@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from knowvember.config import DEFAULT_LEADERBOARD_WEIGHTS, MAX_LEADERBOARD_WEIGHT
-from knowvember.errors import ConfigError
+from knowvember.errors import ConfigError, InputError
 from reports.choices import By, Metric
 from reports.dataset import (
     CampaignData,
@@ -104,6 +104,14 @@ def leaderboard(data: CampaignData, *, by: By | str = By.organisation,
                 weights: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """Ranked rows, best first; out-of-scope organisations (and their people) never rank."""
     by, metric = By(by), Metric(metric)
+    if by is By.contributor and metric in (Metric.stories, Metric.contributors):
+        # Stories belong to organisations, not accounts, and each contributor is one: the
+        # ranking was every contributor tied first (128 rows "share rank 1").
+        what = ("stories are submitted for organisations, not by accounts"
+                if metric is Metric.stories else "every contributor is one contributor")
+        raise InputError(f"--metric {metric.value} does not rank contributors ({what}); use "
+                         "--by organisation or --by region, or --metric score, posts or "
+                         "engagement")
     weights = weights_from(data.settings.leaderboard.weights if weights is None else weights)
     stats = account_stats(data)
     orgs, of_story = story_orgs(data)

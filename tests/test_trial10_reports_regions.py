@@ -70,3 +70,17 @@ def test_the_report_prints_no_rank_for_no_region(
     page = (campaign_dir / "report" / "report.html").read_text(encoding="utf-8")
     assert '<td class="num">—</td><td>(no region)</td>' in page
     assert '<td class="num">1</td><td>Beta Region</td>' in page
+
+
+def test_contributors_are_not_ranked_by_stories_or_by_contributors(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """`leaderboard --by contributor --metric stories` tied every contributor first ("126
+    more rows share rank 1"): stories belong to organisations, and each contributor is one
+    contributor. Both are a usage error that says what ranks instead."""
+    _campaign(write_config, campaign_dir, cli)
+    for metric in ("stories", "contributors"):
+        result = cli("leaderboard", "--by", "contributor", "--metric", metric)
+        assert result.exit_code == 2, metric
+        assert f"--metric {metric} does not rank contributors" in result.stderr
+    assert cli("leaderboard", "--by", "contributor", "--metric", "posts").exit_code == 0
+    assert cli("leaderboard", "--by", "region", "--metric", "stories").exit_code == 0
