@@ -94,6 +94,15 @@ _WORD_MAP = {
     "st": "saint", "hospitals": "hospital", "hosp": "hospital", "hosps": "hospital",
     "univ": "university", "uni": "university", "services": "service", "center": "centre",
     "infirmaries": "infirmary", "centres": "centre",
+    # The counties as NHS staff write them ("Lancs Teaching Hospitals", "Notts Healthcare",
+    # "Glos Hospitals"). Not "Beds": hospital beds are in bios too.
+    "lancs": "lancashire", "notts": "nottinghamshire",
+    "glos": "gloucestershire", "worcs": "worcestershire", "northants": "northamptonshire",
+    "herts": "hertfordshire", "berks": "berkshire", "bucks": "buckinghamshire",
+    "cambs": "cambridgeshire", "lincs": "lincolnshire", "leics": "leicestershire",
+    "staffs": "staffordshire", "derbys": "derbyshire", "shrops": "shropshire",
+    "warks": "warwickshire", "wilts": "wiltshire", "hants": "hampshire", "yorks": "yorkshire",
+    "oxon": "oxfordshire",
 }
 _WORD_SPLIT = {"nhsft": ("nhs", "ft"), "nhst": ("nhs", "trust"), "nhsfoundationtrust":
                ("nhs", "ft"), "nhstrust": ("nhs", "trust")}
