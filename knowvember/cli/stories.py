@@ -433,8 +433,11 @@ def list_(
     settings = app.settings()
     statuses = ([s.strip().replace("-", "_") for s in status.split(",") if s.strip()]
                 if status else None)
+    lookups = Lookups.load(settings)
     stories = list_stories(app.db(), status=statuses, org=org, technique=technique,
-                           lookups=Lookups.load(settings))
+                           lookups=lookups)
+    if not stories:
+        _warn(_unknown_filters(org, technique, lookups))
     if format is ListFormat.json:
         emit_json([s.to_json(include_email=include_email, include_events=False)
                    for s in stories])
@@ -444,6 +447,26 @@ def list_(
         _stories_table(stories, settings)
     if format is ListFormat.table or not stories:
         _say(ctx, f"{len(stories)} stor{'y' if len(stories) == 1 else 'ies'}.")
+
+
+def _unknown_filters(org: str | None, technique: str | None, lookups: Lookups) -> list[str]:
+    """Why a filter may have found nothing: an organisation or technique the catalogue or
+    taxonomy does not know is matched only as typed in a story (`--org Leeds`, which names
+    several trusts, listed no story of any, without a word)."""
+    warnings = []
+    if org and org.strip() and lookups.catalogue.resolve(org.strip()) is None:
+        likely = ", ".join(f"{c.code} ({c.name})" for c in lookups.catalogue.match(org, limit=3))
+        warnings.append(
+            f"--org {org.strip()!r} is no ODS code or organisation name known for sure, so "
+            "only stories whose organisation was typed exactly so are listed"
+            + (f"; give a code: perhaps one of {likely}" if likely else "")
+            + f" (`knowvember orgs match {org.strip()!r}`)")
+    if technique and technique.strip() and lookups.taxonomy.get(technique) is None:
+        warnings.append(
+            f"--technique {technique.strip()!r} is no technique the taxonomy knows, so only "
+            "stories with a technique of that very name are listed (`knowvember techniques "
+            "list` shows the names and synonyms)")
+    return warnings
 
 
 LIST_CSV_COLUMNS = (
