@@ -630,7 +630,8 @@ def parse_settings(text: str, path: Path | None = None) -> Settings:
         # the first column, so TOML's line and column numbers stay right without it.
         data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"{label}: not valid TOML: {exc}{_env_line_hint(text, exc)}"
+                          ) from exc
     _refuse_literal_secrets(data, label)
     try:
         settings = Settings.model_validate({**data, "path": path})
@@ -640,6 +641,27 @@ def parse_settings(text: str, path: Path | None = None) -> Settings:
 
 
 _SECRET_KEYS = re.compile(r"(token|password|secret|api_key|apikey|bearer)$", re.IGNORECASE)
+# A line of .env.example or a secrets file pasted into the config (`KNOWVEMBER_X_BEARER_TOKEN
+# = "..."`): an environment variable, which this file never sets.
+_ENV_VARIABLE_KEY = re.compile(r"^KNOWVEMBER_\w+$", re.IGNORECASE)
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?(KNOWVEMBER_\w+)\s*=", re.IGNORECASE)
+_ENV_ADVICE = ("an environment variable, not a key of this file: remove the line and set "
+               "the variable in the environment (a shell, the crontab or the systemd "
+               "EnvironmentFile; see .env.example)")
+
+
+def _env_line_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """Where TOML stopped on an environment line (`KNOWVEMBER_X_BEARER_TOKEN=AAAA...`, as
+    a secrets file writes it), say what the line is instead of only "Invalid value"; the
+    value is never repeated (it is a secret)."""
+    match = re.search(r"at line (\d+)", str(exc))
+    lines = text.removeprefix("\ufeff").splitlines()
+    if not match or not 0 < int(match.group(1)) <= len(lines):
+        return ""
+    env = _ENV_LINE.match(lines[int(match.group(1)) - 1])
+    if not env:
+        return ""
+    return f"; line {match.group(1)}: {env.group(1)} is {_ENV_ADVICE} ({SECRET_REFUSAL})"
 
 
 def _refuse_literal_secrets(data: dict[str, Any], label: str, prefix: str = "") -> None:
@@ -653,6 +675,10 @@ def _refuse_literal_secrets(data: dict[str, Any], label: str, prefix: str = "") 
         if _URL.match(key):
             # A table keyed by URL: name the table, never the key that holds the secret.
             _refuse_url_in(key, prefix.removesuffix(".") or "(top level)", label)
+        if _ENV_VARIABLE_KEY.match(key):
+            # Said before "name it with KNOWVEMBER_..._PASSWORD_env" (no such key) or
+            # "unknown key", which left the secret pasted in the file unexplained.
+            raise ConfigError(f"{label}: {dotted}: {SECRET_REFUSAL}; this is {_ENV_ADVICE}")
         if isinstance(value, str) and _SECRET_KEYS.search(key) and not key.endswith("_env"):
             raise ConfigError(
                 f"{label}: {dotted}: {SECRET_REFUSAL}; set an environment variable and name "

@@ -1,0 +1,71 @@
+"""A fifth new-user trial of set-up: lines of `.env.example` or a secrets file pasted into
+`campaign.toml`.
+
+`.env.example` lists `KNOWVEMBER_X_BEARER_TOKEN=` and the other variables; a coordinator
+filling in the config pastes them there, with the secret. As `NAME = "value"` the file was
+refused with "name it with KNOWVEMBER_BLUESKY_APP_PASSWORD_env instead" (no such key) or
+just "unknown key"; as `NAME=value` (how a secrets file writes it) with "not valid TOML:
+Invalid value". Each now says the line is an environment variable, where to set it, and
+never repeats the secret.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowvember.config import load_settings_file
+from knowvember.errors import ConfigError
+from tests.conftest import BASE_CONFIG
+
+SECRET = "Zx8k2LmQ9pRt7VwY3nBc5Hd0"
+ADVICE = ("is an environment variable, not a key of this file: remove the line and set the "
+          "variable in the environment")
+
+
+def _refusal(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "campaign.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings_file(path)
+    message = str(caught.value)
+    assert SECRET not in message
+    return message
+
+
+@pytest.mark.parametrize("line", [
+    f'KNOWVEMBER_BLUESKY_APP_PASSWORD = "{SECRET}"',
+    f'KNOWVEMBER_SECRET_KEY = "{SECRET}"',
+    f'knowvember_x_bearer_token = "{SECRET}"',
+])
+def test_an_environment_variable_written_as_a_key_is_named_as_one(tmp_path: Path,
+                                                                   line: str) -> None:
+    message = _refusal(tmp_path, line + "\n" + BASE_CONFIG)
+    name = line.split()[0]
+    assert (f"campaign.toml: {name}: secrets are never written in the config file; this is "
+            "an environment variable") in message
+    assert "_env instead" not in message and "unknown key" not in message
+
+
+def test_an_environment_variable_inside_a_table_is_named_with_its_table(tmp_path: Path) -> None:
+    message = _refusal(tmp_path, BASE_CONFIG + f'\n[web]\nKNOWVEMBER_SECRET_KEY = "{SECRET}"\n')
+    assert "campaign.toml: web.KNOWVEMBER_SECRET_KEY: secrets are never written" in message
+
+
+@pytest.mark.parametrize("line", [
+    f"KNOWVEMBER_X_BEARER_TOKEN={SECRET}",
+    f"export KNOWVEMBER_X_BEARER_TOKEN={SECRET}",
+    f"KNOWVEMBER_X_BEARER_TOKEN = {SECRET}",
+])
+def test_a_secrets_file_line_that_is_not_toml_says_what_it_is(tmp_path: Path, line: str) -> None:
+    message = _refusal(tmp_path, BASE_CONFIG + "\n" + line + "\n")
+    lines = len(BASE_CONFIG.splitlines()) + 2
+    assert "not valid TOML" in message
+    assert f"line {lines}: KNOWVEMBER_X_BEARER_TOKEN {ADVICE}" in message
+
+
+def test_other_toml_errors_keep_their_message_alone(tmp_path: Path) -> None:
+    message = _refusal(tmp_path, BASE_CONFIG + "\n[logging]\nlevel = INFO\n")
+    assert "not valid TOML: Invalid value" in message
+    assert "environment variable" not in message
