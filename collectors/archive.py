@@ -577,6 +577,7 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
             raise InputError(f"{label}:1: this looks like a JSON file, not a CSV export; "
                              f"{json_import_hint(path)}")
         hint = ""
+        lowered = {h.strip().lower() for h in header}
         if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
             hint = "; its columns are not separated by commas: save it as CSV (comma delimited)"
         elif {"public_metrics.like_count", "author.username"} & {h.lower() for h in header}:
@@ -585,9 +586,23 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
             hint = ("; this looks like twarc-csv's export of a twarc2 archive: import the "
                     "JSONL it was made from with `knowvember import twarc2`, or add the "
                     "generic CSV's columns (docs/collectors.md)")
+        elif "id_str" in missing or "platform" in missing:
+            # A TAGS sheet is a CSV too: given to `import csv` (or the generic CSV to `import
+            # tags`), the missing columns alone did not say which import reads the file.
+            hint = _other_csv_import(lowered, "id_str" in missing)
         shown = excerpt(", ".join(h for h in header if h)) or "nothing"
         raise InputError(
             f"{label}:1: missing column(s) {', '.join(missing)} (the header has {shown}){hint}")
+
+
+def _other_csv_import(header: set[str], tags_wanted: bool) -> str:
+    """The hint naming the other CSV import when `header` (lower case) is its file's."""
+    if tags_wanted and {"platform", "id", "author_handle"} <= header:
+        return "; this is the generic CSV: import it with `knowvember import csv`"
+    if not tags_wanted and {"id_str", "from_user"} <= header:
+        return ("; this is a TAGS sheet (Twitter Archiving Google Sheet): import it with "
+                "`knowvember import tags`")
+    return ""
 
 
 def starts_like_json(first_cell: object) -> bool:

@@ -1,0 +1,49 @@
+"""The tenth session's trial of the CSV imports, as a coordinator met them: a TAGS sheet is a
+CSV file, so it is given to `import csv` first (and the generic CSV to `import tags`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowvember import ingest
+from knowvember.config import parse_settings
+from tests.conftest import BASE_CONFIG
+from tests.test_import_files import TAGS_HEADER, tags_row, write_csv
+
+
+def run_import(db, fmt: str, path: Path):  # type: ignore[no-untyped-def]
+    (record,) = ingest.import_files(db, parse_settings(BASE_CONFIG), fmt, [path],
+                                    ingest.Hooks(lock_wait=0)).runs
+    return record
+
+
+def test_a_tags_sheet_given_to_import_csv_names_import_tags(sqlite_db, tmp_path: Path
+                                                            ) -> None:  # type: ignore[no-untyped-def]
+    """It said only "missing column(s) platform, id, author_handle"."""
+    path = write_csv(tmp_path / "TAGS - Archive.csv", TAGS_HEADER, [
+        tags_row("1191672311587868672", "UHL_Library", "Peer assist #KNOWvember19")])
+    record = run_import(sqlite_db, "csv", path)
+    assert record.status == "failed"
+    assert "missing column(s) platform, id, author_handle" in record.error
+    assert "a TAGS sheet" in record.error
+    assert record.error.endswith("import it with `knowvember import tags`")
+
+
+def test_the_generic_csv_given_to_import_tags_names_import_csv(sqlite_db, tmp_path: Path
+                                                               ) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "posts.csv"
+    path.write_text("Platform,ID,Author_Handle,Created_At,Text\r\n"
+                    "x,1191672311587868672,@UHL_Library,2019-11-05 09:30,#KNOWvember19\r\n",
+                    encoding="utf-8-sig")
+    record = run_import(sqlite_db, "tags", path)
+    assert record.status == "failed"
+    assert "missing column(s) id_str, from_user" in record.error
+    assert record.error.endswith("import it with `knowvember import csv`")
+
+
+def test_a_csv_of_neither_kind_keeps_the_plain_message(sqlite_db, tmp_path: Path
+                                                       ) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "contacts.csv"
+    path.write_text("name,email\r\nJane,jane@nhs.net\r\n", encoding="utf-8")
+    record = run_import(sqlite_db, "csv", path)
+    assert record.error.endswith("(the header has name, email)"), record.error
