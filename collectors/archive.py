@@ -573,6 +573,11 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
                     "> CSV UTF-8) and import that")
             raise InputError(f"{label}: a ZIP archive, not a CSV file: unzip it and import "
                              "the CSV inside")
+        if header[0].lstrip().lower().startswith("window.ytd."):
+            raise InputError(f"{label}:1: a file from an X account archive (\"Download an "
+                             "archive of your data\": JavaScript, not CSV): `knowvember import "
+                             "twarc2` reads the archive's tweets.js (with its account.js "
+                             "beside it)")
         if starts_like_json(header[0]):
             raise InputError(f"{label}:1: this looks like a JSON file, not a CSV export; "
                              f"{json_import_hint(path)}")

@@ -47,3 +47,16 @@ def test_a_csv_of_neither_kind_keeps_the_plain_message(sqlite_db, tmp_path: Path
     path.write_text("name,email\r\nJane,jane@nhs.net\r\n", encoding="utf-8")
     record = run_import(sqlite_db, "csv", path)
     assert record.error.endswith("(the header has name, email)"), record.error
+
+
+def test_an_x_account_archive_file_given_to_a_csv_import_names_import_twarc2(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """It said "missing column(s) ... (the header has window.ytd.tweets.part0 = [)"."""
+    path = tmp_path / "tweets.js"
+    path.write_text('window.YTD.tweets.part0 = [\n  {\n    "tweet" : {\n      "id_str" : "1"\n'
+                    "    }\n  }\n]\n", encoding="utf-8")
+    for fmt in ("csv", "tags"):
+        record = run_import(sqlite_db, fmt, path)
+        assert record.status == "failed"
+        assert "an X account archive" in record.error, record.error
+        assert "`knowvember import twarc2` reads the archive's tweets.js" in record.error
