@@ -243,6 +243,14 @@ _FIRST_TIME = re.compile(r"\s+(?:before|until|till|til)(?![^\W_])")
 _INVITATION = re.compile(r"(?<![^\W_])(?:why|if|whether|unless)(?![^\W_])"
                          r"[^.!?,;:\n]*$")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+# "No knowledge café is complete without cake", "not a single AAR went by without an
+# action": a saying that it always happens, "without" soon after in the same sentence, after
+# a negation of the noun itself (not of a verb: "won't run an AAR again without the team").
+_BARE_NEGATIONS = ("no", "not", "never")
+_BARE_GAP = ("a", "an", "single", "one")
+_WITHOUT = re.compile(r"[^.!?;\n]{0,40}?(?<![^\W_])without(?![^\W_])")
+# "There's no AAR like a hot debrief": praise, after a bare "no".
+_NO_LIKE = re.compile(r"\s+(?:quite\s+)?like(?![^\W_])")
 # The words around an abbreviation, to tell whether the whole text is in capitals: runs of
 # two or more letters (a word cut by the 40-character window still shows its case).
 _SHOUT_WORDS = re.compile(r"[^\W\d_]{2,}")
@@ -473,7 +481,8 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
     Only the mention is left out: a later one ("...so this year we ran two") still counts.
     A question is not a statement that it did not happen ("Never run an AAR? Try one"), nor
     is a first ("we had never held a knowledge café before"), an invitation ("why not try a
-    peer assist!") or a condition ("if you haven't run an AAR, try one").
+    peer assist!"), a condition ("if you haven't run an AAR, try one") or a saying in its
+    praise ("no knowledge café is complete without cake", "there's no AAR like a hot debrief").
     """
     start = match.start()
     # 100 characters back: room for a negation and six short words.
@@ -481,6 +490,11 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
     if negation is None:
         return False
     if negation.group(1) and _FIRST_TIME.match(lowered, match.end()):
+        return False
+    said = negation.group()[::-1].split()  # "no", "not a single", "didn't run an"
+    if said[0] in _BARE_NEGATIONS and all(w in _BARE_GAP for w in said[1:]) and (
+            _WITHOUT.match(lowered, match.end())
+            or (said == ["no"] and _NO_LIKE.match(lowered, match.end()))):
         return False
     said_at = start - negation.end()
     if _INVITATION.search(lowered, max(0, said_at - 40), said_at):
@@ -777,7 +791,8 @@ class Taxonomy:
 # fingerprint then changes and stored tags are reported as stale.
 RULES_REVISION = 3  # 2: a mention said not to have happened is not tagged (_negated)
 # 3: a mention in another sense (`_OTHER_SENSES`: a pet's fish bowl) is not tagged, nor an
-# abbreviation that is a word in a text written in capitals (`_shouted_word`)
+# abbreviation that is a word in a text written in capitals (`_shouted_word`); a saying in
+# a technique's praise ("no knowledge café is complete without cake") is no negation
 
 # Every module-level table tagging reads, by name (looked up when fingerprinting, so a test
 # can change one). tests/test_trial_retag.py fails when a table is added and not listed.
@@ -787,6 +802,7 @@ _RULE_TABLES = (
     "_INVISIBLE", "_COMBINING", "_ABBREVIATION", "_MENTION", "_LINK", "_HASHTAG_WORDS",
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
     "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER", "_SHOUT_WORDS",
+    "_WITHOUT", "_NO_LIKE", "_BARE_NEGATIONS", "_BARE_GAP",
 )
 
 

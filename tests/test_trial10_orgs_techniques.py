@@ -53,6 +53,27 @@ def test_what_happened_is_still_counted(taxonomy: Taxonomy, text: str, name: str
     assert name in taxonomy.tag(text), text
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("No knowledge café is complete without cake ☕🍰", "Knowledge Café"),
+    ("No peer assist would be complete without biscuits", "Peer Assist"),
+    ("Not a single AAR went by without an action for the board", "After Action Review"),
+    ("There's no AAR like a hot debrief", "After Action Review"),
+    ("No Randomised Coffee Trial without coffee!", "Randomised Coffee Trial"),
+])
+def test_a_saying_in_praise_is_no_negation(taxonomy: Taxonomy, text: str, name: str) -> None:
+    assert taxonomy.tag(text) == [name]
+
+
+@pytest.mark.parametrize("text", [
+    "No AAR this year",
+    "We didn't run a peer assist. Without funding it was impossible.",
+    "We didn't have an AAR like last year",
+    "Won't run an AAR again without the whole team",
+])
+def test_a_negation_is_still_one_beside_those_words(taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.tag(text) == []
+
+
 @pytest.mark.parametrize("text", [
     "Meet our library fishbowl, Goldie the fish 🐟",
     "RIP Bubbles, the library goldfish. His fishbowl is empty",
