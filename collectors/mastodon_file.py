@@ -7,11 +7,16 @@ goes through `collectors.mastodon_payload`, as live collection does.
 
 An account archive's `outbox.json` (ActivityPub: an OrderedCollection of the account's
 activities) is read too, or a saved outbox page, or activities one per line: its public
-posts, under the status URIs a collection stores them by (see `from_outbox`).
+posts, under the status URIs a collection stores them by (see `from_outbox`); so is the
+archive's ZIP itself, as downloaded, whose outbox.json is read.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,50 @@ PLATFORM = "mastodon"
 
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
+    member = _archive_outbox(path)
+    if member is not None:
+        yield from _read_archive(path, member, chunk_posts)
+        return
+    yield from _read(path, chunk_posts)
+
+
+def _archive_outbox(path: Path) -> str | None:
+    """The name of the `outbox.json` inside `path` when it is a Mastodon account archive
+    as downloaded (a ZIP: Settings > Import and export > Request your archive); None for
+    any other file. The archive was refused as "a ZIP archive, not JSON"."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                return None
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "outbox.json"]
+    except (OSError, zipfile.BadZipFile):
+        return None  # reading it as a file says what is wrong with it
+    return min(names, key=len) if names else None
+
+
+def _read_archive(path: Path, member: str, chunk_posts: int) -> Iterator[Chunk]:
+    """The archive's outbox.json, copied out of the ZIP (the media beside it can be
+    gigabytes; only this member is read), with lines named `ARCHIVE.zip:outbox.json:N`."""
+    with tempfile.TemporaryDirectory(prefix="knowvember-") as folder:
+        copy = Path(folder) / "outbox.json"
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open(member) as inside, \
+                    open(copy, "wb") as out:
+                shutil.copyfileobj(inside, out, 1 << 20)
+        except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: the archive's {member} cannot be read ({exc}): "
+                             "download the archive again") from None
+        scale = path.stat().st_size / max(1, copy.stat().st_size)
+        for chunk in _read(copy, chunk_posts, label=f"{path}:{member}"):
+            chunk.position = int(chunk.position * scale)  # progress through the ZIP
+            yield chunk
+
+
+def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Chunk]:
     with Source(path) as source:
+        if label is not None:
+            source.label = label
         if is_car(source):  # every line of it was "not valid JSON"
             raise InputError(f"{path}: a Bluesky repository export (CAR file), not saved "
                              "Mastodon answers; use `knowvember import bluesky` for it")

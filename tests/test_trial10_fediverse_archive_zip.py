@@ -1,0 +1,62 @@
+"""The tenth session's trial of a Mastodon account archive as a library downloads it: a ZIP
+(Settings > Import and export > Request your archive) holding outbox.json, actor.json and the
+media. `import mastodon` refused it as "a ZIP archive, not JSON"."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from knowvember.db import open_database
+from tests.conftest import stored_posts as stored
+from tests.test_trial9_fediverse_archives import ACTOR, library_outbox
+from tests.test_trial_fediverse import import_file, settings_for
+
+
+def _archive(tmp_path: Path, outbox: bytes | None) -> Path:
+    path = tmp_path / "archive-20261201093000-3f9c2a.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("actor.json", json.dumps({"id": ACTOR, "type": "Person"}))
+        archive.writestr("media_attachments/files/113/401/original/a.png", b"\x89PNG" * 500)
+        if outbox is not None:
+            archive.writestr("outbox.json", outbox)
+        archive.writestr("likes.json", json.dumps({"type": "OrderedCollection",
+                                                   "orderedItems": []}))
+    return path
+
+
+def test_a_downloaded_account_archive_imports_its_outbox(tmp_path: Path) -> None:
+    outbox = json.dumps(library_outbox("https://med-mastodon.com/users/kmlead/statuses/77"),
+                        indent=2).encode()
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", _archive(tmp_path, outbox))
+    posts = stored(db)
+    again = import_file(db, settings, "mastodon", _archive(tmp_path, outbox))
+    db.dispose()
+    assert record.status == "ok", record.error
+    assert f"{ACTOR}/statuses/113401" in posts and record.details["not_public"] == 2
+    assert (again.status, again.new) == ("ok", 0)
+
+
+def test_a_bad_line_in_an_archive_is_named_by_the_archive(tmp_path: Path) -> None:
+    """A problem is reported as ARCHIVE.zip:outbox.json:N, not by a temporary copy."""
+    lines = [json.dumps(item) for item in library_outbox("x")["orderedItems"][:2]]
+    path = _archive(tmp_path, "\n".join([lines[0], '{"type": "Create", "act', lines[1]])
+                    .encode())
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", path)
+    db.dispose()
+    assert record.status == "partial" and record.new == 1
+    assert f"{path}:outbox.json:2" in json.dumps(record.details)
+    assert "knowvember-" not in json.dumps(record.details)
+
+
+def test_a_zip_without_an_outbox_is_still_refused_by_name(tmp_path: Path) -> None:
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", _archive(tmp_path, None))
+    db.dispose()
+    assert record.status == "failed" and "ZIP" in (record.error or "")
