@@ -159,11 +159,18 @@ def import_form_export(
     format: str | None = None,
     form: str | None = None,
     lookups: Lookups | None = None,
+    any_dates: bool = False,
 ) -> FormImportResult:
-    """Read a form export and add its new, valid rows as `form` stories."""
+    """Read a form export and add its new, valid rows as `form` stories.
+
+    An export whose every response was sent far from the campaign's dates (last year's form
+    imported into this year's campaign) is refused before anything is written, unless
+    `any_dates`; a few such responses are named in a warning.
+    """
     from sqlalchemy.exc import IntegrityError
 
     export = read_form_export(path, settings, format=format, form=form)
+    dates_warnings = [] if any_dates else campaign_dates(path, settings, export.stories)
     lookups = lookups or Lookups.load(settings)
     edited = _edited_responses(db, settings, export.stories, form, lookups)
     edited.update(_imported_under_another_name(db, settings, export.stories, edited, lookups))
@@ -184,11 +191,47 @@ def import_form_export(
         file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
         already_imported=len(added.existing) + len(edited), failed=len(export.errors),
         story_ids=[s.id for s in added.added], errors=export.errors,
-        warnings=export.warnings + added.warnings + warnings, columns=export.columns,
+        warnings=export.warnings + dates_warnings + added.warnings + warnings,
+        columns=export.columns,
     )
     log.debug("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
               result.imported, result.already_imported, result.failed)
     return result
+
+
+# How far from the campaign's dates a response may have been sent: a form opens in October
+# and late stories come in over the winter.
+BEFORE_CAMPAIGN = dt.timedelta(days=62)
+AFTER_CAMPAIGN = dt.timedelta(days=92)
+_NAMED_ROWS = 5
+
+
+def campaign_dates(path: Path, settings: Settings, items: list[NewStory]) -> list[str]:
+    """A warning naming the responses sent far outside the campaign's dates; InputError
+    when every dated response was (the wrong year's export, or the wrong campaign.toml).
+
+    Without this, last year's form imported into this year's folder put last year's stories
+    in this year's queue, report and counts, and said "imported".
+    """
+    campaign = settings.campaign
+    low, high = campaign.start - BEFORE_CAMPAIGN, campaign.end + AFTER_CAMPAIGN
+    dated = [item for item in items if item.submitted_at is not None]
+    outside = [item for item in dated
+               if not low <= item.submitted_at.astimezone(campaign.tz).date() <= high]
+    if not outside:
+        return []
+    days = sorted(item.submitted_at.astimezone(campaign.tz).date() for item in outside)
+    sent = f"{days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "")
+    period = f"{campaign.name}, {campaign.start} to {campaign.end}"
+    if len(outside) == len(dated):
+        raise InputError(
+            f"{path}: every response was sent outside the campaign ({period}): {sent}. Is it "
+            "this campaign's form (and this campaign's campaign.toml)? Nothing was imported; "
+            "to import it into this campaign all the same, add --any-dates")
+    rows = ", ".join(item.label or "a row" for item in outside[:_NAMED_ROWS])
+    more = f" and {len(outside) - _NAMED_ROWS} more" if len(outside) > _NAMED_ROWS else ""
+    return [f"{path}: {rows}{more} sent outside the campaign ({period}): {sent}; check they "
+            "belong to it (erase one with `knowvember stories delete ID --yes`)"]
 
 
 def _resubmitted(db: Database, settings: Settings, to_add: list[NewStory], added: Any,

@@ -351,6 +351,10 @@ def import_(
     output: TableOrJson | None = typer.Option(
         None, "--output", help="The same as --format table|json."
     ),
+    any_dates: bool = typer.Option(
+        False, "--any-dates", help="Import an export whose responses were all sent outside "
+        "the campaign's dates (refused without it: last year's form, say).",
+    ),
 ) -> None:
     """Import stories from a form export; re-importing the same export adds nothing.
 
@@ -366,7 +370,7 @@ def import_(
     app = state(ctx)
     settings = app.settings()
     result = import_form_export(app.db(), settings, file, format=file_format, form=form,
-                                lookups=Lookups.load(settings))
+                                lookups=Lookups.load(settings), any_dates=any_dates)
     console = err_console()
     if output is TableOrJson.json:
         emit_json(result.to_json())
