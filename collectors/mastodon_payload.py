@@ -119,6 +119,16 @@ def quoted_status(status: Json) -> Json | None:
     return None
 
 
+def _is_unshown_quote(status: Json) -> bool:
+    """Whether a status is a Mastodon 4.5 quote whose quoted post is not sent: the quote
+    still awaits approval (`pending`), was refused or withdrawn, the post is deleted or not
+    visible (`state`), or it is a quote inside a quote (`quoted_status_id` only). It was
+    counted as an original post."""
+    quote = status.get("quote")
+    return isinstance(quote, dict) and (isinstance(quote.get("state"), str)
+                                        or bool(quote.get("quoted_status_id")))
+
+
 def _text_of(status: Json) -> str:
     """A status's plain text, its content warning (`spoiler_text`) first and a poll's
     options after it, one a line, as the apps show them: "Which will you try? (poll)" with
@@ -168,6 +178,10 @@ def post_from_status(status: Json, *, context_only: bool = False,
         tags.extend(fold(t["name"]) for t in reblog.get("tags") or () if t.get("name"))
     elif quoted is not None:
         kind, ref = "quote", quoted.get("uri")
+    elif _is_unshown_quote(status):
+        kind = "quote"
+        quoted_id = status["quote"].get("quoted_status_id")
+        ref = (local_uris or {}).get(str(quoted_id)) if quoted_id else None
     elif status.get("in_reply_to_id"):
         kind = "reply"
         ref = (local_uris or {}).get(str(status["in_reply_to_id"]))

@@ -1,0 +1,45 @@
+"""The tenth session's trial of Mastodon payloads: quote posts of Mastodon 4.5 whose quoted
+post is not in the answer were read as original posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from collectors.mastodon_payload import from_statuses
+from tests.fakeapi import mastodon_account, mastodon_id, mastodon_status
+
+WHEN = dt.datetime(2026, 11, 9, 10, tzinfo=dt.UTC)
+HOME = "https://nhs.social"
+
+
+def _status(number: int, quote: object) -> dict[str, object]:
+    person = mastodon_account("lib", HOME)
+    status = mastodon_status(mastodon_id(WHEN, number), HOME, number,
+                             "<p>Worth a read before your Retrospect #KNOWvember</p>",
+                             ["knowvember"], person, WHEN)
+    status["quote"] = quote
+    return status
+
+
+@pytest.mark.parametrize("state", ["pending", "deleted", "unauthorized", "revoked",
+                                   "rejected", "blocked_account"])
+def test_a_quote_whose_post_is_not_sent_is_still_a_quote(state: str) -> None:
+    posts, _ = from_statuses([_status(1, {"state": state, "quoted_status": None})])
+    assert [(p.kind, p.referenced_id) for p in posts] == [("quote", None)]
+
+
+def test_a_shallow_quote_is_linked_by_the_instance_s_local_id() -> None:
+    """A quote inside a quote names its post by the serving instance's id only."""
+    quoted = _status(2, None)
+    quoting = _status(3, {"state": "accepted", "quoted_status_id": quoted["id"]})
+    posts, _ = from_statuses([quoted, quoting])
+    kinds = {p.platform_id: (p.kind, p.referenced_id) for p in posts}
+    assert kinds[quoting["uri"]] == ("quote", quoted["uri"])
+    assert kinds[quoted["uri"]] == ("original", None)
+
+
+def test_a_status_without_a_quote_is_an_original() -> None:
+    posts, _ = from_statuses([_status(4, None)])
+    assert posts[0].kind == "original"
