@@ -21,7 +21,7 @@ import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
 from collectors.base import parse_time
-from collectors.x_payload import retweeted_author
+from collectors.x_payload import quoted_in_links, retweeted_author
 from knowvember.errors import quoted
 from knowvember.hashtags import fold, hashtags_in
 from knowvember.records import AccountRecord, PostRecord
@@ -34,7 +34,6 @@ _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
 _SHEET_TIMES = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
                 "%m/%d/%Y %H:%M:%S")
 _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
-_QUOTED_URL = re.compile(r"^https?://(?:(?:www|mobile)\.)?(?:twitter|x)\.com/\w+/status(?:es)?/(\d+)")
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 
 
@@ -53,19 +52,6 @@ def _tweet_id(row: dict[str, str]) -> str:
         return value
     raise RowError(f"id_str {quoted(value)} is not a tweet id (did the sheet go through Excel? "
                    "export the CSV straight from Google Sheets)")
-
-
-def _quoted_id(entities: dict[str, Any], tid: str) -> str | None:
-    """The tweet a row quotes: X appends a quote's permalink to its v1.1 text, so the last
-    link in `entities_str` to another tweet names it (a TAGS sheet has no quote columns, and
-    its quotes were stored as originals). Quote over reply, as the v2 import reads them."""
-    for link in reversed(entities.get("urls") or ()):
-        if not isinstance(link, dict):
-            continue
-        match = _QUOTED_URL.search(str(link.get("expanded_url") or ""))
-        if match and match.group(1) != tid:
-            return match.group(1)
-    return None
 
 
 def _reply_id(value: str) -> str | None:
@@ -161,7 +147,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     reply_to = (row.get("in_reply_to_status_id_str") or "").strip()
     if retweeted_author(text):
         kind = "repost"
-    elif quoted := _quoted_id(entities, tid):
+    elif quoted := quoted_in_links(entities, tid):
         kind, ref = "quote", quoted
     elif reply_to:
         kind, ref = "reply", _reply_id(reply_to)

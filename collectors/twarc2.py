@@ -51,6 +51,7 @@ from collectors.x_payload import (
     is_v1,
     map_decoded,
     peek,
+    quoted_in_links,
     retweeted_author,
     snowflake_time,
 )
@@ -567,9 +568,13 @@ def _read_account_archive(path: Path, chunk_posts: int) -> Iterator[Chunk]:
                                           f"{f' ({which})' if which else ''}: {describe(exc)}"))
             continue
         for post in posts:
-            # The archive keeps a retweet as its text only ("RT @name: ..."), cut short.
+            # The archive keeps a retweet as its text only ("RT @name: ..."), cut short,
+            # and a quote as its link only (no quote fields: it was stored as an original).
             if post.kind == "original" and retweeted_author(post.text):
                 post.kind = "repost"
+            elif (post.kind in ("original", "reply") and "is_quote_status" not in tweet
+                  and (quoted := quoted_in_links(tweet.get("entities"), post.platform_id))):
+                post.kind, post.referenced_id = "quote", quoted
         chunk.posts.extend(posts)
         chunk.accounts.extend(accounts)
         chunk.lines = number

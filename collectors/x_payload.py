@@ -556,6 +556,25 @@ def _v1_id(obj: Json, key: str) -> str | None:
     return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
+_QUOTED_URL = re.compile(
+    r"^https?://(?:(?:www|mobile)\.)?(?:twitter|x)\.com/\w+/status(?:es)?/(\d+)")
+
+
+def quoted_in_links(entities: Any, tid: str) -> str | None:
+    """The tweet a v1.1 tweet quotes, from its links alone: X appends a quote's permalink to
+    its text, so the last link in `entities` to another tweet names it. For files that keep
+    no quote fields (a TAGS sheet, an X account archive's tweets.js), whose quotes were
+    stored as originals and, quoting a campaign post without its hashtag, left out."""
+    links = entities.get("urls") if isinstance(entities, dict) else None
+    for link in reversed(links if isinstance(links, list) else ()):
+        if not isinstance(link, dict):
+            continue
+        match = _QUOTED_URL.search(str(link.get("expanded_url") or ""))
+        if match and match.group(1) != tid:
+            return match.group(1)
+    return None
+
+
 def _v1_quoted_id(tweet: Json) -> str | None:
     """The id of the tweet a v1.1 quote quotes: `quoted_status_id_str`, or the embedded
     `quoted_status` itself when an export kept only that (the quote was read as an
