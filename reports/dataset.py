@@ -191,7 +191,8 @@ def load_campaign_data(
         acct = accounts.index_of(frame.account)
         tech_post, tech_code, names = _load_techniques(conn, frame)
         stories = _load_stories(conn, campaign.id, period, directory)
-        earlier = [c for c in campaigns if c.start < campaign.start and c.id != campaign.id]
+        earlier = [c for c in campaigns if c.start < campaign.start and c.id != campaign.id
+                   and _holds_anything(conn, c)]
         previous = None
         if earlier and compare:
             prev = earlier[-1]
@@ -212,6 +213,19 @@ def load_campaign_data(
     )
 
 
+def _holds_anything(conn: Connection, campaign: CampaignRow) -> bool:
+    """Whether a campaign has a post or a story stored.
+
+    Running any command with another year's campaign.toml (a `config check`, a summary with
+    a mistyped slug) records that campaign: with nothing stored it is no earlier campaign
+    to compare with, or every organisation would be taking part "for the first time" and
+    the year-on-year table would hold a year of zeros.
+    """
+    p, s = posts_t.c, stories_t.c
+    return any(conn.execute(sa.select(column).where(owner == campaign.id).limit(1)).first()
+               for column, owner in ((p.id, p.campaign_id), (s.id, s.campaign_id)))
+
+
 def stored_elsewhere(conn: Connection, campaign: CampaignRow, campaigns: list[CampaignRow],
                      settings: Settings) -> str | None:
     """What to tell someone whose campaign has nothing stored while other campaigns do.
@@ -220,10 +234,9 @@ def stored_elsewhere(conn: Connection, campaign: CampaignRow, campaigns: list[Ca
     campaign.toml copied without changing `[campaign] slug`) gives, and a coordinator must
     not publish that by mistake. Only looked at when the period has no posts at all.
     """
-    p, s = posts_t.c, stories_t.c
-    for column, owner in ((p.id, p.campaign_id), (s.id, s.campaign_id)):
-        if conn.execute(sa.select(column).where(owner == campaign.id).limit(1)).first():
-            return None  # something of its own is stored: only this period is empty
+    if _holds_anything(conn, campaign):
+        return None  # something of its own is stored: only this period is empty
+    p = posts_t.c
     counts = dict(conn.execute(sa.select(p.campaign_id, sa.func.count()).where(
         p.campaign_id != campaign.id).group_by(p.campaign_id)).all())
     others = [f"{c.slug} (\"{c.name}\", {c.start} to {c.end}: {counts[c.id]:,} "
