@@ -48,10 +48,18 @@ def command_for(name: str) -> str:
     kind, _, what = name.partition(":")
     if not what:
         return kind
-    return f"collect --source {what}" if kind == "collect" else f"{kind} {what}"
+    return f"{kind} --source {what}" if kind in ("collect", "schedule") else f"{kind} {what}"
 
 
 def _refuse(name: str, holder: str = "") -> AlreadyRunningError:
+    if name.startswith("schedule:"):
+        # A loop runs for the whole campaign: "try again when it has finished" would be in
+        # December. The coordinator needs to hear where the one already going is.
+        return AlreadyRunningError(
+            f"another `knowvember schedule`{holder} already collects "
+            f"{name.partition(':')[2]} from this database; this one did nothing. Stop that "
+            "one first (Ctrl-C in its terminal, or `systemctl stop` its service) to start "
+            "this one, or leave it collecting")
     return AlreadyRunningError(
         f"another `{command_for(name)}` run{holder} is already running on this database; "
         "this one did nothing (try again when it has finished)"

@@ -333,16 +333,16 @@ def schedule(
     db = app_state.db()
     plan = (f"{', '.join(sources)} every {(every or settings.schedule.every).strip()} until "
             f"{settings.schedule.grace_days} days after {settings.campaign.end}")
-    err_console().print(f"Collecting {plan} (Ctrl-C to stop).")
-    # The schedule's own news goes to a `[logging] file` too (said once on the terminal):
-    # a month-long loop is read back from its log, which held each run but not when the
-    # loop started, stopped, or skipped a collection on a database error.
-    log.info("schedule: collecting %s", plan, extra=REPORTED)
-
-    with _Display(_interactive(app_state.quiet)) as display:
-        hooks = _hooks(display)
-        with _stop_signals(hooks):
-            cycles = _keep_scheduling(db, settings, sources, seconds, hooks)
+    with _one_schedule(db, sources):
+        err_console().print(f"Collecting {plan} (Ctrl-C to stop).")
+        # The schedule's own news goes to a `[logging] file` too (said once on the
+        # terminal): a month-long loop is read back from its log, which held each run but
+        # not when the loop started, stopped, or skipped a collection on a database error.
+        log.info("schedule: collecting %s", plan, extra=REPORTED)
+        with _Display(_interactive(app_state.quiet)) as display:
+            hooks = _hooks(display)
+            with _stop_signals(hooks):
+                cycles = _keep_scheduling(db, settings, sources, seconds, hooks)
     stop = hooks.stop_flag()
     if stop.is_set():
         why = f"{stop.reason}: {HANGUP_HINT}" if stop.reason == "SIGHUP" else stop.reason
@@ -360,6 +360,21 @@ def schedule(
                         "over.")
     log.info("schedule: done after %d collection(s); the collection period is over", cycles,
              extra=REPORTED)
+
+
+@contextlib.contextmanager
+def _one_schedule(db: Database, sources: Sequence[str]) -> Iterator[None]:
+    """Hold a `schedule:SOURCE` lock for each source while the loop runs, so a second
+    `schedule` of the same source on this database (a forgotten tmux window, the service
+    and a terminal, a laptop and the server on PostgreSQL) is refused at once (exit 75),
+    naming the process; both collected every interval, each run asking again what the
+    other had just read, and waiting for, or skipped on, the other's run lock."""
+    from knowvember.locks import run_lock
+
+    with contextlib.ExitStack() as stack:
+        for source in sources:
+            stack.enter_context(run_lock(db, f"schedule:{source}", wait=0))
+        yield
 
 
 def _report_cycle(outcome: ingest.CollectOutcome) -> None:
