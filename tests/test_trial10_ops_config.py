@@ -69,3 +69,13 @@ def test_other_toml_errors_keep_their_message_alone(tmp_path: Path) -> None:
     message = _refusal(tmp_path, BASE_CONFIG + "\n[logging]\nlevel = INFO\n")
     assert "not valid TOML: Invalid value" in message
     assert "environment variable" not in message
+
+
+def test_sample_into_a_file_says_it_is_a_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`sample --out notes.txt` said only "notes.txt: File exists", as `demo` says more."""
+    target = tmp_path / "notes.txt"
+    target.write_text("mine\n", encoding="utf-8")
+    result = cli("sample", "--out", str(target), "--posts", "10")
+    assert result.exit_code == 2
+    assert "is a file; choose a folder for the sample" in " ".join(result.stderr.split())
+    assert target.read_text(encoding="utf-8") == "mine\n"

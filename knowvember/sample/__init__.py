@@ -127,6 +127,8 @@ def _count(values: Any) -> dict[str, int]:
 
 def _prepare(folder: Path) -> None:
     """Make `folder` ready: new, empty, or an earlier sample whose files are removed."""
+    if folder.exists() and not folder.is_dir():  # "FILE: File exists" said nothing more
+        raise InputError(f"{folder} is a file; choose a folder for the sample (--out DIR)")
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / MANIFEST
     if manifest.exists():
