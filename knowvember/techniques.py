@@ -210,8 +210,10 @@ _ABBREVIATION = re.compile(r"^[A-Za-z]{1,6}$")
 _MENTION = re.compile(r"@\w+(?:[.\-]\w+)*(?:@\w+(?:[.\-]\w+)*)?")
 _LINK = re.compile(r"(?i:https?)://\S+|www\.\S+")
 _HASHTAG_WORDS = re.compile(r"[#\uff03]\w+")
-# Between the words of a camel-case hashtag: "lC" (DigitalStory) or "UUl" (NHSPeer).
-_CAMEL = re.compile(r"(?<=[^\W_])(?<![A-Z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Between the words of a camel-case hashtag: "lC" (DigitalStory) or "UUl" (NHSPeer), and
+# before a year or number run on after a name ("#KnowledgeCafe2019", "#PeerAssist19").
+_CAMEL = re.compile(r"(?<=[^\W_])(?<![A-Z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
+                    r"|(?<=[^\W\d_])(?=\d)")
 # A mention said not to have happened: "we did not run a peer assist", "no AAR this year",
 # "we've never held a knowledge café". Searched for just before each mention, over lower-cased
 # text: a negation, then at most six of the words that can stand between it and the

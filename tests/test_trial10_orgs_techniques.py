@@ -29,6 +29,22 @@ def test_a_technique_written_one_hashtag_a_word(taxonomy: Taxonomy, text: str, n
     assert taxonomy.tag(text) == [name]
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("Our #KnowledgeCafe2019 was packed", "Knowledge Café"),
+    ("#PeerAssist19 with the ED team", "Peer Assist"),
+    ("#peerassist2019", "Peer Assist"),
+    ("#RandomisedCoffeeTrial2019 round 2", "Randomised Coffee Trial"),
+])
+def test_a_technique_hashtag_with_a_year_run_on(
+    taxonomy: Taxonomy, text: str, name: str
+) -> None:
+    assert taxonomy.tag(text) == [name]
+
+
+def test_a_numbered_summit_is_still_no_community_of_practice(taxonomy: Taxonomy) -> None:
+    assert taxonomy.tag("Greener NHS at #COP26 and COP 28") == []
+
+
 @pytest.mark.parametrize("text", [
     "We haven't yet managed to organise a peer assist",
     "We still haven't got round to a knowledge café this year",
