@@ -171,8 +171,11 @@ def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
     weights = weights_from(settings.leaderboard.weights)
     org_board = leaderboard(data, by="organisation", weights=weights)
     region_board = leaderboard(data, by="region", weights=weights)
-    contributor_board = [unnamed_if_unlisted(data, row) for row in leaderboard(
-        data, by="contributor", weights=weights, top=CONTRIBUTORS_LISTED)]
+    accounts = data.accounts
+    unlisted = {accounts.ref(int(i)): int(i) for i in np.flatnonzero(accounts.unlisted)}
+    contributor_board = [unnamed_if_unlisted(data, row, unlisted.get(row["account"]))
+                         for row in leaderboard(data, by="contributor", weights=weights,
+                                                top=CONTRIBUTORS_LISTED)]
     posts, stories, phases = technique_counts(data)
     techniques = [{"name": name, "phases": data.phases_of(name), "posts": n,
                    "stories": stories[name]} for name, n in posts.items()]
@@ -214,17 +217,12 @@ def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
     return content
 
 
-def unnamed_if_unlisted(data: CampaignData, row: dict[str, Any], index: int | None = None
+def unnamed_if_unlisted(data: CampaignData, row: dict[str, Any], index: int | None
                         ) -> dict[str, Any]:
     """A contributor's row as a published report may show it: one whose owner asked not to
     be shown publicly (`reports.scope.asks_unlisted`) keeps its numbers but loses its name,
-    handle and link. `index` is the account's; without it, the row's `account` finds it."""
-    accounts = data.accounts
-    if index is None:
-        unlisted = {accounts.ref(int(i)) for i in np.flatnonzero(accounts.unlisted)}
-        if row.get("account") not in unlisted:
-            return row
-    elif not accounts.is_unlisted(index):
+    handle and link. `index` is the row's account index (None: not an unlisted one)."""
+    if index is None or not data.accounts.is_unlisted(index):
         return row
     names = {"account": UNLISTED_NAME, "handle": UNLISTED_NAME, "display_name": None,
              "url": None}
