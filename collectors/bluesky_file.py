@@ -1,8 +1,9 @@
 """Bluesky API responses saved to a file: `app.bsky.feed.searchPosts` responses.
 
 One response per line (JSONL, the streaming form), single post views per line, or one whole
-JSON response all work; feed responses (`{"feed": [{"post": ...}]}`) and saved threads
-(`getPostThread`: `{"thread": ...}`) are read too. Mapping
+JSON response all work; feed responses (`{"feed": [{"post": ...}]}`), saved threads
+(`getPostThread`: `{"thread": ...}`) and an account's posts listed with
+`com.atproto.repo.listRecords` (`{"records": ...}`) are read too. Mapping
 goes through `collectors.bluesky_payload`, as live collection does.
 
 A repository export (`repo.car`: the app's Settings > Account > Export my data, or
@@ -39,9 +40,33 @@ def _views(value: Any) -> list[Any] | None:
         return value["posts"]  # type: ignore[no-any-return]
     if isinstance(value.get("thread"), dict):
         return _thread_posts(value["thread"])
+    if isinstance(value.get("records"), list):
+        return _listed_posts(value["records"])
     if "uri" in value and "record" in value:
         return [value]
     return None
+
+
+def _listed_posts(records: list[Any]) -> list[Any]:
+    """The posts of a saved `com.atproto.repo.listRecords` answer (`?repo=HANDLE&collection=
+    app.bsky.feed.post`: the usual way to save an account's own posts without signing in),
+    as post views: each record's author is the DID in its URI (the answer names no handle;
+    one stored from search is kept), dated as a repository export's posts are. Records of
+    other collections (likes, follows) are no posts. It was refused as "not a searchPosts
+    response"."""
+    views: list[Any] = []
+    for item in records:
+        uri = item.get("uri") if isinstance(item, dict) else None
+        if not isinstance(uri, str) or f"/{POST_COLLECTION}" not in uri:
+            continue
+        view: dict[str, Any] = {"uri": uri, "cid": item.get("cid"),
+                                "author": {"did": uri.removeprefix("at://").split("/")[0]},
+                                "record": item.get("value")}
+        written = tid_time(uri.rsplit("/", 1)[-1])
+        if written is not None:
+            view["indexedAt"] = written
+        views.append(view)
+    return views
 
 
 THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"

@@ -1,6 +1,7 @@
-"""The tenth session's trial of importing saved conversations: a Bluesky thread
+"""The tenth session's trial of importing saved conversations and listings: a Bluesky thread
 (`getPostThread`) and a Mastodon toot's context (`/api/v1/statuses/ID/context`), as a
-coordinator saves the discussion under a campaign post to keep it. Both were refused."""
+coordinator saves the discussion under a campaign post to keep it, and an account's posts
+listed with `com.atproto.repo.listRecords`. All were refused."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from knowvember.config import parse_settings
 from knowvember.db import open_database
 from tests.conftest import stored_posts as stored
 from tests.fakeapi import bluesky_post, mastodon_account, mastodon_id, mastodon_status
+from tests.test_trial9_fediverse_archives import _tid
 from tests.test_trial_fediverse import CAMPAIGN
 
 WHEN = dt.datetime(2026, 11, 5, 9, tzinfo=dt.UTC)
@@ -79,3 +81,20 @@ def test_a_saved_mastodon_conversation_imports_its_statuses(tmp_path: Path) -> N
     assert set(posts) == {parent["uri"], reply["uri"]}
     assert (posts[reply["uri"]].kind, posts[reply["uri"]].referenced_id) == (
         "reply", parent["uri"])
+
+
+def test_an_account_s_posts_saved_with_list_records_import(tmp_path: Path) -> None:
+    """`com.atproto.repo.listRecords` (the no-sign-in way guides give to save an account's
+    posts) answers records, not post views: it was refused as not a searchPosts response."""
+    did = "did:plc:uhl7q3m2xk4w5v6"
+    post = bluesky_post(_tid(WHEN), did, "uhl.bsky.social",
+                        "Our Peer Assist today #KNOWvember", WHEN)
+    like = {"uri": f"at://{did}/app.bsky.feed.like/{_tid(WHEN, 3)}", "cid": "bafylike",
+            "value": {"$type": "app.bsky.feed.like", "createdAt": "2026-11-06T10:00:00Z",
+                      "subject": {"uri": post["uri"], "cid": post["cid"]}}}
+    listing = {"records": [{"uri": post["uri"], "cid": post["cid"], "value": post["record"]},
+                           like], "cursor": "3lbq2xk4w5v6a"}
+    record, posts = _import(tmp_path, "bluesky", listing)
+    assert record.status == "ok", record.error
+    assert set(posts) == {post["uri"]}
+    assert posts[post["uri"]].created_at.replace(tzinfo=dt.UTC) == WHEN
