@@ -610,6 +610,12 @@ def _other_csv_import(header: set[str], tags_wanted: bool) -> str:
     return ""
 
 
+def excel_rounded(digits: str) -> bool:
+    """Whether an id of more than 15 digits has only zeros after the 15th, as Excel leaves
+    it (a real id ends so once in 10,000 for 19 digits: that id is then not trusted)."""
+    return len(digits) > 15 and not digits[15:].strip("0")
+
+
 def starts_like_json(first_cell: object) -> bool:
     """Whether a table's first header cell is the start of a JSON document (a JSON file
     given to an import or form reader that wants a CSV or XLSX export)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
+from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks, excel_rounded
 from collectors.base import parse_time
 from collectors.x_payload import retweeted_author
 from knowvember.errors import quoted
@@ -85,6 +85,18 @@ def _default_kind(platform: str, text: str) -> str:
     return "repost" if platform == "x" and retweeted_author(text) else "original"
 
 
+def _author_id(platform: str, value: str) -> str:
+    """The row's account id, or "" when a spreadsheet spoiled an X one: Excel shows an
+    18-digit user id as `1.19017E+18` and saves it so (or as `1190174010209570000`), and
+    every author whose id began alike became one account keyed by that text, their posts
+    all under the last one's handle. Such a row's account is keyed by its handle, as a row
+    without the column (and as the TAGS import does)."""
+    value = value.strip()
+    if platform == "x" and (not value.isdigit() or excel_rounded(value)):
+        return ""
+    return value
+
+
 def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     try:
         platform = normalise_platform(row.get("platform") or "")
@@ -115,7 +127,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         raise RowError(f"kind {quoted(kind)} is not one of {', '.join(POST_KINDS)}")
     tags = [fold(t) for t in (row.get("hashtags") or "").replace(",", " ").split() if t]
     tags.extend(hashtags_in(text))
-    author_id = (row.get("author_id") or "").strip()
+    author_id = _author_id(platform, row.get("author_id") or "")
     key = author_id or handle
     counts = {c: _number(row, c) or 0 for c in COUNTS}
     post = PostRecord(

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks
+from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks, excel_rounded
 from collectors.base import parse_time
 from collectors.x_payload import quoted_in_links, retweeted_author
 from knowvember.errors import quoted
@@ -61,15 +61,9 @@ def _reply_id(value: str) -> str | None:
     `1.19167E+18` or `1191672311587870000`, and unlike the row's own id there is no
     `status_url` to recover it from. The row is still a reply; pointing it at a tweet that
     does not exist (or at another one) would be worse than not knowing which."""
-    if not value.isdigit() or _excel_rounded(value):
+    if not value.isdigit() or excel_rounded(value):
         return None
     return value
-
-
-def _excel_rounded(digits: str) -> bool:
-    """Whether an id of more than 15 digits has only zeros after the 15th, as Excel leaves
-    it (a real id ends so once in 10,000 for 19 digits: that reference is then dropped)."""
-    return len(digits) > 15 and not digits[15:].strip("0")
 
 
 def _created(row: dict[str, str]) -> dt.datetime:
@@ -152,7 +146,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     elif reply_to:
         kind, ref = "reply", _reply_id(reply_to)
     user_id = (row.get("from_user_id_str") or "").strip()
-    if _excel_rounded(user_id):
+    if excel_rounded(user_id):
         # an id Excel cut to 15 digits names no account (or another one): by handle, as a
         # sheet without the column
         user_id = ""

@@ -60,3 +60,32 @@ def test_an_x_account_archive_file_given_to_a_csv_import_names_import_twarc2(
         assert record.status == "failed"
         assert "an X account archive" in record.error, record.error
         assert "`knowvember import twarc2` reads the archive's tweets.js" in record.error
+
+
+def test_x_author_ids_a_spreadsheet_spoiled_do_not_make_people_one_account(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Excel saves an 18-digit user id as 1.19017E+18 (or 1190174010209570000): every author
+    whose id began alike was one account, their posts under the last one's handle (four
+    libraries were two contributors)."""
+    from tests.conftest import stored_posts as stored
+
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "platform,id,author_handle,author_id,created_at,text\r\n"
+        "x,1190174010209574999,@UHLLibraries,1.19017E+18,2019-11-05 09:30,One #KNOWvember19\r\n"
+        "x,1190174010209575999,@AlderHeyLib,1.19017E+18,2019-11-05 10:30,Two #KNOWvember19\r\n"
+        "x,1190174010209576999,@NUHLibrary,1190174010209570000,2019-11-05 11:30,Three "
+        "#KNOWvember19\r\n"
+        "x,1190174010209577999,@RCHTLibrary,1190174010209570000,2019-11-05 12:30,Four "
+        "#KNOWvember19\r\n"
+        "x,1190174010209578999,@STHLibrary,721682332779300977,2019-11-05 13:30,Five "
+        "#KNOWvember19\r\n", encoding="utf-8")
+    record = run_import(sqlite_db, "csv", path)
+    assert (record.status, record.new) == ("ok", 5), record.error
+    posts = stored(sqlite_db)
+    assert len({p.account_id for p in posts.values()}) == 5
+    with sqlite_db.engine.connect() as conn:
+        accounts = dict(conn.exec_driver_sql(
+            "SELECT handle, platform_user_id FROM accounts").fetchall())
+    assert accounts == {"@uhllibraries": None, "@alderheylib": None, "@nuhlibrary": None,
+                        "@rchtlibrary": None, "@sthlibrary": "721682332779300977"}
