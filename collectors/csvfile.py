@@ -86,11 +86,12 @@ def _default_kind(platform: str, text: str) -> str:
 
 
 def _author_id(platform: str, value: str) -> str:
-    """The row's account id, or "" when a spreadsheet spoiled an X one: Excel shows an
-    18-digit user id as `1.19017E+18` and saves it so (or as `1190174010209570000`), and
-    every author whose id began alike became one account keyed by that text, their posts
-    all under the last one's handle. Such a row's account is keyed by its handle, as a row
-    without the column (and as the TAGS import does)."""
+    """The row's account id (or `referenced_id`), or "" when a spreadsheet spoiled an X one:
+    Excel shows an 18-digit user id as `1.19017E+18` and saves it so (or as
+    `1190174010209570000`), and every author whose id began alike became one account keyed
+    by that text, their posts all under the last one's handle. Such a row's account is keyed
+    by its handle, as a row without the column (and as the TAGS import does); such a
+    reference names no post, so the row keeps its kind without one."""
     value = value.strip()
     if platform == "x" and (not value.isdigit() or excel_rounded(value)):
         return ""
@@ -139,7 +140,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         url=url,
         lang=(row.get("lang") or "").strip() or None,
         kind=kind,
-        referenced_id=(row.get("referenced_id") or "").strip() or None,
+        referenced_id=_author_id(platform, row.get("referenced_id") or "") or None,
         hashtags=tuple(dict.fromkeys(tags)),
         raw=orjson.dumps(row).decode(),
         **counts,

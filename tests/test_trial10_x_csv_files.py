@@ -89,3 +89,18 @@ def test_x_author_ids_a_spreadsheet_spoiled_do_not_make_people_one_account(
             "SELECT handle, platform_user_id FROM accounts").fetchall())
     assert accounts == {"@uhllibraries": None, "@alderheylib": None, "@nuhlibrary": None,
                         "@rchtlibrary": None, "@sthlibrary": "721682332779300977"}
+
+
+def test_an_x_reference_a_spreadsheet_spoiled_is_left_out(sqlite_db, tmp_path: Path
+                                                          ) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import stored_posts as stored
+
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "platform,id,author_handle,created_at,text,kind,referenced_id\r\n"
+        "x,1190174010209574999,@UHLLibraries,2019-11-05 09:30,Yes! #KNOWvember19,reply,"
+        "1.19017E+18\r\n", encoding="utf-8")
+    record = run_import(sqlite_db, "csv", path)
+    assert (record.status, record.new) == ("ok", 1), record.error
+    post = stored(sqlite_db)["1190174010209574999"]
+    assert (post.kind, post.referenced_id) == ("reply", None)
