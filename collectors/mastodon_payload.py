@@ -133,9 +133,9 @@ def _text_of(status: Json) -> str:
     """A status's plain text, its content warning (`spoiler_text`) first and a poll's
     options after it, one a line, as the apps show them: "Which will you try? (poll)" with
     the techniques only in its options was tagged with none of them."""
-    text = html_to_text(status.get("content") or "")
+    text = _without_emoji_codes(html_to_text(status.get("content") or ""), status)
     if status.get("spoiler_text"):
-        text = f"{status['spoiler_text']}\n\n{text}"
+        text = f"{_without_emoji_codes(str(status['spoiler_text']), status)}\n\n{text}"
     poll = status.get("poll")
     options = [str(o["title"]) for o in (poll.get("options") or ()) if isinstance(o, dict)
                and o.get("title")] if isinstance(poll, dict) else []
@@ -148,13 +148,25 @@ def display_name(account: Json) -> str | None:
     """The name as the apps show it: a custom emoji's `:shortcode:` (listed in the account's
     `emojis`, shown as a picture) left out, so "Alder Hey Library :nhs: :books:" is
     "Alder Hey Library" in a leaderboard."""
-    name = account.get("display_name") or ""
-    codes = {e.get("shortcode") for e in account.get("emojis") or () if isinstance(e, dict)}
-    if name and codes:
-        name = re.sub(r":([A-Za-z0-9_]+):",
-                      lambda m: " " if m[1] in codes else m[0], name)
-        name = re.sub(r"\s{2,}", " ", name).strip()
+    name = _without_emoji_codes(account.get("display_name") or "", account)
     return name or account.get("username")
+
+
+# As Mastodon finds them: a code of 2 or more not touching a letter or digit ("10:30:" is a
+# time); codes side by side (":verified::nhs:") are each one.
+_SHORTCODE = re.compile(r"(?<![^\W_]):([A-Za-z0-9_]{2,}):(?![^\W_])")
+
+
+def _without_emoji_codes(text: str, owner: Json) -> str:
+    """`text` without the `:shortcode:`s of the custom emoji its status or account lists in
+    `emojis` (the apps show each as a picture): a report quoted "Thank you all
+    :blobcatheart: :nhs_logo:". Other colons ("10:30:") stay; line breaks are kept."""
+    codes = {e.get("shortcode") for e in owner.get("emojis") or () if isinstance(e, dict)}
+    if not text or not codes or ":" not in text:
+        return text
+    text = _SHORTCODE.sub(lambda m: " " if m[1] in codes else m[0], text)
+    return "\n".join(re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.split("\n")
+                     ).strip()
 
 
 def post_from_status(status: Json, *, context_only: bool = False,

@@ -43,3 +43,20 @@ def test_a_shallow_quote_is_linked_by_the_instance_s_local_id() -> None:
 def test_a_status_without_a_quote_is_an_original() -> None:
     posts, _ = from_statuses([_status(4, None)])
     assert posts[0].kind == "original"
+
+
+def test_custom_emoji_codes_are_left_out_of_a_toot_s_text() -> None:
+    """A report quoted "Thank you all :blobcatheart: :nhs_logo:"; the apps show pictures."""
+    status = _status(5, None)
+    status["content"] = ("<p>Thank you all :blobcatheart: for the Peer Assist :nhs_logo:</p>"
+                         "<p>Starts 10:30: bring a mug #KNOWvember</p>")
+    status["spoiler_text"] = ":nhs_logo: KM news"
+    status["emojis"] = [{"shortcode": "blobcatheart", "url": "https://x/1.png"},
+                        {"shortcode": "nhs_logo", "url": "https://x/2.png"},
+                        {"shortcode": "30", "url": "https://x/3.png"}]
+    status["account"]["display_name"] = "UHL Library :nhs_logo::blobcatheart:"
+    status["account"]["emojis"] = status["emojis"]
+    posts, accounts = from_statuses([status])
+    assert accounts[0].display_name == "UHL Library"
+    assert posts[0].text == ("KM news\n\nThank you all for the Peer Assist\n\n"
+                             "Starts 10:30: bring a mug #KNOWvember")
