@@ -647,6 +647,8 @@ class Matcher:
             j = i
             while True:
                 aliases = index.get(phrase)
+                if aliases is None and j == i and tokens.acronym_ok[i]:
+                    aliases = self._possessive(phrase)
                 if aliases is not None:
                     hits.append((i, j + 1, phrase, aliases))
                 j += 1
@@ -654,6 +656,17 @@ class Matcher:
                     break
                 phrase = phrase + " " + words[j]
         return hits
+
+    def _possessive(self, word: str) -> list[Alias] | None:
+        """Initials with a possessive ("UHL's library", "LTHT's LKS"): the initials' aliases.
+
+        Apostrophes are dropped before matching (`Children's` = `Childrens`), so "UHL's" is
+        the word `uhls`; only an acronym alias is looked for without its last `s`, and only
+        where the word was written in capitals (so "gosh's" stays a word).
+        """
+        if len(word) < 3 or not word.endswith("s"):
+            return None
+        return [a for a in self._index.get(word[:-1], ()) if a.acronym] or None
 
     def _related(self, closed: str, other: str) -> bool:
         """True when `other` is among `closed`'s successors (at any depth)."""
@@ -713,7 +726,9 @@ class Matcher:
             if previous is None or confidence > previous[0]:
                 scored[alias.code] = (confidence, alias.label)
                 if alias.acronym:
-                    by_acronym[alias.code] = tokens.words[start]
+                    word = tokens.words[start]
+                    by_acronym[alias.code] = (word if word in self._index
+                                              else word[:-1])  # UHL's: uhl
                 else:
                     by_acronym.pop(alias.code, None)
                 if alias.generic:
