@@ -105,9 +105,34 @@ def _print_sample(result: Sample, seconds: float) -> None:
                      f"{folder / 'bluesky_search.jsonl'}")
     lines.append(f"knowvember --config {folder / 'campaign.toml'} stories import "
                  f"{folder / 'stories.csv'}")
+    prefix = _own_database_prefix()
     console.print("Import it with:", markup=False)
     for line in lines:
-        console.print("  " + line, markup=False, soft_wrap=True)
+        console.print("  " + prefix + line, markup=False, soft_wrap=True)
+    if prefix:
+        console.print(_env_note("the sample"), markup=False)
+
+
+# `$KNOWVEMBER_DATABASE_URL` overrides every config's `[database] url`: a coordinator who
+# exported it for the real campaign (as the README's PostgreSQL set-up does) and ran the
+# commands `sample` and `demo` suggest imported made-up posts and accounts, with real NHS
+# library handles, into the shared campaign database. Emptied for one command, it is unset.
+_ENV_NOTE = ("Note: ${env} is set in this shell, so without the `{env}=` in front these "
+             "commands would read and write that database instead of {what}'s own.")
+
+
+def _env_note(what: str) -> str:
+    from knowvember.config import ENV_DATABASE_URL
+
+    return _ENV_NOTE.format(env=ENV_DATABASE_URL, what=what)
+
+
+def _own_database_prefix() -> str:
+    """`KNOWVEMBER_DATABASE_URL= ` when the variable is set, to put before a suggested
+    command so it uses the folder's own database; else ""."""
+    from knowvember.config import ENV_DATABASE_URL
+
+    return f"{ENV_DATABASE_URL}= " if os.environ.get(ENV_DATABASE_URL) else ""
 
 
 # -- the demo -----------------------------------------------------------------------------
@@ -314,8 +339,11 @@ def demo(
     typer.echo(f"sample:   {result.sample.folder}")
     for label, path in result.reports.items():
         typer.echo(f"{label}: {path}")
-    say(f"Open {_main_report(result)} in a browser. Try next: knowvember --config "
+    prefix = _own_database_prefix()
+    say(f"Open {_main_report(result)} in a browser. Try next: {prefix}knowvember --config "
         f"{result.config} summary")
+    if prefix:
+        say(_env_note("the demo"))
 
 
 def _main_report(result: DemoResult) -> Path:
