@@ -49,6 +49,7 @@ from knowvember.stories import (
     StoryValidationError,
     add_stories,
     edit_story,
+    email_key,
     erased_respondents,
     first_version,
     list_stories,
@@ -251,11 +252,11 @@ def _resubmitted(db: Database, settings: Settings, to_add: list[NewStory], added
     first: dict[tuple[str, str, str], int] = {}
     for story in sorted(stored, key=lambda s: s.id):
         if story.email:
-            first.setdefault((story.email.strip().casefold(), story.title.strip(),
+            first.setdefault((email_key(story.email), story.title.strip(),
                               _line_breaks(story.body).strip()), story.id)
     warnings = []
     for item, story in new:
-        earlier = first.get((item.input.email.strip().casefold(), item.input.title.strip(),
+        earlier = first.get((email_key(item.input.email), item.input.title.strip(),
                              _line_breaks(item.input.body).strip()))
         if earlier is not None and earlier != story.id:
             warnings.append(
@@ -299,13 +300,13 @@ def _imported_under_another_name(
     stored = stories_keyed_for(db, f"form:{settings.campaign.slug}:",
                                [item.input.email for item in timed], lookups=lookups)
     keys = {story.external_key for story in stored}
-    by_response = {(story.email.strip().casefold(), story.title.strip(),
+    by_response = {(email_key(story.email), story.title.strip(),
                     story.submitted_at): story for story in stored if story.email}
     found: dict[int, tuple[NewStory, StoryRecord]] = {}
     for item in timed:
         if item.external_key in keys:
             continue  # this very key: add_stories skips it as already imported
-        match = by_response.get((item.input.email.strip().casefold(), item.input.title.strip(),
+        match = by_response.get((email_key(item.input.email), item.input.title.strip(),
                                  item.submitted_at))
         if match is not None:
             found[id(item)] = (item, match)
@@ -351,7 +352,7 @@ def _edited_responses(
         for story in stored:
             titles = {story.title.strip(), str(first_version(story)["title"] or "").strip()}
             if (story.id not in taken and story.email
-                    and story.email.strip().lower() == item.input.email.strip().lower()
+                    and email_key(story.email) == email_key(item.input.email)
                     and item.input.title.strip() in titles
                     and (item.submitted_at is None or item.submitted_at > story.submitted_at)):
                 found[id(item)] = (item, story)
@@ -383,7 +384,9 @@ def _compare_with_stored(
         row = _as_stored(item, lookups)
         now, first = snapshot(story), first_version(story)
         changed = [f for f in COMPARED
-                   if not _same_value(row[f], first.get(f)) and not _same_value(row[f], now[f])]
+                   if not _same_value(row[f], first.get(f)) and not _same_value(row[f], now[f])
+                   and not (f == "email" and email_key(row[f]) in (email_key(first.get(f)),
+                                                                   email_key(now[f])))]
         if not changed:
             continue
         label = item.label or "a row"

@@ -95,7 +95,11 @@ EVENT_FOR_ACTION = {"approve": "approved", "reject": "rejected",
                     "request_changes": "changes_requested"}
 EDITABLE_FROM = (SUBMITTED, CHANGES_REQUESTED, APPROVED)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# No separators, brackets or quotes in either part: "jane@nhs.net;" (pasted from Outlook's
+# To line) or "a@nhs.net,b@nhs.net" is no one address.
+_EMAIL = re.compile(r'^[^@\s;,<>()\[\]:"]+@[^@\s.;,<>()\[\]:"]+(\.[^@\s.;,<>()\[\]:"]+)+$')
+# An address with its display name, as Outlook copies one: "Smith Jane (UHL) <j.smith@nhs.net>".
+_EMAIL_NAMED = re.compile(r"^[^<>@]*<([^<>]+)>$")
 _YES = {"yes", "y", "true", "1", "agree", "i agree", "i consent", "consent", "on"}
 _NO = {"no", "n", "false", "0", "disagree", "i do not consent", "off"}
 # A consent box's own words ("I agree to my story being shared", "I'm happy for it to be
@@ -284,6 +288,25 @@ def split_links(value: Any) -> list[str]:
     return [item.strip().rstrip(",") for item in items if item and item.strip()]
 
 
+def clean_email(value: str) -> str:
+    """An email address without what came with it when it was pasted: the display name
+    and brackets, `mailto:`, a trailing `;` or `,`, and invisible characters (a zero-width
+    space from a web page or chat). These were stored with the address, so a coordinator's
+    mail to the submitter could bounce, and a later form response did not match its story.
+    """
+    email = "".join(ch for ch in value if unicodedata.category(ch) != "Cf").strip()
+    if named := _EMAIL_NAMED.match(email):
+        email = named.group(1).strip()
+    if email[:7].lower() == "mailto:":
+        email = email[7:].strip()
+    return email.rstrip(";,").strip()
+
+
+def email_key(value: str | None) -> str:
+    """An email address as two of them are compared (cleaned, ignoring case)."""
+    return clean_email(value or "").casefold()
+
+
 def _email(value: Any, errors: dict[str, str]) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         errors["email"] = "required"
@@ -291,10 +314,12 @@ def _email(value: Any, errors: dict[str, str]) -> str | None:
     if not isinstance(value, str):
         errors["email"] = "must be text"
         return None
-    email = value.strip()
+    email = clean_email(value)
     problem = text_problem(email) or length_problem(email, MAX_EMAIL_CHARS)
     if problem:
         errors["email"] = problem
+    elif email.count("@") > 1:
+        errors["email"] = f"{email[:80]!r} holds more than one address: give one"
     elif not _EMAIL.match(email):
         errors["email"] = f"{email[:80]!r} is not an email address (like name@nhs.net)"
     else:
@@ -1238,7 +1263,7 @@ def respondent_digest(key_prefix: str, email: str, title: str) -> str:
     digest (no personal data can be read back from it) so that an edit made in the form
     after the erasure does not bring the story back either.
     """
-    basis = "\x1f".join((key_prefix, email.strip().lower(), title.strip()))
+    basis = "\x1f".join((key_prefix, clean_email(email).lower(), title.strip()))
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]
 
 
