@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from knowvember.errors import ConfigError
 from knowvember.models import Account, Campaign
+from knowvember.privacy import forgotten_digests, is_forgotten
 from knowvember.records import parse_account_ref
 from reports.choices import MAX_COUNT
 from reports.period import CampaignRow
@@ -238,6 +239,7 @@ def excluded_account_ids(conn: Connection, settings: Settings, *,
         return set()
     c = accounts_t.c
     found: set[int] = set()
+    forgotten = forgotten_digests(conn) if warn_unmatched else frozenset()
     for platform in sorted({p for p, _ in wanted}):
         handles = sorted(h for p, h in wanted if p == platform)
         rows = conn.execute(sa.select(c.id, sa.func.lower(c.handle)).where(
@@ -245,7 +247,8 @@ def excluded_account_ids(conn: Connection, settings: Settings, *,
         found.update(int(r[0]) for r in rows)
         seen = {r[1] for r in rows}
         for handle in handles if warn_unmatched else ():
-            if handle not in seen:
+            if handle not in seen and not is_forgotten(forgotten, platform, handle=handle):
+                # (An account erased with `forget` is in no number either: no warning.)
                 log.warning("leaderboard.exclude_accounts: %s:%s matches no account in the "
                             "database (yet); check its spelling, or it is not left out",
                             platform, handle)

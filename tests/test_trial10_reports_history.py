@@ -51,3 +51,20 @@ def test_a_campaign_with_nothing_stored_is_no_earlier_campaign(
     summary = json.loads(cli("summary", "--format", "json").stdout)
     assert summary["previous_campaign"] == "knowvember18"
     assert summary["first_time_organisations"] == []
+
+
+def test_an_opted_out_account_erased_with_forget_draws_no_misspelling_warning(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """After `forget x:@optedout --yes`, every summary, leaderboard and report warned that
+    the `exclude_accounts` entry "matches no account ... check its spelling, or it is not
+    left out": it is erased, so in no number. A misspelt entry still warns."""
+    write_config('\n[leaderboard]\nexclude_accounts = ["x:@OptedOut", "x:@optedot"]\n')
+    (campaign_dir / "posts.csv").write_text(
+        HEADER + "x,1,@optedout,O,10,2019-11-05T10:00:00Z,#KNOWvember19 hi,0,0,0,0\n",
+        encoding="utf-8")
+    assert cli("import", "csv", "posts.csv").exit_code == 0
+    assert cli("forget", "x:@optedout", "--yes").exit_code == 0
+    result = cli("summary")
+    assert result.exit_code == 0
+    assert "x:@optedout matches no account" not in result.stderr
+    assert "x:@optedot matches no account" in result.stderr
