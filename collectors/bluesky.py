@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +37,7 @@ PAGE_SIZE = 100
 BOUNDARY = dt.timedelta(milliseconds=1)  # `until` is exclusive: keep the oldest post's instant
 RELOGINS = 3  # per run: sign-ins again after the service said the session had expired
 OVERLAP = dt.timedelta(minutes=15)  # posts indexed late, or from a clock running behind
+APP_PASSWORD = re.compile(r"[a-z0-9]{4}(?:-[a-z0-9]{4}){3}")
 
 
 def _ms_iso(moment: dt.datetime) -> str:
@@ -87,6 +89,7 @@ class BlueskyCollector(Collector):
             self.findings.warnings.append(
                 f"the campaign starts {start:%Y-%m-%d}; nothing to collect from Bluesky yet")
             return
+        self._check_app_password()
         try:
             self.policy.call(self._login, what="Bluesky login")
         except WaitTooLongError as exc:  # a rate limit resetting later: partial, go on later
@@ -200,6 +203,18 @@ class BlueskyCollector(Collector):
         if message not in self.findings.warnings and len(self.findings.warnings) < 20:
             log.warning("%s", message)
             self.findings.warnings.append(message)
+
+    def _check_app_password(self) -> None:
+        """Warn when the password is not an app password (four groups of four: the only
+        form Bluesky makes them in). The account password signs in too, and then the
+        campaign's computer holds a password that can change the account's email, delete
+        it or post as the library, where an app password can be revoked on its own."""
+        if APP_PASSWORD.fullmatch(self.password):
+            return
+        self._warn(f"${self.config.app_password_env} does not look like an app password "
+                   "(xxxx-xxxx-xxxx-xxxx): if it is the account's own password, make an app "
+                   "password (Settings > Privacy and security > App passwords) and use it "
+                   "instead")
 
     # -- requests -----------------------------------------------------------------------
 
