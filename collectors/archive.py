@@ -331,6 +331,10 @@ def _value(source: Source, parse: Callable[[bytes], Any], number: int, line: byt
     try:
         return number, _parse_text(parse, line)
     except ValueError:
+        if line.startswith(_BOM):
+            # Files saved by Notepad and joined (`type a.jsonl b.jsonl > all.jsonl`) carry
+            # a byte order mark at the start of each: that line was "not valid JSON".
+            return _value(source, parse, number, line[len(_BOM):])
         return number, LineError(source.label, number, _json_problem(line))
 
 

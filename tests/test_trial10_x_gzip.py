@@ -87,3 +87,19 @@ def test_a_cut_short_tags_gzip_keeps_every_whole_row_before_the_damage(
     assert rows - 1 <= record.new <= rows  # (a row may end just before the damage)
     assert record.error.startswith(f"{path}: the compressed file is damaged or incomplete (")
     assert "after line" in record.error
+
+
+def test_jsonl_files_joined_with_their_byte_order_marks_read_whole(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two files Notepad saved (each starting with a BOM) joined into one: the second file's
+    first page was "not valid JSON" and its 10 posts were lost."""
+    def page(n: int) -> bytes:
+        return orjson.dumps(x_page([x_tweet(x_id(NOV, n * 10 + i), f"Peer Assist {n}.{i} "
+                                            "#KNOWvember19", "42", NOV) for i in range(10)],
+                                   USERS))
+
+    bom = b"\xef\xbb\xbf"
+    path = tmp_path / "all.jsonl"
+    path.write_bytes(bom + page(0) + b"\r\n" + page(1) + b"\r\n" + bom + page(2) + b"\r\n")
+    record = run_import(sqlite_db, "twarc2", path)
+    assert (record.status, record.new) == ("ok", 30), record.error
