@@ -245,6 +245,9 @@ _FIRST_TIME = re.compile(r"\s+(?:before|until|till|til)(?![^\W_])")
 _INVITATION = re.compile(r"(?<![^\W_])(?:why|if|whether|unless)(?![^\W_])"
                          r"[^.!?,;:\n]*$")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+# What may stand between a negation's last word and the mention: a hashtag's mark, quotes
+# and brackets ("we did not run a #PeerAssist", "no 'knowledge café' this year").
+_OPENERS = "#\uff03\"'\u2018\u2019\u201c\u201d(["
 # "No knowledge café is complete without cake", "not a single AAR went by without an
 # action": a saying that it always happens, "without" soon after in the same sentence, after
 # a negation of the noun itself (not of a verb: "won't run an AAR again without the team").
@@ -487,6 +490,8 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
     praise ("no knowledge café is complete without cake", "there's no AAR like a hot debrief").
     """
     start = match.start()
+    while start and lowered[start - 1] in _OPENERS:  # "no #AAR", "didn't run a 'peer assist'"
+        start -= 1
     # 100 characters back: room for a negation and six short words.
     negation = _NEGATION.match(lowered[max(0, start - 100):start][::-1])
     if negation is None:
@@ -693,7 +698,9 @@ class Taxonomy:
         if "#" in text or "\uff03" in text:
             for tag in _HASHTAG_WORDS.finditer(text):
                 for index in compiled.inside(tag.group()):
-                    if index not in found or found[index][0] > tag.start():
+                    if ((index not in found or found[index][0] > tag.start())
+                            and not _negated(lowered, tag)
+                            and not _other_sense(compiled.senses.get(index), lowered, tag)):
                         found[index] = (tag.start(), True)
         if compiled.abbreviations is not None and (
             (compiled.trigger_cased is not None and compiled.trigger_cased.search(text))
@@ -804,7 +811,7 @@ _RULE_TABLES = (
     "_INVISIBLE", "_COMBINING", "_ABBREVIATION", "_MENTION", "_LINK", "_HASHTAG_WORDS",
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
     "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER", "_SHOUT_WORDS",
-    "_WITHOUT", "_NO_LIKE", "_BARE_NEGATIONS", "_BARE_GAP",
+    "_WITHOUT", "_NO_LIKE", "_BARE_NEGATIONS", "_BARE_GAP", "_OPENERS",
 )
 
 

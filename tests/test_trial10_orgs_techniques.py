@@ -57,8 +57,25 @@ def test_a_negation_a_few_words_off_is_not_counted(taxonomy: Taxonomy, text: str
     assert taxonomy.tag(text) == []
 
 
+@pytest.mark.parametrize("text", [
+    "We did not run a #PeerAssist this year",
+    "No #KnowledgeCafe this year 😢",
+    "We never held a #KnowledgeCafe",
+    "No #NHSPeerAssist this year",
+    "We didn't run a \"peer assist\"",
+    "We didn't run a ‘peer assist’",
+    "We did not run a (peer assist)",
+])
+def test_a_negated_hashtag_or_quoted_mention_is_not_counted(
+    taxonomy: Taxonomy, text: str
+) -> None:
+    assert taxonomy.tag(text) == []
+
+
 @pytest.mark.parametrize(("text", "name"), [
     ("Can't wait to host our first peer assist!", "Peer Assist"),
+    ("Never run a #PeerAssist? Come along", "Peer Assist"),
+    ("No #AAR, but a #PeerAssist!", "Peer Assist"),
     ("Never a better time for a knowledge café", "Knowledge Café"),
     ("Don't forget to book a peer assist for your project", "Peer Assist"),
     ("If you haven't yet managed to organise a peer assist, now's the time", "Peer Assist"),
@@ -94,6 +111,8 @@ def test_a_negation_is_still_one_beside_those_words(taxonomy: Taxonomy, text: st
     "Meet our library fishbowl, Goldie the fish 🐟",
     "RIP Bubbles, the library goldfish. His fishbowl is empty",
     "The fish bowl on the issue desk needs cleaning, pet lovers!",
+    "RIP Bubbles the library goldfish #fishbowl",
+    "RIP Bubbles the library goldfish #Fishbowl",
 ])
 def test_a_pets_fish_bowl_is_no_fishbowl(taxonomy: Taxonomy, text: str) -> None:
     assert taxonomy.tag(text) == []
@@ -103,6 +122,7 @@ def test_a_pets_fish_bowl_is_no_fishbowl(taxonomy: Taxonomy, text: str) -> None:
     "Fishbowl at 2pm in the library",
     "Our fishbowl discussion went swimmingly 🐟",
     "Goldfish bowl session for the F1s",
+    "#Fishbowl discussion today",
     "We tried a goldfish bowl today",
     "A fishbowl conversation: like fish in a bowl, the inner circle talks",
 ])
