@@ -8,12 +8,14 @@ the account is never named.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from reports.scope import asks_unlisted
 
@@ -110,3 +112,21 @@ def test_asks_unlisted_reads_only_the_label() -> None:
     assert not asks_unlisted("not json")
     assert not asks_unlisted(None)
     assert not asks_unlisted(json.dumps({"labels": "!no-unauthenticated"}))
+
+
+def test_posts_csv_leaves_the_account_out_on_both_databases(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli, db_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """posts.csv is SQL of each database's own (SQLite and PostgreSQL)."""
+    monkeypatch.setenv("KNOWVEMBER_DATABASE_URL", db_url)
+    write_config(ORGS)
+    _import(campaign_dir, cli, [_label()])
+    result = cli("report", "--format", "xlsx")
+    assert result.exit_code == 0, result.stderr
+    with (campaign_dir / "report" / "posts.csv").open(newline="", encoding="utf-8") as handle:
+        rows = {r["likes"]: r for r in csv.DictReader(handle)}
+    assert rows["99"] | {"platform_id": "", "url": "", "text": "",
+                         "account": "(a Bluesky account that asks not to be shown publicly)",
+                         "organisation_code": "RWE", "engagement": "99"} == rows["99"]
+    assert rows["3"]["account"] == "bluesky:open.bsky.social"
+    assert rows["3"]["text"] == "#KNOWvember19 a knowledge café for everyone"
