@@ -79,3 +79,28 @@ def test_sample_into_a_file_says_it_is_a_file(cli, tmp_path: Path) -> None:  # t
     assert result.exit_code == 2
     assert "is a file; choose a folder for the sample" in " ".join(result.stderr.split())
     assert target.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_config_check_says_the_database_comes_from_the_environment(  # type: ignore[no-untyped-def]
+        cli, write_config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run where the variable was exported, `config check` showed the server's URL as if
+    the file named it; cron and systemd, without the variable, used the file's database."""
+    import json
+
+    write_config("")
+    monkeypatch.setenv("KNOWVEMBER_DATABASE_URL",
+                       "postgresql+psycopg://knowvember@dbhost/knowvember")
+    result = cli("config", "check")
+    assert result.exit_code == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("Database:"))
+    assert ("from $KNOWVEMBER_DATABASE_URL, set in this shell, instead of database.url "
+            "sqlite:///") in line
+    assert "cron and systemd use database.url unless the variable is set there too" in line
+    data = json.loads(cli("config", "check", "--format", "json").stdout)
+    assert data["database"] == "postgresql+psycopg://knowvember@dbhost/knowvember"
+    assert data["database_from"] == "environment"
+    monkeypatch.delenv("KNOWVEMBER_DATABASE_URL")
+    assert json.loads(cli("config", "check", "--format", "json").stdout)[
+        "database_from"] == "config"
+    plain = cli("config", "check").stdout
+    assert "KNOWVEMBER_DATABASE_URL" not in plain

@@ -74,6 +74,7 @@ def config_check(
     Catalogue.load(settings)
     _check_sqlite_folder(settings)
     url = redact_url(settings.database_url)
+    overridden = _database_override(settings)
     env = secret_status(settings)
     c = settings.campaign
     sources = {
@@ -86,6 +87,7 @@ def config_check(
             "start": c.start.isoformat(), "end": c.end.isoformat(), "timezone": c.timezone,
         },
         "database": url,
+        "database_from": "environment" if overridden else "config",
         "sources": sources,
         "organisations": len(settings.organisations),
         "environment": {name: ("set" if ok else "not set") for name, ok in env.items()},
@@ -99,7 +101,7 @@ def config_check(
         f"Campaign:   {c.name} ({c.slug}), {c.start} to {c.end}, {c.timezone}",
         f"Hashtags:   {', '.join('#' + t for t in c.hashtags)}",
         f"Variants:   {', '.join('#' + t for t in c.variants) or '(none)'}",
-        f"Database:   {url}",
+        f"Database:   {url}" + (f" ({overridden})" if overridden else ""),
         "Sources:    " + ", ".join(f"{k} {'on' if v else 'off'}" for k, v in sources.items()),
         f"Extra organisations: {len(settings.organisations)}",
         "Environment variables:",
@@ -111,6 +113,27 @@ def config_check(
 
         err_console().print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     err_console().print("[green]Configuration is valid.[/]")
+
+
+def _database_override(settings: Settings) -> str:
+    """How `$KNOWVEMBER_DATABASE_URL` replaces the file's database, or "" when it does not.
+
+    `config check` run in the shell where the variable was exported showed the server's URL
+    as if the file named it; cron and systemd do not see the shell's variables, so the
+    scheduled runs then collected into the file's database (a new SQLite file) instead.
+    """
+    import os
+
+    from knowvember.config import ENV_DATABASE_URL, resolve_sqlite_url
+    from knowvember.db import redact_url
+
+    if not os.environ.get(ENV_DATABASE_URL):
+        return ""
+    own = redact_url(resolve_sqlite_url(settings.database.url, settings.base_dir))
+    if own == redact_url(settings.database_url):
+        return f"from ${ENV_DATABASE_URL}, the same as database.url"
+    return (f"from ${ENV_DATABASE_URL}, set in this shell, instead of database.url {own}: "
+            "cron and systemd use database.url unless the variable is set there too")
 
 
 def _check_sqlite_folder(settings: Settings) -> None:
