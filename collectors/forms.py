@@ -516,12 +516,12 @@ def read_form_export(
         raise InputError(f"{path}: no such file")
     fmt, member = content_format(path) or ((format or detect_format(path)).lower(), None)
     warnings: list[str] = []
-    table = _read_csv(path, warnings, member) if fmt == "csv" else _read_xlsx(path)
-    try:
-        _, header = next(table)
-    except StopIteration:
-        raise InputError(f"{path}: the file is empty (no header row)") from None
-    columns = map_columns(path, header, settings.stories.form_columns, warnings)
+    if fmt == "csv":
+        table = _read_csv(path, warnings, member)
+        header = _header(path, table)
+        columns = map_columns(path, header, settings.stories.form_columns, warnings)
+    else:
+        table, header, columns = _responses_sheet(path, settings, warnings)
     raw_rows = [(n, cells) for n, cells in table if any(_present(c) for c in cells)]
     columns = prefer_answered(path, header, columns, settings.stories.form_columns,
                               [cells for _, cells in raw_rows])
@@ -953,8 +953,66 @@ def _read_csv(path: Path, warnings: list[str],
         raise InputError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from exc
 
 
-def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """Rows of the workbook's first sheet (Microsoft Forms exports one sheet) with numbers."""
+def _header(path: Path, table: Iterator[tuple[int, list[Any]]]) -> list[Any]:
+    try:
+        return next(table)[1]
+    except StopIteration:
+        raise InputError(f"{path}: the file is empty (no header row)") from None
+
+
+def _responses_sheet(
+    path: Path, settings: Settings, warnings: list[str]
+) -> tuple[Iterator[tuple[int, list[Any]]], list[Any], dict[str, int]]:
+    """The rows, header and field -> column mapping of the workbook's first sheet that has
+    the story columns: Microsoft Forms exports one sheet, and a coordinator may add a
+    summary or notes sheet in front of it (the import then said "no column for title, ..."
+    of a workbook that has them). The first sheet's problem when no sheet has them."""
+    names = _sheet_names(path)
+    first: InputError | None = None
+    for index, name in enumerate(names):
+        table = _read_xlsx(path, index)
+        found: list[str] = []
+        try:
+            header = _header(path, table)
+            columns = map_columns(path, header, settings.stories.form_columns, found)
+        except InputError as exc:
+            table.close()
+            first = first or exc
+            continue
+        warnings.extend(found)
+        if index:
+            before = ", ".join(repr(n) for n in names[:index])
+            warnings.append(f"{path}: read the sheet {name!r}; the sheet(s) before it "
+                            f"({before}) have no story columns")
+        return table, header, columns
+    if first is None:
+        raise InputError(f"{path}: the workbook has no sheets")
+    if len(names) > 1:
+        others = ", ".join(repr(n) for n in names[1:])
+        raise InputError(f"{first} (on the first sheet, {names[0]!r}; the other sheets, "
+                         f"{others}, have no story columns either)")
+    raise first
+
+
+def _sheet_names(path: Path) -> list[str]:
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    with path.open("rb") as file:
+        try:
+            workbook = load_workbook(file, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise InputError(f"{path}: not an XLSX workbook ({exc})") from exc
+        try:
+            return [sheet.title for sheet in workbook.worksheets]  # not chart sheets
+        finally:
+            workbook.close()
+
+
+def _read_xlsx(path: Path, sheet: int = 0) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of one sheet of the workbook, with their numbers as Excel shows them."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -969,9 +1027,9 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
         file.close()
         raise InputError(f"{path}: not an XLSX workbook ({exc})") from exc
     try:
-        sheet = workbook.worksheets[0]
         started = False
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        rows = workbook.worksheets[sheet].iter_rows(values_only=True)
+        for number, cells in enumerate(rows, start=1):
             values = list(cells)
             if not started and not any(_present(v) for v in values):
                 continue  # blank rows above the header

@@ -127,3 +127,38 @@ def test_other_zip_files_are_named(campaign_dir, cli, files, said: str) -> None:
     assert result.exit_code == 2
     assert said in " ".join(result.stderr.split())
     assert _stories(cli) == []
+
+
+def test_a_summary_sheet_in_front_of_the_responses_is_passed_over(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    """A coordinator added a summary sheet and dragged it to the front of the workbook."""
+    path = campaign_dir / "KM stories.xlsx"
+    _workbook(path)
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    summary = book.create_sheet("Summary", 0)
+    summary.append(["Stories so far", 2])
+    book.create_sheet("Notes").append(["Remember to chase Bob"])
+    book.save(path)
+    result = _import(cli, path)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["imported"] == 2
+    assert any("read the sheet 'Sheet'; the sheet(s) before it ('Summary') have no story "
+               "columns" in w for w in report["warnings"])
+
+
+def test_a_workbook_without_story_columns_names_its_sheets(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    path = campaign_dir / "book.xlsx"
+    book = Workbook()
+    book.active.title = "Budget"
+    book.active.append(["Item", "Cost"])
+    book.create_sheet("Rota").append(["Day", "Who"])
+    book.save(path)
+    result = _import(cli, path)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "The file's columns are: 'Item', 'Cost'" in said
+    assert "(on the first sheet, 'Budget'; the other sheets, 'Rota', have no story columns" in said
