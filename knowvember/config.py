@@ -758,7 +758,9 @@ def secret_status(settings: Settings) -> dict[str, bool]:
         names.append(mastodon.access_token_env)
     names.extend(mastodon.instance_token_env.values())
     names.extend([bluesky.handle_env, bluesky.app_password_env, settings.web.secret_key_env])
-    return {name: bool(os.environ.get(name)) for name in dict.fromkeys(names)}
+    # Blank counts as unset: `NAME= ` in a secrets file (a space after '=') was shown as
+    # "set (****)" while X refused the empty token on every run.
+    return {name: bool((os.environ.get(name) or "").strip()) for name in dict.fromkeys(names)}
 
 
 def mask(value: str | None) -> str:

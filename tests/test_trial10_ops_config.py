@@ -104,3 +104,13 @@ def test_config_check_says_the_database_comes_from_the_environment(  # type: ign
         "database_from"] == "config"
     plain = cli("config", "check").stdout
     assert "KNOWVEMBER_DATABASE_URL" not in plain
+
+
+def test_config_check_counts_a_blank_secret_as_not_set(  # type: ignore[no-untyped-def]
+        cli, write_config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`KNOWVEMBER_X_BEARER_TOKEN= ` (a space after '=' in a secrets file) was "set"."""
+    write_config("\n[sources.x]\nenabled = true\n")
+    monkeypatch.setenv("KNOWVEMBER_X_BEARER_TOKEN", " \r")
+    result = cli("config", "check")
+    assert "KNOWVEMBER_X_BEARER_TOKEN: not set" in result.stdout
+    assert "$KNOWVEMBER_X_BEARER_TOKEN is not set here" in " ".join(result.stderr.split())
