@@ -164,7 +164,22 @@ class MastodonCollector(Collector):
                 f"the campaign starts {start:%Y-%m-%d}; nothing to collect from Mastodon yet")
             return
         waits: list[str] = []  # instances whose rate limit resets too late: the next run
+        listed: dict[str, str] = {}  # host -> the instance as first listed
         for instance in self.config.instances:
+            host = urlsplit(instance).netloc.lower()
+            first = listed.get(host)
+            listed.setdefault(host, instance)
+            if first is not None:
+                # "https://nhs.social/" beside "https://nhs.social", or a profile link on
+                # a listed instance: every hashtag was asked twice, each a request against
+                # the instance's rate limit, for posts stored once.
+                message = (f"{instance} is on {first}, listed already in [sources.mastodon] "
+                           "instances: asked once" if instance != first else
+                           f"{instance} is listed twice in [sources.mastodon] instances: "
+                           "asked once")
+                log.warning("%s", message)
+                self.findings.warnings.append(message)
+                continue
             api, session = self._api(instance)
             local_uris: dict[str, str] = {}
             for tag in self.tags:

@@ -124,3 +124,22 @@ def test_a_429_asking_for_longer_than_max_wait_leaves_the_run_to_the_next(
     assert record.status == "partial" and sum(sleeps) == 0
     assert "next run continues" in (record.error or "")
     db.dispose()
+
+
+def test_an_instance_listed_twice_is_asked_once(tmp_path: Path) -> None:
+    """`instances = ["https://nhs.social/", "https://nhs.social"]` (or a profile link beside
+    its instance) asked every hashtag twice against the instance's rate limit."""
+    with FakeAPI() as api:
+        api.add_statuses([_toot(8, NOW - dt.timedelta(hours=2), api.url)])
+        settings = mastodon_settings([api.url, f"{api.url}/", f"{api.url}/@kmlead"])
+        db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+        record = run(db, settings, "mastodon")
+        asked = len(api.seen("/api/v1/timelines/tag/"))
+        db.dispose()
+        profile, base = f"{api.url}/@kmlead", api.url
+    assert record.status == "ok" and (record.new, record.fetched) == (1, 1)
+    assert asked == 2  # the page, then the empty end
+    warnings = record.details.get("warnings") or []
+    assert f"{base} is listed twice in [sources.mastodon] instances: asked once" in warnings
+    assert f"{profile} is on {base}, listed already in [sources.mastodon] instances: " \
+           "asked once" in warnings
