@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from knowvember.config import Settings
     from knowvember.db import Database
     from knowvember.stories import Lookups, StoryRecord
+    from reports.scope import Directory
 
 FORMATS = ("md", "html", "csv")
 NO_TECHNIQUE = "Other stories"
@@ -79,17 +80,26 @@ class Group:
     see_also: list[ExportStory] = field(default_factory=list)
 
 
-def to_export(story: StoryRecord, settings: Settings, *, names: bool = True) -> ExportStory:
-    """The publishable form of a story (the email field is not carried over at all)."""
+def to_export(story: StoryRecord, settings: Settings, *, names: bool = True,
+              directory: Directory | None = None) -> ExportStory:
+    """The publishable form of a story (the email field is not carried over at all).
+
+    With `directory` (`campaign_directory`), its organisation is named as the campaign's
+    report names it: a trust merged before the campaign under its successor.
+    """
     local = story.submitted_at.astimezone(settings.campaign.tz)
+    code, organisation = story.organisation_code, story.organisation
+    info = directory.resolve(code) if directory is not None else None
+    if info is not None and info.kind != "unknown":
+        code, organisation = info.code, info.name
     return ExportStory(
         id=story.id,
         title=redact_contacts(story.title) or "",
         body=redact_contacts(story.body) or "",
         outcome=redact_contacts(story.outcome),
         techniques=story.techniques,
-        organisation_code=story.organisation_code,
-        organisation=redact_contacts(story.organisation),
+        organisation_code=code,
+        organisation=redact_contacts(organisation),
         name=redact_contacts(story.name) if names else None,
         role=redact_contacts(story.role) if names else None,
         links=publishable_links(story.links),
@@ -137,7 +147,8 @@ def export_stories(
     """The export as text in `fmt` (md, html, csv) and how many stories it holds."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
-    stories = [to_export(s, settings, names=names)
+    directory = campaign_directory(settings, lookups)
+    stories = [to_export(s, settings, names=names, directory=directory)
                for s in published_stories(db, lookups=lookups)]
     groups = group_by_technique(stories)
     heading = f"KM stories: {settings.campaign.name}"
@@ -151,6 +162,20 @@ def export_stories(
     if fmt == "html":
         return render_html(groups, heading, intro, fragment=fragment), len(stories)
     return render_csv(groups), len(stories)
+
+
+def campaign_directory(settings: Settings, lookups: Lookups | None = None) -> Directory:
+    """Organisation codes resolved as the campaign's report resolves them (`reports.scope`):
+    the export and the report must not name one story's trust two ways."""
+    from reports.scope import Directory
+
+    if lookups is not None:
+        catalogue = lookups.catalogue
+    else:
+        from knowvember.organisations import Catalogue
+
+        catalogue = Catalogue.load(settings)
+    return Directory(catalogue, settings.campaign.start, settings)
 
 
 def _count(n: int, one: str, many: str) -> str:
