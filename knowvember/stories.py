@@ -865,17 +865,17 @@ def stories_keyed_for(
     one of `emails` (ignoring case), with their trails: where a form import looks for a
     response the respondent has edited since, which a form without response ids (Google
     Forms) gives a new key, as its time changed."""
-    folded = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    folded = {email_key(e) for e in emails if e and e.strip()}
     if not folded:
         return []
     escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    ids: list[int] = []
+    # Compared in Python, as `email_key` cleans them: an address stored by an earlier
+    # release as pasted ("jane@nhs.net;") is still that respondent's.
     with db.begin() as conn:
-        for start in range(0, len(folded), 500):
-            ids += [int(i) for (i,) in conn.execute(sa.select(stories_t.c.id).where(
-                stories_t.c.campaign_id == db.campaign_id,
-                stories_t.c.external_key.like(escaped + "%", escape="\\"),
-                sa.func.lower(stories_t.c.email).in_(folded[start:start + 500])))]
+        rows = conn.execute(sa.select(stories_t.c.id, stories_t.c.email).where(
+            stories_t.c.campaign_id == db.campaign_id,
+            stories_t.c.external_key.like(escaped + "%", escape="\\")))
+        ids = [int(i) for i, email in rows if email_key(email) in folded]
     return list_stories(db, ids=ids, with_events=True, lookups=lookups) if ids else []
 
 

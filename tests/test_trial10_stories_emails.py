@@ -53,3 +53,26 @@ def test_a_google_form_response_with_a_pasted_address_is_matched_when_edited(  #
     assert again["imported"] == 0 and again["already_imported"] == 1
     listed = json.loads(cli("stories", "list", "--include-email", "--format", "json").stdout)
     assert [s["email"] for s in listed] == ["jane.smith@nhs.net"]
+
+
+def test_a_story_stored_with_a_pasted_address_by_an_earlier_release_is_matched(  # type: ignore[no-untyped-def]
+        campaign_dir, cli, settings) -> None:
+    from knowvember.db import open_database
+    from knowvember.models import Story
+
+    header = "Timestamp,Your email address,Name,Title,What happened?,Consent\n"
+    path = campaign_dir / "responses.csv"
+    path.write_text(header + "2019/11/05 10:31:22,jane.smith@nhs.net,Jane,Peer Assist,"
+                    "We ran one.,Yes\n", encoding="utf-8")
+    assert json.loads(cli("stories", "import", str(path), "--format", "json").stdout)[
+        "imported"] == 1
+    db = open_database(settings, url=f"sqlite:///{campaign_dir / 'knowvember.db'}")
+    try:  # as a release before this one stored it
+        with db.begin() as conn:
+            conn.execute(Story.__table__.update().values(email="Jane.Smith@nhs.net;"))
+    finally:
+        db.dispose()
+    path.write_text(header + "2019/11/07 09:00:00,jane.smith@nhs.net,Jane,Peer Assist,"
+                    "We ran one. It helped.,Yes\n", encoding="utf-8")
+    again = json.loads(cli("stories", "import", str(path), "--format", "json").stdout)
+    assert again["imported"] == 0 and again["already_imported"] == 1
