@@ -91,8 +91,8 @@ def cut_short(label: str, line: int, exc: BaseException) -> CutShort:
     """The error for a compressed file found damaged after `line` complete lines."""
     return CutShort(
         f"{label}: the compressed file is damaged or incomplete ({exc}) after line {line:,}: "
-        "the posts before it are imported, the rest of the file could not be read (copy or "
-        "download it again and import it again: nothing is doubled)")
+        "the rest of the file could not be read (copy or download it again and import it "
+        "again: nothing is doubled)")
 
 
 class Source:
