@@ -59,3 +59,37 @@ def test_demo_suggests_its_own_database_when_the_variable_is_set(
     said = " ".join(result.stderr.split())
     assert "Try next: KNOWVEMBER_DATABASE_URL= knowvember --config " in said
     assert "instead of the demo's own" in said
+
+
+def test_a_sample_stopped_part_way_is_replaced_by_the_next(
+        cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C on a big sample left its files without a manifest, and the next `sample`
+    into the folder refused them as "not from a knowvember sample"."""
+    import knowvember.sample as sample
+
+    real = sample._generate
+
+    def stopped(folder: Path, *args: Any) -> Any:
+        (folder / "mastodon_mastodon.social.jsonl").write_text("{}\n", encoding="utf-8")
+        (folder / ".spool-x").write_bytes(b"\0" * 64)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sample, "_generate", stopped)
+    out = tmp_path / "s"
+    assert cli("sample", "--out", str(out), "--posts", "30").exit_code == 130
+    monkeypatch.setattr(sample, "_generate", real)
+    result = cli("sample", "--out", str(out), "--posts", "30")
+    assert result.exit_code == 0, result.stderr
+    assert not (out / ".spool-x").exists()
+    assert '"in_progress"' not in (out / "manifest.json").read_text(encoding="utf-8")
+    assert (out / "x_search.jsonl").stat().st_size > 0
+
+
+def test_a_folder_of_someone_elses_files_is_still_refused(
+        cli: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "stories.csv").write_text("my,own\n", encoding="utf-8")
+    result = cli("sample", "--out", str(out), "--posts", "30")
+    assert result.exit_code == 2
+    assert (out / "stories.csv").read_text(encoding="utf-8") == "my,own\n"

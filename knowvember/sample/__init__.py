@@ -139,6 +139,9 @@ def _prepare(folder: Path) -> None:
         if old.get("generator") != GENERATOR:
             raise InputError(f"{folder} holds a {MANIFEST} that is not a knowvember sample; "
                              "choose another folder")
+        if old.get("in_progress"):
+            _remove_unfinished(folder)
+            return
         files = old.get("files", {})
         names = [*files.get("x", []), *files.get("mastodon", []), *files.get("bluesky", []),
                  files.get("stories"), files.get("config"), MANIFEST]
@@ -155,6 +158,32 @@ def _prepare(folder: Path) -> None:
                          "a knowvember sample; choose an empty folder")
 
 
+def _sample_files(folder: Path) -> list[Path]:
+    """What a sample writes into `folder`, finished or not (its spools and part files too)."""
+    found = [folder / name for name in (X_FILE, STORIES_FILE, CONFIG_FILE)]
+    for pattern in ("mastodon_*.jsonl", "bluesky_search*.jsonl", ".spool-*", ".x-part-*"):
+        found += folder.glob(pattern)
+    return found
+
+
+def _remove_unfinished(folder: Path) -> None:
+    """Remove what a sample stopped part-way (Ctrl-C, killed) left, before writing anew."""
+    for path in _sample_files(folder):
+        path.unlink(missing_ok=True)
+
+
+def _mark_in_progress(folder: Path) -> None:
+    """A manifest saying the sample is being written, replaced by the real one at the end.
+
+    A sample stopped part-way (Ctrl-C on a big one, a full disk) left its files without a
+    manifest, and the next `sample --out` into the folder refused them as "not from a
+    knowvember sample": the coordinator had to find and delete them by hand.
+    """
+    (folder / MANIFEST).write_text(
+        json.dumps({"generator": GENERATOR, "format": 1, "in_progress": True}) + "\n",
+        encoding="utf-8")
+
+
 def generate_sample(folder: Path, spec: SampleSpec | None = None, *,
                     database: str = "knowvember.db", workers: int | None = None) -> Sample:
     """Write the sample into `folder` (created; an earlier sample there is replaced).
@@ -165,6 +194,7 @@ def generate_sample(folder: Path, spec: SampleSpec | None = None, *,
     spec = spec or SampleSpec()
     folder = Path(folder)
     _prepare(folder)
+    _mark_in_progress(folder)
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if spec.posts >= PARALLEL_FROM else 1
     collecting = gc.isenabled()
