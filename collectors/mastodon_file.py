@@ -130,6 +130,7 @@ def _context_statuses(value: object) -> object:
 
 _ACTIVITYPUB = ("OrderedCollection", "OrderedCollectionPage", "Create", "Note")
 _ACTIVITIES = ("Create", "Announce")
+_ACTORS = ("Person", "Service", "Group", "Organization", "Application")
 
 
 def _activities(value: object) -> list[Any] | None:
@@ -137,9 +138,12 @@ def _activities(value: object) -> list[Any] | None:
     when the value is no ActivityPub outbox content."""
     if not isinstance(value, dict):
         return None
+    items = value.get("orderedItems")
     if value.get("type") in ("OrderedCollection", "OrderedCollectionPage") and isinstance(
-            value.get("orderedItems"), list):
-        return value["orderedItems"]  # type: ignore[no-any-return]
+            items, list):
+        if items and not any(isinstance(i, dict) for i in items):
+            return None  # addresses only: likes.json or bookmarks.json (see _not_a_page)
+        return items
     if value.get("type") in _ACTIVITIES and "actor" in value:
         return [value]
     return None
@@ -149,6 +153,15 @@ def _not_a_page(path: Path, value: object) -> str:
     """Why a line is no tag timeline page, naming what it is when that is known: the
     outbox.json of an account archive (Settings > Import and export > Request your
     archive) is what a user is most likely to have, and is ActivityPub, not API answers."""
+    if isinstance(value, dict) and value.get("type") in _ACTORS:
+        return ("an ActivityPub profile (an account archive's actor.json), which holds no "
+                "posts: import the archive's outbox.json, or the archive's ZIP itself")
+    items = value.get("orderedItems") if isinstance(value, dict) else None
+    if isinstance(items, list) and items and all(isinstance(i, str) for i in items):
+        # It imported as "ok, no posts in the file (an empty page of results)".
+        return (f"a list of {len(items):,} post addresses and no posts (an account "
+                "archive's likes.json or bookmarks.json): the account's own posts are in "
+                "the archive's outbox.json; import that, or the archive's ZIP itself")
     if isinstance(value, dict) and (value.get("type") in _ACTIVITYPUB
                                     or "orderedItems" in value):
         what = (f"{value['type']!r} " if isinstance(value.get("type"), str) else "")

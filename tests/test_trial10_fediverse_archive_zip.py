@@ -1,6 +1,7 @@
 """The tenth session's trial of a Mastodon account archive as a library downloads it: a ZIP
 (Settings > Import and export > Request your archive) holding outbox.json, actor.json and the
-media. `import mastodon` refused it as "a ZIP archive, not JSON"."""
+media. `import mastodon` refused it as "a ZIP archive, not JSON"; its likes.json imported as
+an empty page, and its actor.json was "not a tag timeline page"."""
 
 from __future__ import annotations
 
@@ -60,3 +61,31 @@ def test_a_zip_without_an_outbox_is_still_refused_by_name(tmp_path: Path) -> Non
     record = import_file(db, settings, "mastodon", _archive(tmp_path, None))
     db.dispose()
     assert record.status == "failed" and "ZIP" in (record.error or "")
+
+
+def test_the_archive_s_likes_json_is_named_not_imported_as_empty(tmp_path: Path) -> None:
+    """likes.json (and bookmarks.json) list post addresses only: it imported as "ok, no
+    posts in the file (an empty page of results)", and the librarian thought it done."""
+    path = tmp_path / "likes.json"
+    path.write_text(json.dumps({"@context": "https://www.w3.org/ns/activitystreams",
+                                "id": "likes.json", "type": "OrderedCollection",
+                                "orderedItems": ["https://nhs.social/users/a/statuses/1",
+                                                 "https://med-mastodon.com/@b/2"]}))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", path)
+    db.dispose()
+    assert record.status == "failed"
+    assert "likes.json or bookmarks.json" in json.dumps(record.details) + (record.error or "")
+
+
+def test_the_archive_s_actor_json_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "actor.json"
+    path.write_text(json.dumps({"id": ACTOR, "type": "Person", "preferredUsername": "lib",
+                                "outbox": "outbox.json"}))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", path)
+    db.dispose()
+    assert record.status == "failed"
+    assert "actor.json" in json.dumps(record.details) + (record.error or "")
