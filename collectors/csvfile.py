@@ -93,7 +93,12 @@ def _author_id(platform: str, value: str) -> str:
     by its handle, as a row without the column (and as the TAGS import does); such a
     reference names no post, so the row keeps its kind without one."""
     value = value.strip()
-    if platform == "x" and (not value.isdigit() or excel_rounded(value)):
+    if platform != "x":
+        return value
+    whole, dot, fraction = value.partition(".")
+    if dot and whole.isdigit() and len(whole) <= 15 and not fraction.strip("0"):
+        value = whole  # pandas writes a column with an empty cell as floats: `12345.0`
+    if not value.isdigit() or excel_rounded(value):
         return ""
     return value
 

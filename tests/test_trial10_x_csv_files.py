@@ -79,16 +79,19 @@ def test_x_author_ids_a_spreadsheet_spoiled_do_not_make_people_one_account(
         "x,1190174010209577999,@RCHTLibrary,1190174010209570000,2019-11-05 12:30,Four "
         "#KNOWvember19\r\n"
         "x,1190174010209578999,@STHLibrary,721682332779300977,2019-11-05 13:30,Five "
-        "#KNOWvember19\r\n", encoding="utf-8")
+        "#KNOWvember19\r\n"
+        "x,1190174010209579999,@LTHTLibrary,2837462.0,2019-11-05 14:30,Six #KNOWvember19\r\n",
+        encoding="utf-8")
     record = run_import(sqlite_db, "csv", path)
-    assert (record.status, record.new) == ("ok", 5), record.error
+    assert (record.status, record.new) == ("ok", 6), record.error
     posts = stored(sqlite_db)
-    assert len({p.account_id for p in posts.values()}) == 5
+    assert len({p.account_id for p in posts.values()}) == 6
     with sqlite_db.engine.connect() as conn:
         accounts = dict(conn.exec_driver_sql(
             "SELECT handle, platform_user_id FROM accounts").fetchall())
     assert accounts == {"@uhllibraries": None, "@alderheylib": None, "@nuhlibrary": None,
-                        "@rchtlibrary": None, "@sthlibrary": "721682332779300977"}
+                        "@rchtlibrary": None, "@sthlibrary": "721682332779300977",
+                        "@lthtlibrary": "2837462"}  # (pandas wrote it as a float)
 
 
 def test_an_x_reference_a_spreadsheet_spoiled_is_left_out(sqlite_db, tmp_path: Path
