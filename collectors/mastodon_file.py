@@ -21,10 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
 from collectors.bluesky_file import is_car, not_a_page
-from collectors.mastodon_payload import from_outbox, from_statuses
+from collectors.mastodon_payload import account_from_payload, from_outbox, from_statuses
 from knowvember.errors import InputError
+from knowvember.records import AccountRecord
 
 PLATFORM = "mastodon"
 
@@ -58,16 +61,44 @@ def _read_archive(path: Path, member: str, chunk_posts: int) -> Iterator[Chunk]:
     with tempfile.TemporaryDirectory(prefix="knowvember-") as folder:
         copy = Path(folder) / "outbox.json"
         try:
-            with zipfile.ZipFile(path) as archive, archive.open(member) as inside, \
-                    open(copy, "wb") as out:
-                shutil.copyfileobj(inside, out, 1 << 20)
+            with zipfile.ZipFile(path) as archive:
+                with archive.open(member) as inside, open(copy, "wb") as out:
+                    shutil.copyfileobj(inside, out, 1 << 20)
+                profile = _actor(archive, member)
         except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: the archive's {member} cannot be read ({exc}): "
                              "download the archive again") from None
         scale = path.stat().st_size / max(1, copy.stat().st_size)
         for chunk in _read(copy, chunk_posts, label=f"{path}:{member}"):
             chunk.position = int(chunk.position * scale)  # progress through the ZIP
+            if profile is not None:
+                for account in chunk.accounts:
+                    if account.key == profile.key:
+                        account.display_name = profile.display_name or account.display_name
+                        account.bio = profile.bio or account.bio
             yield chunk
+
+
+def _actor(archive: zipfile.ZipFile, outbox: str) -> AccountRecord | None:
+    """The account's name and bio from the archive's actor.json (beside its outbox.json),
+    so a library known only from its archive is named in a leaderboard, not only by its
+    handle; None when the file is missing or unreadable (the posts import all the same)."""
+    name = f"{outbox[:-len('outbox.json')]}actor.json"
+    try:
+        actor = orjson.loads(archive.read(name))
+    except (KeyError, orjson.JSONDecodeError, OSError, zipfile.BadZipFile, zlib.error):
+        return None
+    if not isinstance(actor, dict) or not isinstance(actor.get("id"), str):
+        return None
+    emojis = [{"shortcode": str(t.get("name") or "").strip(":")} for t in actor.get("tag") or ()
+              if isinstance(t, dict) and t.get("type") == "Emoji"]
+    record = account_from_payload({"uri": actor["id"], "username": actor.get("preferredUsername"),
+                                   "display_name": actor.get("name") or None,
+                                   "note": actor.get("summary") or "", "emojis": emojis})
+    if not actor.get("name"):
+        record.display_name = None  # not the username: a name stored before is kept
+    record.bio = record.bio or None
+    return record
 
 
 def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Chunk]:

@@ -12,13 +12,17 @@ from pathlib import Path
 from knowvember.db import open_database
 from tests.conftest import stored_posts as stored
 from tests.test_trial9_fediverse_archives import ACTOR, library_outbox
-from tests.test_trial_fediverse import import_file, settings_for
+from tests.test_trial_fediverse import all_accounts, import_file, settings_for
 
 
 def _archive(tmp_path: Path, outbox: bytes | None) -> Path:
     path = tmp_path / "archive-20261201093000-3f9c2a.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("actor.json", json.dumps({"id": ACTOR, "type": "Person"}))
+        archive.writestr("actor.json", json.dumps({
+            "id": ACTOR, "type": "Person", "preferredUsername": "uhlibrary",
+            "name": "UHL Library and Knowledge Service :nhs:",
+            "summary": "<p>Evidence for <a href=\"https://nhs.social/tags/nhs\">#NHS</a> staff</p>",
+            "tag": [{"type": "Emoji", "name": ":nhs:", "icon": {"url": "https://x/nhs.png"}}]}))
         archive.writestr("media_attachments/files/113/401/original/a.png", b"\x89PNG" * 500)
         if outbox is not None:
             archive.writestr("outbox.json", outbox)
@@ -35,10 +39,14 @@ def test_a_downloaded_account_archive_imports_its_outbox(tmp_path: Path) -> None
     record = import_file(db, settings, "mastodon", _archive(tmp_path, outbox))
     posts = stored(db)
     again = import_file(db, settings, "mastodon", _archive(tmp_path, outbox))
+    accounts = all_accounts(db)
     db.dispose()
     assert record.status == "ok", record.error
     assert f"{ACTOR}/statuses/113401" in posts and record.details["not_public"] == 2
     assert (again.status, again.new) == ("ok", 0)
+    library = next(a for a in accounts if a.key == ACTOR)  # named from actor.json
+    assert (library.display_name, library.bio) == ("UHL Library and Knowledge Service",
+                                                   "Evidence for #NHS staff")
 
 
 def test_a_bad_line_in_an_archive_is_named_by_the_archive(tmp_path: Path) -> None:
