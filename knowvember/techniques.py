@@ -151,7 +151,8 @@ _EXCLUSIONS = (
 # Bubbles the goldfish, his fishbowl is empty"): a mention of one of these words elsewhere in
 # the text means a Fishbowl named without a format word after it is the glass bowl.
 _OTHER_SENSES: dict[str, tuple[str, ...]] = {
-    "Fishbowl": ("goldfish", "fish", "pet", "aquarium", "fish food"),
+    # Not "pet": pet therapy and PET scans are talked about in fishbowls too.
+    "Fishbowl": ("goldfish", "fish", "aquarium", "fish food"),
 }
 _FORMAT_WORDS = (
     "discussion", "conversation", "debate", "session", "format", "style", "method",

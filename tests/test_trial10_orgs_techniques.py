@@ -110,7 +110,7 @@ def test_a_negation_is_still_one_beside_those_words(taxonomy: Taxonomy, text: st
 @pytest.mark.parametrize("text", [
     "Meet our library fishbowl, Goldie the fish 🐟",
     "RIP Bubbles, the library goldfish. His fishbowl is empty",
-    "The fish bowl on the issue desk needs cleaning, pet lovers!",
+    "The fish bowl on the issue desk needs cleaning: the fish say thanks!",
     "RIP Bubbles the library goldfish #fishbowl",
     "RIP Bubbles the library goldfish #Fishbowl",
 ])
@@ -123,6 +123,8 @@ def test_a_pets_fish_bowl_is_no_fishbowl(taxonomy: Taxonomy, text: str) -> None:
     "Our fishbowl discussion went swimmingly 🐟",
     "Goldfish bowl session for the F1s",
     "#Fishbowl discussion today",
+    "Our fishbowl about pet therapy on the wards",
+    "A fishbowl on PET-CT evidence for the radiology team",
     "We tried a goldfish bowl today",
     "A fishbowl conversation: like fish in a bowl, the inner circle talks",
 ])
