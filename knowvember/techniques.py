@@ -85,9 +85,10 @@ _CLINICAL = (
     # RCT is also Rhondda Cynon Taf, the Welsh county borough.
     "rhondda", "cynon",
     # A trial described: "an RCT of a new inhaler", "a great RCT on vitamin D", "blinded".
-    # (Not "found" or "participants": coffee trials have those too.)
-    "blinded", "double blind", "rct of", "rcts of", "vitamin", "vaccine", "therapy",
-    "surgery", "inhaler", "statin",
+    # (Not "found", "participants", "therapy" or "surgery": coffee trials have those too,
+    # "an RCT for the therapy team".)
+    "blinded", "double blind", "rct of", "rcts of", "vitamin", "vaccine", "inhaler",
+    "statin",
 )
 
 # "CoP" is also a Code of Practice (the Mental Health Act's) or the Court of Protection, and

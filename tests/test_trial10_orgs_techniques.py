@@ -145,6 +145,7 @@ def test_a_clinical_rct_is_no_coffee_trial(taxonomy: Taxonomy, text: str) -> Non
     "Signed up for the library RCT! ☕",
     "RCT results: 40 pairs met for coffee",
     "40 participants in our RCT this year, and we found it brilliant",
+    "Sign up for the RCT for the therapy and surgery teams",
 ])
 def test_a_coffee_rct_is_still_counted(taxonomy: Taxonomy, text: str) -> None:
     assert taxonomy.tag(text) == ["Randomised Coffee Trial"]
