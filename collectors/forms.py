@@ -14,6 +14,7 @@ moved (an edit, in Google Forms) is matched to its story by email and title.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -115,6 +116,9 @@ class FormExport:
     stories: list[NewStory] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Rows failing only for an unanswered consent, read as a no, with their errors: for a
+    # response imported before, the withdrawal of its consent (`_unticked`).
+    unanswered: list[tuple[NewStory, RowError]] = field(default_factory=list)
 
 
 @dataclass
@@ -183,14 +187,17 @@ def import_form_export(
             f"{path}: another import of this form ran at the same time; nothing from this one "
             "was written (run it again: rows already imported are skipped)"
         ) from exc
+    unticked = _unticked(db, settings, export, form, lookups)
     earlier = [(item, sid) for item, sid in added.existing if sid is not None]
     earlier += [(item, story.id) for item, story in edited.values() if story is not None]
+    earlier += unticked
     warnings = [_already_there(item, match) for item, match in edited.values()]
     warnings += _compare_with_stored(db, settings, path, earlier, lookups)
     warnings += _resubmitted(db, settings, to_add, added, lookups)
     result = FormImportResult(
         file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
-        already_imported=len(added.existing) + len(edited), failed=len(export.errors),
+        already_imported=len(added.existing) + len(edited) + len(unticked),
+        failed=len(export.errors),
         story_ids=[s.id for s in added.added], errors=export.errors,
         warnings=export.warnings + dates_warnings + added.warnings + warnings,
         columns=export.columns,
@@ -198,6 +205,35 @@ def import_form_export(
     log.debug("%s: %d rows, %d imported, %d already imported, %d failed", path, result.rows,
               result.imported, result.already_imported, result.failed)
     return result
+
+
+def _unticked(db: Database, settings: Settings, export: FormExport, form: str | None,
+              lookups: Lookups) -> list[tuple[NewStory, int]]:
+    """Rows of responses imported before whose consent is now unanswered, with their
+    stories' ids; their row errors are taken out of `export`.
+
+    A consent asked as a tick box ("I agree to my story being published") and unticked
+    when the respondent edited the response is an empty cell: the row was an error
+    ("required: answer yes or no") and the story stayed published. No answer is never
+    consent, so it is the withdrawal it looks like. A new response without an answer
+    stays a row error.
+    """
+    if not export.unanswered:
+        return []
+    items = [item for item, _ in export.unanswered]
+    stored = stories_keyed_for(db, f"form:{settings.campaign.slug}:",
+                               [item.input.email for item in items], lookups=lookups)
+    by_key = {story.external_key: story.id for story in stored}
+    moved = _edited_responses(db, settings, items, form, lookups)
+    found = []
+    for item, error in export.unanswered:
+        story_id = by_key.get(item.external_key)
+        if story_id is None and (match := moved.get(id(item), (None, None))[1]) is not None:
+            story_id = match.id
+        if story_id is not None:
+            export.errors.remove(error)
+            found.append((item, story_id))
+    return found
 
 
 # How far from the campaign's dates a response may have been sent: a form opens in October
@@ -540,9 +576,15 @@ def read_form_export(
                                 xlsx=fmt == "xlsx")
             )
         except StoryValidationError as exc:
-            export.errors.append(RowError(number, "; ".join(
+            error = RowError(number, "; ".join(
                 f"{k} ({export.columns.get(k, k)!s}): {v}" if k in export.columns else
-                f"{k}: {v}" for k, v in exc.errors.items())))
+                f"{k}: {v}" for k, v in exc.errors.items()))
+            export.errors.append(error)
+            if set(exc.errors) == {"consent"} and not _present(values.get("consent")):
+                with contextlib.suppress(StoryValidationError, ValueError):
+                    export.unanswered.append((_story_from_row(
+                        {**values, "consent": False}, number, settings, tz, dayfirst, form,
+                        xlsx=fmt == "xlsx"), error))
         except ValueError as exc:
             export.errors.append(RowError(number, str(exc)))
     return export
