@@ -593,6 +593,16 @@ _WIDE_BOMS = (
 )
 
 
+# Files given as the config by mistake (`--config knowvember.db`, a workbook), by signature.
+_NOT_CONFIG = (
+    (b"SQLite format 3\x00", "a SQLite database"),
+    (b"PK\x03\x04", "a ZIP file or a workbook (.xlsx)"),
+    (b"%PDF", "a PDF"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls, .doc)"),
+    (b"\x1f\x8b", "a gzip file"),
+)
+
+
 def decode_config(raw: bytes, path: Path | str) -> str:
     """The file's text, or a ConfigError saying which encoding it is in and what to do.
 
@@ -600,6 +610,11 @@ def decode_config(raw: bytes, path: Path | str) -> str:
     does not allow; the coordinator needs to hear that, not a codec's message. A UTF-8 BOM
     is kept here and dropped by `parse_settings`.
     """
+    kind = next((name for magic, name in _NOT_CONFIG if raw.startswith(magic)), None)
+    if kind:
+        # Not text at all: the zero bytes of a SQLite file read as "saved as UTF-16".
+        raise ConfigError(f"{path}: this is {kind}, not a campaign config: pass the "
+                          f"{CONFIG_FILENAME} beside it (--config, $KNOWVEMBER_CONFIG)")
     encoding = next((name for bom, name in _WIDE_BOMS if raw.startswith(bom)), None)
     if encoding is None and b"\x00" in raw[:200]:
         encoding = "UTF-16"  # without a BOM: ASCII text with a zero byte beside each letter

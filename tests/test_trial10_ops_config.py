@@ -114,3 +114,21 @@ def test_config_check_counts_a_blank_secret_as_not_set(  # type: ignore[no-untyp
     result = cli("config", "check")
     assert "KNOWVEMBER_X_BEARER_TOKEN: not set" in result.stdout
     assert "$KNOWVEMBER_X_BEARER_TOKEN is not set here" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(("start", "kind"), [
+    (b"SQLite format 3\x00\x10\x00\x02\x02\x00@  \x00\x00", "a SQLite database"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "a ZIP file or a workbook (.xlsx)"),
+    (b"%PDF-1.7\n", "a PDF"),
+])
+def test_a_database_or_workbook_given_as_the_config_is_named(tmp_path: Path, start: bytes,
+                                                             kind: str) -> None:
+    """`--config knowvember.db` said the file was "saved as UTF-16 (Notepad calls it
+    Unicode)", from the zero bytes of the database's header."""
+    path = tmp_path / "knowvember.db"
+    path.write_bytes(start + b"\x00" * 200)
+    with pytest.raises(ConfigError) as caught:
+        load_settings_file(path)
+    message = str(caught.value)
+    assert f"this is {kind}, not a campaign config: pass the campaign.toml beside it" in message
+    assert "UTF-16" not in message
