@@ -25,7 +25,7 @@ import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
 from collectors.bluesky_file import is_car, not_a_page
-from collectors.mastodon_payload import account_from_payload, from_outbox, from_statuses
+from collectors.mastodon_payload import Words, account_from_payload, from_outbox, from_statuses
 from knowvember.errors import InputError
 from knowvember.records import AccountRecord
 
@@ -110,6 +110,7 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
                              "Mastodon answers; use `knowvember import bluesky` for it")
         chunk = Chunk()
         local_uris: dict[str, str] = {}
+        words: Words = {}  # an outbox's posts, for the boosts of them further on
         for number, value in json_values(source):
             chunk.lines = number
             if isinstance(value, LineError):
@@ -126,7 +127,7 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
             problems: list[str] = []
             hidden: list[Any] = []
             if activities is not None:
-                posts, accounts = from_outbox(activities, problems, hidden)
+                posts, accounts = from_outbox(activities, problems, hidden, words)
             elif not isinstance(value, list) or any(
                     isinstance(v, dict) and "record" in v and "content" not in v for v in value):
                 # Not statuses (Bluesky post views were each "missing field 'created_at'").
@@ -141,6 +142,8 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
             chunk.accounts.extend(accounts)
             if len(local_uris) > 200_000:
                 local_uris.clear()  # constant memory; only nearby replies are linked
+            if len(words) > 50_000:
+                words.clear()
             if len(chunk.posts) >= chunk_posts:
                 chunk.position = source.position()
                 yield chunk

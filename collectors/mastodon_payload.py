@@ -369,8 +369,26 @@ def _status_of_note(activity: Json, note: Json, actor: str) -> Json:
     }
 
 
+# An outbox post's words by its URI: (text, hashtags, language), for the boosts of it.
+Words = dict[str, tuple[str, tuple[str, ...], str | None]]
+
+
+def _boosted_words(thing: object, ref: str | None, words: Words | None
+                   ) -> tuple[str, tuple[str, ...], str | None]:
+    """A boost's text, hashtags and language: its original's, as a collected reblog reads,
+    when the original is in the same outbox (a library boosting its own campaign post) or
+    sent inside the Announce; else none (the original is known by its URI only)."""
+    if isinstance(thing, dict) and thing.get("content") and ref:
+        actor = _id_of(thing.get("attributedTo")) or ref
+        post = post_from_status(_status_of_note({}, thing, actor))
+        return post.text, post.hashtags, post.lang
+    if words is not None and ref in words:
+        return words[ref]
+    return "", (), None
+
+
 def from_outbox(activities: Iterable[Json], errors: list[str] | None = None,
-                hidden: list[Json] | None = None
+                hidden: list[Json] | None = None, words: Words | None = None
                 ) -> tuple[list[PostRecord], list[AccountRecord]]:
     """The public posts and boosts of an outbox's activities (an account archive's
     `outbox.json`, Settings > Import and export > Request your archive).
@@ -383,7 +401,10 @@ def from_outbox(activities: Iterable[Json], errors: list[str] | None = None,
     """
     posts: list[PostRecord] = []
     accounts: dict[str, AccountRecord] = {}
-    for activity in activities:
+    # Boosts after posts, so a boost finds its original's words in a page that lists the
+    # newest first (a server's outbox pages do; an archive lists the oldest first).
+    for activity in sorted(activities, key=lambda a: isinstance(a, dict)
+                           and a.get("type") == "Announce"):
         if not isinstance(activity, dict):
             continue
         kind = activity.get("type")
@@ -413,13 +434,17 @@ def from_outbox(activities: Iterable[Json], errors: list[str] | None = None,
                 actor = _id_of(activity.get("actor"))
                 if not actor or not activity.get("id"):
                     raise KeyError("actor" if not actor else "id")
+                ref = _id_of(thing)
+                text, tags, lang = _boosted_words(thing, ref, words)
                 post = PostRecord(
                     platform="mastodon", platform_id=str(activity["id"]), account_key=actor,
-                    created_at=parse_time(activity.get("published")), text="",
+                    created_at=parse_time(activity.get("published")), text=text,
                     uri=str(activity["id"]), url=str(activity["id"]), kind="repost",
-                    referenced_id=_id_of(thing))
+                    referenced_id=ref, hashtags=tags, lang=lang)
             else:
                 continue  # a Like, Follow, Delete...: not a post
+            if words is not None and post.kind != "repost" and post.uri:
+                words[post.uri] = (post.text, post.hashtags, post.lang)
             account = _archive_account(actor)
         except MAPPING_ERRORS as exc:
             if errors is None:

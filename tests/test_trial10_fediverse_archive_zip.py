@@ -97,3 +97,25 @@ def test_the_archive_s_actor_json_is_named(tmp_path: Path) -> None:
     db.dispose()
     assert record.status == "failed"
     assert "actor.json" in json.dumps(record.details) + (record.error or "")
+
+
+def test_a_boost_of_the_library_s_own_post_reads_as_that_post(tmp_path: Path) -> None:
+    """A boost in an outbox named its original by URI only and was stored without text,
+    so a library boosting its own campaign post had a repost with no words and no
+    hashtags. An original in the same outbox (before or after the boost) gives its own."""
+    outbox = library_outbox("unused")
+    items = outbox["orderedItems"]
+    own = f"{ACTOR}/statuses/113401"
+    items[8]["object"] = own  # the boost now boosts the library's own Peer Assist post
+    items.reverse()  # newest first, as a server's outbox page lists them
+    path = tmp_path / "outbox.json"
+    path.write_text(json.dumps(outbox))
+    settings = settings_for("")
+    db = open_database(settings, url=f"sqlite:///{tmp_path / 'k.db'}")
+    record = import_file(db, settings, "mastodon", path)
+    posts = stored(db)
+    db.dispose()
+    assert record.status == "ok", record.error
+    boost = posts[f"{ACTOR}/statuses/113409/activity"]
+    assert (boost.kind, boost.referenced_id) == ("repost", own)
+    assert boost.text == posts[own].text and "Peer Assist" in boost.text

@@ -60,3 +60,20 @@ def test_custom_emoji_codes_are_left_out_of_a_toot_s_text() -> None:
     assert accounts[0].display_name == "UHL Library"
     assert posts[0].text == ("KM news\n\nThank you all for the Peer Assist\n\n"
                              "Starts 10:30: bring a mug #KNOWvember")
+
+
+def test_a_boost_that_carries_its_original_reads_as_it() -> None:
+    """Some servers send the boosted Note inside the Announce: its words are the boost's."""
+    from collectors.mastodon_payload import from_outbox
+
+    actor = f"{HOME}/users/lib"
+    note = {"id": "https://med-mastodon.com/users/km/statuses/9", "type": "Note",
+            "attributedTo": "https://med-mastodon.com/users/km",
+            "published": "2026-11-08T10:00:00Z", "content": "<p>Knowledge café #KNOWvember</p>",
+            "tag": [{"type": "Hashtag", "name": "#KNOWvember"}]}
+    boost = {"id": f"{actor}/statuses/5/activity", "type": "Announce", "actor": actor,
+             "published": "2026-11-09T10:00:00Z",
+             "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": note}
+    posts, _ = from_outbox([boost])
+    assert [(p.kind, p.referenced_id, p.text, p.hashtags) for p in posts] == [
+        ("repost", note["id"], "Knowledge café #KNOWvember", ("knowvember",))]
