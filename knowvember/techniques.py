@@ -256,6 +256,8 @@ _OPENERS = "#\uff03\"'\u2018\u2019\u201c\u201d(["
 _BARE_NEGATIONS = ("no", "not", "never")
 _BARE_GAP = ("a", "an", "single", "one")
 _WITHOUT = re.compile(r"[^.!?;\n]{0,40}?(?<![^\W_])without(?![^\W_])")
+# "We couldn't have done the AAR without the ward team": thanks for one that happened.
+_COUNTERFACTUAL = re.compile(r"(?:could|would)(?:n['\u2019`]?t|\s+not)\s+have\s")
 # "There's no AAR like a hot debrief": praise, after a bare "no".
 _NO_LIKE = re.compile(r"\s+(?:quite\s+)?like(?![^\W_])")
 # The words around an abbreviation, to tell whether the whole text is in capitals: runs of
@@ -501,11 +503,14 @@ def _negated(lowered: str, match: re.Match[str]) -> bool:
     if negation.group(1) and _FIRST_TIME.match(lowered, match.end()):
         return False
     said = negation.group()[::-1].split()  # "no", "not a single", "didn't run an"
+    said_at = start - negation.end()
     if said[0] in _BARE_NEGATIONS and all(w in _BARE_GAP for w in said[1:]) and (
             _WITHOUT.match(lowered, match.end())
             or (said == ["no"] and _NO_LIKE.match(lowered, match.end()))):
         return False
-    said_at = start - negation.end()
+    if (_COUNTERFACTUAL.search(lowered, max(0, said_at - 8), start)
+            and _WITHOUT.match(lowered, match.end())):
+        return False
     if _INVITATION.search(lowered, max(0, said_at - 40), said_at):
         return False
     end = _SENTENCE_END.search(lowered, match.end())
@@ -814,6 +819,7 @@ _RULE_TABLES = (
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
     "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER", "_SHOUT_WORDS",
     "_WITHOUT", "_NO_LIKE", "_BARE_NEGATIONS", "_BARE_GAP", "_OPENERS",
+    "_COUNTERFACTUAL",
 )
 
 

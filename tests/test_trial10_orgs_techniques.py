@@ -92,6 +92,8 @@ def test_what_happened_is_still_counted(taxonomy: Taxonomy, text: str, name: str
     ("Not a single AAR went by without an action for the board", "After Action Review"),
     ("There's no AAR like a hot debrief", "After Action Review"),
     ("No Randomised Coffee Trial without coffee!", "Randomised Coffee Trial"),
+    ("We couldn't have done the AAR without the ward team", "After Action Review"),
+    ("We could not have run our peer assist without you all", "Peer Assist"),
 ])
 def test_a_saying_in_praise_is_no_negation(taxonomy: Taxonomy, text: str, name: str) -> None:
     assert taxonomy.tag(text) == [name]
