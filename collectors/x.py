@@ -16,6 +16,7 @@ tweepy hard-codes `https://api.twitter.com`; `HostRewritingSession` sends its re
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -368,8 +369,7 @@ class XCollector(Collector):
                     "plan is raised (developer portal), so the run stops instead of waiting "
                     "for the rate limit") from None
             headers = exc.response.headers
-            reset = headers.get("x-rate-limit-reset")
-            wait = self.policy.until(float(reset)) if reset and reset.isdigit() else None
+            wait = _until_reset(headers, self.policy)
             left = headers.get("x-rate-limit-remaining") or ""
             if left.isdigit() and int(left) > 0:
                 # Requests left in the 15-minute window: a limit per second (full-archive
@@ -523,6 +523,23 @@ def ids_not_times(params: dict[str, Any]) -> dict[str, Any]:
         if "until_id" not in params or int(until) < int(params["until_id"]):
             params["until_id"] = until
     return params
+
+
+def _until_reset(headers: Any, policy: RetryPolicy) -> float | None:
+    """Seconds until a 429's `x-rate-limit-reset` (an epoch time on X's clock), measured
+    from the answer's `Date` (X's clock too) when it has one: by this machine's clock, a
+    laptop running minutes fast (WSL after a sleep) retried at once and gave up, and one
+    running slow waited minutes past the reset. One second more for the rounding."""
+    reset = headers.get("x-rate-limit-reset") or ""
+    if not reset.isdigit():
+        return None
+    try:
+        sent = email.utils.parsedate_to_datetime(headers.get("date") or "")
+    except (TypeError, ValueError):
+        sent = None
+    if sent is None or sent.tzinfo is None:
+        return policy.until(float(reset))
+    return max(0.0, float(reset) - sent.timestamp() + 1.0)
 
 
 def _moment(value: str | None) -> dt.datetime | None:
