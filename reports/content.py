@@ -95,6 +95,21 @@ class ReportContent:
     files: dict[str, str] = field(default_factory=dict)  # label -> relative path
 
     @property
+    def no_top_posts(self) -> str:
+        """What the top posts section says when it has none to show. "No posts yet." was
+        said under a headline of posts when they were all reposts (never listed), or all by
+        accounts that ask not to be shown publicly."""
+        s = self.summary
+        if not s["posts"]:
+            return "No posts yet."
+        if not s["original_posts"] + s["replies"] + s["quotes"]:
+            return (f"The period's {count(s['posts'], 'post')} "
+                    f"{'is a repost' if s['posts'] == 1 else 'are all reposts'}, and reposts "
+                    "are not listed here.")
+        return ("The period's original posts, replies and quotes are all by accounts that "
+                "ask not to be shown publicly.")
+
+    @property
     def connections(self) -> Connections:
         """The network, waiting for it if it is still being computed elsewhere."""
         if not isinstance(self.network, Connections):

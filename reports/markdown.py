@@ -91,7 +91,7 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
 
     out += ["## Top posts by engagement", ""]
     if not c.top_posts:
-        out += ["No posts yet.", ""]
+        out += [c.no_top_posts, ""]
     for p in c.top_posts[: c.data.settings.reports.top_posts]:
         who = md_escape(p.display_name or p.handle or "(unknown account)")
         org = f", {md_escape(p.org_name)}" if p.org_name else ""

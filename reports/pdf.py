@@ -210,7 +210,7 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
 
     w.h2("Top posts by engagement")
     if not c.top_posts:
-        w.para("No posts yet.")  # as the HTML says it: a heading over nothing looks broken
+        w.para(c.no_top_posts)  # as the HTML says it: a heading over nothing looks broken
     for p in c.top_posts[: c.data.settings.reports.top_posts]:
         who = p.display_name or p.handle or "(unknown account)"
         org = f" · {p.org_name}" if p.org_name else ""

@@ -9,6 +9,7 @@ the account is never named.
 from __future__ import annotations
 
 import csv
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -130,3 +131,32 @@ def test_posts_csv_leaves_the_account_out_on_both_databases(
                          "organisation_code": "RWE", "engagement": "99"} == rows["99"]
     assert rows["3"]["account"] == "bluesky:open.bsky.social"
     assert rows["3"]["text"] == "#KNOWvember19 a knowledge café for everyone"
+
+
+def test_top_posts_say_why_none_is_shown_when_there_are_posts(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    """The top posts section said "No posts yet." under a headline of posts: those of an
+    account that asks not to be shown publicly, or reposts (never listed there)."""
+    write_config('\n[[organisations]]\ncode = "RWE"\naccounts = ["bluesky:quiet.bsky.social"]\n')
+    posts = [_view(1, "quiet.bsky.social", "did:plc:quiet", [_label()], "#KNOWvember19 hi", 5)]
+    (campaign_dir / "page.json").write_text(json.dumps({"posts": posts}), encoding="utf-8")
+    assert cli("import", "bluesky", "page.json").exit_code == 0
+    assert cli("report", "--format", "html,md").exit_code == 0
+    said = ("The period's original posts, replies and quotes are all by accounts that ask "
+            "not to be shown publicly.")
+    for name in ("report.html", "report.md"):
+        text = html.unescape((campaign_dir / "report" / name).read_text(encoding="utf-8"))
+        assert "No posts yet." not in text
+        assert said in text
+
+
+def test_top_posts_say_the_posts_are_reposts(
+        write_config: Callable[[str], Path], campaign_dir: Path, cli: Cli) -> None:
+    (campaign_dir / "posts.csv").write_text(
+        "platform,id,author_handle,created_at,text,kind\n"
+        "x,1,@a,2019-11-05T10:00:00Z,RT @b: #KNOWvember19 hi,repost\n"
+        "x,2,@c,2019-11-05T11:00:00Z,RT @b: #KNOWvember19 hi,repost\n", encoding="utf-8")
+    assert cli("import", "csv", "posts.csv").exit_code == 0
+    assert cli("report", "--format", "md").exit_code == 0
+    text = (campaign_dir / "report" / "report.md").read_text(encoding="utf-8")
+    assert "The period's 2 posts are all reposts, and reposts are not listed here." in text
