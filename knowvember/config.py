@@ -442,10 +442,15 @@ class ScheduleSettings(_Section):
     # of range") instead of being refused here.
     grace_days: int = Field(default=7, ge=0, le=MAX_DURATION_DAYS)
 
-    @field_validator("every")
+    @field_validator("every", mode="before")
     @classmethod
-    def _every(cls, value: str) -> str:
-        parse_duration(value)
+    def _every(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # "Input should be a valid string (got 30)" did not say what was missing.
+            raise ValueError(f"give the unit, in quotes: \"{value}m\" for {value} minutes, "
+                             f"\"{value}h\" for hours")
+        if isinstance(value, str):
+            parse_duration(value)
         return value
 
 
@@ -537,20 +542,33 @@ def resolve_sqlite_url(url: str, base: Path) -> str:
     return url
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+# One or more "number unit" parts: 30m, 2h, 1h30m, "30 min", "2 hours", any case.
+_DURATION_PART = re.compile(
+    r"(\d+)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)\s*", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a duration such as `30m`, `2h`, `45s`, `1d`.
+    """Seconds in a duration such as `30m`, `2h`, `45s`, `1d`, `1h30m` or `30 minutes`.
 
+    Written as people write it too (`30min`, `30 minutes`, `30M`, `1h30m`): those were
+    refused as "not a duration" beside a message that asked for what they meant.
     At most a year: a longer interval can only be a typo, and one past the calendar's end
     (`99999999d`) crashed `schedule` after its first collection with "date value out of
     range".
     """
-    match = _DURATION.match(text)
-    if not match or int(match.group(1)) == 0:
+    stripped = text.strip()
+    seconds, at = 0, 0
+    while at < len(stripped):
+        match = _DURATION_PART.match(stripped, at)
+        if not match:
+            seconds = 0
+            break
+        unit = match.group(2).lower()
+        seconds += int(match.group(1)) * _UNIT_SECONDS[unit[0]]
+        at = match.end()
+    if not stripped or seconds == 0:
         raise ValueError(f"{text!r} is not a duration like '30m', '2h' or '1d'")
-    seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
     if seconds > MAX_DURATION_DAYS * 86400:
         raise ValueError(f"{text!r} is longer than a year ({MAX_DURATION_DAYS}d at most)")
     return seconds

@@ -132,3 +132,32 @@ def test_a_database_or_workbook_given_as_the_config_is_named(tmp_path: Path, sta
     message = str(caught.value)
     assert f"this is {kind}, not a campaign config: pass the campaign.toml beside it" in message
     assert "UTF-16" not in message
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("30m", 1800), ("30min", 1800), ("30 minutes", 1800), ("30M", 1800), ("1h30m", 5400),
+    ("1h 30m", 5400), ("2 hours", 7200), ("45s", 45), ("1 day", 86400),
+])
+def test_intervals_are_read_as_people_write_them(text: str, seconds: int) -> None:
+    """`every = "30min"` or `--every 1h30m` was refused as "not a duration"."""
+    from knowvember.config import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0m", "1.5h", "30", "30x", "", "5 months", "30m 5"])
+def test_what_is_no_interval_is_still_refused(text: str) -> None:
+    from knowvember.config import parse_duration
+
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
+
+
+def test_an_interval_without_its_unit_asks_for_one(tmp_path: Path) -> None:
+    message = ""
+    path = tmp_path / "campaign.toml"
+    path.write_text(BASE_CONFIG + "\n[schedule]\nevery = 30\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings_file(path)
+    message = str(caught.value)
+    assert 'schedule.every: give the unit, in quotes: "30m" for 30 minutes' in message
