@@ -155,10 +155,15 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
 def _context_statuses(value: object) -> object:
     """A saved conversation (`/api/v1/statuses/ID/context`: `ancestors` and `descendants`,
     the toot itself in neither) as its statuses, oldest first as the replies name their
-    parents; it was refused as "not a Mastodon tag timeline page". Anything else as it is."""
+    parents, and a saved search answer (`/api/v2/search`: `statuses` beside `accounts` and
+    `hashtags`) as its statuses; both were refused as "not a Mastodon tag timeline page".
+    Anything else as it is."""
     if (isinstance(value, dict) and isinstance(value.get("ancestors"), list)
             and isinstance(value.get("descendants"), list)):
         return [*value["ancestors"], *value["descendants"]]
+    if (isinstance(value, dict) and isinstance(value.get("statuses"), list)
+            and ("accounts" in value or "hashtags" in value)):
+        return value["statuses"]  # a search answer (/api/v2/search?type=statuses)
     return value
 
 

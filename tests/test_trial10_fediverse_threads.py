@@ -1,7 +1,7 @@
 """The tenth session's trial of importing saved conversations and listings: a Bluesky thread
 (`getPostThread`) and a Mastodon toot's context (`/api/v1/statuses/ID/context`), as a
 coordinator saves the discussion under a campaign post to keep it, and an account's posts
-listed with `com.atproto.repo.listRecords`. All were refused."""
+listed with `com.atproto.repo.listRecords`, and a Mastodon search answer. All were refused."""
 
 from __future__ import annotations
 
@@ -98,3 +98,14 @@ def test_an_account_s_posts_saved_with_list_records_import(tmp_path: Path) -> No
     assert record.status == "ok", record.error
     assert set(posts) == {post["uri"]}
     assert posts[post["uri"]].created_at.replace(tzinfo=dt.UTC) == WHEN
+
+
+def test_a_saved_mastodon_search_answer_imports_its_statuses(tmp_path: Path) -> None:
+    """`/api/v2/search?q=%23KNOWvember&type=statuses`, what the web app's search asks."""
+    person = mastodon_account("lib", HOME)
+    found = mastodon_status(mastodon_id(WHEN), HOME, 5, "<p>Knowledge café #KNOWvember</p>",
+                            ["knowvember"], person, WHEN)
+    record, posts = _import(tmp_path, "mastodon", {"accounts": [], "statuses": [found],
+                                                   "hashtags": []})
+    assert record.status == "ok", record.error
+    assert set(posts) == {found["uri"]}
