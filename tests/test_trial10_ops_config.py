@@ -154,7 +154,6 @@ def test_what_is_no_interval_is_still_refused(text: str) -> None:
 
 
 def test_an_interval_without_its_unit_asks_for_one(tmp_path: Path) -> None:
-    message = ""
     path = tmp_path / "campaign.toml"
     path.write_text(BASE_CONFIG + "\n[schedule]\nevery = 30\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
