@@ -308,6 +308,11 @@ def _refuse_other_kind(label: str, number: int, line: bytes,
         return
     cells = {c.strip().strip('"').strip().lower()
              for c in head.decode("utf-8", errors="replace").split(",")}
+    if {"public_metrics.like_count", "author.username"} & cells:
+        # twarc-csv's columns: neither CSV import reads them (they would send it back here)
+        raise InputError(f"{label}:{number}: this is twarc-csv's CSV export of a twarc2 "
+                         "archive, not the archive: import the JSONL it was made from "
+                         "(`knowvember import twarc2 FILE.jsonl`)")
     if {"id_str", "from_user"} <= cells:
         use = "use `knowvember import tags` for it (a TAGS sheet)"
     elif "author_handle" in cells:

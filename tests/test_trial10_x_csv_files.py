@@ -107,3 +107,18 @@ def test_an_x_reference_a_spreadsheet_spoiled_is_left_out(sqlite_db, tmp_path: P
     assert (record.status, record.new) == ("ok", 1), record.error
     post = stored(sqlite_db)["1190174010209574999"]
     assert (post.kind, post.referenced_id) == ("reply", None)
+
+
+def test_a_twarc_csv_export_given_to_import_twarc2_names_the_jsonl(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """It pointed at `import tags` and `import csv`, which both point back at twarc2."""
+    path = tmp_path / "knowvember19.csv"
+    path.write_text(
+        "id,conversation_id,referenced_tweets.replied_to.id,author_id,created_at,text,"
+        "public_metrics.like_count,author.username\r\n"
+        "1190174010209574913,1190174010209574913,,42,2019-11-01T08:02:03.000Z,"
+        "Peer assist #KNOWvember19,3,UHLLibraries\r\n", encoding="utf-8")
+    record = run_import(sqlite_db, "twarc2", path)
+    assert record.status == "failed"
+    assert "twarc-csv's CSV export of a twarc2 archive" in record.error, record.error
+    assert "import the JSONL it was made from" in record.error
