@@ -340,12 +340,27 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             # Likewise on PostgreSQL: the second of two first runs waits here for the first
             # to commit the schema, then finds it made, instead of failing half-way.
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            _refuse_missing_schema(conn)
         before = current_revision(conn)
         head = head_revision()
         _refuse_unknown(before)
         if before != head:
             command.upgrade(alembic_config(conn), "head")
     return before, head
+
+
+def _refuse_missing_schema(conn: Connection) -> None:
+    """A search_path naming no schema that exists (`?options=-csearch_path%3Dkv2027` before
+    `CREATE SCHEMA kv2027`) said only PostgreSQL's "no schema has been selected to create
+    in"; the coordinator needs to hear which schema to create."""
+    schema, path = conn.execute(sa.text(
+        "SELECT current_schema(), current_setting('search_path')")).one()
+    if not schema:
+        first = str(path).split(",")[0].strip() or "name"
+        raise DatabaseError(
+            f"the database's search_path ({path}) names no schema that exists, so there is "
+            f"nowhere to create knowvember's tables: create it first (CREATE SCHEMA {first}, "
+            "owned by the URL's user), or correct the URL's options")
 
 
 def open_database(settings: Settings, *, url: str | None = None) -> Database:
