@@ -981,7 +981,10 @@ def _read_csv(path: Path, warnings: list[str],
                         "it as 'CSV UTF-8' to keep every character")
     sample = text[:65536]
     try:
-        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
+        # The header: the first line with something in it (blank lines above it are passed
+        # over, as in a workbook; an empty first line sniffed as no delimiter at all).
+        header = next((line for line in sample.split("\n") if line.strip(" \t\r,;")), "")
+        dialect: Any = csv.Sniffer().sniff(header, delimiters=",;\t")
         # Sniffing only the header, which rarely has quotes, guesses no doubled quotes: then
         # `"He said ""hi"""` would read as `He said ""hi""`. Forms always double them.
         dialect.quotechar, dialect.doublequote = '"', True
@@ -989,7 +992,11 @@ def _read_csv(path: Path, warnings: list[str],
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
+        started = False
         for number, cells in enumerate(reader, start=1):
+            if not started and not any(_present(c) for c in cells):
+                continue  # blank lines above the header
+            started = True
             yield number, list(cells)
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from exc

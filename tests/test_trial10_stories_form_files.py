@@ -162,3 +162,28 @@ def test_a_workbook_without_story_columns_names_its_sheets(campaign_dir, cli) ->
     said = " ".join(result.stderr.split())
     assert "The file's columns are: 'Item', 'Cost'" in said
     assert "(on the first sheet, 'Budget'; the other sheets, 'Rota', have no story columns" in said
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_blank_lines_above_the_header_are_passed_over(campaign_dir, cli, delimiter: str) -> None:  # type: ignore[no-untyped-def]
+    """A sheet saved as CSV with empty rows above its header: the import listed no columns
+    at all ("The file's columns are: "), and a `;` file was read as one column."""
+    path = campaign_dir / "responses.csv"
+    lines = [delimiter.join(HEADER), *(delimiter.join([*r[:5], r[5].replace("\n", " "), r[6]])
+                                        for r in ROWS)]
+    path.write_text("\n" + delimiter * 6 + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    result = _import(cli, path)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["imported"] == 2
+    shown = json.loads(cli("stories", "show", str(report["story_ids"][0]), "--format",
+                           "json").stdout)
+    assert shown["title"] == "Peer Assist 🤝 for EPR"
+
+
+def test_a_csv_of_blank_lines_is_empty(campaign_dir, cli) -> None:  # type: ignore[no-untyped-def]
+    path = campaign_dir / "responses.csv"
+    path.write_text("\n\n,,,\n", encoding="utf-8")
+    result = _import(cli, path)
+    assert result.exit_code == 2
+    assert "the file is empty (no header row)" in " ".join(result.stderr.split())
