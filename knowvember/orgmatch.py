@@ -513,13 +513,16 @@ class Matcher:
                 continue
             codes = {code for code, written in owners if _contains(written, words)}
             owner = codes.pop() if len(codes) == 1 else None
-            for suffix in ("", *suffixes):
-                phrase = " ".join([*words, *tokenize(suffix).words])
-                label = f"{name} {suffix}".strip()
-                if owner is None:
-                    self._add(phrase, Alias(OUTSIDE, CONF_OFFICIAL, label))
-                elif not any(a.code == owner for a in self._index.get(phrase, ())):
-                    self._add(phrase, Alias(owner, CONF_CURATED, label))
+            # Handles leave out "and" ("@CardiffVale_UHB" is Cardiff and Vale UHB).
+            forms = [words, [w for w in words if w != "and"]] if "and" in words else [words]
+            for form in forms:
+                for suffix in ("", *suffixes):
+                    phrase = " ".join([*form, *tokenize(suffix).words])
+                    label = f"{name} {suffix}".strip()
+                    if owner is None:
+                        self._add(phrase, Alias(OUTSIDE, CONF_OFFICIAL, label))
+                    elif not any(a.code == owner for a in self._index.get(phrase, ())):
+                        self._add(phrase, Alias(owner, CONF_CURATED, label))
 
     @staticmethod
     def _official_aliases(code: str, name: str) -> Iterator[tuple[str, Alias]]:

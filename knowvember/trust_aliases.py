@@ -277,7 +277,8 @@ WEAK: dict[str, tuple[str, ...]] = {
 # not Surrey and Borders). Each is also matched with each of `OUTSIDE_ENGLAND_SUFFIXES`.
 OUTSIDE_ENGLAND: tuple[str, ...] = (
     # Wales
-    "Aneurin Bevan", "Betsi Cadwaladr", "Cardiff and Vale", "Cwm Taf Morgannwg", "Cwm Taf",
+    "Aneurin Bevan", "Betsi Cadwaladr", "Cardiff and Vale", "CV UHB", "Cwm Taf Morgannwg",
+    "Cwm Taf",
     "Hywel Dda", "Powys", "Swansea Bay", "Abertawe Bro Morgannwg", "Velindre",
     "Public Health Wales", "Welsh Ambulance Service", "Health Education and Improvement Wales",
     "Digital Health and Care Wales", "NHS Wales", "University Hospital of Wales",
