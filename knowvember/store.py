@@ -24,6 +24,7 @@ from knowvember.db import Database, translate_errors
 from knowvember.db import in_chunks as _chunks
 from knowvember.db import placeholder as _placeholder
 from knowvember.hashtags import CampaignTags, folded
+from knowvember.labels import asks_unlisted
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
 from knowvember.privacy import forgotten_digests, is_forgotten, redact_incoming
 from knowvember.records import AccountRecord, PostRecord, normalise_handle
@@ -129,6 +130,12 @@ def _replace_nul(posts: Sequence[PostRecord], accounts: Sequence[AccountRecord])
             a.display_name, a.bio, a.raw = (_no_nul(a.display_name), _no_nul(a.bio),
                                             _no_nul(a.raw))
             a.url, a.handle, a.key = _no_nul(a.url), _no_nul(a.handle) or "", _no_nul(a.key) or ""
+
+
+def _stored_signature(row: Any) -> tuple[object, ...]:
+    """`PostWriter._signature` of a stored account: a row of (id, key, handle, display_name,
+    bio, followers, url, platform_user_id, raw)."""
+    return (*row[2:8], None if row.raw is None else asks_unlisted(row.raw))
 
 
 _BIGINT = 2**63 - 1  # the largest count either database can hold
@@ -406,7 +413,12 @@ class PostWriter:
 
     @staticmethod
     def _signature(a: AccountRecord) -> tuple[object, ...]:
-        return (a.handle, a.display_name, a.bio, a.followers, a.url, a.platform_user_id)
+        """What makes a stored account worth writing again. The profile's own text is not
+        compared (it changes with every follower), but a self-label asking not to be shown
+        publicly is (`knowvember.labels`): the reports must see it come and go. Unknown
+        (None) where the record brings no profile."""
+        return (a.handle, a.display_name, a.bio, a.followers, a.url, a.platform_user_id,
+                None if a.raw is None else asks_unlisted(a.raw))
 
     def _upsert_accounts(
         self, conn: Connection, accounts: Sequence[AccountRecord], now: dt.datetime
@@ -435,10 +447,11 @@ class PostWriter:
                         accounts_t.c.followers,
                         accounts_t.c.url,
                         accounts_t.c.platform_user_id,
+                        accounts_t.c.raw,
                     ).where(accounts_t.c.platform == platform, accounts_t.c.key.in_(chunk))
                 )
                 for row in rows:
-                    existing[(platform, row.key)] = (row.id, tuple(row[2:]))
+                    existing[(platform, row.key)] = (row.id, _stored_signature(row))
         strays = [a for a in unknown if a.platform == "x" and (a.platform, a.key) not in existing]
         if strays:
             existing.update(self._same_x_account(conn, strays))
@@ -508,7 +521,7 @@ class PostWriter:
         found: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
         columns = (accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
                    accounts_t.c.display_name, accounts_t.c.bio, accounts_t.c.followers,
-                   accounts_t.c.url, accounts_t.c.platform_user_id)
+                   accounts_t.c.url, accounts_t.c.platform_user_id, accounts_t.c.raw)
         by_handle = {a.key: a for a in strays if a.key.startswith("@")}
         by_id = {a.handle: a for a in strays if a.key.isdigit() and a.handle.startswith("@")}
         for column, wanted in ((accounts_t.c.handle, by_handle), (accounts_t.c.key, by_id)):
@@ -525,7 +538,7 @@ class PostWriter:
                 if column is accounts_t.c.key:
                     conn.execute(accounts_t.update().where(accounts_t.c.id == row.id)
                                  .values(key=record.key))
-                found[("x", record.key)] = (row.id, tuple(row[2:]))
+                found[("x", record.key)] = (row.id, _stored_signature(row))
         return found
 
     def _stored_account_ids(self, conn: Connection, keys: Iterable[tuple[str, str]]

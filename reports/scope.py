@@ -10,7 +10,6 @@ by the account's index with numpy.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -19,6 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from knowvember.errors import ConfigError
+from knowvember.labels import UNLISTED_LABEL, asks_unlisted
 from knowvember.models import Account, Campaign
 from knowvember.privacy import forgotten_digests, is_forgotten
 from knowvember.records import parse_account_ref
@@ -156,27 +156,6 @@ class Accounts:
 
     def is_unlisted(self, i: int) -> bool:
         return bool(i < len(self.unlisted) and self.unlisted[i])
-
-
-UNLISTED_LABEL = "!no-unauthenticated"
-
-
-def asks_unlisted(raw: str | None) -> bool:
-    """Whether a stored Bluesky profile carries the self-label `!no-unauthenticated`.
-
-    Its owner asked apps not to show their account or posts to anyone not signed in, and a
-    published report is read by exactly those people. A later label with `neg` withdraws it.
-    """
-    try:
-        profile = json.loads(raw or "")
-    except ValueError:
-        return False
-    labels = profile.get("labels") if isinstance(profile, dict) else None
-    asked = False
-    for label in labels if isinstance(labels, list) else ():
-        if isinstance(label, dict) and label.get("val") == UNLISTED_LABEL:
-            asked = not label.get("neg", False)
-    return asked
 
 
 def unlisted_account_ids(conn: Connection) -> set[int]:
