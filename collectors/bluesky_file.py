@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_import_hint, json_values
 from collectors.bluesky_payload import from_feed, from_posts
 from knowvember.errors import InputError, excerpt
@@ -277,6 +279,7 @@ def _read_car(source: Source, chunk_posts: int) -> Iterator[Chunk]:
     if isinstance(profile, dict):
         author.update(displayName=profile.get("displayName"),
                       description=profile.get("description"))
+    labels = _self_labels(did, profile)
     chunk = Chunk(lines=1)
     for key, cid in records.items():
         if not key.startswith(POST_COLLECTION):
@@ -294,6 +297,9 @@ def _read_car(source: Source, chunk_posts: int) -> Iterator[Chunk]:
             view["indexedAt"] = written
         problems: list[str] = []
         posts, accounts = from_posts([view], problems)
+        for account in accounts:
+            if account.key == did:
+                account.raw = _profile_raw(author, labels)
         chunk.errors.extend(LineError(source.label, 1, p) for p in problems)
         chunk.posts.extend(posts)
         chunk.accounts.extend(accounts)
@@ -303,6 +309,23 @@ def _read_car(source: Source, chunk_posts: int) -> Iterator[Chunk]:
             chunk = Chunk(lines=1)
     chunk.position = source.position()
     yield chunk
+
+
+def _self_labels(did: str, profile: object) -> list[dict[str, Any]]:
+    """The profile record's self-labels (`labels.values`, com.atproto.label.defs#selfLabels)
+    as the service's profile views show them (`labels`: `src`, `uri`, `val`), so the
+    report reads `!no-unauthenticated` from an export as from a search."""
+    labels = profile.get("labels") if isinstance(profile, dict) else None
+    values = labels.get("values") if isinstance(labels, dict) else None
+    return [{"src": did, "uri": f"at://{did}/{PROFILE_KEY}", "val": v["val"]}
+            for v in values or () if isinstance(v, dict) and isinstance(v.get("val"), str)]
+
+
+def _profile_raw(author: dict[str, Any], labels: list[dict[str, Any]]) -> str | None:
+    """The export's account as stored: with its self-labels when it has some, else None,
+    which keeps the profile a search stored (an export may be older than the label the
+    person set since; dropping it would name them in the report again)."""
+    return orjson.dumps({**author, "labels": labels}).decode() if labels else None
 
 
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"

@@ -45,7 +45,10 @@ def account_from_author(author: Json) -> AccountRecord:
         bio=author.get("description"),
         followers=author.get("followersCount"),
         url=f"https://bsky.app/profile/{handle}",
-        raw=orjson.dumps(author).decode(),
+        # An author known by DID alone (a Jetstream event, a listRecords answer) has no
+        # profile to store: `{"did": ...}` replaced the stored one, and with it the
+        # `!no-unauthenticated` label the report honours. None keeps what is stored.
+        raw=None if set(author) <= {"did"} else orjson.dumps(author).decode(),
     )
 
 
