@@ -75,7 +75,7 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RHQ": ("STH", "Northern General Hospital", "Royal Hallamshire Hospital", "Northern General",
             "Royal Hallamshire"),
     "RHU": ("PHU", "PHUT", "Queen Alexandra Hospital", "QA Hospital"),
-    "RHW": ("RBFT", "RBH", "Royal Berkshire Hospital", "Royal Berks"),
+    "RHW": ("RBFT", "Royal Berkshire Hospital", "Royal Berks"),
     "RJ1": ("GSTT", "Guy's and St Thomas'", "Guy's Hospital", "St Thomas' Hospital",
             "Evelina London", "Evelina Children's Hospital"),
     "RJ2": ("LGT", "University Hospital Lewisham", "Queen Elizabeth Hospital Woolwich"),
@@ -268,6 +268,12 @@ WEAK: dict[str, tuple[str, ...]] = {
     "RLY": ("Combined Healthcare",),
     "RW3": ("Central Manchester",),
     "RAP": ("North Mid",),
+    # RBH is Royal Berkshire's, Royal Bolton's, Royal Brompton's and Royal Bournemouth's
+    # hospital: a suggestion for each, for a coordinator to choose.
+    "RHW": ("RBH",),
+    "RMC": ("RBH",),
+    "RT3": ("RBH",),
+    "RDZ": ("RBH",),
 }
 
 # Health bodies outside NHS England, as their staff write them: Welsh health boards and trusts,
