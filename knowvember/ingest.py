@@ -350,7 +350,9 @@ def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
         from collectors.x import XCollector
 
         config = settings.sources.x
-        token = env.get(config.bearer_token_env)
+        # blanks or a Windows line end around a pasted token are no part of it: a blank
+        # token is no token (X would refuse it with 401)
+        token = (env.get(config.bearer_token_env) or "").strip()
         if not token:
             raise SourceError(
                 f"set ${config.bearer_token_env} to your X API bearer token (the variable "
@@ -374,7 +376,8 @@ def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
         from collectors.bluesky import BlueskyCollector
 
         config = settings.sources.bluesky
-        handle, password = env.get(config.handle_env), env.get(config.app_password_env)
+        handle = (env.get(config.handle_env) or "").strip()
+        password = env.get(config.app_password_env)
         password = (password or "").strip() or None  # as a token: a line end is no part of it
         if not handle or not password:
             raise SourceError(

@@ -351,6 +351,17 @@ def test_a_token_pasted_with_its_line_end_is_used_without_it(capped, tmp_path: P
     db.dispose()
 
 
+def test_a_token_of_blanks_is_not_set(capped, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A variable holding only blanks sent 'Bearer ' and X refused it with 401."""
+    settings, db = setup(capped, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)
+    sleeps = Sleeps()
+    record = run(settings, db, hooks(sleeps, KNOWVEMBER_X_BEARER_TOKEN="  \r\n"))
+    assert record.status == "failed"
+    assert "set $KNOWVEMBER_X_BEARER_TOKEN" in record.error
+    assert capped.seen("/2/tweets/search") == [] and sleeps == []
+    db.dispose()
+
+
 def test_a_token_with_a_line_break_inside_is_refused_at_once_naming_the_variable(
         capped, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings, db = setup(capped, f"sqlite:///{tmp_path / 'x.db'}", campaign=KNOW_CAMPAIGN)

@@ -45,7 +45,7 @@ def forget(
     account: str = typer.Argument(
         ..., metavar="ACCOUNT",
         help="platform:handle, e.g. x:@UHLLibraries, mastodon:@lib@nhs.social, "
-        "bluesky:lib.bsky.social."),
+        "bluesky:lib.bsky.social, or the profile's address (https://x.com/UHLLibraries)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Say what would be removed, and remove nothing."),
