@@ -72,14 +72,14 @@ def _created(row: dict[str, str]) -> dt.datetime:
         return dt.datetime.strptime(value, _V1_TIME)
     except ValueError:
         pass
-    sheet_time = (row.get("time") or "").strip()
-    for text in (sheet_time, value):
+    # `created_at` in any form it may have been re-saved in, before `time`: that is the
+    # sheet's own time zone (a US sheet's 11/01/2019 03:02:03 read day first was January)
+    for text in (value, (row.get("time") or "").strip()):
         for fmt in _SHEET_TIMES:
             try:
                 return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
             except ValueError:
                 continue
-    for text in (value, sheet_time):
         # ISO 8601, as R (tidytags, rtweet) and pandas write a time back: 2019-11-05T09:30:00Z
         if len(text) >= 16 and text[4:5] == "-" and text[10:11] in ("T", " "):
             try:

@@ -43,3 +43,19 @@ def test_an_account_archives_quotes_are_quotes_of_what_they_link(sqlite_db, tmp_
     assert posts["1191672311587868695"].kind == "original"  # its own link: no quote
     assert posts["1191672311587868700"].kind == "original"
     assert posts["1191672311587868710"].kind == "repost"
+
+
+def test_a_tags_sheet_re_saved_with_iso_times_is_dated_by_created_at_not_time(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`time` is the sheet's own time zone and locale: a US sheet re-saved by R or pandas
+    (created_at ISO, time 11/01/2019 03:02:03) was dated by `time`, read day first: 11
+    January, out of the campaign."""
+    import datetime as dt
+
+    path = write_csv(tmp_path / "tidytags.csv", TAGS_HEADER, [
+        tags_row(ORIGINAL, "UHL_Library", "Peer assist #KNOWvember19",
+                 created_at="2019-11-01T08:02:03Z", time="11/01/2019 03:02:03")])
+    record = run_import(sqlite_db, "tags", path)
+    assert (record.status, record.new) == ("ok", 1), record.error
+    created = stored(sqlite_db)[ORIGINAL].created_at
+    assert created.replace(tzinfo=dt.UTC) == dt.datetime(2019, 11, 1, 8, 2, 3, tzinfo=dt.UTC)
