@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from knowvember.stories import Lookups
     from knowvember.techniques import Taxonomy
     from knowvember.web.numbers import NumbersCache
+    from reports.scope import Directory
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,14 @@ class WebState:
         from knowvember.stories import Lookups
 
         return Lookups(self.catalogue, self.taxonomy)
+
+    @cached_property
+    def directory(self) -> Directory:
+        """Organisation codes resolved as the campaign's report resolves them: the public
+        stories page names a merged trust as the report and `stories export` do."""
+        from reports.stories_export import campaign_directory
+
+        return campaign_directory(self.settings, self.lookups)
 
 
 async def csrf_protect(request: Request) -> None:

@@ -233,7 +233,8 @@ def published(request: Request, technique: str = "", org: str = "") -> Response:
         state.db, status=stories.APPROVED, consent=True, technique=technique or None,
         org=org or None, lookups=state.lookups,
     )
-    shown = [to_export(story, state.settings) for story in reversed(found)]
+    shown = [to_export(story, state.settings, directory=state.directory)
+             for story in reversed(found)]
     return render(request, "stories.html", stories=shown, technique=technique,
                   org=org, technique_groups=state.technique_groups)
 
