@@ -22,7 +22,15 @@ from typing import Any
 
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_import_hint, json_values
+from collectors.archive import (
+    CHUNK_POSTS,
+    Chunk,
+    CutShort,
+    LineError,
+    Source,
+    json_import_hint,
+    json_values,
+)
 from collectors.bluesky_payload import from_feed, from_posts
 from knowvember.errors import InputError, excerpt
 from knowvember.records import AccountRecord, PostRecord
@@ -214,7 +222,17 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             yield from _read_car(source, chunk_posts)
             return
         chunk = Chunk()
-        for number, value in json_values(source):
+        values = json_values(source)
+        while True:
+            try:
+                number, value = next(values)
+            except StopIteration:
+                break
+            except CutShort:
+                # A .gz cut short: the pages read before the damage are stored first.
+                chunk.position = source.position()
+                yield chunk
+                raise
             chunk.lines = number
             if isinstance(value, LineError):
                 chunk.errors.append(value)

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, json_values
+from collectors.archive import CHUNK_POSTS, Chunk, CutShort, LineError, Source, json_values
 from collectors.bluesky_file import is_car, not_a_page
 from collectors.mastodon_payload import Words, account_from_payload, from_outbox, from_statuses
 from knowvember.errors import InputError
@@ -111,7 +111,17 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
         chunk = Chunk()
         local_uris: dict[str, str] = {}
         words: Words = {}  # an outbox's posts, for the boosts of them further on
-        for number, value in json_values(source):
+        values = json_values(source)
+        while True:
+            try:
+                number, value = next(values)
+            except StopIteration:
+                break
+            except CutShort:
+                # A .gz cut short: the pages read before the damage are stored first.
+                chunk.position = source.position()
+                yield chunk
+                raise
             chunk.lines = number
             if isinstance(value, LineError):
                 chunk.errors.append(value)
