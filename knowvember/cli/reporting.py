@@ -20,6 +20,7 @@ from reports.choices import By, Metric
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from knowvember.config import Settings
     from reports.dataset import CampaignData
 
 
@@ -59,8 +60,23 @@ def _load(ctx: typer.Context, since: str | None = None, until: str | None = None
     from reports.dataset import load_campaign_data
 
     app = state(ctx)
-    return load_campaign_data(app.db(), app.settings(), since=_date(since, "--since"),
-                              until=_date(until, "--until"))
+    settings = app.settings()
+    first = _date(since, "--since")
+    last = _date(until, "--until")
+    if last is None:
+        last = _running_until(settings, first)
+    return load_campaign_data(app.db(), settings, since=first, until=last)
+
+
+def _running_until(settings: Settings, since: dt.date | None) -> dt.date | None:
+    """Today while the campaign runs, as `report` stops: `summary` and `leaderboard`
+    counted to the campaign's end, so the three disagreed on the period and on which
+    stories were in it. A --since after today keeps the campaign's end (an empty period
+    to come, not an error about an --until nobody gave)."""
+    from reports.build import running_until
+
+    today = running_until(settings)
+    return None if today is None or (since is not None and since > today) else today
 
 
 @handled
@@ -71,7 +87,8 @@ def summary(
     since: str | None = typer.Option(None, "--since", help="First day, YYYY-MM-DD "
                                      "(default: the campaign's start)."),
     until: str | None = typer.Option(None, "--until", help="Last day, YYYY-MM-DD "
-                                     "(default: the campaign's end)."),
+                                     "(default: the campaign's end; while it runs, "
+                                     "today)."),
     format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="table or json."),
 ) -> None:
     """Headline numbers: posts, contributors, organisations, engagement, stories, techniques."""
@@ -145,7 +162,9 @@ def leaderboard(
                                    help="Only the first N rows (a note on stderr says when "
                                    "rows left out tie with the last one)."),
     since: str | None = typer.Option(None, "--since", help="First day, YYYY-MM-DD."),
-    until: str | None = typer.Option(None, "--until", help="Last day, YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Last day, YYYY-MM-DD "
+                                     "(default: the campaign's end; while it runs, "
+                                     "today)."),
     format: BoardFormat = typer.Option(BoardFormat.table, "--format",
                                        help="table, json or csv."),
 ) -> None:
