@@ -14,6 +14,7 @@ import gzip
 import io
 import itertools
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -302,6 +303,9 @@ def _refuse_other_kind(label: str, number: int, line: bytes,
                          "archive of your data\": JavaScript, not JSON) that holds no tweets; "
                          "`knowvember import twarc2` reads the archive's tweets.js (with its "
                          "account.js beside it)")
+    if (mastodon_accounts_export(head.decode("utf-8", errors="replace").split(","))
+            and not (second is not None and _parses(second[1]))):
+        raise InputError(mastodon_accounts_message(label))
     if b"," not in head or head[:1] in (b"{", b"[", b"<"):
         return
     if second is not None and _parses(second[1]):
@@ -590,6 +594,8 @@ def check_header(label: str, header: list[str] | None, required: tuple[str, ...]
         if starts_like_json(header[0]):
             raise InputError(f"{label}:1: this looks like a JSON file, not a CSV export; "
                              f"{json_import_hint(path)}")
+        if mastodon_accounts_export(header):
+            raise InputError(mastodon_accounts_message(label))
         hint = ""
         lowered = {h.strip().lower() for h in header}
         if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
@@ -617,6 +623,34 @@ def _other_csv_import(header: set[str], tags_wanted: bool) -> str:
         return ("; this is a TAGS sheet (Twitter Archiving Google Sheet): import it with "
                 "`knowvember import tags`")
     return ""
+
+
+# A fediverse account address as Mastodon's CSV exports write it: `user@instance.social`.
+_ACCOUNT_ADDRESS = re.compile(r"@?[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mastodon_accounts_export(first_row: list[str]) -> bool:
+    """Whether a CSV's first row is one of Mastodon's exports of accounts (Preferences >
+    Import and export > Data export): follows and mutes start with the header `Account
+    address,`, lists (`list name,address`) and blocks (`address`) have no header. They hold
+    no posts; read as posts they were "missing column(s) id_str, ..." or a CSV export to
+    give to the other CSV import, which sent a librarian round the imports."""
+    cells = [str(c or "").strip().strip('"').strip().lstrip("\ufeff") for c in first_row]
+    if not cells:
+        return False
+    if cells[0].lower() == "account address":
+        return True
+    return len(cells) <= 2 and bool(_ACCOUNT_ADDRESS.fullmatch(cells[-1]))
+
+
+def mastodon_accounts_message(label: str) -> str:
+    """What to do with one of Mastodon's exports of accounts (see above)."""
+    return (f"{label}:1: this looks like Mastodon's export of accounts (follows, lists, mutes or "
+            "blocks: account addresses), which holds no posts. For a library's own toots, "
+            "request its account archive (Preferences > Import and export > Data export > "
+            "Request your archive) and import the ZIP it sends: `knowvember import mastodon "
+            "ARCHIVE.zip`; the campaign's hashtags are collected by `knowvember collect` "
+            "with [sources.mastodon] enabled")
 
 
 def excel_rounded(digits: str) -> bool:
