@@ -337,6 +337,28 @@ def monthly_reads(db: Database, now: dt.datetime, source: str = "x") -> int:
     return int(total or 0)
 
 
+def _seed_x_coverage(db: Database, state: dict[str, str | None]) -> None:
+    """Where each X query's first pass began (`QUERY:from`), for a database whose first X
+    runs predate that checkpoint: the earliest time an ok run of X covered.
+
+    With it, a coordinator who collected on recent search and now switches to
+    `endpoint = "all"` (as the run's warning advises) gets the early campaign read
+    (`collectors.x`); without it, this year's databases would never be read back. Held in
+    memory only: the back-fill saves `:from` when it is done."""
+    bare = [key[:-len(":since_id")] for key, value in state.items()
+            if key.endswith(":since_id") and value
+            and f"{key[:-len(':since_id')]}:from" not in state]
+    if not bare:
+        return
+    covered = [run.details["window"]["from"] for run in list_runs(db, source="x")
+               if run.status == "ok" and isinstance(run.details.get("window"), dict)
+               and isinstance(run.details["window"].get("from"), str)]
+    if covered:
+        earliest = min(covered, key=lambda value: dt.datetime.fromisoformat(value))
+        for key in bare:
+            state[f"{key}:from"] = earliest
+
+
 def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
                     scrub: Scrubber) -> Collector:
     """The collector for `source`, with its credentials from the environment."""
@@ -357,6 +379,7 @@ def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
             raise SourceError(
                 f"set ${config.bearer_token_env} to your X API bearer token (the variable "
                 "[sources.x] bearer_token_env names)")
+        _seed_x_coverage(db, state)
         month_left = config.monthly_read_budget - monthly_reads(db, hooks.now())
         budget = Budget(run_limit=config.max_posts_per_run, month_left=month_left)
         return XCollector(settings, state, token=token, policy=policy, budget=budget,
