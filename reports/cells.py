@@ -1,8 +1,9 @@
 """Cell values safe to open in Excel, LibreOffice or Google Sheets.
 
 A spreadsheet treats a cell starting with `=`, `+`, `-`, `@` (or tab / carriage return) as
-a formula, so text from a post or story could run one ("CSV injection"). Every CSV and XLSX
-writer passes user text through `safe_cell`; numbers and dates pass unchanged.
+a formula, so text from a post or story could run one ("CSV injection"). Every CSV writer
+passes user text through `safe_cell`; numbers and dates pass unchanged. The workbook
+writes text as string cells, with the quote prefix on formula-looking ones.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def safe_xlsx_cell(value: Any) -> Any:
-    """`safe_cell`, and control characters a workbook (XML) cannot hold made U+FFFD."""
-    if isinstance(value, str) and _NOT_IN_XML.search(value):
-        value = _NOT_IN_XML.sub("\ufffd", value)
-    return safe_cell(value)
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would read this text, typed or pasted, as a formula."""
+    return text.startswith(_FORMULA_STARTS)
+
+
+def xml_text(text: str) -> str:
+    """Text a workbook (XML) can hold: the control characters it cannot are made U+FFFD.
+
+    A workbook's string cell is never evaluated, so formula-looking text is kept as it
+    is there and marked with the cell's quote prefix instead (see reports.xlsx): an
+    apostrophe in the text itself showed in Excel, before every reply ("'@NHSLib ...")."""
+    return _NOT_IN_XML.sub("\ufffd", text) if _NOT_IN_XML.search(text) else text
 
 
 def safe_row(values: list[Any]) -> list[Any]:

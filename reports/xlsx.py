@@ -4,11 +4,12 @@ Sheets: summary, leaderboards (organisations, regions and the top contributors, 
 with a `leaderboard` column), posts, stories, organisations. Every identifier is a string
 cell, never a number, so Excel never turns `1440716895355764743` into `1.44E+18`; post ids
 and organisation codes (the ones that can look like numbers) also carry the text number
-format, so retyping them keeps them text. Every piece of user text goes through `safe_cell`
-(no formula injection), and the writer never turns a string into a formula, a number or a
-link. A campaign can outgrow what a sheet holds in reasonable time, so the posts sheet holds
-the `[reports] xlsx_posts` most engaging posts and says so; every post is in `posts.csv`
-beside the workbook. XlsxWriter writes the 10,000-post sheet in about half the time
+format, so retyping them keeps them text. User text is written as it is, a string cell
+(never evaluated), and one that looks like a formula carries the quote prefix, so editing
+it keeps it text; the writer never turns a string into a formula, a number or a link. A
+campaign can outgrow what a sheet holds in reasonable time, so the posts sheet holds the
+`[reports] xlsx_posts` most engaging posts and says so; every post is in `posts.csv` beside
+the workbook. XlsxWriter writes the 10,000-post sheet in about half the time
 openpyxl took (openpyxl still reads workbooks: story forms).
 """
 
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reports.cells import safe_xlsx_cell
+from reports.cells import looks_like_formula, xml_text
 from reports.charts import platform_label
 from reports.content import ReportContent
 from reports.posts import quotable
@@ -47,10 +48,21 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
         width = (widths or {}).get(index)
         sheet.set_column(index, index, width, text_format if index in text else None)
     sheet.freeze_panes(1, 0)
+    # Excel's own mark for "typed with a leading apostrophe": shown and edited as text,
+    # without an apostrophe in the value.
+    quoted = {False: workbook.add_format({"quote_prefix": True}),
+              True: workbook.add_format({"quote_prefix": True, "num_format": TEXT})}
     bold = workbook.add_format({"bold": True, "bg_color": "#F0F4F5", "pattern": 1})
     for col, name in enumerate(header):
         sheet.write_string(0, col, name, bold)
     row = 0
+
+    def put_text(col: int, value: str) -> None:
+        value = xml_text(value)
+        if looks_like_formula(value):
+            sheet.write_string(row, col, value, quoted[col in text])
+        else:
+            sheet.write_string(row, col, value, text_format if col in text else None)
 
     def append(values: Sequence[Any]) -> None:
         nonlocal row
@@ -58,10 +70,8 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
         for col, value in enumerate(values):
             if value is None:
                 continue
-            if col in text:
-                sheet.write_string(row, col, safe_xlsx_cell(str(value)), text_format)
-            elif isinstance(value, str):
-                sheet.write_string(row, col, safe_xlsx_cell(value))
+            if col in text or isinstance(value, str):
+                put_text(col, str(value))
             elif isinstance(value, bool):
                 sheet.write_boolean(row, col, value)
             elif isinstance(value, int | float):
@@ -70,7 +80,7 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
             elif isinstance(value, dt.datetime | dt.date):
                 sheet.write_datetime(row, col, value)
             else:
-                sheet.write_string(row, col, safe_xlsx_cell(str(value)))
+                put_text(col, str(value))
 
     return append
 

@@ -181,7 +181,8 @@ def test_workbook_sheets_ids_as_text_and_no_formulas(report: dict[str, Path]) ->
     rows = {r[1].value: r for r in posts.iter_rows(min_row=2) if r[1].value}
     big = rows[BIG_ID]
     assert big[1].data_type == "s" and big[1].number_format == "@"
-    assert big[header.index("text")].value == "'" + FORMULA
+    assert big[header.index("text")].value == FORMULA  # a string cell, quote-prefixed
+    assert big[header.index("text")].quotePrefix
     assert big[header.index("engagement")].value == 50
     assert all(c.data_type != "f" for row in posts.iter_rows() for c in row)
     summary = {r[0].value: r[1].value for r in book["summary"].iter_rows(min_row=2)}
@@ -214,8 +215,9 @@ def test_workbook_cells_keep_their_type_and_never_become_formulas(tmp_path: Path
     workbook.close()
     sheet = load_workbook(path).active
     rows = [[c for c in row] for row in sheet.iter_rows(min_row=2)]
-    assert [c.value for c in rows[0]] == ["1440716895355764743", "'=1+1", 3,
+    assert [c.value for c in rows[0]] == ["1440716895355764743", "=1+1", 3,
                                           dt.datetime(2025, 11, 5, 9, 30), True]
+    assert rows[0][1].data_type == "s" and rows[0][1].quotePrefix
     assert [c.value for c in rows[1]] == ["42", "0042", None, None, False]
     assert rows[0][0].number_format == rows[1][0].number_format == "@"
     assert all(c.data_type != "f" for row in rows for c in row)
