@@ -40,7 +40,9 @@ Then: a match inside a longer match is dropped (`East London` inside `North East
 `UHB` inside `Hywel Dda UHB`); one preceded by `North`/`South`/... or followed by
 `ICB`/`CCG`/`Council`/`Fire`/`Police`/`Medical School`, or named as a past workplace
 ("Formerly UHL, now ...", "Ex-librarian at ..."), counts for less; a closed trust named
-with its successor gives way to the successor; initials that are also another named
+with its successor keeps its code when the successor is named only as it is now ("Pennine
+Acute, now NCA": reports carry the code forward to the successor after the closure), and
+gives way to the successor otherwise; initials that are also another named
 organisation's initials mean that one; initials beside a telling place word of another
 organisation's name ("UHL Liverpool") are capped below auto; a match made only of generic
 words (a custom "NHS England Knowledge and Library Services", an alias "KLS") gives way to a
@@ -62,7 +64,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 10  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 11  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -392,6 +394,12 @@ class Matcher:
         self._max_words = 1
         self._successors = {o.code: o.successor_codes for o in orgs if o.successor_codes}
         self._closed = {o.code for o in orgs if o.closed is not None}
+        # What each open organisation is called now (its official name's forms): a text
+        # naming a successor only so ("Pennine Acute, now NCA") is about the closed trust.
+        self._current_labels = {
+            o.code: {alias.label for _phrase, alias in self._official_aliases(o.code, o.name)}
+            for o in orgs if o.closed is None
+        }
         self.by_code: dict[str, list[Alias]] = {}
         acronyms: dict[str, dict[str, int]] = {}  # acronym -> code -> priority
         configured: dict[str, str] = {}  # phrase -> code, from config (wins over rules)
@@ -683,6 +691,27 @@ class Matcher:
                 todo.extend(self._successors.get(code, ()))
         return False
 
+    def _carried_forward(self, closed: str, successor: str, named: Sequence[Alias]) -> bool:
+        """True when a text naming `closed` and `successor` is the closed trust's.
+
+        "Library at Royal Oldham (Pennine Acute, now NCA)" is Pennine Acute's library: its
+        2018 posts were Pennine Acute's, and reports carry the closed code forward to the
+        successor for campaigns after the closure, so keeping the closed code is right in
+        every year. That holds only when the successor is the one reports carry it to (the
+        first in the successor record: not MFT for Pennine Acute) and is named as it is now
+        (its name or initials): "LUHFT (formerly Aintree and Royal Liverpool)" names
+        Aintree, the successor's own earlier self, so it stays the successor's.
+        """
+        code = closed
+        chain = set()
+        while code in self._successors and code not in chain:
+            chain.add(code)
+            code = self._successors[code][0]
+            if code == successor:
+                current = self._current_labels.get(successor, set())
+                return all(a.acronym or a.label in current for a in named)
+        return False
+
     def match(self, text: str | None) -> list[Ref]:
         """Every candidate for `text`, best first: (code, confidence, what matched)."""
         tokens = tokenize(text)
@@ -692,6 +721,7 @@ class Matcher:
         by_acronym: dict[str, str] = {}  # code -> the initials its best match was
         generic: set[str] = set()  # codes whose best match is made only of generic words
         covered: set[int] = set()
+        seen: dict[str, list[Alias]] = {}  # code -> every alias of it the text names
         spans: list[tuple[int, int, str, Alias]] = []
         for start, end, _phrase, aliases in self._hits(tokens):
             usable = [
@@ -725,6 +755,7 @@ class Matcher:
             if _in_the_past(tokens.words, start):
                 confidence *= PAST_FACTOR
             covered.update(range(start, end))
+            seen.setdefault(alias.code, []).append(alias)
             previous = scored.get(alias.code)
             if previous is None or confidence > previous[0]:
                 scored[alias.code] = (confidence, alias.label)
@@ -738,14 +769,19 @@ class Matcher:
                     generic.add(alias.code)
                 else:
                     generic.discard(alias.code)
+        fuzzy = self._fuzzy(tokens, covered)
         for code in [c for c in scored if c in self._closed]:
             successor = next((o for o in scored if o != code and self._related(code, o)), None)
             if successor is not None:
+                kept, dropped = ((code, successor)
+                                 if successor not in fuzzy
+                                 and self._carried_forward(code, successor, seen[successor])
+                                 else (successor, code))
                 confidence = max(scored[code][0], scored[successor][0])
-                scored[successor] = (confidence, scored[successor][1])
-                if code not in generic:
-                    generic.discard(successor)
-                del scored[code]
+                scored[kept] = (confidence, scored[kept][1])
+                if dropped not in generic:
+                    generic.discard(kept)
+                del scored[dropped]
         if generic and len(generic) < len(scored):
             self._demote_generic(scored, generic)
         confident = [c for c, (conf, _) in scored.items() if conf >= AUTO_THRESHOLD]
@@ -760,7 +796,6 @@ class Matcher:
         if len(confident) > 1:
             for code in confident:
                 scored[code] = (min(scored[code][0], CONF_AMBIGUOUS), scored[code][1])
-        fuzzy = self._fuzzy(tokens, covered)
         self._doubt_initials(scored, by_acronym, fuzzy)
         for code, (confidence, label, _shared) in fuzzy.items():
             if code not in scored or scored[code][0] < confidence:

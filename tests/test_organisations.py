@@ -104,7 +104,7 @@ HISTORY = [
     ("Central Manchester University Hospitals library", "RW3"),
     ("Heart of England NHS FT library", "RR1"),
     ("Librarian at Wythenshawe Hospital", "RM2"),
-    ("Library at Royal Oldham Hospital (Pennine Acute, now NCA)", "RM3"),
+    ("Library at Royal Oldham Hospital (Pennine Acute, now NCA)", "RW6"),  # RM3 from 2021
     ("University Hospitals Bristol library", "RA7"),
 ]
 # Must stay unattributed rather than guess: no candidate may be applied automatically.
@@ -191,9 +191,10 @@ def test_similar_words_give_suggestions_not_attributions() -> None:
     assert CATALOGUE.match("University Hospitals") == []
 
 
-def test_closed_trust_named_with_its_successor_gives_way() -> None:
+def test_closed_trust_named_with_its_successor_keeps_its_code() -> None:
+    # Reports carry RW6 forward to RM3 after it closed, and keep 2018's posts Pennine Acute's.
     best = CATALOGUE.match("Pennine Acute Hospitals, now Northern Care Alliance")[0]
-    assert (best.code, best.auto) == ("RM3", True)
+    assert (best.code, best.auto) == ("RW6", True)
 
 
 def test_acronyms_need_capitals_unless_in_a_handle() -> None:
