@@ -1,16 +1,27 @@
-"""Consistent backups: SQLite's online backup API, pg_dump (of the tool's schema) for PostgreSQL."""
+"""Consistent backups: SQLite's online backup API, pg_dump (of the tool's schema) for PostgreSQL;
+and restoring a SQLite backup into the configured database (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
+from knowvember.db import translate_errors
 from knowvember.errors import DatabaseError, InputError
+
+if TYPE_CHECKING:
+    from knowvember.db import Database
 
 
 def backup_database(url: str, target: Path, *, force: bool = False) -> Path:
@@ -131,7 +142,7 @@ def _knowvember_schema(url: sa.URL) -> str:
     README's restore (`pg_restore --clean`) would put every other schema back as it was at
     the time of the backup.
     """
-    from knowvember.db import create_db_engine, translate_errors
+    from knowvember.db import create_db_engine
 
     engine = create_db_engine(url.render_as_string(hide_password=False))
     try:
@@ -144,3 +155,182 @@ def _knowvember_schema(url: sa.URL) -> str:
         raise DatabaseError(f"the database's search_path ({path}) names no schema that exists, "
                             "so there is nothing to back up: check the URL's options")
     return str(schema)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+RESTORE_BATCH = 2000
+# Every run that writes: a restore waits for none of them and replaces the rows under them.
+SCHEDULE_LOCKS = ("schedule:x", "schedule:mastodon", "schedule:bluesky")
+
+
+@dataclass
+class RestoreReport:
+    """What `db restore` copied (rows per table) and what it replaced."""
+
+    source: Path
+    revision: str
+    rows: dict[str, int] = field(default_factory=dict)
+    replaced_posts: int = 0
+    replaced_stories: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"source": str(self.source), "revision": self.revision, "rows": self.rows,
+                "replaced_posts": self.replaced_posts,
+                "replaced_stories": self.replaced_stories}
+
+
+def restore_database(source: Path, db: Database, *, replace: bool = False) -> RestoreReport:
+    """Put the contents of a SQLite backup (or any knowvember SQLite database) into `db`.
+
+    Copying the file over a database in use left its -wal file describing another file, and
+    there was no way at all to move a campaign from SQLite to PostgreSQL. This reads the
+    backup through SQLite (an older schema is upgraded in a copy, never in the backup) and
+    writes its rows into the configured database, SQLite or PostgreSQL, in one transaction:
+    a failure leaves the database as it was. No run may be going meanwhile.
+    """
+    source = _restore_source(source, db)
+    with tempfile.TemporaryDirectory(prefix="knowvember-restore-") as folder:
+        copy = _upgraded_copy(source, Path(folder) / "restore.db")
+        try:
+            revision = _revision_of(copy)
+            report = RestoreReport(source=source, revision=revision)
+            with _every_run_lock(db), translate_errors(db.engine), db.engine.begin() as conn:
+                _replace_rows(copy, conn, report, replace=replace)
+        finally:
+            copy.dispose()
+    return report
+
+
+def _restore_source(source: Path, db: Database) -> Path:
+    """The backup file, refused with the reason when it is none (or is the database itself)."""
+    source = source.expanduser().resolve()
+    if source.is_dir():
+        raise InputError(f"{source} is a folder: name the backup file (a .db from `knowvember "
+                         "db backup`)")
+    if not source.is_file():
+        raise InputError(f"there is no file {source}")
+    with source.open("rb") as handle:
+        head = handle.read(16)
+    if head[:5] == b"PGDMP":
+        raise InputError(f"{source} is a PostgreSQL dump (from `db backup` of a PostgreSQL "
+                         "database): restore it with pg_restore, as docs/reliability.md shows")
+    if head != SQLITE_HEADER:
+        raise InputError(f"{source} is not a SQLite database (a backup from `knowvember db "
+                         "backup` of a SQLite campaign, or its knowvember.db)")
+    if db.is_sqlite and db.url.database:
+        live = Path(db.url.database).expanduser().resolve()
+        if live.exists() and source.samefile(live):
+            raise InputError(f"{source} is the configured database itself: name a backup")
+    return source
+
+
+def _upgraded_copy(source: Path, target: Path) -> Engine:
+    """A private copy of the backup at the newest schema (an engine on it)."""
+    from knowvember.db import create_db_engine, current_revision, upgrade
+
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+        try:
+            dest = sqlite3.connect(target)
+            try:
+                src.backup(dest)
+            finally:
+                dest.close()
+        finally:
+            src.close()
+    except sqlite3.Error as exc:
+        raise InputError(f"{source} cannot be read as a SQLite database: {exc}") from exc
+    engine = create_db_engine(f"sqlite:///{target}")
+    try:
+        with translate_errors(engine), engine.connect() as conn:
+            revision = current_revision(conn)
+        if revision is None:
+            raise InputError(f"{source} is a SQLite database, but not a knowvember one (it "
+                             "has no knowvember tables)")
+        upgrade(engine)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _revision_of(engine: Engine) -> str:
+    from knowvember.db import current_revision
+
+    with engine.connect() as conn:
+        return str(current_revision(conn))
+
+
+@contextlib.contextmanager
+def _every_run_lock(db: Database) -> Iterator[None]:
+    """Every collection, import and schedule lock, or AlreadyRunningError naming the one
+    going (rows a run writes while they are replaced would be lost or mixed)."""
+    from knowvember.locks import run_lock
+    from knowvember.privacy import LOCKS
+
+    with contextlib.ExitStack() as stack:
+        for name in (*LOCKS, *SCHEDULE_LOCKS):
+            stack.enter_context(run_lock(db, name, wait=0))
+        yield
+
+
+def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
+                  replace: bool) -> None:
+    """Empty the tables (only with `replace` when they hold posts or stories) and copy the
+    backup's rows into them, table by table in foreign-key order."""
+    from knowvember.models import Base, Post, Story
+
+    report.replaced_posts = conn.execute(sa.select(sa.func.count()).select_from(Post)).scalar_one()
+    report.replaced_stories = conn.execute(
+        sa.select(sa.func.count()).select_from(Story)).scalar_one()
+    if (report.replaced_posts or report.replaced_stories) and not replace:
+        raise InputError(
+            f"the configured database already holds {report.replaced_posts} post(s) and "
+            f"{report.replaced_stories} stor(y/ies); nothing was changed. To replace them with "
+            "the backup, back them up first (`knowvember db backup FILE`) and add --replace")
+    tables = Base.metadata.sorted_tables
+    for table in reversed(tables):
+        conn.execute(table.delete())
+    with source.connect() as reader:
+        for table in tables:
+            report.rows[table.name] = _copy_table(reader, conn, table)
+        sequences = dict(reader.exec_driver_sql(
+            "SELECT name, seq FROM sqlite_sequence").fetchall()) if _has_sequence(reader) else {}
+    _advance_ids(conn, tables, sequences)
+
+
+def _copy_table(reader: Connection, conn: Connection, table: sa.Table) -> int:
+    """Copy one table's rows in batches (a million posts never sit in memory at once)."""
+    copied = 0
+    result = reader.execution_options(yield_per=RESTORE_BATCH).execute(sa.select(table))
+    for batch in result.mappings().partitions(RESTORE_BATCH):
+        conn.execute(table.insert(), [dict(row) for row in batch])
+        copied += len(batch)
+    return copied
+
+
+def _has_sequence(reader: Connection) -> bool:
+    return reader.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").first() is not None
+
+
+def _advance_ids(conn: Connection, tables: list[sa.Table], sequences: dict[str, int]) -> None:
+    """New rows after a restore take ids above every restored one, and above every id the
+    backup had already used (an erased story's id is never given again)."""
+    for table in tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, sa.Integer) \
+                or keys[0].autoincrement is False:
+            continue
+        top = max(int(conn.execute(sa.select(sa.func.max(keys[0]))).scalar() or 0),
+                  int(sequences.get(table.name) or 0))
+        if conn.dialect.name == "postgresql":
+            sequence = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                    {"t": table.name, "c": keys[0].name}).scalar()
+            if sequence:
+                conn.execute(sa.text("SELECT setval(:s, :v, :called)"),
+                             {"s": sequence, "v": max(top, 1), "called": top > 0})
+        elif table.name in sequences or table.dialect_options["sqlite"].get("autoincrement"):
+            conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = ?", (table.name,))
+            conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+                                 (table.name, top))

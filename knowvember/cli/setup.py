@@ -1,4 +1,4 @@
-"""Setting up: `init`, `config check`, `db upgrade`, `db backup`."""
+"""Setting up: `init`, `config check`, `db upgrade`, `db backup`, `db restore`."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def register(app: typer.Typer) -> None:
     config_app = typer.Typer(help="Check the campaign configuration.", no_args_is_help=True)
     config_app.command("check")(config_check)
     app.add_typer(config_app, name="config")
-    db_app = typer.Typer(help="Database upgrades and backups.", no_args_is_help=True)
+    db_app = typer.Typer(help="Database upgrades, backups and restores.", no_args_is_help=True)
     db_app.command("upgrade")(db_upgrade)
     db_app.command("backup")(db_backup)
+    db_app.command("restore")(db_restore)
     app.add_typer(db_app, name="db")
 
 
@@ -216,3 +217,36 @@ def db_backup(
     settings = state(ctx).settings()
     written = backup_database(settings.database_url, file, force=force)
     err_console().print(f"Backed up the database to {written}")
+
+
+@handled
+def db_restore(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A SQLite backup (from `db backup`) or knowvember.db."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Replace the posts and stories the database already holds."),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Copy a SQLite backup into the configured database, SQLite or PostgreSQL.
+
+    Restores a backup without copying files over a database in use, and moves a campaign
+    from SQLite to PostgreSQL (set KNOWVEMBER_DATABASE_URL to the server, then restore the
+    campaign's knowvember.db). Stop schedule, cron and imports first: it refuses while a run
+    is going. A database that holds posts or stories is replaced only with --replace; one
+    transaction, so a failure changes nothing.
+    Example: knowvember db restore backups/knowvember-2019-11-30.db --replace
+    """
+    from knowvember.backup import restore_database
+    from knowvember.db import redact_url
+
+    db = state(ctx).db()
+    report = restore_database(file, db, replace=replace)
+    if format is TableOrJson.json:
+        emit_json(report.to_json())
+        return
+    rows = report.rows
+    err_console().print(
+        f"Restored {report.source} into {redact_url(str(db.url))}: {rows.get('posts', 0)} "
+        f"post(s), {rows.get('stories', 0)} stor(y/ies), {rows.get('runs', 0)} run(s)"
+        + (f"; it replaced {report.replaced_posts} post(s) and {report.replaced_stories} "
+           "stor(y/ies)" if report.replaced_posts or report.replaced_stories else "") + ".")

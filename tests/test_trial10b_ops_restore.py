@@ -1,0 +1,150 @@
+"""A fifth new-user trial of operations (second pass): restoring a backup, moving to PostgreSQL.
+
+`db backup` wrote a SQLite copy, but the only way back was to copy the file over the live
+database by hand (with `schedule` or the web app still holding it open, the -wal file beside
+it then described another file), and a campaign started on a laptop's SQLite could not be
+moved to the shared PostgreSQL server at all: the README said nothing, and `pg_restore`
+does not read SQLite. `db restore FILE` copies a SQLite backup's rows into the configured
+database, SQLite or PostgreSQL, in one transaction, refusing while any run is going and
+replacing stored posts or stories only with --replace.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from knowvember.backup import backup_database, restore_database
+from knowvember.config import load_settings
+from knowvember.db import open_database
+from knowvember.errors import AlreadyRunningError, InputError
+from knowvember.locks import run_lock
+from knowvember.models import Post, Story
+from tests.conftest import FIXTURES
+
+
+def _campaign_posts(folder: Path) -> Path:
+    """Recorded X search answers moved into November 2019 with the campaign's hashtag."""
+    page = json.loads((FIXTURES / "twitter_search_recent_2.json").read_text(encoding="utf-8"))
+    for i, tweet in enumerate(page["data"][:20]):
+        tweet["created_at"] = f"2019-11-{1 + i:02d}T09:15:00.000Z"
+        tweet["text"] = f"Our #KNOWvember19 Randomised Coffee Trial ☕🤝 at the library ({i})"
+        tweet.pop("entities", None)
+    page["data"] = page["data"][:20]
+    path = folder / "x.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    return path
+
+
+def _fill(cli: Callable[..., object], folder: Path, env: dict[str, str]) -> None:
+    assert cli("import", "twarc2", str(_campaign_posts(folder)), env=env).exit_code == 0
+    for title in ("Coffee trials", "A peer assist", "Erased later"):
+        result = cli("stories", "submit", "--title", title, "--body", "What happened",
+                     "--name", "Jane Smith", "--email", "jane.smith@nhs.net", "--consent",
+                     env=env)
+        assert result.exit_code == 0, result.output
+    assert cli("stories", "approve", "1", "--reviewer", "anna", env=env).exit_code == 0
+    assert cli("stories", "delete", "3", "--yes", "--reviewer", "anna", env=env).exit_code == 0
+
+
+def _counts(url: str) -> tuple[int, int, list[str]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            posts = conn.execute(sa.select(sa.func.count()).select_from(Post)).scalar_one()
+            titles = list(conn.execute(sa.select(Story.title).order_by(Story.id)).scalars())
+    finally:
+        engine.dispose()
+    return posts, len(titles), titles
+
+
+def test_a_sqlite_campaign_moves_to_postgresql(campaign_dir: Path, cli, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+    sqlite_url = f"sqlite:///{campaign_dir / 'knowvember.db'}"
+    _fill(cli, campaign_dir, {})
+    result = cli("db", "restore", "knowvember.db", "--format", "json",
+                 env={"KNOWVEMBER_DATABASE_URL": pg_url})
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["rows"]["posts"] == 20 and report["rows"]["stories"] == 2
+    assert _counts(pg_url) == _counts(sqlite_url) == (20, 2, ["Coffee trials", "A peer assist"])
+    shown = cli("stories", "show", "1", "--format", "json",
+                env={"KNOWVEMBER_DATABASE_URL": pg_url})
+    assert [e["action"] for e in json.loads(shown.stdout)["events"]] == ["submitted", "approved"]
+    # The server's sequences continue above the copied ids, and above the erased story's.
+    again = cli("stories", "submit", "--title", "New on the server", "--body", "b", "--name",
+                "n", "--email", "a@nhs.net", "--consent", "--format", "json",
+                env={"KNOWVEMBER_DATABASE_URL": pg_url})
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["id"] == 4
+    summary = cli("summary", "--format", "json", env={"KNOWVEMBER_DATABASE_URL": pg_url})
+    assert json.loads(summary.stdout)["posts"] == 20
+
+
+def test_a_backup_restored_over_the_live_sqlite_database(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{campaign_dir / 'knowvember.db'}"
+    _fill(cli, campaign_dir, {})
+    backup_database(url, campaign_dir / "backup.db")
+    cli("stories", "submit", "--title", "After the backup", "--body", "b", "--name", "n",
+        "--email", "a@nhs.net", "--consent")
+    refused = cli("db", "restore", "backup.db")
+    assert refused.exit_code == 2
+    assert "already holds 20 post(s) and 3 stor(y/ies); nothing was changed" in refused.output
+    assert "--replace" in refused.output
+    assert _counts(url)[1] == 3
+    done = cli("db", "restore", "backup.db", "--replace")
+    assert done.exit_code == 0, done.output
+    assert "it replaced 20 post(s) and 3 stor(y/ies)" in done.output
+    assert _counts(url) == (20, 2, ["Coffee trials", "A peer assist"])
+    new = cli("stories", "submit", "--title", "t", "--body", "b", "--name", "n", "--email",
+              "a@nhs.net", "--consent", "--format", "json")
+    assert json.loads(new.stdout)["id"] == 4  # the erased story 3's id is not given again
+
+
+def test_restore_waits_for_no_run_and_changes_nothing_meanwhile(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{campaign_dir / 'knowvember.db'}"
+    _fill(cli, campaign_dir, {})
+    backup_database(url, campaign_dir / "backup.db")
+    db = open_database(load_settings(campaign_dir / "campaign.toml"))
+    try:
+        with run_lock(db, "schedule:x"), pytest.raises(AlreadyRunningError) as caught:
+            restore_database(campaign_dir / "backup.db", db, replace=True)
+    finally:
+        db.dispose()
+    assert "schedule" in str(caught.value)
+    assert _counts(url)[0] == 20
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    (b"PGDMP\x01\x0e\x00" + b"\x00" * 64, "is a PostgreSQL dump"),
+    (b"id,text\n1,hello\n", "is not a SQLite database"),
+])
+def test_a_file_that_is_no_sqlite_backup_is_named(campaign_dir: Path, cli, content: bytes,  # type: ignore[no-untyped-def]
+                                                  said: str) -> None:
+    (campaign_dir / "backup.db").write_bytes(content)
+    result = cli("db", "restore", "backup.db")
+    assert result.exit_code == 2
+    assert said in result.output
+
+
+def test_another_sqlite_database_or_the_live_one_is_refused(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    other = sqlite3.connect(campaign_dir / "zotero.sqlite")
+    other.execute("CREATE TABLE items (id INTEGER)")
+    other.commit()
+    other.close()
+    result = cli("db", "restore", "zotero.sqlite")
+    assert result.exit_code == 2 and "not a knowvember one" in result.output
+    cli("runs")
+    result = cli("db", "restore", "knowvember.db", "--replace")
+    assert result.exit_code == 2 and "is the configured database itself" in result.output
+    with pytest.raises(InputError, match="there is no file"):
+        db = open_database(load_settings(campaign_dir / "campaign.toml"))
+        try:
+            restore_database(campaign_dir / "missing.db", db)
+        finally:
+            db.dispose()
