@@ -30,6 +30,7 @@ from reports.redact import redact_contacts
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from markupsafe import Markup
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -101,8 +102,13 @@ def environment() -> Environment:
     return env
 
 
-def _css() -> str:
-    return (TEMPLATES / "_report.css").read_text(encoding="utf-8")
+def _css() -> Markup:
+    """The stylesheet, marked safe: autoescape turned its quotes and `>` into entities,
+    which a <style> element does not decode, so the fonts and the print rules were lost
+    (the report showed in the browser's default serif)."""
+    from markupsafe import Markup
+
+    return Markup((TEMPLATES / "_report.css").read_text(encoding="utf-8"))
 
 
 def _context(content: ReportContent, **extra: Any) -> dict[str, Any]:
