@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from knowvember import __version__, stories
+from knowvember.errors import NotFoundError
 from knowvember.web.rendering import as_typed, filter_text, render
 from knowvember.web.security import RateLimited, client_address, csrf_token
 
@@ -51,6 +52,11 @@ WHEN_MISSING = {
     "consent": "Say whether we may publish your story",
 }
 SESSION_SUBMITTED = "submitted_story"
+# The stories this browser sent lately (ids, newest last): a page the browser fetched again
+# (the back button, with the typed text restored into a form with a new submission id) and
+# sent again is still the one story.
+SESSION_RECENT = "submitted_stories"
+RECENT_KEPT = 10
 # Each rendering of the form carries a random id for the story being written, stored as the
 # story's key: the same form sent twice (a double click, the browser's back button and
 # send again, a retry after a timeout) is one story, not two.
@@ -132,6 +138,54 @@ def _store(state: WebState, data: stories.StoryInput, submission: str | None,
     raise AssertionError("unreachable")
 
 
+def _repeat_of_recent(request: Request, data: stories.StoryInput) -> int | None:
+    """The id of a story this browser sent lately with every answer the same, or None
+    (any answer changed, even only the consent: a new story, as before).
+
+    The submission id alone missed a repeat when the browser fetched the form again (back
+    from the confirmation with no back-forward cache: Firefox, Safari, a phone short of
+    memory) and restored the typed text into it: a new id, and the story was stored twice.
+    """
+    state: WebState = request.app.state.kv
+    recent = request.session.get(SESSION_RECENT)
+    if not isinstance(recent, list):
+        return None
+    sent = _as_sent(stories.resolve_input(data, state.lookups))
+    for story_id in reversed(recent):
+        if not isinstance(story_id, int):
+            continue
+        try:
+            story = stories.get_story(state.db, story_id, lookups=state.lookups)
+        except NotFoundError:  # erased on request since: sending it again is a new story
+            continue
+        if _as_sent(story) == sent:
+            log.info("Story form sent again (the same story as story %s)", story_id)
+            return story_id
+    return None
+
+
+def _as_sent(story: stories.StoryRecord | stories.Resolved) -> tuple[object, ...]:
+    """A story's answers as the form sent them, to compare a stored one with one sent."""
+    if isinstance(story, stories.Resolved):
+        data = story.input
+        return (data.title, data.body, data.outcome, story.chosen, data.organisation,
+                data.name, stories.email_key(data.email), data.role, data.links, data.consent)
+    return (story.title, story.body, story.outcome, story.chosen_techniques,
+            story.organisation_text, story.name, stories.email_key(story.email), story.role,
+            story.links, story.consent)
+
+
+def _remember(request: Request, story_id: int | None) -> None:
+    """Keep `story_id` for the confirmation page and for `_repeat_of_recent`."""
+    request.session[SESSION_SUBMITTED] = story_id
+    if story_id is None:
+        return
+    recent = request.session.get(SESSION_RECENT)
+    kept = [i for i in recent if isinstance(i, int) and i != story_id] \
+        if isinstance(recent, list) else []
+    request.session[SESSION_RECENT] = [*kept, story_id][-RECENT_KEPT:]
+
+
 NOT_SAVED = ("The story could not be saved just now: the service is busy or unavailable. "
              "It is below, as you wrote it: send it again in a minute.")
 
@@ -202,11 +256,14 @@ def submit(
     except stories.StoryValidationError as exc:
         return _form_page(request, values, field_errors(exc), status_code=400,
                           submission=submission)
-    story_id, new = _store(state, data, _submission_id(submission), csrf_token(request))
+    story_id = _repeat_of_recent(request, data)
+    new = False
+    if story_id is None:
+        story_id, new = _store(state, data, _submission_id(submission), csrf_token(request))
     if new:
         state.submit_limiter.hit(client)
         state.numbers.invalidate()
-    request.session[SESSION_SUBMITTED] = story_id
+    _remember(request, story_id)
     return RedirectResponse("/submit/confirmation", status_code=303)
 
 
