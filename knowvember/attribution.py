@@ -382,19 +382,21 @@ def _post_counts(db: Database, window: Window | None = None) -> sa.Subquery:
     return query.group_by(posts_t.c.account_id).subquery("post_counts")
 
 
-def accounts_of(db: Database, code: str, *,
+def accounts_of(db: Database, code: str | Sequence[str], *,
                 leave_out: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
                 window: Window | None = None) -> list[tuple[AccountRef, int]]:
-    """The accounts attributed to `code`, with their campaign posts, most posts first;
-    `leave_out` holds (platform, handle) of accounts opted out (see `opted_out`), which are
-    named nowhere. `window` (UTC instants, as the reports' `Period.window_utc` gives them)
-    counts only the posts a report counts."""
+    """The accounts attributed to `code` (or to any of several codes: a trust and those
+    that closed into it, `Catalogue.counted_for`), with their campaign posts, most posts
+    first; `leave_out` holds (platform, handle) of accounts opted out (see `opted_out`),
+    which are named nowhere. `window` (UTC instants, as the reports' `Period.window_utc`
+    gives them) counts only the posts a report counts."""
+    codes = [code] if isinstance(code, str) else list(code)
     counts = _post_counts(db, window)
     posts = sa.func.coalesce(counts.c.posts, 0).label("posts")
     query = (
         sa.select(*_COLUMNS, posts)
         .outerjoin(counts, counts.c.account_id == accounts_t.c.id)
-        .where(accounts_t.c.organisation_code == code)
+        .where(accounts_t.c.organisation_code.in_(codes))
         .order_by(posts.desc(), accounts_t.c.platform, accounts_t.c.handle)
     )
     with db.begin() as conn:

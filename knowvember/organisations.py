@@ -423,6 +423,18 @@ class Catalogue:
         name = self.name_as_of(current.code, date)
         return current if name == current.name else replace(current, name=name)
 
+    def counted_for(self, code: str, date: dt.date) -> list[str]:
+        """Every stored code whose posts count for `code` in a campaign at `date`.
+
+        Itself (unless it had closed into a successor by then) and every trust that had
+        closed into it: in KNOWvember 2022, RM3 counts RW6 Pennine Acute's accounts too.
+        """
+        target = self.current_code(code, date)
+        if target != code.strip().upper():
+            return []
+        return [target, *sorted(o.code for o in self
+                                if o.code != target and self.current_code(o.code, date) == target)]
+
     def as_of(self, date: dt.date) -> dict[str, Organisation]:
         """`report_as` for every code: what reports map stored codes through for a campaign."""
         result: dict[str, Organisation] = {}

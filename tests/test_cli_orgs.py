@@ -81,8 +81,8 @@ def test_orgs_show(cli, populated) -> None:  # type: ignore[no-untyped-def]
     assert rm3["former_names"][0]["name"] == "Salford Royal NHS Foundation Trust"  # type: ignore[index]
     cli("orgs", "attribute")
     rwe = _json(cli("orgs", "show", "RWE", "--format", "json"))
-    assert rwe["accounts"] == [{"account": "x:@uhllibraries", "attribution": "auto",  # type: ignore[index]
-                                "confidence": 0.9, "posts": 1}]
+    assert rwe["accounts"] == [{"account": "x:@uhllibraries", "organisation_code": "RWE",  # type: ignore[index]
+                                "attribution": "auto", "confidence": 0.9, "posts": 1}]
     text = cli("orgs", "show", "RW6")
     assert text.exit_code == 0 and "reported as RM3" in text.stdout
     missing = cli("orgs", "show", "ZZZ")

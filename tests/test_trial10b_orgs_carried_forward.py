@@ -92,3 +92,38 @@ def test_a_library_whose_bio_now_names_the_successor_keeps_2018_as_it_was(
     assert _leaders(cli, configs[2018]) == [("RW6", "Pennine Acute Hospitals NHS Trust")]
     assert _leaders(cli, configs[2022]) == [("RM3", "Northern Care Alliance NHS Foundation "
                                                     "Trust")]
+
+
+def test_orgs_show_lists_the_accounts_a_campaign_counts_for_the_trust(
+    cli: Any, tmp_path: Path,
+) -> None:
+    """`orgs show RM3` in 2022 listed only accounts stored as RM3, while `summary --org RM3`
+    counted RW6 Pennine Acute's posts too: the coordinator could not find who they were."""
+    configs = {}
+    for n, year in enumerate((2018, 2022)):
+        configs[year] = _config(tmp_path, year)
+        archive = tmp_path / f"x{year}.jsonl"
+        archive.write_text(_tweet(n, year, "Library, Pennine Acute Hospitals NHS Trust") + "\n",
+                           encoding="utf-8")
+        assert cli("--config", str(configs[year]), "import", "twarc2",
+                   str(archive)).exit_code == 0
+    shown = cli("--config", str(configs[2022]), "orgs", "show", "RM3", "--format", "json")
+    assert shown.exit_code == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert [(a["account"], a["organisation_code"], a["posts"]) for a in data["accounts"]] == [
+        ("x:@pahtlibrary", "RW6", 1)]
+    assert data["reported_as"] == {"code": "RM3",
+                                   "name": "Northern Care Alliance NHS Foundation Trust"}
+    table = cli("--config", str(configs[2022]), "orgs", "show", "RM3")
+    assert "also counts RW6 Pennine Acute Hospitals NHS Trust (closed on 2021-09-30)" in (
+        " ".join(table.stdout.split()))
+    closed = cli("--config", str(configs[2022]), "orgs", "show", "RW6", "--format", "json")
+    assert json.loads(closed.stdout)["reported_as"]["code"] == "RM3"
+    assert "counted for RM3 Northern Care Alliance NHS Foundation Trust, as RW6 had closed on " \
+        "2021-09-30" in " ".join(cli("--config", str(configs[2022]), "orgs", "show",
+                                     "RW6").stdout.split())
+    # In 2018 RM3 has no account of its own and counts nobody else's; it is named as then.
+    early = json.loads(cli("--config", str(configs[2018]), "orgs", "show", "RM3",
+                           "--format", "json").stdout)
+    assert early["accounts"] == []
+    assert early["reported_as"]["name"] == "Salford Royal NHS Foundation Trust"

@@ -175,15 +175,10 @@ def orgs_show(
         raise NotFoundError(f"no organisation with code {code.strip()!r} (try `knowvember "
                             f"orgs match {code.strip()!r}` to search by name)")
     accounts: list[tuple[Any, int]] = []
+    campaign_lines: list[str] = []
+    reported: Organisation | None = None
     if settings is not None:
-        from knowvember.attribution import accounts_of, opted_out
-        from reports.period import Period
-
-        # The posts summary, leaderboard and report count: the campaign's days, local time.
-        c = settings.campaign
-        window = Period(since=c.start, until=c.end, timezone=c.timezone).window_utc()
-        accounts = accounts_of(state(ctx).db(), org.code, leave_out=opted_out(settings),
-                               window=window)
+        accounts, reported, campaign_lines = _campaign_view(ctx, settings, catalogue, org)
     aliases = catalogue.aliases_of(org.code)
     successor = None
     if org.closed:
@@ -192,9 +187,12 @@ def orgs_show(
         **_org_json(org),
         "config_aliases": list(org.aliases),
         "reported_as_after_closure": successor if successor != org.code else None,
+        "reported_as": (None if reported is None
+                        else {"code": reported.code, "name": reported.name}),
         "aliases": [{"alias": a.label, "confidence": a.confidence, "acronym": a.acronym}
                     for a in aliases],
-        "accounts": [{"account": a.ref, "attribution": a.attribution,
+        "accounts": [{"account": a.ref, "organisation_code": a.organisation_code,
+                      "attribution": a.attribution,
                       "confidence": a.attribution_confidence, "posts": posts}
                      for a, posts in accounts],
     }
@@ -216,18 +214,58 @@ def orgs_show(
                             " (not in the catalogue: reported as itself)"))
     shown = dict.fromkeys(a.label for a in aliases if a.confidence >= 0.8)
     lines.append("Aliases:   " + (", ".join(list(shown)[:30]) or "(none)"))
+    lines += campaign_lines
     typer.echo("\n".join(_safe(line) for line in lines))
     if settings is not None:
         from rich.table import Table
 
         table = Table(title=f"Accounts ({len(accounts)})", title_justify="left")
-        for column in ("account", "attribution", "confidence", "posts"):
+        merged = any(a.organisation_code != org.code for a, _posts in accounts)
+        for column in ("account", *(("code",) if merged else ()), "attribution",
+                       "confidence", "posts"):
             table.add_column(column)
         for account, posts in accounts:
-            table.add_row(_text(account.ref), _text(account.attribution or ""),
+            table.add_row(_text(account.ref),
+                          *((_text(account.organisation_code or ""),) if merged else ()),
+                          _text(account.attribution or ""),
                           "" if account.attribution_confidence is None
                           else f"{account.attribution_confidence:.2f}", str(posts))
         _print(table)
+
+
+def _campaign_view(
+    ctx: typer.Context, settings: Settings, catalogue: Catalogue, org: Organisation,
+) -> tuple[list[tuple[Any, int]], Organisation | None, list[str]]:
+    """The accounts whose posts count for `org` in this campaign, as its reports count them.
+
+    Reports count a trust closed before the campaign under its successor, and name a
+    renamed one as it was then. So in KNOWvember 2022 RM3's accounts include those stored
+    as RW6 Pennine Acute (closed 2021), as `summary --org RM3` counts their posts; RW6's own
+    accounts are listed with a line saying they count for RM3. Also the lines that say so.
+    """
+    from knowvember.attribution import accounts_of, opted_out
+    from reports.period import Period
+
+    # The posts summary, leaderboard and report count: the campaign's days, local time.
+    c = settings.campaign
+    window = Period(since=c.start, until=c.end, timezone=c.timezone).window_utc()
+    codes = catalogue.counted_for(org.code, c.start) or [org.code]
+    accounts = accounts_of(state(ctx).db(), codes, leave_out=opted_out(settings),
+                           window=window)
+    reported = catalogue.report_as(org.code, c.start)
+    lines: list[str] = []
+    if reported is not None and reported.code != org.code:
+        lines.append(f"In {c.name}: counted for {reported.code} {reported.name}, as "
+                     f"{org.code} had closed on {org.closed}")
+    elif reported is not None:
+        if reported.name != org.name:
+            lines.append(f"In {c.name}: named {reported.name}")
+        merged = [(code, catalogue.get(code)) for code in codes[1:]]
+        if merged:
+            lines.append(f"In {c.name}: also counts " + "; ".join(
+                f"{code} {m.name} (closed on {m.closed})" if m and m.closed else code
+                for code, m in merged))
+    return accounts, reported, lines
 
 
 def _safe(text: str) -> str:
