@@ -1,8 +1,8 @@
 """The report as PDF (fpdf2, pure Python): the same sections and charts as the HTML.
 
 Text is set in DejaVu Sans, the TTF that ships with matplotlib, so names and posts in any
-European script print correctly without installing fonts; characters the font lacks
-(emoji, some scripts) print as "?" rather than failing. Control characters and bidi
+European script print correctly without installing fonts; emoji the font lacks are left
+out and letters of scripts it lacks print as "?" rather than failing. Control characters and bidi
 overrides are made visible first, as everywhere else.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +49,38 @@ def _font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+def pdf_text(text: str, glyphs: set[int] | frozenset[int]) -> str:
+    """`text` as the PDF's font can print it.
+
+    Emoji, flags and the joiners, selectors and skin tones between them are left out, as
+    in the charts: each printed as "?", a post's "Thanks all 🎉📚" read "Thanks all ??" to
+    the report's readers, as if the text were garbled. A letter of a script the font lacks
+    is still "?", so a name is never silently shortened.
+    """
+    out = []
+    for ch in text:
+        if ord(ch) in glyphs or ch == "\n":
+            out.append(ch)
+        elif unicodedata.category(ch) in _PICTURES:
+            out.append(_GONE)
+        elif unicodedata.category(ch)[0] not in "CM":
+            out.append("?")
+    return "\n".join(_without_pictures(line) if _GONE in line else line
+                     for line in "".join(out).split("\n"))
+
+
+def _without_pictures(line: str) -> str:
+    """A line with its pictures taken out: one space where they stood between words."""
+    return _AROUND_GONE.sub(" ", line).strip(" ")
+
+
+# Unicode categories of what the font lacks that is a picture, not a letter: symbols (emoji,
+# flags, U+1F3FB skin tones) and, left out silently, format and combining characters.
+_PICTURES = frozenset({"So", "Sk"})
+_GONE = "\x00"  # never in `text`: printable() made every control character visible
+_AROUND_GONE = re.compile(r" *\x00[\x00 \u200d\ufe0f]* *")
+
+
 class _Writer:
     """fpdf2 with the report's typography and a guard for glyphs the font lacks."""
 
@@ -75,8 +109,7 @@ class _Writer:
         pdf.add_page()
 
     def text(self, value: str | None) -> str:
-        shown = printable(value or "")
-        return "".join(ch if ord(ch) in self._glyphs or ch == "\n" else "?" for ch in shown)
+        return pdf_text(printable(value or ""), self._glyphs)
 
     def font(self, size: float, style: str = "", colour: tuple[int, int, int] = INK) -> None:
         self.pdf.set_font(FONT, style, size)
@@ -212,7 +245,8 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
     if not c.top_posts:
         w.para(c.no_top_posts)  # as the HTML says it: a heading over nothing looks broken
     for p in c.top_posts[: c.data.settings.reports.top_posts]:
-        who = p.display_name or p.handle or "(unknown account)"
+        # A display name of emoji alone prints as nothing: the handle is named instead.
+        who = w.text(p.display_name) or p.handle or "(unknown account)"
         org = f" · {p.org_name}" if p.org_name else ""
         w.para(f"{who}{org} · {platform_label(p.platform)} · {long_date(p.created.date())} · "
                f"{fmt(p.engagement)} engagement", 8, "B")
