@@ -31,15 +31,24 @@ def _lock_id(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+class HeldLock:
+    """A run lock being held. A file lock stays held as long as its process lives, so
+    `keep()` has nothing to do on SQLite; `AdvisoryLock` overrides it for PostgreSQL."""
+
+    def keep(self) -> None:
+        """Make sure the lock is still held, taking it again if it was lost."""
+
+
 @contextlib.contextmanager
-def run_lock(db: Database, name: str, *, wait: float = 10.0, poll: float = 0.2) -> Iterator[None]:
+def run_lock(db: Database, name: str, *, wait: float = 10.0,
+             poll: float = 0.2) -> Iterator[HeldLock]:
     """Hold the lock `name` (e.g. `collect:x`) or raise AlreadyRunningError after `wait` s."""
     if db.is_sqlite:
         with _file_lock(db, name, wait, poll):
-            yield
+            yield HeldLock()
     else:
-        with _advisory_lock(db, name, wait, poll):
-            yield
+        with _advisory_lock(db, name, wait, poll) as held:
+            yield held
 
 
 def command_for(name: str) -> str:
@@ -105,10 +114,58 @@ def _file_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[No
         os.close(fd)
 
 
+class AdvisoryLock(HeldLock):
+    """A PostgreSQL advisory lock and the session holding it.
+
+    The server ends a session's advisory locks with the session: a restart, the network
+    dropping, or an idle session killed. A `schedule` holds its lock for a month on one idle
+    connection, and went on collecting after a restart with no lock at all, so a second
+    `schedule` of the same source (another machine, a laptop) was let in beside it.
+    """
+
+    def __init__(self, db: Database, name: str, key: int, conn: sa.Connection) -> None:
+        self.db, self.name, self.key, self.conn = db, name, key, conn
+
+    def keep(self) -> None:
+        """Take the lock again on a new session if its session was lost; if another process
+        took it meanwhile, raise AlreadyRunningError naming it, so that one run is left."""
+        if self._still_held():
+            return
+        log.warning("the connection holding the %s lock was lost (PostgreSQL restarted, or "
+                    "the network dropped); taking the lock again", self.name)
+        _close_quietly(self.conn)
+        with translate_errors(self.db.engine):
+            self.conn = self.db.engine.connect()
+        try:
+            with translate_errors(self.db.engine):
+                _take_advisory_lock(self.conn, self.key, self.name, 0, 0)
+        except AlreadyRunningError:
+            with translate_errors(self.db.engine):
+                holder = _advisory_holder(self.conn, self.key)
+            raise AlreadyRunningError(
+                f"this {command_for(self.name)} lost its connection to PostgreSQL (the server "
+                f"restarted, or the network dropped), and meanwhile another{holder} took its "
+                "lock; this one stops here, so that one is left running") from None
+
+    def _still_held(self) -> bool:
+        try:
+            held = self.conn.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND pid = pg_backend_pid() AND objsubid = 1 "
+                "AND classid = CAST(:hi AS oid) AND objid = CAST(:lo AS oid)"),
+                {"hi": (self.key >> 32) & 0xFFFFFFFF, "lo": self.key & 0xFFFFFFFF}).scalar()
+            self.conn.commit()
+        except SQLAlchemyError:
+            log.debug("the %s lock's connection is gone", self.name, exc_info=True)
+            return False
+        return bool(held)
+
+
 @contextlib.contextmanager
-def _advisory_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[None]:
+def _advisory_lock(db: Database, name: str, wait: float, poll: float) -> Iterator[AdvisoryLock]:
     with translate_errors(db.engine):  # the server out of reach: a DatabaseError, not a crash
         conn = db.engine.connect()
+    held: AdvisoryLock | None = None
     try:
         with translate_errors(db.engine):
             # Advisory locks are per database; the schema makes them per knowvember data set,
@@ -116,12 +173,13 @@ def _advisory_lock(db: Database, name: str, wait: float, poll: float) -> Iterato
             schema = conn.execute(sa.text("SELECT current_schema()")).scalar() or "public"
             key = _lock_id(f"knowvember:{schema}:{name}")
             _take_advisory_lock(conn, key, name, wait, poll)
+        held = AdvisoryLock(db, name, key, conn)
         try:
-            yield
+            yield held
         finally:
-            _release_advisory_lock(conn, key, name)
+            _release_advisory_lock(held.conn, key, name)
     finally:
-        _close_quietly(conn)
+        _close_quietly(held.conn if held is not None else conn)
 
 
 # The lock's session names its process and machine in `application_name`, for the run that

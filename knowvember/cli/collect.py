@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from knowvember.config import Settings
     from knowvember.db import Database
     from knowvember.ingest import Hooks, Progress
+    from knowvember.locks import HeldLock
     from knowvember.runs import RunRecord
 
 log = logging.getLogger(__name__)
@@ -333,7 +334,7 @@ def schedule(
     db = app_state.db()
     plan = (f"{', '.join(sources)} every {(every or settings.schedule.every).strip()} until "
             f"{settings.schedule.grace_days} days after {settings.campaign.end}")
-    with _one_schedule(db, sources):
+    with _one_schedule(db, sources) as locks:
         err_console().print(f"Collecting {plan} (Ctrl-C to stop).")
         # The schedule's own news goes to a `[logging] file` too (said once on the
         # terminal): a month-long loop is read back from its log, which held each run but
@@ -342,7 +343,7 @@ def schedule(
         with _Display(_interactive(app_state.quiet)) as display:
             hooks = _hooks(display)
             with _stop_signals(hooks):
-                cycles = _keep_scheduling(db, settings, sources, seconds, hooks)
+                cycles = _keep_scheduling(db, settings, sources, seconds, hooks, locks)
     stop = hooks.stop_flag()
     if stop.is_set():
         why = f"{stop.reason}: {HANGUP_HINT}" if stop.reason == "SIGHUP" else stop.reason
@@ -363,7 +364,7 @@ def schedule(
 
 
 @contextlib.contextmanager
-def _one_schedule(db: Database, sources: Sequence[str]) -> Iterator[None]:
+def _one_schedule(db: Database, sources: Sequence[str]) -> Iterator[list[HeldLock]]:
     """Hold a `schedule:SOURCE` lock for each source while the loop runs, so a second
     `schedule` of the same source on this database (a forgotten tmux window, the service
     and a terminal, a laptop and the server on PostgreSQL) is refused at once (exit 75),
@@ -372,9 +373,8 @@ def _one_schedule(db: Database, sources: Sequence[str]) -> Iterator[None]:
     from knowvember.locks import run_lock
 
     with contextlib.ExitStack() as stack:
-        for source in sources:
-            stack.enter_context(run_lock(db, f"schedule:{source}", wait=0))
-        yield
+        yield [stack.enter_context(run_lock(db, f"schedule:{source}", wait=0))
+               for source in sources]
 
 
 def _report_cycle(outcome: ingest.CollectOutcome) -> None:
@@ -385,7 +385,7 @@ def _report_cycle(outcome: ingest.CollectOutcome) -> None:
 
 
 def _keep_scheduling(db: Database, settings: Settings, sources: Sequence[str], every: float,
-                     hooks: Hooks) -> int:
+                     hooks: Hooks, locks: Sequence[HeldLock] = ()) -> int:
     """Run `ingest.schedule` until the collection period is over or a stop is asked for, and
     return the number of collections.
 
@@ -395,6 +395,11 @@ def _keep_scheduling(db: Database, settings: Settings, sources: Sequence[str], e
     error is printed with the time, and the loop starts again an interval later. An error
     before the first collection (a wrong URL or password) still stops at once, from
     `app_state.db()` before this loop starts.
+
+    After each collection, and before trying again after an error, the `schedule:SOURCE`
+    locks are made sure of (`HeldLock.keep`): on PostgreSQL a restart ends the session
+    holding them, and a second `schedule` would otherwise be let in for the rest of the
+    month.
     """
     from knowvember import ingest
     from knowvember.errors import DatabaseError
@@ -405,6 +410,8 @@ def _keep_scheduling(db: Database, settings: Settings, sources: Sequence[str], e
         nonlocal cycles
         cycles += 1
         _report_cycle(outcome)
+        for lock in locks:
+            lock.keep()
 
     stop = hooks.stop_flag()
     while True:
@@ -422,6 +429,11 @@ def _keep_scheduling(db: Database, settings: Settings, sources: Sequence[str], e
             _wait_until(retry_at, hooks)
             if stop.is_set():
                 return cycles
+            try:
+                for lock in locks:
+                    lock.keep()
+            except DatabaseError:
+                continue  # the server is still out of reach: the next attempt says so
 
 
 def _wait_until(moment: dt.datetime, hooks: Hooks) -> None:
