@@ -216,6 +216,60 @@ def _hint_of(path: Path, mtime: int, size: int) -> str:
     return json_import_hint(path)
 
 
+def keep_latest(chunk: Chunk) -> None:
+    """One copy of each post a chunk holds several times (pages a script saved every half
+    hour and appended to one file, or files joined out of order: `cat` puts toots-10 before
+    toots-2), as a second import would merge them: the latest edit's text (`edited_at`),
+    each count the highest any copy shows. The store kept the last copy in the file, so a
+    file holding the newest copy first lost the edit and lowered the counts. The copies
+    left out are read, not offered: an earlier edit is `superseded`, a repeat `unchanged`.
+    Context copies (an original inside a boost or quote) are the store's to merge."""
+    best: dict[str, PostRecord] = {}
+    repeated = False
+    for post in chunk.posts:
+        if post.context_only:
+            continue
+        before = best.get(post.platform_id)
+        if before is None:
+            best[post.platform_id] = post
+            continue
+        repeated = True
+        if _edited_rank(post) >= _edited_rank(before):
+            post, before = before, post  # `before` is the copy kept
+        _raise_counts(before, post)
+        if _edited_rank(post) < _edited_rank(before):
+            chunk.superseded += 1
+        else:
+            chunk.unchanged += 1
+        best[post.platform_id] = before
+    if not repeated:
+        return
+    for post in chunk.posts:  # a context copy also raises the counts of the post itself
+        kept = best.get(post.platform_id) if post.context_only else None
+        if kept is not None:
+            _raise_counts(kept, post)
+    seen: set[str] = set()
+    posts: list[PostRecord] = []
+    for post in chunk.posts:
+        if post.context_only:
+            posts.append(post)
+        elif post.platform_id not in seen:
+            seen.add(post.platform_id)
+            posts.append(best[post.platform_id])
+    chunk.posts = posts
+
+
+def _edited_rank(post: PostRecord) -> dt.datetime:
+    """A copy's place among a post's versions: never edited first, then by `edited_at`."""
+    return post.edited_at or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _raise_counts(post: PostRecord, other: PostRecord) -> None:
+    """`post` with the higher of each of its counts and `other`'s: counts only rise."""
+    post.likes, post.reposts = max(post.likes, other.likes), max(post.reposts, other.reposts)
+    post.replies, post.quotes = max(post.replies, other.replies), max(post.quotes, other.quotes)
+
+
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     with Source(path) as source:
         if is_car(source):
@@ -230,6 +284,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
                 break
             except CutShort:
                 # A .gz cut short: the pages read before the damage are stored first.
+                keep_latest(chunk)
                 chunk.position = source.position()
                 yield chunk
                 raise
@@ -249,9 +304,11 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             chunk.posts.extend(posts)
             chunk.accounts.extend(accounts)
             if len(chunk.posts) >= chunk_posts:
+                keep_latest(chunk)
                 chunk.position = source.position()
                 yield chunk
                 chunk = Chunk(lines=number)
+        keep_latest(chunk)
         chunk.position = source.position()
         yield chunk
 

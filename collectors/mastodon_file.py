@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from collectors.archive import CHUNK_POSTS, Chunk, CutShort, LineError, Source, json_values
-from collectors.bluesky_file import is_car, not_a_page
+from collectors.bluesky_file import is_car, keep_latest, not_a_page
 from collectors.mastodon_payload import Words, account_from_payload, from_outbox, from_statuses
 from knowvember.errors import InputError
 from knowvember.records import AccountRecord
@@ -119,6 +119,7 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
                 break
             except CutShort:
                 # A .gz cut short: the pages read before the damage are stored first.
+                keep_latest(chunk)
                 chunk.position = source.position()
                 yield chunk
                 raise
@@ -155,9 +156,11 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
             if len(words) > 50_000:
                 words.clear()
             if len(chunk.posts) >= chunk_posts:
+                keep_latest(chunk)
                 chunk.position = source.position()
                 yield chunk
                 chunk = Chunk(lines=number)
+        keep_latest(chunk)
         chunk.position = source.position()
         yield chunk
 
