@@ -135,6 +135,28 @@ def _stamp(fingerprint: str, text: str) -> str:
     return f"{fingerprint}\n{text}"
 
 
+# `attribution_input` of a config mapping: which campaign's campaign.toml made it.
+_CONFIG_STAMP = "config:"
+
+
+def _config_stamp(slug: str) -> str:
+    return f"{_CONFIG_STAMP}{slug}"
+
+
+def _mapped_by_another_campaign(row: Any, slug: str) -> bool:
+    """True for a config mapping another campaign's campaign.toml made.
+
+    Several campaigns share one database, each with its own campaign.toml: running
+    `orgs attribute` with KNOWvember 2018's file must not undo the accounts KNOWvember
+    2025's file maps (their reports changed with whichever file ran last). Only the
+    campaign that made a mapping releases it, when its file drops the account. A mapping
+    stored before campaigns were recorded is released by any campaign, as before.
+    """
+    stamp = row.attribution_input or ""
+    return (row.attribution == CONFIG and stamp.startswith(_CONFIG_STAMP)
+            and stamp[len(_CONFIG_STAMP):] != slug)
+
+
 def automatic(catalogue: Catalogue, text: str) -> tuple[str | None, float | None]:
     """The organisation an automatic match applies to `text` (None when not confident)."""
     candidates = catalogue.match(text, limit=2) if text.strip() else []
@@ -168,7 +190,8 @@ def attribute_accounts(
             updates = []
             for row in rows:
                 summary.checked += 1
-                new = _decide(row, catalogue, fingerprint, force, summary)
+                new = _decide(row, catalogue, fingerprint, force, summary,
+                              settings.campaign.slug)
                 if new is None:
                     continue
                 if (new["organisation_code"], new["attribution"],
@@ -193,14 +216,18 @@ def attribute_accounts(
 
 
 def _decide(
-    row: Any, catalogue: Catalogue, fingerprint: str, force: bool, summary: AttributionSummary
+    row: Any, catalogue: Catalogue, fingerprint: str, force: bool, summary: AttributionSummary,
+    slug: str,
 ) -> dict[str, Any] | None:
     """The new attribution values for one account row (None: leave it as it is)."""
     mapped = catalogue.accounts.get((row.platform, row.handle))
     if mapped is not None:
         summary.by_config += 1
         return {"organisation_code": mapped, "attribution": CONFIG,
-                "attribution_confidence": 1.0, "attribution_input": row.attribution_input}
+                "attribution_confidence": 1.0, "attribution_input": _config_stamp(slug)}
+    if _mapped_by_another_campaign(row, slug):
+        summary.by_config += 1
+        return None
     if row.attribution in KEPT:
         summary.manual += 1
         return None
