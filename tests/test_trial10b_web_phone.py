@@ -1,0 +1,86 @@
+"""Real stories' long links and unbroken words fit a phone's screen.
+
+A published story with a link as people paste them (a tracking URL, a blog post's long
+address) made /stories and the story's review page far wider than a 360-pixel phone (1,300
+pixels more), so every line had to be scrolled sideways: nothing let a long word or link
+wrap. The demo campaign's own links did it. Driven in a real headless Chromium, as
+tests/test_web_browser.py is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from knowvember import stories
+from tests.test_web_browser import CHROMIUM_ARGS, server  # noqa: F401  (the fixture)
+from tests.web_support import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+LONG_LINK = ("https://kmlibrarians.wordpress.com/2025/11/14/randomised-coffee-trials-"
+             "across-three-sites-what-we-learned/?utm_source=twitter&utm_medium=social"
+             "&utm_campaign=knowvember2025")
+LONG_WORD = "Knowledgemobilisationprogrammefortheintegratedcaresystemwide"
+
+
+def _chromium() -> str:
+    """Debian's chromium, or one named by $CHROME_PATH (unpacked elsewhere)."""
+    for candidate in (os.environ.get("CHROME_PATH", ""), "/usr/bin/chromium",
+                      shutil.which("chromium") or ""):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does)")
+
+
+@pytest.fixture
+def phone(server):  # type: ignore[no-untyped-def]  # noqa: F811
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                             args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 360, "height": 740})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _overflow(page) -> int:  # type: ignore[no-untyped-def]
+    return int(page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+@pytest.fixture
+def long_story(settings, sqlite_db) -> Iterator[int]:  # type: ignore[no-untyped-def]
+    data = stories.StoryInput.parse({
+        "title": f"{LONG_WORD} café", "body": f"Read {LONG_LINK} first.\nThen {LONG_WORD}.",
+        "outcome": LONG_LINK, "name": "Siân O’Brien", "email": "sian@nhs.net",
+        "role": "Clinical librarian", "organisation": LONG_WORD,
+        "links": [LONG_LINK, "https://x.com/i/web/status/1193456789012345678"],
+        "consent": True}, settings)
+    story, _ = stories.submit_story(sqlite_db, settings, data, source="cli")
+    stories.approve_story(sqlite_db, story.id, reviewer="Ann")
+    yield story.id
+
+
+def test_a_story_with_long_links_fits_a_phone(server: str, phone, long_story: int) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    phone.goto(server + "/stories")
+    assert phone.get_by_role("link", name=LONG_LINK).is_visible()
+    assert _overflow(phone) <= 0
+
+    phone.goto(server + "/login?next=/dashboard")
+    phone.get_by_label("Username").fill("coordinator")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    phone.wait_for_url(server + "/dashboard")
+    for path in (f"/review/{long_story}", "/review?status=all", "/dashboard"):
+        phone.goto(server + path)
+        assert _overflow(phone) <= 0, path
