@@ -374,6 +374,15 @@ def orgs_assign(
             closed = f" ({org.code} closed on {org.closed.isoformat()})" if org.closed else ""
             err_console().print(f"This campaign's reports count it under {shown.code} "
                                 f"{_safe(shown.name)}{closed}.", markup=False)
+        elif org.closed is not None and org.closed < start:
+            # No successor to count it under (none recorded, or not in the catalogue): the
+            # reports show a trust that no longer existed, so the coordinator should know.
+            after = (f"its successor {', '.join(org.successor_codes)} is not in the catalogue "
+                     "(add it under [[organisations]])" if org.successor_codes
+                     else "ODS records no successor")
+            err_console().print(f"Note: {org.code} closed on {org.closed.isoformat()}, before "
+                                f"this campaign, and {after}: this campaign's reports count "
+                                f"it as {org.code} itself.", markup=False)
         elif shown is not None and shown.name != org.name:
             err_console().print(f"This campaign's reports name it {_safe(shown.name)}, its "
                                 f"name in {start.year}.", markup=False)
