@@ -118,8 +118,14 @@ class ReportContent:
 
 
 def org_slug(code: str) -> str:
-    """A file name for an organisation code (codes from config may hold anything)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", code) or "_"
+    """The file name of an organisation's page: its code, one name per code.
+
+    A code holds letters, digits, `-`, `_` and `.` (see knowvember.organisations); the `.`
+    was made `_`, so `HEE.NW` and `HEE_NW` shared one page (the second overwrote the first,
+    and both were linked to it). "INDEX" would be the index page itself where case does not
+    count in file names (Windows, macOS), so it is kept apart too."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", code) or "_"
+    return f"{slug}_" if slug.casefold() == "index" else slug
 
 
 def fmt(value: int | float) -> str:
