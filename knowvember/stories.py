@@ -100,6 +100,7 @@ EDITABLE_FROM = (SUBMITTED, CHANGES_REQUESTED, APPROVED)
 _EMAIL = re.compile(r'^[^@\s;,<>()\[\]:"]+@[^@\s.;,<>()\[\]:"]+(\.[^@\s.;,<>()\[\]:"]+)+$')
 # An address with its display name, as Outlook copies one: "Smith Jane (UHL) <j.smith@nhs.net>".
 _EMAIL_NAMED = re.compile(r"^[^<>@]*<([^<>]+)>$")
+_BARE_HOST = re.compile(r"^[\w-]+(\.[\w-]+)+$")  # www.england.nhs.uk, as address bars show it
 _YES = {"yes", "y", "true", "1", "agree", "i agree", "i consent", "consent", "on"}
 _NO = {"no", "n", "false", "0", "disagree", "i do not consent", "off"}
 # A consent box's own words ("I agree to my story being shared", "I'm happy for it to be
@@ -358,7 +359,7 @@ def _links(value: Any, errors: dict[str, str]) -> tuple[str, ...]:
     for link in split_links(value):
         problem = text_problem(link) or length_problem(link, MAX_LINK_CHARS)
         if problem is None and not is_http_url(link):
-            problem = f"{link[:80]!r} is not an http(s) link"
+            problem = f"{link[:80]!r} is not an http(s) link{_link_hint(link)}"
         if problem:
             errors["links"] = problem
             return ()
@@ -368,6 +369,14 @@ def _links(value: Any, errors: dict[str, str]) -> tuple[str, ...]:
         errors["links"] = f"{len(links)} links; at most {MAX_LINKS}"
         return ()
     return tuple(links)
+
+
+def _link_hint(link: str) -> str:
+    """How to write a link typed without its https:// (as the address bar shows it,
+    "www.england.nhs.uk/..."): the error said only "not an http(s) link"."""
+    if _BARE_HOST.match(link.split("/", 1)[0]):
+        return f": start it with https:// (https://{link[:80]})"
+    return ": it must start with https:// or http://"
 
 
 def is_http_url(value: str) -> bool:
