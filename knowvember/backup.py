@@ -172,9 +172,11 @@ class RestoreReport:
     rows: dict[str, int] = field(default_factory=dict)
     replaced_posts: int = 0
     replaced_stories: int = 0
+    campaigns: list[str] = field(default_factory=list)  # the slugs the backup holds
 
     def to_json(self) -> dict[str, object]:
         return {"source": str(self.source), "revision": self.revision, "rows": self.rows,
+                "campaigns": self.campaigns,
                 "replaced_posts": self.replaced_posts,
                 "replaced_stories": self.replaced_stories}
 
@@ -297,6 +299,9 @@ def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
         sequences = dict(reader.exec_driver_sql(
             "SELECT name, seq FROM sqlite_sequence").fetchall()) if _has_sequence(reader) else {}
     _advance_ids(conn, tables, sequences)
+    from knowvember.models import Campaign
+
+    report.campaigns = list(conn.execute(sa.select(Campaign.slug).order_by(Campaign.id)).scalars())
 
 
 def _copy_table(reader: Connection, conn: Connection, table: sa.Table) -> int:

@@ -148,3 +148,25 @@ def test_another_sqlite_database_or_the_live_one_is_refused(campaign_dir: Path, 
             restore_database(campaign_dir / "missing.db", db)
         finally:
             db.dispose()
+
+
+def test_a_backup_of_another_campaign_is_said_to_be_one(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _fill(cli, campaign_dir, {})
+    toml = (campaign_dir / "campaign.toml").read_text(encoding="utf-8")
+    (campaign_dir / "campaign.toml").write_text(
+        toml.replace('slug = "knowvember19"', 'slug = "knowvember27"').replace(
+            "knowvember.db", "knowvember27.db"), encoding="utf-8")
+    result = cli("db", "restore", "knowvember.db", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["campaigns"] == ["knowvember19"]
+    assert "the backup holds the campaign(s) knowvember19, not 'knowvember27'" in result.stderr
+
+
+def test_a_postgresql_backup_says_it_is_a_pg_dump_file(campaign_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                       pg_url: str) -> None:
+    result = cli("db", "backup", "backup-2019-11-30.db", env={"KNOWVEMBER_DATABASE_URL": pg_url})
+    assert result.exit_code == 0, result.output
+    assert "It is a pg_dump file (custom format): restore it with pg_restore" in result.stderr
+    assert (campaign_dir / "backup-2019-11-30.db").read_bytes()[:5] == b"PGDMP"
+    refused = cli("db", "restore", "backup-2019-11-30.db")
+    assert refused.exit_code == 2 and "is a PostgreSQL dump" in refused.output

@@ -217,6 +217,11 @@ def db_backup(
     settings = state(ctx).settings()
     written = backup_database(settings.database_url, file, force=force)
     err_console().print(f"Backed up the database to {written}")
+    if not settings.database_url.startswith("sqlite"):
+        # Whatever the name (the README's example is a .db), this is pg_dump's file: a
+        # coordinator who restores it as SQLite's copy gets "file is not a database".
+        err_console().print("It is a pg_dump file (custom format): restore it with pg_restore "
+                            "(see docs/reliability.md), not `knowvember db restore`.")
 
 
 @handled
@@ -239,8 +244,17 @@ def db_restore(
     from knowvember.backup import restore_database
     from knowvember.db import redact_url
 
-    db = state(ctx).db()
+    app = state(ctx)
+    db = app.db()
     report = restore_database(file, db, replace=replace)
+    slug = app.settings().campaign.slug
+    if report.campaigns and slug not in report.campaigns:
+        # Reports read the config's campaign only: restoring a 2019 backup under the 2027
+        # campaign.toml showed an empty campaign with nothing said.
+        err_console().print(
+            f"[yellow]Warning: the backup holds the campaign(s) {', '.join(report.campaigns)}, "
+            f"not {slug!r} that campaign.toml names: its summary and reports will be empty. "
+            "Use the campaign.toml the backup was made with.[/]")
     if format is TableOrJson.json:
         emit_json(report.to_json())
         return
