@@ -118,6 +118,9 @@ class MastodonCollector(Collector):
         self._followers: dict[str, tuple[bool, int]] = {}  # account key -> (from home, count)
         self._parent_lookups = 0
         self._links: dict[str, dict[str, str]] = {}  # the last page's Link header
+        # host -> the instance as listed, and the (instance, hashtag)s asked this run
+        self._hosts = {urlsplit(i).netloc.lower(): i for i in reversed(self.config.instances)}
+        self._asked: set[tuple[str, str]] = set()
 
     def close(self) -> None:
         for session in self._sessions:
@@ -201,6 +204,7 @@ class MastodonCollector(Collector):
                     log.error("%s", message)
                     self.findings.errors.append(message)
                     break  # the instance is down or refuses us: on to the next one
+                self._asked.add((instance, tag))
                 if self.findings.incomplete:
                     self.findings.incomplete = "; ".join([*waits, self.findings.incomplete])
                     return
@@ -333,7 +337,22 @@ class MastodonCollector(Collector):
             self._skip(f"{instance} #{tag}: {problem}")
         self._origin_counts(posts, instance)
         self._origin_followers(accounts, instance)
+        posts = [p for p in posts if p.context_only or not self._home_collects(p, instance, tag)]
         return Batch(posts, accounts, checkpoint)
+
+    def _home_collects(self, post: PostRecord, instance: str, tag: str) -> bool:
+        """Whether `post`, seen on `instance`, is the own post of another listed instance
+        that collects #tag (asked this run, or in an earlier one: it has a checkpoint), so
+        its counts are that instance's to give. A remote instance keeps the counts it had
+        when the post arrived: once the home instance's window had moved past the post, a
+        quieter instance's wider window wrote them over the home's at every run (10 likes
+        became 2, for good). A home instance never asked, or failing, leaves it to the
+        others."""
+        host = urlsplit(post.uri or "").netloc.lower()
+        home = self._hosts.get(host)
+        if home is None or host == urlsplit(instance).netloc.lower():
+            return False
+        return (home, tag) in self._asked or bool(self.state.get(f"{home}|{tag}:min_id"))
 
     def _link(self, rel: str, param: str) -> str | None:
         """A parameter of the last page's `Link` header (`rel="next"`: `max_id`, older;
