@@ -394,10 +394,13 @@ class Matcher:
         self._max_words = 1
         self._successors = {o.code: o.successor_codes for o in orgs if o.successor_codes}
         self._closed = {o.code for o in orgs if o.closed is not None}
-        # What each open organisation is called now (its official name's forms): a text
-        # naming a successor only so ("Pennine Acute, now NCA") is about the closed trust.
+        # What each open organisation is called now (its official name's forms, and the
+        # config's aliases, written now): a text naming a successor only so ("Pennine
+        # Acute, now NCA") is about the closed trust.
         self._current_labels = {
-            o.code: {alias.label for _phrase, alias in self._official_aliases(o.code, o.name)}
+            o.code: {alias.label for text in (o.name, *o.aliases)
+                     for _phrase, alias in (*self._official_aliases(o.code, text),
+                                            *self._written_aliases(o.code, text, CONF_CONFIG))}
             for o in orgs if o.closed is None
         }
         self.by_code: dict[str, list[Alias]] = {}

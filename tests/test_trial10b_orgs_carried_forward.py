@@ -127,3 +127,19 @@ def test_orgs_show_lists_the_accounts_a_campaign_counts_for_the_trust(
                            "--format", "json").stdout)
     assert early["accounts"] == []
     assert early["reported_as"]["name"] == "Salford Royal NHS Foundation Trust"
+
+
+def test_a_successor_renamed_in_config_is_still_named_as_it_is_now() -> None:
+    """An [[organisations]] entry renaming RM3 keeps its ODS name as how it is called now."""
+    from knowvember.config import parse_settings
+
+    settings = parse_settings(
+        '[campaign]\nname = "KNOWvember 2022"\nslug = "knowvember22"\n'
+        'hashtags = ["KNOWvember22"]\nstart = 2022-11-01\nend = 2022-11-30\n'
+        '[[organisations]]\ncode = "RM3"\nname = "NCA Salford"\n'
+        'aliases = ["Salford Care Organisation"]\n')
+    catalogue = Catalogue.load(settings)
+    for text in ("Pennine Acute, now Northern Care Alliance", "Pennine Acute, now NCA Salford",
+                 "Pennine Acute, now Salford Care Organisation"):
+        best = catalogue.match(text)[0]
+        assert (best.code, best.auto) == ("RW6", True), (text, best)
