@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import gzip
 import io
@@ -438,6 +439,37 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
         yield chunk
         if rows.error is not None:
             raise rows.error
+
+
+def newest_accounts(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+    """`chunks` with each account's record as of its newest post in the file.
+
+    A sheet row names its author as they were then: the rows before an account was renamed
+    hold the old handle (and follower count). The store keeps an account's last record, and
+    a TAGS sheet lists the newest row first, so importing a month's sheet gave a renamed
+    account back its old handle, which `[[organisations]] accounts` and `exclude_accounts`
+    no longer name. Keyed by user id only: an account keyed by handle is one per handle."""
+    newest: dict[tuple[str, str], tuple[dt.datetime, AccountRecord]] = {}
+    for chunk in chunks:
+        for number, (post, account) in enumerate(zip(chunk.posts, chunk.accounts,
+                                                     strict=True)):
+            if account.key != account.platform_user_id:
+                continue
+            key = (account.platform, account.key)
+            seen = newest.get(key)
+            if seen is None or post.created_at >= seen[0]:
+                newest[key] = (post.created_at, account)
+            elif seen[1] != account:
+                chunk.accounts[number] = _without_loss(seen[1], account)
+        yield chunk
+
+
+def _without_loss(newest: AccountRecord, older: AccountRecord) -> AccountRecord:
+    """The newest record, with what only the older one knew (a follower count the newest
+    row left empty): the store keeps a value a record lacks, so an older row's was kept."""
+    gaps = {f.name: getattr(older, f.name) for f in dataclasses.fields(newest)
+            if getattr(newest, f.name) is None and getattr(older, f.name) is not None}
+    return dataclasses.replace(newest, **gaps) if gaps else newest
 
 
 class _Rows:

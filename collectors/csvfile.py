@@ -15,7 +15,13 @@ from pathlib import Path
 
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, csv_chunks, excel_rounded
+from collectors.archive import (
+    CHUNK_POSTS,
+    Chunk,
+    csv_chunks,
+    excel_rounded,
+    newest_accounts,
+)
 from collectors.base import parse_time
 from collectors.x_payload import retweeted_author
 from knowvember.errors import quoted
@@ -162,5 +168,6 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
 
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
-    return csv_chunks(path, chunk_posts, required=REQUIRED, column=lambda h: h.strip().lower(),
-                      from_row=from_row, row_errors=(RowError, ValueError, TypeError))
+    return newest_accounts(csv_chunks(
+        path, chunk_posts, required=REQUIRED, column=lambda h: h.strip().lower(),
+        from_row=from_row, row_errors=(RowError, ValueError, TypeError)))
