@@ -293,7 +293,30 @@ def published(request: Request, technique: str = "", org: str = "") -> Response:
     shown = [to_export(story, state.settings, directory=state.directory)
              for story in reversed(found)]
     return render(request, "stories.html", stories=shown, technique=technique,
-                  org=org, technique_groups=state.technique_groups)
+                  org=org, technique_groups=state.technique_groups,
+                  organisations=_published_organisations(state, org))
+
+
+def _published_organisations(state: WebState, org: str) -> list[tuple[str, str]]:
+    """(value, name) of each organisation with a published story, by name, for the filter.
+
+    A text box took only an exact name, abbreviation or code: "Leeds" found none of the
+    Leeds stories shown below it, and said only "No published stories match". A filter
+    given in the address (a bookmark, ?org=LTHT) stays chosen, as typed.
+    """
+    from reports.stories_export import to_export
+
+    choices: dict[str, str] = {}
+    for story in stories.list_stories(state.db, status=stories.APPROVED, consent=True,
+                                      lookups=state.lookups):
+        value = story.organisation_code or story.organisation_text
+        if not value or value in choices:
+            continue
+        name = to_export(story, state.settings, directory=state.directory).organisation
+        choices[value] = name or value
+    if org and org not in choices:
+        choices[org] = org
+    return sorted(choices.items(), key=lambda item: (item[1].casefold(), item[0]))
 
 
 @router.get("/healthz")
