@@ -773,11 +773,15 @@ class Matcher:
                 else:
                     generic.discard(alias.code)
         fuzzy = self._fuzzy(tokens, covered)
-        for code in [c for c in scored if c in self._closed]:
+        named_closed = [c for c in scored if c in self._closed]
+        for code in named_closed:
             successor = next((o for o in scored if o != code and self._related(code, o)), None)
             if successor is not None:
+                # Two trusts that merged into it ("UHD, formerly Poole and Royal
+                # Bournemouth") name the merged trust itself.
+                merged = any(c != code and self._related(c, successor) for c in named_closed)
                 kept, dropped = ((code, successor)
-                                 if successor not in fuzzy
+                                 if not merged and successor not in fuzzy
                                  and self._carried_forward(code, successor, seen[successor])
                                  else (successor, code))
                 confidence = max(scored[code][0], scored[successor][0])

@@ -39,6 +39,11 @@ def catalogue() -> Catalogue:
     ("Liverpool University Hospitals library, formerly Aintree Hospital and Royal Liverpool",
      "REM"),
     ("Northern Care Alliance library (formerly Salford Royal and Pennine Acute)", "RM3"),
+    # Two trusts that merged into the successor name the merged trust.
+    ("University Hospitals Dorset library (formerly Poole Hospital and Royal Bournemouth "
+     "Hospital)", "R0D"),
+    ("Somerset NHS FT library (formerly Taunton and Somerset and Yeovil District Hospital)",
+     "RH5"),
     # Reports carry RW6 to RM3, not to MFT, so MFT's library stays MFT's.
     ("MFT library (formerly Pennine Acute)", "R0A"),
 ])
