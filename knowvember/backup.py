@@ -173,10 +173,12 @@ class RestoreReport:
     replaced_posts: int = 0
     replaced_stories: int = 0
     campaigns: list[str] = field(default_factory=list)  # the slugs the backup holds
+    # accounts erased with `forget` after the backup was made, erased again from its rows
+    forgotten_again: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {"source": str(self.source), "revision": self.revision, "rows": self.rows,
-                "campaigns": self.campaigns,
+                "campaigns": self.campaigns, "forgotten_again": self.forgotten_again,
                 "replaced_posts": self.replaced_posts,
                 "replaced_stories": self.replaced_stories}
 
@@ -280,7 +282,7 @@ def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
                   replace: bool) -> None:
     """Empty the tables (only with `replace` when they hold posts or stories) and copy the
     backup's rows into them, table by table in foreign-key order."""
-    from knowvember.models import Base, Post, Story
+    from knowvember.models import Base, ForgottenAccount, Post, Story
 
     report.replaced_posts = conn.execute(sa.select(sa.func.count()).select_from(Post)).scalar_one()
     report.replaced_stories = conn.execute(
@@ -291,6 +293,8 @@ def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
             f"{report.replaced_stories} stor(y/ies); nothing was changed. To replace them with "
             "the backup, back them up first (`knowvember db backup FILE`) and add --replace")
     tables = Base.metadata.sorted_tables
+    forgotten = ForgottenAccount.__table__
+    erasures = [dict(row) for row in conn.execute(sa.select(forgotten)).mappings()]
     for table in reversed(tables):
         conn.execute(table.delete())
     with source.connect() as reader:
@@ -299,9 +303,24 @@ def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
         sequences = dict(reader.exec_driver_sql(
             "SELECT name, seq FROM sqlite_sequence").fetchall()) if _has_sequence(reader) else {}
     _advance_ids(conn, tables, sequences)
-    from knowvember.models import Campaign
+    _keep_erasures(conn, erasures, report)
 
-    report.campaigns = list(conn.execute(sa.select(Campaign.slug).order_by(Campaign.id)).scalars())
+
+def _keep_erasures(conn: Connection, erasures: list[dict[str, object]],
+                   report: RestoreReport) -> None:
+    """The erasures the live database had (a `forget` after the backup was made) stay
+    made: a restore must not bring back a person who asked to be erased."""
+    from knowvember.models import Campaign, ForgottenAccount
+    from knowvember.privacy import erase_forgotten
+
+    forgotten = ForgottenAccount.__table__
+    restored = set(conn.execute(sa.select(forgotten.c.digest)).scalars())
+    missing = [row for row in erasures if row["digest"] not in restored]
+    if missing:
+        conn.execute(forgotten.insert(), missing)
+    report.forgotten_again = erase_forgotten(conn)
+    report.campaigns = list(conn.execute(sa.select(Campaign.slug).order_by(Campaign.id))
+                            .scalars())
 
 
 def _copy_table(reader: Connection, conn: Connection, table: sa.Table) -> int:

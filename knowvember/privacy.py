@@ -332,6 +332,26 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
         conn.execute(forgotten_t.insert(), fresh)
 
 
+def erase_forgotten(conn: Connection) -> int:
+    """Erase every stored account the forgotten list names, as `forget` would; the number
+    erased. For rows put back from elsewhere (`db restore` of a backup made before an
+    erasure): the list keeps an account out of later runs, but it was back in the database,
+    in every report and export, with all its posts."""
+    forgotten = forgotten_digests(conn)
+    if not forgotten:
+        return 0
+    erased = 0
+    rows = conn.execute(sa.select(accounts_t.c.platform, accounts_t.c.key, accounts_t.c.handle))
+    for platform, key, handle in list(rows):
+        if not is_forgotten(forgotten, platform, key=key, handle=handle):
+            continue
+        report = ForgetReport(account=f"{platform}:{handle or key}", platform=platform,
+                              handle=handle or key)
+        _erase(conn, report, dry_run=False)
+        erased += 1
+    return erased
+
+
 def _refuse_incomplete(conn: Connection, platform: str, handle: str) -> None:
     """A Mastodon handle without its instance, or a Bluesky one without its domain, that no
     stored account has: refused, naming the stored accounts it could mean.

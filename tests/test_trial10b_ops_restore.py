@@ -170,3 +170,30 @@ def test_a_postgresql_backup_says_it_is_a_pg_dump_file(campaign_dir: Path, cli, 
     assert (campaign_dir / "backup-2019-11-30.db").read_bytes()[:5] == b"PGDMP"
     refused = cli("db", "restore", "backup-2019-11-30.db")
     assert refused.exit_code == 2 and "is a PostgreSQL dump" in refused.output
+
+
+def test_an_account_forgotten_after_the_backup_stays_forgotten(campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """UK GDPR: a restore must not bring back a person erased on request since the backup."""
+    from knowvember.models import Account
+
+    url = f"sqlite:///{campaign_dir / 'knowvember.db'}"
+    _fill(cli, campaign_dir, {})
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        handle, posts = conn.execute(
+            sa.select(Account.handle, sa.func.count(Post.id))
+            .join(Post, Post.account_id == Account.id).group_by(Account.handle)
+            .order_by(sa.func.count(Post.id).desc())).first()
+    backup_database(url, campaign_dir / "backup.db")
+    assert cli("forget", f"x:@{handle}", "--yes").exit_code == 0
+    result = cli("db", "restore", "backup.db", "--replace", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["forgotten_again"] == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(Account.id).where(Account.handle == handle)).first() is None
+        left = conn.execute(sa.select(sa.func.count()).select_from(Post)).scalar_one()
+    engine.dispose()
+    assert left == 20 - posts
+    # and it stays out of the next import of the same file
+    cli("import", "twarc2", str(campaign_dir / "x.json"))
+    assert _counts(url)[0] == 20 - posts

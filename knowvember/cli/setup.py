@@ -264,3 +264,6 @@ def db_restore(
         f"post(s), {rows.get('stories', 0)} stor(y/ies), {rows.get('runs', 0)} run(s)"
         + (f"; it replaced {report.replaced_posts} post(s) and {report.replaced_stories} "
            "stor(y/ies)" if report.replaced_posts or report.replaced_stories else "") + ".")
+    if report.forgotten_again:
+        err_console().print(f"{report.forgotten_again} account(s) erased with `forget` after "
+                            "the backup was made are erased from it again.")
