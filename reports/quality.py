@@ -9,6 +9,7 @@ outside the period) and who could not be placed (unattributed accounts).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -126,13 +127,14 @@ def _runs(conn: Connection, data: CampaignData, q: Quality) -> None:
         for key in ("fetched", "new", "updated", "skipped", "requests", "posts_read"):
             entry[key] += int(getattr(row, key) or 0)
         entry["estimated_cost"] += float(row.estimated_cost or 0.0)
+        file = (row.details or {}).get("file") if isinstance(row.details, dict) else None
         if status != "ok":
             # A run's message can quote a line of its input, address and all.
             q.problems.append({"source": row.source, "started_at": row.started_at,
                                "status": status,
-                               "error": redact_emails((row.error or "did not finish")[:400])})
+                               "error": published(row.error or "did not finish", file)[:400]})
         for warning in (row.details or {}).get("warnings", []) or []:
-            seen_warnings[redact_emails(str(warning)[:300]) or ""] = None
+            seen_warnings[published(str(warning), file)[:300]] = None
     q.sources = list(by_source.values())
     q.problems = q.problems[-PROBLEMS_LISTED:][::-1]
     q.warnings = list(seen_warnings)[-PROBLEMS_LISTED:]
@@ -141,6 +143,33 @@ def _runs(conn: Connection, data: CampaignData, q: Quality) -> None:
     q.x_reads = sum(s["posts_read"] for s in x_sources)
     q.x_cost = sum(s["estimated_cost"] for s in x_sources)
     q.total_cost = sum(s["estimated_cost"] for s in q.sources)
+
+
+def published(message: str, file: object = None) -> str:
+    """A run's message as a published report may show it: no email address, and files
+    named by their name alone.
+
+    An import's warnings start with the file as it was given, most often its absolute path
+    ("/home/jane.smith/OneDrive - NHS Trust/KNOWvember/x.json: no posts in the file"), so
+    the report published the coordinator's user name and folders. The run's own file is
+    known (its path may hold spaces); any other file's absolute path is cut at whitespace.
+    """
+    if isinstance(file, str) and file and (file.startswith("/") or _WINDOWS.match(file)):
+        message = message.replace(file, _name(file))
+    message = _ABSOLUTE.sub(lambda m: _name(m.group(0)), message)
+    return redact_emails(message) or ""
+
+
+def _name(path: str) -> str:
+    return re.split(r"[\\/]", path.rstrip("\\/"))[-1] or path
+
+
+_WINDOWS = re.compile(r"[A-Za-z]:[\\/]")
+# A file's absolute path: POSIX, two or more parts ending in a file name with an extension
+# (an API path, "/api/v1/timelines/tag/KNOWvember", is kept), not inside a link
+# ("https://x/y.json"); or Windows (C:\Users\...).
+_ABSOLUTE = re.compile(r"(?<![\w.:/~-])(?:/[^\s/:'\"]+)+/[^\s/:'\"]+\.\w{1,5}\b"
+                       r"|(?<![\w])[A-Za-z]:[\\/][^\s:'\"]+")
 
 
 def _gaps(db: Database, data: CampaignData, q: Quality, now: dt.datetime | None) -> None:
