@@ -14,12 +14,13 @@ archive's ZIP itself, as downloaded, whose outbox.json is read.
 from __future__ import annotations
 
 import shutil
+import struct
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -34,10 +35,89 @@ PLATFORM = "mastodon"
 
 def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
     member = _archive_outbox(path)
+    if member == _CUT_SHORT:
+        yield from _read_cut_short_archive(path, chunk_posts)
+        return
     if member is not None:
         yield from _read_archive(path, member, chunk_posts)
         return
     yield from _read(path, chunk_posts)
+
+
+_CUT_SHORT = "\0cut short"  # a ZIP without its directory (see _read_cut_short_archive)
+_LOCAL_HEADER = struct.Struct("<4s2x2sH4x4xII2H")  # signature, flags, method, sizes, names
+_DEFLATED, _STORED = 8, 0
+
+
+def _read_cut_short_archive(path: Path, chunk_posts: int) -> Iterator[Chunk]:
+    """An account archive whose download broke off: its ZIP lacks the directory at its
+    end, so no ZIP reader opens it, but Mastodon writes outbox.json first, before the
+    media (often gigabytes), so the posts are whole in the part that came. They are read
+    from the members' own headers; the run is partial, naming the damage. The archive
+    was refused as "a ZIP archive, not JSON: unzip it", which fails as well."""
+    with tempfile.TemporaryDirectory(prefix="knowvember-") as folder:
+        copy = Path(folder) / "outbox.json"
+        with open(path, "rb") as handle, open(copy, "wb") as out:
+            if not _copy_member(handle, "outbox.json", out):
+                raise InputError(f"{path}: a ZIP archive cut short (a download that broke "
+                                 "off?) before its outbox.json ends: download the archive "
+                                 "again") from None
+        yield from _read(copy, chunk_posts, label=f"{path}:outbox.json")
+    raise InputError(f"{path}: the archive is cut short (a download that broke off?): its "
+                     "posts were read from its outbox.json, which came whole; download the "
+                     "archive again for the rest (importing it again doubles nothing)")
+
+
+def _copy_member(handle: IO[bytes], name: str, out: IO[bytes]) -> bool:
+    """Copy the member called `name` (in any folder) of a ZIP read from its start, member
+    by member through their local headers, into `out`; False when the file ends (or is
+    not readable so) before that member does."""
+    while True:
+        head = handle.read(_LOCAL_HEADER.size)
+        if len(head) < _LOCAL_HEADER.size:
+            return False
+        signature, _flags, method, size, _full, name_length, extra = _LOCAL_HEADER.unpack(head)
+        if signature != b"PK\x03\x04" or method not in (_DEFLATED, _STORED):
+            return False
+        member = handle.read(name_length).decode("utf-8", "replace")
+        handle.seek(extra, 1)
+        wanted = member.rsplit("/", 1)[-1] == name
+        if method == _STORED:
+            if not size:
+                return False  # its size is only after it: where it ends is unknown
+            data = handle.read(size)
+            if len(data) < size:
+                return False
+            if wanted:
+                out.write(data)
+                return True
+            continue
+        if not _inflate(handle, out if wanted else None):
+            return False
+        if wanted:
+            return True
+        if _flags[0] & 0x08:  # sizes after the data: skip the data descriptor
+            descriptor = handle.read(16)
+            at = 0 if descriptor[:4] == b"PK\x07\x08" else -4
+            handle.seek(at - len(descriptor) + 16, 1)
+
+
+def _inflate(handle: IO[bytes], out: IO[bytes] | None) -> bool:
+    """Inflate one deflated member from `handle` (left just after it) into `out`, or only
+    past it; False when the file ends before the member does."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    while not inflater.eof:
+        block = handle.read(1 << 20)
+        if not block:
+            return False
+        try:
+            data = inflater.decompress(block)
+        except zlib.error:
+            return False
+        if out is not None:
+            out.write(data)
+    handle.seek(-len(inflater.unused_data), 1)
+    return True
 
 
 def _archive_outbox(path: Path) -> str | None:
@@ -50,7 +130,9 @@ def _archive_outbox(path: Path) -> str | None:
                 return None
         with zipfile.ZipFile(path) as archive:
             names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "outbox.json"]
-    except (OSError, zipfile.BadZipFile):
+    except zipfile.BadZipFile:
+        return _CUT_SHORT  # its start is a ZIP's: a download that broke off
+    except OSError:
         return None  # reading it as a file says what is wrong with it
     return min(names, key=len) if names else None
 
