@@ -517,15 +517,48 @@ def sync_organisations(db: Database, catalogue: Catalogue) -> SyncSummary:
             sa.select(accounts.c.organisation_code).distinct()
             .where(accounts.c.organisation_code.is_not(None))
         ).scalars().all()
+        summary.unknown_codes = sorted(c for c in used if c not in wanted)
+        mapped_elsewhere = _mapped_by_other_campaigns(conn, accounts, summary.unknown_codes)
     summary.inserted, summary.updated, summary.deleted = len(inserts), len(updates), len(deletes)
-    summary.unknown_codes = sorted(c for c in used if c not in wanted)
-    if summary.unknown_codes:
+    for code, slugs in mapped_elsewhere.items():
+        log.warning(
+            "accounts are mapped to %s by the campaign.toml of %s, and this campaign.toml has "
+            "no [[organisations]] entry for it: this campaign's reports show the bare code; "
+            "add the entry here too to name it", code, ", ".join(slugs))
+    others = [c for c in summary.unknown_codes if c not in mapped_elsewhere]
+    if others:
         log.warning(
             "accounts are attributed to %s, which %s not in the organisations catalogue; add "
             "them under [[organisations]] or reassign the accounts",
-            ", ".join(summary.unknown_codes), "is" if len(summary.unknown_codes) == 1 else "are",
+            ", ".join(others), "is" if len(others) == 1 else "are",
         )
     return summary
+
+
+def _mapped_by_other_campaigns(conn: Any, accounts: Any, codes: list[str]) -> dict[str, list[str]]:
+    """Unknown code -> the campaigns whose campaign.toml mapped every account using it.
+
+    A code another year's file configures (G6V2S in KNOWvember 2025's) is no mistake to
+    fix by reassigning: `attribution` keeps that campaign's mapping (see
+    `knowvember.attribution`), so the warning says where it comes from.
+    """
+    import sqlalchemy as sa
+
+    if not codes:
+        return {}
+    rows = conn.execute(
+        sa.select(accounts.c.organisation_code, accounts.c.attribution,
+                  accounts.c.attribution_input)
+        .where(accounts.c.organisation_code.in_(codes))
+    ).all()
+    found: dict[str, set[str]] = {}
+    plain: set[str] = set()
+    for code, attribution, stamp in rows:
+        if attribution == "config" and (stamp or "").startswith("config:"):
+            found.setdefault(code, set()).add(stamp[len("config:"):])
+        else:
+            plain.add(code)
+    return {code: sorted(slugs) for code, slugs in found.items() if code not in plain}
 
 
 def _differs(stored: dict[str, Any], row: dict[str, Any]) -> bool:

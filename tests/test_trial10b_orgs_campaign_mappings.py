@@ -60,6 +60,11 @@ def test_another_campaigns_file_leaves_a_mapping_alone(cli: Any, tmp_path: Path)
                     ("orgs", "attribute", "--force")):
         assert cli("--config", str(early), *command).exit_code == 0
         assert _codes(cli, late) == ["G6V2S"], command
+    # 2018's file has no G6V2S: it is told whose mapping that is, not to reassign it.
+    warned = cli("--config", str(early), "orgs", "attribute")
+    flat = " ".join(warned.stderr.split())
+    assert "accounts are mapped to G6V2S by the campaign.toml of knowvember25" in flat
+    assert "reassign" not in flat
     # The campaign that made the mapping releases it when its file drops the account.
     _config(tmp_path, 2025)
     assert cli("--config", str(late), "orgs", "attribute").exit_code == 0
