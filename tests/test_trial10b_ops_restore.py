@@ -197,3 +197,22 @@ def test_an_account_forgotten_after_the_backup_stays_forgotten(campaign_dir: Pat
     # and it stays out of the next import of the same file
     cli("import", "twarc2", str(campaign_dir / "x.json"))
     assert _counts(url)[0] == 20 - posts
+
+
+def test_a_nul_stored_by_an_older_release_moves_to_postgresql(campaign_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                              pg_url: str) -> None:
+    import sqlite3
+
+    _fill(cli, campaign_dir, {})
+    old = sqlite3.connect(campaign_dir / "knowvember.db")
+    old.execute("UPDATE posts SET text = text || char(0) || 'end' WHERE id = 1")
+    old.execute("UPDATE accounts SET display_name = 'Library' || char(0)")
+    old.commit()
+    old.close()
+    result = cli("db", "restore", "knowvember.db", env={"KNOWVEMBER_DATABASE_URL": pg_url})
+    assert result.exit_code == 0, result.output
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        text = conn.execute(sa.select(Post.text).where(Post.id == 1)).scalar_one()
+    engine.dispose()
+    assert text.endswith("\ufffdend")
