@@ -266,7 +266,9 @@ class XCollector(Collector):
             self.policy.stop.check()
             allowance = self.budget.allowance()
             if allowance is not None and allowance < MIN_RESULTS:
-                self.findings.incomplete = self.budget.exhausted_reason()
+                self.findings.incomplete = self.budget.exhausted_reason() + (
+                    f" (X's smallest request reads up to {MIN_RESULTS} posts, more than "
+                    f"the {allowance} left)" if allowance else "")
                 return lower
             max_results = MAX_RESULTS if allowance is None else min(MAX_RESULTS, allowance)
             try:
