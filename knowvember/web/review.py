@@ -117,12 +117,16 @@ def decide(
                                      seen=seen or None)
     except NotFoundError:
         return _not_found(request, story_id)
-    except stories.StoryChanged as exc:
-        return _story_page(request, story_id, status_code=409, note=note, error=(
-            f"Your decision was not saved: story {story_id} changed while you had it open"
-            f"{f' ({exc.step})' if exc.step else ''}. It is shown below as it is now: read "
-            "it again, then decide."))
     except ConflictError as exc:
+        if _made_just_now(state, story_id, action, user.username, note or None, seen):
+            log.info("Decision on story %s sent twice (a double click); made once", story_id)
+            flash(request, f"Story {story_id} {DONE.get(action, action)}.")
+            return RedirectResponse("/review", status_code=303)
+        if isinstance(exc, stories.StoryChanged):
+            return _story_page(request, story_id, status_code=409, note=note, error=(
+                f"Your decision was not saved: story {story_id} changed while you had it "
+                f"open{f' ({exc.step})' if exc.step else ''}. It is shown below as it is "
+                "now: read it again, then decide."))
         return _story_page(request, story_id, status_code=409, error=str(exc), note=note)
     except InputError as exc:
         return _story_page(request, story_id, status_code=400, error=str(exc), note=note)
@@ -132,6 +136,26 @@ def decide(
                    else "")
     flash(request, f"Story {story_id} {DONE.get(action, action)}.{unpublished}")
     return RedirectResponse("/review", status_code=303)
+
+
+def _made_just_now(state: WebState, story_id: int, action: str, reviewer: str,
+                   note: str | None, seen: str) -> bool:
+    """Whether the story's last step is this very decision, by this coordinator, on the
+    version they saw: the second copy of a double-clicked button. It was answered with an
+    error ("story N is already approved"), the page the browser shows, although the first
+    copy had saved it."""
+    if not seen:
+        return False
+    try:
+        story = stories.get_story(state.db, story_id, lookups=state.lookups)
+    except NotFoundError:
+        return False
+    if len(story.events) < 2:
+        return False
+    before, last = story.events[-2], story.events[-1]
+    return (last.action == stories.EVENT_FOR_ACTION.get(action) and last.reviewer == reviewer
+            and last.note == note and last.at.isoformat() == story.version
+            and before.at.isoformat() == seen)
 
 
 def refused_decision(request: Request, form: FormData) -> Response:
