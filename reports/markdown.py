@@ -20,7 +20,13 @@ from reports.content import (
 )
 from reports.html import safe_url
 from reports.period import long_date
-from reports.stories_export import md_escape, md_paragraphs, md_url, redact_emails
+from reports.stories_export import (
+    md_emphasis,
+    md_escape,
+    md_paragraphs,
+    md_url,
+    redact_emails,
+)
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
@@ -93,10 +99,11 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
     if not c.top_posts:
         out += [c.no_top_posts, ""]
     for p in c.top_posts[: c.data.settings.reports.top_posts]:
-        who = md_escape(p.display_name or p.handle or "(unknown account)")
+        who = (md_emphasis(p.display_name) or md_emphasis(p.handle)
+               or "**(unknown account)**")
         org = f", {md_escape(p.org_name)}" if p.org_name else ""
         link = f" {md_url(p.url)}" if safe_url(p.url) else ""
-        out += [f"**{who}**{org}, {platform_label(p.platform)}, "
+        out += [f"{who}{org}, {platform_label(p.platform)}, "
                 f"{long_date(p.created.date())}: {fmt(p.engagement)} engagement{link}", "",
                 md_paragraphs(p.text), ""]
 
@@ -105,12 +112,12 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
             "shown: approved stories whose authors agreed to publication.", ""]
     for story in c.stories:
         out += [f"### {md_escape(redact_emails(story.title))}", ""]
-        by = ", ".join(md_escape(redact_emails(x)) for x in (story.name, story.role) if x)
+        by = ", ".join(x.strip() for x in (story.name, story.role) if x and x.strip())
         org = story.org.name if story.org else story.organisation_text
-        meta = " · ".join(x for x in (by, md_escape(redact_emails(org)) if org else "",
-                                      md_escape(", ".join(story.techniques))) if x)
+        meta = " · ".join(x.strip() for x in (redact_emails(by), redact_emails(org) or "",
+                                              ", ".join(story.techniques)) if x and x.strip())
         if meta:
-            out += [f"*{meta}*", ""]
+            out += [md_emphasis(meta, "*"), ""]
         out += [md_paragraphs(redact_emails(story.body)), ""]
         if story.outcome:
             out += [f"**Outcome and impact:** {md_paragraphs(redact_emails(story.outcome))}",

@@ -194,6 +194,16 @@ def md_escape(text: str | None) -> str:
     return _MD_INLINE.sub(r"\\\1", text)
 
 
+def md_emphasis(text: str | None, mark: str = "**") -> str:
+    """Inline text in bold (`**`) or italics (`*`), or "" when there is none.
+
+    Inside the marks without space at either end: "**Jane Smith **" (a display name with a
+    trailing space, common where a custom emoji was dropped) is not bold in Markdown, and
+    the reader saw the asterisks."""
+    inner = md_escape(text).strip()
+    return f"{mark}{inner}{mark}" if inner else ""
+
+
 def md_paragraphs(text: str | None) -> str:
     """Multi-line text as Markdown paragraphs, line breaks kept, nothing starting a list,
     quote, heading or code block."""
@@ -230,7 +240,7 @@ def render_markdown(groups: list[Group], heading: str, intro: str) -> str:
         out += [f"## {md_escape(group.name)}", ""]
         for story in group.stories:
             out += [f'<a id="story-{story.id}"></a>', "", f"### {md_escape(story.title)}", ""]
-            out += [f"*{md_escape(story.byline)}*", ""]
+            out += [md_emphasis(story.byline, "*"), ""]
             out += [md_paragraphs(story.body), ""]
             if story.outcome:
                 out += ["**Outcome and impact**", "", md_paragraphs(story.outcome), ""]
