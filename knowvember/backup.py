@@ -280,18 +280,25 @@ def _every_run_lock(db: Database) -> Iterator[None]:
 
 def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
                   replace: bool) -> None:
-    """Empty the tables (only with `replace` when they hold posts or stories) and copy the
-    backup's rows into them, table by table in foreign-key order."""
-    from knowvember.models import Base, ForgottenAccount, Post, Story
+    """Empty the tables (only with `replace` when they hold posts, stories or web users) and
+    copy the backup's rows into them, table by table in foreign-key order."""
+    from knowvember.models import Base, ForgottenAccount, Post, Story, User
 
-    report.replaced_posts = conn.execute(sa.select(sa.func.count()).select_from(Post)).scalar_one()
-    report.replaced_stories = conn.execute(
-        sa.select(sa.func.count()).select_from(Story)).scalar_one()
-    if (report.replaced_posts or report.replaced_stories) and not replace:
+    def count(model: type) -> int:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())
+
+    report.replaced_posts, report.replaced_stories = count(Post), count(Story)
+    # A server set up with `users add` before the campaign was moved in: its coordinators'
+    # web logins would be replaced by the backup's (often none) with nothing said.
+    users = count(User)
+    if (report.replaced_posts or report.replaced_stories or users) and not replace:
+        held = (f"{report.replaced_posts} post(s), {report.replaced_stories} stor(y/ies)"
+                f" and {users} web user(s)" if users else
+                f"{report.replaced_posts} post(s) and {report.replaced_stories} stor(y/ies)")
         raise InputError(
-            f"the configured database already holds {report.replaced_posts} post(s) and "
-            f"{report.replaced_stories} stor(y/ies); nothing was changed. To replace them with "
-            "the backup, back them up first (`knowvember db backup FILE`) and add --replace")
+            f"the configured database already holds {held}; nothing was changed. To replace "
+            "them with the backup, back them up first (`knowvember db backup FILE`) and add "
+            "--replace")
     tables = Base.metadata.sorted_tables
     forgotten = ForgottenAccount.__table__
     erasures = [dict(row) for row in conn.execute(sa.select(forgotten)).mappings()]

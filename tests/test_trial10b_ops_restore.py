@@ -216,3 +216,16 @@ def test_a_nul_stored_by_an_older_release_moves_to_postgresql(campaign_dir: Path
         text = conn.execute(sa.select(Post.text).where(Post.id == 1)).scalar_one()
     engine.dispose()
     assert text.endswith("\ufffdend")
+
+
+def test_a_server_with_web_users_only_is_not_replaced_without_asking(  # type: ignore[no-untyped-def]
+        campaign_dir: Path, cli, pg_url: str) -> None:
+    _fill(cli, campaign_dir, {})
+    env = {"KNOWVEMBER_DATABASE_URL": pg_url}
+    added = cli("users", "add", "anna", "--password-stdin", input="a long pass phrase 42\n",
+                env=env)
+    assert added.exit_code == 0, added.output
+    refused = cli("db", "restore", "knowvember.db", env=env)
+    assert refused.exit_code == 2
+    assert "already holds 0 post(s), 0 stor(y/ies) and 1 web user(s)" in refused.output
+    assert "anna" in cli("users", "list", env=env).output
