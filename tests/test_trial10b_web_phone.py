@@ -84,3 +84,17 @@ def test_a_story_with_long_links_fits_a_phone(server: str, phone, long_story: in
     for path in (f"/review/{long_story}", "/review?status=all", "/dashboard"):
         phone.goto(server + path)
         assert _overflow(phone) <= 0, path
+
+
+def test_a_refused_story_form_focuses_a_readable_error_summary(server: str, phone) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The summary takes the focus (autofocus); focused, it keeps its white background, on
+    which its red links are readable (a focused element's yellow fill made them faint)."""
+    phone.goto(server + "/submit")
+    phone.get_by_label("Title").fill("Only a title")
+    phone.get_by_role("button", name="Send your story").click()
+    phone.wait_for_load_state()
+    focused = phone.evaluate("""() => { const e = document.activeElement;
+        return [e.className, getComputedStyle(e).backgroundColor]; }""")
+    assert focused == ["error-summary", "rgb(255, 255, 255)"]
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.getAttribute('href')") == "#body"
