@@ -145,8 +145,13 @@ class _Writer:
         self.pdf.ln(1)
 
     def link(self, label: str, url: str) -> None:
+        """A link on as many lines as it needs: a story's SharePoint link, 200 characters
+        without a space, ran off the right edge of the page on one line."""
+        from fpdf.enums import WrapMode
+
         self.font(8, "", BLUE)
-        self.pdf.cell(0, 4.5, self.text(label), link=url, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, 4.5, self.text(label), link=url, new_x="LMARGIN",
+                            new_y="NEXT", wrapmode=WrapMode.CHAR)
 
     def image(self, png: bytes, title: str) -> None:
         from PIL import Image
