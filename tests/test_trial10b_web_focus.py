@@ -77,3 +77,21 @@ def test_a_decision_without_its_note_focuses_the_problem(client: TestClient, set
                                                      "action": "reject"})
     assert page.status_code == 400
     assert _FOCUSED_ALERT.search(page.text)
+
+
+def test_a_missing_note_is_marked_on_the_note_box(client: TestClient, settings, db) -> None:  # type: ignore[no-untyped-def]
+    """The problem was only in the summary: the note box a screen reader lands on (from the
+    summary's link) was not marked invalid nor described by it."""
+    data = stories.StoryInput.parse({"title": "A story", "body": "What happened.",
+                                     "name": "Sam", "email": "sam@nhs.net", "consent": True},
+                                    settings)
+    story, _ = stories.submit_story(db, settings, data, source="cli")
+    sign_in(client)
+    page = client.get(f"/review/{story.id}").text
+    assert 'aria-invalid' not in page
+    page = client.post(f"/review/{story.id}", data={"csrf_token": csrf(page),
+                                                     "action": "request_changes"}).text
+    assert re.search(r'<textarea [^>]*id="note"[^>]*aria-describedby="note-hint note-error"'
+                     r'[^>]* aria-invalid="true"', page)
+    assert re.search(r'<p class="error-message" id="note-error">.*Add a note to request '
+                     r"changes", page)

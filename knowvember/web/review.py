@@ -71,7 +71,10 @@ def _not_found(request: Request, story_id: int) -> Response:
 
 
 def _story_page(request: Request, story_id: int, *, status_code: int = 200,
-                error: str | None = None, note: str = "") -> Response:
+                error: str | None = None, note: str = "", note_error: bool = False
+                ) -> Response:
+    """One story's review page; `note_error`: `error` is about the note, so the note box
+    says so too (a screen reader reads it there, where the coordinator types)."""
     state: WebState = request.app.state.kv
     try:
         story = stories.get_story(state.db, story_id, lookups=state.lookups)
@@ -82,7 +85,7 @@ def _story_page(request: Request, story_id: int, *, status_code: int = 200,
                for name in order
                if name in stories.ACTIONS and story.status in stories.ACTIONS[name].allowed_from]
     return render(request, "review_story.html", status_code=status_code, story=story,
-                  actions=actions, error=error, note=note)
+                  actions=actions, error=error, note=note, note_error=note_error)
 
 
 @router.get("/review/{story_id}")
@@ -106,7 +109,7 @@ def decide(
         return _story_page(request, story_id, status_code=400, note=note,
                            error="Choose approve, request changes or reject.")
     if spec.needs_note and not note.strip():
-        return _story_page(request, story_id, status_code=400, note=note,
+        return _story_page(request, story_id, status_code=400, note=note, note_error=True,
                            error=f"Add a note to {ACTION_LABELS[action].lower()}: say why, "
                                  "for the submitter and the trail.")
     try:
