@@ -157,6 +157,37 @@ def _mapped_by_another_campaign(row: Any, slug: str) -> bool:
             and stamp[len(_CONFIG_STAMP):] != slug)
 
 
+def _stale_ids(conn: Connection, catalogue: Catalogue, fingerprint: str, slug: str) -> set[int]:
+    """Accounts whose attribution is out of date with this catalogue, beyond a batch's own.
+
+    A collection or import attributes the accounts it added or changed. An account whose
+    profile did not change was left as the old catalogue matched it, so a mapping added
+    under `[[organisations]] accounts` (or an alias, or a new release's rules) did not apply
+    until someone ran `orgs attribute`, and every report kept the old organisation. These
+    are the automatic or unattributed accounts matched under another fingerprint, the
+    accounts this file maps that do not have its mapping yet, and this campaign's mappings
+    that its file dropped.
+    """
+    prefix = f"{fingerprint}\n"
+    stamp = accounts_t.c.attribution_input
+    ids = set(conn.execute(sa.select(accounts_t.c.id).where(
+        sa.or_(accounts_t.c.attribution.is_(None), accounts_t.c.attribution == AUTO),
+        sa.or_(stamp.is_(None), sa.func.substr(stamp, 1, len(prefix)) != prefix),
+    )).scalars())
+    for row in conn.execute(sa.select(*_COLUMNS).where(accounts_t.c.attribution == CONFIG)):
+        if (catalogue.accounts.get((row.platform, row.handle)) != row.organisation_code
+                and not _mapped_by_another_campaign(row, slug)):
+            ids.add(row.id)
+    handles = sorted({handle for _platform, handle in catalogue.accounts})
+    for chunk in _chunks(handles):
+        for row in conn.execute(sa.select(*_COLUMNS).where(accounts_t.c.handle.in_(chunk))):
+            code = catalogue.accounts.get((row.platform, row.handle))
+            if code is not None and (row.attribution != CONFIG or row.organisation_code != code
+                                     or row.attribution_input != _config_stamp(slug)):
+                ids.add(row.id)
+    return ids
+
+
 def automatic(catalogue: Catalogue, text: str) -> tuple[str | None, float | None]:
     """The organisation an automatic match applies to `text` (None when not confident)."""
     candidates = catalogue.match(text, limit=2) if text.strip() else []
@@ -186,6 +217,9 @@ def attribute_accounts(
     fingerprint = catalogue.fingerprint()
     summary = AttributionSummary()
     with db.begin() as conn:
+        if account_ids is not None:
+            account_ids = {int(i) for i in account_ids} | _stale_ids(
+                conn, catalogue, fingerprint, settings.campaign.slug)
         for rows in _batches(conn, account_ids):
             updates = []
             for row in rows:

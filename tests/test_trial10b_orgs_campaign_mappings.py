@@ -69,3 +69,23 @@ def test_another_campaigns_file_leaves_a_mapping_alone(cli: Any, tmp_path: Path)
     _config(tmp_path, 2025)
     assert cli("--config", str(late), "orgs", "attribute").exit_code == 0
     assert _codes(cli, late) == ["RNK"]
+
+
+def test_a_mapping_added_to_the_file_applies_at_the_next_import(cli: Any, tmp_path: Path
+                                                                ) -> None:
+    """Adding `accounts = ["x:@TaviLib"]` and importing the next file left @TaviLib as the
+    old catalogue matched it (its profile had not changed), so every report kept RNK until
+    someone thought to run `orgs attribute`."""
+    config = _config(tmp_path, 2025)
+    first = tmp_path / "first.jsonl"
+    first.write_text(_tweet(0, 2025) + "\n", encoding="utf-8")
+    assert cli("--config", str(config), "import", "twarc2", str(first)).exit_code == 0
+    assert _codes(cli, config) == ["RNK"]
+    _config(tmp_path, 2025, MAPPING)
+    other = json.loads(_tweet(1, 2025))
+    other["user"] = {**other["user"], "id_str": "2001", "screen_name": "jo_lib",
+                     "description": "Librarian"}
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps(other) + "\n", encoding="utf-8")
+    assert cli("--config", str(config), "import", "twarc2", str(later)).exit_code == 0
+    assert _codes(cli, config) == ["G6V2S"]
