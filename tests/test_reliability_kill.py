@@ -61,7 +61,10 @@ def _snapshot(db: Path) -> dict[str, Any]:
         accounts = sorted(con.execute(
             "SELECT platform, key, handle, display_name, bio, followers, organisation_code, "
             "attribution, attribution_input IS NULL FROM accounts"))
-        state = sorted(con.execute("SELECT source, key, value FROM collector_state"))
+        # `:read_to` is when a pass last finished reading: a time, like the run columns
+        state = sorted((source, key, "(a time)" if key.endswith(":read_to") else value)
+                       for source, key, value in con.execute(
+                           "SELECT source, key, value FROM collector_state"))
     finally:
         con.close()
     return {"posts": posts, "hashtags": tags, "accounts": accounts, "state": state,
