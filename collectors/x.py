@@ -56,6 +56,7 @@ MAX_QUERY = 512  # characters, the query limit of recent search on the standard 
 RECENT_REACH = dt.timedelta(days=7)
 REACH_MARGIN = dt.timedelta(minutes=2)  # X refuses a start_time at exactly 7 days ago
 MIN_RESULTS, MAX_RESULTS = 10, 100
+LOOKUP_IDS = 100  # tweets X's lookup (GET /2/tweets) takes a request
 FULL_ARCHIVE_GAP = 1.05  # seconds between full-archive requests (X allows one a second)
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 # note_tweet: a post over 280 characters comes with `text` cut at 280 and its whole text
@@ -122,7 +123,10 @@ class XCollector(Collector):
         budget: Budget,
         now: Clock,
         scrub: Scrubber | None = None,
+        refresh_ids: list[str] | None = None,
     ) -> None:
+        """`refresh_ids`: read these stored posts again for their counts now, instead of
+        searching (`collect --refresh-counts`, see `_refresh`)."""
         super().__init__()
         import tweepy
 
@@ -150,6 +154,7 @@ class XCollector(Collector):
         self.users = UserCache()
         self._tweepy = tweepy
         self._last_request: float | None = None
+        self.refresh_ids = refresh_ids
 
     def close(self) -> None:
         self.client.session.close()
@@ -157,6 +162,9 @@ class XCollector(Collector):
     # -- the run ------------------------------------------------------------------------
 
     def batches(self) -> Iterator[Batch]:
+        if self.refresh_ids is not None:
+            yield from self._refresh(self.refresh_ids)
+            return
         started = self.now()
         start, end = collection_window(self.settings)
         if started < start:
@@ -330,6 +338,60 @@ class XCollector(Collector):
             used_tokens.add(next_token)
             token = next_token
 
+    def _refresh(self, ids: list[str]) -> Iterator[Batch]:
+        """Read stored posts again by id (X's tweet lookup, LOOKUP_IDS a request) so they
+        take their counts now.
+
+        A run reads only tweets newer than the last one stored (X bills every read), so the
+        likes and reposts a live collection stores are those of about half an hour after
+        posting, and the report's X engagement stayed near nothing. Billed per post read,
+        within max_posts_per_run and monthly_read_budget; resumable: `refresh:after` is the
+        last id read, cleared when every post has been read. A post X no longer has (deleted,
+        protected) is counted in `details.api_errors` and left as stored."""
+        self.findings.details["refresh_posts"] = len(ids)
+        for at in range(0, len(ids), LOOKUP_IDS):
+            self.policy.stop.check()
+            chunk = ids[at:at + LOOKUP_IDS]
+            allowance = self.budget.allowance()
+            if allowance is not None and allowance < len(chunk):
+                if allowance < 1:
+                    self.findings.incomplete = self.budget.exhausted_reason()
+                    return
+                chunk = chunk[:allowance]
+            try:
+                page = self.policy.call(lambda c=chunk: self._lookup(c), what="X lookup")
+            except WaitTooLongError as exc:
+                self.findings.incomplete = str(exc)
+                return
+            problems: list[str] = []
+            posts, accounts = from_page(page, problems, cache=self.users)
+            for problem in problems:
+                self._warn(f"skipped an unreadable tweet ({problem})")
+            if page.errors:
+                details = self.findings.details
+                details["api_errors"] = int(details.get("api_errors") or 0) + len(page.errors)
+            self.budget.spend(len(page.data))
+            done = at + len(chunk) >= len(ids)
+            yield Batch(posts, accounts, {"refresh:after": None if done else chunk[-1]},
+                        posts_read=len(page.data))
+            if len(chunk) < min(LOOKUP_IDS, len(ids) - at):  # cut short by the budget
+                self.findings.incomplete = self.budget.exhausted_reason()
+                return
+
+    def _lookup(self, ids: list[str]) -> Page:
+        response = self._call(lambda: self.client.get_tweets(
+            ids=ids, expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS,
+            user_fields=USER_FIELDS), "lookup")
+        _refuse_html(response, "X")
+        try:
+            return decode_page(response.content)
+        except ValidationError as exc:
+            raise TransientError(f"X sent a page of an unexpected shape ({exc})") from None
+        except DecodeError:
+            raise TransientError(
+                f"X sent a malformed or cut-short response ({len(response.content)} bytes, "
+                "not JSON)") from None
+
     def _read_past(self, key: str, reach: dt.datetime) -> bool:
         """Whether a pass of this query finished after `reach` (7 days ago): then nothing
         between the newest stored post and `reach` is missing, however old that post. A
@@ -453,6 +515,8 @@ class XCollector(Collector):
 
     def estimate(self) -> Estimate:
         """Count the posts the next run would read (counts endpoint: no posts are read)."""
+        if self.refresh_ids is not None:  # every stored post not yet read again, once
+            return Estimate(posts=len(self.refresh_ids))
         now = self.now()
         start, end = collection_window(self.settings)
         reach = self._reach(now)

@@ -85,6 +85,9 @@ class Hooks:
     stop: StopFlag | None = None
     lock_wait: float = 10.0
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    # X: read the stored posts again for their counts now, instead of searching
+    # (`collect --refresh-counts`)
+    refresh_counts: bool = False
 
     def stop_flag(self) -> StopFlag:
         if self.stop is None:
@@ -337,6 +340,23 @@ def monthly_reads(db: Database, now: dt.datetime, source: str = "x") -> int:
     return int(total or 0)
 
 
+def _refresh_ids(db: Database, state: dict[str, str | None]) -> list[str]:
+    """The campaign's stored X posts a refresh of counts still has to read, in id order:
+    those after `refresh:after`, where a refresh stopped part-way (the budget, Ctrl-C)."""
+    import sqlalchemy as sa
+
+    from knowvember.models import Post
+
+    with db.begin() as conn:
+        ids = conn.execute(sa.select(Post.platform_id).where(
+            Post.campaign_id == db.campaign_id, Post.platform == "x")).scalars().all()
+    numbered = sorted(int(i) for i in ids if i.isdigit())
+    after = state.get("refresh:after")
+    if after and after.isdigit():
+        numbered = [i for i in numbered if i > int(after)]
+    return [str(i) for i in numbered]
+
+
 def _seed_x_coverage(db: Database, state: dict[str, str | None]) -> None:
     """Where each X query's first pass began (`QUERY:from`), for a database whose first X
     runs predate that checkpoint: the earliest time an ok run of X covered.
@@ -382,8 +402,9 @@ def build_collector(db: Database, settings: Settings, source: str, hooks: Hooks,
         _seed_x_coverage(db, state)
         month_left = config.monthly_read_budget - monthly_reads(db, hooks.now())
         budget = Budget(run_limit=config.max_posts_per_run, month_left=month_left)
+        refresh = _refresh_ids(db, state) if hooks.refresh_counts else None
         return XCollector(settings, state, token=token, policy=policy, budget=budget,
-                          now=hooks.now, scrub=scrub)
+                          now=hooks.now, scrub=scrub, refresh_ids=refresh)
     if source == "mastodon":
         from collectors.mastodon import MastodonCollector
 

@@ -348,6 +348,8 @@ class FakeAPI:
             return self._x_search(seen, path.endswith("/all"))
         if path.startswith("/2/tweets/counts/"):
             return self._x_counts(seen)
+        if path == "/2/tweets":
+            return self._x_lookup(seen)
         if path.startswith("/api/v1/timelines/tag/"):
             return self._mastodon_tag(seen, path.rsplit("/", 1)[1])
         if path.startswith("/api/v1/statuses/"):
@@ -427,6 +429,32 @@ class FakeAPI:
             includes["tweets"] = [_fields(t, asked) for t in tweets]
         return _Answer(200, _dump({"data": page, "includes": includes, "meta": meta}),
                        self._x_headers())
+
+    def _x_lookup(self, seen: Seen) -> _Answer:
+        """GET /2/tweets?ids=...: the tweets as they are now (the latest page added), and
+        an error for each id X does not have (deleted, protected), as X answers."""
+        denied = self._x_auth(seen)
+        if denied:
+            return denied
+        ids = [i for i in (seen.param("ids") or "").split(",") if i]
+        if not 1 <= len(ids) <= 100:
+            return _Answer(400, _dump({"errors": [{"message": "ids: 1 to 100"}],
+                                       "title": "Invalid Request"}))
+        found = [self.tweets[i] for i in ids if i in self.tweets]
+        body: Json = {"data": found} if found else {}
+        missing = [i for i in ids if i not in self.tweets]
+        if missing:
+            body["errors"] = [{"value": i, "detail": f"Could not find tweet with ids: [{i}].",
+                               "title": "Not Found Error", "resource_type": "tweet",
+                               "parameter": "ids", "resource_id": i} for i in missing]
+        authors = {str(t.get("author_id")) for t in found if t.get("author_id")}
+        if authors:
+            body["includes"] = {"users": [self.users[a] for a in sorted(authors)
+                                          if a in self.users]}
+        asked = set((seen.param("tweet.fields") or "").split(","))
+        if found:
+            body["data"] = [_fields(t, asked) for t in found]
+        return _Answer(200, _dump(body), self._x_headers())
 
     def _x_counts(self, seen: Seen) -> _Answer:
         denied = self._x_auth(seen) or _x_bounds_mixed(seen)

@@ -274,6 +274,11 @@ def collect(
         help="Estimate what X would read and cost (counts endpoint), reading no posts."),
     format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
     lock_wait: float = typer.Option(10.0, "--lock-wait", min=0, help=LOCK_WAIT_HELP),
+    refresh_counts: bool = typer.Option(
+        False, "--refresh-counts",
+        help="X only: read every stored X post of the campaign again (100 a request, billed "
+        "per post read, within the budgets; resumable) so it takes its likes and reposts now. "
+        "Run once after the campaign, before the report."),
 ) -> None:
     """Collect new campaign posts from X, Mastodon and Bluesky (one recorded run per source).
 
@@ -285,16 +290,24 @@ def collect(
 
     app_state = state(ctx)
     settings = app_state.settings()
+    if refresh_counts and source.value not in ("x", "twitter", "all"):
+        from knowvember.errors import InputError
+
+        raise InputError(
+            "--refresh-counts reads X posts again (Mastodon and Bluesky runs refresh the "
+            "counts of recent posts as they collect): use it with --source x")
     db = app_state.db()
-    sources = ingest.select_sources(settings, source.value)
+    sources = ["x"] if refresh_counts else ingest.select_sources(settings, source.value)
     if dry_run:
-        records = ingest.estimate(db, settings, sources)
+        records = ingest.estimate(db, settings, sources,
+                                  ingest.Hooks(refresh_counts=refresh_counts))
         _show_runs(records, format, title="Dry run (nothing was read)")
         if any(r.status == "failed" for r in records):
             raise typer.Exit(1)
         return
     with _Display(_interactive(app_state.quiet)) as display:
         hooks = _hooks(display, lock_wait)
+        hooks.refresh_counts = refresh_counts
         with _stop_signals(hooks):
             outcome = ingest.collect(db, settings, sources, hooks)
     for message in outcome.messages:
