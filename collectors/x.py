@@ -48,6 +48,7 @@ from collectors.x_payload import (
 )
 from knowvember.config import Settings
 from knowvember.hashtags import CampaignTags
+from knowvember.records import AccountRecord, PostRecord
 
 log = logging.getLogger(__name__)
 
@@ -286,14 +287,7 @@ class XCollector(Collector):
                 self.findings.incomplete = str(exc)
                 return lower
             meta = page.meta or Meta()
-            problems: list[str] = []
-            posts, accounts = from_page(page, problems, cache=self.users)
-            for problem in problems:
-                self._warn(f"skipped an unreadable tweet ({problem})")
-            if page.errors:  # what X could not return (a deleted original, a suspended
-                # author): counted as an import of the same pages counts them
-                details = self.findings.details
-                details["api_errors"] = int(details.get("api_errors") or 0) + len(page.errors)
+            posts, accounts = self._mapped(page)
             ids = [p.platform_id for p in posts if not p.context_only]
             read = len(page.data)
             if previous_ids is not None and ids and ids == previous_ids:
@@ -363,13 +357,7 @@ class XCollector(Collector):
             except WaitTooLongError as exc:
                 self.findings.incomplete = str(exc)
                 return
-            problems: list[str] = []
-            posts, accounts = from_page(page, problems, cache=self.users)
-            for problem in problems:
-                self._warn(f"skipped an unreadable tweet ({problem})")
-            if page.errors:
-                details = self.findings.details
-                details["api_errors"] = int(details.get("api_errors") or 0) + len(page.errors)
+            posts, accounts = self._mapped(page)
             self.budget.spend(len(page.data))
             done = at + len(chunk) >= len(ids)
             yield Batch(posts, accounts, {"refresh:after": None if done else chunk[-1]},
@@ -378,19 +366,23 @@ class XCollector(Collector):
                 self.findings.incomplete = self.budget.exhausted_reason()
                 return
 
+    def _mapped(self, page: Page) -> tuple[list[PostRecord], list[AccountRecord]]:
+        """A search or lookup page's posts and accounts; unreadable tweets are warned
+        about, and what X could not return (a deleted original, a suspended author) is
+        counted in `api_errors`, as an import of the same pages counts it."""
+        problems: list[str] = []
+        posts, accounts = from_page(page, problems, cache=self.users)
+        for problem in problems:
+            self._warn(f"skipped an unreadable tweet ({problem})")
+        if page.errors:
+            details = self.findings.details
+            details["api_errors"] = int(details.get("api_errors") or 0) + len(page.errors)
+        return posts, accounts
+
     def _lookup(self, ids: list[str]) -> Page:
-        response = self._call(lambda: self.client.get_tweets(
+        return _decoded(self._call(lambda: self.client.get_tweets(
             ids=ids, expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS,
-            user_fields=USER_FIELDS), "lookup")
-        _refuse_html(response, "X")
-        try:
-            return decode_page(response.content)
-        except ValidationError as exc:
-            raise TransientError(f"X sent a page of an unexpected shape ({exc})") from None
-        except DecodeError:
-            raise TransientError(
-                f"X sent a malformed or cut-short response ({len(response.content)} bytes, "
-                "not JSON)") from None
+            user_fields=USER_FIELDS), "lookup"))
 
     def _read_past(self, key: str, reach: dt.datetime) -> bool:
         """Whether a pass of this query finished after `reach` (7 days ago): then nothing
@@ -411,15 +403,7 @@ class XCollector(Collector):
                   else self.client.search_all_tweets)
         response = self._call(
             lambda: method(**params, next_token=token, max_results=max_results), "search")
-        _refuse_html(response, "X")
-        try:
-            page = decode_page(response.content)
-        except ValidationError as exc:
-            raise TransientError(f"X sent a page of an unexpected shape ({exc})") from None
-        except DecodeError:
-            raise TransientError(
-                f"X sent a malformed or cut-short response ({len(response.content)} bytes, "
-                "not JSON)") from None
+        page = _decoded(response)
         if page.meta is None and not page.data:
             # Every search page has `meta`; taking one without it for the end of the results
             # would move since_id past pages never read.
@@ -618,6 +602,20 @@ def _until_reset(headers: Any, policy: RetryPolicy) -> float | None:
     if sent is None or sent.tzinfo is None:
         return policy.until(float(reset))
     return max(0.0, float(reset) - sent.timestamp() + 1.0)
+
+
+def _decoded(response: requests.Response) -> Page:
+    """An X v2 answer's page; a web page, malformed JSON or an unexpected shape is a
+    TransientError (retried), as a proxy or a cut connection sends them."""
+    _refuse_html(response, "X")
+    try:
+        return decode_page(response.content)
+    except ValidationError as exc:
+        raise TransientError(f"X sent a page of an unexpected shape ({exc})") from None
+    except DecodeError:
+        raise TransientError(
+            f"X sent a malformed or cut-short response ({len(response.content)} bytes, "
+            "not JSON)") from None
 
 
 def _moment(value: str | None) -> dt.datetime | None:
