@@ -418,17 +418,19 @@ class FakeAPI:
             meta["next_token"] = f"n{offset + max_results}"
         refs = [str(r["id"]) for t in page for r in t.get("referenced_tweets") or ()]
         tweets = [self.included.get(r) or self.tweets.get(r) for r in dict.fromkeys(refs)]
-        tweets = [t for t in tweets if t]
-        authors = {str(t.get("author_id")) for t in [*page, *tweets] if t.get("author_id")}
-        includes: Json = {"users": [self.users[a] for a in sorted(authors) if a in self.users]}
-        if tweets:
-            includes["tweets"] = tweets
+        body = self._x_body(seen, page, [t for t in tweets if t])
+        return _Answer(200, _dump({**body, "meta": meta}), self._x_headers())
+
+    def _x_body(self, seen: Seen, data: list[Json], included: list[Json]) -> Json:
+        """`data` and its `includes` as X sends them: the authors of `data` and `included`
+        (sorted by id), `included` as `includes.tweets` when there are any, and each tweet
+        with only the fields `tweet.fields` asks for. Search and lookup answer alike."""
         asked = set((seen.param("tweet.fields") or "").split(","))
-        page = [_fields(t, asked) for t in page]
-        if tweets:
-            includes["tweets"] = [_fields(t, asked) for t in tweets]
-        return _Answer(200, _dump({"data": page, "includes": includes, "meta": meta}),
-                       self._x_headers())
+        authors = {str(t.get("author_id")) for t in [*data, *included] if t.get("author_id")}
+        includes: Json = {"users": [self.users[a] for a in sorted(authors) if a in self.users]}
+        if included:
+            includes["tweets"] = [_fields(t, asked) for t in included]
+        return {"data": [_fields(t, asked) for t in data], "includes": includes}
 
     def _x_lookup(self, seen: Seen) -> _Answer:
         """GET /2/tweets?ids=...: the tweets as they are now (the latest page added), and
@@ -441,19 +443,12 @@ class FakeAPI:
             return _Answer(400, _dump({"errors": [{"message": "ids: 1 to 100"}],
                                        "title": "Invalid Request"}))
         found = [self.tweets[i] for i in ids if i in self.tweets]
-        body: Json = {"data": found} if found else {}
+        body: Json = self._x_body(seen, found, []) if found else {}
         missing = [i for i in ids if i not in self.tweets]
         if missing:
             body["errors"] = [{"value": i, "detail": f"Could not find tweet with ids: [{i}].",
                                "title": "Not Found Error", "resource_type": "tweet",
                                "parameter": "ids", "resource_id": i} for i in missing]
-        authors = {str(t.get("author_id")) for t in found if t.get("author_id")}
-        if authors:
-            body["includes"] = {"users": [self.users[a] for a in sorted(authors)
-                                          if a in self.users]}
-        asked = set((seen.param("tweet.fields") or "").split(","))
-        if found:
-            body["data"] = [_fields(t, asked) for t in found]
         return _Answer(200, _dump(body), self._x_headers())
 
     def _x_counts(self, seen: Seen) -> _Answer:
