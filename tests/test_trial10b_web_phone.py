@@ -9,15 +9,12 @@ tests/test_web_browser.py is.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from knowvember import stories
-from tests.test_web_browser import CHROMIUM_ARGS, server  # noqa: F401  (the fixture)
-from tests.web_support import PASSWORD
+from tests.web_support import PASSWORD, browser_page, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -27,30 +24,16 @@ LONG_LINK = ("https://kmlibrarians.wordpress.com/2025/11/14/randomised-coffee-tr
 LONG_WORD = "Knowledgemobilisationprogrammefortheintegratedcaresystemwide"
 
 
-def _chromium() -> str:
-    """Debian's chromium, or one named by $CHROME_PATH (unpacked elsewhere)."""
-    for candidate in (os.environ.get("CHROME_PATH", ""), "/usr/bin/chromium",
-                      shutil.which("chromium") or ""):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does)")
+@pytest.fixture
+def server(settings, sqlite_db, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    with live_server(settings, sqlite_db, monkeypatch) as url:
+        yield url
 
 
 @pytest.fixture
-def phone(server):  # type: ignore[no-untyped-def]  # noqa: F811
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 360, "height": 740})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def phone(server):  # type: ignore[no-untyped-def]
+    with browser_page(360, 740) as page:
+        yield page
 
 
 def _overflow(page) -> int:  # type: ignore[no-untyped-def]
@@ -71,7 +54,7 @@ def long_story(settings, sqlite_db) -> Iterator[int]:  # type: ignore[no-untyped
     yield story.id
 
 
-def test_a_story_with_long_links_fits_a_phone(server: str, phone, long_story: int) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_story_with_long_links_fits_a_phone(server: str, phone, long_story: int) -> None:  # type: ignore[no-untyped-def]
     phone.goto(server + "/stories")
     assert phone.get_by_role("link", name=LONG_LINK).is_visible()
     assert _overflow(phone) <= 0
@@ -86,7 +69,7 @@ def test_a_story_with_long_links_fits_a_phone(server: str, phone, long_story: in
         assert _overflow(phone) <= 0, path
 
 
-def test_a_refused_story_form_focuses_a_readable_error_summary(server: str, phone) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_refused_story_form_focuses_a_readable_error_summary(server: str, phone) -> None:  # type: ignore[no-untyped-def]
     """The summary takes the focus (autofocus); focused, it keeps its white background, on
     which its red links are readable (a focused element's yellow fill made them faint)."""
     phone.goto(server + "/submit")

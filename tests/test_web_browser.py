@@ -8,11 +8,6 @@ of each step go to test-artifacts/ (gitignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,76 +15,29 @@ import pytest
 
 from knowvember import stories
 from tests.web_support import (
-    CATALOGUE,
+    CHROMIUM_ARGS,  # noqa: F401  (tests/test_report_print.py takes it from here)
     PASSWORD,
-    SECRET,
-    TAXONOMY,
-    add_coordinator,
-    campaign_posts,
-    cheap_hashing,
+    browser_page,
+    live_server,
 )
+from tests.web_support import chromium as _chromium  # noqa: F401  (as CHROMIUM_ARGS)
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _chromium() -> str:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does)")
 
 
 @pytest.fixture
 def server(settings, sqlite_db, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    import uvicorn
-
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    add_coordinator(sqlite_db)
-    campaign_posts(sqlite_db)
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    app = create_app(settings, sqlite_db, catalogue=CATALOGUE, taxonomy=TAXONOMY)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # waiting for a thread to come up, not a timed pause
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with live_server(settings, sqlite_db, monkeypatch) as url:
+        yield url
 
 
 @pytest.fixture
 def page(server):  # type: ignore[no-untyped-def]
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(1100, 900) as page:
+        yield page
 
 
 def _shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]

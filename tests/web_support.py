@@ -1,13 +1,22 @@
-"""Helpers the web tests share: building the app, reading CSRF tokens, signing in.
+"""Helpers the web tests share: building the app, reading CSRF tokens, signing in, and
+running the app under uvicorn for a headless Chromium.
 
-Plain functions (not fixtures) so each tests/test_web*.py file states its own fixtures.
+Plain functions and context managers (not fixtures) so each tests/test_web*.py file states
+its own fixtures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import os
 import re
-from typing import TYPE_CHECKING
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -38,6 +47,10 @@ TAXONOMY = Taxonomy([
     Technique("After Action Review", ("during", "after")),
     Technique("Retrospect", ("after",)),
 ])
+
+# Debian's chromium under Playwright, not a browser build Playwright downloads.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -134,3 +147,64 @@ def campaign_posts(db: Database) -> None:
                           ("did:plc:ox", "RTH")):
             conn.execute(table.update().where(table.c.key == key)
                          .values(organisation_code=code, attribution="manual"))
+
+
+def chromium() -> str:
+    """Debian's chromium, or one named by $CHROME_PATH (unpacked elsewhere); the test skips,
+    saying why, without one."""
+    for candidate in (os.environ.get("CHROME_PATH", ""), "/usr/bin/chromium",
+                      shutil.which("chromium") or ""):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does)")
+
+
+@contextlib.contextmanager
+def live_server(settings: Settings, db: Database,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app under uvicorn in a background thread on 127.0.0.1 (a socket bound to port 0,
+    so no port clash), with one coordinator and a small campaign; yields its base URL."""
+    import uvicorn
+
+    from knowvember.web import create_app
+
+    cheap_hashing(monkeypatch)
+    add_coordinator(db)
+    campaign_posts(db)
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    app = create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:  # waiting for a thread to come up, not a timed pause
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1100, height: int = 900) -> Iterator[Any]:
+    """A Playwright page in headless Chromium at this viewport (360 wide is a phone)."""
+    executable = chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                             args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
