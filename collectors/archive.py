@@ -97,6 +97,31 @@ def cut_short(label: str, line: int, exc: BaseException) -> CutShort:
         "again: nothing is doubled)")
 
 
+class UntilCut:
+    """The values of a reader's file, ended early, not broken off, when it is cut short.
+
+    A reader finishes its chunk in hand the same way whether its file ended or was found
+    cut short (a `.gz` download stopped partway): it iterates over this, finishes and
+    yields its last chunk as at any end, then calls `raise_if_cut()`, so the posts read
+    before the damage are stored before the run is told. Each reader had its own copy of
+    that finishing in an `except CutShort` beside its normal end."""
+
+    def __init__(self, values: Iterator[tuple[int, Any]]) -> None:
+        self.values = values
+        self.cut: CutShort | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        try:
+            yield from self.values
+        except CutShort as exc:
+            self.cut = exc
+
+    def raise_if_cut(self) -> None:
+        """Raise the `CutShort` that ended the values, if one did."""
+        if self.cut is not None:
+            raise self.cut
+
+
 class Source:
     """An open file, decompressed when it ends in `.gz`, with its byte position."""
 

@@ -25,9 +25,9 @@ import orjson
 from collectors.archive import (
     CHUNK_POSTS,
     Chunk,
-    CutShort,
     LineError,
     Source,
+    UntilCut,
     json_import_hint,
     json_values,
 )
@@ -276,18 +276,8 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
             yield from _read_car(source, chunk_posts)
             return
         chunk = Chunk()
-        values = json_values(source)
-        while True:
-            try:
-                number, value = next(values)
-            except StopIteration:
-                break
-            except CutShort:
-                # A .gz cut short: the pages read before the damage are stored first.
-                keep_latest(chunk)
-                chunk.position = source.position()
-                yield chunk
-                raise
+        values = UntilCut(json_values(source))
+        for number, value in values:
             chunk.lines = number
             if isinstance(value, LineError):
                 chunk.errors.append(value)
@@ -311,6 +301,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS) -> Iterator[Chunk]:
         keep_latest(chunk)
         chunk.position = source.position()
         yield chunk
+        values.raise_if_cut()
 
 
 # -- repository exports (CAR files) ---------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import orjson
 
-from collectors.archive import CHUNK_POSTS, Chunk, CutShort, LineError, Source, json_values
+from collectors.archive import CHUNK_POSTS, Chunk, LineError, Source, UntilCut, json_values
 from collectors.bluesky_file import is_car, keep_latest, not_a_page
 from collectors.mastodon_payload import Words, account_from_payload, from_outbox, from_statuses
 from knowvember.errors import InputError
@@ -193,18 +193,8 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
         chunk = Chunk()
         local_uris: dict[str, str] = {}
         words: Words = {}  # an outbox's posts, for the boosts of them further on
-        values = json_values(source)
-        while True:
-            try:
-                number, value = next(values)
-            except StopIteration:
-                break
-            except CutShort:
-                # A .gz cut short: the pages read before the damage are stored first.
-                keep_latest(chunk)
-                chunk.position = source.position()
-                yield chunk
-                raise
+        values = UntilCut(json_values(source))
+        for number, value in values:
             chunk.lines = number
             if isinstance(value, LineError):
                 chunk.errors.append(value)
@@ -245,6 +235,7 @@ def _read(path: Path, chunk_posts: int, label: str | None = None) -> Iterator[Ch
         keep_latest(chunk)
         chunk.position = source.position()
         yield chunk
+        values.raise_if_cut()
 
 
 def _context_statuses(value: object) -> object:

@@ -25,10 +25,10 @@ from msgspec import Raw
 from collectors.archive import (
     CHUNK_POSTS,
     Chunk,
-    CutShort,
     LineError,
     Source,
     Span,
+    UntilCut,
     as_utf8,
     file_size,
     json_values,
@@ -368,19 +368,8 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = No
     edits = _Edits()
     with Source(path, span) as source:
         chunk = Chunk()
-        values = json_values(source, _parse)
-        while True:
-            try:
-                number, value = next(values)
-            except StopIteration:
-                break
-            except CutShort:
-                # A .gz cut short: the pages read before the damage are stored first.
-                waiting.map_into(chunk, source.label, known, repeats, raw_bytes, cache, edits)
-                edits.apply(chunk)
-                chunk.position = source.position()
-                yield chunk
-                raise
+        values = UntilCut(json_values(source, _parse))
+        for number, value in values:
             chunk.lines = number
             if isinstance(value, Page):
                 chunk.api_errors += len(value.errors or ())
@@ -401,6 +390,7 @@ def read(path: Path, chunk_posts: int = CHUNK_POSTS, *, known: Known | None = No
         edits.apply(chunk)
         chunk.position = source.position()
         yield chunk
+        values.raise_if_cut()
 
 
 def _other(value: Any, chunk: Chunk, label: str, number: int, cache: UserCache) -> None:
