@@ -371,8 +371,9 @@ def test_a_decision_sent_after_the_session_expired_keeps_its_note(client: TestCl
     signed_in = client.post("/login", data={
         "username": "coordinator", "password": PASSWORD, "next": f"/review/{story_id}",
         "keep_note": "yes", "note": NOTE, "csrf_token": csrf(html)}, follow_redirects=False)
-    assert signed_in.status_code == 200
-    page = signed_in.text
+    assert signed_in.status_code == 303  # back to the story's own address
+    assert signed_in.headers["location"] == f"/review/{story_id}"
+    page = client.get(f"/review/{story_id}").text
     assert "Kept private" in page and "Signed in as coordinator." in page
     assert "Your decision was not saved" in page and "submit your decision again" in page
     assert "report&#39;s headline.</textarea>" in page
@@ -459,8 +460,8 @@ def test_a_sign_in_refused_for_too_many_attempts_keeps_the_note_being_carried(  
     signed_in = client.post("/login", data={**carried, "password": PASSWORD,
                                             "csrf_token": csrf(limited.text)},
                             follow_redirects=False)
-    assert signed_in.status_code == 200
-    assert "report&#39;s headline.</textarea>" in signed_in.text
+    assert signed_in.status_code == 303
+    assert "report&#39;s headline.</textarea>" in client.get(f"/review/{story_id}").text
 
 
 def test_missing_story_pages_are_404(client: TestClient, db, settings) -> None:  # type: ignore[no-untyped-def]

@@ -77,11 +77,13 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 
 def login_page(request: Request, *, status_code: int = 200, username: str = "",
-               next: str = "", error: str | None = None, note: str | None = None) -> Response:
+               next: str = "", error: str | None = None, note: str | None = None,
+               seen: str = "") -> Response:
     """The sign-in form; with `note`, it also carries a review note typed before the session
-    ended, back to the story's review form (see `review.refused_decision`)."""
+    ended, and which version of the story it was written on (`seen`), back to the story's
+    review form (see `review.refused_decision`)."""
     return render(request, "login.html", status_code=status_code, username=username[:100],
-                  next=safe_next(next), error=error, note=note)
+                  next=safe_next(next), error=error, note=note, seen=seen[:64])
 
 
 @router.get("/login")
@@ -99,6 +101,7 @@ def login(
     next: Annotated[str, Form()] = "",
     keep_note: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    seen: Annotated[str, Form()] = "",
 ) -> Response:
     state = request.app.state.kv
     name = users.normalise_username(username)
@@ -111,7 +114,7 @@ def login(
             raise limited
         # Carrying a review note: the sign-in form again, with the note, not a bare error.
         page = login_page(request, status_code=429, username=username, next=next, note=note,
-                          error=f"{limited.message} Your note is kept below.")
+                          seen=seen, error=f"{limited.message} Your note is kept below.")
         page.headers["retry-after"] = str(wait)
         return page
     user = users.verify(state.db, name, password) if name and password else None
@@ -120,7 +123,7 @@ def login(
         log.info("Failed sign-in for %r from %s", name[:100], keys[0])
         return login_page(request, status_code=401, username=username, next=next,
                           error="The username or password is not right. Check them and try "
-                                "again.", note=note if keep_note else None)
+                                "again.", note=note if keep_note else None, seen=seen)
     state.login_limiter.reset(keys[1])
     # A fresh session on sign-in: nothing from before (a planted token) carries over.
     request.session.clear()
@@ -133,7 +136,7 @@ def login(
     if keep_note:
         from knowvember.web.review import resume_decision
 
-        page = resume_decision(request, safe_next(next), note)
+        page = resume_decision(request, safe_next(next), note, seen)
         if page is not None:
             return page
     return RedirectResponse(safe_next(next), status_code=303)

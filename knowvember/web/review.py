@@ -8,6 +8,7 @@ only the campaign's own stories: another campaign's story is not found here (404
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import TYPE_CHECKING, Annotated
@@ -41,6 +42,10 @@ DONE = {"approve": "approved", "request_changes": "sent back for changes",
 MAX_STORY_ID = stories.MAX_STORY_ID
 StoryId = Annotated[int, Path(ge=1, le=MAX_STORY_ID)]
 _REVIEW_PAGE = re.compile(r"/review/([0-9]{1,10})")
+# A note carried through signing in again waits in the session for the story's page. The
+# session is a cookie, which browsers keep only up to 4 KB: a longer note is shown at once.
+SESSION_RESUME = "resume"
+MAX_CARRIED_NOTE = 1800  # characters of the note as JSON (an accent is 6)
 
 
 @router.get("/review")
@@ -90,6 +95,13 @@ def _story_page(request: Request, story_id: int, *, status_code: int = 200,
 
 @router.get("/review/{story_id}")
 def show(request: Request, story_id: StoryId) -> Response:
+    carried = request.session.get(SESSION_RESUME)
+    if isinstance(carried, dict) and carried.get("story") == story_id:
+        # Kept until the decision is sent (a reload shows the note again), or another
+        # story is opened.
+        return _resumed_page(request, story_id, str(carried.get("note") or ""),
+                             str(carried.get("seen") or ""))
+    request.session.pop(SESSION_RESUME, None)
     return _story_page(request, story_id)
 
 
@@ -103,6 +115,7 @@ def decide(
     seen: Annotated[str, Form()] = "",
 ) -> Response:
     state: WebState = request.app.state.kv
+    request.session.pop(SESSION_RESUME, None)  # the note carried here is in this form now
     note = as_typed(note)
     spec = stories.ACTIONS.get(action)
     if spec is None:
@@ -166,10 +179,12 @@ def refused_decision(request: Request, form: FormData) -> Response:
     CSRF token or signed out (most often because the session expired while the note was
     being written), as `public.refused_form` does for a story. Nothing is decided.
 
-    Signed out, the story is not shown: the sign-in form carries the note, and signing in
-    brings it back to the story's review form (`resume_decision`).
+    Signed out, the story is not shown: the sign-in form carries the note (and which version
+    of the story was read), and signing in brings it back to the story's review form
+    (`resume_decision`).
     """
-    note = str(form.get("note") or "")
+    note = as_typed(str(form.get("note") or ""))
+    seen = str(form.get("seen") or "")[:64]
     story_id = _story_id(str(request.path_params.get("story_id", "")))
     if story_id is None:
         from knowvember.web.app import error_page
@@ -177,26 +192,60 @@ def refused_decision(request: Request, form: FormData) -> Response:
         return error_page(request, 404, "Page not found", "Check the address.")
     if load_user(request) is None:
         return login_page(request, status_code=403, next=f"/review/{story_id}", note=note,
+                          seen=seen,
                           error=f"Please sign in: your decision on story {story_id} was not "
                                 "saved, because you were signed out (the page was open too "
                                 "long). Your note comes back in the review form once you are "
                                 "signed in.")
     return _story_page(request, story_id, status_code=403, note=note, error=(
         "For your security your decision was not saved: the page was open too long, or your "
-        "browser did not send this site's cookie. Check your note below and submit your "
+        "browser did not send this site's cookie. "
+        f"{_changed_since(request, story_id, seen)}Check your note below and submit your "
         "decision again."))
 
 
-def resume_decision(request: Request, target: str, note: str) -> Response | None:
-    """After signing in from `refused_decision`'s form: the story's review form with the note
-    as typed, nothing decided yet. None when `target` is not a story's review page."""
+def resume_decision(request: Request, target: str, note: str, seen: str = "") -> Response | None:
+    """After signing in from `refused_decision`'s form: back to the story's review page, its
+    form holding the note as typed, nothing decided yet. None when `target` is not a story's
+    review page.
+
+    A redirect, so the story is at its own address (shown as the answer to the sign-in, it
+    was at /login: reloading it sent the password again, and Back left the story). The note
+    waits in the session for that page; one too long for the session cookie is shown at once.
+    """
     match = _REVIEW_PAGE.fullmatch(target)
     story_id = _story_id(match.group(1)) if match else None
     if story_id is None:
         return None
+    note, seen = as_typed(note), seen[:64]
+    if len(json.dumps(note)) > MAX_CARRIED_NOTE:
+        return _resumed_page(request, story_id, note, seen)
+    request.session[SESSION_RESUME] = {"story": story_id, "note": note, "seen": seen}
+    return RedirectResponse(f"/review/{story_id}", status_code=303)
+
+
+def _resumed_page(request: Request, story_id: int, note: str, seen: str) -> Response:
+    """The story's review form with a note carried through signing in again."""
     return _story_page(request, story_id, note=note, error=(
-        "Your decision was not saved before you were signed out. Check your note below and "
-        "submit your decision again."))
+        "Your decision was not saved before you were signed out. "
+        f"{_changed_since(request, story_id, seen)}Check your note below and submit your "
+        "decision again."))
+
+
+def _changed_since(request: Request, story_id: int, seen: str) -> str:
+    """A sentence when the story changed after the coordinator read it (`seen`): the page
+    shows it as it is now, which is not what the note was written about."""
+    if not seen:
+        return ""
+    state: WebState = request.app.state.kv
+    try:
+        story = stories.get_story(state.db, story_id, lookups=state.lookups)
+    except NotFoundError:
+        return ""
+    if story.version == seen:
+        return ""
+    return ("The story has changed since you read it: it is shown below as it is now, so read "
+            "it again before you decide. ")
 
 
 def _story_id(text: str) -> int | None:
