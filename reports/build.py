@@ -7,6 +7,7 @@ half of last week's and half of today's) behind.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import logging
 import os
@@ -279,7 +280,9 @@ def _foreign(target: Path) -> str | None:
     if target.name == "posts.csv" and target.is_file():
         with target.open("rb") as handle:
             first = handle.readline()
-        # The first columns only: an earlier release's posts.csv had fewer after them.
+        # The first columns only: an earlier release's posts.csv had fewer after them, and
+        # no byte order mark before them.
+        first = first.removeprefix(codecs.BOM_UTF8)
         return None if first.startswith(",".join(COLUMNS[:4]).encode()) else str(target)
     return None
 

@@ -11,6 +11,10 @@ million cells cost no Python (only a text with an `@` in it is looked at again, 
 address to remove); the organisation is the one reports use (a merged trust's
 successor). Times are UTC. Ids are text in the file; a spreadsheet that opens it should
 import the `platform_id` column as text (the workbook already does).
+
+The file starts with a UTF-8 byte order mark: Excel on Windows, opening a CSV by a double
+click, reads it as the ANSI code page without one, so "Zoë" and "café" came out as "ZoÃ«"
+and "cafÃ©". LibreOffice, Python's `utf-8-sig` and the importers here read it as UTF-8.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
     from reports.scope import Directory
 
 posts_t = Post.__table__
+# With a byte order mark, for Excel (see the module's docstring).
+ENCODING = "utf-8-sig"
 COLUMNS = ("platform", "platform_id", "url", "created_at_utc", "account", "organisation_code",
            "kind", "likes", "reposts", "replies", "quotes", "engagement", "text")
 
@@ -182,7 +188,7 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     path = Path(job.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with path.open("w", newline="", encoding=ENCODING) as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         if sqlite:

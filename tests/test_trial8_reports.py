@@ -302,7 +302,7 @@ def test_a_reports_own_files_are_still_replaced_and_removed(campaign_dir: Path,
     again = cli("report", "--format", "html,xlsx", "--out", ".")
     assert again.exit_code == 0, again.stderr
     assert not (campaign_dir / "orgs").exists()
-    assert (campaign_dir / "posts.csv").read_text(encoding="utf-8").startswith("platform,")
+    assert (campaign_dir / "posts.csv").read_text(encoding="utf-8-sig").startswith("platform,")
 
 
 def test_an_empty_formats_list_is_a_config_error(write_config: Callable[[str], Path],
