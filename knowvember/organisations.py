@@ -159,7 +159,41 @@ def builtin_organisations() -> tuple[Organisation, ...]:
         )
         for row in _read_csv(CLOSED_FILE)
     ]
-    return tuple(orgs)
+    formed = merger_openings(orgs)
+    return tuple(replace(o, opened=formed[o.code]) if o.code in formed and o.opened is None
+                 else o for o in orgs)
+
+
+def merger_openings(orgs: list[Organisation]) -> dict[str, dt.date]:
+    """Open trusts formed by a merger -> the day they opened, derived from the closures.
+
+    nhs_trusts.csv has no opening dates, so a trust formed by a merger (R0B South Tyneside
+    and Sunderland, 1 April 2019) would count as open in KNOWvember 2018 beside the two
+    trusts it replaced. The rule: an open trust that two or more trusts of
+    nhs_trusts_closed.csv closed into on the same day, and that has no earlier name in
+    nhs_trusts_former_names.csv, is a new trust made by that merger, opened the day after
+    they closed (the successor file's effective date). The first such day counts (R0A: RM2
+    and RW3 in 2017, before RW6 in 2021). A trust that took one trust over (REM, RQ6 in
+    2019), or two on different days (RH5), existed before; so did one with an earlier name
+    on record, which took two over on one day and was renamed (RAJ Southend, Mid and South
+    Essex since 2020). This gives R0A 2017-10-01, R0B 2019-04-01, R0D 2020-10-01 and R1L
+    2017-04-01, the days ODS and the trusts give. A trust that took two over on one day and
+    kept its name would be given that day wrongly; none in the data does.
+    """
+    open_codes = {o.code for o in orgs if o.closed is None and o.kind == "trust"}
+    renamed = {o.code for o in orgs if o.former_names}
+    closures: dict[tuple[str, dt.date], int] = {}
+    for org in orgs:
+        if org.closed is None:
+            continue
+        for successor in org.successor_codes:
+            key = (successor.strip().upper(), org.closed)
+            closures[key] = closures.get(key, 0) + 1
+    formed: dict[str, dt.date] = {}
+    for (code, closed), merged in sorted(closures.items(), key=lambda kv: kv[0][1]):
+        if merged >= 2 and code in open_codes and code not in renamed and code not in formed:
+            formed[code] = closed + dt.timedelta(days=1)
+    return formed
 
 
 # A typed organisation answer of at most this many words may be an acronym in any case.
