@@ -118,6 +118,17 @@ class RetryPolicy:
                 self.on_wait(0.0, reason)
         self.stop.check()
 
+    def _delay(self, exc: TransientError, attempt: int) -> float:
+        """How long to wait before retry `attempt`: as long as the server asks, when that
+        is still ahead; otherwise the backoff. A 429 whose reset time has already passed
+        (a stale `x-rate-limit-reset`, a clock behind) or `Retry-After: 0` gave waits of
+        0 s (`until` gives under a second only for a reset gone by): the run asked again
+        at once, was refused again, and gave up within a second after `max_retries`
+        requests, each of them refused."""
+        if exc.retry_after is not None and exc.retry_after >= 1.0:
+            return exc.retry_after
+        return self.backoff(attempt)
+
     def call(self, fn: Callable[[], T], what: str) -> T:
         """Call `fn`, retrying `TransientError`s within the policy's bounds."""
         attempt = 0
@@ -132,7 +143,7 @@ class RetryPolicy:
                         f"{what}: {exc} (gave up after {self.max_retries} "
                         f"{'retry' if self.max_retries == 1 else 'retries'})"
                     ) from exc
-                delay = exc.retry_after if exc.retry_after is not None else self.backoff(attempt)
+                delay = self._delay(exc, attempt)
                 if delay > self.max_wait:
                     raise WaitTooLongError(
                         f"{what}: {exc}; the server asks to wait {_human(delay)}, longer than "
