@@ -24,8 +24,23 @@ if TYPE_CHECKING:
     from knowvember.db import Database
 
 
-def backup_database(url: str, target: Path, *, force: bool = False) -> Path:
-    """Copy the database to `target`; the copy is consistent even during writes."""
+def backup_database(url: str, target: Path, *, force: bool = False,
+                    snapshot: str | None = None) -> Path:
+    """Copy the database to `target`; the copy is consistent even during writes.
+
+    `snapshot` (PostgreSQL) is an exported snapshot pg_dump dumps, so what `back_up` counted
+    in it is what the file holds.
+    """
+    target, parsed = _backup_target(url, target, force=force)
+    if parsed.get_backend_name() == "sqlite":
+        return _backup_sqlite(parsed.database or "", target)
+    if parsed.get_backend_name() == "postgresql":
+        return _backup_postgres(parsed, target, snapshot=snapshot)
+    raise DatabaseError(f"backups of {parsed.get_backend_name()} databases are not supported")
+
+
+def _backup_target(url: str, target: Path, *, force: bool) -> tuple[Path, sa.URL]:
+    """The backup file, refused with the reason before anything is read or written."""
     target = target.expanduser().resolve()
     if target.is_dir():
         raise InputError(f"{target} is a folder: name the backup file, e.g. "
@@ -37,11 +52,62 @@ def backup_database(url: str, target: Path, *, force: bool = False) -> Path:
         raise InputError(f"{target} already exists; use --force to overwrite it")
     if not target.parent.is_dir():
         raise InputError(f"the folder {target.parent} does not exist")
-    if parsed.get_backend_name() == "sqlite":
-        return _backup_sqlite(parsed.database or "", target)
-    if parsed.get_backend_name() == "postgresql":
-        return _backup_postgres(parsed, target)
-    raise DatabaseError(f"backups of {parsed.get_backend_name()} databases are not supported")
+    return target, parsed
+
+
+def back_up(url: str, target: Path, *, force: bool = False) -> CopyReport:
+    """`db backup`: write the backup and say what it holds, as `db restore` says what it
+    copied (one report for both).
+
+    "Backed up the database to FILE" said nothing of what FILE held: a backup of the wrong
+    database (a new, empty knowvember.db beside another campaign.toml, or the SQLite file
+    cron used while the campaign was on the server) looked like any other until the day it
+    was restored. The SQLite figures are read from the written file; PostgreSQL's from the
+    snapshot pg_dump dumps.
+    """
+    from knowvember.db import create_db_engine, redact_url
+
+    target, parsed = _backup_target(url, target, force=force)
+    kind = "pg_dump" if parsed.get_backend_name() == "postgresql" else "sqlite"
+    report = CopyReport(action="backup", source=redact_url(url), target=str(target),
+                        format=kind)
+    if kind == "sqlite":
+        written = backup_database(url, target, force=force)
+        engine = create_db_engine(f"sqlite:///{written}")
+        try:
+            with translate_errors(engine), engine.connect() as conn:
+                _describe_contents(conn, report)
+        finally:
+            engine.dispose()
+        return report
+    engine = create_db_engine(url)
+    try:
+        with translate_errors(engine), engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                # The transaction stays open while pg_dump reads its snapshot.
+                snapshot = str(conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar())
+                _describe_contents(conn, report)
+                backup_database(url, target, force=force, snapshot=snapshot)
+    finally:
+        engine.dispose()
+    return report
+
+
+def _describe_contents(conn: Connection, report: CopyReport) -> None:
+    """The schema revision, the rows of each of the tool's tables and the campaigns' slugs."""
+    from knowvember.db import current_revision
+    from knowvember.models import Base, Campaign
+
+    report.revision = str(current_revision(conn) or "")
+    present = set(sa.inspect(conn).get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name in present:  # a database not yet upgraded lacks the newer tables
+            report.rows[table.name] = int(conn.execute(
+                sa.select(sa.func.count()).select_from(table)).scalar_one())
+    if Campaign.__tablename__ in present:
+        report.campaigns = list(conn.execute(
+            sa.select(Campaign.__table__.c.slug).order_by(Campaign.__table__.c.id)).scalars())
 
 
 def _refuse_the_database_itself(database: str, target: Path) -> None:
@@ -80,7 +146,7 @@ def _backup_sqlite(database: str, target: Path) -> Path:
     return target
 
 
-def _backup_postgres(url: sa.URL, target: Path) -> Path:
+def _backup_postgres(url: sa.URL, target: Path, *, snapshot: str | None = None) -> Path:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         raise DatabaseError("pg_dump is not installed; install the PostgreSQL client tools")
@@ -94,6 +160,8 @@ def _backup_postgres(url: sa.URL, target: Path) -> Path:
     partial = target.with_name(target.name + ".partial")
     args = [pg_dump, "--format=custom", f"--file={partial}", "--no-password",
             selection, f"--dbname={conninfo(url)}"]
+    if snapshot:
+        args.insert(-1, f"--snapshot={snapshot}")
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
@@ -164,26 +232,49 @@ SCHEDULE_LOCKS = ("schedule:x", "schedule:mastodon", "schedule:bluesky")
 
 
 @dataclass
-class RestoreReport:
-    """What `db restore` copied (rows per table) and what it replaced."""
+class CopyReport:
+    """What `db backup` wrote or `db restore` copied: one shape (and one sentence) for both.
 
-    source: Path
-    revision: str
+    `source` and `target` are the database (its URL, password hidden) and the file, in the
+    direction of the copy; `rows` counts each table's rows, `campaigns` the slugs held.
+    """
+
+    action: str  # "backup" or "restore"
+    source: str
+    target: str
+    format: str = "sqlite"  # the file's: "sqlite" or "pg_dump"
+    revision: str = ""
     rows: dict[str, int] = field(default_factory=dict)
+    campaigns: list[str] = field(default_factory=list)
     replaced_posts: int = 0
     replaced_stories: int = 0
-    campaigns: list[str] = field(default_factory=list)  # the slugs the backup holds
     # accounts erased with `forget` after the backup was made, erased again from its rows
     forgotten_again: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return {"source": str(self.source), "revision": self.revision, "rows": self.rows,
+        return {"action": self.action, "source": self.source, "target": self.target,
+                "format": self.format, "revision": self.revision, "rows": self.rows,
                 "campaigns": self.campaigns, "forgotten_again": self.forgotten_again,
                 "replaced_posts": self.replaced_posts,
                 "replaced_stories": self.replaced_stories}
 
+    def describe(self) -> str:
+        """The sentence a coordinator reads: what went where, and what it holds."""
+        rows = self.rows
+        verb, joint = ("Backed up", "to") if self.action == "backup" else ("Restored", "into")
+        held = (f"{rows.get('posts', 0)} post(s), {rows.get('stories', 0)} stor(y/ies), "
+                f"{rows.get('runs', 0)} run(s)")
+        campaigns = f" of {', '.join(self.campaigns)}" if self.campaigns else ""
+        revision = f", schema {self.revision}" if self.revision else ""
+        replaced = (f"; it replaced {self.replaced_posts} post(s) and {self.replaced_stories} "
+                    "stor(y/ies)" if self.replaced_posts or self.replaced_stories else "")
+        return f"{verb} {self.source} {joint} {self.target}: {held}{campaigns}{revision}{replaced}."
 
-def restore_database(source: Path, db: Database, *, replace: bool = False) -> RestoreReport:
+
+RestoreReport = CopyReport  # the name `db restore`'s report had
+
+
+def restore_database(source: Path, db: Database, *, replace: bool = False) -> CopyReport:
     """Put the contents of a SQLite backup (or any knowvember SQLite database) into `db`.
 
     Copying the file over a database in use left its -wal file describing another file, and
@@ -192,12 +283,15 @@ def restore_database(source: Path, db: Database, *, replace: bool = False) -> Re
     writes its rows into the configured database, SQLite or PostgreSQL, in one transaction:
     a failure leaves the database as it was. No run may be going meanwhile.
     """
+    from knowvember.db import redact_url
+
     source = _restore_source(source, db)
     with tempfile.TemporaryDirectory(prefix="knowvember-restore-") as folder:
         copy = _upgraded_copy(source, Path(folder) / "restore.db")
         try:
             revision = _revision_of(copy)
-            report = RestoreReport(source=source, revision=revision)
+            report = CopyReport(action="restore", source=str(source),
+                                target=redact_url(str(db.url)), revision=revision)
             with _every_run_lock(db), translate_errors(db.engine), db.engine.begin() as conn:
                 _replace_rows(copy, conn, report, replace=replace)
         finally:
@@ -278,7 +372,7 @@ def _every_run_lock(db: Database) -> Iterator[None]:
         yield
 
 
-def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
+def _replace_rows(source: Engine, conn: Connection, report: CopyReport, *,
                   replace: bool) -> None:
     """Empty the tables (only with `replace` when they hold posts, stories or web users) and
     copy the backup's rows into them, table by table in foreign-key order."""
@@ -314,7 +408,7 @@ def _replace_rows(source: Engine, conn: Connection, report: RestoreReport, *,
 
 
 def _keep_erasures(conn: Connection, erasures: list[dict[str, object]],
-                   report: RestoreReport) -> None:
+                   report: CopyReport) -> None:
     """The erasures the live database had (a `forget` after the backup was made) stay
     made: a restore must not bring back a person who asked to be erased."""
     from knowvember.models import Campaign, ForgottenAccount

@@ -210,14 +210,28 @@ def db_backup(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="Where to write the backup."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
 ) -> None:
-    """Write a consistent copy of the database, even while collection is running."""
-    from knowvember.backup import backup_database
+    """Write a consistent copy of the database, even while collection is running, and say
+    what it holds (posts, stories and runs, the campaigns, the schema revision)."""
+    from knowvember.backup import back_up
 
     settings = state(ctx).settings()
-    written = backup_database(settings.database_url, file, force=force)
-    err_console().print(f"Backed up the database to {written}")
-    if not settings.database_url.startswith("sqlite"):
+    report = back_up(settings.database_url, file, force=force)
+    if format is TableOrJson.json:
+        emit_json(report.to_json())
+    else:
+        err_console().print(report.describe(), markup=False, highlight=False)
+    if settings.campaign.slug not in report.campaigns:
+        # The database of another folder's campaign.toml, or a SQLite file cron made while
+        # the campaign is on the server: a backup of the wrong database, found out on the
+        # day it was needed.
+        held = ", ".join(report.campaigns) or "no campaign"
+        err_console().print(
+            f"Warning: the database holds {held}, not {settings.campaign.slug!r} that "
+            f"{settings.path.name} names: is this the campaign's database?",
+            style="yellow", markup=False, highlight=False)
+    if report.format == "pg_dump":
         # Whatever the name (the README's example is a .db), this is pg_dump's file: a
         # coordinator who restores it as SQLite's copy gets "file is not a database".
         err_console().print("It is a pg_dump file (custom format): restore it with pg_restore "
@@ -242,7 +256,6 @@ def db_restore(
     Example: knowvember db restore backups/knowvember-2019-11-30.db --replace
     """
     from knowvember.backup import restore_database
-    from knowvember.db import redact_url
 
     app = state(ctx)
     db = app.db()
@@ -258,12 +271,7 @@ def db_restore(
     if format is TableOrJson.json:
         emit_json(report.to_json())
         return
-    rows = report.rows
-    err_console().print(
-        f"Restored {report.source} into {redact_url(str(db.url))}: {rows.get('posts', 0)} "
-        f"post(s), {rows.get('stories', 0)} stor(y/ies), {rows.get('runs', 0)} run(s)"
-        + (f"; it replaced {report.replaced_posts} post(s) and {report.replaced_stories} "
-           "stor(y/ies)" if report.replaced_posts or report.replaced_stories else "") + ".")
+    err_console().print(report.describe(), markup=False, highlight=False)
     if report.forgotten_again:
         err_console().print(f"{report.forgotten_again} account(s) erased with `forget` after "
                             "the backup was made are erased from it again.")
