@@ -4,6 +4,11 @@ Text is set in DejaVu Sans, the TTF that ships with matplotlib, so names and pos
 European script print correctly without installing fonts; emoji the font lacks are left
 out and letters of scripts it lacks print as "?" rather than failing. Control characters and bidi
 overrides are made visible first, as everywhere else.
+
+Text is shaped by HarfBuzz (uharfbuzz) and laid out by the Unicode bidi algorithm: without
+it an Arabic trust name or post printed as separate letters, left to right, which no Arabic
+reader can read (Hebrew came out backwards). Without uharfbuzz installed the PDF is still
+written, unshaped, with a warning.
 """
 
 from __future__ import annotations
@@ -81,6 +86,18 @@ _GONE = "\x00"  # never in `text`: printable() made every control character visi
 _AROUND_GONE = re.compile(r" *\x00[\x00 \u200d\ufe0f]* *")
 
 
+def _shape(pdf: FPDF) -> None:
+    """Shape text (joined Arabic letters, right-to-left runs in their order) when uharfbuzz
+    is there; without it, say so and go on unshaped rather than fail the whole report."""
+    from fpdf.errors import FPDFException
+
+    try:
+        pdf.set_text_shaping(True)
+    except FPDFException:
+        log.warning("PDF: uharfbuzz is not installed, so Arabic and other right-to-left or "
+                    "joined scripts print unshaped (pip install uharfbuzz)")
+
+
 class _Writer:
     """fpdf2 with the report's typography and a guard for glyphs the font lacks."""
 
@@ -98,6 +115,7 @@ class _Writer:
         pdf.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
         pdf.add_font(FONT, "I", str(fonts / "DejaVuSans-Oblique.ttf"))
         self._glyphs = set(pdf.fonts[FONT].cmap)
+        _shape(pdf)
         footer_title = title
 
         def footer() -> None:
