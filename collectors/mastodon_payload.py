@@ -89,7 +89,10 @@ def account_key(account: Json) -> str:
 
 
 def account_from_payload(account: Json) -> AccountRecord:
+    """An account object as a record; one that `moved` (the person moved to another
+    instance) names the account it moved to, so both count as one contributor."""
     key = account_key(account)
+    moved = account.get("moved")
     return AccountRecord(
         platform="mastodon",
         key=key,
@@ -102,6 +105,8 @@ def account_from_payload(account: Json) -> AccountRecord:
         followers=account.get("followers_count"),
         url=account.get("url"),
         raw=orjson.dumps(account).decode(),
+        moved_to=account_key(moved) if isinstance(moved, dict) and (
+            moved.get("uri") or moved.get("url")) else None,
     )
 
 
@@ -267,9 +272,12 @@ def from_statuses(statuses: Iterable[Json], *, local_uris: dict[str, str] | None
             inner = status.get("reblog")
             if not isinstance(inner, dict):
                 inner = quoted_status(status)
-            found = [account_from_payload(a) for a in (status.get("account"),
-                                                       (inner or {}).get("account"))
-                     if isinstance(a, dict) and a]
+            authors = [a for a in (status.get("account"), (inner or {}).get("account"))
+                       if isinstance(a, dict) and a]
+            # The accounts they moved to come too, for the store to link them to.
+            authors += [a["moved"] for a in authors if isinstance(a.get("moved"), dict)
+                        and (a["moved"].get("uri") or a["moved"].get("url"))]
+            found = [account_from_payload(a) for a in authors]
             context = (post_from_status(inner, context_only=True, local_uris=uris)
                        if isinstance(inner, dict) and inner.get("created_at") else None)
         except MAPPING_ERRORS as exc:

@@ -300,7 +300,10 @@ def find_account(db: Database, ref: str) -> AccountRef:
         row = conn.execute(
             sa.select(*_COLUMNS).where(accounts_t.c.platform == platform,
                                        accounts_t.c.handle == handle)
-            .order_by(accounts_t.c.last_seen.desc(), accounts_t.c.id.desc()).limit(1)
+            # The one whose profile most recently showed the handle (an old archive's
+            # account stored late is not the one a handle passed on to).
+            .order_by(sa.nulls_last(accounts_t.c.profile_at.desc()),
+                      accounts_t.c.last_seen.desc(), accounts_t.c.id.desc()).limit(1)
         ).first()
     if row is None:
         raise NotFoundError(

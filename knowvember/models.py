@@ -134,6 +134,14 @@ class Account(Base):
     attribution_input: Mapped[str | None] = mapped_column(Text)
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When the platform showed the profile stored (handle, name, bio, followers; migration
+    # 0007): a collection's time, or for an import the time of the posts it came with. A
+    # record seen earlier (an older archive imported after newer data) never replaces it.
+    profile_at: Mapped[dt.datetime | None] = mapped_column()
+    # The account this one moved to (Mastodon's `moved`; migration 0007): one person. The
+    # posts of both are stored under the account moved to, so they count once; no foreign
+    # key, so erasing either account leaves the other as it is.
+    moved_to_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Post(Base):

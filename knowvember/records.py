@@ -32,6 +32,13 @@ class AccountRecord:
     followers: int | None = None
     url: str | None = None
     raw: str | None = None  # JSON text of the profile payload
+    # When the platform showed this profile, if the record knows (an archive that says when
+    # it was made); None: the store takes the time of the posts it came with (an import) or
+    # now (a collection). The store keeps the most recently shown profile of an account.
+    seen_at: dt.datetime | None = None
+    # The key of the account this one moved to (Mastodon's `moved`): one person, whose
+    # posts from both accounts count for the account moved to.
+    moved_to: str | None = None
 
 
 @dataclass(slots=True)

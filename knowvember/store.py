@@ -174,15 +174,33 @@ def _latest_accounts(accounts: Sequence[AccountRecord]
                      ) -> dict[tuple[str, str], AccountRecord]:
     """Each account's last record in a batch, except that a record whose handle could not
     be verified (Bluesky's handle.invalid, stood in for by the DID: handle == key) does not
-    replace one with a handle."""
+    replace one with a handle, and one that says when it was seen (`seen_at`) does not
+    replace one seen later."""
     by_key: dict[tuple[str, str], AccountRecord] = {}
     for a in accounts:
         key = (a.platform, a.key)
         before = by_key.get(key)
         if before is not None and a.handle == a.key and before.handle != before.key:
             continue
+        if (before is not None and before.seen_at is not None and a.seen_at is not None
+                and a.seen_at < before.seen_at):
+            continue
         by_key[key] = a
     return by_key
+
+
+def _newest_posts(conn: Connection, accounts: dict[tuple[str, str], int]
+                  ) -> dict[tuple[str, str], dt.datetime | None]:
+    """When each account's newest stored post was made: the time of a profile stored before
+    profile times were (migration 0007), the earliest its record could have been seen."""
+    times: dict[int, dt.datetime] = {}
+    created = Post.__table__.c.created_at
+    for chunk in _chunks(sorted(set(accounts.values()))):
+        for rid, newest in conn.execute(
+                sa.select(posts_t.c.account_id, sa.func.max(created).label("newest"))
+                .where(posts_t.c.account_id.in_(chunk)).group_by(posts_t.c.account_id)):
+            times[rid] = newest
+    return {key: times.get(rid) for key, rid in accounts.items()}
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -231,6 +249,10 @@ class PostWriter:
         self._clashed_dictionaries: set[int] = set()
         self._storing: set[int] = set()  # in the batch being written
         self._chains = Chains()  # edited posts' earlier versions (knowvember.versions)
+        # Account id -> the id its posts are stored under (itself, or the account it moved
+        # to), for the accounts this writer has looked up.
+        self._authors: dict[int, int] = {}
+        self._linked: set[tuple[str, str, str]] = set()  # moves (platform, from, to) stored
 
     def write(
         self,
@@ -261,14 +283,21 @@ class PostWriter:
             result.pending = [(p, by_key.get((p.platform, p.account_key or "")))
                               for p in unresolved]
             needed = {(p.platform, p.account_key) for p in kept.values() if p.account_key}
+            movers = [a for k, a in by_key.items() if k in needed and a.moved_to]
+            # An account moved to (Mastodon's `moved`) is stored too, to link the mover to.
+            needed |= {k for a in movers if (k := (a.platform, a.moved_to or "")) in by_key}
             account_ids = self._upsert_accounts(
-                conn, [a for k, a in by_key.items() if k in needed], now
+                conn, [a for k, a in by_key.items() if k in needed], now,
+                self._seen_times(kept.values(), by_key, needed, now)
             )
             if len(account_ids) < len(needed):
                 # Authors the batch brings no record of (X leaves a suspended or withheld
                 # author out of `includes`) may be stored already from another page.
                 account_ids.update(self._stored_account_ids(conn, needed - account_ids.keys()))
-            self._upsert_posts(conn, list(kept.values()), account_ids, now, result)
+            if movers:
+                self._link_moves(conn, movers, account_ids)
+            author_ids = self._author_ids(conn, account_ids)
+            self._upsert_posts(conn, list(kept.values()), author_ids, now, result)
             if also is not None:
                 also(conn, result)
             if checkpoint:
@@ -420,9 +449,45 @@ class PostWriter:
         return (a.handle, a.display_name, a.bio, a.followers, a.url, a.platform_user_id,
                 None if a.raw is None else asks_unlisted(a.raw))
 
+    def _seen_times(self, posts: Iterable[PostRecord],
+                    by_key: dict[tuple[str, str], AccountRecord],
+                    needed: set[tuple[str, str]], now: dt.datetime
+                    ) -> dict[tuple[str, str], dt.datetime]:
+        """When the platform showed each needed account's record: the record's own
+        `seen_at` when it says; for an import, the time of its newest post in the batch (an
+        archive's profile is as it was then, or later); for a collection, now. Never later
+        than now (a post dated ahead by a wrong clock must not pin an old profile)."""
+        seen: dict[tuple[str, str], dt.datetime] = {}
+        if self.archive:
+            for p in posts:
+                if p.account_key:
+                    key = (p.platform, p.account_key)
+                    before = seen.get(key)
+                    if before is None or p.created_at > before:
+                        seen[key] = p.created_at
+            for a in by_key.values():  # an account moved to: when the mover was seen
+                if a.moved_to and (a.platform, a.key) in seen:
+                    seen.setdefault((a.platform, a.moved_to), seen[(a.platform, a.key)])
+        for key in needed:
+            record = by_key.get(key)
+            if record is not None and record.seen_at is not None:
+                seen[key] = record.seen_at
+            at = seen.get(key)
+            if at is None or at > now:
+                seen[key] = now
+        return seen
+
     def _upsert_accounts(
-        self, conn: Connection, accounts: Sequence[AccountRecord], now: dt.datetime
+        self, conn: Connection, accounts: Sequence[AccountRecord], now: dt.datetime,
+        seen: dict[tuple[str, str], dt.datetime] | None = None,
     ) -> dict[tuple[str, str], int]:
+        """Store the accounts' records; (platform, key) -> row id.
+
+        A stored profile is replaced only by a record seen as late or later (`seen`, see
+        `_seen_times`; `accounts.profile_at`): an older archive imported after newer data
+        gave an account back its old handle, name and bio. An older record only fills in
+        what is stored empty."""
+        seen = seen or {}
         ids: dict[tuple[str, str], int] = {}
         unknown = []
         for a in accounts:
@@ -434,6 +499,7 @@ class PostWriter:
         if not unknown:
             return ids
         existing: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
+        shown: dict[tuple[str, str], dt.datetime | None] = {}  # stored profile_at
         for platform in {a.platform for a in unknown}:
             keys = [a.key for a in unknown if a.platform == platform]
             for chunk in _chunks(keys):
@@ -448,16 +514,34 @@ class PostWriter:
                         accounts_t.c.url,
                         accounts_t.c.platform_user_id,
                         accounts_t.c.raw,
+                        accounts_t.c.profile_at,
                     ).where(accounts_t.c.platform == platform, accounts_t.c.key.in_(chunk))
                 )
                 for row in rows:
                     existing[(platform, row.key)] = (row.id, _stored_signature(row))
+                    shown[(platform, row.key)] = row.profile_at
         strays = [a for a in unknown if a.platform == "x" and (a.platform, a.key) not in existing]
         if strays:
-            existing.update(self._same_x_account(conn, strays))
-        inserts, updates = [], []
+            existing.update(self._same_x_account(conn, strays, shown))
+        if any(at is None for at in shown.values()):
+            shown.update(_newest_posts(conn, {key: existing[key][0] for key, at in shown.items()
+                                              if at is None}))
+        inserts, updates, fills = [], [], []
         for a in unknown:
             found = existing.get((a.platform, a.key))
+            at = seen.get((a.platform, a.key), now)
+            stored_at = shown.get((a.platform, a.key))
+            if found is not None and stored_at is not None and at < stored_at:
+                # Seen before the profile stored: it only fills what is stored empty.
+                filled = tuple(o if o is not None else n for n, o in
+                               zip(self._signature(a), found[1], strict=True))
+                if filled != found[1]:
+                    fills.append({"b_id": found[0], "display_name": a.display_name,
+                                  "bio": a.bio, "followers": a.followers, "url": a.url,
+                                  "platform_user_id": a.platform_user_id, "raw": a.raw})
+                    self.changed_account_ids.add(found[0])
+                ids[(a.platform, a.key)] = found[0]
+                continue
             if found is not None and a.handle == a.key and found[1][0] != a.key:
                 # A handle the platform could not verify (Bluesky's handle.invalid, stood in
                 # for by the DID) keeps the one stored: [[organisations]] accounts and
@@ -472,6 +556,7 @@ class PostWriter:
                 "platform_user_id": a.platform_user_id,
                 "raw": a.raw,
                 "last_seen": now,
+                "profile_at": at,
             }
             if found is None:
                 inserts.append({"platform": a.platform, "key": a.key, "first_seen": now, **values})
@@ -487,10 +572,18 @@ class PostWriter:
             conn.execute(
                 accounts_t.update()
                 .where(accounts_t.c.id == sa.bindparam("b_id"))
-                .values({k: (sa.bindparam(k) if k in ("handle", "last_seen") else
+                .values({k: (sa.bindparam(k) if k in ("handle", "last_seen", "profile_at") else
                              sa.func.coalesce(sa.bindparam(k), accounts_t.c[k]))
                          for k in updates[0] if k != "b_id"}),
                 updates,
+            )
+        if fills:
+            conn.execute(
+                accounts_t.update()
+                .where(accounts_t.c.id == sa.bindparam("b_id"))
+                .values({k: sa.func.coalesce(accounts_t.c[k], sa.bindparam(k))
+                         for k in fills[0] if k != "b_id"}),
+                fills,
             )
         if inserts:
             # Unordered RETURNING lets SQLAlchemy batch the rows; each row names its key.
@@ -508,7 +601,8 @@ class PostWriter:
                 self._accounts[key] = (account_id, self._signature(by_key[key]))
         return ids
 
-    def _same_x_account(self, conn: Connection, strays: Sequence[AccountRecord]
+    def _same_x_account(self, conn: Connection, strays: Sequence[AccountRecord],
+                        shown: dict[tuple[str, str], dt.datetime | None]
                         ) -> dict[tuple[str, str], tuple[int, tuple[object, ...]]]:
         """X accounts stored under the other key of the same person, for records whose key
         is not stored: a TAGS sheet without usable user ids (Excel cuts them to 15 digits)
@@ -521,7 +615,8 @@ class PostWriter:
         found: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
         columns = (accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
                    accounts_t.c.display_name, accounts_t.c.bio, accounts_t.c.followers,
-                   accounts_t.c.url, accounts_t.c.platform_user_id, accounts_t.c.raw)
+                   accounts_t.c.url, accounts_t.c.platform_user_id, accounts_t.c.raw,
+                   accounts_t.c.profile_at)
         by_handle = {a.key: a for a in strays if a.key.startswith("@")}
         by_id = {a.handle: a for a in strays if a.key.isdigit() and a.handle.startswith("@")}
         for column, wanted in ((accounts_t.c.handle, by_handle), (accounts_t.c.key, by_id)):
@@ -539,7 +634,63 @@ class PostWriter:
                     conn.execute(accounts_t.update().where(accounts_t.c.id == row.id)
                                  .values(key=record.key))
                 found[("x", record.key)] = (row.id, _stored_signature(row))
+                shown[("x", record.key)] = row.profile_at
         return found
+
+    def _link_moves(self, conn: Connection, movers: Sequence[AccountRecord],
+                    ids: dict[tuple[str, str], int]) -> None:
+        """Accounts that moved (Mastodon's `moved`) linked to the account moved to, and
+        their posts stored under it: one person, one contributor, every post of both kept.
+
+        A move that would go round in a circle (moved back again) is not linked: the
+        account moved to last keeps its own posts."""
+        for a in movers:
+            move = (a.platform, a.key, a.moved_to or "")
+            source, target = ids.get(move[:2]), ids.get((a.platform, move[2]))
+            if move in self._linked or source is None or target is None or source == target:
+                continue
+            self._linked.add(move)
+            final = self._author_ids(conn, {("", ""): target})[("", "")]
+            if final == source:
+                log.warning("%s account %s moved to %s, which moved back: kept apart",
+                            a.platform, a.handle, a.moved_to)
+                continue
+            conn.execute(accounts_t.update().where(accounts_t.c.id == source)
+                         .values(moved_to_id=target))
+            conn.execute(posts_t.update().where(posts_t.c.account_id == source)
+                         .values(account_id=final))
+            for held, author in list(self._authors.items()):
+                if author == source:
+                    self._authors[held] = final
+            self._authors[source] = final
+
+    def _author_ids(self, conn: Connection, ids: dict[tuple[str, str], int]
+                    ) -> dict[tuple[str, str], int]:
+        """`ids` with each account's row id replaced by the one its posts are stored
+        under: the account it moved to, and so on (a move whose account is erased ends
+        the chain). Looked up once per account a writer sees."""
+        unknown = sorted({i for i in ids.values() if i not in self._authors})
+        step: dict[int, int] = {}
+        todo = unknown
+        while todo:
+            following = []
+            moved = sa.alias(accounts_t, "moved")
+            for chunk in _chunks(todo):
+                for rid, target in conn.execute(
+                        sa.select(accounts_t.c.id, accounts_t.c.moved_to_id)
+                        .join(moved, moved.c.id == accounts_t.c.moved_to_id)
+                        .where(accounts_t.c.id.in_(chunk))):
+                    step[rid] = target
+                    if target not in step and target not in self._authors:
+                        following.append(target)
+            todo = sorted(set(following) - set(step))
+        for rid in unknown:
+            final, path = rid, {rid}
+            while final in step and step[final] not in path:
+                final = step[final]
+                path.add(final)
+            self._authors[rid] = self._authors.get(final, final)
+        return {key: self._authors[i] for key, i in ids.items()}
 
     def _stored_account_ids(self, conn: Connection, keys: Iterable[tuple[str, str]]
                             ) -> dict[tuple[str, str], int]:
