@@ -663,7 +663,7 @@ def parse_settings(text: str, path: Path | None = None) -> Settings:
         # the first column, so TOML's line and column numbers stay right without it.
         data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: not valid TOML: {exc}{_env_line_hint(text, exc)}"
+        raise ConfigError(f"{label}: not valid TOML: {exc}{_toml_hint(text, exc)}"
                           ) from exc
     _refuse_literal_secrets(data, label)
     try:
@@ -683,18 +683,46 @@ _ENV_ADVICE = ("an environment variable, not a key of this file: remove the line
                "EnvironmentFile; see .env.example)")
 
 
-def _env_line_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
-    """Where TOML stopped on an environment line (`KNOWVEMBER_X_BEARER_TOKEN=AAAA...`, as
-    a secrets file writes it), say what the line is instead of only "Invalid value"; the
-    value is never repeated (it is a secret)."""
+_CURLY_QUOTES = "\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
+_BARE_TEXT = re.compile(r"^\s*([\w.-]+)\s*=\s*([A-Za-z][^\"'\[{#]*?)\s*(#.*)?$")
+_SLASHED_DATE = re.compile(r"=\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*(#.*)?$")
+
+
+def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """What the line TOML stopped on is, in words, where "Invalid value" says nothing.
+
+    An environment line (`KNOWVEMBER_X_BEARER_TOKEN=AAAA...`, as a secrets file writes it;
+    the value is never repeated, it is a secret); curly quotes (“KNOWvember”), which Word,
+    Outlook and a phone's keyboard put in a line copied from them; a date written the UK
+    way (`start = 01/11/2027`); text without its quotes (`timezone = Europe/London`).
+    """
     match = re.search(r"at line (\d+)", str(exc))
     lines = text.removeprefix("\ufeff").splitlines()
     if not match or not 0 < int(match.group(1)) <= len(lines):
         return ""
-    env = _ENV_LINE.match(lines[int(match.group(1)) - 1])
-    if not env:
+    line = lines[int(match.group(1)) - 1]
+    env = _ENV_LINE.match(line)
+    if env:
+        return f"; line {match.group(1)}: {env.group(1)} is {_ENV_ADVICE} ({SECRET_REFUSAL})"
+    curly = next((char for char in line if char in _CURLY_QUOTES), None)
+    if curly:
+        return (f"; line {match.group(1)} has a curly quote ({curly}), as Word or Outlook "
+                "write them: type the quotes again as straight \" or ' in a plain text "
+                "editor")
+    if _SLASHED_DATE.search(line):
+        return (f"; line {match.group(1)}: write a date as YYYY-MM-DD, without quotes "
+                "(e.g. 2027-11-01)")
+    bare = _BARE_TEXT.match(line)
+    if not bare or bare.group(2) in ("true", "false", "inf", "nan"):
         return ""
-    return f"; line {match.group(1)}: {env.group(1)} is {_ENV_ADVICE} ({SECRET_REFUSAL})"
+    key, value = bare.groups()[:2]
+    if value.lower() in ("true", "false", "yes", "no", "on", "off"):
+        return (f"; line {match.group(1)}: write {key} = true or {key} = false, in lower "
+                "case and without quotes")
+    if _looks_like_secret(value) or "://" in value or "@" in value:
+        # A token pasted without quotes, or a URL that may hold a password: not repeated.
+        return f"; line {match.group(1)}: text goes in straight quotes ({SECRET_REFUSAL})"
+    return f"; line {match.group(1)}: text goes in straight quotes ({key} = \"{value}\")"
 
 
 def _refuse_literal_secrets(data: dict[str, Any], label: str, prefix: str = "") -> None:
@@ -748,7 +776,7 @@ def _format_validation(label: str, exc: ValidationError) -> str:
         loc = re.sub(r"\.(\d+)", r"[\1]", loc)
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see the README for the keys)"
+            message = _unknown_key(error["loc"])
         elif error["type"] == "missing":
             message = "required key is missing"
         elif error["type"].startswith("date_"):
@@ -770,6 +798,52 @@ def _format_validation(label: str, exc: ValidationError) -> str:
             shown = f" (got {value!r})"
         lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}")
     return "\n".join(lines)
+
+
+def _key_homes() -> dict[str, list[str]]:
+    """Each key the file may hold, and the table header(s) it belongs under."""
+    import typing
+
+    homes: dict[str, list[str]] = {}
+
+    def walk(model: type[BaseModel], header: str, prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            if info.exclude:
+                continue
+            annotation = info.annotation
+            args = typing.get_args(annotation)
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"[{prefix}{name}]", f"{prefix}{name}.")
+            elif typing.get_origin(annotation) is list and args and isinstance(
+                    args[0], type) and issubclass(args[0], BaseModel):
+                walk(args[0], f"[[{prefix}{name}]]", f"{prefix}{name}.")
+            elif header:
+                homes.setdefault(name, []).append(header)
+
+    walk(Settings, "", "")
+    return homes
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """"unknown key", and where the key belongs when it is another table's.
+
+    In TOML a key belongs to the table whose header is above it: `timezone` added at the
+    end of the file is read as [logging]'s, `enabled = true` under [campaign] as the
+    campaign's. "check the spelling" sent the coordinator looking at a key spelt right.
+    """
+    key = str(loc[-1])
+    here = ".".join(str(part) for part in loc[:-1] if not isinstance(part, int))
+    array = any(isinstance(part, int) for part in loc[:-1])
+    table = f"[[{here}]]" if array else f"[{here}]"
+    elsewhere = [header for header in _key_homes().get(key, []) if header != table]
+    if not elsewhere:
+        return "unknown key (check the spelling; see the README for the keys)"
+    where = (elsewhere[0] if len(elsewhere) == 1
+             else ", ".join(elsewhere[:-1]) + " or " + elsewhere[-1])
+    into = elsewhere[0] if len(elsewhere) == 1 else "the one it is for"
+    return (f"{key} belongs under {where}, not {'under ' + table if here else 'at the top'}: "
+            "a key is read as part of the table whose [header] is above it in the file, so "
+            f"move the line under {into}")
 
 
 _CANDIDATE = re.compile(r"[A-Za-z0-9%+/=_.\-:]{20,}")
