@@ -35,16 +35,38 @@ def hashtags_in(text: str) -> list[str]:
     return list(dict.fromkeys(fold(m) for m in _HASHTAG.findall(text)))
 
 
+# A letter O typed for a zero among digits ("2O19"): the keys sit side by side, and in many
+# fonts the two look alike.
+_O_FOR_ZERO = re.compile(r"(?<=\d)o(?=\d)|(?<=\d)o$")
+
+
+def zeroed(tag: str) -> str:
+    """A folded tag with a letter O among its digits read as a zero (`knowvember2o19` ->
+    `knowvember2019`): the campaign's tag mistyped, not another campaign's, which
+    `#KNOWvember2O18` still is. Other ways of writing a tag (`#KNOWvember_19`) are for
+    `variants`: a tag is matched whole."""
+    return _O_FOR_ZERO.sub("0", tag)
+
+
 class CampaignTags:
-    """Matches posts against one campaign's hashtags and accepted variants."""
+    """Matches posts against one campaign's hashtags and accepted variants.
+
+    A tag matches as written (case-insensitively), and also with a letter O for a zero
+    among its digits (`zeroed`), so `#KNOWvember2O19` posts are not dropped.
+    """
 
     def __init__(self, tags: Iterable[str]) -> None:
         self.tags = frozenset(fold(t) for t in tags)
         if not self.tags:
             raise ValueError("a campaign needs at least one hashtag")
+        self._zeroed = frozenset(zeroed(t) for t in self.tags)
 
     def matches(self, tags: Iterable[str]) -> bool:
-        return not self.tags.isdisjoint(map(folded, tags))
+        written = [folded(t) for t in tags]
+        if not self.tags.isdisjoint(written):
+            return True
+        return any(zeroed(t) in self._zeroed for t in written
+                   if "o" in t and _O_FOR_ZERO.search(t))
 
     def matches_text(self, text: str) -> bool:
         return self.matches(hashtags_in(text))
