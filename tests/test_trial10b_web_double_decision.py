@@ -83,7 +83,7 @@ def test_another_decision_or_coordinator_is_still_refused(client: TestClient, db
         .status_code == 303
     other = client.post(f"/review/{story_id}",
                         data={**form, "action": "reject", "note": "Changed my mind"})
-    assert other.status_code == 409 and "story 1 is approved" in other.text
+    assert other.status_code == 409 and "you approved story 1 already" in other.text
 
     colleague = TestClient(client.app)
     sign_in(colleague, "second")

@@ -143,7 +143,9 @@ def decide(
                 f"Your decision was not saved: story {story_id} changed while you had it "
                 f"open{f' ({exc.step})' if exc.step else ''}. It is shown below as it is "
                 "now: read it again, then decide."))
-        return _story_page(request, story_id, status_code=409, error=str(exc), note=note)
+        meanwhile = _decided_meanwhile(state, story_id, seen, user.username)
+        return _story_page(request, story_id, status_code=409, note=note,
+                           error=meanwhile or str(exc))
     except InputError as exc:
         return _story_page(request, story_id, status_code=400, error=str(exc), note=note)
     state.numbers.invalidate()
@@ -152,6 +154,40 @@ def decide(
                    else "")
     flash(request, f"Story {story_id} {DONE.get(action, action)}.{unpublished}")
     return RedirectResponse("/review", status_code=303)
+
+
+_DECIDED = {"approved": "approved it", "rejected": "rejected it",
+            "changes_requested": "sent it back for changes"}
+
+
+def _decided_meanwhile(state: WebState, story_id: int, seen: str, username: str) -> str | None:
+    """What to tell a coordinator whose decision lost to another one made while they had the
+    page open: who decided what, and when. None when the story did not change since `seen`.
+
+    The page said only the CLI's refusal ("story 5 is changes requested: only a submitted
+    story can be approved; ... edit it (`knowvember stories edit 5 ...`)"), naming neither
+    the colleague nor their decision, and nothing said that the note typed was not kept.
+    """
+    if not seen:
+        return None
+    try:
+        story = stories.get_story(state.db, story_id, lookups=state.lookups)
+    except NotFoundError:
+        return None
+    if story.version == seen or not story.events:
+        return None
+    last = story.events[-1]
+    what = _DECIDED.get(last.action)
+    if what is None:
+        return None
+    when = f"{last.at:%-d %B at %H:%M} UTC"
+    if last.reviewer == username:  # this page sent again, or another tab of theirs
+        done = f"you {what.removesuffix(' it')} story {story_id} already, on {when}"
+    else:
+        done = (f"while you had story {story_id} open, {last.reviewer or 'another coordinator'}"
+                f" {what} on {when}")
+    return (f"Your decision was not saved: {done}. It is shown below as it is now, with its "
+            "trail.")
 
 
 def _made_just_now(state: WebState, story_id: int, action: str, reviewer: str,
