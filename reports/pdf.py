@@ -46,6 +46,7 @@ INK = (33, 43, 50)
 MUTED = (76, 98, 114)
 PALE = (240, 244, 245)
 FONT = "dejavu"
+TABLE_PADDING = 1  # mm, on each side of a table cell's text
 
 
 def _font_dir() -> Path:
@@ -135,7 +136,8 @@ class _Writer:
 
     def h1(self, text: str) -> None:
         self.font(18, "B", INK)
-        self.pdf.multi_cell(0, 8, self.text(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, 8, self.text(text), align="L", new_x="LMARGIN",
+                            new_y="NEXT")
 
     def h2(self, text: str) -> None:
         pdf = self.pdf
@@ -143,7 +145,7 @@ class _Writer:
             pdf.add_page()
         pdf.ln(4)
         self.font(13, "B", BLUE)
-        pdf.multi_cell(0, 7, self.text(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, self.text(text), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_draw_color(*BLUE)
         pdf.set_line_width(0.6)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
@@ -154,12 +156,14 @@ class _Writer:
             self.pdf.add_page()
         self.pdf.ln(1)
         self.font(10.5, "B")
-        self.pdf.multi_cell(0, 6, self.text(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, 6, self.text(text), align="L", new_x="LMARGIN",
+                            new_y="NEXT")
 
     def para(self, text: str, size: float = 9, style: str = "",
              colour: tuple[int, int, int] = INK) -> None:
         self.font(size, style, colour)
-        self.pdf.multi_cell(0, size * 0.5, self.text(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, size * 0.5, self.text(text), align="L", new_x="LMARGIN",
+                            new_y="NEXT")
         self.pdf.ln(1)
 
     def link(self, label: str, url: str) -> None:
@@ -168,8 +172,8 @@ class _Writer:
         from fpdf.enums import WrapMode
 
         self.font(8, "", BLUE)
-        self.pdf.multi_cell(0, 4.5, self.text(label), link=url, new_x="LMARGIN",
-                            new_y="NEXT", wrapmode=WrapMode.CHAR)
+        self.pdf.multi_cell(0, 4.5, self.text(label), link=url, align="L",
+                            new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
 
     def image(self, png: bytes, title: str) -> None:
         from PIL import Image
@@ -192,12 +196,15 @@ class _Writer:
         pdf = self.pdf
         self.font(7.5)
         align = ["RIGHT" if i in right else "LEFT" for i in range(len(header))]
+        headed = any(header)  # the headline numbers have none: no empty grey band above
         with pdf.table(col_widths=tuple(widths), text_align=tuple(align), line_height=4,
                        headings_style=FontFace(emphasis="BOLD", fill_color=PALE),
-                       borders_layout="HORIZONTAL_LINES", padding=1) as table:
-            head = table.row()
-            for cell in header:
-                head.cell(self.text(cell))
+                       first_row_as_headings=headed, borders_layout="HORIZONTAL_LINES",
+                       padding=TABLE_PADDING) as table:
+            if headed:
+                head = table.row()
+                for cell in header:
+                    head.cell(self.text(cell))
             for row in rows:
                 line = table.row()
                 for cell in row:
@@ -243,7 +250,7 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
                 [[str(r["rank"]), r["name"], r["region"] or "—", fmt(r["contributors"]),
                   fmt(r["posts"]), fmt(r["engagement"]), fmt(r["stories"]),
                   f"{r['score']:,.2f}"] for r in c.org_board[:top]],
-                [10, 62, 30, 14, 16, 19, 13, 16], right=[0, 3, 4, 5, 6, 7])
+                [10, 58, 30, 14, 16, 22, 14, 16], right=[0, 3, 4, 5, 6, 7])
     if "regions" in c.charts:
         w.image(c.charts["regions"].png, c.charts["regions"].title)
     if c.region_board:
