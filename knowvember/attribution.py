@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from knowvember.errors import ConflictError, InputError, NotFoundError
 from knowvember.models import Account, Post
 from knowvember.organisations import Candidate, Catalogue, account_text, sync_organisations
-from knowvember.records import parse_account_ref
+from knowvember.records import account_ref_names, parse_account_ref
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -108,7 +108,7 @@ def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any
 _COLUMNS = (
     accounts_t.c.id, accounts_t.c.platform, accounts_t.c.handle, accounts_t.c.display_name,
     accounts_t.c.bio, accounts_t.c.organisation_code, accounts_t.c.attribution,
-    accounts_t.c.attribution_confidence, accounts_t.c.attribution_input,
+    accounts_t.c.attribution_confidence, accounts_t.c.attribution_input, accounts_t.c.key,
 )
 
 
@@ -405,7 +405,7 @@ def unmatched_accounts(
         rows = conn.execute(query).all()
     found = []
     for row in rows:
-        if (row.platform, row.handle) in excluded:
+        if is_opted_out(excluded, row.platform, row.handle, row.key):
             continue
         text = account_text(row.display_name, row.bio, row.handle)
         found.append(UnmatchedAccount(_ref(row), int(row.posts),
@@ -423,14 +423,15 @@ def unassigned_count(db: Database, exclude: Iterable[tuple[str, str]] = ()) -> i
     """
     counts = _post_counts(db)
     query = (
-        sa.select(accounts_t.c.platform, accounts_t.c.handle)
+        sa.select(accounts_t.c.platform, accounts_t.c.handle, accounts_t.c.key)
         .join(counts, counts.c.account_id == accounts_t.c.id)
         .where(accounts_t.c.organisation_code.is_(None),
                accounts_t.c.attribution == UNASSIGNED)
     )
     excluded = set(exclude)
     with db.begin() as conn:
-        return sum(1 for row in conn.execute(query) if (row.platform, row.handle) not in excluded)
+        return sum(1 for row in conn.execute(query)
+                   if not is_opted_out(excluded, row.platform, row.handle, row.key))
 
 
 def _post_counts(db: Database, window: Window | None = None) -> sa.Subquery:
@@ -465,15 +466,51 @@ def accounts_of(db: Database, code: str | Sequence[str], *,
     )
     with db.begin() as conn:
         return [(_ref(row), int(row.posts)) for row in conn.execute(query)
-                if (row.platform, row.handle.lower()) not in leave_out]
+                if not is_opted_out(leave_out, row.platform, row.handle, row.key)]
 
 
 def opted_out(settings: Settings) -> set[tuple[str, str]]:
-    """(platform, handle) of `[leaderboard] exclude_accounts`."""
+    """(platform, handle) and (platform, key) of `[leaderboard] exclude_accounts`: an
+    entry can name an account by handle, by profile address or, on Bluesky, by DID (see
+    `is_opted_out`)."""
     found = set()
     for ref in settings.leaderboard.exclude_accounts:
         try:
-            found.add(parse_account_ref(ref))
+            platform, handles, keys = account_ref_names(ref)
         except ValueError:
             continue
+        found.update((platform, name) for name in handles | keys)
     return found
+
+
+def is_opted_out(leave_out: set[tuple[str, str]] | frozenset[tuple[str, str]],
+                 platform: str, handle: str, key: str) -> bool:
+    """Whether an account is among `opted_out`'s, by its handle (in any case) or its key."""
+    return (platform, handle.lower()) in leave_out or (platform, key) in leave_out
+
+
+def opted_out_accounts(conn: Connection, refs: Sequence[str]
+                       ) -> tuple[set[int], list[tuple[int, str]]]:
+    """Ids of the accounts `[leaderboard] exclude_accounts` names, and the entries (by
+    position) that name no stored account.
+
+    An entry names accounts by handle (in any case), by profile address or by DID (see
+    `account_ref_names`): a DID or an address was taken as a handle no account has, and
+    the person who opted out stayed in every published number. A malformed entry raises
+    ValueError, naming the entry and saying why."""
+    c = accounts_t.c
+    ids: set[int] = set()
+    unmatched: list[tuple[int, str]] = []
+    for index, ref in enumerate(refs):
+        try:
+            platform, handles, keys = account_ref_names(ref)
+        except ValueError as exc:
+            raise ValueError(f"leaderboard.exclude_accounts[{index}]: {exc}") from None
+        found = conn.execute(sa.select(c.id).where(
+            c.platform == platform,
+            sa.or_(sa.func.lower(c.handle).in_(sorted(handles)),
+                   c.key.in_(sorted(keys | handles))))).scalars().all()
+        ids.update(int(i) for i in found)
+        if not found:
+            unmatched.append((index, ref))
+    return ids, unmatched

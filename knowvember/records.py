@@ -7,7 +7,9 @@ in `collectors/`); the store only ever sees these records, never a raw API objec
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 PLATFORMS = ("x", "mastodon", "bluesky")
 PLATFORM_ALIASES = {"twitter": "x", "x": "x", "mastodon": "mastodon", "bluesky": "bluesky",
@@ -98,7 +100,15 @@ def normalise_handle(platform: str, handle: str) -> str:
 
 
 def parse_account_ref(ref: str) -> tuple[str, str]:
-    """`platform:handle` -> (platform, normalised handle)."""
+    """`platform:handle` -> (platform, normalised handle).
+
+    A profile's address, alone or after `platform:` (`https://x.com/UHLLibraries`,
+    `mastodon:https://nhs.social/@lib`, `https://bsky.app/profile/lib.bsky.social`), is read
+    as the handle it shows: coordinators copy an address from the browser, and it was taken
+    as a handle no account has, so the mapping or opt-out it was written for did nothing.
+    A Bluesky DID (`bluesky:did:plc:...`) is kept as it is: it names the account by its key.
+    """
+    ref = _from_profile_url(ref.strip())
     platform, sep, handle = ref.partition(":")
     if not sep or not handle.strip():
         raise ValueError(
@@ -107,3 +117,76 @@ def parse_account_ref(ref: str) -> tuple[str, str]:
         )
     platform = normalise_platform(platform)
     return platform, normalise_handle(platform, handle)
+
+
+def account_ref_names(ref: str) -> tuple[str, set[str], set[str]]:
+    """(platform, handles, keys) an account reference can name a stored account by.
+
+    `platform:handle` and a profile address name a handle; a Bluesky DID
+    (`bluesky:did:plc:...`) names the account's key (and the handle of one whose handle
+    could not be verified, which the DID stands in for); a Mastodon profile address also
+    names the actor its server keys it by (`https://host/users/name`), which is still the
+    account when its handle is on another domain than the server (`@lib@nhs.uk` served
+    from social.nhs.uk)."""
+    platform, handle = parse_account_ref(ref)
+    keys = {handle} if handle.startswith("did:") else set()
+    said = ref.strip()
+    url = said.partition(":")[2].strip() if not _PROFILE_URL.match(said) else said
+    if platform == "mastodon" and _PROFILE_URL.match(url):
+        parts = urlsplit(url)
+        segments = [s for s in parts.path.split("/") if s]
+        if segments and segments[0].startswith("@") and "@" not in segments[0][1:]:
+            keys.add(f"{parts.scheme.lower()}://{parts.netloc.lower()}/users/{segments[0][1:]}")
+        elif len(segments) >= 2 and segments[0] == "users":
+            keys.add(f"{parts.scheme.lower()}://{parts.netloc.lower()}/users/{segments[1]}")
+    return platform, {handle}, keys
+
+
+_X_HOSTS = frozenset({"twitter.com", "www.twitter.com", "mobile.twitter.com", "x.com",
+                      "www.x.com", "mobile.x.com"})
+_X_PAGES = frozenset({"i", "intent", "search", "hashtag", "home", "explore", "share"})
+_NAMES = {"x": "an X", "mastodon": "a Mastodon", "bluesky": "a Bluesky"}
+_PROFILE_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def _from_profile_url(ref: str) -> str:
+    """`platform:handle` for a profile address (alone or after `platform:`), else `ref`.
+
+    An address that is no profile (a post search, `x.com/i/...`) is refused here rather
+    than stored as a handle made of its pieces."""
+    said, sep, rest = ref.partition(":")
+    url = rest.strip() if sep and said.strip().lower() in PLATFORM_ALIASES and (
+        _PROFILE_URL.match(rest.strip())) else ref
+    if not _PROFILE_URL.match(url):
+        return ref
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        raise ValueError("the address is not a profile link; write platform:handle "
+                         "(e.g. x:@UHLLibraries)") from None
+    segments = [s for s in parts.path.split("/") if s]
+    if host in _X_HOSTS and segments and segments[0].lower() not in _X_PAGES:
+        found = f"x:@{segments[0]}"
+    elif host in ("bsky.app", "www.bsky.app") and len(segments) >= 2 and (
+            segments[0] == "profile"):
+        found = f"bluesky:{segments[1]}"
+    elif host and segments and segments[0].startswith("@") and len(segments[0]) > 1:
+        user = segments[0]
+        found = f"mastodon:{user if '@' in user[1:] else f'{user}@{host}'}"
+        if port and "@" not in user[1:]:
+            found += f":{port}"
+    elif host and len(segments) >= 2 and segments[0] == "users":
+        found = f"mastodon:@{segments[1]}@{host}" + (f":{port}" if port else "")
+    else:
+        # The address is not echoed: it may carry a token in its query.
+        raise ValueError("the address is not a profile link this can read; write "
+                         "platform:handle (e.g. x:@UHLLibraries, mastodon:@lib@nhs.social, "
+                         "bluesky:lib.bsky.social)")
+    if url is not ref:
+        wanted = normalise_platform(said)
+        if wanted != found.partition(":")[0]:
+            raise ValueError(f"the address is {_NAMES[found.partition(':')[0]]} profile, "
+                             f"not {wanted}")
+    return found

@@ -380,7 +380,9 @@ class PostWriter:
                     del unique[key]
                     if len(self._forgotten_posts) < FORGOTTEN_POSTS_KEPT:
                         self._forgotten_posts.add(key)
-                elif handle and (post.platform, handle) in self.drop_accounts:
+                elif (handle and (post.platform, handle) in self.drop_accounts) or (
+                        post.platform, post.account_key or "") in self.drop_accounts:
+                    # (by handle, or by key: an opt-out naming a Bluesky DID)
                     del unique[key]
         if forgotten:
             for key, post in list(unique.items()):
