@@ -295,9 +295,13 @@ def techniques(names: Sequence[str], posts: Sequence[int], stories: Sequence[int
     ax_posts.set_yticks(positions, shown)
     ax_posts.set_xlabel("Posts mentioning it")
     ax_stories.set_xlabel("Approved stories")
-    for ax in (ax_posts, ax_stories):
+    for ax, values in ((ax_posts, posts), (ax_stories, stories)):
         ax.grid(axis="y", visible=False)
         _counts(ax.xaxis)
+        if not any(values):
+            # All zero (no story approved yet, common in an interim report): matplotlib's
+            # own range, -0.05 to 0.05, was labelled with a smear of overlapping decimals.
+            ax.set_xlim(0, 1)
     fig.suptitle(title, fontweight="bold", fontsize=11, y=1 - 0.06 / height, va="top")
     used = [p for p in ("before", "during", "after") if p in phases]
     if used:
