@@ -123,6 +123,8 @@ class ForgetReport:
     others_posts_redacted: int = 0
     already_forgotten: bool = False
     still_in_config: list[str] = field(default_factory=list)
+    # report folders written before the erasure, which still show the account
+    reports_written_before: list[str] = field(default_factory=list)
 
     @property
     def removed_anything(self) -> bool:
@@ -239,6 +241,7 @@ def preview(db: Database, ref: str, settings: Settings | None = None) -> ForgetR
         _erase(conn, report, dry_run=True)
     if settings is not None:
         report.still_in_config = config_mentions(settings, platform, handle)
+        report.reports_written_before = reports_written_before(settings, report)
     return report
 
 
@@ -251,6 +254,7 @@ def forget(db: Database, ref: str, settings: Settings | None = None, *,
         _erase(conn, report, dry_run=False)
     if settings is not None:
         report.still_in_config = config_mentions(settings, platform, handle)
+        report.reports_written_before = reports_written_before(settings, report)
     # The log file must not keep the handle just erased everywhere else. It names the
     # erasure by the start of the handle's digest (as `forgotten_accounts` holds it), so
     # an auditor holding the request can match it, and nobody else can read it.
@@ -797,3 +801,22 @@ def config_mentions(settings: Settings, platform: str, handle: str) -> list[str]
             if parse_account_ref(ref) == (platform, handle):
                 places.append("leaderboard.exclude_accounts")
     return places
+
+
+def reports_written_before(settings: Settings, report: ForgetReport) -> list[str]:
+    """The campaign's report folder, when it holds files and the account had posts there.
+
+    `forget` said "Forgot x:@someone" while report/posts.csv, the workbook, the HTML and the
+    organisation pages written the day before still held the person's handle and posts: the
+    folder a coordinator shares on SharePoint. The files are not edited (a PDF or workbook
+    cannot be, and the copies already sent are beyond reach): the coordinator is told to
+    write the report again.
+    """
+    if not (report.posts or report.reposts or report.others_posts_redacted):
+        return []
+    folder = settings.resolve(settings.reports.out_dir)
+    try:
+        written = folder.is_dir() and any(path.is_file() for path in folder.rglob("*"))
+    except OSError:
+        return []
+    return [str(folder)] if written else []

@@ -83,7 +83,7 @@ def forget(
         else:
             typer.echo(f"Would forget {found.platform}:{found.handle}: would remove "
                        f"{_what(found)}. Nothing was changed.")
-        _config_warnings(found)
+        _config_warnings(found, dry_run=True)
         return
     if not yes:
         if not sys.stdin.isatty():
@@ -106,10 +106,18 @@ def forget(
     _config_warnings(report)
 
 
-def _config_warnings(report: ForgetReport) -> None:
-    """Where campaign.toml still names the account: forget cannot edit the file."""
+def _config_warnings(report: ForgetReport, *, dry_run: bool = False) -> None:
+    """Where campaign.toml and the report written before still name the account: forget
+    edits neither."""
     from rich.markup import escape
 
     for place in report.still_in_config:
         err_console().print(f"[yellow]campaign.toml still names the account in "
                             f"{escape(place)}; remove it from the file.[/]")
+    for folder in report.reports_written_before:
+        when = ("shows the account and will after forget too" if dry_run else
+                "was written before this and still shows the account")
+        err_console().print(
+            f"[yellow]The report in {escape(folder)} {when}: write it again (`knowvember "
+            "report`) and replace the copies already shared; backups made before still hold "
+            "it too (`knowvember db restore` erases it again).[/]")
