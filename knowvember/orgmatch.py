@@ -64,7 +64,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 11  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 12  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -778,8 +778,10 @@ class Matcher:
             successor = next((o for o in scored if o != code and self._related(code, o)), None)
             if successor is not None:
                 # Two trusts that merged into it ("UHD, formerly Poole and Royal
-                # Bournemouth") name the merged trust itself.
-                merged = any(c != code and self._related(c, successor) for c in named_closed)
+                # Bournemouth") name the merged trust itself, also where the other one is
+                # named only by its place ("Poole": similar words, no alias of its own).
+                merged = any(c != code and self._related(c, successor)
+                             for c in (*named_closed, *(f for f in fuzzy if f in self._closed)))
                 kept, dropped = ((code, successor)
                                  if not merged and successor not in fuzzy
                                  and self._carried_forward(code, successor, seen[successor])
