@@ -284,9 +284,9 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
         if (second is None or _parses(second[1]) or line.lstrip()[:1] not in (b"[", b"{")
                 or (source.span is not None and source.span.start > 0)):
             # (A file's second half is JSONL, or it would not have been split.)
-            yield number, LineError(source.label, number, _json_problem(line))
+            yield from _unparsed(source, parse, number, line)
             if second is not None:
-                yield _value(source, parse, *second)
+                yield from _values(source, parse, [second])
         else:
             # Blank lines were left out of `lines`: put them back, so that an error in the
             # document names the line it is on.
@@ -296,8 +296,7 @@ def json_values(source: Source, parse: Callable[[bytes], Any] = orjson.loads
                 last = at
             yield from _whole_document(source, parse, b"".join(parts), first=number)
             return
-    for number, line in lines:
-        yield _value(source, parse, number, line)
+    yield from _values(source, parse, lines)
 
 
 def _refuse_other_kind(label: str, number: int, line: bytes,
@@ -361,16 +360,85 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def _value(source: Source, parse: Callable[[bytes], Any], number: int, line: bytes
-           ) -> tuple[int, Any | LineError]:
-    try:
-        return number, _parse_text(parse, line)
-    except ValueError:
-        if line.startswith(_BOM):
-            # Files saved by Notepad and joined (`type a.jsonl b.jsonl > all.jsonl`) carry
-            # a byte order mark at the start of each: that line was "not valid JSON".
-            return _value(source, parse, number, line[len(_BOM):])
-        return number, LineError(source.label, number, _json_problem(line))
+def _values(source: Source, parse: Callable[[bytes], Any],
+            lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Any | LineError]]:
+    """(line number, parsed value) for each of `lines`; see `_unparsed` for those that do
+    not parse as they are."""
+    for number, line in lines:
+        try:
+            value = _parse_text(parse, line)
+        except ValueError:
+            yield from _unparsed(source, parse, number, line)
+            continue
+        yield number, value
+
+
+def _unparsed(source: Source, parse: Callable[[bytes], Any], number: int, line: bytes
+              ) -> Iterator[tuple[int, Any | LineError]]:
+    """What a line that is not one JSON value holds: the values joined onto it, or the
+    error that names it."""
+    if line.startswith(_BOM):
+        # Files saved by Notepad and joined (`type a.jsonl b.jsonl > all.jsonl`) carry
+        # a byte order mark at the start of each: that line was "not valid JSON".
+        yield from _values(source, parse, [(number, line[len(_BOM):])])
+        return
+    joined = _joined(parse, line)
+    if joined is None:
+        yield number, LineError(source.label, number, _json_problem(line))
+        return
+    values, lost = joined
+    if lost:
+        yield number, LineError(
+            source.label, number,
+            f"the first {lost:,} bytes of the line are a value cut short (not valid JSON), "
+            f"and the {len(values):,} value(s) joined onto the line after it were read: a "
+            "file that ended mid-line had another put after it (`cat`, or `>>` after a "
+            "stopped run); import the cut page again from its own copy if you have one")
+    for value in values:
+        yield number, value
+
+
+_JOINED = "unexpected content after document"  # orjson's message for a value and more
+
+
+def _joined(parse: Callable[[bytes], Any], line: bytes) -> tuple[list[Any], int] | None:
+    """The values of a line that holds several JSON values one after another, and the bytes
+    lost to one cut short before the next began; None when the line is no such line.
+
+    API answers saved with curl (or a browser) end without a line break, so `cat
+    page1.json page2.json > pages.jsonl` puts them all on one line, and a JSONL file cut
+    off mid-line (a run stopped, a full disk) then joined to the next runs its last line
+    into the other's first. Each such line was "not valid JSON" and every page on it was
+    lost: the whole file, for the saved answers. The values are found where the line's own
+    start comes again (`{"data":` for twarc2 pages, `[{"id":` for Mastodon ones): a place
+    counts only when a whole value starts there and ends at the line's end or where the
+    start comes again, so an object nested in a page is never taken for one."""
+    head = line.strip()
+    colon = head.find(b":")
+    if head[:1] not in (b"{", b"[") or not 2 <= colon <= 40:
+        return None
+    start = head[:colon + 1]
+    values: list[Any] = []
+    lost, rest = 0, head
+    while rest:
+        end: int | None = len(rest)
+        try:
+            orjson.loads(rest)
+        except orjson.JSONDecodeError as exc:
+            end = exc.pos if exc.msg == _JOINED else None
+        if end is not None and (end == len(rest) or rest[end:].lstrip().startswith(start)):
+            try:
+                values.append(_parse_text(parse, rest[:end]))
+            except ValueError:
+                lost += end
+            rest = rest[end:].lstrip()
+            continue
+        at = rest.find(start, 1)
+        if at < 0:
+            lost += len(rest)
+            break
+        lost, rest = lost + at, rest[at:]
+    return (values, lost) if values and (len(values) > 1 or lost) else None
 
 
 def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes,
