@@ -37,12 +37,27 @@ OPTIONS = {"constant_memory": True, "strings_to_numbers": False, "strings_to_for
            "strings_to_urls": False, "default_date_format": "yyyy-mm-dd hh:mm:ss"}
 
 
+class _Rows:
+    """Appends rows to one sheet (call it with a row's values); `filter()` puts the
+    spreadsheet's filter buttons on the header, over the rows appended so far."""
+
+    def __init__(self, append: Callable[[Sequence[Any]], int], set_filter: Callable[[], None]
+                 ) -> None:
+        self._append = append
+        self.filter = set_filter
+
+    def __call__(self, values: Sequence[Any]) -> None:
+        self._append(values)
+
+
 def _writer(workbook: Workbook, title: str, header: Sequence[str],
             text_columns: Iterable[int] = (), widths: dict[int, float] | None = None
-            ) -> Callable[[Sequence[Any]], None]:
+            ) -> _Rows:
     """A new sheet with its header row; returns how to append a row to it."""
     sheet = workbook.add_worksheet(title)
     text_format = workbook.add_format({"num_format": TEXT})
+    # A day is a date cell (sortable, filterable by month), shown without a time of 00:00.
+    day_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     text = set(text_columns)
     for index in sorted(text | set(widths or {})):
         width = (widths or {}).get(index)
@@ -64,7 +79,7 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
         else:
             sheet.write_string(row, col, value, text_format if col in text else None)
 
-    def append(values: Sequence[Any]) -> None:
+    def append(values: Sequence[Any]) -> int:
         nonlocal row
         row += 1
         for col, value in enumerate(values):
@@ -77,12 +92,18 @@ def _writer(workbook: Workbook, title: str, header: Sequence[str],
             elif isinstance(value, int | float):
                 if math.isfinite(value):  # a NaN or infinity stays blank (XlsxWriter refuses it)
                     sheet.write_number(row, col, value)
-            elif isinstance(value, dt.datetime | dt.date):
+            elif isinstance(value, dt.datetime):
                 sheet.write_datetime(row, col, value)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(row, col, value, day_format)
             else:
                 put_text(col, str(value))
+        return row
 
-    return append
+    def set_filter() -> None:
+        sheet.autofilter(0, 0, row, len(header) - 1)
+
+    return _Rows(append, set_filter)
 
 
 def _summary_extras(add: Callable[[Sequence[Any]], None], s: dict[str, Any]) -> None:
@@ -114,8 +135,8 @@ def write_workbook(content: ReportContent, path: Path) -> int:
     workbook = Workbook(str(path), OPTIONS)
     add = _writer(workbook, "summary", ["metric", "value"], widths={0: 34, 1: 24})
     period = c.data.period
-    for key, value in (("campaign", c.data.campaign.name), ("from", period.since.isoformat()),
-                       ("to", period.until.isoformat()), ("timezone", period.timezone),
+    for key, value in (("campaign", c.data.campaign.name), ("from", period.since),
+                       ("to", period.until), ("timezone", period.timezone),
                        ("interim", "yes" if period.interim else "no")):
         add([key, value])
     for key in ("posts", "original_posts", "replies", "reposts", "quotes", "contributors",
@@ -126,8 +147,8 @@ def write_workbook(content: ReportContent, path: Path) -> int:
     for platform, n in s["by_platform"].items():
         add([f"posts on {platform_label(platform)}", n])
     if s["peak_day"]:
-        add(["peak_day", s["peak_day"]["date"]])
-        add(["peak_hour", s["peak_hour"]["start"]])
+        add(["peak_day", dt.date.fromisoformat(s["peak_day"]["date"])])
+        add(["peak_hour", dt.datetime.fromisoformat(s["peak_hour"]["start"])])
     for name, n in s["techniques"].items():
         add([f"technique: {name} (posts)", n])
         add([f"technique: {name} (approved stories)", s["technique_stories"][name]])
@@ -152,6 +173,7 @@ def write_workbook(content: ReportContent, path: Path) -> int:
         add(["contributor", r["rank"], r["account"], r["display_name"],
              r["organisation_code"], r["organisation_name"], r["region"], None,
              *(r[m] for m in metrics)])
+    add.filter()  # the `leaderboard` column to filter on, as the docs say
 
     limit = c.data.settings.reports.xlsx_posts
     shown = c.top_posts[:limit]
@@ -164,6 +186,7 @@ def write_workbook(content: ReportContent, path: Path) -> int:
         add([p.platform, p.platform_id, p.url, p.created, p.account, p.display_name,
              p.org_code, p.org_name, p.kind, p.likes, p.reposts, p.replies, p.quotes,
              p.engagement, p.text])
+    add.filter()  # over the posts, not the note below them
     # The sheet lists content posts only (a repost carries the original's counts), so the
     # note compares with those, and says where reposts are rather than miscounting them.
     content = s["original_posts"] + s["replies"] + s["quotes"]
@@ -195,6 +218,7 @@ def write_workbook(content: ReportContent, path: Path) -> int:
              "; ".join(story.techniques), redact_emails(story.body),
              redact_emails(story.outcome), " ".join(story.links),
              story.submitted_at.astimezone(period.tz).replace(tzinfo=None)])
+    add.filter()
 
     add = _writer(workbook, "organisations",
                   ["code", "name", "region", "in scope", "rank", "first time", *metrics],
@@ -216,5 +240,6 @@ def write_workbook(content: ReportContent, path: Path) -> int:
     for o in c.quality.out_of_scope:
         if o["code"] not in listed and all(p.org.code != o["code"] for p in c.org_pages):
             add([o["code"], o["name"], None, "no", None, None, None, o["posts"]])
+    add.filter()
     workbook.close()
     return len(shown)
