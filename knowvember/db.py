@@ -426,4 +426,33 @@ def _ensure_campaign_once(engine: Engine, settings: Settings) -> int:
         current = dict(zip(("name", "start", "end", "timezone", "hashtags"), row[1:], strict=True))
         if current != values:
             conn.execute(table.update().where(table.c.id == row.id).values(**values))
+            _say_campaign_changed(settings, current, values)
         return int(row.id)
+
+
+def _say_campaign_changed(settings: Settings, stored: dict[str, object],
+                          values: dict[str, object]) -> None:
+    """Say what of the campaign's dates, hashtags, name or time zone this campaign.toml
+    changed in the database.
+
+    Two machines sharing one PostgreSQL database with different copies of campaign.toml
+    (the laptop's without the variant added on the server, or last year's end date) each
+    collected and reported by their own file, and each quietly rewrote the campaign in the
+    database: the reports differed with nothing said. An edit of the one file is said once.
+    """
+    changes = []
+    for key, new in values.items():
+        old = stored[key]
+        if key == "hashtags":
+            added = [t for t in new if t not in old]  # type: ignore[operator,union-attr]
+            dropped = [t for t in old if t not in new]  # type: ignore[operator,union-attr]
+            if added or dropped:
+                changes.append("hashtags " + ", ".join(
+                    [f"+{t}" for t in added] + [f"-{t}" for t in dropped]))
+        elif str(old) != str(new):
+            changes.append(f"{key} {old} -> {new}")
+    if changes:
+        log.warning("%s: campaign %s in the database changed by this file (%s); every "
+                    "machine sharing the database must use the same campaign settings, or "
+                    "their collections and reports differ", settings.path or "campaign.toml",
+                    settings.campaign.slug, "; ".join(changes))
