@@ -1224,6 +1224,59 @@ def snapshot(story: StoryRecord) -> dict[str, Any]:
     }
 
 
+# What an edit's changes are called where the trail shows them, in the form's order.
+CHANGE_LABELS = {
+    "title": "title", "body": "what happened", "outcome": "outcome",
+    "chosen_techniques": "techniques", "organisation": "organisation", "name": "name",
+    "email": "email", "role": "role", "links": "links", "consent": "consent to publish",
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field an edit changed: its name (a `CHANGE_LABELS` key), before and after."""
+
+    field: str
+    before: Any
+    after: Any
+
+    @property
+    def label(self) -> str:
+        return CHANGE_LABELS[self.field]
+
+
+def edit_changes(story: StoryRecord) -> dict[int, list[FieldChange]]:
+    """For each `edited` event of the story's trail (by event id), the fields it changed.
+
+    An event keeps the version it replaced (`previous`); what replaced it is the next edit's
+    `previous`, or the story as it is now. A coordinator who asked for changes sees which
+    answers the submitter changed, not only that the story was edited.
+    """
+    versions = [(event.id, _comparable(event.previous)) for event in story.events
+                if event.action == "edited" and event.previous]
+    after_all = _comparable(snapshot(story))
+    changes: dict[int, list[FieldChange]] = {}
+    for index, (event_id, before) in enumerate(versions):
+        after = versions[index + 1][1] if index + 1 < len(versions) else after_all
+        changes[event_id] = [FieldChange(name, before.get(name), after.get(name))
+                             for name in CHANGE_LABELS
+                             if not _same(before.get(name), after.get(name))]
+    return changes
+
+
+def _comparable(version: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A stored version's fields as `edit_changes` compares them: the organisation as typed
+    (or its code), lists as lists, a missing outcome as None."""
+    version = version or {}
+    values = {name: version.get(name) for name in CHANGE_LABELS if name != "organisation"}
+    values["organisation"] = version.get("organisation_text") or version.get("organisation_code")
+    for name in ("chosen_techniques", "links"):
+        values[name] = list(values[name] or [])
+    for name in ("outcome", "role", "name", "email"):
+        values[name] = values[name] or None
+    return values
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return list(a) == list(b)

@@ -591,6 +591,9 @@ def render_story(
                      f"`knowvember stories show {story.id}`)")
         console.print(Text(shown))
     if trail and story.events:
+        from knowvember.stories import edit_changes
+
+        changes = edit_changes(story)
         console.print(Text("\nTrail:", style="bold"))
         for event in story.events:
             text = Text(f"  {_local(event.at, settings)}  {status_label(event.action)}")
@@ -598,6 +601,8 @@ def render_story(
                 text.append(f" by {printable(event.reviewer, keep_newlines=False)}")
             if event.note:
                 text.append(f": {printable(event.note, keep_newlines=False)}")
+            if changes.get(event.id):  # which answers the edit changed, not only that it did
+                text.append(f" (changed: {', '.join(c.label for c in changes[event.id])})")
             console.print(text)
 
 

@@ -42,6 +42,18 @@ def _score(value: float | int | None) -> str:
     return "–" if value is None else f"{float(value):,.2f}"
 
 
+def _answer(value: object) -> str:
+    """A stored answer as the trail shows an earlier version of it: lists joined, consent as
+    Yes / No, nothing as "(empty)"."""
+    if value is None or value == "" or value == []:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
 def as_typed(text: str) -> str:
     """A text area's value as the submitter typed it: browsers send each line break as CRLF
     (the HTML form encoding), while the page, the CLI and form exports have LF. Kept as
@@ -67,6 +79,7 @@ def make_environment() -> jinja2.Environment:
     env.filters["date"] = _date
     env.filters["number"] = _number
     env.filters["score"] = _score
+    env.filters["answer"] = _answer
     # Story text with control characters and bidi overrides made visible, as the CLI and
     # `stories export` show it: a U+202E in a title reversed how the page read, to
     # submitters on /stories and to the coordinator deciding on it.

@@ -90,7 +90,8 @@ def _story_page(request: Request, story_id: int, *, status_code: int = 200,
                for name in order
                if name in stories.ACTIONS and story.status in stories.ACTIONS[name].allowed_from]
     return render(request, "review_story.html", status_code=status_code, story=story,
-                  actions=actions, error=error, note=note, note_error=note_error)
+                  actions=actions, error=error, note=note, note_error=note_error,
+                  changes=stories.edit_changes(story))
 
 
 @router.get("/review/{story_id}")
