@@ -29,7 +29,8 @@ per post rather than one per synonym. The rules:
   beside searching, databases, appraisal or a drug, vitamin or vaccine are not the
   techniques;
 - a mention said not to have happened ("we haven't yet managed to organise a peer assist")
-  is not counted (`_negated`).
+  is not counted (`_negated`), nor one called off ("the knowledge café was cancelled",
+  "we had to postpone the peer assist").
 """
 
 from __future__ import annotations
@@ -197,6 +198,21 @@ _NOUN_FORMS: dict[str, list[tuple[str, str]]] = {
 # adjective.
 _NOUN_NAMES: dict[str, tuple[str, ...]] = {"Retrospect": ("retrospective", "retro")}
 
+# A mention said to have been called off just after it ("the knowledge café was cancelled
+# due to winter pressures", "Peer assist postponed until January"): the words that may
+# stand between, and the words that say so. Each phrase of a technique followed by them is
+# an exclusion (see `Taxonomy._compile`).
+_CALLED_OFF_GAP = (
+    "was", "were", "is", "are", "has", "have", "had", "been", "be", "got", "to", "sadly",
+    "unfortunately", "now", "again", "today", "session", "sessions", "event", "events",
+    "meeting", "meetings",
+)
+_CALLED_OFF = ("cancelled", "canceled", "postponed", "called off", "rescheduled")
+_CALLED_OFF_AFTER = (
+    r"(?:[\s_\-]+(?:" + "|".join(_CALLED_OFF_GAP) + r"))*[\s_\-]+(?:"
+    + "|".join(w.replace(" ", r"\s+") for w in _CALLED_OFF) + r")(?![^\W_])"
+)
+
 # An exclusion followed by a format word is the technique after all.
 _UNLESS_FORMAT = r"(?![\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_]))"
 _FORMAT_AFTER = re.compile(r"[\s_\-]+(?:" + "|".join(_FORMAT_WORDS) + r")s?(?![^\W_])")
@@ -222,7 +238,10 @@ _CAMEL = re.compile(r"(?<=[^\W_])(?<![A-Z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
 # technique (a verb of doing, a determiner). Other words between them mean something else
 # ("not sure what a peer assist is", "don't miss the knowledge café", "no better tool than
 # an AAR"), and so does a question ("Never done a peer assist? Come along!").
-_NEGATIONS = ("not", "never", "no", "cannot")
+# Called off before it happened, said before the mention ("we had to cancel the knowledge
+# café"): as good as a negation (said after it, see `_CALLED_OFF`).
+_NEGATIONS = ("not", "never", "no", "cannot", "cancel", "cancelled", "canceled", "postpone",
+              "postponed")
 _NEGATION_STEMS = ("did", "do", "does", "have", "has", "had", "is", "are", "was", "were",
                    "could", "would", "should", "wo", "ca")  # didn't, didnt, won't, can't
 _NEGATION_GAP = (
@@ -645,6 +664,7 @@ class Taxonomy:
         for index, technique in enumerate(self.techniques):
             patterns = [phrase_pattern(p) for p in (technique.name, *technique.synonyms)
                         if re.search(r"[^\W_]", p)]
+            phrases_of = list(patterns)
             # A match is told apart by its text alone (`which`), where a noun form's
             # look-behind and look-ahead have nothing to look at: tests use the bare form.
             tests = list(patterns)
@@ -655,6 +675,12 @@ class Taxonomy:
             if patterns:
                 all_phrases.extend(patterns)
                 phrase_tests.append((re.compile("|".join(tests)), index))
+                # The same phrases said to be called off just after: thrown away. Each
+                # starts with its phrase's letter, longer, so it is tried before the phrase.
+                called_off = [p + _CALLED_OFF_AFTER for p in phrases_of]
+                if called_off:
+                    all_phrases.extend(called_off)
+                    phrase_tests.append((re.compile("|".join(called_off)), None))
             if technique.abbreviations:
                 pattern = "|".join(_abbreviation_pattern(a) for a in technique.abbreviations)
                 abbreviation_parts.append(pattern)
@@ -819,7 +845,7 @@ _RULE_TABLES = (
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
     "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER", "_SHOUT_WORDS",
     "_WITHOUT", "_NO_LIKE", "_BARE_NEGATIONS", "_BARE_GAP", "_OPENERS",
-    "_COUNTERFACTUAL",
+    "_COUNTERFACTUAL", "_CALLED_OFF_GAP", "_CALLED_OFF", "_CALLED_OFF_AFTER",
 )
 
 
