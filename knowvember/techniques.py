@@ -30,7 +30,8 @@ per post rather than one per synonym. The rules:
   techniques;
 - a mention said not to have happened ("we haven't yet managed to organise a peer assist")
   is not counted (`_negated`), nor one called off ("the knowledge café was cancelled",
-  "we had to postpone the peer assist").
+  "we had to postpone the peer assist");
+- "Before and After Action Reviews" names both.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ BUILTIN: tuple[Technique, ...] = (
     ]),
     _t("Retrospect", ["after"], [
         "retrospect", "project retrospective", "team retrospective", "sprint retrospective",
-        "sprint retro", "project retro",
+        "sprint retro", "project retro", "team retro", "agile retro", "agile retrospective",
         "retrospective meeting", "retrospective session", "retrospective workshop",
     ]),
     _t("Lessons Log", ["during", "after"], [
@@ -179,6 +180,12 @@ _AFTER_NOUN = (
 # starting with a determiner would be tried at every "a" and "t" of every post.
 # Each is (pattern searched for, the bare form its matched text is recognised by).
 _NOUN_FORMS: dict[str, list[tuple[str, str]]] = {
+    # "Before and After Action Reviews" names both: the "before" is a Before Action Review
+    # (the After Action Review is matched on its own words after it).
+    "Before Action Review": [
+        (r"before(?=[\s_\-]+and[\s_\-]+after[\s_\-]+action[\s_\-]+reviews?(?![^\W_]))",
+         r"before"),
+    ],
     "Retrospect": [
         (r"retrospectives", r"retrospectives"),
         (r"#retrospective(?!\w)", r"#retrospective"),  # whole: not #RetrospectiveStudy
