@@ -31,7 +31,8 @@ per post rather than one per synonym. The rules:
 - a mention said not to have happened ("we haven't yet managed to organise a peer assist")
   is not counted (`_negated`), nor one called off ("the knowledge café was cancelled",
   "we had to postpone the peer assist");
-- "Before and After Action Reviews" names both.
+- "Before and After Action Reviews" names both, and `BAR` in a text about drinks or the
+  Bar ("Drinks at the BAR tonight!") is not a Before Action Review.
 """
 
 from __future__ import annotations
@@ -102,13 +103,20 @@ _CODE_OF_PRACTICE = (
     "negotiations", "fossil fuel",
 )
 
+# "BAR" in capitals is also a bar written loudly ("Drinks at the BAR after work!") or the
+# barristers' Bar: a text about drinks or the law is not about a Before Action Review.
+_DRINKS = (
+    "drink", "beer", "cocktail", "prosecco", "wine", "christmas party", "christmas do",
+    "barrister", "called to the bar",
+)
+
 BUILTIN: tuple[Technique, ...] = (
     _t("Self-assessment Tool", ["before"], [
         "self-assessment tool", "KM self-assessment", "knowledge mobilisation self-assessment",
         "knowledge management self-assessment",
     ]),
     _t("Peer Assist", ["before"], ["peer assist"]),
-    _t("Before Action Review", ["before"], ["before action review"], ["BAR"]),
+    _t("Before Action Review", ["before"], ["before action review"], ["BAR"], _DRINKS),
     _t("Appreciative Inquiry", ["before"], ["appreciative inquiry"]),
     _t("After Action Review", ["during"], ["after action review"], ["AAR"]),
     _t("Knowledge Café", ["during"], ["knowledge cafe"]),
@@ -852,7 +860,7 @@ _RULE_TABLES = (
     "_CAMEL", "_NEGATION", "_NEGATIONS", "_NEGATION_STEMS", "_NEGATION_GAP", "_FIRST_TIME",
     "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER", "_SHOUT_WORDS",
     "_WITHOUT", "_NO_LIKE", "_BARE_NEGATIONS", "_BARE_GAP", "_OPENERS",
-    "_COUNTERFACTUAL", "_CALLED_OFF_GAP", "_CALLED_OFF", "_CALLED_OFF_AFTER",
+    "_COUNTERFACTUAL", "_DRINKS", "_CALLED_OFF_GAP", "_CALLED_OFF", "_CALLED_OFF_AFTER",
 )
 
 
