@@ -94,6 +94,12 @@ def config_check(
         "environment": {name: ("set" if ok else "not set") for name, ok in env.items()},
         "warnings": missing_secrets(settings, env),
     }
+    status = database_status(settings.database_url)
+    data["database_status"] = status
+    if status["error"]:
+        data["warnings"].append(  # type: ignore[attr-defined]
+            f"the database cannot be reached: {status['error']}; every command that reads or "
+            "writes it will fail (exit 5) until it can")
     if format is TableOrJson.json:
         emit_json(data)
         return
@@ -103,6 +109,7 @@ def config_check(
         f"Hashtags:   {', '.join('#' + t for t in c.hashtags)}",
         f"Variants:   {', '.join('#' + t for t in c.variants) or '(none)'}",
         f"Database:   {url}" + (f" ({overridden})" if overridden else ""),
+        f"Schema:     {_schema_line(status)}",
         "Sources:    " + ", ".join(f"{k} {'on' if v else 'off'}" for k, v in sources.items()),
         f"Extra organisations: {len(settings.organisations)}",
         "Environment variables:",
@@ -114,6 +121,58 @@ def config_check(
 
         err_console().print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     err_console().print("[green]Configuration is valid.[/]")
+
+
+def database_status(url: str) -> dict[str, object]:
+    """Whether the database answers, and at which schema revision (the newest beside it).
+
+    `config check` said "Configuration is valid." with the PostgreSQL server down, the
+    database not created or the password wrong; every scheduled run then failed (exit 5).
+    A warning, not an error: the file is valid, and a laptop away from the server may check
+    it. Nothing is created or upgraded here (a SQLite file that is not there stays so).
+    """
+    from sqlalchemy.engine import make_url
+
+    from knowvember.db import create_db_engine, current_revision, head_revision
+    from knowvember.errors import DatabaseError
+
+    status: dict[str, object] = {"reachable": False, "exists": False, "revision": None,
+                                 "latest": head_revision(), "error": None}
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        status["reachable"] = True  # the first command that needs it creates it
+        return status
+    try:
+        engine = create_db_engine(url)
+        try:
+            from knowvember.db import translate_errors
+
+            with translate_errors(engine), engine.connect() as conn:
+                status["revision"] = current_revision(conn)
+        finally:
+            engine.dispose()
+    except DatabaseError as exc:
+        status["error"] = str(exc)
+        return status
+    status["reachable"] = True
+    status["exists"] = status["revision"] is not None
+    return status
+
+
+def _schema_line(status: dict[str, object]) -> str:
+    if status["error"]:
+        return "(the database cannot be reached)"
+    if not status["exists"]:
+        return f"not created yet (the first command creates it at {status['latest']})"
+    from knowvember.db import known_revisions
+
+    if status["revision"] == status["latest"]:
+        return f"up to date ({status['revision']})"
+    if status["revision"] not in known_revisions():
+        return (f"{status['revision']}, from a newer knowvember: upgrade knowvember here to "
+                "use it")
+    return (f"{status['revision']}; the next command upgrades it to {status['latest']} "
+            "(or run `knowvember db upgrade`; back it up first)")
 
 
 def _database_override(settings: Settings) -> str:
