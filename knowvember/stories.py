@@ -1264,6 +1264,33 @@ def edit_changes(story: StoryRecord) -> dict[int, list[FieldChange]]:
     return changes
 
 
+TRAIL_COLUMNS = ("story_id", "title", "status", "at", "action", "reviewer", "note",
+                 "from_status", "to_status", "changed")
+
+
+def trail_rows(stories: Iterable[StoryRecord]) -> list[dict[str, Any]]:
+    """Every step of these stories' trails, oldest first, one row each (`TRAIL_COLUMNS`):
+    the audit trail as one table, for a governance check or a spreadsheet.
+
+    `changed` lists the fields an edit changed; the versions edits replaced (`previous`,
+    which hold submitters' emails) stay out: `stories show` has them, one story at a time.
+    `status` is the story's status now.
+    """
+    steps: list[tuple[dt.datetime, int, dict[str, Any]]] = []
+    for story in stories:
+        changes = edit_changes(story)
+        for event in story.events:
+            steps.append((event.at, event.id, {
+                "story_id": story.id, "title": story.title, "status": story.status,
+                "at": event.at, "action": event.action, "reviewer": event.reviewer,
+                "note": event.note, "from_status": event.from_status,
+                "to_status": event.to_status,
+                "changed": [change.field for change in changes.get(event.id, [])],
+            }))
+    steps.sort(key=lambda step: (step[0], step[1]))
+    return [row for _, _, row in steps]
+
+
 def _comparable(version: Mapping[str, Any] | None) -> dict[str, Any]:
     """A stored version's fields as `edit_changes` compares them: the organisation as typed
     (or its code), lists as lists, a missing outcome as None."""
