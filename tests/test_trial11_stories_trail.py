@@ -68,7 +68,7 @@ def test_a_csv_file_opens_in_a_spreadsheet(campaign, campaign_dir: Path) -> None
 
 
 def test_the_table_names_the_changed_fields(campaign) -> None:  # type: ignore[no-untyped-def]
-    result = campaign("stories", "trail")
+    result = campaign("stories", "trail", env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    assert "changed:" in result.stdout and "Outcome, please" in result.stdout
+    assert "Outcome, please" in result.stdout and "(changed: outcome)" in result.stdout
     assert "6 step(s) of 2 stories." in " ".join(result.stderr.split())
