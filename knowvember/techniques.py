@@ -375,6 +375,8 @@ def _word_pattern(word: str, last: bool) -> str:
     pattern = re.sub(r"learn(?:ed|t)$", "learn(?:ed|t)", pattern)
     # British writers often spell the noun like the verb: "Community of Practise".
     pattern = re.sub(r"^practi[cs]e$", "practi[cs]e", pattern)
+    # The commonest typing slip in KNOWvember posts: "Knowlege café", "knowlege harvesting".
+    pattern = re.sub(r"^knowledge$", "knowled?ge", pattern)
     return pattern + plural
 
 
