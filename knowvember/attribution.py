@@ -78,6 +78,7 @@ class AccountRef:
     organisation_code: str | None
     attribution: str | None
     attribution_confidence: float | None
+    former_handles: tuple[str, ...] = ()  # before it was renamed, oldest first
 
     @property
     def ref(self) -> str:
@@ -109,6 +110,7 @@ _COLUMNS = (
     accounts_t.c.id, accounts_t.c.platform, accounts_t.c.handle, accounts_t.c.display_name,
     accounts_t.c.bio, accounts_t.c.organisation_code, accounts_t.c.attribution,
     accounts_t.c.attribution_confidence, accounts_t.c.attribution_input, accounts_t.c.key,
+    accounts_t.c.former_handles,
 )
 
 
@@ -157,6 +159,40 @@ def _mapped_by_another_campaign(row: Any, slug: str) -> bool:
             and stamp[len(_CONFIG_STAMP):] != slug)
 
 
+def _taken(conn: Connection, catalogue: Catalogue) -> set[tuple[str, str]]:
+    """The handles campaign.toml maps that a stored account has now: a mapping naming one
+    applies to its holder, never to an account that had the handle before."""
+    handles = sorted({handle for _platform, handle in catalogue.accounts})
+    found: set[tuple[str, str]] = set()
+    for chunk in _chunks(handles):
+        found.update((platform, handle) for platform, handle in conn.execute(
+            sa.select(accounts_t.c.platform, accounts_t.c.handle)
+            .where(accounts_t.c.handle.in_(chunk))))
+    return found
+
+
+def _config_mapping(catalogue: Catalogue, row: Any, taken: set[tuple[str, str]]
+                    ) -> tuple[str, str] | None:
+    """(code, handle) of the campaign.toml mapping that applies to the account: by its
+    handle, or by a handle it had before (the latest first) that no stored account has
+    now. A mapping written before the account was renamed (`x:@UHL_Library`, now
+    `@UHL_Knowledge`) was dropped at the rename, and the account's posts went to no
+    organisation, or a guessed one."""
+    code = catalogue.accounts.get((row.platform, row.handle))
+    if code is not None:
+        return code, row.handle
+    for old in reversed(row.former_handles or ()):
+        if (row.platform, old) not in taken and (code := catalogue.accounts.get(
+                (row.platform, old))) is not None:
+            return code, old
+    return None
+
+
+def _config_code(catalogue: Catalogue, row: Any, taken: set[tuple[str, str]]) -> str | None:
+    mapping = _config_mapping(catalogue, row, taken)
+    return mapping[0] if mapping else None
+
+
 def _stale_ids(conn: Connection, catalogue: Catalogue, fingerprint: str, slug: str) -> set[int]:
     """Accounts whose attribution is out of date with this catalogue, beyond a batch's own.
 
@@ -174,17 +210,22 @@ def _stale_ids(conn: Connection, catalogue: Catalogue, fingerprint: str, slug: s
         sa.or_(accounts_t.c.attribution.is_(None), accounts_t.c.attribution == AUTO),
         sa.or_(stamp.is_(None), sa.func.substr(stamp, 1, len(prefix)) != prefix),
     )).scalars())
+    taken = _taken(conn, catalogue)
     for row in conn.execute(sa.select(*_COLUMNS).where(accounts_t.c.attribution == CONFIG)):
-        if (catalogue.accounts.get((row.platform, row.handle)) != row.organisation_code
+        if (_config_code(catalogue, row, taken) != row.organisation_code
                 and not _mapped_by_another_campaign(row, slug)):
             ids.add(row.id)
     handles = sorted({handle for _platform, handle in catalogue.accounts})
-    for chunk in _chunks(handles):
-        for row in conn.execute(sa.select(*_COLUMNS).where(accounts_t.c.handle.in_(chunk))):
-            code = catalogue.accounts.get((row.platform, row.handle))
-            if code is not None and (row.attribution != CONFIG or row.organisation_code != code
-                                     or row.attribution_input != _config_stamp(slug)):
-                ids.add(row.id)
+    rows = [row for chunk in _chunks(handles) for row in conn.execute(
+        sa.select(*_COLUMNS).where(accounts_t.c.handle.in_(chunk)))]
+    if catalogue.accounts:  # renamed accounts (few): those a mapping names by an old handle
+        rows += conn.execute(sa.select(*_COLUMNS).where(
+            accounts_t.c.former_handles.is_not(None))).all()
+    for row in rows:
+        code = _config_code(catalogue, row, taken)
+        if code is not None and (row.attribution != CONFIG or row.organisation_code != code
+                                 or row.attribution_input != _config_stamp(slug)):
+            ids.add(row.id)
     return ids
 
 
@@ -220,12 +261,13 @@ def attribute_accounts(
         if account_ids is not None:
             account_ids = {int(i) for i in account_ids} | _stale_ids(
                 conn, catalogue, fingerprint, settings.campaign.slug)
+        taken = _taken(conn, catalogue)
         for rows in _batches(conn, account_ids):
             updates = []
             for row in rows:
                 summary.checked += 1
                 new = _decide(row, catalogue, fingerprint, force, summary,
-                              settings.campaign.slug)
+                              settings.campaign.slug, taken)
                 if new is None:
                     continue
                 if (new["organisation_code"], new["attribution"],
@@ -251,10 +293,10 @@ def attribute_accounts(
 
 def _decide(
     row: Any, catalogue: Catalogue, fingerprint: str, force: bool, summary: AttributionSummary,
-    slug: str,
+    slug: str, taken: set[tuple[str, str]],
 ) -> dict[str, Any] | None:
     """The new attribution values for one account row (None: leave it as it is)."""
-    mapped = catalogue.accounts.get((row.platform, row.handle))
+    mapped = _config_code(catalogue, row, taken)
     if mapped is not None:
         summary.by_config += 1
         return {"organisation_code": mapped, "attribution": CONFIG,
@@ -305,6 +347,13 @@ def find_account(db: Database, ref: str) -> AccountRef:
             .order_by(sa.nulls_last(accounts_t.c.profile_at.desc()),
                       accounts_t.c.last_seen.desc(), accounts_t.c.id.desc()).limit(1)
         ).first()
+        if row is None:  # a handle it had before it was renamed
+            row = next((r for r in conn.execute(
+                sa.select(*_COLUMNS).where(accounts_t.c.platform == platform,
+                                           accounts_t.c.former_handles.is_not(None))
+                .order_by(sa.nulls_last(accounts_t.c.profile_at.desc()),
+                          accounts_t.c.id.desc()))
+                if handle in (r.former_handles or ())), None)
     if row is None:
         raise NotFoundError(
             f"no account {platform}:{handle} in the database (accounts are added when they "
@@ -319,14 +368,20 @@ def _ref(row: Any) -> AccountRef:
         id=row.id, platform=row.platform, handle=row.handle, display_name=row.display_name,
         bio=row.bio, organisation_code=row.organisation_code, attribution=row.attribution,
         attribution_confidence=row.attribution_confidence,
+        former_handles=tuple(row.former_handles or ()),
     )
 
 
-def _refuse_config_mapped(catalogue: Catalogue, account: AccountRef, action: str) -> None:
-    mapped = catalogue.accounts.get((account.platform, account.handle))
-    if mapped is not None:
+def _refuse_config_mapped(db: Database, catalogue: Catalogue, account: AccountRef,
+                          action: str) -> None:
+    with db.begin() as conn:
+        mapping = _config_mapping(catalogue, account, _taken(conn, catalogue))
+    if mapping is not None:
+        mapped, handle = mapping
+        named = account.ref if handle == account.handle else (
+            f"{account.ref} (by the handle it had before, {account.platform}:{handle})")
         raise ConflictError(
-            f"{account.ref} is mapped to {mapped} in campaign.toml ([[organisations]] "
+            f"{named} is mapped to {mapped} in campaign.toml ([[organisations]] "
             f"accounts), which comes before a coordinator's choice; to {action} it, change "
             "the mapping there"
         )
@@ -346,7 +401,7 @@ def assign_account(db: Database, catalogue: Catalogue, ref: str, code: str) -> A
             "`orgs match \"NAME\"`, or add it under [[organisations]] in campaign.toml)"
         )
     account = find_account(db, ref)
-    _refuse_config_mapped(catalogue, account, "reassign")
+    _refuse_config_mapped(db, catalogue, account, "reassign")
     _write(db, account.id, organisation_code=org.code, attribution=MANUAL,
            attribution_confidence=1.0)
     return find_account(db, ref)
@@ -363,7 +418,7 @@ def unassign_account(
     automatic matching, which runs at once.
     """
     account = find_account(db, ref)
-    _refuse_config_mapped(catalogue, account, "unassign")
+    _refuse_config_mapped(db, catalogue, account, "unassign")
     if automatic_again:
         text = account_text(account.display_name, account.bio, account.handle)
         code, confidence = automatic(catalogue, text)
@@ -405,7 +460,7 @@ def unmatched_accounts(
         rows = conn.execute(query).all()
     found = []
     for row in rows:
-        if is_opted_out(excluded, row.platform, row.handle, row.key):
+        if is_opted_out(excluded, row.platform, row.handle, row.key, row.former_handles):
             continue
         text = account_text(row.display_name, row.bio, row.handle)
         found.append(UnmatchedAccount(_ref(row), int(row.posts),
@@ -423,7 +478,8 @@ def unassigned_count(db: Database, exclude: Iterable[tuple[str, str]] = ()) -> i
     """
     counts = _post_counts(db)
     query = (
-        sa.select(accounts_t.c.platform, accounts_t.c.handle, accounts_t.c.key)
+        sa.select(accounts_t.c.platform, accounts_t.c.handle, accounts_t.c.key,
+                  accounts_t.c.former_handles)
         .join(counts, counts.c.account_id == accounts_t.c.id)
         .where(accounts_t.c.organisation_code.is_(None),
                accounts_t.c.attribution == UNASSIGNED)
@@ -431,7 +487,8 @@ def unassigned_count(db: Database, exclude: Iterable[tuple[str, str]] = ()) -> i
     excluded = set(exclude)
     with db.begin() as conn:
         return sum(1 for row in conn.execute(query)
-                   if not is_opted_out(excluded, row.platform, row.handle, row.key))
+                   if not is_opted_out(excluded, row.platform, row.handle, row.key,
+                                       row.former_handles))
 
 
 def _post_counts(db: Database, window: Window | None = None) -> sa.Subquery:
@@ -466,7 +523,8 @@ def accounts_of(db: Database, code: str | Sequence[str], *,
     )
     with db.begin() as conn:
         return [(_ref(row), int(row.posts)) for row in conn.execute(query)
-                if not is_opted_out(leave_out, row.platform, row.handle, row.key)]
+                if not is_opted_out(leave_out, row.platform, row.handle, row.key,
+                                    row.former_handles)]
 
 
 def opted_out(settings: Settings) -> set[tuple[str, str]]:
@@ -484,9 +542,12 @@ def opted_out(settings: Settings) -> set[tuple[str, str]]:
 
 
 def is_opted_out(leave_out: set[tuple[str, str]] | frozenset[tuple[str, str]],
-                 platform: str, handle: str, key: str) -> bool:
-    """Whether an account is among `opted_out`'s, by its handle (in any case) or its key."""
-    return (platform, handle.lower()) in leave_out or (platform, key) in leave_out
+                 platform: str, handle: str, key: str, former: Iterable[str] | None = ()
+                 ) -> bool:
+    """Whether an account is among `opted_out`'s, by its handle (in any case), its key, or
+    a handle it had before it was renamed (an opt-out must outlast a rename)."""
+    return ((platform, handle.lower()) in leave_out or (platform, key) in leave_out
+            or any((platform, old) in leave_out for old in former or ()))
 
 
 def opted_out_accounts(conn: Connection, refs: Sequence[str]
@@ -501,6 +562,7 @@ def opted_out_accounts(conn: Connection, refs: Sequence[str]
     c = accounts_t.c
     ids: set[int] = set()
     unmatched: list[tuple[int, str]] = []
+    renamed: dict[str, list[Any]] = {}  # platform -> (id, former handles) of renamed accounts
     for index, ref in enumerate(refs):
         try:
             platform, handles, keys = account_ref_names(ref)
@@ -510,6 +572,11 @@ def opted_out_accounts(conn: Connection, refs: Sequence[str]
             c.platform == platform,
             sa.or_(sa.func.lower(c.handle).in_(sorted(handles)),
                    c.key.in_(sorted(keys | handles))))).scalars().all()
+        if platform not in renamed:
+            renamed[platform] = conn.execute(sa.select(c.id, c.former_handles).where(
+                c.platform == platform, c.former_handles.is_not(None))).all()
+        found = [*found, *(rid for rid, former in renamed[platform]
+                           if handles & set(former or ()))]  # an opt-out outlasts a rename
         ids.update(int(i) for i in found)
         if not found:
             unmatched.append((index, ref))

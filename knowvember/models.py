@@ -142,6 +142,9 @@ class Account(Base):
     # posts of both are stored under the account moved to, so they count once; no foreign
     # key, so erasing either account leaves the other as it is.
     moved_to_id: Mapped[int | None] = mapped_column(Integer)
+    # The handles it had before, oldest first (migration 0007): campaign.toml and
+    # coordinators name people by handle, and a renamed account is still the one they named.
+    former_handles: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Post(Base):

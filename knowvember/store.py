@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ANALYZE_FIRST = 5000  # PostgreSQL: new posts after which a writer first refreshes statistics
 FORGOTTEN_POSTS_KEPT = 200_000  # ids of forgotten accounts' posts an import remembers
+MAX_FORMER_HANDLES = 20  # handles a renamed account is remembered by
 
 posts_t = Post.__table__
 accounts_t = Account.__table__
@@ -253,6 +254,7 @@ class PostWriter:
         # to), for the accounts this writer has looked up.
         self._authors: dict[int, int] = {}
         self._linked: set[tuple[str, str, str]] = set()  # moves (platform, from, to) stored
+        self._drops_renamed = False  # drop_accounts given the keys of renamed accounts
 
     def write(
         self,
@@ -372,6 +374,8 @@ class PostWriter:
             elif before.context_only:
                 _raise_counts(before, post)  # the same original on two pages
         forgotten = forgotten_digests(conn)  # erased with `forget`: never stored again
+        if self.drop_accounts and not self._drops_renamed:
+            self._drop_renamed(conn)
         if self.drop_accounts or forgotten:
             for key, post in list(unique.items()):
                 account = accounts.get((post.platform, post.account_key or ""))
@@ -409,6 +413,23 @@ class PostWriter:
                 if (post.platform, post.referenced_id) in stored:
                     kept[key] = pending.pop(key)
         return kept, list(pending.values())
+
+    def _drop_renamed(self, conn: Connection) -> None:
+        """The stored accounts opted out by handle, added to `drop_accounts` by key too
+        (once per writer), with those named by a handle they had before a rename: a record
+        bringing the new handle must still be dropped (the opt-out outlasts the rename)."""
+        self._drops_renamed = True
+        for platform in sorted({p for p, _ in self.drop_accounts}):
+            handles = sorted(h for p, h in self.drop_accounts if p == platform)
+            for key, handle, former in conn.execute(
+                    sa.select(accounts_t.c.key, accounts_t.c.handle,
+                              accounts_t.c.former_handles).where(
+                        accounts_t.c.platform == platform,
+                        sa.or_(accounts_t.c.former_handles.is_not(None),
+                               accounts_t.c.handle.in_(handles)))):
+                if (platform, handle) in self.drop_accounts or any(
+                        (platform, old) in self.drop_accounts for old in former or ()):
+                    self.drop_accounts.add((platform, key))
 
     def _reposts_forgotten(self, post: PostRecord, forgotten: frozenset[str]) -> bool:
         """Whether a repost copies a forgotten account's post: `forget` erased such
@@ -502,6 +523,7 @@ class PostWriter:
             return ids
         existing: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
         shown: dict[tuple[str, str], dt.datetime | None] = {}  # stored profile_at
+        formers: dict[tuple[str, str], list[Any] | None] = {}  # stored former_handles
         for platform in {a.platform for a in unknown}:
             keys = [a.key for a in unknown if a.platform == platform]
             for chunk in _chunks(keys):
@@ -517,14 +539,16 @@ class PostWriter:
                         accounts_t.c.platform_user_id,
                         accounts_t.c.raw,
                         accounts_t.c.profile_at,
+                        accounts_t.c.former_handles,
                     ).where(accounts_t.c.platform == platform, accounts_t.c.key.in_(chunk))
                 )
                 for row in rows:
                     existing[(platform, row.key)] = (row.id, _stored_signature(row))
                     shown[(platform, row.key)] = row.profile_at
+                    formers[(platform, row.key)] = row.former_handles
         strays = [a for a in unknown if a.platform == "x" and (a.platform, a.key) not in existing]
         if strays:
-            existing.update(self._same_x_account(conn, strays, shown))
+            existing.update(self._same_x_account(conn, strays, shown, formers))
         if any(at is None for at in shown.values()):
             shown.update(_newest_posts(conn, {key: existing[key][0] for key, at in shown.items()
                                               if at is None}))
@@ -559,9 +583,17 @@ class PostWriter:
                 "raw": a.raw,
                 "last_seen": now,
                 "profile_at": at,
+                "former_handles": None,  # None: those stored stay
             }
+            if found is not None and a.handle != found[1][0] and found[1][0] != a.key:
+                # Renamed: the handle it had is kept, as campaign.toml may still name it.
+                old = str(found[1][0])
+                kept = [h for h in formers.get((a.platform, a.key)) or ()
+                        if h not in (old, a.handle)]
+                values["former_handles"] = [*kept[-(MAX_FORMER_HANDLES - 1):], old]
             if found is None:
                 inserts.append({"platform": a.platform, "key": a.key, "first_seen": now, **values})
+                del inserts[-1]["former_handles"]
             elif found[1] != _merged(self._signature(a), found[1]):
                 # A partial record (an archive row without bio or followers) never erases
                 # what a fuller one stored: the update keeps existing values for its Nones.
@@ -575,7 +607,8 @@ class PostWriter:
                 accounts_t.update()
                 .where(accounts_t.c.id == sa.bindparam("b_id"))
                 .values({k: (sa.bindparam(k) if k in ("handle", "last_seen", "profile_at") else
-                             sa.func.coalesce(sa.bindparam(k), accounts_t.c[k]))
+                             sa.func.coalesce(sa.bindparam(k, type_=accounts_t.c[k].type),
+                                              accounts_t.c[k]))
                          for k in updates[0] if k != "b_id"}),
                 updates,
             )
@@ -604,7 +637,8 @@ class PostWriter:
         return ids
 
     def _same_x_account(self, conn: Connection, strays: Sequence[AccountRecord],
-                        shown: dict[tuple[str, str], dt.datetime | None]
+                        shown: dict[tuple[str, str], dt.datetime | None],
+                        formers: dict[tuple[str, str], list[Any] | None],
                         ) -> dict[tuple[str, str], tuple[int, tuple[object, ...]]]:
         """X accounts stored under the other key of the same person, for records whose key
         is not stored: a TAGS sheet without usable user ids (Excel cuts them to 15 digits)
@@ -618,7 +652,7 @@ class PostWriter:
         columns = (accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
                    accounts_t.c.display_name, accounts_t.c.bio, accounts_t.c.followers,
                    accounts_t.c.url, accounts_t.c.platform_user_id, accounts_t.c.raw,
-                   accounts_t.c.profile_at)
+                   accounts_t.c.profile_at, accounts_t.c.former_handles)
         by_handle = {a.key: a for a in strays if a.key.startswith("@")}
         by_id = {a.handle: a for a in strays if a.key.isdigit() and a.handle.startswith("@")}
         for column, wanted in ((accounts_t.c.handle, by_handle), (accounts_t.c.key, by_id)):
@@ -637,6 +671,7 @@ class PostWriter:
                                  .values(key=record.key))
                 found[("x", record.key)] = (row.id, _stored_signature(row))
                 shown[("x", record.key)] = row.profile_at
+                formers[("x", record.key)] = row.former_handles
         return found
 
     def _link_moves(self, conn: Connection, movers: Sequence[AccountRecord],

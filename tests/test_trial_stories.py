@@ -141,7 +141,8 @@ def fill(conn: sa.Connection, settings) -> dict[str, int]:  # type: ignore[no-un
 # Added by later migrations, and empty in a database they upgraded: left out, so that rows
 # read before an upgrade compare with rows read after it.
 LATER_TABLES = {"raw_dictionaries", "post_versions"}
-LATER_COLUMNS = {"posts": {"raw_z", "edited_at"}, "accounts": {"profile_at", "moved_to_id"}}
+LATER_COLUMNS = {"posts": {"raw_z", "edited_at"},
+                 "accounts": {"profile_at", "moved_to_id", "former_handles"}}
 
 
 def every_row(url: str) -> dict[str, list[Any]]:
