@@ -1083,7 +1083,7 @@ def export(
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        _write_atomically(out, text)
+        _write_atomically(out, CSV_FILE_BOM + text if format is ExportFormat.csv else text)
         _say(ctx, f"Wrote {count} stor{'y' if count == 1 else 'ies'} to {out}")
 
 
