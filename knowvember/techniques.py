@@ -222,10 +222,19 @@ _CALLED_OFF_GAP = (
     "unfortunately", "now", "again", "today", "session", "sessions", "event", "events",
     "meeting", "meetings",
 )
-_CALLED_OFF = ("cancelled", "canceled", "postponed", "called off", "rescheduled")
+_CALLED_OFF = ("cancelled", "canceled", "postponed", "called off", "rescheduled",
+               "fell through")
+# ...and the words that say it did not happen, unless a later day follows ("the peer
+# assist didn't happen until March": it did, in March).
+_DID_NOT_HAPPEN = (
+    "did not happen", "didn't happen", "didn\u2019t happen", "didnt happen", "never happened",
+    "did not go ahead", "didn't go ahead", "didn\u2019t go ahead", "didnt go ahead",
+)
 _CALLED_OFF_AFTER = (
-    r"(?:[\s_\-]+(?:" + "|".join(_CALLED_OFF_GAP) + r"))*[\s_\-]+(?:"
-    + "|".join(w.replace(" ", r"\s+") for w in _CALLED_OFF) + r")(?![^\W_])"
+    r"(?:[\s_\-]+(?:" + "|".join(_CALLED_OFF_GAP) + r"))*[\s_\-]+(?:(?:"
+    + "|".join(w.replace(" ", r"\s+") for w in _CALLED_OFF) + r")(?![^\W_])|(?:"
+    + "|".join(w.replace(" ", r"\s+") for w in _DID_NOT_HAPPEN)
+    + r")(?![^\W_])(?![\s,]+(?:until|till|til)(?![^\W_])))"
 )
 
 # An exclusion followed by a format word is the technique after all.
@@ -863,6 +872,7 @@ _RULE_TABLES = (
     "_SENTENCE_END", "_INVITATION", "_OTHER_SENSES", "_FORMAT_AFTER", "_SHOUT_WORDS",
     "_WITHOUT", "_NO_LIKE", "_BARE_NEGATIONS", "_BARE_GAP", "_OPENERS",
     "_COUNTERFACTUAL", "_DRINKS", "_CALLED_OFF_GAP", "_CALLED_OFF", "_CALLED_OFF_AFTER",
+    "_DID_NOT_HAPPEN",
 )
 
 
