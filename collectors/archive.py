@@ -399,6 +399,27 @@ def _unparsed(source: Source, parse: Callable[[bytes], Any], number: int, line: 
 
 
 _JOINED = "unexpected content after document"  # orjson's message for a value and more
+_SPACE = re.compile(r"\s*")
+
+
+def _text_of(data: bytes) -> str:
+    """`data` as text whose offsets orjson's errors give (in characters, not bytes), and
+    from which `_bytes_of` gives the same bytes back, UTF-8 or not."""
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _bytes_of(text: str) -> bytes:
+    return text.encode("utf-8", errors="surrogateescape")
+
+
+def _first_value_end(text: str) -> int | None:
+    """Where the JSON value `text` starts with ends, when it is one whole value (followed
+    by nothing or by more); None when it is not valid JSON up to there."""
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return exc.pos if exc.msg == _JOINED else None
+    return len(text)
 
 
 def _joined(parse: Callable[[bytes], Any], line: bytes) -> tuple[list[Any], int] | None:
@@ -413,45 +434,89 @@ def _joined(parse: Callable[[bytes], Any], line: bytes) -> tuple[list[Any], int]
     start comes again (`{"data":` for twarc2 pages, `[{"id":` for Mastodon ones): a place
     counts only when a whole value starts there and ends at the line's end or where the
     start comes again, so an object nested in a page is never taken for one."""
-    head = line.strip()
-    colon = head.find(b":")
-    if head[:1] not in (b"{", b"[") or not 2 <= colon <= 40:
+    head = _text_of(line.strip())
+    colon = head.find(":")
+    if head[:1] not in ("{", "[") or not 2 <= colon <= 40:
         return None
     start = head[:colon + 1]
     values: list[Any] = []
     lost, rest = 0, head
     while rest:
-        end: int | None = len(rest)
-        try:
-            orjson.loads(rest)
-        except orjson.JSONDecodeError as exc:
-            end = exc.pos if exc.msg == _JOINED else None
+        end = _first_value_end(rest)
         if end is not None and (end == len(rest) or rest[end:].lstrip().startswith(start)):
+            piece = _bytes_of(rest[:end])
             try:
-                values.append(_parse_text(parse, rest[:end]))
+                values.append(_parse_text(parse, piece))
             except ValueError:
-                lost += end
+                lost += len(piece)
             rest = rest[end:].lstrip()
             continue
         at = rest.find(start, 1)
         if at < 0:
-            lost += len(rest)
+            lost += len(_bytes_of(rest))
             break
-        lost, rest = lost + at, rest[at:]
+        lost, rest = lost + len(_bytes_of(rest[:at])), rest[at:]
     return (values, lost) if values and (len(values) > 1 or lost) else None
+
+
+def _documents(data: bytes) -> tuple[list[tuple[int, bytes]], tuple[int, str] | None]:
+    """The JSON documents written one after another in `data` (`jq . page1.json page2.json`,
+    or `curl ... | jq . >> pages.json` run for each page), each as (lines before it,
+    its bytes), and where and why what follows the last of them is not JSON (None when
+    nothing does)."""
+    text = _text_of(data)
+    found: list[tuple[int, bytes]] = []
+    at, lines = 0, 0
+    while True:
+        skipped = _SPACE.match(text, at)
+        ahead = skipped.end() if skipped else at
+        lines += text.count("\n", at, ahead)
+        at = ahead
+        if at >= len(text):
+            return found, None
+        rest = text[at:]
+        try:
+            orjson.loads(rest)
+            end = len(rest)
+        except orjson.JSONDecodeError as exc:
+            if exc.msg != _JOINED:  # (its line and column would be counted from `at`)
+                return found, (lines + rest.count("\n", 0, exc.pos), exc.msg)
+            end = exc.pos
+        found.append((lines, _bytes_of(rest[:end])))
+        lines += rest.count("\n", 0, end)
+        at += end
 
 
 def _whole_document(source: Source, parse: Callable[[bytes], Any], data: bytes,
                     first: int = 1) -> Iterator[tuple[int, Any | LineError]]:
+    """The document `data` is, or the documents written one after another in it (each
+    was lost with the file: "not valid JSON (unexpected content after document)")."""
     try:
         yield first, _parse_text(parse, data)
+        return
     except ValueError as exc:
-        line = data[: _error_position(exc, data)].count(b"\n") + first
-        yield line, LineError(source.label, line, f"not valid JSON ({exc})")
+        failure = exc
+    documents, rest = _documents(data)
+    if not documents or (len(documents) == 1 and rest is None):
+        line = _text_of(data)[: _error_position(failure, data)].count("\n") + first
+        yield line, LineError(source.label, line, f"not valid JSON ({failure})")
+        return
+    for before, document in documents:
+        try:
+            yield first + before, _parse_text(parse, document)
+        except ValueError as exc:
+            at = first + before + _text_of(document)[: _error_position(exc, document)].count(
+                "\n")
+            yield at, LineError(source.label, at, f"not valid JSON ({exc})")
+    if rest is not None:
+        yield first + rest[0], LineError(source.label, first + rest[0],
+                                         f"not valid JSON ({rest[1]})")
 
 
 def _error_position(exc: ValueError, data: bytes) -> int:
-    """Where in `data` parsing failed: msgspec's errors carry no position, orjson's do."""
+    """Where in `data` (in characters, as `_text_of` reads it) parsing failed: msgspec's
+    errors carry no position, orjson's do. A position in characters taken for one in bytes
+    named a line above the error in a file with accented letters or emoji."""
     pos = getattr(exc, "pos", None)
     if pos is None:
         try:

@@ -1,7 +1,9 @@
 """Saved pages put onto one line: `cat page1.json page2.json > pages.jsonl` of answers saved
 with curl (which end without a line break), or a JSONL file cut off mid-line with another
 put after it. The line was "not valid JSON" and every page on it was lost: the whole file
-("failed, 0 read") for the saved answers."""
+("failed, 0 read") for the saved answers. And pretty-printed answers one after another
+(`jq . page1.json page2.json`, `curl ... | jq . >> pages.json`), lost as a whole the same
+way. The texts hold accents and emoji: orjson counts its error positions in characters."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ USER = x_user("2001", "UHLLibraries", name="UHL Libraries")
 
 def _x_page(first: int, count: int) -> bytes:
     tweets = [x_tweet(x_id(NOV + dt.timedelta(minutes=n), n),
-                      f"Knowledge cafe {n} #KNOWvember19", "2001",
+                      f"Knowledge café {n} 🎉 #KNOWvember19", "2001",
                       NOV + dt.timedelta(minutes=n)) for n in range(first, first + count)]
     return orjson.dumps(x_page(tweets, [USER]))
 
@@ -39,8 +41,8 @@ def _toots(first: int, count: int) -> bytes:
     account = mastodon_account("uhl_library", HOME)
     # every toot nests objects that start as the page does ([{"id": ...): none is a page
     statuses = [{**mastodon_status(mastodon_id(NOV + dt.timedelta(minutes=n), n), HOME, n,
-                                   f"<p>Peer assist {n} #KNOWvember19</p>", ["KNOWvember19"],
-                                   account, NOV + dt.timedelta(minutes=n)),
+                                   f"<p>Peer assist {n} 📚 café #KNOWvember19</p>",
+                                   ["KNOWvember19"], account, NOV + dt.timedelta(minutes=n)),
                  "media_attachments": [{"id": str(n), "type": "image"}]}
                 for n in range(first, first + count)]
     return orjson.dumps(statuses)
@@ -83,7 +85,7 @@ def test_bluesky_answers_joined_on_one_line_are_each_read(sqlite_db, tmp_path: P
     def answer(first: int) -> bytes:
         return orjson.dumps({"posts": [
             bluesky_post(f"3k{n:06d}", "did:plc:uhl0000000000000000000", "uhl.bsky.social",
-                         f"Retrospect {n} #KNOWvember19", NOV + dt.timedelta(minutes=n))
+                         f"Retrospect {n} — naïve 🎉 #KNOWvember19", NOV + dt.timedelta(minutes=n))
             for n in range(first, first + 4)], "cursor": "4"})
 
     path = tmp_path / "search.json"
@@ -101,3 +103,38 @@ def test_a_line_that_is_only_broken_is_still_one_error(sqlite_db, tmp_path: Path
     record = run_import(sqlite_db, "twarc2", path)
     assert record.status == "partial" and record.new == 10
     assert "search.jsonl:2: not valid JSON (cut short or malformed)" in (record.error or "")
+
+
+def _pretty(data: bytes) -> bytes:
+    return orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2)
+
+
+def test_pretty_printed_answers_one_after_another_are_each_read(sqlite_db, tmp_path: Path
+                                                               ) -> None:  # type: ignore[no-untyped-def]
+    x = tmp_path / "pages.json"
+    x.write_bytes(b"\n".join(_pretty(_x_page(n, 10)) for n in (0, 10, 20)) + b"\n")
+    toots = tmp_path / "toots.json"
+    toots.write_bytes(_pretty(_toots(0, 5)) + b"\n\n" + _pretty(_toots(5, 5)))
+    record = run_import(sqlite_db, "twarc2", x)
+    assert record.status == "ok", record.error
+    assert record.new == 30
+    record = run_import(sqlite_db, "mastodon", toots)
+    assert record.status == "ok", record.error
+    assert record.new == 10
+
+
+def test_an_error_in_pretty_printed_answers_names_its_own_line(sqlite_db, tmp_path: Path
+                                                               ) -> None:  # type: ignore[no-untyped-def]
+    first = _pretty(_x_page(0, 10))
+    second = _pretty(_x_page(10, 10)).replace(b'"lang": "en"', b'"lang": oops', 1)
+    path = tmp_path / "pages.json"
+    path.write_bytes(first + b"\n" + second + b"\n")
+    line = (first + b"\n" + second).split(b"oops")[0].count(b"\n") + 1
+    record = run_import(sqlite_db, "twarc2", path)
+    assert record.status == "partial" and record.new == 10
+    assert f"pages.json:{line}: not valid JSON" in (record.error or "")
+    # one document: the line is counted in characters as the error's position is
+    path.write_bytes(second)
+    line = second.split(b"oops")[0].count(b"\n") + 1
+    record = run_import(sqlite_db, "twarc2", path)
+    assert f"pages.json:{line}: not valid JSON" in (record.error or "")
