@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from knowvember.errors import ConfigError
+
 PLATFORMS = ("x", "mastodon", "bluesky")
 PLATFORM_ALIASES = {"twitter": "x", "x": "x", "mastodon": "mastodon", "bluesky": "bluesky",
                     "bsky": "bluesky"}
@@ -79,6 +81,13 @@ class PostRecord:
     # When the post was last edited, for platforms that edit a post in place (Mastodon's
     # `edited_at`); None when never. A copy edited later than the stored one replaces its text.
     edited_at: dt.datetime | None = None
+
+
+class AccountRefError(ConfigError, ValueError):
+    """An account reference (`platform:handle`) that names no account: a ValueError, as
+    every caller that names where it came from catches, and a ConfigError, so that one
+    reaching the CLI unnamed (an opt-out read as a collection starts) is a clear message
+    and exit 3, not an unexpected error."""
 
 
 def normalise_platform(name: str) -> str:
@@ -164,8 +173,8 @@ def _from_profile_url(ref: str) -> str:
         host = (parts.hostname or "").lower()
         port = parts.port
     except ValueError:
-        raise ValueError("the address is not a profile link; write platform:handle "
-                         "(e.g. x:@UHLLibraries)") from None
+        raise AccountRefError("an account is written as an address that is not a link; "
+                              "write platform:handle (e.g. x:@UHLLibraries)") from None
     segments = [s for s in parts.path.split("/") if s]
     if host in _X_HOSTS and segments and segments[0].lower() not in _X_PAGES:
         found = f"x:@{segments[0]}"
@@ -180,13 +189,14 @@ def _from_profile_url(ref: str) -> str:
     elif host and len(segments) >= 2 and segments[0] == "users":
         found = f"mastodon:@{segments[1]}@{host}" + (f":{port}" if port else "")
     else:
-        # The address is not echoed: it may carry a token in its query.
-        raise ValueError("the address is not a profile link this can read; write "
-                         "platform:handle (e.g. x:@UHLLibraries, mastodon:@lib@nhs.social, "
-                         "bluesky:lib.bsky.social)")
+        # Shown without its query, which may carry a token.
+        raise AccountRefError(f"{host}{parts.path} is not a profile address this can read "
+                              "(one person's profile page); write platform:handle (e.g. "
+                              "x:@UHLLibraries, mastodon:@lib@nhs.social, "
+                              "bluesky:lib.bsky.social)")
     if url is not ref:
         wanted = normalise_platform(said)
         if wanted != found.partition(":")[0]:
-            raise ValueError(f"the address is {_NAMES[found.partition(':')[0]]} profile, "
-                             f"not {wanted}")
+            raise AccountRefError(f"the address is {_NAMES[found.partition(':')[0]]} "
+                                  f"profile, not {wanted}")
     return found

@@ -94,3 +94,14 @@ def test_the_leaderboard_leaves_out_an_account_named_by_its_profile_address(
     assert result.exit_code == 0, result.output
     assert "uhl_library" not in result.stdout.lower()
     assert len(json.loads(result.stdout)) == 3
+
+
+def test_an_address_that_is_no_profile_is_a_clear_config_error(
+        write_config, cli, campaign_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    write_config('[leaderboard]\nexclude_accounts = ["x:https://x.com/search?q=token123"]\n'
+                 "exclude_from_collection = true\n")
+    (campaign_dir / "empty.jsonl").write_text("", encoding="utf-8")
+    result = cli("import", "twarc2", str(campaign_dir / "empty.jsonl"))
+    assert result.exit_code == 3, result.output
+    assert "x.com/search is not a profile address" in result.output
+    assert "token123" not in result.output and "unexpected" not in result.output
