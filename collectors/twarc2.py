@@ -512,7 +512,10 @@ def _script_json(path: Path, prefix: re.Pattern[bytes], label: str) -> Any:
     try:
         return orjson.loads(body[match.end():].rstrip().removesuffix(b";"))
     except orjson.JSONDecodeError as exc:
-        line = body[: match.end() + exc.pos].count(b"\n") + 1
+        # (orjson counts its position in characters: as bytes, an archive's emoji and
+        # accents named a line above the damage)
+        after = body[match.end():].decode("utf-8", errors="replace")[:exc.pos]
+        line = body[: match.end()].count(b"\n") + after.count("\n") + 1
         raise InputError(f"{label}:{line}: not valid JSON after `window.YTD...` ({exc.msg}): "
                          "the file is cut short or was changed") from None
 
