@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -179,7 +180,11 @@ def import_form_export(
     lookups = lookups or Lookups.load(settings)
     edited = _edited_responses(db, settings, export.stories, form, lookups)
     edited.update(_imported_under_another_name(db, settings, export.stories, edited, lookups))
-    to_add = [s for s in export.stories if id(s) not in edited]
+    # The trail says which file and row each story came from: its `submitted` step is the
+    # import's time, not the form's, and nothing else named the export.
+    named = f" (form {form!r})" if form else ""
+    to_add = [dataclasses.replace(s, note=f"imported from {path.name}, {s.label}{named}")
+              for s in export.stories if id(s) not in edited]
     try:
         added = add_stories(db, settings, to_add, source="form", lookups=lookups)
     except IntegrityError as exc:

@@ -610,6 +610,9 @@ class NewStory:
     submitted_at: dt.datetime | None = None
     external_key: str | None = None
     label: str = ""  # where it came from, for messages ("row 7")
+    # The trail's `submitted` step's note: where an imported story came from ("imported
+    # from KM stories.xlsx, row 7"), as the trail of an edit by a later import says.
+    note: str | None = None
 
 
 @dataclass
@@ -718,7 +721,7 @@ def _insert_story(
         updated_at=now,
     )).inserted_primary_key[0]
     _write_techniques(conn, int(story_id), resolved.techniques)
-    _event(conn, int(story_id), "submitted", None, None, None, SUBMITTED, at=now)
+    _event(conn, int(story_id), "submitted", None, item.note, None, SUBMITTED, at=now)
     return int(story_id), now
 
 
