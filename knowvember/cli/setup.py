@@ -31,16 +31,50 @@ def init(
     year: int | None = typer.Option(None, help="Campaign year (default: the coming November)."),
     force: bool = typer.Option(False, "--force",
                                help="Overwrite existing files (each kept as <name>.bak)."),
+    carry_from: Path | None = typer.Option(
+        None, "--from", metavar="CAMPAIGN_TOML",
+        help="Last year's campaign.toml (or its folder): keep its settings (organisations, "
+        "opt-outs, sources, form columns, database) and its forgotten accounts, with the "
+        "new year's [campaign]."),
 ) -> None:
-    """Write a commented starter campaign.toml and .env.example for a new campaign."""
-    from knowvember.starter import write_starter
+    """Write a commented starter campaign.toml and .env.example for a new campaign.
 
+    For a new year, --from last year's campaign.toml keeps everything but its [campaign]
+    table, and copies the accounts erased with `forget` into the new database when it is
+    another one, so they are not collected again.
+    Example: knowvember init knowvember2028 --from knowvember2027/campaign.toml
+    """
+    from knowvember.starter import carry_over, copy_forgotten, write_starter
+
+    carried = carry_over(carry_from, folder, year) if carry_from is not None else None
+    if carried is not None:
+        year = carried.settings.campaign.start.year
+        from knowvember.errors import InputError
+
+        existing = [folder / name for name in ("campaign.toml", ".env.example")
+                    if (folder / name).exists()]
+        if existing and not force:
+            raise InputError(f"{existing[0]} already exists; use --force to overwrite it")
+        # Before the files: a forgotten list that cannot be copied leaves nothing written.
+        carried.forgotten = copy_forgotten(carried)
     kept: list[tuple[Path, Path]] = []
-    written = write_starter(folder, year=year, force=force, kept=kept)
+    written = write_starter(folder, year=year, force=force, kept=kept,
+                            campaign_text=carried.text if carried else None)
     for path, backup in kept:
         err_console().print(f"Kept the old {path.name} as {backup}", markup=False)
     for path in written:
         err_console().print(f"Wrote {path}", markup=False)
+    if carried is not None:
+        c = carried.settings.campaign
+        err_console().print(
+            f"{c.name} ({c.slug}, {c.start} to {c.end}) with the settings of "
+            f"{carried.old.campaign.name}: " + (", ".join(carried.tables) or "no other tables")
+            + ".",
+            markup=False, highlight=False)
+        if carried.forgotten:
+            err_console().print(f"Copied {carried.forgotten} forgotten-list entr(ies) into the "
+                                "new database: accounts erased with `forget` stay uncollected.",
+                                markup=False)
     if force and any(folder.glob("*.db")):
         err_console().print("The database in this folder is kept as it was: the new campaign "
                             "is added to it beside the campaigns already there.")
