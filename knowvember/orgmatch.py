@@ -151,8 +151,10 @@ _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "co
 # ("Retired nurse, volunteer at Bolton NHS FT").
 _PAST_MARKERS = {"formerly": 4, "previously": 4, "former": 4, "ex": 4, "retired": 2}
 # Words that say so only with the next word ("Was at UHL", "Used to work at Bolton"), not
-# alone ("the library was named Library of the Year").
-_PAST_PAIRS = frozenset({("was", "at"), ("used", "to")})
+# alone ("the library was named Library of the Year"). "No longer at Bolton NHS FT" and
+# "Not affiliated with MFT" (a university library beside a trust) say it is not theirs.
+_PAST_PAIRS = frozenset({("was", "at"), ("used", "to"), ("no", "longer"),
+                         ("not", "affiliated"), ("not", "part")})
 _PRESENT_MARKERS = frozenset({"now", "currently", "presently", "today", "but", "and"})
 _PAST_WINDOW = 4
 # Words of a name that are no place, so they never say that initials are someone else's
