@@ -119,5 +119,6 @@ def _config_warnings(report: ForgetReport, *, dry_run: bool = False) -> None:
                 "was written before this and still shows the account")
         err_console().print(
             f"[yellow]The report in {escape(folder)} {when}: write it again (`knowvember "
-            "report`) and replace the copies already shared; backups made before still hold "
-            "it too (`knowvember db restore` erases it again).[/]")
+            "report`) and replace the copies already shared. Backups made before hold it too: "
+            "`knowvember db restore` of one erases it again, a pg_restore does not (run this "
+            "forget again after one).[/]")
