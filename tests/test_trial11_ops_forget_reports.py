@@ -67,7 +67,8 @@ def test_forget_names_the_report_written_before(cli: Invoke, campaign_dir: Path,
     assert report["reports_written_before"] == [str(campaign_dir / "report")]
     told = " ".join(result.stderr.split())
     assert f"The report in {campaign_dir / 'report'} was written before this" in told
-    assert "write it again (`knowvember report`)" in told and "backups" in told
+    assert "write it again (`knowvember report`)" in told and "Backups made before" in told
+    assert "a pg_restore does not" in told
 
     # Written again, it no longer holds the person, and forget has nothing more to say.
     assert cli("report", env=env).exit_code == EXIT_OK
