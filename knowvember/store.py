@@ -255,6 +255,7 @@ class PostWriter:
         self._authors: dict[int, int] = {}
         self._linked: set[tuple[str, str, str]] = set()  # moves (platform, from, to) stored
         self._drops_renamed = False  # drop_accounts given the keys of renamed accounts
+        self._batch_forgotten: frozenset[str] = frozenset()  # as the batch being written read
 
     def write(
         self,
@@ -286,8 +287,11 @@ class PostWriter:
                               for p in unresolved]
             needed = {(p.platform, p.account_key) for p in kept.values() if p.account_key}
             movers = [a for k, a in by_key.items() if k in needed and a.moved_to]
-            # An account moved to (Mastodon's `moved`) is stored too, to link the mover to.
-            needed |= {k for a in movers if (k := (a.platform, a.moved_to or "")) in by_key}
+            # An account moved to (Mastodon's `moved`) is stored too, to link the mover to
+            # (never one erased with `forget`).
+            needed |= {k for a in movers if (k := (a.platform, a.moved_to or "")) in by_key
+                       and not is_forgotten(self._batch_forgotten, a.platform, key=k[1],
+                                            handle=by_key[k].handle)}
             account_ids = self._upsert_accounts(
                 conn, [a for k, a in by_key.items() if k in needed], now,
                 self._seen_times(kept.values(), by_key, needed, now)
@@ -374,13 +378,17 @@ class PostWriter:
             elif before.context_only:
                 _raise_counts(before, post)  # the same original on two pages
         forgotten = forgotten_digests(conn)  # erased with `forget`: never stored again
+        self._batch_forgotten = forgotten
         if self.drop_accounts and not self._drops_renamed:
             self._drop_renamed(conn)
         if self.drop_accounts or forgotten:
             for key, post in list(unique.items()):
                 account = accounts.get((post.platform, post.account_key or ""))
                 handle = account.handle if account else None
-                if is_forgotten(forgotten, post.platform, key=post.account_key, handle=handle):
+                if is_forgotten(forgotten, post.platform, key=post.account_key, handle=handle) or (
+                        account is not None and account.moved_to is not None and is_forgotten(
+                            forgotten, post.platform, key=account.moved_to)):
+                    # (an account that moved to a forgotten one is the same person)
                     del unique[key]
                     if len(self._forgotten_posts) < FORGOTTEN_POSTS_KEPT:
                         self._forgotten_posts.add(key)

@@ -90,3 +90,29 @@ def test_posts_stored_before_the_move_was_known_join_the_new_account(
     assert cli("import", "mastodon", str(campaign_dir / "c.json")).exit_code == 0
     summary = _summary(cli)
     assert summary["contributors"] == 1 and summary["posts"] == 3
+
+
+def test_after_the_account_moved_to_is_forgotten_neither_account_comes_back(
+        campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    path = campaign_dir / "statuses.json"
+    path.write_bytes(orjson.dumps(_statuses()))
+    assert cli("import", "mastodon", str(path)).exit_code == 0
+    forgot = cli("forget", "mastodon:@lks@nhs.social", "--yes")
+    assert forgot.exit_code == 0, forgot.output
+    assert _summary(cli)["posts"] == 1  # the person's posts from both accounts are gone
+    # A later copy of an old post still names the move, to an account no longer stored.
+    (campaign_dir / "again.json").write_bytes(orjson.dumps(_statuses()[2:3]))
+    again = cli("import", "mastodon", str(campaign_dir / "again.json"))
+    assert again.exit_code == 0, again.output
+    # The person is forgotten: neither the old account's post nor the new profile returns.
+    assert _summary(cli)["posts"] == 1
+    from knowvember.config import load_settings
+    from knowvember.db import open_database
+
+    db = open_database(load_settings(campaign_dir / "campaign.toml"))
+    try:
+        with db.begin() as conn:
+            handles = set(conn.execute(sa.select(Account.handle)).scalars())
+    finally:
+        db.dispose()
+    assert "@lks@nhs.social" not in handles
