@@ -40,6 +40,12 @@ OPTIONAL = ("url", "likes", "reposts", "replies", "quotes", "author_name", "auth
             "author_followers", "kind", "referenced_id", "lang", "hashtags")
 COUNTS = ("likes", "reposts", "replies", "quotes")
 _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
+# A toot's link as the browser shows it on its own instance (`https://nhs.social/@lib/1`),
+# and a Bluesky post's (`https://bsky.app/profile/NAME/post/RKEY`).
+_TOOT_LINK = re.compile(r"https?://([^/@\s]+)/@([\w.-]+)/(\d+)/?")
+_X_LINK = re.compile(r"https?://(?:(?:www|mobile)\.)?(?:x|twitter)\.com/\w+/status(?:es)?/(\d+)"
+                     r"(?:[/?#]\S*)?")
+_SKEET_LINK = re.compile(r"https?://(?:www\.)?bsky\.app/profile/([^/\s]+)/post/(\w+)/?")
 # ISO without a zone, and the day-first UK forms Excel writes when it saves the file again.
 _PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M", "%d/%m/%Y")
@@ -109,6 +115,28 @@ def _author_id(platform: str, value: str) -> str:
     return value
 
 
+def _post_key(platform: str, value: str, author_id: str) -> str:
+    """The id the database keys a post by, for the link a spreadsheet may hold instead: an
+    X post's number (`https://x.com/lib/status/1`), a Mastodon post's status URI
+    (`https://nhs.social/users/lib/statuses/1`, which the instance's own link
+    `https://nhs.social/@lib/1` names), a Bluesky post's `at://DID/app.bsky.feed.post/RKEY`
+    (its bsky.app link names the DID, or a handle whose DID the row's `author_id` gives).
+    Stored under its link, a toot or post collected live too was stored twice and counted
+    twice in every report; an X link was refused. Anything else is kept as it is."""
+    value = value.strip()
+    if platform == "x" and (tweet := _X_LINK.fullmatch(value)):
+        return tweet.group(1)  # (refused before as "not an X post id")
+    if platform == "mastodon" and (toot := _TOOT_LINK.fullmatch(value)):
+        host, user, number = toot.groups()
+        return f"https://{host}/users/{user}/statuses/{number}"
+    if platform == "bluesky" and (skeet := _SKEET_LINK.fullmatch(value)):
+        who, rkey = skeet.groups()
+        did = who if who.startswith("did:") else author_id
+        if did.startswith("did:"):
+            return f"at://{did}/app.bsky.feed.post/{rkey}"
+    return value
+
+
 def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     try:
         platform = normalise_platform(row.get("platform") or "")
@@ -117,10 +145,12 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     post_id = (row.get("id") or "").strip()
     if not post_id:
         raise RowError("id is empty")
+    author_id = _author_id(platform, row.get("author_id") or "")
+    link, post_id = post_id, _post_key(platform, post_id, author_id)
     if platform == "x" and not post_id.isdigit():
         raise RowError(f"id {quoted(post_id)} is not an X post id (digits only; was it turned into "
                        "a number like 1.19E+18 by a spreadsheet?)")
-    url = (row.get("url") or "").strip() or None
+    url = (row.get("url") or "").strip() or (link if link != post_id else None)
     named = _STATUS_ID.search(url) if platform == "x" and url else None
     if named and named.group(1) != post_id:
         raise RowError(f"id {quoted(post_id)} is not the post the url names "
@@ -139,7 +169,6 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         raise RowError(f"kind {quoted(kind)} is not one of {', '.join(POST_KINDS)}")
     tags = [fold(t) for t in (row.get("hashtags") or "").replace(",", " ").split() if t]
     tags.extend(hashtags_in(text))
-    author_id = _author_id(platform, row.get("author_id") or "")
     key = author_id or handle
     counts = {c: _number(row, c) or 0 for c in COUNTS}
     post = PostRecord(
@@ -151,7 +180,9 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         url=url,
         lang=(row.get("lang") or "").strip() or None,
         kind=kind,
-        referenced_id=_author_id(platform, row.get("referenced_id") or "") or None,
+        # (not by author_id: the post referred to is most often someone else's)
+        referenced_id=_author_id(platform, _post_key(platform, row.get("referenced_id") or "",
+                                                     "")) or None,
         hashtags=tuple(dict.fromkeys(tags)),
         raw=orjson.dumps(row).decode(),
         **counts,
