@@ -163,8 +163,11 @@ def leaderboard(data: CampaignData, *, by: By | str = By.organisation,
                    "score": float(score[i])}
             rows.append(row)
     key = metric.value
-    label = "account" if by is By.contributor else ("region" if by is By.region else "code")
-    rows.sort(key=lambda r: (-r[key], -r["score"], str(r[label]).casefold()))
+    # Ties on the metric: the higher score first, then by name, as a reader looks a name
+    # up (organisations were in code order: R0A Manchester before RBS Alder Hey), the code
+    # keeping the order whole between two of one name.
+    label = {By.contributor: ("account",), By.region: ("region",)}.get(by, ("name", "code"))
+    rows.sort(key=lambda r: (-r[key], -r["score"], *(str(r[k]).casefold() for k in label)))
     unranked = [r for r in rows if by is By.region and r["region"] == NO_REGION]
     rows = [r for r in rows if r not in unranked]
     ranks = rank([r[key] for r in rows])
