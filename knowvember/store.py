@@ -294,7 +294,7 @@ class PostWriter:
                                             handle=by_key[k].handle)}
             account_ids = self._upsert_accounts(
                 conn, [a for k, a in by_key.items() if k in needed], now,
-                self._seen_times(kept.values(), by_key, needed, now)
+                lambda wanted: self._seen_times(kept.values(), by_key, wanted, now)
             )
             if len(account_ids) < len(needed):
                 # Authors the batch brings no record of (X leaves a suspended or withheld
@@ -510,15 +510,16 @@ class PostWriter:
 
     def _upsert_accounts(
         self, conn: Connection, accounts: Sequence[AccountRecord], now: dt.datetime,
-        seen: dict[tuple[str, str], dt.datetime] | None = None,
+        seen_times: Callable[[set[tuple[str, str]]], dict[tuple[str, str], dt.datetime]]
+        | None = None,
     ) -> dict[tuple[str, str], int]:
         """Store the accounts' records; (platform, key) -> row id.
 
         A stored profile is replaced only by a record seen as late or later (`seen`, see
-        `_seen_times`; `accounts.profile_at`): an older archive imported after newer data
+        `_seen_times`, asked only of the accounts the writer must look up;
+        `accounts.profile_at`): an older archive imported after newer data
         gave an account back its old handle, name and bio. An older record only fills in
         what is stored empty."""
-        seen = seen or {}
         ids: dict[tuple[str, str], int] = {}
         unknown = []
         for a in accounts:
@@ -529,6 +530,7 @@ class PostWriter:
                 ids[(a.platform, a.key)] = cached[0]
         if not unknown:
             return ids
+        seen = seen_times({(a.platform, a.key) for a in unknown}) if seen_times else {}
         existing: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
         shown: dict[tuple[str, str], dt.datetime | None] = {}  # stored profile_at
         formers: dict[tuple[str, str], list[Any] | None] = {}  # stored former_handles
