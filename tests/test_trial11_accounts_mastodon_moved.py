@@ -116,3 +116,18 @@ def test_after_the_account_moved_to_is_forgotten_neither_account_comes_back(
     finally:
         db.dispose()
     assert "@lks@nhs.social" not in handles
+
+
+def test_the_move_is_linked_on_either_database(db) -> None:  # type: ignore[no-untyped-def]
+    from collectors.mastodon_payload import from_statuses
+    from knowvember.hashtags import CampaignTags
+    from knowvember.store import PostWriter
+
+    writer = PostWriter(db, CampaignTags(["knowvember19"]), source="mastodon")
+    statuses = _statuses()
+    for page in (statuses[:2], statuses[2:]):  # the new account first, then the old
+        writer.write(*from_statuses(page))
+    with db.begin() as conn:
+        ids = dict(conn.execute(sa.select(Account.handle, Account.id)).all())
+        authors = sorted(conn.execute(sa.select(Post.account_id)).scalars())
+    assert authors == sorted([ids["@lks@nhs.social"]] * 3 + [ids["@cafe@nhs.social"]])
