@@ -161,6 +161,10 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
             f"({fmt(q.unattributed_posts)} posts).",
             f"- Coverage gaps: {len(q.gaps)}; days without posts: "
             f"{len(q.days_without_posts)}.",
+            # As the HTML and the PDF say it: an interim report's readers see why the
+            # campaign's stored posts are more than the report counts.
+            f"- Campaign posts outside the report's dates, not counted: "
+            f"{fmt(q.before_period)} before, {fmt(q.after_period)} after.",
             "- Opted-out accounts are left out of every number.", ""]
     return "\n".join(out).rstrip() + "\n"
 
