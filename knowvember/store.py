@@ -562,7 +562,7 @@ class PostWriter:
         if any(at is None for at in shown.values()):
             shown.update(_newest_posts(conn, {key: existing[key][0] for key, at in shown.items()
                                               if at is None}))
-        inserts, updates, fills = [], [], []
+        inserts, updates, fills, olds = [], [], [], []
         for a in unknown:
             found = existing.get((a.platform, a.key))
             at = seen.get((a.platform, a.key), now)
@@ -575,6 +575,13 @@ class PostWriter:
                     fills.append({"b_id": found[0], "display_name": a.display_name,
                                   "bio": a.bio, "followers": a.followers, "url": a.url,
                                   "platform_user_id": a.platform_user_id, "raw": a.raw})
+                    self.changed_account_ids.add(found[0])
+                before = formers.get((a.platform, a.key)) or []
+                if a.handle not in (found[1][0], a.key, *before):
+                    # The handle it had then: as much a former handle as one renamed away.
+                    olds.append({"b_id": found[0],
+                                 "former": [a.handle, *before][:MAX_FORMER_HANDLES]})
+                    formers[(a.platform, a.key)] = olds[-1]["former"]
                     self.changed_account_ids.add(found[0])
                 ids[(a.platform, a.key)] = found[0]
                 continue
@@ -630,6 +637,9 @@ class PostWriter:
                          for k in fills[0] if k != "b_id"}),
                 fills,
             )
+        if olds:
+            conn.execute(accounts_t.update().where(accounts_t.c.id == sa.bindparam("b_id"))
+                         .values(former_handles=sa.bindparam("former")), olds)
         if inserts:
             # Unordered RETURNING lets SQLAlchemy batch the rows; each row names its key.
             rows = conn.execute(

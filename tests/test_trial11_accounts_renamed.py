@@ -120,3 +120,12 @@ def test_a_bluesky_handle_change_keeps_an_opt_out_from_collection(
     assert stored == sorted([f"at://{did}/app.bsky.feed.post/3ka",  # before the opt-out
                              "at://did:plc:other/app.bsky.feed.post/3ma",
                              "at://did:plc:other/app.bsky.feed.post/3mb"])
+
+
+def test_an_older_archive_with_the_old_handle_lets_the_old_mapping_apply(
+        write_config, cli, campaign_dir) -> None:  # type: ignore[no-untyped-def]
+    write_config(CONFIG)
+    # The newer data first (the account as it is now), then last year's archive.
+    _import(cli, "twarc2", _x_file(campaign_dir / "b.jsonl", LATE, "UHL_Knowledge", "Someone"))
+    _import(cli, "twarc2", _x_file(campaign_dir / "a.jsonl", EARLY, "UHL_Library", "Someone"))
+    assert _attributions(cli) == {"x:@uhl_knowledge": "config"}
