@@ -261,6 +261,12 @@ def check_database_url(value: str) -> URL:
     # The backend before the driver: without a `+driver`, get_driver_name() loads the
     # dialect, and `postgres://` (Heroku's and many hosts' form) or `sqlite3://` ended the
     # command with "unexpected NoSuchModuleError: Can't load plugin".
+    if "@" in (parsed.host or ""):
+        # A password holding '@' (`kv:p@ss@dbhost`): the part after its '@' was taken for the
+        # host, and every message then showed it ("cannot resolve host 'ss@dbhost'").
+        raise ValueError("the URL has more than one '@' before the host: a password with '@', "
+                         "'/', '?' or '#' in it must be URL-encoded ('@' as %40), or, better, "
+                         "left out of the URL and put in ~/.pgpass or $PGPASSWORD")
     backend = parsed.get_backend_name()
     if backend in ("postgres", "pgsql", "psql"):
         raise ValueError(f"write postgresql+psycopg:// for a PostgreSQL server, not {backend}://")
@@ -500,7 +506,12 @@ class Settings(_Section):
     @property
     def database_url(self) -> str:
         """The database URL: env override first, SQLite paths made absolute."""
-        url = os.environ.get(ENV_DATABASE_URL)
+        url = (os.environ.get(ENV_DATABASE_URL) or "").strip()  # a pasted space or newline
+        if len(url) > 1 and url[0] == url[-1] and url[0] in "'\"":
+            # A shell or cron strips the quotes; a systemd EnvironmentFile line does too, but
+            # not `Environment=` with the quotes inside, nor a Docker --env-file.
+            raise ConfigError(f"${ENV_DATABASE_URL}: the value is in quotes; set the URL "
+                              "without them")
         if url:
             try:
                 check_database_url(url)

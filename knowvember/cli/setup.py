@@ -221,7 +221,7 @@ def _database_override(settings: Settings) -> str:
     from knowvember.config import ENV_DATABASE_URL, resolve_sqlite_url
     from knowvember.db import redact_url
 
-    if not os.environ.get(ENV_DATABASE_URL):
+    if not (os.environ.get(ENV_DATABASE_URL) or "").strip():
         return ""
     own = redact_url(resolve_sqlite_url(settings.database.url, settings.base_dir))
     if own == redact_url(settings.database_url):
