@@ -76,8 +76,8 @@ def _not_found(request: Request, story_id: int) -> Response:
 
 
 def _story_page(request: Request, story_id: int, *, status_code: int = 200,
-                error: str | None = None, note: str = "", note_error: bool = False
-                ) -> Response:
+                error: str | None = None, note: str = "", note_error: bool = False,
+                withdraw_note: str | None = None) -> Response:
     """One story's review page; `note_error`: `error` is about the note, so the note box
     says so too (a screen reader reads it there, where the coordinator types)."""
     state: WebState = request.app.state.kv
@@ -91,7 +91,8 @@ def _story_page(request: Request, story_id: int, *, status_code: int = 200,
                if name in stories.ACTIONS and story.status in stories.ACTIONS[name].allowed_from]
     return render(request, "review_story.html", status_code=status_code, story=story,
                   actions=actions, error=error, note=note, note_error=note_error,
-                  changes=stories.edit_changes(story))
+                  changes=stories.edit_changes(story), withdraw_note=withdraw_note,
+                  can_withdraw=story.consent and story.status in stories.EDITABLE_FROM)
 
 
 @router.get("/review/{story_id}")
@@ -189,6 +190,51 @@ def _decided_meanwhile(state: WebState, story_id: int, seen: str, username: str)
                 f" {what} on {when}")
     return (f"Your decision was not saved: {done}. It is shown below as it is now, with its "
             "trail.")
+
+
+@router.post("/review/{story_id}/withdraw")
+def withdraw_consent(
+    request: Request,
+    story_id: StoryId,
+    user: CurrentUser,
+    note: Annotated[str, Form()] = "",
+    seen: Annotated[str, Form()] = "",
+) -> Response:
+    """Withdraw a story's permission to publish (its submitter asked): it leaves /stories and
+    every export at once and keeps its status, as `stories edit ID --no-consent` does.
+
+    Only the command line could do it, so a coordinator working in the web app could not
+    unpublish an approved story whose author asked them to.
+    """
+    state: WebState = request.app.state.kv
+    note = as_typed(note).strip()
+    try:
+        story = stories.get_story(state.db, story_id, lookups=state.lookups)
+    except NotFoundError:
+        return _not_found(request, story_id)
+    if not story.consent:
+        flash(request, f"Story {story_id} is not published: its author did not agree to "
+                       "publication, or it was withdrawn already.")
+        return RedirectResponse(f"/review/{story_id}", status_code=303)
+    if seen and seen != story.version:
+        return _story_page(request, story_id, status_code=409, withdraw_note=note, error=(
+            f"Permission was not withdrawn: story {story_id} changed while you had it open. "
+            "It is shown below as it is now: read it again, then withdraw."))
+    try:
+        stories.edit_story(state.db, state.settings, story_id, {"consent": False},
+                           editor=user.username,
+                           note=note or "permission to publish withdrawn at the author's "
+                                        "request", lookups=state.lookups)
+    except NotFoundError:
+        return _not_found(request, story_id)
+    except (ConflictError, InputError) as exc:
+        return _story_page(request, story_id, status_code=409, withdraw_note=note,
+                           error=f"Permission was not withdrawn: {exc}")
+    state.numbers.invalidate()
+    log.info("Story %s: permission to publish withdrawn by %s", story_id, user.username)
+    flash(request, f"Story {story_id} is no longer published: permission to publish is "
+                   f"withdrawn (it stays {stories.status_label(story.status)}).")
+    return RedirectResponse(f"/review/{story_id}", status_code=303)
 
 
 def _made_just_now(state: WebState, story_id: int, action: str, reviewer: str,
