@@ -544,12 +544,23 @@ class XCollector(Collector):
         return estimate
 
     def _count(self, params: dict[str, Any]) -> int:
-        """The posts the counts endpoint finds for one query's window, over all its pages."""
+        """The posts the counts endpoint finds for one query's window, over all its pages.
+
+        A `next_token` sent again ends the count with a warning: a dry run went on asking
+        for the same pages (no post is read, but X's rate limit was spent and waited for,
+        again and again) and never ended, as a run's search stops on it."""
         method = (self.client.get_recent_tweets_count if self.recent
                   else self.client.get_all_tweets_count)
         total = 0
         token = None
+        used: set[str] = set()
         while True:
+            if token in used:
+                self._warn("X repeated a pagination token of its counts; stopped counting to "
+                           "avoid a loop (the estimate may be low)")
+                return total
+            if token:
+                used.add(token)
             extra = {"next_token": token} if token else {}
             page = self.policy.call(
                 lambda e=extra: decode_json(self._call(lambda: method(**params, **e), "count"),
