@@ -271,6 +271,11 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfError)
     async def csrf_failed(request: Request, exc: CsrfError) -> Response:
+        if request.url.path == "/logout" and auth.load_user(request) is None:
+            # Signing out after the session ended (the cookie expired overnight): nothing to
+            # protect, and what was asked for is so. It answered "This form has expired: go
+            # back, reload the page and try again".
+            return auth.signed_out(request)
         log.warning("Refused a %s to %s: %s", request.method, request.url.path, exc)
         refused = _refused_form(request)
         if refused is not None:

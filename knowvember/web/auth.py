@@ -145,8 +145,13 @@ def login(
 @router.post("/logout")
 def logout(request: Request) -> Response:
     user = load_user(request)
-    request.session.clear()
     if user is not None:
         log.info("%s signed out", user.username)
+    return signed_out(request)
+
+
+def signed_out(request: Request) -> Response:
+    """A fresh session saying so, and the home page."""
+    request.session.clear()
     flash(request, "You are signed out.")
     return RedirectResponse("/", status_code=303)
