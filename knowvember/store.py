@@ -665,9 +665,11 @@ class PostWriter:
         keys an account by its handle (`@name`), an API or archive import by its user id.
         Each was stored apart, and a person in both was two contributors.
 
-        A handle-keyed record takes the one account stored with that handle; an id-keyed
-        record takes over the account stored under its handle as key, which is re-keyed to
-        the id. Two or more accounts with the handle (a handle passed on) leave it apart."""
+        A handle-keyed record takes the one account stored with that handle (or, when none
+        has it now, the one renamed from it: a sheet's rows from before a rename); an
+        id-keyed record takes over the account stored under its handle as key, which is
+        re-keyed to the id. Two or more accounts with the handle (a handle passed on) leave
+        it apart."""
         found: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
         columns = (accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
                    accounts_t.c.display_name, accounts_t.c.bio, accounts_t.c.followers,
@@ -682,6 +684,13 @@ class PostWriter:
                         accounts_t.c.platform == "x", column.in_(chunk))):
                     matches.setdefault(row.handle if column is accounts_t.c.handle
                                        else row.key, []).append(row)
+            if column is accounts_t.c.handle and len(matches) < len(wanted):
+                # A handle no account has now may be one an account was renamed from.
+                left = set(wanted) - matches.keys()
+                for row in conn.execute(sa.select(*columns).where(
+                        accounts_t.c.platform == "x", accounts_t.c.former_handles.is_not(None))):
+                    for name in left & set(row.former_handles or ()):
+                        matches.setdefault(name, []).append(row)
             for name, rows in matches.items():
                 if len(rows) != 1:
                     continue

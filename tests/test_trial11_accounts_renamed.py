@@ -129,3 +129,20 @@ def test_an_older_archive_with_the_old_handle_lets_the_old_mapping_apply(
     _import(cli, "twarc2", _x_file(campaign_dir / "b.jsonl", LATE, "UHL_Knowledge", "Someone"))
     _import(cli, "twarc2", _x_file(campaign_dir / "a.jsonl", EARLY, "UHL_Library", "Someone"))
     assert _attributions(cli) == {"x:@uhl_knowledge": "config"}
+
+
+def test_a_tags_sheet_from_before_a_rename_joins_the_renamed_account(
+        write_config, cli, campaign_dir) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_import_files import TAGS_HEADER, tags_row, write_csv
+
+    write_config(CONFIG)
+    _import(cli, "twarc2", _x_file(campaign_dir / "a.jsonl", EARLY, "UHL_Library", "Someone"))
+    _import(cli, "twarc2", _x_file(campaign_dir / "b.jsonl", LATE, "UHL_Knowledge", "Someone"))
+    # The sheet's rows name the old handle, with an id Excel cut to 15 digits: keyed by
+    # handle, they belong to the account renamed from it, not to a second contributor.
+    sheet = write_csv(campaign_dir / "tags.csv", TAGS_HEADER, [tags_row(
+        "1191672311587868672", "UHL_Library", "Knowledge cafe today #KNOWvember19",
+        from_user_id_str="1191672311587870000")])
+    _import(cli, "tags", sheet)
+    contributors = {row["account"] for row in _board(cli)}
+    assert contributors == {"x:@uhl_knowledge", "x:@someone"}
