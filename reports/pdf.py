@@ -103,12 +103,16 @@ class _Writer:
     """fpdf2 with the report's typography and a guard for glyphs the font lacks."""
 
     def __init__(self, title: str) -> None:
-        from fpdf import FPDF
+        from fpdf import FPDF, ViewerPreferences
 
         self.pdf: FPDF = FPDF(format="A4", unit="mm")
         pdf = self.pdf
         pdf.set_title(title)
         pdf.set_creator("knowvember")
+        # For screen readers and the PDF reader's window: the language to read it in, and
+        # the report's title rather than "report.pdf".
+        pdf.set_lang("en-GB")
+        pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
         pdf.set_auto_page_break(auto=True, margin=15)
         pdf.set_margins(15, 15, 15)
         fonts = _font_dir()
@@ -144,6 +148,9 @@ class _Writer:
         if pdf.get_y() > pdf.h - 60:
             pdf.add_page()
         pdf.ln(4)
+        # A bookmark per section, as the HTML's contents list: a 10-page report was one
+        # scroll with no way to jump to the stories or the method.
+        pdf.start_section(self.text(text), level=0, strict=False)
         self.font(13, "B", BLUE)
         pdf.multi_cell(0, 7, self.text(text), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_draw_color(*BLUE)
@@ -155,6 +162,7 @@ class _Writer:
         if self.pdf.get_y() > self.pdf.h - 40:
             self.pdf.add_page()
         self.pdf.ln(1)
+        self.pdf.start_section(self.text(text), level=1, strict=False)
         self.font(10.5, "B")
         self.pdf.multi_cell(0, 6, self.text(text), align="L", new_x="LMARGIN",
                             new_y="NEXT")
