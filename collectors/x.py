@@ -429,6 +429,14 @@ class XCollector(Collector):
                     "plan is raised (developer portal), so the run stops instead of waiting "
                     "for the rate limit") from None
             headers = exc.response.headers
+            if headers.get("x-app-limit-24hour-remaining") == "0":
+                # The app's limit per 24 hours: its reset is hours away, and the 15-minute
+                # window's headers (requests left in it) had it retried 5 times at once and
+                # failed, every run until the reset, saying only "rate limit reached".
+                raise TransientError(
+                    "X says the app's limit of requests per 24 hours is used up (429)",
+                    retry_after=_until_reset(headers, self.policy, "x-app-limit-24hour-reset"),
+                    rate_limited=True) from None
             wait = _until_reset(headers, self.policy)
             left = headers.get("x-rate-limit-remaining") or ""
             if left.isdigit() and int(left) > 0:
@@ -598,12 +606,14 @@ def ids_not_times(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _until_reset(headers: Any, policy: RetryPolicy) -> float | None:
+def _until_reset(headers: Any, policy: RetryPolicy, name: str = "x-rate-limit-reset"
+                 ) -> float | None:
     """Seconds until a 429's `x-rate-limit-reset` (an epoch time on X's clock), measured
     from the answer's `Date` (X's clock too) when it has one: by this machine's clock, a
     laptop running minutes fast (WSL after a sleep) retried at once and gave up, and one
-    running slow waited minutes past the reset. One second more for the rounding."""
-    reset = headers.get("x-rate-limit-reset") or ""
+    running slow waited minutes past the reset. One second more for the rounding. `name`
+    is the header to read (`x-app-limit-24hour-reset` for the app's daily limit)."""
+    reset = headers.get(name) or ""
     if not reset.isdigit():
         return None
     try:
