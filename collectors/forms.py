@@ -22,6 +22,7 @@ import hashlib
 import io
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -659,10 +660,30 @@ def detect_format(path: Path) -> str:
                      "--input-format csv|xlsx")
 
 
+# Typographic marks a form or a word processor puts in a question, and what a person
+# typing the same question into campaign.toml writes: "What’s your role?" (as the form shows
+# it, curly) and "What's your role?" looked the same in the error listing the file's columns.
+_TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'",
+                              "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+                              "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                              "\u2014": "-", "\u2212": "-", "\u2026": "..."})
+
+
 def _norm(header: Any) -> str:
     """A header as it is matched: without case or any spacing (`What happened ?` is
-    `What happened?`; forms add spaces, non-breaking ones too)."""
-    return "".join(str(header or "").replace("\ufeff", "").split()).casefold()
+    `What happened?`; forms add spaces, non-breaking ones too), curly quotes and dashes as
+    the keyboard's, and without a closing colon (`Your name:`)."""
+    text = unicodedata.normalize("NFKC", str(header or "").replace("\ufeff", ""))
+    return "".join(text.translate(_TYPOGRAPHIC).split()).casefold().rstrip(":")
+
+
+def _closest(wanted: str, header: list[str]) -> str:
+    """", the closest is 'X'" for a mapped header not in the file, when one is close."""
+    import difflib
+
+    named = {_norm(name): str(name) for name in header if _norm(name)}
+    close = difflib.get_close_matches(_norm(wanted), list(named), n=1, cutoff=0.75)
+    return f" (the closest is {named[close[0]]!r})" if close else ""
 
 
 _COLUMNS_SHOWN = 400  # characters of the file's header a message lists
@@ -685,7 +706,7 @@ def map_columns(
             wanted = configured[field_name]
             if _norm(wanted) not in positions:
                 problems.append(f"[stories.form_columns] {field_name} = {wanted!r}, but there "
-                                "is no such column")
+                                f"is no such column{_closest(wanted, header)}")
                 continue
             columns[field_name] = positions[_norm(wanted)]
             continue
