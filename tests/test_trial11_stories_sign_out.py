@@ -45,3 +45,27 @@ def test_a_signed_in_session_is_not_signed_out_without_its_token(client: TestCli
     assert client.post("/logout", data={"csrf_token": token},
                        follow_redirects=False).status_code == 303
     assert client.get("/review", follow_redirects=False).status_code == 303  # to /login
+
+
+def test_an_expired_sign_in_form_comes_back_with_what_was_typed(client: TestClient) -> None:
+    """The sign-in form carrying a review note, sent once its session had gone: the form
+    again, the username and the note kept, no one signed in; then signing in works."""
+    from tests.web_support import PASSWORD
+
+    token = csrf(client.get("/login").text)
+    client.cookies.clear()
+    carried = {"username": "coordinator", "next": "/review/3", "keep_note": "yes",
+               "note": "Please add the <b>outcome</b>", "seen": "2019-11-05T10:00:00"}
+    refused = client.post("/login", data={**carried, "password": PASSWORD,
+                                          "csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 403
+    page = refused.text
+    assert "The sign-in form had expired" in page
+    assert 'value="coordinator"' in page and 'name="next" value="/review/3"' in page
+    assert "Please add the &lt;b&gt;outcome&lt;/b&gt;</textarea>" in page
+    assert 'name="seen" value="2019-11-05T10:00:00"' in page
+    assert client.get("/review", follow_redirects=False).status_code == 303  # not signed in
+    again = client.post("/login", data={**carried, "password": PASSWORD,
+                                        "csrf_token": csrf(page)}, follow_redirects=False)
+    assert again.status_code == 303  # signed in, on the way back to the story
+    assert client.get("/review", follow_redirects=False).status_code == 200

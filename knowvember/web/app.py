@@ -277,6 +277,18 @@ def _add_error_pages(app: FastAPI) -> None:
             # back, reload the page and try again".
             return auth.signed_out(request)
         log.warning("Refused a %s to %s: %s", request.method, request.url.path, exc)
+        if request.url.path == "/login" and request.method == "POST":
+            # The sign-in form again, with a fresh token: what was typed (and a review note
+            # being carried back to its story) is kept, and no one is signed in. It was a
+            # bare "This form has expired" page, and the note carried was lost.
+            form = await request.form()
+            keep = bool(form.get("keep_note"))
+            return auth.login_page(
+                request, status_code=403, username=str(form.get("username") or ""),
+                next=str(form.get("next") or ""), seen=str(form.get("seen") or ""),
+                note=str(form.get("note") or "") if keep else None,
+                error="The sign-in form had expired (it was open too long, or your browser "
+                      "did not send this site's cookie). Enter your password again.")
         refused = _refused_form(request)
         if refused is not None:
             return refused(request, await request.form())  # nothing stored or decided
