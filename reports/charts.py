@@ -101,11 +101,31 @@ def _drawn(text: str) -> str:
 def _glyph(ch: str, chars: frozenset[int]) -> str:
     """One character of a label: itself when drawable; nothing for an invisible format or
     combining character (a zero-width space, a joiner, a bidi override: words stay whole);
-    a space for a picture (an emoji between words)."""
+    a space for a picture (an emoji between words). A styled letter the font lacks
+    (mathematical bold "𝐊", fullwidth, circled) is drawn as the plain letter it stands for,
+    as in the PDF: "𝐊𝐍𝐎𝐖𝐯𝐞𝐦𝐛𝐞𝐫 Library" was labelled "Library"."""
     kind = unicodedata.category(ch)
-    if kind == "Cf" or (ord(ch) not in chars and kind[0] in "CM"):
+    if kind == "Cf":
         return ""
-    return ch if ord(ch) in chars else " "
+    if ord(ch) in chars:
+        return ch
+    if (plain := plain_letters(ch, chars)) is not None:
+        return plain
+    return "" if kind[0] in "CM" else " "
+
+
+def plain_letters(ch: str, glyphs: set[int] | frozenset[int]) -> str | None:
+    """The plain letters a styled one stands for (NFKC), when the font has them.
+
+    "Fancy text" generators write names and posts in mathematical bold or script letters
+    ("𝐉𝐚𝐧𝐞 𝐒𝐦𝐢𝐭𝐡", "𝓚𝓝𝓞𝓦𝓿𝓮𝓶𝓫𝓮𝓻"), fullwidth or circled ones: no common font has them,
+    so a display name printed as "?????????" and a circled one was left out as a picture.
+    None when there is no plainer form, or the font lacks that too.
+    """
+    plain = unicodedata.normalize("NFKC", ch)
+    if plain == ch or not plain.strip() or not all(ord(c) in glyphs for c in plain):
+        return None
+    return plain
 
 
 def shorten(text: str, limit: int = LABEL_CHARS) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from knowvember.stories import printable
-from reports.charts import platform_label
+from reports.charts import plain_letters, platform_label
 from reports.content import (
     NO_ORGANISATIONS,
     NO_POSTS,
@@ -67,6 +67,8 @@ def pdf_text(text: str, glyphs: set[int] | frozenset[int]) -> str:
     for ch in text:
         if ord(ch) in glyphs or ch == "\n":
             out.append(ch)
+        elif (plain := plain_letters(ch, glyphs)) is not None:
+            out.append(plain)
         elif unicodedata.category(ch) in _PICTURES:
             out.append(_GONE)
         elif unicodedata.category(ch)[0] not in "CM":
