@@ -8,6 +8,7 @@ name must not silently turn a setting off.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import tomllib
@@ -723,6 +724,11 @@ def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
     if _SLASHED_DATE.search(line):
         return (f"; line {match.group(1)}: write a date as YYYY-MM-DD, without quotes "
                 "(e.g. 2027-11-01)")
+    if re.search(r"=\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*(#.*)?$", line):
+        return (f"; line {match.group(1)}: write numbers without commas (10000, or 10_000 "
+                "to group the digits)")
+    if re.search(r"=\s*[£$€]\s*\d", line):
+        return f"; line {match.group(1)}: write the number without a currency sign"
     bare = _BARE_TEXT.match(line)
     if not bare or bare.group(2) in ("true", "false", "inf", "nan"):
         return ""
@@ -790,6 +796,11 @@ def _format_validation(label: str, exc: ValidationError) -> str:
             message = _unknown_key(error["loc"])
         elif error["type"] == "missing":
             message = "required key is missing"
+        elif error["type"] == "list_type" and isinstance(error.get("input"), str) and not (
+                _looks_like_secret(error["input"]) or "://" in error["input"]):
+            # `exclude_accounts = "x:@someone"`: "Input should be a valid list".
+            message = (f"write a list in square brackets, e.g. {error['loc'][-1]} = "
+                       f"[{json.dumps(error['input'], ensure_ascii=False)}]")
         elif error["type"].startswith("date_"):
             # pydantic's "invalid character in year" or "Datetimes provided to dates should
             # have zero time", and the value as `datetime.datetime(2027, 11, 1, 9, 0)`.
@@ -801,10 +812,13 @@ def _format_validation(label: str, exc: ValidationError) -> str:
             loc, message = loc + ".end", message.removeprefix("end: ")
         value = error.get("input")
         shown = ""
+        # A message quoting the value says it already (in either quotes).
+        quoted = repr(value) in message or json.dumps(
+            value, ensure_ascii=False, default=str) in message
         if error["type"] not in ("missing", "extra_forbidden") and isinstance(
             value, str | int | float | dt.date
         ) and not (isinstance(value, str) and (_looks_like_secret(value) or "://" in value)
-                   ) and repr(value) not in message and (  # a message quoting it says it
+                   ) and not quoted and (
             SECRET_REFUSAL not in message):  # nor is a value refused as a secret shown
             shown = f" (got {value!r})"
         lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}")
@@ -813,14 +827,25 @@ def _format_validation(label: str, exc: ValidationError) -> str:
 
 def _key_homes() -> dict[str, list[str]]:
     """Each key the file may hold, and the table header(s) it belongs under."""
+    return _model_names()[0]
+
+
+def _level_names(here: str) -> set[str]:
+    """The keys and table names a table (dotted, "" for the top of the file) may hold."""
+    return _model_names()[1].get(here, set())
+
+
+def _model_names() -> tuple[dict[str, list[str]], dict[str, set[str]]]:
     import typing
 
     homes: dict[str, list[str]] = {}
+    levels: dict[str, set[str]] = {}
 
     def walk(model: type[BaseModel], header: str, prefix: str) -> None:
         for name, info in model.model_fields.items():
             if info.exclude:
                 continue
+            levels.setdefault(prefix.removesuffix("."), set()).add(name)
             annotation = info.annotation
             args = typing.get_args(annotation)
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -832,7 +857,7 @@ def _key_homes() -> dict[str, list[str]]:
                 homes.setdefault(name, []).append(header)
 
     walk(Settings, "", "")
-    return homes
+    return homes, levels
 
 
 def _unknown_key(loc: tuple[int | str, ...]) -> str:
@@ -847,6 +872,10 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
     array = any(isinstance(part, int) for part in loc[:-1])
     table = f"[[{here}]]" if array else f"[{here}]"
     elsewhere = [header for header in _key_homes().get(key, []) if header != table]
+    if key.lower() != key and key.lower() in _level_names(here):
+        return f"names are lower case: write {key.lower()}"
+    if here == "sources" and key.lower() == "twitter":
+        return "X's table is [sources.x] (Twitter's new name)"
     if not elsewhere:
         return "unknown key (check the spelling; see the README for the keys)"
     where = (elsewhere[0] if len(elsewhere) == 1

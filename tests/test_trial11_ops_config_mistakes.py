@@ -82,3 +82,27 @@ def test_an_unquoted_secret_is_never_repeated(value: str) -> None:
     message = _error(text + f"\n{table}\n{key} = {value}\n")
     assert "text goes in straight quotes (secrets are never written" in message
     assert value not in message and "hunter2" not in message
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ('hashtags = ["KNOWvember2019", "KNOWvember19", "KNOWvember"]', 'hashtags = "KNOWvember19"',
+     'campaign.hashtags: write a list in square brackets, e.g. hashtags = ["KNOWvember19"]'),
+    ("[campaign]", "[Campaign]", "Campaign: names are lower case: write campaign"),
+    ("[database]", "[sources.twitter]\nenabled = true\n\n[database]",
+     "sources.twitter: X's table is [sources.x] (Twitter's new name)"),
+    ("[database]", "[leaderboard]\nexclude_accounts = \"x:@someone\"\n\n[database]",
+     'write a list in square brackets, e.g. exclude_accounts = ["x:@someone"]'),
+])
+def test_a_value_or_name_written_another_way(old: str, new: str, expected: str) -> None:
+    message = _error(BASE_CONFIG.replace(old, new, 1))
+    assert expected in message
+    assert "(got " not in message.split(expected, 1)[1].split("\n", 1)[0]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("max_posts_per_run = 10,000", "write numbers without commas (10000, or 10_000"),
+    ("price_per_read = £0.005", "write the number without a currency sign"),
+])
+def test_a_number_written_as_in_a_spreadsheet(line: str, expected: str) -> None:
+    message = _error(BASE_CONFIG + f"\n[sources.x]\n{line}\n")
+    assert "not valid TOML" in message and expected in message
