@@ -550,12 +550,30 @@ def as_utf8(data: bytes) -> bytes | None:
 
 
 def _json_problem(line: bytes) -> str:
+    """Why a line is not JSON. The file's last line (no line break after it) that stops
+    partway through its JSON is a file cut short, and is named as one, with what to do: it
+    was "cut short or malformed", which left a coordinator to guess that the file itself
+    was incomplete (a download or `twarc2 search` stopped, a disk that filled up)."""
     stripped = line.strip()
     if stripped[:1] == b"<":
         return "not JSON (an HTML page?)"
     if stripped[:1] in (b"{", b"["):
+        if not line.endswith(b"\n") and _ends_early(stripped):
+            return ("not valid JSON (cut short or malformed): the file ends partway through "
+                    "this line, so it is incomplete (a download or twarc2 run that stopped, a "
+                    "full disk); the lines before it are stored: import the complete file "
+                    "again when you have it (nothing is doubled)")
         return "not valid JSON (cut short or malformed)"
     return "not valid JSON"
+
+
+def _ends_early(data: bytes) -> bool:
+    """Whether `data` is JSON that stops before its value is complete."""
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return exc.msg == "unexpected end of data"
+    return False
 
 
 def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],

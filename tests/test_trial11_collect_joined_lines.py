@@ -138,3 +138,15 @@ def test_an_error_in_pretty_printed_answers_names_its_own_line(sqlite_db, tmp_pa
     line = second.split(b"oops")[0].count(b"\n") + 1
     record = run_import(sqlite_db, "twarc2", path)
     assert f"pages.json:{line}: not valid JSON" in (record.error or "")
+
+
+def test_a_file_that_ends_partway_through_its_last_line_is_named_incomplete(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _x_page(0, 10)
+    path = tmp_path / "search.jsonl"
+    path.write_bytes(_x_page(10, 10) + b"\n" + page[: len(page) // 2])
+    record = run_import(sqlite_db, "twarc2", path)
+    assert record.status == "partial" and record.new == 10
+    assert ("search.jsonl:2: not valid JSON (cut short or malformed): the file ends partway "
+            "through this line, so it is incomplete") in (record.error or "")
+    assert "import the complete file again when you have it" in (record.error or "")
