@@ -421,7 +421,7 @@ def list_(
     ctx: typer.Context,
     status: str | None = typer.Option(
         None, "--status", help="submitted, approved, rejected or changes_requested "
-        "(several separated by commas).",
+        "(several separated by commas), or all.",
     ),
     org: str | None = typer.Option(None, "--org", help="Organisation: ODS code or name."),
     technique: str | None = typer.Option(None, "--technique", metavar="NAME", help="A technique."),
@@ -436,8 +436,7 @@ def list_(
 
     app = state(ctx)
     settings = app.settings()
-    statuses = ([s.strip().replace("-", "_") for s in status.split(",") if s.strip()]
-                if status else None)
+    statuses = _statuses(status)
     lookups = Lookups.load(settings)
     stories = list_stories(app.db(), status=statuses, org=org, technique=technique,
                            lookups=lookups)
@@ -452,6 +451,15 @@ def list_(
         _stories_table(stories, settings)
     if format is ListFormat.table or not stories:
         _say(ctx, f"{len(stories)} stor{'y' if len(stories) == 1 else 'ies'}.")
+
+
+def _statuses(status: str | None) -> list[str] | None:
+    """`--status`: statuses separated by commas (`changes-requested` as the command is
+    spelt); `all`, as the web app's filter says, is every status."""
+    if not status:
+        return None
+    statuses = [s.strip().casefold().replace("-", "_") for s in status.split(",") if s.strip()]
+    return None if "all" in statuses or not statuses else statuses
 
 
 def _unknown_filters(org: str | None, technique: str | None, lookups: Lookups) -> list[str]:
@@ -572,8 +580,7 @@ def trail(
 
     app = state(ctx)
     settings = app.settings()
-    statuses = ([s.strip().replace("-", "_") for s in status.split(",") if s.strip()]
-                if status else None)
+    statuses = _statuses(status)
     ids = sorted(set(story_ids)) if story_ids else None
     found = list_stories(app.db(), status=statuses, ids=ids, with_events=True,
                          lookups=Lookups.load(settings))
