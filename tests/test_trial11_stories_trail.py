@@ -72,3 +72,32 @@ def test_the_table_names_the_changed_fields(campaign) -> None:  # type: ignore[n
     assert result.exit_code == 0
     assert "Outcome, please" in result.stdout and "(changed: outcome)" in result.stdout
     assert "6 step(s) of 2 stories." in " ".join(result.stderr.split())
+
+
+def test_the_review_queue_offers_the_trail_as_a_spreadsheet(settings, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from knowvember import stories
+    from knowvember.web import create_app
+    from tests.web_support import SECRET, add_coordinator, cheap_hashing, sign_in
+
+    cheap_hashing(monkeypatch)
+    add_coordinator(db)
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    client = TestClient(create_app(settings, db))
+    data = stories.StoryInput.parse({"title": "Café", "body": "We met.", "name": "Siân",
+                                     "email": "sian@nhs.net", "consent": True}, settings)
+    story_id = stories.submit_story(db, settings, data, source="web")[0].id
+    stories.reject_story(db, story_id, reviewer="Siân Coordinator", note="=not KM")
+    assert client.get("/review/trail.csv", follow_redirects=False).status_code == 303  # login
+    sign_in(client)
+    assert 'href="/review/trail.csv"' in client.get("/review").text
+    response = client.get("/review/trail.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="knowvember19-review-trail.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(r["action"], r["by"], r["note"]) for r in rows] == [
+        ("submitted", "", ""), ("rejected", "Siân Coordinator", "'=not KM")]
+    assert "sian@nhs.net" not in response.text

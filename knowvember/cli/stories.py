@@ -602,7 +602,7 @@ def trail(
         text = json.dumps([{**row, "at": iso(row["at"])} for row in rows], indent=2,
                           ensure_ascii=False) + "\n"
     else:
-        text = _trail_csv(rows, settings)
+        text = trail_csv(rows, settings)
     if out is None:
         sys.stdout.write(text)
         return
@@ -619,7 +619,7 @@ def trail(
 CSV_FILE_BOM = "\ufeff"
 
 
-def _trail_csv(rows: list[dict[str, Any]], settings: Settings) -> str:
+def trail_csv(rows: list[dict[str, Any]], settings: Settings) -> str:
     """The trail as CSV cells safe to open in a spreadsheet, with the campaign's local time
     beside UTC (what a coordinator reads) and the changed fields by name."""
     import csv

@@ -66,6 +66,22 @@ def queue(request: Request, status: str = "submitted", org: str = "",
                   technique_groups=state.technique_groups)
 
 
+@router.get("/review/trail.csv")
+def trail_download(request: Request) -> Response:
+    """Every story's review trail as a spreadsheet, as `stories trail --format csv` writes
+    it: who did what, when, with which note, and which fields each edit changed."""
+    from knowvember.cli.stories import CSV_FILE_BOM, trail_csv
+
+    state: WebState = request.app.state.kv
+    rows = stories.trail_rows(stories.list_stories(state.db, with_events=True,
+                                                   lookups=state.lookups))
+    name = f"{state.settings.campaign.slug}-review-trail.csv"
+    return Response(CSV_FILE_BOM + trail_csv(rows, state.settings),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}"',
+                             "cache-control": "no-store"})
+
+
 def _not_found(request: Request, story_id: int) -> Response:
     """An unknown id, an erased story and another campaign's story: one 404, naming the id."""
     from knowvember.web.app import error_page
