@@ -452,8 +452,14 @@ class XCollector(Collector):
                                  retry_after=retry_after(exc.response.headers.get(
                                      "retry-after"), self.policy.clock)) from None
         except tweepy.Unauthorized:
+            # "check the token" did not say what to check: a token that worked until now
+            # was regenerated or revoked (the developer portal's "Regenerate" ends the old
+            # one at once), or the app was suspended, and only a new one helps.
             raise SourceError(
-                "X refused the bearer token (401 Unauthorized): check the token in "
+                f"X refused the bearer token in ${self.config.bearer_token_env} (401 "
+                "Unauthorized): it is not the app's current token (regenerated or revoked in "
+                "the developer portal, or mistyped): copy the app's Bearer Token from the "
+                "developer portal (Projects & Apps > your app > Keys and tokens) into "
                 f"${self.config.bearer_token_env}") from None
         except tweepy.Forbidden as exc:
             hint = (" (full-archive search needs that access level; or set endpoint = "
