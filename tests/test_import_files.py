@@ -102,7 +102,9 @@ def test_an_archive_row_does_not_erase_a_fuller_profile(sqlite_db, tmp_path) -> 
     from knowvember.records import AccountRecord, PostRecord
     from knowvember.store import PostWriter
 
-    PostWriter(sqlite_db, CampaignTags(["KNOWvember19"]), source="x").write(
+    # An earlier archive's profile (2019-11-04): the sheet's row (11-05) is newer. (A live
+    # collection's profile is newer than any 2019 row: the sheet would only fill gaps.)
+    PostWriter(sqlite_db, CampaignTags(["KNOWvember19"]), source="x", archive=True).write(
         [PostRecord("x", "1191672311587860000", "42", dt.datetime(2019, 11, 4, tzinfo=dt.UTC),
                     "#KNOWvember19", hashtags=("knowvember19",))],
         [AccountRecord("x", "42", "@uhllibraries", "42", "UHL Libraries",
