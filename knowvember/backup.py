@@ -324,7 +324,7 @@ def _restore_source(source: Path, db: Database) -> Path:
 
 def _upgraded_copy(source: Path, target: Path) -> Engine:
     """A private copy of the backup at the newest schema (an engine on it)."""
-    from knowvember.db import create_db_engine, current_revision, upgrade
+    from knowvember.db import create_db_engine, current_revision, known_revisions, upgrade
 
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
@@ -345,6 +345,15 @@ def _upgraded_copy(source: Path, target: Path) -> Engine:
         if revision is None:
             raise InputError(f"{source} is a SQLite database, but not a knowvember one (it "
                              "has no knowvember tables)")
+        if revision not in known_revisions():
+            # Said as "the database is at schema revision ...", which read as the configured
+            # database, not the backup.
+            from knowvember import __version__
+
+            raise InputError(f"{source} was made by a newer knowvember (schema revision "
+                             f"{revision}, which knowvember {__version__} does not know): "
+                             "upgrade knowvember on this machine, then restore it; nothing "
+                             "was changed")
         upgrade(engine)
     except Exception:
         engine.dispose()

@@ -99,3 +99,22 @@ def test_a_postgresql_backup_counts_what_pg_dump_wrote(campaign_dir: Path, cli, 
     listing = subprocess.run(["pg_restore", "--list", str(campaign_dir / "nightly.dump")],
                              capture_output=True, text=True, check=True).stdout
     assert "TABLE DATA" in listing and "posts" in listing
+
+
+def test_a_backup_from_a_newer_release_is_named_as_the_backup(campaign_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    """It said "the database is at schema revision '0099'", read as the configured one."""
+    import sqlite3
+
+    _fill(cli, campaign_dir)
+    assert cli("db", "backup", "backup.db").exit_code == 0
+    con = sqlite3.connect(campaign_dir / "backup.db")
+    with con:
+        con.execute("UPDATE alembic_version SET version_num = '0099'")
+    con.close()
+    env = {"KNOWVEMBER_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}"}
+    result = cli("db", "restore", "backup.db", env=env)
+    assert result.exit_code == 2
+    told = " ".join(result.stderr.split())
+    assert f"{campaign_dir / 'backup.db'} was made by a newer knowvember (schema revision " \
+           "0099" in told and "nothing was changed" in told
