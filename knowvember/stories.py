@@ -272,10 +272,27 @@ def split_choices(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         items = [str(v) for v in value if v is not None]
     elif isinstance(value, str):
-        items = value.split(";") if ";" in value else value.split(",")
+        items = value.split(";") if ";" in value else _split_commas(value)
     else:
         items = [str(value)]
     return [item.strip() for item in items if item.strip()]
+
+
+def _split_commas(text: str) -> list[str]:
+    """A Google Forms tick-box answer split at its commas, but not at those inside brackets:
+    an option that explains itself ("Peer Assist (learning before, from peers)") was two
+    techniques, "Peer Assist (learning before" and "from peers)", in every count."""
+    items, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif char == "," and depth == 0:
+            items.append(text[start:index])
+            start = index + 1
+    items.append(text[start:])
+    return items
 
 
 def split_links(value: Any) -> list[str]:
