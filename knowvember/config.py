@@ -716,7 +716,9 @@ def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
     env = _ENV_LINE.match(line)
     if env:
         return f"; line {match.group(1)}: {env.group(1)} is {_ENV_ADVICE} ({SECRET_REFUSAL})"
-    curly = next((char for char in line if char in _CURLY_QUOTES), None)
+    # Only a curly quote where a value starts (an apostrophe inside straight quotes is text).
+    opened = re.search(rf"[=\[,]\s*([{_CURLY_QUOTES}])", line)
+    curly = opened.group(1) if opened else None
     if curly:
         return (f"; line {match.group(1)} has a curly quote ({curly}), as Word or Outlook "
                 "write them: type the quotes again as straight \" or ' in a plain text "

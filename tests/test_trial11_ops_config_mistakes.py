@@ -106,3 +106,9 @@ def test_a_value_or_name_written_another_way(old: str, new: str, expected: str) 
 def test_a_number_written_as_in_a_spreadsheet(line: str, expected: str) -> None:
     message = _error(BASE_CONFIG + f"\n[sources.x]\n{line}\n")
     assert "not valid TOML" in message and expected in message
+
+
+def test_an_apostrophe_inside_a_value_is_not_taken_for_a_curly_quote() -> None:
+    message = _error(BASE_CONFIG.replace('name = "KNOWvember 2019"',
+                                         'name = "St George\u2019s KNOWvember', 1))
+    assert "not valid TOML" in message and "curly quote" not in message
