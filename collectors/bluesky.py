@@ -38,6 +38,10 @@ BOUNDARY = dt.timedelta(milliseconds=1)  # `until` is exclusive: keep the oldest
 RELOGINS = 3  # per run: sign-ins again after the service said the session had expired
 OVERLAP = dt.timedelta(minutes=15)  # posts indexed late, or from a clock running behind
 APP_PASSWORD = re.compile(r"[a-z0-9]{4}(?:-[a-z0-9]{4}){3}")
+# Search leaves out of a page the hits it cannot show (deleted, taken down, from blocked or
+# deactivated accounts), so a page can come back empty with a cursor to more: followed,
+# but no more than this many empty pages in a row are asked for.
+EMPTY_PAGES = 3
 
 
 def _ms_iso(moment: dt.datetime) -> str:
@@ -129,6 +133,7 @@ class BlueskyCollector(Collector):
         previous: list[str] | None = None
         oldest: dt.datetime | None = None
         window_oldest: dt.datetime | None = None
+        empty = 0  # empty pages in a row
         while True:
             self.policy.stop.check()
             try:
@@ -163,7 +168,13 @@ class BlueskyCollector(Collector):
             posts, accounts = from_posts(views, problems)
             for problem in problems:
                 self._warn(f"skipped an unreadable post ({problem})")
-            next_cursor = page.get("cursor") if views else None
+            # An empty page with a cursor was taken for the end: the pass was closed
+            # (`since` moved to its newest post) and the pages after it never read.
+            empty = 0 if views else empty + 1
+            next_cursor = page.get("cursor") if empty < EMPTY_PAGES else None
+            if empty >= EMPTY_PAGES and page.get("cursor"):
+                self._warn(f"Bluesky sent {empty} empty pages in a row for #{tag} (posts it "
+                           "cannot show); stopped paging there, so older posts may be missing")
             if not next_cursor and len(views) >= PAGE_SIZE and oldest is not None and (
                     window_oldest is None or oldest < window_oldest):
                 # The cursor gave out with pages still full: walk on by time window.
