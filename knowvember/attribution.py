@@ -402,9 +402,32 @@ def assign_account(db: Database, catalogue: Catalogue, ref: str, code: str) -> A
         )
     account = find_account(db, ref)
     _refuse_config_mapped(db, catalogue, account, "reassign")
+    if account.organisation_code and account.organisation_code != org.code:
+        _warn_other_campaigns(db, account, org.code)
     _write(db, account.id, organisation_code=org.code, attribution=MANUAL,
            attribution_confidence=1.0)
     return find_account(db, ref)
+
+
+def _warn_other_campaigns(db: Database, account: AccountRef, code: str) -> None:
+    """Say so when an account moved to another organisation has posts in other campaigns:
+    an account has one organisation for every campaign, so last year's report, written
+    again, would count them for the new one too (someone who moved trusts in between)."""
+    from knowvember.models import Campaign
+
+    campaigns = Campaign.__table__
+    with db.begin() as conn:
+        rows = conn.execute(
+            sa.select(campaigns.c.name, sa.func.count().label("posts"))
+            .join(posts_t, posts_t.c.campaign_id == campaigns.c.id)
+            .where(posts_t.c.account_id == account.id, campaigns.c.id != db.campaign_id)
+            .group_by(campaigns.c.name).order_by(campaigns.c.name)).all()
+    if rows:
+        log.warning(
+            "%s moves from %s to %s in every campaign: its posts in %s count for %s too "
+            "when those reports are written again (an account has one organisation)",
+            account.ref, account.organisation_code, code,
+            ", ".join(f"{r.name} ({r.posts:,})" for r in rows), code)
 
 
 def unassign_account(
