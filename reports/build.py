@@ -92,6 +92,12 @@ def build_report(
     for name in formats:
         if name not in FORMATS:
             raise InputError(f"unknown report format {name!r}")
+    if per_org and "html" not in formats:
+        # The pages are HTML: asked for with --format pdf (or [reports] formats without
+        # html), none were written and the run said nothing of it.
+        raise InputError(f"--per-org writes each organisation's page as HTML (orgs/CODE.html), "
+                         f"and html is not among the formats ({', '.join(formats)}); add it, "
+                         f"as in --format html,{','.join(formats)}, or leave out --per-org")
     out = out.resolve()
     _refuse_foreign(out, formats, per_org, settings)
     with _staging(out) as stage, ThreadPoolExecutor(1) as pool:
