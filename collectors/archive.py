@@ -431,9 +431,11 @@ def _joined(parse: Callable[[bytes], Any], line: bytes) -> tuple[list[Any], int]
     off mid-line (a run stopped, a full disk) then joined to the next runs its last line
     into the other's first. Each such line was "not valid JSON" and every page on it was
     lost: the whole file, for the saved answers. The values are found where the line's own
-    start comes again (`{"data":` for twarc2 pages, `[{"id":` for Mastodon ones): a place
-    counts only when a whole value starts there and ends at the line's end or where the
-    start comes again, so an object nested in a page is never taken for one."""
+    start comes again (`{"data":` for twarc2 pages, `[{"id":` for Mastodon ones) after a
+    value cut short: such a place counts only when a whole value starts there and ends at
+    the line's end or where the start comes again, so an object nested in a page is never
+    taken for one. Right after a whole value, any value that follows counts (a page of
+    results, then one of errors only)."""
     head = _text_of(line.strip())
     colon = head.find(":")
     if head[:1] not in ("{", "[") or not 2 <= colon <= 40:
@@ -441,21 +443,24 @@ def _joined(parse: Callable[[bytes], Any], line: bytes) -> tuple[list[Any], int]
     start = head[:colon + 1]
     values: list[Any] = []
     lost, rest = 0, head
+    trusted = True  # `rest` starts where a value does: the line's, or right after one
     while rest:
         end = _first_value_end(rest)
-        if end is not None and (end == len(rest) or rest[end:].lstrip().startswith(start)):
+        after = rest[end:].lstrip() if end is not None else ""
+        if end is not None and (not after or after.startswith(start) or (
+                trusted and after[:1] in ("{", "["))):
             piece = _bytes_of(rest[:end])
             try:
                 values.append(_parse_text(parse, piece))
             except ValueError:
                 lost += len(piece)
-            rest = rest[end:].lstrip()
+            rest, trusted = after, True
             continue
         at = rest.find(start, 1)
         if at < 0:
             lost += len(_bytes_of(rest))
             break
-        lost, rest = lost + len(_bytes_of(rest[:at])), rest[at:]
+        lost, rest, trusted = lost + len(_bytes_of(rest[:at])), rest[at:], False
     return (values, lost) if values and (len(values) > 1 or lost) else None
 
 

@@ -150,3 +150,15 @@ def test_a_file_that_ends_partway_through_its_last_line_is_named_incomplete(
     assert ("search.jsonl:2: not valid JSON (cut short or malformed): the file ends partway "
             "through this line, so it is incomplete") in (record.error or "")
     assert "import the complete file again when you have it" in (record.error or "")
+
+
+def test_values_that_start_otherwise_joined_after_a_whole_one_are_read(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    notice = orjson.dumps({"errors": [{"title": "operational-disconnect",
+                                       "type": "https://api.twitter.com/2/problems/"
+                                               "operational-disconnect"}]})
+    path = tmp_path / "stream.jsonl"
+    path.write_bytes(_x_page(0, 10) + notice + _x_page(10, 10) + b"\n")
+    record = run_import(sqlite_db, "twarc2", path)
+    assert record.status == "ok", record.error
+    assert record.new == 20 and record.details["api_errors"] == 1
