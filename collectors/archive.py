@@ -446,7 +446,8 @@ def _joined(parse: Callable[[bytes], Any], line: bytes) -> tuple[list[Any], int]
     trusted = True  # `rest` starts where a value does: the line's, or right after one
     while rest:
         end = _first_value_end(rest)
-        after = rest[end:].lstrip() if end is not None else ""
+        # (`copy a+b` and `type a b` join files saved by Notepad with each one's BOM)
+        after = rest[end:].lstrip().removeprefix("\ufeff").lstrip() if end is not None else ""
         if end is not None and (not after or after.startswith(start) or (
                 trusted and after[:1] in ("{", "["))):
             piece = _bytes_of(rest[:end])

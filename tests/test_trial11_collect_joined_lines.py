@@ -162,3 +162,13 @@ def test_values_that_start_otherwise_joined_after_a_whole_one_are_read(
     record = run_import(sqlite_db, "twarc2", path)
     assert record.status == "ok", record.error
     assert record.new == 20 and record.details["api_errors"] == 1
+
+
+def test_files_joined_by_windows_with_their_byte_order_marks_are_each_read(
+        sqlite_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bom = "\ufeff".encode()
+    path = tmp_path / "all.json"  # `copy /b a.json+b.json all.json` of two Notepad saves
+    path.write_bytes(bom + _x_page(0, 10) + bom + _x_page(10, 10))
+    record = run_import(sqlite_db, "twarc2", path)
+    assert record.status == "ok", record.error
+    assert record.new == 20
