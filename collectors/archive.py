@@ -399,7 +399,7 @@ def _unparsed(source: Source, parse: Callable[[bytes], Any], number: int, line: 
 
 
 _JOINED = "unexpected content after document"  # orjson's message for a value and more
-_SPACE = re.compile(r"\s*")
+_SPACE = re.compile("[\\s\ufeff]*")  # (and the BOM of each file joined by Windows)
 
 
 def _text_of(data: bytes) -> str:

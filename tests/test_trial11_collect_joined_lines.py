@@ -172,3 +172,13 @@ def test_files_joined_by_windows_with_their_byte_order_marks_are_each_read(
     record = run_import(sqlite_db, "twarc2", path)
     assert record.status == "ok", record.error
     assert record.new == 20
+
+
+def test_pretty_printed_files_joined_by_windows_are_each_read(sqlite_db, tmp_path: Path
+                                                              ) -> None:  # type: ignore[no-untyped-def]
+    bom = "\ufeff".encode()
+    path = tmp_path / "all.json"
+    path.write_bytes(bom + _pretty(_x_page(0, 10)) + b"\r\n" + bom + _pretty(_x_page(10, 10)))
+    record = run_import(sqlite_db, "twarc2", path)
+    assert record.status == "ok", record.error
+    assert record.new == 20
