@@ -506,9 +506,12 @@ def _withdraw(db: Database, settings: Settings, path: Path, label: str, story: S
         return (f"{label}: the respondent withdrew consent to publish story {story.id} in "
                 f"the form, but it could not be recorded ({refused}); run `knowvember "
                 f"stories edit {story.id} --no-consent`")
+    from knowvember.stories import APPROVED, report_hint
+
+    hint = report_hint(settings) if story.status == APPROVED else ""
     return (f"{label}: the respondent withdrew consent to publish in the form: story "
             f"{story.id} is no longer published (consent set to no; it stays "
-            f"{status_label(story.status)})")
+            f"{status_label(story.status)}){hint}")
 
 
 def _as_stored(item: NewStory, lookups: Lookups) -> dict[str, Any]:

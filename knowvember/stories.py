@@ -278,6 +278,19 @@ def split_choices(value: Any) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
+def report_hint(settings: Settings) -> str:
+    """A sentence for a story just unpublished when a report was made already: the report's
+    files (which the dashboard offers for download) keep it until the report is made again.
+    Empty when there is no report."""
+    folder = settings.resolve(settings.reports.out_dir)
+    try:
+        made = folder.is_dir() and any(folder.iterdir())
+    except OSError:
+        return ""
+    return (f" The report in {folder} was made before and may still show it: run "
+            "`knowvember report` again to take it out.") if made else ""
+
+
 def _split_commas(text: str) -> list[str]:
     """A Google Forms tick-box answer split at its commas, but not at those inside brackets:
     an option that explains itself ("Peer Assist (learning before, from peers)") was two

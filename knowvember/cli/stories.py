@@ -311,9 +311,11 @@ def edit(
          "previous version is in its trail.")
     if earlier.published and not story.published:
         # Recording a withdrawal is why most coordinators run --no-consent: say it took.
+        from knowvember.stories import report_hint
+
         err_console().print(f"Story {story_id} is no longer published: consent is withdrawn, "
-                            "so exports and the /stories page leave it out.", markup=False,
-                            style="yellow")
+                            "so exports and the /stories page leave it out."
+                            + report_hint(settings), markup=False, style="yellow")
 
 
 def _say(ctx: typer.Context, message: str, style: str = "") -> None:

@@ -248,8 +248,9 @@ def withdraw_consent(
                            error=f"Permission was not withdrawn: {exc}")
     state.numbers.invalidate()
     log.info("Story %s: permission to publish withdrawn by %s", story_id, user.username)
+    hint = stories.report_hint(state.settings) if story.status == stories.APPROVED else ""
     flash(request, f"Story {story_id} is no longer published: permission to publish is "
-                   f"withdrawn (it stays {stories.status_label(story.status)}).")
+                   f"withdrawn (it stays {stories.status_label(story.status)}).{hint}")
     return RedirectResponse(f"/review/{story_id}", status_code=303)
 
 
