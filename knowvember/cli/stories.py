@@ -563,7 +563,7 @@ def show(
 def trail(
     ctx: typer.Context,
     story_ids: list[int] | None = typer.Argument(
-        None, metavar="[ID]...", help="Only these stories (default: every story)."),
+        None, metavar="ID", help="Only these stories (default: every story)."),
     status: str | None = typer.Option(
         None, "--status", help="Only stories with this status now: submitted, approved, "
         "rejected or changes_requested (several separated by commas)."),
