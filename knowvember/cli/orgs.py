@@ -183,6 +183,9 @@ def orgs_show(
     successor = None
     if org.closed:
         successor = catalogue.current_code(org.code, dt.date.max)
+    formed_from = sorted(o.code for o in catalogue if org.opened and o.closed
+                         and org.code in o.successor_codes
+                         and o.closed + dt.timedelta(days=1) == org.opened)
     data = {
         **_org_json(org),
         "config_aliases": list(org.aliases),
@@ -206,6 +209,9 @@ def orgs_show(
     ]
     for name, seen in org.former_names:
         lines.append(f"Earlier:   {name} (ODS copies {seen.replace(';', ', ')})")
+    if org.opened:
+        lines.append(f"Opened:    {org.opened}" + (f" (formed from {', '.join(formed_from)})"
+                                                   if formed_from else ""))
     if org.closed:
         lines.append(f"Closed:    {org.closed}")
         if org.successor_codes:
@@ -254,6 +260,9 @@ def _campaign_view(
                            window=window)
     reported = catalogue.report_as(org.code, c.start)
     lines: list[str] = []
+    if org.opened is not None and c.start < org.opened:
+        lines.append(f"In {c.name}: not yet formed (opened {org.opened}); the trusts it "
+                     f"was formed from count for themselves")
     if reported is not None and reported.code != org.code:
         lines.append(f"In {c.name}: counted for {reported.code} {reported.name}, as "
                      f"{org.code} had closed on {org.closed}")
