@@ -63,7 +63,7 @@ def test_posts_csv_holds_every_counted_post(world: World, tmp_path: Path) -> Non
     with world.db.begin() as conn:
         job = make_job(conn, data, path, excluded_account_ids(conn, world.settings))
         assert write_posts_csv(conn, job) == 10
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert tuple(rows[0]) == COLUMNS
     by_id = {r["platform_id"]: r for r in rows}
