@@ -171,7 +171,10 @@ def summarise(data: CampaignData) -> dict[str, Any]:
         "unattributed_contributors": unattributed,
         "out_of_scope_organisations": sorted(o.code for o in out_of_scope),
         "catalogue_trusts": len(trusts),
-        "participating_trusts": sum(o.code in trust_codes for o in in_scope),
+        # A trust formed after the campaign (its accounts' posts from before the merger)
+        # still took part as an NHS trust: one of those it was formed from.
+        "participating_trusts": sum(o.code in trust_codes or o.kind in ("trust", "closed")
+                                    for o in in_scope),
         "previous_campaign": data.previous.campaign.slug if data.previous else None,
         "first_time_organisations": first_time,
         "excluded_accounts": data.excluded_accounts,
