@@ -41,7 +41,11 @@ def account_from_author(author: Json) -> AccountRecord:
         key=did,
         platform_user_id=did,
         handle=handle,
-        display_name=author.get("displayName") or None,
+        # A profile (view) without a name is one whose name was cleared: "" replaces the
+        # stored one (a name that said the trust the person has since left matched them
+        # to it). An author known by DID alone says nothing of it (None keeps it).
+        display_name=(author.get("displayName") or "").strip()
+        if "handle" in author or "displayName" in author else None,
         bio=author.get("description"),
         followers=author.get("followersCount"),
         url=f"https://bsky.app/profile/{handle}",
