@@ -315,7 +315,8 @@ def _chunk(data: tuple[Any, ...]) -> Chunk:
                           r[17].decode() if isinstance(r[17], bytes) else r[17], *r[18:22],
                           r[22] and fromiso(r[22]))
                for r in posts],
-        accounts=[AccountRecord(*r) for r in accounts],
+        accounts=[AccountRecord(*r[:9], seen_at=r[9] and fromiso(r[9]), moved_to=r[10])
+                  for r in accounts],
         errors=[LineError(*e) for e in errors],
         position=position, lines=lines, api_errors=api_errors, unchanged=unchanged,
         unchanged_span=(fromiso(span[0]), fromiso(span[1])) if span else None,
@@ -337,7 +338,8 @@ def _encode(chunk: Chunk) -> tuple[Any, ...]:
              for p in chunk.posts]
     unique = {(a.platform, a.key): a for a in chunk.accounts}
     accounts = [(a.platform, a.key, a.handle, a.platform_user_id, a.display_name, a.bio,
-                 a.followers, a.url, a.raw) for a in unique.values()]
+                 a.followers, a.url, a.raw, a.seen_at and a.seen_at.isoformat(), a.moved_to)
+                for a in unique.values()]
     errors = [(e.file, e.line, e.message) for e in chunk.errors]
     span = chunk.unchanged_span
     return (posts, accounts, errors, chunk.position, chunk.lines, chunk.api_errors,
