@@ -208,25 +208,26 @@ def excluded_account_ids(conn: Connection, settings: Settings, *,
     With `warn_unmatched`, an entry that names no stored account is logged: a misspelt
     handle would otherwise leave the person who opted out in every published number.
     """
-    wanted: set[tuple[str, str]] = set()
-    for i, ref in enumerate(settings.leaderboard.exclude_accounts):
-        try:
-            wanted.add(parse_account_ref(ref))
-        except ValueError as exc:
-            raise ConfigError(f"leaderboard.exclude_accounts[{i}]: {exc}") from None
-    if not wanted:
+    from knowvember.attribution import opted_out_accounts
+
+    refs = settings.leaderboard.exclude_accounts
+    if not refs:
         return set()
-    c = accounts_t.c
-    found: set[int] = set()
-    forgotten = forgotten_digests(conn) if warn_unmatched else frozenset()
-    for platform in sorted({p for p, _ in wanted}):
-        handles = sorted(h for p, h in wanted if p == platform)
-        rows = conn.execute(sa.select(c.id, sa.func.lower(c.handle)).where(
-            c.platform == platform, sa.func.lower(c.handle).in_(handles))).all()
-        found.update(int(r[0]) for r in rows)
-        seen = {r[1] for r in rows}
-        for handle in handles if warn_unmatched else ():
-            if handle not in seen and not is_forgotten(forgotten, platform, handle=handle):
+    try:
+        # By handle (in any case, and the handles a renamed account had), profile address or
+        # DID: one reading with the collection's and `orgs show`'s, so a person who opted out
+        # and then renamed is left out of the reports too.
+        found, unmatched = opted_out_accounts(conn, refs)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None  # it names exclude_accounts[i] and says why
+    if warn_unmatched and unmatched:
+        forgotten = forgotten_digests(conn)
+        for _index, ref in unmatched:
+            try:
+                platform, handle = parse_account_ref(ref)
+            except ValueError:  # a DID or an address that names no handle
+                platform, _, handle = ref.partition(":")
+            if not is_forgotten(forgotten, platform, handle=handle):
                 # (An account erased with `forget` is in no number either: no warning.)
                 log.warning("leaderboard.exclude_accounts: %s:%s matches no account in the "
                             "database (yet); check its spelling, or it is not left out",
