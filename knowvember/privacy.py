@@ -146,7 +146,7 @@ def parse_account(ref: str) -> tuple[str, str]:
     the erasure cleared, while the account itself was left stored.
     """
     try:
-        platform, handle = parse_account_ref(_from_profile_url(ref.strip()))
+        platform, handle = parse_account_ref(ref)  # a profile address too (records)
     except ValueError as exc:
         raise InputError(f"ACCOUNT: {exc}") from None
     if not _HANDLE_SHAPES[platform].match(handle):
@@ -166,51 +166,6 @@ _HANDLE_SHAPES = {
 _PLATFORM_NAMES = {"x": "an X", "mastodon": "a Mastodon", "bluesky": "a Bluesky"}
 _HANDLE_EXAMPLES = {"x": "x:@UHLLibraries", "mastodon": "mastodon:@lib@nhs.social",
                     "bluesky": "bluesky:lib.bsky.social"}
-_X_HOSTS = frozenset({"twitter.com", "www.twitter.com", "mobile.twitter.com", "x.com",
-                      "www.x.com", "mobile.x.com"})
-_X_PAGES = frozenset({"i", "intent", "search", "hashtag", "home", "explore", "share"})
-
-
-def _from_profile_url(ref: str) -> str:
-    """`platform:handle` for a profile address (optionally after `platform:`), else `ref`."""
-    from urllib.parse import urlsplit
-
-    said, sep, rest = ref.partition(":")
-    url = rest.strip() if sep and "://" in rest and said.lower() in (
-        "x", "twitter", "mastodon", "bluesky") else ref
-    if not re.match(r"^https?://", url, re.IGNORECASE):
-        return ref
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        port = parts.port
-    except ValueError:
-        raise ValueError("the address is not a profile link; write platform:handle (e.g. "
-                         "x:@UHLLibraries)") from None
-    segments = [s for s in parts.path.split("/") if s]
-    if host in _X_HOSTS and segments and segments[0].lower() not in _X_PAGES:
-        found = f"x:@{segments[0]}"
-    elif host in ("bsky.app", "www.bsky.app") and len(segments) >= 2 and (
-            segments[0] == "profile"):
-        found = f"bluesky:{segments[1]}"
-    elif segments and segments[0].startswith("@") and len(segments[0]) > 1 and host:
-        user = segments[0]
-        found = f"mastodon:{user if '@' in user[1:] else f'{user}@{host}'}"
-        if port and "@" not in user[1:]:
-            found += f":{port}"
-    elif len(segments) >= 2 and segments[0] == "users" and host:
-        found = f"mastodon:@{segments[1]}@{host}" + (f":{port}" if port else "")
-    else:
-        raise ValueError("the address is not a profile link this can read; write "
-                         "platform:handle (e.g. x:@UHLLibraries, mastodon:@lib@nhs.social, "
-                         "bluesky:lib.bsky.social)")
-    if sep and url is not ref and said.lower() != found.split(":")[0] and not (
-            said.lower() == "twitter" and found.startswith("x:")):
-        platform = found.split(":")[0]
-        raise ValueError(f"the address is {_PLATFORM_NAMES[platform]} profile, not {said}")
-    return found
-
-
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

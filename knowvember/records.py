@@ -190,10 +190,10 @@ def _from_profile_url(ref: str) -> str:
         found = f"mastodon:@{segments[1]}@{host}" + (f":{port}" if port else "")
     else:
         # Shown without its query, which may carry a token.
-        raise AccountRefError(f"{host}{parts.path} is not a profile address this can read "
-                              "(one person's profile page); write platform:handle (e.g. "
-                              "x:@UHLLibraries, mastodon:@lib@nhs.social, "
-                              "bluesky:lib.bsky.social)")
+        raise AccountRefError(f"{host}{parts.path} is not a profile address this can read: "
+                              "not a profile link (one person's profile page); write "
+                              "platform:handle (e.g. x:@UHLLibraries, "
+                              "mastodon:@lib@nhs.social, bluesky:lib.bsky.social)")
     if url is not ref:
         wanted = normalise_platform(said)
         if wanted != found.partition(":")[0]:
