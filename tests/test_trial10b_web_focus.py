@@ -16,12 +16,8 @@ from fastapi.testclient import TestClient
 
 from knowvember import stories
 from tests.web_support import (
-    CATALOGUE,
-    SECRET,
-    TAXONOMY,
-    add_coordinator,
-    cheap_hashing,
     csrf,
+    review_app,
     sign_in,
 )
 
@@ -31,12 +27,7 @@ _FOCUSED_ALERT = re.compile(r'<div class="error-summary" role="alert"[^>]*\btabi
 
 @pytest.fixture
 def client(settings, db, monkeypatch) -> TestClient:  # type: ignore[no-untyped-def]
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    add_coordinator(db)
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    return TestClient(create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY))
+    return TestClient(review_app(settings, db, monkeypatch, "coordinator"))
 
 
 def test_the_story_form_s_error_summary_takes_the_focus(client: TestClient) -> None:

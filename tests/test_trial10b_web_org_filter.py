@@ -13,16 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from knowvember import stories
-from tests.web_support import CATALOGUE, SECRET, TAXONOMY, cheap_hashing
+from tests.web_support import CATALOGUE, TAXONOMY, review_app
 
 
 @pytest.fixture
 def client(settings, db, monkeypatch) -> TestClient:  # type: ignore[no-untyped-def]
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    return TestClient(create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY))
+    return TestClient(review_app(settings, db, monkeypatch))
 
 
 def _add(db, settings, title: str, organisation: str | None, *, approve: bool = True,  # type: ignore[no-untyped-def]

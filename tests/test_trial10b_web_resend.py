@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from knowvember import stories
-from tests.web_support import CATALOGUE, SECRET, TAXONOMY, cheap_hashing, csrf
+from tests.web_support import CATALOGUE, TAXONOMY, csrf, review_app
 
 STORY = {
     "title": "Café Peer Assist 🧠 with Nottingham’s F1s",
@@ -26,11 +26,7 @@ STORY = {
 
 @pytest.fixture
 def client(settings, db, monkeypatch) -> TestClient:  # type: ignore[no-untyped-def]
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    return TestClient(create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY))
+    return TestClient(review_app(settings, db, monkeypatch))
 
 
 def _send_from_fresh_page(client: TestClient, **changes: str):  # type: ignore[no-untyped-def]

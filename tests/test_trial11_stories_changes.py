@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from knowvember import stories
-from tests.web_support import CATALOGUE, SECRET, TAXONOMY, add_coordinator, cheap_hashing, sign_in
+from tests.web_support import review_app, sign_in
 
 
 def _story(db, settings) -> int:  # type: ignore[no-untyped-def]
@@ -45,12 +45,7 @@ def test_edit_changes_names_each_edits_fields(db, settings) -> None:  # type: ig
 
 @pytest.fixture
 def client(settings, db, monkeypatch) -> TestClient:  # type: ignore[no-untyped-def]
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    add_coordinator(db)
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    return TestClient(create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY))
+    return TestClient(review_app(settings, db, monkeypatch, "coordinator"))
 
 
 def test_the_review_page_shows_what_a_resubmission_changed(client: TestClient, db,  # type: ignore[no-untyped-def]

@@ -14,13 +14,9 @@ from fastapi.testclient import TestClient
 
 from knowvember import stories
 from tests.web_support import (
-    CATALOGUE,
     PASSWORD,
-    SECRET,
-    TAXONOMY,
-    add_coordinator,
-    cheap_hashing,
     csrf,
+    review_app,
     sign_in,
 )
 
@@ -30,12 +26,7 @@ NOTE_HTML = "How many &lt;b&gt;teams&lt;/b&gt;?</textarea>"
 
 @pytest.fixture
 def client(settings, db, monkeypatch) -> TestClient:  # type: ignore[no-untyped-def]
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    add_coordinator(db)
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    return TestClient(create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY))
+    return TestClient(review_app(settings, db, monkeypatch, "coordinator"))
 
 
 def _story(db, settings) -> int:  # type: ignore[no-untyped-def]

@@ -15,26 +15,16 @@ from fastapi.testclient import TestClient
 
 from knowvember import stories
 from tests.web_support import (
-    CATALOGUE,
     PASSWORD,
-    SECRET,
-    TAXONOMY,
-    add_coordinator,
-    cheap_hashing,
     csrf,
+    review_app,
     sign_in,
 )
 
 
 @pytest.fixture
 def app(settings, db, monkeypatch):  # type: ignore[no-untyped-def]
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    add_coordinator(db, "ann")
-    add_coordinator(db, "bob")
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    return create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY)
+    return review_app(settings, db, monkeypatch, "ann", "bob")
 
 
 def _story(db, settings) -> int:  # type: ignore[no-untyped-def]

@@ -15,12 +15,8 @@ from fastapi.testclient import TestClient
 
 from knowvember import stories
 from tests.web_support import (
-    CATALOGUE,
-    SECRET,
-    TAXONOMY,
-    add_coordinator,
-    cheap_hashing,
     csrf,
+    review_app,
     sign_in,
 )
 
@@ -29,12 +25,7 @@ TITLE = "Knowledge café for Siân's ward"
 
 @pytest.fixture
 def client(settings, db, monkeypatch) -> TestClient:  # type: ignore[no-untyped-def]
-    from knowvember.web import create_app
-
-    cheap_hashing(monkeypatch)
-    add_coordinator(db)
-    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
-    return TestClient(create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY))
+    return TestClient(review_app(settings, db, monkeypatch, "coordinator"))
 
 
 def _published(db, settings, consent: bool = True) -> int:  # type: ignore[no-untyped-def]

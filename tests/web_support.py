@@ -88,6 +88,19 @@ def make_app(settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch,
     return create_app(settings, db, clock=clock)
 
 
+def review_app(settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch,
+               *coordinators: str) -> FastAPI:
+    """The web app over the small CATALOGUE and TAXONOMY, with cheap hashing and these
+    coordinators added (password `PASSWORD`): the app every review test signs in to."""
+    from knowvember.web import create_app
+
+    cheap_hashing(monkeypatch)
+    for name in coordinators:
+        add_coordinator(db, name)
+    monkeypatch.setenv(settings.web.secret_key_env, SECRET)
+    return create_app(settings, db, catalogue=CATALOGUE, taxonomy=TAXONOMY)
+
+
 def csrf(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "no CSRF token in the page"
