@@ -627,6 +627,25 @@ def mastodon_status(local_id: str, home: str, number: int, html: str, tags: list
     }
 
 
+def saved_status(number: int, user: str, text: str, *, year: int = 2019,
+                 instance: str = "https://med-mastodon.com") -> Json:
+    """A #KNOWvember status as a saved tag-timeline file holds it, for `import mastodon`:
+    the shape the ops tests (forget, reports, a new year) each wrote out for themselves."""
+    return {
+        "id": str(110000000000000000 + number),
+        "uri": f"{instance}/users/{user}/statuses/{number}",
+        "url": f"{instance}/@{user}/{number}",
+        "created_at": f"{year}-11-{5 + number:02d}T10:00:00.000Z",
+        "content": f"<p>{text} <a href=\"{instance}/tags/KNOWvember\">#KNOWvember</a></p>",
+        "visibility": "public", "language": "en",
+        "account": {"id": str(900 + len(user)), "username": user, "acct": user,
+                    "url": f"{instance}/@{user}", "uri": f"{instance}/users/{user}",
+                    "display_name": user.title(), "followers_count": 10},
+        "tags": [{"name": "knowvember"}], "mentions": [],
+        "reblogs_count": 0, "favourites_count": 1, "replies_count": 0,
+    }
+
+
 def bluesky_post(rkey: str, did: str, handle: str, text: str, created: dt.datetime, *,
                  likes: int = 0) -> Json:
     encoded = text.encode()

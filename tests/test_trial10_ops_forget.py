@@ -19,26 +19,12 @@ import pytest
 
 from knowvember.errors import EXIT_OK, EXIT_USAGE, InputError
 from knowvember.privacy import parse_account
+from tests.fakeapi import saved_status
 
 Invoke = Callable[..., Any]
 
 INSTANCE = "https://med-mastodon.com"
 
-
-def _status(number: int, user: str, text: str) -> dict[str, Any]:
-    return {
-        "id": str(110000000000000000 + number),
-        "uri": f"{INSTANCE}/users/{user}/statuses/{number}",
-        "url": f"{INSTANCE}/@{user}/{number}",
-        "created_at": f"2019-11-{5 + number:02d}T10:00:00.000Z",
-        "content": f"<p>{text} <a href=\"{INSTANCE}/tags/KNOWvember\">#KNOWvember</a></p>",
-        "visibility": "public", "language": "en",
-        "account": {"id": str(900 + len(user)), "username": user, "acct": user,
-                    "url": f"{INSTANCE}/@{user}", "uri": f"{INSTANCE}/users/{user}",
-                    "display_name": user.title(), "followers_count": 10},
-        "tags": [{"name": "knowvember"}], "mentions": [],
-        "reblogs_count": 0, "favourites_count": 1, "replies_count": 0,
-    }
 
 
 @pytest.fixture
@@ -46,8 +32,8 @@ def stored(cli: Invoke, write_config: Callable[[str], Path], campaign_dir: Path)
     """A campaign holding two Mastodon accounts of one instance, imported from a file."""
     write_config("")
     path = campaign_dir / "statuses.json"
-    path.write_text(json.dumps([_status(1, "deborahreads", "Our journal club"),
-                                _status(2, "kmlead", "A Peer Assist today")]), "utf-8")
+    path.write_text(json.dumps([saved_status(1, "deborahreads", "Our journal club"),
+                                saved_status(2, "kmlead", "A Peer Assist today")]), "utf-8")
     result = cli("import", "mastodon", str(path))
     assert result.exit_code == EXIT_OK, result.stderr
     return campaign_dir

@@ -21,25 +21,11 @@ import sqlalchemy as sa
 from knowvember.config import load_settings_file
 from knowvember.errors import EXIT_CONFIG, EXIT_OK, EXIT_USAGE
 from knowvember.starter import render_campaign
+from tests.fakeapi import saved_status
 
 Invoke = Callable[..., Any]
 INSTANCE = "https://med-mastodon.com"
 
-
-def _status(number: int, user: str, year: int) -> dict[str, Any]:
-    return {
-        "id": str(110000000000000000 + number),
-        "uri": f"{INSTANCE}/users/{user}/statuses/{number}",
-        "url": f"{INSTANCE}/@{user}/{number}",
-        "created_at": f"{year}-11-{5 + number:02d}T10:00:00.000Z",
-        "content": f"<p>A Peer Assist <a href=\"{INSTANCE}/tags/KNOWvember\">#KNOWvember</a></p>",
-        "visibility": "public", "language": "en",
-        "account": {"id": str(900 + len(user)), "username": user, "acct": user,
-                    "url": f"{INSTANCE}/@{user}", "uri": f"{INSTANCE}/users/{user}",
-                    "display_name": user.title(), "followers_count": 10},
-        "tags": [{"name": "knowvember"}], "mentions": [],
-        "reblogs_count": 0, "favourites_count": 1, "replies_count": 0,
-    }
 
 
 def _last_year(root: Path) -> Path:
@@ -103,7 +89,8 @@ def test_accounts_forgotten_last_year_stay_uncollected(cli: Invoke, clean_env: P
 
     new = clean_env / "knowvember2028"
     statuses = new / "statuses.json"
-    statuses.write_text(json.dumps([_status(1, "erased", 2028), _status(2, "kmlead", 2028)]),
+    statuses.write_text(json.dumps([saved_status(n, user, "A Peer Assist", year=2028)
+                                    for n, user in ((1, "erased"), (2, "kmlead"))]),
                         encoding="utf-8")
     new_env = {"KNOWVEMBER_CONFIG": str(new / "campaign.toml")}
     imported = cli("import", "mastodon", str(statuses), "--format", "json", env=new_env)
