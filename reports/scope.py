@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import sqlalchemy as sa
 
+from knowvember.attribution import opted_out_accounts
 from knowvember.errors import ConfigError
 from knowvember.labels import UNLISTED_LABEL, asks_unlisted
 from knowvember.models import Account, Campaign
@@ -208,8 +209,6 @@ def excluded_account_ids(conn: Connection, settings: Settings, *,
     With `warn_unmatched`, an entry that names no stored account is logged: a misspelt
     handle would otherwise leave the person who opted out in every published number.
     """
-    from knowvember.attribution import opted_out_accounts
-
     refs = settings.leaderboard.exclude_accounts
     if not refs:
         return set()
@@ -223,10 +222,7 @@ def excluded_account_ids(conn: Connection, settings: Settings, *,
     if warn_unmatched and unmatched:
         forgotten = forgotten_digests(conn)
         for _index, ref in unmatched:
-            try:
-                platform, handle = parse_account_ref(ref)
-            except ValueError:  # a DID or an address that names no handle
-                platform, _, handle = ref.partition(":")
+            platform, handle = parse_account_ref(ref)  # read once already: cannot fail
             if not is_forgotten(forgotten, platform, handle=handle):
                 # (An account erased with `forget` is in no number either: no warning.)
                 log.warning("leaderboard.exclude_accounts: %s:%s matches no account in the "
