@@ -511,7 +511,9 @@ def _stories_csv(stories: list[StoryRecord], *, include_email: bool) -> str:
 
 
 def _local(value: Any, settings: Settings) -> str:
-    return f"{value.astimezone(settings.campaign.tz):%Y-%m-%d %H:%M}"
+    from reports.story_trail import local_time
+
+    return local_time(value, settings)
 
 
 def _stories_table(stories: list[StoryRecord], settings: Settings) -> None:
@@ -579,6 +581,7 @@ def trail(
     """
     from knowvember.errors import NotFoundError
     from knowvember.stories import Lookups, list_stories, trail_rows
+    from reports.story_trail import CSV_FILE_BOM, trail_csv
 
     app = state(ctx)
     settings = app.settings()
@@ -613,35 +616,6 @@ def trail(
     _write_atomically(out, text)
     _say(ctx, f"Wrote {len(rows)} step(s) of {len(found)} "
               f"stor{'y' if len(found) == 1 else 'ies'} to {out}")
-
-
-# A CSV file starts with a UTF-8 byte order mark, as the report's posts.csv does: Excel on
-# Windows, opening a CSV by a double click, reads one without it as the ANSI code page, so
-# "Siân" and "café" came out as "SiÃ¢n" and "cafÃ©".
-CSV_FILE_BOM = "\ufeff"
-
-
-def trail_csv(rows: list[dict[str, Any]], settings: Settings) -> str:
-    """The trail as CSV cells safe to open in a spreadsheet, with the campaign's local time
-    beside UTC (what a coordinator reads) and the changed fields by name."""
-    import csv
-    import io
-
-    from knowvember.stories import CHANGE_LABELS, iso
-    from reports.cells import safe_cell
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["story_id", "title", "status_now", "at_utc",
-                     f"at_local ({settings.campaign.timezone})", "action", "by", "note",
-                     "from_status", "to_status", "changed"])
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in (
-            row["story_id"], row["title"], row["status"], iso(row["at"]),
-            _local(row["at"], settings), row["action"], row["reviewer"] or "",
-            row["note"] or "", row["from_status"] or "", row["to_status"] or "",
-            "; ".join(CHANGE_LABELS[name] for name in row["changed"]))])
-    return buffer.getvalue()
 
 
 def _trail_table(rows: list[dict[str, Any]], settings: Settings) -> None:
@@ -1083,6 +1057,7 @@ def export(
     """
     from knowvember.stories import Lookups
     from reports.stories_export import export_stories
+    from reports.story_trail import CSV_FILE_BOM
 
     app = state(ctx)
     settings = app.settings()

@@ -70,7 +70,7 @@ def queue(request: Request, status: str = "submitted", org: str = "",
 def trail_download(request: Request) -> Response:
     """Every story's review trail as a spreadsheet, as `stories trail --format csv` writes
     it: who did what, when, with which note, and which fields each edit changed."""
-    from knowvember.cli.stories import CSV_FILE_BOM, trail_csv
+    from reports.story_trail import CSV_FILE_BOM, trail_csv
 
     state: WebState = request.app.state.kv
     rows = stories.trail_rows(stories.list_stories(state.db, with_events=True,
