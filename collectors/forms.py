@@ -802,10 +802,22 @@ def _story_from_row(
     for name in MULTI_LINE:
         if isinstance(data.get(name), str):
             data[name] = _line_breaks_read(data[name], xlsx=xlsx)
-    story_input = StoryInput.parse(data, settings)
-    submitted_at = None
+    # The time is read first and its problem reported with the others, under its field (so
+    # the row's message names the column, as every other field's does): it said only
+    # "submitted_at: cannot read ...", and only once the rest of the row was right.
+    submitted_at: dt.datetime | None = None
+    when_wrong: dict[str, str] = {}
     if "submitted_at" in values and _present(values["submitted_at"]):
-        submitted_at = parse_timestamp(values["submitted_at"], tz, dayfirst=dayfirst)
+        try:
+            submitted_at = parse_timestamp(values["submitted_at"], tz, dayfirst=dayfirst)
+        except ValueError as exc:
+            when_wrong = {"submitted_at": str(exc)}
+    try:
+        story_input = StoryInput.parse(data, settings)
+    except StoryValidationError as exc:
+        raise StoryValidationError({**when_wrong, **exc.errors}) from None
+    if when_wrong:
+        raise StoryValidationError(when_wrong)
     key = row_key(settings.campaign.slug, form, _cell_text(values.get("id")), submitted_at,
                   story_input)
     return NewStory(story_input, submitted_at=submitted_at, external_key=key,
@@ -963,7 +975,7 @@ def _parse_text_timestamp(text: str, dayfirst: bool) -> dt.datetime:
             if parsed is not None:
                 break
     if parsed is None:
-        raise ValueError(f"submitted_at: cannot read {text[:60]!r} as a date and time")
+        raise ValueError(f"cannot read {text[:60]!r} as a date and time")
     if offset is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=offset)
     return parsed
