@@ -6,6 +6,7 @@ commands so `knowvember --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from enum import StrEnum
@@ -167,6 +168,9 @@ def leaderboard(
                                      "today)."),
     format: BoardFormat = typer.Option(BoardFormat.table, "--format",
                                        help="table, json or csv."),
+    out: Path | None = typer.Option(None, "--out", help="Write the rows to FILE instead "
+                                    "of stdout: CSV that Excel opens with its accents "
+                                    "intact, or JSON with --format json."),
 ) -> None:
     """Ranked organisations, regions or contributors (ties share a rank)."""
     from reports.leaderboard import leaderboard as board
@@ -174,7 +178,9 @@ def leaderboard(
     ranked = board(_load(ctx, since, until), by=by.value, metric=metric.value)
     rows = ranked[:top] if top else ranked
     _warn_if_tags_stale(ctx)
-    if format is BoardFormat.json:
+    if out is not None:
+        _write_board(ctx, out, rows, by, format)
+    elif format is BoardFormat.json:
         emit_json(rows)
     elif format is BoardFormat.csv:
         sys.stdout.write(_csv(rows, by))
@@ -224,6 +230,64 @@ def _csv(rows: list[dict[str, Any]], by: By) -> str:
     for row in rows:
         writer.writerow(safe_row(["" if v is None else v for v in row.values()]))
     return buffer.getvalue()
+
+
+# A CSV file starts with a UTF-8 byte order mark, as posts.csv and the story exports do.
+CSV_FILE_BOM = "\ufeff"
+
+
+def _write_board(ctx: typer.Context, out: Path, rows: list[dict[str, Any]], by: By,
+                 format: BoardFormat) -> None:
+    """The rows into a file, whole or not at all: JSON with --format json, else CSV.
+
+    The CSV starts with the byte order mark: Excel on Windows, opening a CSV by a double
+    click, reads one without it in the ANSI code page, so a leaderboard redirected from
+    stdout read "LlÅ·r" for "Llŷr". A table is for a terminal, so `--out` without
+    --format json writes the CSV.
+    """
+    import json
+
+    suffix = "json" if format is BoardFormat.json else "csv"
+    if format is BoardFormat.json:
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = CSV_FILE_BOM + _csv(rows, by)
+    _write_atomically(out, text, f"leaderboard.{suffix}")
+    if not state(ctx).quiet:
+        err_console().print(f"Wrote {len(rows):,} row{'' if len(rows) == 1 else 's'} "
+                            f"({suffix.upper()}) to {out}", markup=False)
+
+
+def _write_atomically(path: Path, text: str, example: str) -> None:
+    """Write the whole file or nothing: a spreadsheet open on it never reads half a board,
+    and a failed run leaves the last one as it was."""
+    import os
+    import tempfile
+
+    from knowvember.errors import InputError, KnowvemberError
+
+    if path.is_dir():
+        raise InputError(f"--out {path}: is a folder; give the file to write, e.g. "
+                         f"--out {path / example}")
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        # mkstemp makes the file private (0600); a leaderboard is for sharing, so it gets
+        # the mode any new file would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise KnowvemberError(f"--out {path}: cannot write it: {exc.strerror or exc}") from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def _print_board(rows: list[dict[str, Any]], by: By) -> None:
