@@ -11,8 +11,9 @@ per post rather than one per synonym. The rules:
   together as a hashtag (`#PeerAssist`, `#KnowledgeCafe`, `#CommunityOfPractice`) or as one
   hashtag a word (`#Randomised #Coffee #Trial`);
 - the last word may be plural (`reviews`, `cafés`, `communities`), `-ise`/`-ize`,
-  `enquiry`/`inquiry` and `practice`/`practise` spellings are all accepted, and accents are
-  ignored (`café` = `cafe`);
+  `enquiry`/`inquiry` and `practice`/`practise` spellings are all accepted, and so are the
+  commonest slips (`knowlege`, `caffe`, `asist`, `comunity`, `pratice`, `apreciative`,
+  `reveiw`); accents are ignored (`café` = `cafe`);
 - whole words only: `peer assisted`, `retrospective study` and `in retrospect` do not match;
 - short abbreviations (`AAR`, `BAR`, `RCT`, `CoP`) match only as written in capitals (or as a
   hashtag where the lower-case form is not an English word) and never next to a number
@@ -386,6 +387,15 @@ def _word_pattern(word: str, last: bool) -> str:
     pattern = re.sub(r"^practi[cs]e$", "practi[cs]e", pattern)
     # The commonest typing slip in KNOWvember posts: "Knowlege café", "knowlege harvesting".
     pattern = re.sub(r"^knowledge$", "knowled?ge", pattern)
+    # The next commonest, each a slip that makes no other word: "Knowledge Caffe" (and the
+    # Italian "caffè"), "peer asist", "comunity of practice", "community of pratice",
+    # "apreciative inquiry", "After Action Reveiw".
+    pattern = re.sub(r"^cafe$", "caff?e", pattern)
+    pattern = re.sub(r"^assist$", "as?sist", pattern)
+    pattern = re.sub(r"^communit$", "comm?unit", pattern)
+    pattern = re.sub(r"^practi\[cs\]e$", "prac?ti[cs]e", pattern)
+    pattern = re.sub(r"^appreciative$", "app?reciative", pattern)
+    pattern = re.sub(r"^review$", "rev(?:ie|ei)w", pattern)
     return pattern + plural
 
 
