@@ -51,7 +51,12 @@ from knowvember.models import (
     utcnow,
 )
 from knowvember.payloads import Unpacker
-from knowvember.records import PostRecord, normalise_handle, parse_account_ref
+from knowvember.records import (
+    PostRecord,
+    account_ref_names,
+    normalise_handle,
+    parse_account_ref,
+)
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
@@ -122,6 +127,9 @@ class ForgetReport:
     # other people's posts whose text, mentions or references named the account
     others_posts_redacted: int = 0
     already_forgotten: bool = False
+    # other stored accounts of the same person erased with it: {"account", "link"}, the link
+    # "renamed" (the handle given is one it had before) or "moved" (a Mastodon move)
+    same_person: list[dict[str, str]] = field(default_factory=list)
     still_in_config: list[str] = field(default_factory=list)
     # report folders written before the erasure, which still show the account
     reports_written_before: list[str] = field(default_factory=list)
@@ -171,20 +179,59 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def _matching_accounts(conn: Connection, platform: str, handle: str) -> list[_Stored]:
-    """(id, key, handle) of every stored account that is this one.
+def _matching_accounts(conn: Connection, platform: str, handle: str,
+                       keys: Iterable[str] = ()) -> list[_Stored]:
+    """Every stored account that is this one, or the same person's.
 
-    Matched by handle, and by key for rows keyed by the handle itself (CSV imports without
-    an author id key accounts that way).
+    Matched by handle; by key (a Bluesky DID, the actor a Mastodon profile address names,
+    and rows keyed by the handle itself: CSV imports without an author id key accounts that
+    way); and, when no account has the handle now, by a handle an account had before it was
+    renamed (`former_handles`), as campaign.toml's mappings and opt-outs are. Then every
+    account linked to one of those by a Mastodon move, either way: the store keeps a
+    mover's posts under the account it moved to, so forgetting the old handle erased an
+    empty profile and left every post, and forgetting the new one left the old profile.
     """
-    rows = conn.execute(
-        sa.select(accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
-                  accounts_t.c.platform_user_id, accounts_t.c.display_name).where(
-            accounts_t.c.platform == platform,
-            sa.or_(accounts_t.c.handle == handle, accounts_t.c.key == handle),
-        )
-    )
-    return [_Stored(r.id, r.key, r.handle, r.platform_user_id, r.display_name) for r in rows]
+    columns = (accounts_t.c.id, accounts_t.c.key, accounts_t.c.handle,
+               accounts_t.c.platform_user_id, accounts_t.c.display_name,
+               accounts_t.c.former_handles, accounts_t.c.moved_to_id)
+    mine = accounts_t.c.platform == platform
+    rows = list(conn.execute(sa.select(*columns).where(
+        mine, sa.or_(accounts_t.c.handle == handle,
+                     accounts_t.c.key.in_(sorted({handle, *keys}))))))
+    found = {r.id: _Stored.of(r, "") for r in rows}
+    if not any(r.handle == handle for r in rows):
+        for r in conn.execute(sa.select(*columns).where(
+                mine, accounts_t.c.former_handles.is_not(None))):
+            if handle in (r.former_handles or ()) and r.id not in found:
+                found[r.id] = _Stored.of(r, RENAMED)
+    todo = set(found)
+    while todo:
+        targets = sorted({m for i in todo if (m := found[i].moved_to_id) is not None}
+                         - found.keys())
+        near = sorted(todo)
+        todo = set()
+        for r in conn.execute(sa.select(*columns).where(
+                mine, sa.or_(accounts_t.c.moved_to_id.in_(near),
+                             accounts_t.c.id.in_(targets)))):
+            if r.id not in found:
+                found[r.id] = _Stored.of(r, MOVED)
+                todo.add(r.id)
+    return list(found.values())
+
+
+def _former_handles(conn: Connection, platform: str, accounts: Sequence[_Stored]
+                    ) -> list[str]:
+    """The handles the accounts had before a rename that no other stored account has now:
+    other people's posts from before the rename mention the person by them, and a sheet
+    keyed by handle brings them back by them. A handle passed on to someone else is theirs,
+    and stays."""
+    former = {h for a in accounts for h in a.former} - {a.handle for a in accounts}
+    if not former:
+        return []
+    held = set(conn.execute(sa.select(accounts_t.c.handle).where(
+        accounts_t.c.platform == platform, accounts_t.c.handle.in_(sorted(former)),
+        accounts_t.c.id.not_in([a.id for a in accounts]))).scalars())
+    return sorted(former - held)
 
 
 def preview(db: Database, ref: str, settings: Settings | None = None) -> ForgetReport:
@@ -193,9 +240,9 @@ def preview(db: Database, ref: str, settings: Settings | None = None) -> ForgetR
     platform, handle = parse_account(ref)
     report = ForgetReport(account=ref, platform=platform, handle=handle)
     with translate_errors(db.engine), db.begin() as conn:
-        _erase(conn, report, dry_run=True)
+        who = _erase(conn, report, dry_run=True)
     if settings is not None:
-        report.still_in_config = config_mentions(settings, platform, handle)
+        report.still_in_config = config_mentions(settings, who)
         report.reports_written_before = reports_written_before(settings, report)
     return report
 
@@ -206,9 +253,9 @@ def forget(db: Database, ref: str, settings: Settings | None = None, *,
     platform, handle = parse_account(ref)
     report = ForgetReport(account=ref, platform=platform, handle=handle)
     with _all_run_locks(db, lock_wait), translate_errors(db.engine), db.engine.begin() as conn:
-        _erase(conn, report, dry_run=False)
+        who = _erase(conn, report, dry_run=False)
     if settings is not None:
-        report.still_in_config = config_mentions(settings, platform, handle)
+        report.still_in_config = config_mentions(settings, who)
         report.reports_written_before = reports_written_before(settings, report)
     # The log file must not keep the handle just erased everywhere else. It names the
     # erasure by the start of the handle's digest (as `forgotten_accounts` holds it), so
@@ -231,18 +278,23 @@ def _all_run_locks(db: Database, wait: float) -> Iterator[None]:
         yield
 
 
-def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
-    """Count, and unless `dry_run` remove, everything `forget` erases. The counts come from
-    the same look-ups as the removal, so the question (and `--dry-run`) says exactly what
-    the real run removes."""
+def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> _Identity:
+    """Count, and unless `dry_run` remove, everything `forget` erases; every spelling of
+    the account erased. The counts come from the same look-ups as the removal, so the
+    question (and `--dry-run`) says exactly what the real run removes."""
     platform, handle = report.platform, report.handle
     known = forgotten_digests(conn)
-    accounts = _matching_accounts(conn, platform, handle)
+    accounts = _matching_accounts(conn, platform, handle, _ref_keys(report.account))
     if not accounts:
         _refuse_incomplete(conn, platform, handle)
+    former = _former_handles(conn, platform, accounts)
+    report.same_person = [{"account": f"{platform}:{a.handle}", "link": a.via}
+                          for a in accounts if a.via]
     identities = account_digests(platform, handle=handle)
     for account in accounts:
         identities += account_digests(platform, key=account.key, handle=account.handle)
+    for old in former:
+        identities += account_digests(platform, handle=old)
     identities = list(dict.fromkeys(identities))
     report.already_forgotten = bool(identities) and all(d in known for d, _ in identities)
     account_ids = [a.id for a in accounts]
@@ -253,7 +305,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
                                 .where(posts_t.c.account_id.in_(chunk))):
             post_ids.append(row.id)
             platform_ids.add(row.platform_id)
-    who = _Identity.of(platform, handle, accounts)
+    who = _Identity.of(platform, handle, accounts, former)
     repost_ids, scrubs = _others_posts(conn, who, set(account_ids), platform_ids)
     forms = who.forms  # once, for every payload and dictionary
     handles = who.handles
@@ -271,7 +323,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
     runs = _runs_quoting(conn, handles)
     report.run_log_entries_redacted = len(runs)
     if dry_run:
-        return
+        return who
     for chunk in _chunks(doomed):
         conn.execute(hashtags_t.delete().where(hashtags_t.c.post_id.in_(chunk)))
         conn.execute(techniques_t.delete().where(techniques_t.c.post_id.in_(chunk)))
@@ -289,6 +341,16 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> None:
              for d, kind in identities if d not in known]
     if fresh:
         conn.execute(forgotten_t.insert(), fresh)
+    return who
+
+
+def _ref_keys(ref: str) -> set[str]:
+    """The account keys a reference names besides its handle (a Mastodon profile address
+    names its server's actor, which is the account when its handle is on another domain)."""
+    try:
+        return account_ref_names(ref)[2]
+    except ValueError:
+        return set()
 
 
 def erase_forgotten(conn: Connection) -> int:
@@ -299,16 +361,17 @@ def erase_forgotten(conn: Connection) -> int:
     forgotten = forgotten_digests(conn)
     if not forgotten:
         return 0
-    erased = 0
-    rows = conn.execute(sa.select(accounts_t.c.platform, accounts_t.c.key, accounts_t.c.handle))
-    for platform, key, handle in list(rows):
-        if not is_forgotten(forgotten, platform, key=key, handle=handle):
+    erased: set[int] = set()
+    rows = conn.execute(sa.select(accounts_t.c.id, accounts_t.c.platform, accounts_t.c.key,
+                                  accounts_t.c.handle))
+    for account_id, platform, key, handle in list(rows):
+        if account_id in erased or not is_forgotten(forgotten, platform, key=key,
+                                                     handle=handle):
             continue
         report = ForgetReport(account=f"{platform}:{handle or key}", platform=platform,
                               handle=handle or key)
-        _erase(conn, report, dry_run=False)
-        erased += 1
-    return erased
+        erased.update(_erase(conn, report, dry_run=False).account_ids)
+    return len(erased)
 
 
 def _refuse_incomplete(conn: Connection, platform: str, handle: str) -> None:
@@ -358,6 +421,10 @@ REFERENCE_MARK = "forgotten:"
 NAME_MIN = 3  # a display name shorter than this is not looked for
 
 
+RENAMED = "renamed"  # matched by a handle it had before
+MOVED = "moved"  # linked by a Mastodon move to an account matched
+
+
 @dataclass(frozen=True)
 class _Stored:
     id: int
@@ -365,6 +432,14 @@ class _Stored:
     handle: str
     platform_user_id: str | None
     display_name: str | None
+    former: tuple[str, ...] = ()
+    moved_to_id: int | None = None
+    via: str = ""  # how it was found when not by the reference itself (RENAMED, MOVED)
+
+    @classmethod
+    def of(cls, row: Any, via: str) -> _Stored:
+        return cls(row.id, row.key, row.handle, row.platform_user_id, row.display_name,
+                   tuple(row.former_handles or ()), row.moved_to_id, via)
 
 
 @dataclass(frozen=True)
@@ -376,17 +451,19 @@ class _Identity:
     keys: list[str]
     names: list[str]
     forms: set[str]  # lower-case handles and ids, for payloads and dictionaries
+    account_ids: tuple[int, ...] = ()  # the stored accounts erased
 
     @classmethod
-    def of(cls, platform: str, handle: str, accounts: Sequence[_Stored]) -> _Identity:
-        handles = list(dict.fromkeys([handle, *(a.handle for a in accounts)]))
+    def of(cls, platform: str, handle: str, accounts: Sequence[_Stored],
+           former: Sequence[str] = ()) -> _Identity:
+        handles = list(dict.fromkeys([handle, *(a.handle for a in accounts), *former]))
         keys = list(dict.fromkeys(a.key for a in accounts if a.key))
         ids = [a.platform_user_id for a in accounts if a.platform_user_id]
         names = list(dict.fromkeys(
             variant for a in accounts if a.display_name
             for variant in _name_variants(a.display_name)))
         forms = _forms(v for v in [*handles, *keys, *ids] if v)
-        return cls(platform, handles, keys, names, forms)
+        return cls(platform, handles, keys, names, forms, tuple(a.id for a in accounts))
 
     # compiled once per `forget`, used on every post it scans
     _compiled: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
@@ -743,18 +820,25 @@ def _runs_quoting(conn: Connection, marks: Sequence[str]
     return [(r.id, r.error, r.details) for r in rows]
 
 
-def config_mentions(settings: Settings, platform: str, handle: str) -> list[str]:
-    """Where campaign.toml still names the account (forget cannot edit the file)."""
+def config_mentions(settings: Settings, who: _Identity) -> list[str]:
+    """Where campaign.toml still names the account (forget cannot edit the file): by any
+    of its handles (the one given, the one it has now, one it had before a rename, the
+    other end of a Mastodon move) or by its key (a DID, a Mastodon actor address)."""
+    handles, keys = set(who.handles), set(who.keys)
+
+    def names(ref: str) -> bool:
+        try:
+            platform, named, by_key = account_ref_names(ref)
+        except ValueError:
+            return False
+        return platform == who.platform and bool(named & handles or (named | by_key) & keys)
+
     places = []
     for index, org in enumerate(settings.organisations):
-        for ref in org.accounts:
-            with contextlib.suppress(ValueError):
-                if parse_account_ref(ref) == (platform, handle):
-                    places.append(f"organisations[{index}].accounts ({org.code})")
-    for ref in settings.leaderboard.exclude_accounts:
-        with contextlib.suppress(ValueError):
-            if parse_account_ref(ref) == (platform, handle):
-                places.append("leaderboard.exclude_accounts")
+        if any(names(ref) for ref in org.accounts):
+            places.append(f"organisations[{index}].accounts ({org.code})")
+    if any(names(ref) for ref in settings.leaderboard.exclude_accounts):
+        places.append("leaderboard.exclude_accounts")
     return places
 
 

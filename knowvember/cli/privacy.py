@@ -39,6 +39,21 @@ def _what(report: ForgetReport) -> str:
     return ", ".join(parts)
 
 
+_LINKS = {"renamed": "its handle now", "moved": "the other end of a Mastodon move"}
+
+
+def _who(report: ForgetReport) -> str:
+    """The account named, and the same person's other accounts that go with it: a handle
+    given from before a rename erases the account under its new one, and a Mastodon move
+    links two. Said, so that nobody is surprised which profiles were erased."""
+    named = f"{report.platform}:{report.handle}"
+    if not report.same_person:
+        return named
+    others = ", ".join(f"{o['account']} ({_LINKS.get(o['link'], o['link'])})"
+                       for o in report.same_person)
+    return f"{named} and the same person's {others}"
+
+
 @handled
 def forget(
     ctx: typer.Context,
@@ -81,7 +96,7 @@ def forget(
         if format is TableOrJson.json:
             emit_json(found.to_json())
         else:
-            typer.echo(f"Would forget {found.platform}:{found.handle}: would remove "
+            typer.echo(f"Would forget {_who(found)}: would remove "
                        f"{_what(found)}. Nothing was changed.")
         _config_warnings(found, dry_run=True)
         return
@@ -89,7 +104,7 @@ def forget(
         if not sys.stdin.isatty():
             raise InputError("forget erases the account's data for good; add --yes to confirm")
         found = privacy.preview(db, account)
-        question = (f"Erase {_what(found)} for {found.platform}:{found.handle}, and skip the "
+        question = (f"Erase {_what(found)} for {_who(found)}, and skip the "
                     "account in every later collection and import?")
         if not click.confirm(question, default=False, err=True):
             raise typer.Exit(1)
@@ -97,7 +112,7 @@ def forget(
     if format is TableOrJson.json:
         emit_json(report.to_json())
     elif report.removed_anything:
-        typer.echo(f"Forgot {report.platform}:{report.handle}: removed {_what(report)}.")
+        typer.echo(f"Forgot {_who(report)}: removed {_what(report)}.")
     else:
         typer.echo(f"Nothing stored for {report.platform}:{report.handle}; it is on the "
                    "forgotten list, so no later collection or import will store it.")
