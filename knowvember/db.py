@@ -1,7 +1,8 @@
 """Opening the database: engine, SQLite pragmas, automatic migration, the campaign row.
 
 Any command that opens the database brings a new or older schema up to date first (and says
-so once), so a librarian upgrading the tool never has to remember `db upgrade`.
+so once; a SQLite file is copied beside itself first), so a librarian upgrading the tool never
+has to remember `db upgrade`.
 """
 
 from __future__ import annotations
@@ -327,9 +328,38 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; return (before, after)."""
+    """Bring the schema to the newest revision; return (before, after). No copy is kept
+    (a private copy being upgraded, a test); `upgrade_schema` keeps one."""
+    done = upgrade_schema(engine, keep_copy=False)
+    return done.before, done.after
+
+
+@dataclass
+class SchemaUpgrade:
+    """What bringing a schema up to date did: the revisions, and the copy kept first."""
+
+    before: str | None
+    after: str
+    copy: Path | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def upgrade_schema(engine: Engine, *, keep_copy: bool = True) -> SchemaUpgrade:
+    """Bring the schema to the newest revision, first copying a SQLite database that holds
+    an older one to a file beside it (`keep_copy`).
+
+    An upgraded database is refused by the release before (it does not know the new
+    revision), so a librarian whose new release misbehaved had no way back, and a migration
+    that rewrites every payload had nothing to fall back on. The copy is what the older
+    release can still open, and `db restore` puts back. It is written inside the upgrade's
+    write lock, so it is the database exactly as the upgrade found it.
+    """
     from alembic import command
 
+    copy = None
     with translate_errors(engine), engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             # pysqlite runs DDL outside any transaction: without this, a run killed while
@@ -345,8 +375,38 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         head = head_revision()
         _refuse_unknown(before)
         if before != head:
+            if keep_copy and before is not None and engine.dialect.name == "sqlite":
+                copy = _copy_before_upgrade(engine, before, head)
             command.upgrade(alembic_config(conn), "head")
-    return before, head
+    return SchemaUpgrade(before=before, after=head, copy=copy)
+
+
+def _copy_before_upgrade(engine: Engine, before: str, head: str) -> Path | None:
+    """Copy the SQLite database (at `before`) to `<name>-before-upgrade-<before>.db` beside
+    it, or to `...-2.db` and on when that is taken: an earlier copy is never replaced."""
+    from knowvember.backup import backup_database
+
+    database = engine.url.database or ""
+    if not database or database == ":memory:":
+        return None
+    live = Path(database).expanduser().resolve()
+    name = f"{live.stem}-before-upgrade-{before}"
+    target = live.with_name(name + ".db")
+    number = 1
+    while target.exists():
+        number += 1
+        target = live.with_name(f"{name}-{number}.db")
+    try:
+        return backup_database(f"sqlite:///{live}", target)
+    except DatabaseError as exc:
+        cause = exc.__cause__
+        reason = (cause.strerror or str(cause)) if isinstance(cause, OSError) \
+            else str(cause or exc)
+        raise DatabaseError(
+            f"before upgrading its schema ({before} -> {head}) knowvember keeps a copy of "
+            f"{live} beside it, and writing {target} failed ({reason}); nothing was changed. "
+            "Free some space there (the copy is as big as the database), or run `knowvember "
+            "db upgrade --no-backup` to upgrade without the copy") from exc
 
 
 def _refuse_missing_schema(conn: Connection) -> None:
@@ -364,17 +424,19 @@ def _refuse_missing_schema(conn: Connection) -> None:
 
 
 def open_database(settings: Settings, *, url: str | None = None) -> Database:
-    """Open (creating or upgrading as needed) the configured database."""
+    """Open (creating or upgrading as needed) the configured database; an older SQLite file is
+    copied beside itself before it is upgraded."""
     engine = create_db_engine(url or settings.database_url)
     try:
         with translate_errors(engine), engine.connect() as conn:
             before = current_revision(conn)
         if before != head_revision():
-            upgrade(engine)
-            if before is None:
+            done = upgrade_schema(engine)
+            if done.before is None:
                 log.info("Created the database at %s", _redact(str(engine.url)))
-            else:
-                log.info("Upgraded the database schema (%s -> %s)", before, head_revision())
+            elif done.changed:
+                log.info("Upgraded the database schema (%s -> %s)%s", done.before, done.after,
+                         kept_copy_note(done))
         campaign_id = ensure_campaign(engine, settings)
         if engine.dialect.name == "sqlite":
             from knowvember.bulkload import repair
@@ -385,6 +447,15 @@ def open_database(settings: Settings, *, url: str | None = None) -> Database:
         engine.dispose()
         raise
     return Database(engine=engine, campaign_id=campaign_id, sessions=sessionmaker(engine))
+
+
+def kept_copy_note(done: SchemaUpgrade) -> str:
+    """`; a copy ... is kept in FILE` for the upgrade's message, or "" when none was kept."""
+    if done.copy is None:
+        return ""
+    return (f"; the database as it was (schema {done.before}) is kept in {done.copy}, which "
+            "the release you had before can still open: delete it once this one has served "
+            "you well")
 
 
 def ensure_campaign(engine: Engine, settings: Settings) -> int:

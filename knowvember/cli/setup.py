@@ -143,7 +143,7 @@ def config_check(
         f"Hashtags:   {', '.join('#' + t for t in c.hashtags)}",
         f"Variants:   {', '.join('#' + t for t in c.variants) or '(none)'}",
         f"Database:   {url}" + (f" ({overridden})" if overridden else ""),
-        f"Schema:     {_schema_line(status)}",
+        f"Schema:     {_schema_line(status, settings.database_url)}",
         "Sources:    " + ", ".join(f"{k} {'on' if v else 'off'}" for k, v in sources.items()),
         f"Extra organisations: {len(settings.organisations)}",
         "Environment variables:",
@@ -193,7 +193,7 @@ def database_status(url: str) -> dict[str, object]:
     return status
 
 
-def _schema_line(status: dict[str, object]) -> str:
+def _schema_line(status: dict[str, object], url: str) -> str:
     if status["error"]:
         return "(the database cannot be reached)"
     if not status["exists"]:
@@ -205,8 +205,11 @@ def _schema_line(status: dict[str, object]) -> str:
     if status["revision"] not in known_revisions():
         return (f"{status['revision']}, from a newer knowvember: upgrade knowvember here to "
                 "use it")
-    return (f"{status['revision']}; the next command upgrades it to {status['latest']} "
-            "(or run `knowvember db upgrade`; back it up first)")
+    if not url.startswith("sqlite"):
+        return (f"{status['revision']}; the next command upgrades it to {status['latest']} "
+                "(or run `knowvember db upgrade`; back it up first)")
+    return (f"{status['revision']}; the next command upgrades it to {status['latest']}, "
+            "keeping a copy of the file beside it (or run `knowvember db upgrade`)")
 
 
 def _database_override(settings: Settings) -> str:
@@ -283,19 +286,45 @@ def missing_secrets(settings: Settings, env: dict[str, bool]) -> list[str]:
 
 
 @handled
-def db_upgrade(ctx: typer.Context) -> None:
-    """Create the database or bring its schema up to date (never loses data)."""
-    from knowvember.db import create_db_engine, upgrade
+def db_upgrade(
+    ctx: typer.Context,
+    no_backup: bool = typer.Option(
+        False, "--no-backup",
+        help="SQLite: upgrade without first copying the database to a file beside it."),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help="Output format."),
+) -> None:
+    """Create the database or bring its schema up to date (never loses data).
 
-    engine = create_db_engine(state(ctx).settings().database_url)
+    A SQLite database at an older schema is first copied beside itself
+    (knowvember-before-upgrade-REVISION.db), which the release before can still open. Back a
+    PostgreSQL database up first (`knowvember db backup FILE`).
+    """
+    from knowvember.db import create_db_engine, kept_copy_note, redact_url, upgrade_schema
+
+    url = state(ctx).settings().database_url
+    engine = create_db_engine(url)
     try:
-        before, after = upgrade(engine)
+        done = upgrade_schema(engine, keep_copy=not no_backup)
+        shared = engine.dialect.name != "sqlite"
     finally:
         engine.dispose()
-    if before == after:
-        err_console().print(f"The database is up to date (revision {after}).")
-    else:
-        err_console().print(f"Upgraded the database: {before or 'empty'} -> {after}.")
+    if format is TableOrJson.json:
+        emit_json({"database": redact_url(url), "before": done.before, "after": done.after,
+                   "upgraded": done.changed, "backup": str(done.copy) if done.copy else None})
+        return
+    if not done.changed:
+        err_console().print(f"The database is up to date (revision {done.after}).")
+        return
+    if done.before is None:
+        err_console().print(f"Created the database at {redact_url(url)} (revision "
+                            f"{done.after}).", markup=False, highlight=False)
+        return
+    err_console().print(f"Upgraded the database: {done.before} -> {done.after}"
+                        f"{kept_copy_note(done)}.", markup=False, highlight=False)
+    if shared:
+        err_console().print("Every machine that uses this database needs this release of "
+                            "knowvember (or a newer one) from now on: an older one refuses it.",
+                            markup=False, highlight=False)
 
 
 @handled
