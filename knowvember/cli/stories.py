@@ -568,7 +568,8 @@ def trail(
         None, metavar="ID", help="Only these stories (default: every story)."),
     status: str | None = typer.Option(
         None, "--status", help="Only stories with this status now: submitted, approved, "
-        "rejected or changes_requested (several separated by commas)."),
+        "rejected, changes_requested or deleted (erased on request; several separated by "
+        "commas)."),
     format: ListFormat = typer.Option(ListFormat.table, "--format", help="Output format."),
     out: Path | None = typer.Option(None, "--out", metavar="<path>",
                                     help="Write to FILE (default: stdout)."),
@@ -576,28 +577,32 @@ def trail(
     """The review trail of every story in one table: who did what, when, with which note.
 
     Oldest first, one row per step (submitted, approved, rejected, changes requested, edited,
-    with the fields an edit changed). `--format csv` opens in a spreadsheet; emails and the
-    versions edits replaced stay out (`stories show ID` has them).
+    with the fields an edit changed, deleted). `--format csv` opens in a spreadsheet; emails
+    and the versions edits replaced stay out (`stories show ID` has them). A story erased on
+    request keeps only who did what and when, under status deleted.
     """
     from knowvember.errors import NotFoundError
-    from knowvember.stories import Lookups, list_stories, trail_rows
+    from knowvember.stories import ERASED, Lookups, erased_trails, list_stories, trail_rows
     from reports.story_trail import CSV_FILE_BOM, trail_csv
 
     app = state(ctx)
     settings = app.settings()
     statuses = _statuses(status)
+    live = [s for s in statuses if s != ERASED] if statuses else None
     ids = sorted(set(story_ids)) if story_ids else None
-    found = list_stories(app.db(), status=statuses, ids=ids, with_events=True,
-                         lookups=Lookups.load(settings))
+    found = list_stories(app.db(), status=live, ids=ids, with_events=True,
+                         lookups=Lookups.load(settings)) if live is None or live else []
+    erased = erased_trails(app.db(), ids) if statuses is None or ERASED in statuses else {}
     if ids:
-        missing = sorted(set(ids) - {story.id for story in found})
+        missing = sorted(set(ids) - {story.id for story in found} - set(erased))
         if missing and not statuses:
             raise NotFoundError(f"there is no story {', '.join(map(str, missing))} in this "
                                 "campaign (see `knowvember stories list`)")
-    rows = trail_rows(found)
+    rows = trail_rows(found, erased)
+    count = len(found) + len(erased)
     if format is ListFormat.table and out is None:
         _trail_table(rows, settings)
-        _say(ctx, f"{len(rows)} step(s) of {len(found)} stor{'y' if len(found) == 1 else 'ies'}.")
+        _say(ctx, f"{len(rows)} step(s) of {count} stor{'y' if count == 1 else 'ies'}.")
         return
     if format is ListFormat.json:
         import json
@@ -614,8 +619,8 @@ def trail(
     if format is ListFormat.csv:
         text = CSV_FILE_BOM + text
     _write_atomically(out, text)
-    _say(ctx, f"Wrote {len(rows)} step(s) of {len(found)} "
-              f"stor{'y' if len(found) == 1 else 'ies'} to {out}")
+    _say(ctx, f"Wrote {len(rows)} step(s) of {count} "
+              f"stor{'y' if count == 1 else 'ies'} to {out}")
 
 
 def _trail_table(rows: list[dict[str, Any]], settings: Settings) -> None:

@@ -69,12 +69,14 @@ def queue(request: Request, status: str = "submitted", org: str = "",
 @router.get("/review/trail.csv")
 def trail_download(request: Request) -> Response:
     """Every story's review trail as a spreadsheet, as `stories trail --format csv` writes
-    it: who did what, when, with which note, and which fields each edit changed."""
+    it: who did what, when, with which note, and which fields each edit changed (and of an
+    erased story, what is left: who did what, and when)."""
     from reports.story_trail import CSV_FILE_BOM, trail_csv
 
     state: WebState = request.app.state.kv
     rows = stories.trail_rows(stories.list_stories(state.db, with_events=True,
-                                                   lookups=state.lookups))
+                                                   lookups=state.lookups),
+                              stories.erased_trails(state.db))
     name = f"{state.settings.campaign.slug}-review-trail.csv"
     return Response(CSV_FILE_BOM + trail_csv(rows, state.settings),
                     media_type="text/csv; charset=utf-8",
