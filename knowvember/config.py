@@ -68,7 +68,6 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A value that looks like a credential rather than the name of a variable holding one:
 # long, no spaces, mixing character classes (X bearer tokens, app passwords, JWTs).
 _TOKEN_LIKE = re.compile(r"^[A-Za-z0-9%+/=_.\-:]{20,}$")
-_ACCOUNT_REF = re.compile(r"^(x|twitter|mastodon|bluesky):\S+$", re.IGNORECASE)
 
 
 class _Section(BaseModel):
@@ -355,6 +354,81 @@ class SourcesSettings(_Section):
     bluesky: BlueskySettings = BlueskySettings()
 
 
+class _AccountRefErrors(ValueError):
+    """The account entries of one list that name no account, each with its position."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        super().__init__("; ".join(f"[{n}] {why}" for n, why in problems))
+        self.problems = problems
+
+
+def _account_refs(values: list[str]) -> list[str]:
+    """The entries of an `accounts` or `exclude_accounts` list, each read as the commands
+    read it (`records.parse_account_ref`), so that one naming no account is refused here
+    with its position, and not when a collection, a report or `orgs` reads it.
+
+    A profile address on its own (`https://x.com/UHLLibraries`), as the README allows, was
+    refused as "not platform:handle"; one that is no profile (`x:https://x.com/search?...`)
+    passed here, and `config check` said "Configuration is valid." while the opt-out or the
+    mapping was then refused, or matched nobody.
+    """
+    from knowvember.records import parse_account_ref
+
+    problems = []
+    for n, value in enumerate(values):
+        why = _account_ref_mistake(value)
+        if why is None:
+            try:
+                parse_account_ref(value)
+            except ValueError as exc:
+                why = _hide_secrets(str(exc))
+        if why is not None:
+            problems.append((n, why))
+    if problems:
+        raise _AccountRefErrors(problems)
+    return values
+
+
+_REF_EXAMPLES = "e.g. 'x:@UHLLibraries', 'mastodon:@lib@nhs.social', 'bluesky:lib.bsky.social'"
+
+
+def _account_ref_mistake(value: str) -> str | None:
+    """What is wrong with an account entry written without its platform, or with a space;
+    None for one `parse_account_ref` may read. Never echoes what could be a pasted token."""
+    text = value.strip()
+    if _PROFILE_URL_START.match(text):
+        return None  # a profile address: parse_account_ref reads it, or says why not
+    said, sep, rest = text.partition(":")
+    if sep and said.lower() in ("x", "twitter", "mastodon", "bluesky", "bsky"):
+        if not rest.strip():
+            return f"{value!r} has no handle after '{said}:' ({_REF_EXAMPLES})"
+        if re.search(r"\s", rest.strip()):
+            return (f"{value!r} has a space in it, and a handle has none: write the handle "
+                    f"as the profile shows it ({_REF_EXAMPLES})")
+        return None
+    if re.fullmatch(r"did:[a-z]+:[\w.:%\-]+", text):
+        # (not repeated whole: a DID's letters and digits read as a token to _hide_secrets)
+        return f"{text[:12]}... is a Bluesky DID: write 'bluesky:' before it ('bluesky:did:...')"
+    if _looks_like_secret(text):
+        return f"a value that looks like a secret is not platform:handle ({_REF_EXAMPLES})"
+    if re.fullmatch(r"@?[\w.\-]+@[\w\-]+(\.[\w\-]+)+", text):
+        return (f"{value!r} does not say which platform: a Mastodon address is written "
+                f"'mastodon:@{text.lstrip('@')}'")
+    if re.fullmatch(r"@\w{1,50}", text):
+        return (f"{value!r} does not say which platform: write 'x:{text}' for X, or "
+                f"'mastodon:{text}@SERVER' for Mastodon (e.g. mastodon:{text}@nhs.social)")
+    if re.fullmatch(r"(?:www\.|mobile\.)?(?:x|twitter|bsky)\.\w+/\S+", text, re.IGNORECASE):
+        return (f"{value!r} is a profile address without its start: put https:// before it, "
+                f"or write platform:handle ({_REF_EXAMPLES})")
+    if re.fullmatch(r"[\w\-]+(\.[\w\-]+)+", text):
+        return (f"{value!r} does not say which platform: a Bluesky handle is written "
+                f"'bluesky:{text}'")
+    return f"{value!r} is not platform:handle ({_REF_EXAMPLES}) nor a profile's address"
+
+
+_PROFILE_URL_START = re.compile(r"^https?://", re.IGNORECASE)
+
+
 class OrganisationSettings(_Section):
     code: str = Field(min_length=1, max_length=20)
     name: str | None = None
@@ -366,16 +440,7 @@ class OrganisationSettings(_Section):
     @field_validator("accounts")
     @classmethod
     def _accounts(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not _ACCOUNT_REF.match(value):
-                # Never echo a value that could be a pasted token.
-                shown = "a value that looks like a secret" if _looks_like_secret(value) else (
-                    repr(value))
-                raise ValueError(
-                    f"{shown} is not platform:handle (e.g. 'x:@UHLLibraries', "
-                    "'mastodon:@lib@nhs.social', 'bluesky:lib.bsky.social')"
-                )
-        return values
+        return _account_refs(values)
 
 
 class CustomTechnique(_Section):
@@ -400,7 +465,7 @@ class LeaderboardSettings(_Section):
     @field_validator("exclude_accounts")
     @classmethod
     def _accounts(cls, values: list[str]) -> list[str]:
-        return OrganisationSettings._accounts(values)
+        return _account_refs(values)
 
     @field_validator("weights")
     @classmethod
@@ -681,7 +746,7 @@ def parse_settings(text: str, path: Path | None = None) -> Settings:
     try:
         settings = Settings.model_validate({**data, "path": path})
     except ValidationError as exc:
-        raise ConfigError(_format_validation(label, exc)) from None
+        raise ConfigError(_format_validation(label, exc, data, text)) from None
     return settings
 
 
@@ -786,9 +851,10 @@ def _refuse_url_in(url: str, dotted: str, label: str) -> None:
         raise ConfigError(f"{label}: {dotted}: {exc}") from None
 
 
-def _format_validation(label: str, exc: ValidationError) -> str:
+def _format_validation(label: str, exc: ValidationError, data: dict[str, Any] | None = None,
+                       text: str = "") -> str:
     lines = []
-    for error in exc.errors():
+    for error in _account_errors(exc.errors()):
         # A key may hold anything TOML allows (a quoted key with a newline): shown quoted.
         loc = ".".join(str(part) if str(part).isprintable() else repr(part)
                        for part in error["loc"])
@@ -823,8 +889,52 @@ def _format_validation(label: str, exc: ValidationError) -> str:
                    ) and not quoted and (
             SECRET_REFUSAL not in message):  # nor is a value refused as a secret shown
             shown = f" (got {value!r})"
-        lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}")
+        entry = _entry_named(error["loc"], data or {}, text)
+        lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}{entry}")
     return "\n".join(lines)
+
+
+def _account_errors(errors: list[Any]) -> list[Any]:
+    """pydantic's errors, with an account list's one error (`_AccountRefErrors`) split into
+    one per entry, each at its position (`accounts[1]`): a list of twelve handles said
+    only that one of them was wrong."""
+    found = []
+    for error in errors:
+        problem = (error.get("ctx") or {}).get("error")
+        if not isinstance(problem, _AccountRefErrors):
+            found.append(error)
+            continue
+        for n, why in problem.problems:
+            found.append({**error, "loc": (*error["loc"], n), "msg": why, "input": None,
+                          "ctx": {}})
+    return found
+
+
+def _entry_named(loc: tuple[int | str, ...], data: dict[str, Any], text: str) -> str:
+    """Which [[organisations]] entry an error is in, as a coordinator finds it: counted
+    from 1, by its code and name, and the line of its header. `organisations[11]` (counted
+    from 0) sent people to the entry after the one meant, in a file of thirty."""
+    if len(loc) < 2 or loc[0] != "organisations" or not isinstance(loc[1], int):
+        return ""
+    index = loc[1]
+    entries = data.get("organisations")
+    entry = entries[index] if isinstance(entries, list) and index < len(entries) else None
+    said = []
+    if isinstance(entry, dict):
+        for key in ("code", "name"):
+            value = entry.get(key)
+            if isinstance(value, str) and value.strip() and value.isprintable():
+                said.append(f"{key} {value.strip()[:60]!r}")
+    headers = [n for n, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1)
+               if re.match(r"^\s*\[\[\s*organisations\s*\]\]", line)]
+    if index < len(headers):
+        said.append(f"line {headers[index]}")
+    return f" (in the {', '.join([f'{_ordinal(index + 1)} [[organisations]] entry', *said])})"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _key_homes() -> dict[str, list[str]]:
