@@ -989,7 +989,13 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
     if here == "sources" and key.lower() == "twitter":
         return "X's table is [sources.x] (Twitter's new name)"
     if not elsewhere:
-        return "unknown key (check the spelling; see the README for the keys)"
+        import difflib
+
+        # `acounts`, `exclude_account`, `out_of_scop`: the key meant, when one is close.
+        close = difflib.get_close_matches(key.lower(), sorted(_level_names(here)), n=1,
+                                          cutoff=0.8)
+        meant = f"; did you mean {close[0]}?" if close else ""
+        return f"unknown key (check the spelling{meant}; see the README for the keys)"
     where = (elsewhere[0] if len(elsewhere) == 1
              else ", ".join(elsewhere[:-1]) + " or " + elsewhere[-1])
     into = elsewhere[0] if len(elsewhere) == 1 else "the one it is for"
