@@ -79,6 +79,7 @@ class AccountRef:
     attribution: str | None
     attribution_confidence: float | None
     former_handles: tuple[str, ...] = ()  # before it was renamed, oldest first
+    key: str = ""  # the platform's identity (an X id, a Mastodon actor, a Bluesky DID)
 
     @property
     def ref(self) -> str:
@@ -174,13 +175,18 @@ def _taken(conn: Connection, catalogue: Catalogue) -> set[tuple[str, str]]:
 def _config_mapping(catalogue: Catalogue, row: Any, taken: set[tuple[str, str]]
                     ) -> tuple[str, str] | None:
     """(code, handle) of the campaign.toml mapping that applies to the account: by its
-    handle, or by a handle it had before (the latest first) that no stored account has
-    now. A mapping written before the account was renamed (`x:@UHL_Library`, now
-    `@UHL_Knowledge`) was dropped at the rename, and the account's posts went to no
-    organisation, or a guessed one."""
+    handle, by its Bluesky DID (`bluesky:did:plc:...`, or a bsky.app address holding one;
+    the handle given is then the DID), or by a handle it had before (the latest first)
+    that no stored account has now. A mapping written before the account was renamed
+    (`x:@UHL_Library`, now `@UHL_Knowledge`) was dropped at the rename, and the account's
+    posts went to no organisation, or a guessed one; one written as a DID, as a profile's
+    share link can give it, applied to nobody, while `config check` said it was valid."""
     code = catalogue.accounts.get((row.platform, row.handle))
     if code is not None:
         return code, row.handle
+    key = row.key or ""
+    if key.startswith("did:") and (code := catalogue.accounts.get((row.platform, key))):
+        return code, key
     for old in reversed(row.former_handles or ()):
         if (row.platform, old) not in taken and (code := catalogue.accounts.get(
                 (row.platform, old))) is not None:
@@ -217,7 +223,8 @@ def _stale_ids(conn: Connection, catalogue: Catalogue, fingerprint: str, slug: s
             ids.add(row.id)
     handles = sorted({handle for _platform, handle in catalogue.accounts})
     rows = [row for chunk in _chunks(handles) for row in conn.execute(
-        sa.select(*_COLUMNS).where(accounts_t.c.handle.in_(chunk)))]
+        sa.select(*_COLUMNS).where(sa.or_(accounts_t.c.handle.in_(chunk),
+                                          accounts_t.c.key.in_(chunk))))]
     if catalogue.accounts:  # renamed accounts (few): those a mapping names by an old handle
         rows += conn.execute(sa.select(*_COLUMNS).where(
             accounts_t.c.former_handles.is_not(None))).all()
@@ -368,7 +375,7 @@ def _ref(row: Any) -> AccountRef:
         id=row.id, platform=row.platform, handle=row.handle, display_name=row.display_name,
         bio=row.bio, organisation_code=row.organisation_code, attribution=row.attribution,
         attribution_confidence=row.attribution_confidence,
-        former_handles=tuple(row.former_handles or ()),
+        former_handles=tuple(row.former_handles or ()), key=row.key,
     )
 
 
@@ -379,7 +386,8 @@ def _refuse_config_mapped(db: Database, catalogue: Catalogue, account: AccountRe
     if mapping is not None:
         mapped, handle = mapping
         named = account.ref if handle == account.handle else (
-            f"{account.ref} (by the handle it had before, {account.platform}:{handle})")
+            f"{account.ref} (by its DID, {account.platform}:{handle})" if handle == account.key
+            else f"{account.ref} (by the handle it had before, {account.platform}:{handle})")
         raise ConflictError(
             f"{named} is mapped to {mapped} in campaign.toml ([[organisations]] "
             f"accounts), which comes before a coordinator's choice; to {action} it, change "
