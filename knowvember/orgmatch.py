@@ -38,7 +38,7 @@ unless an [[organisations]] entry's name or alias contains one: it is then that 
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`,
 `UHB` inside `Hywel Dda UHB`); one preceded by `North`/`South`/... or followed by
-`ICB`/`CCG`/`Council`/`Fire`/`Police`/`Medical School`, or named as a past workplace
+`ICB`/`CCG`/`CSU`/`Council`/`Fire`/`Police`/`Medical School`, or named as a past workplace
 ("Formerly UHL, now ...", "Ex-librarian at ..."), counts for less; a closed trust named
 with its successor keeps its code when the successor is named only as it is now ("Pennine
 Acute, now NCA": reports carry the code forward to the successor after the closure), and
@@ -64,7 +64,7 @@ from knowvember.techniques import fold_accents
 if TYPE_CHECKING:
     from knowvember.organisations import Organisation
 
-MATCHER_VERSION = 12  # bump when the rules change, so unchanged profiles are matched again
+MATCHER_VERSION = 13  # bump when the rules change, so unchanged profiles are matched again
 AUTO_THRESHOLD = 0.8
 RIVAL_THRESHOLD = 0.6  # a second candidate this good makes the best one need review
 
@@ -140,7 +140,10 @@ _FOLLOWERS = frozenset({"icb", "ics", "ccg", "icp", "council", "integrated", "co
                         "borough", "city",
                         # Other public services named after the same place ("Royal Berkshire
                         # Fire and Rescue Service", "Leeds Police").
-                        "fire", "police", "constabulary"})
+                        "fire", "police", "constabulary",
+                        # A commissioning support unit named after the place ("NEL CSU" is
+                        # North East London CSU, not the trust whose initials are NEL).
+                        "csu", "commissioning"})
 # Words that say a workplace is a past one ("Formerly UHL, now Leeds Teaching Hospitals",
 # "Ex-librarian at Bolton NHS FT", "Previously at Salford Royal", "Retired from ..."): a name
 # at most `_PAST_WINDOW` words after one counts `PAST_FACTOR` as much, so the current
