@@ -1,8 +1,9 @@
 """Opening the database: engine, SQLite pragmas, automatic migration, the campaign row.
 
-Any command that opens the database brings a new or older schema up to date first (and says
-so once; a SQLite file is copied beside itself first), so a librarian upgrading the tool never
-has to remember `db upgrade`.
+Any command that opens the database creates a new one, and brings an older SQLite schema up
+to date first (keeping a copy of the file beside it, and saying so once), so a librarian
+upgrading the tool never has to remember `db upgrade`. An older PostgreSQL schema is shared by
+every machine that uses it, so only `db upgrade` upgrades it (`_refuse_shared_upgrade`).
 """
 
 from __future__ import annotations
@@ -423,14 +424,20 @@ def _refuse_missing_schema(conn: Connection) -> None:
             "owned by the URL's user), or correct the URL's options")
 
 
-def open_database(settings: Settings, *, url: str | None = None) -> Database:
-    """Open (creating or upgrading as needed) the configured database; an older SQLite file is
-    copied beside itself before it is upgraded."""
+def open_database(settings: Settings, *, url: str | None = None,
+                  upgrade_shared: bool = False) -> Database:
+    """Open the configured database, creating it, or upgrading an older SQLite schema (a copy
+    of the file is kept beside it first).
+
+    An older PostgreSQL schema is refused unless `upgrade_shared`: see `_refuse_shared_upgrade`.
+    """
     engine = create_db_engine(url or settings.database_url)
     try:
         with translate_errors(engine), engine.connect() as conn:
             before = current_revision(conn)
         if before != head_revision():
+            if before is not None and engine.dialect.name != "sqlite" and not upgrade_shared:
+                _refuse_shared_upgrade(engine, before)
             done = upgrade_schema(engine)
             if done.before is None:
                 log.info("Created the database at %s", _redact(str(engine.url)))
@@ -456,6 +463,27 @@ def kept_copy_note(done: SchemaUpgrade) -> str:
     return (f"; the database as it was (schema {done.before}) is kept in {done.copy}, which "
             "the release you had before can still open: delete it once this one has served "
             "you well")
+
+
+def _refuse_shared_upgrade(engine: Engine, before: str) -> None:
+    """An older schema on PostgreSQL, which any command used to upgrade on first use.
+
+    A PostgreSQL database is shared (the collecting server, coordinators' laptops, the web
+    app): a coordinator who installed a new release and ran `summary` upgraded it for
+    everyone, and from then on every machine still on the older release refused it, cron
+    mailing "a newer release of knowvember has upgraded it" every 30 minutes mid-campaign.
+    Upgrading a shared schema is a decision, made once, with `knowvember db upgrade`.
+    """
+    _refuse_unknown(before)
+    from knowvember import __version__
+
+    raise DatabaseError(
+        f"{_redact(str(engine.url))} is at schema revision {before}, older than the "
+        f"{head_revision()} knowvember {__version__} needs; nothing was changed. A PostgreSQL "
+        "database is shared, so it is not upgraded by the first command that opens it: once "
+        "it is, every machine still running an older knowvember refuses it until that one is "
+        "upgraded too. When they can all be upgraded, back it up (`knowvember db backup "
+        "FILE`), then run `knowvember db upgrade` once, from any one of them")
 
 
 def ensure_campaign(engine: Engine, settings: Settings) -> int:

@@ -41,7 +41,7 @@ def test_an_upgrade_keeps_every_row_and_stores_tag_rows_once(settings, db_url) -
     engine = create_db_engine(db_url)
     if engine.dialect.name == "sqlite":
         assert all("WITHOUT ROWID" not in sql for sql in table_sql(engine).values())
-    db = open_database(settings, url=db_url)  # upgrades to the head
+    db = open_database(settings, url=db_url, upgrade_shared=True)  # upgrades to the head
     try:
         assert every_row(db_url) == before
         with db.begin() as conn:

@@ -132,7 +132,7 @@ def test_a_database_at_0006_keeps_its_accounts_and_its_profiles_know_their_time(
             "3, 0, 0, 0, 'x', :at, :at)"),
             {"c": campaign, "a": account, "at": LATE.replace(tzinfo=None)})
     engine.dispose()
-    db = open_database(settings, url=db_url)  # upgrades to 0007
+    db = open_database(settings, url=db_url, upgrade_shared=True)  # upgrades to 0007
     try:
         with db.begin() as conn:
             (row,) = conn.execute(sa.select(Account.handle, Account.bio, Account.followers,

@@ -3,7 +3,9 @@
 `db upgrade` printed only a sentence (no `--format json` for a script to read) and kept no
 copy: once upgraded, the release before refused the database, so a librarian whose new
 release misbehaved had no way back. A SQLite upgrade now copies the file beside itself
-first.
+first. On PostgreSQL, any command upgraded the shared schema on first use, so one
+coordinator's new release locked every other machine out mid-campaign; only `db upgrade`
+upgrades it now, and every other command says so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from alembic import command
 
 from knowvember.db import alembic_config, create_db_engine, head_revision
@@ -116,4 +120,42 @@ def test_a_copy_that_cannot_be_written_leaves_the_database_as_it_was(  # type: i
     assert "--no-backup" in said
     assert _revision(campaign_dir / "knowvember.db") == "0006"
     assert not partial.is_symlink() and not list(campaign_dir.glob("*-before-upgrade-*"))
+
+
+@pytest.mark.postgres
+def test_an_older_shared_postgresql_schema_is_upgraded_only_by_db_upgrade(  # type: ignore[no-untyped-def]
+        campaign_dir: Path, cli, pg_url: str) -> None:
+    # The local server trusts 127.0.0.1, so the password is ignored, but it must never show.
+    url = sa.make_url(pg_url).set(password="Hunter2-secret").render_as_string(
+        hide_password=False)
+    _at_0006(cli, url)
+    env = {"KNOWVEMBER_DATABASE_URL": url}
+
+    refused = cli("stories", "list", env=env)
+    assert refused.exit_code == EXIT_DATABASE
+    said = _said(refused)
+    assert f"is at schema revision 0006, older than the {head_revision()}" in said
+    assert "run `knowvember db upgrade` once" in said and "nothing was changed" in said
+    checked = cli("config", "check", "--format", "json", env=env)
+    assert any("only `knowvember db upgrade` upgrades it" in w
+               for w in json.loads(checked.stdout)["warnings"])
+    assert "every command refuses it until `knowvember db upgrade`" in cli(
+        "config", "check", env=env).stdout
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
+                == "0006"
+    finally:
+        engine.dispose()
+
+    upgraded = cli("db", "upgrade", "--format", "json", env=env)
+    assert upgraded.exit_code == EXIT_OK, upgraded.output
+    data = json.loads(upgraded.stdout)
+    assert (data["before"], data["after"], data["upgraded"], data["backup"]) == (
+        "0006", head_revision(), True, None)
+    listed = cli("stories", "list", "--format", "json", env=env)
+    assert listed.exit_code == EXIT_OK and len(json.loads(listed.stdout)) == 1
+    for result in (refused, checked, upgraded, listed):
+        assert "Hunter2-secret" not in result.output
 

@@ -189,7 +189,7 @@ def test_an_early_0001_database_is_brought_up_to_date_with_every_row(
     engine.dispose()
     before = every_row(db_url)
 
-    db = open_database(settings, url=db_url)
+    db = open_database(settings, url=db_url, upgrade_shared=True)
     try:
         assert every_row(db_url) == before
         with db.begin() as conn:

@@ -134,6 +134,12 @@ def config_check(
         data["warnings"].append(  # type: ignore[attr-defined]
             f"the database cannot be reached: {status['error']}; every command that reads or "
             "writes it will fail (exit 5) until it can")
+    elif _needs_shared_upgrade(status, settings.database_url):
+        data["warnings"].append(  # type: ignore[attr-defined]
+            f"the database is at schema revision {status['revision']}, older than "
+            f"{status['latest']}, and on PostgreSQL only `knowvember db upgrade` upgrades it: "
+            "every other command will fail (exit 5) until it is run (back the database up "
+            "first; every machine sharing it then needs this release or a newer one)")
     if format is TableOrJson.json:
         emit_json(data)
         return
@@ -193,6 +199,16 @@ def database_status(url: str) -> dict[str, object]:
     return status
 
 
+def _needs_shared_upgrade(status: dict[str, object], url: str) -> bool:
+    """A PostgreSQL schema older than this release's, which no command but `db upgrade`
+    upgrades (knowvember.db._refuse_shared_upgrade)."""
+    from knowvember.db import known_revisions
+
+    return (not url.startswith("sqlite") and bool(status["exists"])
+            and status["revision"] != status["latest"]
+            and status["revision"] in known_revisions())
+
+
 def _schema_line(status: dict[str, object], url: str) -> str:
     if status["error"]:
         return "(the database cannot be reached)"
@@ -205,9 +221,10 @@ def _schema_line(status: dict[str, object], url: str) -> str:
     if status["revision"] not in known_revisions():
         return (f"{status['revision']}, from a newer knowvember: upgrade knowvember here to "
                 "use it")
-    if not url.startswith("sqlite"):
-        return (f"{status['revision']}; the next command upgrades it to {status['latest']} "
-                "(or run `knowvember db upgrade`; back it up first)")
+    if _needs_shared_upgrade(status, url):
+        return (f"{status['revision']}, older than {status['latest']}: every command refuses "
+                "it until `knowvember db upgrade` (back it up first; older knowvember "
+                "releases sharing it then refuse it)")
     return (f"{status['revision']}; the next command upgrades it to {status['latest']}, "
             "keeping a copy of the file beside it (or run `knowvember db upgrade`)")
 
@@ -296,8 +313,9 @@ def db_upgrade(
     """Create the database or bring its schema up to date (never loses data).
 
     A SQLite database at an older schema is first copied beside itself
-    (knowvember-before-upgrade-REVISION.db), which the release before can still open. Back a
-    PostgreSQL database up first (`knowvember db backup FILE`).
+    (knowvember-before-upgrade-REVISION.db), which the release before can still open. A
+    PostgreSQL database is upgraded only by this command, for every machine sharing it:
+    back it up first (`knowvember db backup FILE`).
     """
     from knowvember.db import create_db_engine, kept_copy_note, redact_url, upgrade_schema
 
