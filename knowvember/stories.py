@@ -837,9 +837,10 @@ def list_stories(
     if consent is not None:
         query = query.where(stories_t.c.consent.is_(consent))
     if ids is not None:
+        ids = story_ids(ids)
         if not ids:
             return []
-        query = query.where(stories_t.c.id.in_(sorted(ids)))
+        query = query.where(stories_t.c.id.in_(ids))
     if org:
         query = query.where(_org_filter(org, lookups))
     if technique:
@@ -942,6 +943,13 @@ def published_stories(db: Database, *, lookups: Lookups | None = None) -> list[S
 # Story ids are database integers (PostgreSQL's 32 bits): a larger one names no story. Asked
 # for, it failed as "unexpected OverflowError" (SQLite) or a driver's DataError (PostgreSQL).
 MAX_STORY_ID = 2**31 - 1
+
+
+def story_ids(ids: Collection[int]) -> list[int]:
+    """The ids that can name a story, sorted: a larger one (`stories trail
+    99999999999999999999`) names none, and SQLite failed on it ("unexpected OverflowError")
+    where it said "there is no story" of one id."""
+    return sorted({i for i in ids if 1 <= i <= MAX_STORY_ID})
 
 
 def _in_campaign(db: Database, story_id: int) -> sa.ColumnElement[bool]:
@@ -1353,9 +1361,10 @@ def erased_trails(db: Database, ids: Collection[int] | None = None
         query = sa.select(events_t.c.story_id, events_t.c.previous).where(
             events_t.c.action == "deleted")
         if ids is not None:
+            ids = story_ids(ids)
             if not ids:
                 return {}
-            query = query.where(events_t.c.story_id.in_(sorted(ids)))
+            query = query.where(events_t.c.story_id.in_(ids))
         # A tombstone naming no campaign (written before they did) is taken as this one's,
         # as `_not_found` takes it.
         found = sorted({int(story_id) for story_id, previous in conn.execute(query)
