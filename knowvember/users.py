@@ -105,6 +105,21 @@ def _select() -> sa.Select[tuple[int, str, str, dt.datetime]]:
                      users_t.c.created_at)
 
 
+def _taken(name: str) -> InputError:
+    return InputError(f"user {name!r} already exists (use `users set-password` to change "
+                      "the password)")
+
+
+def check_new_username(db: Database, username: str) -> str:
+    """The username a new coordinator would have, or InputError when it is not valid or is
+    taken: asked before a password is typed (twice) for an account that cannot be added."""
+    name = check_username(username)
+    with db.begin() as conn:
+        if conn.execute(sa.select(users_t.c.id).where(users_t.c.username == name)).first():
+            raise _taken(name)
+    return name
+
+
 def add_user(db: Database, username: str, password: str) -> UserInfo:
     """Create a coordinator account; refuses an existing name or a weak password."""
     name = check_username(username)
@@ -112,8 +127,7 @@ def add_user(db: Database, username: str, password: str) -> UserInfo:
     password_hash = _hasher().hash(password)
     with db.begin() as conn:
         if conn.execute(sa.select(users_t.c.id).where(users_t.c.username == name)).first():
-            raise InputError(f"user {name!r} already exists (use `users set-password` to change "
-                             "the password)")
+            raise _taken(name)
         conn.execute(users_t.insert().values(username=name, password_hash=password_hash,
                                              created_at=utcnow()))
         row = conn.execute(_select().where(users_t.c.username == name)).one()

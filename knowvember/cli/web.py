@@ -59,9 +59,11 @@ def users_add(
     ),
 ) -> None:
     """Add a coordinator who can sign in to the web app (asks for the password twice)."""
-    from knowvember.users import add_user, check_username
+    from knowvember.users import add_user, check_new_username
 
-    check_username(name)  # before asking for a password the name would make useless
+    # Before asking for a password the name would make useless: a name already taken was
+    # refused only after the password had been typed twice.
+    check_new_username(state(ctx).db(), name)
     password = read_password(password_stdin)
     user = add_user(state(ctx).db(), name, password)
     err_console().print(f"Added user {user.username}. They can sign in at /login.")
