@@ -9,7 +9,8 @@ Normalising: accents folded, case folded, apostrophes dropped (`Children's` = `C
 read as `and`, punctuation as spaces, `the` and `of` dropped, `St` read as `Saint`,
 `Foundation Trust` as `FT`, `hospitals` as `hospital`; handles and hashtags are split at
 capitals (`@UHLLibraries` -> `UHL Libraries`) or, in lower case, before the words library
-teams end them with (`@mftlib` -> `mft lib`); nhs.uk addresses are split into their parts.
+teams and trusts end them with (`@mftlib` -> `mft lib`, `@wwlnhs` -> `wwl nhs`); nhs.uk
+addresses are split into their parts.
 Inside a handle or hashtag, names also match written together (`@alderheylibrary`).
 
 Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
@@ -222,14 +223,22 @@ class Tokens:
 
 def _split_tag_word(word: str) -> Iterator[str]:
     """`mftlib` -> `mft`, `lib`: handles are stored in lower case, so capitals cannot split
-    them; the words library teams end their handles with can."""
-    lowered = word.lower()
-    for suffix in _TAG_SUFFIXES:
-        if lowered.endswith(suffix) and len(lowered) - len(suffix) >= 2:
-            yield word[: -len(suffix)]
-            yield word[-len(suffix):]
-            return
+    them; the words library teams end their handles with can.
+
+    Trusts end theirs with "NHS" (`@wwlnhs`, `@gsttnhs`, `@royalfreenhs`), and a library's
+    handle can end with both (`@mftnhslib`): each such ending is split off in turn.
+    """
+    tails: list[str] = []
+    while True:
+        lowered = word.lower()
+        suffix = next((s for s in _TAG_SUFFIXES
+                       if lowered.endswith(s) and len(lowered) - len(s) >= 2), None)
+        if suffix is None:
+            break
+        tails.append(word[-len(suffix):])
+        word = word[: -len(suffix)]
     yield word
+    yield from reversed(tails)
 
 
 def _raw_words(text: str) -> Iterator[tuple[str, bool, bool]]:
@@ -242,15 +251,18 @@ def _raw_words(text: str) -> Iterator[tuple[str, bool, bool]]:
                    False)
             continue
         for part in _PARTS.findall(piece):
-            for word in _CAMEL.sub(" ", part).split():
-                for split in _split_tag_word(word):
-                    yield split, True, True
+            # The ending first: capitals before it would split "NUHnhs" as "NU", "Hnhs".
+            for head in _split_tag_word(part):
+                for word in _CAMEL.sub(" ", head).split():
+                    for split in _split_tag_word(word):
+                        yield split, True, True
 
 
 _MERGE_FIRST = frozenset(sequence[0] for sequence, _ in _MERGES)
-# How library teams end their handles (@uhllibraries, @mftlib, @gstt_lks), longest first.
-_TAG_SUFFIXES = ("libraries", "library", "knowledge", "evidence", "libs", "lib", "kls", "lks",
-                 "km")
+# How library teams end their handles (@uhllibraries, @mftlib, @gstt_lks), and trusts theirs
+# (@wwlnhs, @boltonnhsft), longest first.
+_TAG_SUFFIXES = ("libraries", "library", "knowledge", "evidence", "nhsft", "libs", "lib", "kls",
+                 "lks", "nhs", "km")
 
 
 def tokenize(text: str | None) -> Tokens:
