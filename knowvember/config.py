@@ -376,7 +376,7 @@ def _account_refs(values: list[str]) -> list[str]:
 
     problems = []
     for n, value in enumerate(values):
-        why = _account_ref_mistake(value)
+        why = account_ref_mistake(value)
         if why is None:
             try:
                 parse_account_ref(value)
@@ -392,9 +392,10 @@ def _account_refs(values: list[str]) -> list[str]:
 _REF_EXAMPLES = "e.g. 'x:@UHLLibraries', 'mastodon:@lib@nhs.social', 'bluesky:lib.bsky.social'"
 
 
-def _account_ref_mistake(value: str) -> str | None:
-    """What is wrong with an account entry written without its platform, or with a space;
-    None for one `parse_account_ref` may read. Never echoes what could be a pasted token."""
+def account_ref_mistake(value: str) -> str | None:
+    """What is wrong with an account entry written without its platform, or with a space,
+    and what to write instead; None when `parse_account_ref` says it best (or reads it).
+    Never echoes what could be a pasted token."""
     text = value.strip()
     if _PROFILE_URL_START.match(text):
         return None  # a profile address: parse_account_ref reads it, or says why not
@@ -423,7 +424,7 @@ def _account_ref_mistake(value: str) -> str | None:
     if re.fullmatch(r"[\w\-]+(\.[\w\-]+)+", text):
         return (f"{value!r} does not say which platform: a Bluesky handle is written "
                 f"'bluesky:{text}'")
-    return f"{value!r} is not platform:handle ({_REF_EXAMPLES}) nor a profile's address"
+    return None  # parse_account_ref's own words ("unknown platform 'facebook'", ...)
 
 
 _PROFILE_URL_START = re.compile(r"^https?://", re.IGNORECASE)

@@ -153,10 +153,14 @@ def parse_account(ref: str) -> tuple[str, str]:
     (`https`, the instance's name) then matched other people's posts, whose raw payloads
     the erasure cleared, while the account itself was left stored.
     """
+    from knowvember.config import account_ref_mistake
+
     try:
         platform, handle = parse_account_ref(ref)  # a profile address too (records)
     except ValueError as exc:
-        raise InputError(f"ACCOUNT: {exc}") from None
+        # What to write instead (`@someone` without its platform, a Mastodon address, a
+        # DID), as campaign.toml's check says it; "not platform:handle" said neither.
+        raise InputError(f"ACCOUNT: {account_ref_mistake(ref) or exc}") from None
     if not _HANDLE_SHAPES[platform].match(handle):
         typed = ref.partition(":")[2].strip()
         shown = repr(typed) if len(typed) <= 80 and typed.isprintable() else "that"

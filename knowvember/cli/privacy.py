@@ -83,9 +83,11 @@ def forget(
     if ":" not in account and not account.strip().startswith("@") and "@" in account:
         # An erasure request from a story's submitter gives their email: `forget` covers
         # collected accounts only, and the message was just "not platform:handle".
+        # (or a Mastodon address written without its platform, which looks the same)
         raise InputError(
             f"ACCOUNT: {account[:80]!r} looks like an email address; forget erases a social "
-            "media account (platform:handle). To erase a story submitter's data, find their "
+            "media account (platform:handle; a Mastodon address is written "
+            f"mastodon:@{account.strip()[:80]}). To erase a story submitter's data, find their "
             "stories with `knowvember stories list --include-email` and erase each with "
             "`knowvember stories delete ID --yes`")
     privacy.parse_account(account)  # a clear usage error before anything else
