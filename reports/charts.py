@@ -271,9 +271,13 @@ def by_hour(counts: Sequence[int], title: str = "Posts by hour of day") -> bytes
 
 @_styled
 def ranking(labels: Sequence[str], values: Sequence[float], *, title: str, xlabel: str,
-            colour: str = OKABE_ITO["blue"], highlight: Sequence[bool] | None = None
-            ) -> bytes:
-    """Horizontal bars, best at the top; height grows with the number of rows."""
+            colour: str = OKABE_ITO["blue"], highlight: Sequence[bool] | None = None,
+            counts: bool = False) -> bytes:
+    """Horizontal bars, best at the top; height grows with the number of rows.
+
+    `counts`: the values are counts (posts), so the axis is in whole numbers; the regions
+    chart of a small campaign was marked "0.5, 1.5, 2.5" posts, which no region can have.
+    """
     shown = [short_name(label) for label in labels]
     fig, ax = _figure(max(1.6, 0.9 + 0.24 * len(labels)), left=_label_inches(shown),
                       right=0.45)
@@ -286,6 +290,12 @@ def ranking(labels: Sequence[str], values: Sequence[float], *, title: str, xlabe
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     ax.margins(y=0.01)
+    if counts:
+        _counts(ax.xaxis)
+    if not any(values):
+        # Bars of 0 (a region with approved stories and no posts yet): matplotlib's own
+        # range, -0.05 to 0.05, was labelled with a smear of decimals, half of them below 0.
+        ax.set_xlim(0, 1)
     for y, value in zip(positions, values, strict=True):
         # As the tables print it (scores to two decimals), so chart and table agree.
         text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"

@@ -459,7 +459,7 @@ def _ranking_charts(content: ReportContent, add: Callable[[str, str, str, bytes]
             + ", ".join(f"{r['region']} {fmt(r['posts'])}" for r in regions) + ".",
             charts.ranking([r["region"] for r in regions], [r["posts"] for r in regions],
                            title="Posts by NHS England region", xlabel="Posts",
-                           colour=charts.OKABE_ITO["green"]))
+                           colour=charts.OKABE_ITO["green"], counts=True))
     mentioned = [t for t in content.techniques if t["posts"] or t["stories"]]
     if mentioned:
         add("techniques", "Techniques mentioned",
