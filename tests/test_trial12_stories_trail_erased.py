@@ -101,3 +101,10 @@ def test_another_campaign_s_erasures_stay_out(settings, db) -> None:  # type: ig
         assert stories.erased_trails(db, [theirs]) == {}
     finally:
         elsewhere.dispose()
+
+
+def test_an_unknown_status_names_deleted_among_the_statuses(campaign) -> None:  # type: ignore[no-untyped-def]
+    result = campaign("stories", "trail", "--status", "erased")
+    assert result.exit_code == 2
+    assert ("unknown status 'erased'; statuses are submitted, approved, rejected, "
+            "changes_requested, deleted") in " ".join(result.stderr.split())

@@ -581,13 +581,24 @@ def trail(
     and the versions edits replaced stay out (`stories show ID` has them). A story erased on
     request keeps only who did what and when, under status deleted.
     """
-    from knowvember.errors import NotFoundError
-    from knowvember.stories import ERASED, Lookups, erased_trails, list_stories, trail_rows
+    from knowvember.errors import InputError, NotFoundError
+    from knowvember.stories import (
+        ERASED,
+        STATUSES,
+        Lookups,
+        erased_trails,
+        list_stories,
+        trail_rows,
+    )
     from reports.story_trail import CSV_FILE_BOM, trail_csv
 
     app = state(ctx)
     settings = app.settings()
     statuses = _statuses(status)
+    for value in statuses or ():
+        if value not in (*STATUSES, ERASED):
+            raise InputError(f"unknown status {value!r}; statuses are "
+                             f"{', '.join((*STATUSES, ERASED))}")
     live = [s for s in statuses if s != ERASED] if statuses else None
     ids = sorted(set(story_ids)) if story_ids else None
     found = list_stories(app.db(), status=live, ids=ids, with_events=True,
