@@ -102,7 +102,7 @@ def _count(row: dict[str, str], column: str) -> int | None:
         return None
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # R writes an infinite value as `Inf`
         raise RowError(f"{column} {quoted(value)} is not a number") from None
 
 

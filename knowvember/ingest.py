@@ -34,6 +34,7 @@ from knowvember.errors import (
     ConfigError,
     InputError,
     KnowvemberError,
+    excerpt,
 )
 from knowvember.locks import run_lock
 from knowvember.models import utcnow
@@ -834,6 +835,12 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
         failure = f"{path}: cannot read the file ({exc.strerror or exc})"
     except (zlib.error, EOFError) as exc:  # a damaged or cut-short .gz
         failure = f"{path}: the compressed file is damaged or incomplete ({exc})"
+    except Exception as exc:  # a bug or an unforeseen library error: recorded, with where
+        # Not raised on: the run was recorded as "the file is empty" (or as ok, after a
+        # chunk was stored), the other files named were not imported, and the message
+        # named no file.
+        log.debug("importing %s stopped", path, exc_info=True)
+        failure = _unexpected(path, exc, lines)
     finally:
         record.details["lines"] = lines
         record.details["line_errors"] = errors
@@ -946,6 +953,16 @@ def _empty_page(fmt: str, lines: int) -> bool:
     from collectors.archive import JSON_FORMATS
 
     return fmt in JSON_FORMATS and lines > 0
+
+
+def _unexpected(path: Path, exc: Exception, lines: int) -> str:
+    """What an import stopped by an error no reader foresaw says: the file, how far it got
+    (the reader's chunks say which lines they read, not the line being read) and the error."""
+    what = excerpt(str(exc)) if str(exc) else ""
+    where = (f"after line {lines:,} (the campaign posts before it are stored)" if lines
+             else "before any post was stored")
+    return (f"{path}: the import stopped {where}: unexpected {type(exc).__name__}"
+            f"{f': {what}' if what else ''} (run with -v for details, and please report it)")
 
 
 def _no_posts(path: Path, fmt: str) -> str:
