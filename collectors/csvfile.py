@@ -3,7 +3,9 @@
 Columns (header names, any order, case-insensitive; `docs/collectors.md` has the table):
 required `platform, id, author_handle, created_at, text`; optional `url, likes, reposts,
 replies, quotes, author_name, author_id, author_followers, kind, referenced_id, lang,
-hashtags`. Without `author_id` an account is keyed by its handle.
+hashtags`. Without `author_id` an account is keyed by its handle. The @-mentions in
+`text` are read as each platform writes them, as the other imports take them from the
+payload (the connections between accounts in the report are drawn from them).
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ _SKEET_LINK = re.compile(r"https?://(?:www\.)?bsky\.app/profile/([^/\s]+)/post/(
 _PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M", "%d/%m/%Y")
 _X_TIME = "%a %b %d %H:%M:%S %z %Y"
+# @-mentions as each platform writes them in a post's text: an X @name (15 characters at
+# most), a Mastodon @user@instance (a bare @user names someone on an instance the text does
+# not say), a Bluesky @handle.domain. Not inside a word or an email address (lib@nhs.net).
+_MENTIONS = {
+    "x": re.compile(r"(?<![\w@])@(\w{1,15})(?![\w@])"),
+    "mastodon": re.compile(r"(?<![\w@])@(\w[\w.-]*@[\w-]+(?:\.[\w-]+)+)"),
+    "bluesky": re.compile(r"(?<![\w@])@((?:[\w-]+\.)+[\w-]+)(?![\w@-])"),
+}
 
 
 class RowError(ValueError):
@@ -170,6 +180,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     tags = [fold(t) for t in (row.get("hashtags") or "").replace(",", " ").split() if t]
     tags.extend(hashtags_in(text))
     key = author_id or handle
+    mentions = [normalise_handle(platform, m) for m in _MENTIONS[platform].findall(text)]
     counts = {c: _number(row, c) or 0 for c in COUNTS}
     post = PostRecord(
         platform=platform,
@@ -184,6 +195,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         referenced_id=_author_id(platform, _post_key(platform, row.get("referenced_id") or "",
                                                      "")) or None,
         hashtags=tuple(dict.fromkeys(tags)),
+        mentions=tuple(dict.fromkeys(mentions)),
         raw=orjson.dumps(row).decode(),
         **counts,
     )
