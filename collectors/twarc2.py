@@ -52,11 +52,12 @@ from collectors.x_payload import (
     map_decoded,
     peek,
     quoted_in_links,
+    retrieved_at,
     retweeted_author,
     snowflake_time,
 )
 from knowvember.errors import InputError
-from knowvember.records import PostRecord
+from knowvember.records import AccountRecord, PostRecord
 
 PLATFORM = "x"
 _ID_KEYS = frozenset(("id", "author_id", "conversation_id", "in_reply_to_user_id",
@@ -287,6 +288,9 @@ class _Waiting:
                  raw_bytes: bool, cache: UserCache, edits: _Edits) -> None:
         if not self.pages:
             return
+        # (before `_peeked`, which may put a page with its ids as strings in its place)
+        seen = {number: when for number, page, _ in self.pages
+                if (when := retrieved_at(page.twarc)) is not None}
         will_ask = known is not None and getattr(known, "will_ask", lambda: True)()
         if will_ask:
             decoded = self._peeked(known, repeats, cache, edits)
@@ -315,6 +319,8 @@ class _Waiting:
                 chunk.unchanged += len(unchanged)
                 chunk.unchanged_span = _span(chunk.unchanged_span, unchanged)
             repeats.remember(posts)
+            if number in seen:
+                _seen_at(accounts, seen[number])
             chunk.errors.extend(LineError(label, number, p) for p in problems)
             chunk.posts.extend(posts)
             chunk.accounts.extend(accounts)
@@ -416,9 +422,22 @@ def _other(value: Any, chunk: Chunk, label: str, number: int, cache: UserCache) 
     except MAPPING_ERRORS as exc:
         chunk.errors.append(LineError(label, number, describe(exc)))
         return
+    if isinstance(value, dict) and (when := retrieved_at(value.get("__twarc"))) is not None:
+        _seen_at(accounts, when)  # a flattened tweet (`twarc2 flatten` keeps `__twarc`)
     chunk.errors.extend(LineError(label, number, p) for p in problems)
     chunk.posts.extend(posts)
     chunk.accounts.extend(accounts)
+
+
+def _seen_at(accounts: list[AccountRecord], when: dt.datetime) -> None:
+    """Date the accounts' profiles by when twarc read them (`__twarc.retrieved_at`), not by
+    their tweets: an account renamed after tweeting, in a full-archive search run after a
+    collection, kept the handle the collection stored (the tweets were older than it), and
+    `[[organisations]] accounts` naming the new handle matched nobody. A record the user
+    cache hands to several pages is the same profile each time: it keeps the latest time."""
+    for account in accounts:
+        if account.seen_at is None or account.seen_at < when:
+            account.seen_at = when
 
 
 def _span(span: tuple[dt.datetime, dt.datetime] | None, ids: list[str]

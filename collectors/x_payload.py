@@ -116,11 +116,18 @@ class Meta(Struct):
     next_token: str | None = None
 
 
+NO_TWARC = Raw(b"null")
+
+
 class Page(Struct):
     data: list[Raw] = []
     includes: Includes | None = None
     meta: Meta | None = None
     errors: list[Raw] | None = None
+    # What twarc adds to each page it writes (when it read the page: `retrieved_at`), kept
+    # as it came, so that no shape of it can make the page unreadable (see `retrieved_at`);
+    # NO_TWARC (JSON null) when the page has none.
+    twarc: Raw = msgspec.field(default=NO_TWARC, name="__twarc")
 
 
 _page = msgspec.json.Decoder(Page)
@@ -133,6 +140,22 @@ DecodeError = (msgspec.DecodeError, msgspec.ValidationError)
 def decode_page(body: bytes) -> Page:
     """A v2 response page; raises msgspec.DecodeError (not JSON) or ValidationError (shape)."""
     return _page.decode(body)
+
+
+def retrieved_at(twarc: Raw | Mapping[str, Any] | None) -> dt.datetime | None:
+    """When twarc read a page (or a flattened tweet) from the API: its `__twarc`
+    `retrieved_at`, or None when it does not say (or says it in no readable form).
+
+    The users a page includes are their profiles as of then, not as of their tweets: a
+    full-archive search run in December shows November's authors as they are in December."""
+    if twarc is None or twarc is NO_TWARC:
+        return None
+    try:
+        value = (orjson.loads(bytes(twarc)) if isinstance(twarc, Raw) else twarc).get(
+            "retrieved_at")
+        return parse_time(value)
+    except (AttributeError, ValueError):  # not an object, no time, or not one
+        return None
 
 
 # -- helpers ------------------------------------------------------------------------------
