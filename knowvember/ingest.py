@@ -858,6 +858,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                 f"{not_public:,} followers-only or direct post(s) left out: only public "
                 "posts are stored and reported")
         spans.describe(record, platform)
+        _note_other_dates(record, spans, settings)
         outcome.error_count += errors
         outcome.line_errors.extend(kept[: max(0, 20 - len(outcome.line_errors))])
         # Failed means nothing of the file was kept; context posts stored count too.
@@ -942,6 +943,36 @@ class Spans:
             record.details["windows"] = {
                 name: {"from": _iso(a), "to": _iso(b)}
                 for name, (a, b) in sorted(self.by_platform.items())}
+
+
+def _note_other_dates(record: RunRecord, spans: Spans, settings: Settings) -> None:
+    """Warn when a file that added posts holds none dated within the campaign: another
+    year's archive, most likely (`#KNOWvember`, a tag of every year, matches its posts).
+    Its posts were stored, and the import said "ok, N new" and nothing else, while the
+    report, which counts the campaign's dates, counted none of them."""
+    if not record.new or not spans.by_platform:
+        return
+    start, end = settings.campaign.window_utc()
+    low = min(span[0] for span in spans.by_platform.values())
+    high = max(span[1] for span in spans.by_platform.values())
+    if low < end and high >= start:
+        return
+    campaign = settings.campaign
+    note = (f"every post in the file is dated {_day(low, campaign.tz)} to "
+            f"{_day(high, campaign.tz)}, outside the campaign "
+            f"({campaign.start:%d %b %Y} to {campaign.end:%d %b %Y}): another year's "
+            f"archive? Its {record.new:,} new post(s) are stored, but a report counts them "
+            "only with --since and --until around those dates")
+    record.add_warning(note)
+    log.warning("%s: %s", record.details.get("file", "import"), note, extra=REPORTED)
+
+
+def _day(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """The day `moment` falls on in the campaign's time zone (in UTC, for a time that zone
+    cannot hold: a file's post dated 0001-01-01)."""
+    with contextlib.suppress(OverflowError):
+        moment = moment.astimezone(zone)
+    return f"{moment:%d %b %Y}"
 
 
 def _empty_page(fmt: str, lines: int) -> bool:
