@@ -426,8 +426,8 @@ def _activity_charts(content: ReportContent, add: Callable[[str, str, str, bytes
         f"{s['peak_day']['date'] if s['peak_day'] else 'none'}.",
         charts.daily_by_platform(days, by_platform))
     add("cumulative", "Cumulative posts",
-        f"Line chart of posts so far, reaching {fmt(s['posts'])} posts and "
-        f"{fmt(s['original_posts'])} original posts.",
+        f"Line chart of posts so far, reaching {count(s['posts'], 'post')} and "
+        f"{count(s['original_posts'], 'original post')}.",
         charts.cumulative(days, {"All posts": [r["total"] for r in content.daily],
                                  "Original posts": [r["original"] for r in content.daily]}))
     hours = [s["by_hour"][f"{h:02d}"] for h in range(24)]

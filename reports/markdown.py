@@ -14,6 +14,7 @@ from reports.content import (
     NO_POSTS,
     NO_TECHNIQUES,
     ReportContent,
+    count,
     fmt,
     org_top,
     rank_text,
@@ -137,8 +138,10 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
                       {1, 2, 3, 4})
 
     out += ["## Connections", "",
-            f"{fmt(c.connections.interactions)} replies, reposts, quotes and mentions linked "
-            f"{fmt(c.connections.graph.number_of_nodes())} organisations.", ""]
+            # As the HTML says it: "1 replies ... linked 1 organisations" read wrong.
+            f"{count(c.connections.interactions, 'interaction')} (replies, reposts, quotes "
+            f"and mentions) linked "
+            f"{count(c.connections.graph.number_of_nodes(), 'organisation')}.", ""]
     chart("connections")
     if c.connections.links:
         out += _table(["Between", "Interactions"],
@@ -158,9 +161,12 @@ def render_markdown(content: ReportContent, chart_dir: str = "charts") -> str:
             f"- Off-campaign posts skipped: {fmt(q.off_campaign_skipped)}; X posts read: "
             f"{fmt(q.x_reads)} (estimated ${q.x_cost:,.2f}).",
             f"- Unattributed contributors: {fmt(q.unattributed_accounts)} "
-            f"({fmt(q.unattributed_posts)} posts).",
-            f"- Coverage gaps: {len(q.gaps)}; days without posts: "
-            f"{len(q.days_without_posts)}.",
+            f"({count(q.unattributed_posts, 'post')}).",
+            # With no run recorded nothing is known of coverage: "Coverage gaps: 0" read as
+            # if every day had been collected.
+            (f"- Coverage gaps: {len(q.gaps)}" if q.sources else
+             "- Coverage gaps: not known (no collection or import runs are recorded)")
+            + f"; days without posts: {len(q.days_without_posts)}.",
             # As the HTML and the PDF say it: an interim report's readers see why the
             # campaign's stored posts are more than the report counts.
             f"- Campaign posts outside the report's dates, not counted: "

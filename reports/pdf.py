@@ -28,6 +28,7 @@ from reports.content import (
     NO_POSTS,
     NO_TECHNIQUES,
     ReportContent,
+    count,
     fmt,
     org_top,
     rank_text,
@@ -357,8 +358,9 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
                 right=[1, 2, 3, 4])
 
     w.h2("Connections")
-    w.para(f"{fmt(c.connections.interactions)} replies, reposts, quotes and mentions linked "
-           f"{fmt(c.connections.graph.number_of_nodes())} organisations; "
+    w.para(f"{count(c.connections.interactions, 'interaction')} (replies, reposts, quotes "
+           f"and mentions) linked "
+           f"{count(c.connections.graph.number_of_nodes(), 'organisation')}; "
            f"{fmt(c.connections.internal)} more stayed within one organisation. The whole "
            "network is in connections.gexf and connections.graphml.")
     if "connections" in c.charts:
@@ -386,7 +388,7 @@ def render_pdf(content: ReportContent) -> tuple[bytes, int]:
         f"Off-campaign posts skipped: {fmt(q.off_campaign_skipped)}. X posts read: "
         f"{fmt(q.x_reads)}, estimated cost ${q.x_cost:,.2f}.",
         f"Unattributed contributors: {fmt(q.unattributed_accounts)} "
-        f"({fmt(q.unattributed_posts)} posts). Opted-out accounts are left out everywhere "
+        f"({count(q.unattributed_posts, 'post')}). Opted-out accounts are left out everywhere "
         f"({q.excluded_configured} configured).",
         f"Campaign posts outside the report's dates: {fmt(q.before_period)} before, "
         f"{fmt(q.after_period)} after.",
