@@ -200,6 +200,7 @@ def import_form_export(
     warnings = [_already_there(item, match) for item, match in edited.values()]
     warnings += _compare_with_stored(db, settings, path, earlier, lookups)
     warnings += _resubmitted(db, settings, to_add, added, lookups)
+    warnings += _waiting_for_changes(db, to_add, added, lookups)
     result = FormImportResult(
         file=str(path), format=export.format, rows=export.rows, imported=len(added.added),
         already_imported=len(added.existing) + len(edited) + len(unticked),
@@ -306,6 +307,45 @@ def _resubmitted(db: Database, settings: Settings, to_add: list[NewStory], added
                 f", sent again under another response id: imported as story {story.id}, so "
                 f"the queue has it twice; if it is a resubmission, erase the copy "
                 f"(`knowvember stories delete {story.id} --yes`)")
+    return warnings
+
+
+def _waiting_for_changes(db: Database, to_add: list[NewStory], added: Any,
+                         lookups: Lookups) -> list[str]:
+    """Warnings for new stories whose respondent has an earlier story waiting for the changes
+    a coordinator asked for: most likely those changes, sent as a new response (the form
+    filled in again, or a Google Forms response edited with a new title, which no longer
+    matches its story). It was imported as a story of its own without a word, and the story
+    sent back waited for changes for ever. Both are kept (it may be another story), and the
+    coordinator told how to join them.
+
+    A story sent again unchanged (same title and text) is `_resubmitted`'s to name.
+    """
+    skipped = {id(item) for item, _ in added.existing}
+    new = list(zip([item for item in to_add if id(item) not in skipped], added.added,
+                   strict=False))
+    if not new:
+        return []
+    waiting: dict[str, list[StoryRecord]] = {}
+    for story in list_stories(db, status=CHANGES_REQUESTED, lookups=lookups):
+        if story.email:
+            waiting.setdefault(email_key(story.email), []).append(story)
+    warnings = []
+    for item, story in new:
+        earlier = [s for s in waiting.get(email_key(story.email), []) if s.id < story.id
+                   and not (s.title.strip() == story.title.strip()
+                            and _line_breaks(s.body).strip() == _line_breaks(story.body).strip())]
+        if not earlier:
+            continue
+        first = earlier[0].id
+        which = (f"story {first}" if len(earlier) == 1 else
+                 "stories " + ", ".join(str(s.id) for s in earlier))
+        warnings.append(
+            f"{item.label or 'a row'}: imported as story {story.id}; its respondent's {which} "
+            f"waits for the changes asked for. If story {story.id} is those changes (the form "
+            f"sent again, or edited with a new title), copy them into story {first} "
+            f"(`knowvember stories edit {first} ...`) and erase the copy (`knowvember stories "
+            f"delete {story.id} --yes`)")
     return warnings
 
 
