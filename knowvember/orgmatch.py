@@ -25,6 +25,7 @@ Aliases, each with a confidence (see `derive_aliases` and `trust_aliases`):
 | either without a trailing `Hospital(s)` (`Luton and Dunstable`, `Worcestershire Acute`) | 0.85+ |
 | initials of the name (`LTHT`, `BTHFT`), unless another's name or hospital has them | 0.85 |
 | initials another trust's hospital shares (`CRH`, `RPH`): each trust | 0.5 |
+| ODS code as a word in capitals (`Library, RRF`, `(RX1)`), unless an everyday abbreviation | 0.85 |
 | name without its suffix that is only a place (`Bolton`, `West London`) | 0.55 |
 | shared or weak alias (`Queen Elizabeth Hospital`, `Christie`) | 0.5 |
 | similar words only (`Leicester` for University Hospitals of Leicester) | at most 0.55 |
@@ -204,6 +205,16 @@ _ACRONYM_STOP = frozenset({
     "nhst", "hsj", "rct", "aar", "bar", "cop", "ft", "tht", "hht",
 })
 
+# An NHS trust's ODS code: R or T and two letters or digits (RRF, RX1, R0A, TAD).
+_ODS_CODE = re.compile(r"[RT][A-Z0-9]{2}")
+# ODS codes that are everyday abbreviations in capitals first: never read as the trust
+# ("RGN, now clinical librarian", "REF submission", "real world evidence (RWE)", "RNA",
+# "lateral flow RAT", "RRP £20", "RBS", "RPA and AI", "RTF file", "RTX", "RTE", "RYA").
+_CODE_STOP = frozenset({
+    "rae", "rat", "rbs", "ref", "rem", "rgn", "rha", "rna", "rnn", "rpa", "rpg", "rrp",
+    "rte", "rtf", "rtx", "rwe", "rya",
+})
+
 Ref = tuple[str, float, str]  # (code, confidence, what matched)
 OUTSIDE = ""  # the code of a health body outside NHS England: matches, attributes to nothing
 
@@ -358,6 +369,7 @@ class Alias:
     need_the: bool = False  # must follow "the" (The Christie)
     tag_only: bool = False  # words run together (alderhey): only inside a handle or hashtag
     generic: bool = False  # made only of GENERIC_WORDS: never decides against a distinctive name
+    plain_only: bool = False  # an ODS code: only as a word of its own, never inside a handle
 
 
 def is_generic(words: Iterable[str]) -> bool:
@@ -471,6 +483,18 @@ class Matcher:
                 continue
             if best <= 2:  # derived from a name (curated and config ones are already in)
                 self._add(acronym, Alias(winners[0], CONF_ACRONYM, acronym.upper(), True))
+        for org in orgs:
+            # Staff write the ODS code beside or for the name ("Library, RRF", "(RX1)"). A
+            # campaign's own codes ("UNI-LIB") are no ODS codes, and a few ODS codes are
+            # everyday abbreviations first (`_CODE_STOP`).
+            # A code that is also another organisation's initials ("RDE", ESNEFT's code, is
+            # the Royal Devon and Exeter's initials) is left to the initials.
+            phrase = org.code.lower()
+            if (org.kind != "custom" and _ODS_CODE.fullmatch(org.code)
+                    and phrase not in _CODE_STOP
+                    and all(a.code == org.code for a in self._index.get(phrase, ()))):
+                self._add(phrase, Alias(org.code, CONF_ACRONYM, org.code, True,
+                                        plain_only=True))
         for phrase, code in configured.items():
             self._index[phrase] = [a for a in self._index[phrase] if a.code == code]
         self._derived_initials = {a: set(codes) for a, codes in acronyms.items()}
@@ -749,6 +773,7 @@ class Matcher:
                 if (not a.acronym or (end - start == 1 and tokens.acronym_ok[start]))
                 and (not a.need_the or tokens.after_the[start])
                 and (not a.tag_only or (end - start == 1 and tokens.in_tag[start]))
+                and (not a.plain_only or not tokens.in_tag[start])
             ]
             best: dict[str, Alias] = {}
             for alias in usable:
