@@ -130,20 +130,74 @@ def _backup_sqlite(database: str, target: Path) -> Path:
         raise DatabaseError(f"there is no SQLite database at {database or '(memory)'}")
     partial = target.with_name(target.name + ".partial")
     try:
-        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-        try:
+        with read_sqlite(Path(database), DatabaseError) as source:
             dest = sqlite3.connect(partial)
             try:
                 source.backup(dest)
             finally:
                 dest.close()
-        finally:
-            source.close()
         os.replace(partial, target)
     except (sqlite3.Error, OSError) as exc:
         partial.unlink(missing_ok=True)
         raise DatabaseError(f"backup to {target} failed: {exc}") from exc
+    except DatabaseError:
+        partial.unlink(missing_ok=True)
+        raise
     return target
+
+
+@contextlib.contextmanager
+def read_sqlite(path: Path, error: type[DatabaseError | InputError]
+                ) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a SQLite file, also on a read-only share, stick or mount.
+
+    SQLite reads a file in WAL mode (every knowvember database, and so every `db backup`
+    copy) only where it can make the -shm file beside it: from a read-only folder `db
+    restore` said the backup "cannot be read as a SQLite database" and `db backup` that
+    writing the copy failed. Where nothing can be open on the file (no -shm beside it, no
+    -wal holding changes) it is read as immutable instead, and refused if it changed
+    meanwhile. Failing to read it is `error`, naming the file.
+    """
+    uri = path.resolve().as_uri()  # percent-encoded: a '#' or '?' in a folder name is kept
+    con = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+    stamp = None
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        con.close()
+        if not _unshared_read_only(path):
+            raise error(f"{path} cannot be read as a SQLite database: {exc}") from exc
+        stamp = _stamp(path)
+        con = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as again:
+            con.close()
+            raise error(f"{path} cannot be read as a SQLite database: {again}") from again
+    try:
+        yield con
+    finally:
+        con.close()
+    if stamp is not None and _stamp(path) != stamp:
+        raise error(f"{path} changed while it was read (another process writes it, from a "
+                    "folder this one cannot write); try again when it is not in use")
+
+
+def _unshared_read_only(path: Path) -> bool:
+    """Whether `path` is a SQLite file in a folder this process cannot write, with no -shm
+    beside it (no connection has it open) and no -wal holding changes not yet in it."""
+    wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    try:
+        unsaved = wal.exists() and wal.stat().st_size > 0
+    except OSError:
+        unsaved = True
+    return (path.is_file() and not os.access(path.parent, os.W_OK) and not shm.exists()
+            and not unsaved)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _backup_postgres(url: sa.URL, target: Path, *, snapshot: str | None = None) -> Path:
@@ -326,18 +380,25 @@ def _upgraded_copy(source: Path, target: Path) -> Engine:
     """A private copy of the backup at the newest schema (an engine on it)."""
     from knowvember.db import create_db_engine, current_revision, known_revisions, upgrade
 
-    try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    with read_sqlite(source, InputError) as src:
         try:
             dest = sqlite3.connect(target)
             try:
                 src.backup(dest)
             finally:
                 dest.close()
-        finally:
-            src.close()
-    except sqlite3.Error as exc:
-        raise InputError(f"{source} cannot be read as a SQLite database: {exc}") from exc
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_FULL":
+                raise InputError(f"{source} cannot be read as a SQLite database: {exc}") \
+                    from exc
+            # The backup was read: it is the private copy that did not fit. "cannot be read
+            # as a SQLite database: database or disk is full" blamed the backup.
+            folder = target.parent.parent
+            raise DatabaseError(
+                f"there is no room in {folder} for the private copy of {source} that `db "
+                f"restore` reads (it needs about {source.stat().st_size // 2**20 + 1} MB): "
+                "free some space there, or set TMPDIR to a folder with room (TMPDIR=/path "
+                "knowvember db restore ...); nothing was changed") from exc
     engine = create_db_engine(f"sqlite:///{target}")
     try:
         with translate_errors(engine), engine.connect() as conn:
