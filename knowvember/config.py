@@ -382,6 +382,8 @@ def _account_refs(values: list[str]) -> list[str]:
                 parse_account_ref(value)
             except ValueError as exc:
                 why = _hide_secrets(str(exc))
+                if not why.isprintable():  # a piece of the address, shown as it was
+                    why = f"{value!r} is not a profile address ({_REF_EXAMPLES})"
         if why is not None:
             problems.append((n, why))
     if problems:
@@ -397,16 +399,17 @@ def account_ref_mistake(value: str) -> str | None:
     and what to write instead; None when `parse_account_ref` says it best (or reads it).
     Never echoes what could be a pasted token."""
     text = value.strip()
-    if _PROFILE_URL_START.match(text):
-        return None  # a profile address: parse_account_ref reads it, or says why not
+    if not text.isprintable() or re.search(r"\s", text):
+        return (f"{value!r} has a space or an invisible character in it, and an account "
+                f"has none: write it as the profile shows it ({_REF_EXAMPLES})")
     said, sep, rest = text.partition(":")
-    if sep and said.lower() in ("x", "twitter", "mastodon", "bluesky", "bsky"):
-        if not rest.strip():
-            return f"{value!r} has no handle after '{said}:' ({_REF_EXAMPLES})"
-        if re.search(r"\s", rest.strip()):
-            return (f"{value!r} has a space in it, and a handle has none: write the handle "
-                    f"as the profile shows it ({_REF_EXAMPLES})")
-        return None
+    url = rest if sep and said.lower() in _PLATFORM_NAMES else text
+    if _PROFILE_URL_START.match(url):
+        if not re.match(r"^https?://[^/?#]", url, re.IGNORECASE):
+            return f"{value!r} has no site after {url.partition('//')[0]}// ({_REF_EXAMPLES})"
+        return None  # a profile address: parse_account_ref reads it, or says why not
+    if sep and said.lower() in _PLATFORM_NAMES:
+        return None if rest else f"{value!r} has no handle after '{said}:' ({_REF_EXAMPLES})"
     if re.fullmatch(r"did:[a-z]+:[\w.:%\-]+", text):
         # (not repeated whole: a DID's letters and digits read as a token to _hide_secrets)
         return f"{text[:12]}... is a Bluesky DID: write 'bluesky:' before it ('bluesky:did:...')"
@@ -428,6 +431,7 @@ def account_ref_mistake(value: str) -> str | None:
 
 
 _PROFILE_URL_START = re.compile(r"^https?://", re.IGNORECASE)
+_PLATFORM_NAMES = ("x", "twitter", "mastodon", "bluesky", "bsky")
 
 
 class OrganisationSettings(_Section):

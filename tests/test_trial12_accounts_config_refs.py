@@ -53,7 +53,8 @@ def test_an_entry_that_is_no_profile_names_the_organisation_its_position_and_lin
     ("did:plc:ewvi7nxzyoun6zhxrhs64oiz", "is a Bluesky DID: write 'bluesky:' before it"),
     ("alderheylib.bsky.social", "a Bluesky handle is written 'bluesky:alderheylib.bsky.social'"),
     ("x.com/AlderHeyLib", "'x.com/AlderHeyLib' is a profile address without its start: put https://"),
-    ("x:Alder Hey Library", "has a space in it"),
+    ("x:Alder Hey Library", "has a space or an invisible character in it"),
+    ("http://", "'http://' has no site after http://"),
 ])
 def test_an_entry_without_its_platform_says_what_to_write(entry: str, advice: str) -> None:
     message = _error(BASE_CONFIG + ORGS.replace("{bad}", f'"{entry}"'))
@@ -92,3 +93,11 @@ def test_an_unknown_key_in_an_entry_names_the_entry() -> None:
     message = _error(BASE_CONFIG + '\n[[organisations]]\ncode = "RWE"\nacounts = ["x:@a"]\n')
     assert "organisations[0].acounts: unknown key" in message
     assert "(in the 1st [[organisations]] entry, code 'RWE', line " in message
+
+
+@pytest.mark.parametrize("entry", ["https://x.com/Alder\\u001cHey", "x:https://x.com/\\u2028Lib",
+                                   "mastodon:@lib@nhs.social\\u0085x"])
+def test_an_invisible_character_is_named_and_never_breaks_the_message(entry: str) -> None:
+    message = _error(BASE_CONFIG + f'\n[leaderboard]\nexclude_accounts = ["{entry}"]\n')
+    assert len(message.splitlines()) == 1 and message.isprintable()
+    assert "has a space or an invisible character in it" in message
