@@ -874,6 +874,8 @@ def _format_validation(label: str, exc: ValidationError, data: dict[str, Any] | 
             # `exclude_accounts = "x:@someone"`: "Input should be a valid list".
             message = (f"write a list in square brackets, e.g. {error['loc'][-1]} = "
                        f"[{json.dumps(error['input'], ensure_ascii=False)}]")
+        elif (brackets := _brackets(error)) is not None:
+            message = brackets
         elif error["type"].startswith("date_"):
             # pydantic's "invalid character in year" or "Datetimes provided to dates should
             # have zero time", and the value as `datetime.datetime(2027, 11, 1, 9, 0)`.
@@ -897,6 +899,25 @@ def _format_validation(label: str, exc: ValidationError, data: dict[str, Any] | 
         entry = _entry_named(error["loc"], data or {}, text)
         lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}{entry}")
     return "\n".join(lines)
+
+
+def _brackets(error: Any) -> str | None:
+    """A table written with the wrong number of brackets, in words: `[organisations]` for
+    `[[organisations]]` was "Input should be a valid list", and `[[leaderboard]]` for
+    `[leaderboard]` "Input should be a valid dictionary or instance of ...": neither says
+    that TOML reads one bracket as one table and two as one entry of a list."""
+    loc, value = error["loc"], error.get("input")
+    name = ".".join(str(part) for part in loc)
+    if not all(isinstance(part, str) for part in loc) or name not in _model_names()[1]:
+        return None  # not one of the file's tables (a key under [techniques.synonyms])
+    if error["type"] == "list_type" and isinstance(value, dict):
+        return (f"write [[{name}]], with two square brackets: each entry is a [[{name}]] "
+                f"table of its own (one bracket, [{name}], is a single table)")
+    if error["type"] in ("model_type", "dict_type") and isinstance(value, list) and all(
+            isinstance(item, dict) for item in value):
+        return (f"write [{name}], with one square bracket: there is one [{name}] table "
+                f"(two brackets, [[{name}]], make a list of them)")
+    return None
 
 
 def _account_errors(errors: list[Any]) -> list[Any]:
