@@ -152,3 +152,20 @@ def test_campaign_toml_is_named_when_it_names_the_account_by_its_old_handle(
     assert digest("x", "handle", "@jo_library") in digests
     # Others' posts from before the rename no longer name the person by the old handle.
     assert texts and all("Jo_Library" not in t and REDACTED in t for t in texts)
+
+
+def test_forgetting_by_the_profile_address_of_a_server_serving_another_domain(
+        campaign_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`@lks@nhs.uk` served from social.nhs.uk: its profile address names the server's
+    actor (the account's key), not its handle; forget took it for `@lks@social.nhs.uk`,
+    erased nothing, and said the account was on the forgotten list."""
+    home = "https://social.nhs.uk"
+    person = mastodon_account("lks", home, acct="lks@nhs.uk")
+    status = mastodon_status(mastodon_id(AT), home, 1, "<p>Peer assist #KNOWvember19</p>",
+                             ["KNOWvember19"], person, AT)
+    (campaign_dir / "s.json").write_bytes(orjson.dumps([status]))
+    _run(cli, "import", "mastodon", str(campaign_dir / "s.json"))
+    forgot = _run(cli, "forget", f"{home}/@lks", "--yes", "--format", "json")
+    assert json.loads(forgot.stdout)["posts"] == 1  # type: ignore[attr-defined]
+    handles, posts, _ = _stored(campaign_dir)
+    assert handles == set() and posts == 0
