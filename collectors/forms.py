@@ -481,7 +481,9 @@ def _compare_with_stored(
                 "another respondent: not imported. If this is another form, import it with "
                 "a name of its own: `knowvember stories import FILE --form NAME`")
             continue
-        if story.status == CHANGES_REQUESTED:
+        # Consent withdrawn and nothing else changed is no answer to the changes asked for:
+        # the story keeps waiting for them (`edit_story`), so it is said as a withdrawal.
+        if story.status == CHANGES_REQUESTED and (changed != ["consent"] or row["consent"]):
             warnings.append(_apply_changes(db, settings, path, label, story, item, changed,
                                            lookups))
             continue

@@ -1199,8 +1199,9 @@ def edit_story(
 ) -> tuple[StoryRecord, list[str]]:
     """Change a story's fields; the version replaced is kept in the trail.
 
-    Editing a story sent back for changes puts it back in the queue (`submitted`); a
-    submitted or approved story keeps its status; a rejected story cannot be edited.
+    Editing a story sent back for changes puts it back in the queue (`submitted`), unless
+    the edit only withdraws consent; a submitted or approved story keeps its status; a
+    rejected story cannot be edited.
     """
     editor = resolve_reviewer(editor)
     note = check_note(note, required=False)
@@ -1234,7 +1235,12 @@ def edit_story(
     previous = snapshot(story)
     if all(_same(previous[k], values[k]) for k in SNAPSHOT_FIELDS):
         raise InputError(f"nothing to change: story {story_id} already reads like that")
-    to_status = SUBMITTED if story.status == CHANGES_REQUESTED else story.status
+    # Withdrawing consent is no answer to the changes asked for: the story keeps waiting for
+    # them. It went back into the queue, as if changed, while the web app's withdrawal said
+    # it "stays changes requested", and could be approved without the changes.
+    withdrawal = set(changes) == {"consent"} and not data.consent
+    to_status = (SUBMITTED if story.status == CHANGES_REQUESTED and not withdrawal
+                 else story.status)
     now = utcnow()
     with db.begin() as conn:
         updated = conn.execute(

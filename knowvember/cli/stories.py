@@ -277,7 +277,8 @@ def edit(
 ) -> None:
     """Edit a story; the previous version is kept in its trail.
 
-    A story sent back for changes returns to the review queue when edited.
+    A story sent back for changes returns to the review queue when edited (not when only
+    its consent is withdrawn: that is no answer to the changes asked for).
     """
     from knowvember.stories import (
         CHANGES_REQUESTED,
@@ -306,7 +307,8 @@ def edit(
     _warn(warnings)
     if format is TableOrJson.json:
         emit_json(story.to_json())
-    back = " and put back in the review queue" if before == CHANGES_REQUESTED else ""
+    back = (" and put back in the review queue"
+            if before == CHANGES_REQUESTED and story.status != CHANGES_REQUESTED else "")
     _say(ctx, f"Story {story_id} edited{back} (now {status_label(story.status)}); the "
          "previous version is in its trail.")
     if earlier.published and not story.published:
