@@ -603,6 +603,9 @@ def csv_chunks(path: Path, chunk_posts: int, *, required: tuple[str, ...],
         chunk = Chunk()
         for line, row in rows:
             chunk.lines = line
+            if isinstance(row, LineError):  # rows a quote left open ran together
+                chunk.errors.append(row)
+                continue
             try:
                 post, account = from_row(row)
             except row_errors as exc:
@@ -682,8 +685,8 @@ class _Rows:
         except csv.Error as exc:
             raise InputError(self._problem(1, exc)) from None
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        last: tuple[int, dict[str, Any]] | None = None
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any] | LineError]]:
+        last: tuple[int, dict[str, Any] | LineError] | None = None
         last_start, last_lines, kept = 0, 0, []
         while True:
             start = self.reader.line_num + 1
@@ -704,6 +707,8 @@ class _Rows:
             last, last_start, last_lines = (self.reader.line_num, row), start, len(self.lines)
             if last_lines > 1:
                 kept = self.lines
+                if (merged := self._merged(start, kept)) is not None:
+                    last = (self.reader.line_num, merged)
         if last is None:
             return
         if self.error is None and last_lines > 1 and _ends_in_quote("".join(kept)):
@@ -714,6 +719,29 @@ class _Rows:
                 "quote and import the file again")
             return
         yield last
+
+    def _merged(self, start: int, lines: list[str]) -> LineError | None:
+        """The error for a row of several lines that only a lenient reading makes one: a
+        quote opened in a cell and not closed at its end runs the cell on into the rows
+        below, up to the next quote, and the text after that quote is added to the cell.
+        Two or more posts became one, stored under the last one's id with the first one's
+        text and the rest of the rows in it; nothing said so. Excel and Google Sheets
+        double a quote inside a cell, and their files read strictly as they read leniently.
+        """
+        try:
+            for _ in csv.reader(io.StringIO("".join(lines), newline=""), strict=True):
+                pass
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                return None  # the file's last row, ending inside a quote (`unclosed`)
+            end = start + len(lines) - 1
+            return LineError(
+                self.label, start,
+                f"a quote (\") opened in this row is not closed where its cell ends, so "
+                f"lines {start:,}-{end:,} were read as one row; they were left out: close "
+                "the quote (or write a quote inside a cell as two, \"\") and import the "
+                "file again")
+        return None
 
     def _problem(self, line: int, exc: csv.Error) -> str:
         if "field larger than field limit" in str(exc):
