@@ -67,6 +67,10 @@ class CsvJob:
     # Accounts that asked not to be shown publicly (`reports.scope.asks_unlisted`): their
     # rows keep the numbers, without the account, the post's id, link and text.
     unlisted: tuple[int, ...] = ()
+    # The post ids those accounts' reposted posts have, and the X handles they have had:
+    # another account's repost of one is a copy of their words (`copies_sql`).
+    copied_ids: tuple[str, ...] = ()
+    copied_x_handles: tuple[str, ...] = ()
 
 
 def make_job(conn: Connection, data: CampaignData, path: Path, excluded: set[int]) -> CsvJob:
@@ -90,13 +94,72 @@ def job_for(conn: Connection, campaign: CampaignRow, period: Period, directory: 
 
         posts = conn.execute(sa.select(sa.func.count()).select_from(posts_t).where(
             *period_filter(campaign.id, start, end))).scalar() or 0
+    unlisted = unlisted_account_ids(conn)
+    copied_ids, copied_x_handles = copied_words(conn, excluded | unlisted)
     return CsvJob(
         url=conn.engine.url.render_as_string(hide_password=False),
         campaign_id=campaign.id, start=start.isoformat(), end=end.isoformat(),
         path=str(path), excluded=tuple(sorted(excluded)), renamed=renamed,
         full_scan=scan_hint_for(conn, posts) == "NOT INDEXED",
-        unlisted=tuple(sorted(unlisted_account_ids(conn))),
+        unlisted=tuple(sorted(unlisted)), copied_ids=copied_ids,
+        copied_x_handles=copied_x_handles,
     )
+
+
+def copied_words(conn: Connection, account_ids: set[int]
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What identifies another account's repost of these accounts' posts: the ids of their
+    stored posts, and their X handles (now and before a rename), lower case.
+
+    A repost is a copy of its original's text ("RT @optedout: ..." on X; a Mastodon boost
+    or a Bluesky repost carries the original's words), so posts.csv printed an opted-out
+    person's post, name and all, on the row of whoever reposted it; `forget` treats such a
+    repost as the person's words too. The accounts are few (opt-outs), and so their posts.
+    """
+    from knowvember.models import Account
+
+    if not account_ids:
+        return (), ()
+    ids = sorted(account_ids)
+    posts: set[str] = set()
+    handles: set[str] = set()
+    accounts = Account.__table__.c
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        posts.update(r[0] for r in conn.execute(
+            sa.select(posts_t.c.platform_id).where(posts_t.c.account_id.in_(chunk))))
+        for handle, former in conn.execute(
+                sa.select(accounts.handle, accounts.former_handles).where(
+                    accounts.id.in_(chunk), accounts.platform == "x")):
+            handles.update(h.lstrip("@").lower() for h in [handle, *(former or [])]
+                           if isinstance(h, str) and h.strip("@"))
+    return tuple(sorted(posts)), tuple(sorted(handles))
+
+
+def copies_sql(job: CsvJob) -> tuple[str, dict[str, Any]]:
+    """SQL true where the post `p` is a repost of a post of an opted-out account, or of an
+    account that asked not to be shown publicly (`copied_words`), and its parameters: such
+    a repost's text is left out.
+
+    The original is found by its id when it is stored; an X retweet also by the "RT
+    @handle:" its text starts with, as when the original is not stored (`forget` reads it
+    so too). Bound, not written into the SQL: a Bluesky id's colons read as parameters.
+    """
+    found: list[str] = []
+    params: dict[str, Any] = {}
+    if job.copied_ids:
+        # IS NOT NULL first: a NULL here made the whole test NULL, and the text of every
+        # repost without a reference was left out.
+        found.append("(p.referenced_id IS NOT NULL AND p.referenced_id IN :copied_ids)")
+        params["copied_ids"] = list(job.copied_ids)
+    for i, handle in enumerate(job.copied_x_handles):
+        escaped = handle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found.append(f"(p.platform = 'x' AND p.text IS NOT NULL "
+                     f"AND lower(p.text) LIKE :retweet_{i} ESCAPE '\\')")
+        params[f"retweet_{i}"] = f"rt @{escaped}:%"
+    if not found:
+        return "1 = 0", params
+    return f"(p.kind = 'repost' AND ({' OR '.join(found)}))", params
 
 
 def _quote(text: str) -> str:
@@ -160,6 +223,10 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     # keyed by id; PostgreSQL joins the subquery by hash, and needs no table (a read-only
     # replica or a role without TEMP can still export).
     shown = _shown_sql(job, "p.account_id")
+    copies, copies_params = copies_sql(job)
+    binds = [sa.bindparam("lo", type_=UtcDateTime()), sa.bindparam("hi", type_=UtcDateTime())]
+    if job.copied_ids:
+        binds.append(sa.bindparam("copied_ids", expanding=True))
     per_account = (f"SELECT a.id AS id, CASE WHEN {_shown_sql(job, 'a.id')} THEN "
                    f"a.platform || ':' || a.handle ELSE {_quote(UNLISTED_NAME)} END AS account, "
                    f"{_organisation_sql(job)} AS organisation FROM accounts AS a")
@@ -176,15 +243,15 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
                CASE WHEN {shown} THEN p.url END, {created}, a.account, a.organisation,
                p.kind, p.likes, p.reposts, p.replies, p.quotes,
                {engagement},
-               CASE WHEN {shown} THEN {safe_text_sql("p.text", conn.dialect.name)} END
+               CASE WHEN {shown} AND NOT {copies}
+                    THEN {safe_text_sql("p.text", conn.dialect.name)} END
         FROM posts AS p {hint}
         LEFT JOIN {cells} AS a ON a.id = p.account_id
         WHERE p.campaign_id = :campaign AND p.created_at >= :lo AND p.created_at < :hi
               {not_excluded}
-        ORDER BY p.id""").bindparams(
-        sa.bindparam("lo", type_=UtcDateTime()), sa.bindparam("hi", type_=UtcDateTime()))
+        ORDER BY p.id""").bindparams(*binds)
     params = {"campaign": job.campaign_id, "lo": dt.datetime.fromisoformat(job.start),
-              "hi": dt.datetime.fromisoformat(job.end)}
+              "hi": dt.datetime.fromisoformat(job.end), **copies_params}
     path = Path(job.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -268,7 +335,8 @@ def start_export(job: CsvJob) -> Export:
 def main(argv: list[str] | None = None) -> int:
     payload: dict[str, Any] = json.loads(sys.stdin.read())
     payload["excluded"] = tuple(payload.get("excluded", ()))
-    payload["unlisted"] = tuple(payload.get("unlisted", ()))
+    for key in ("unlisted", "copied_ids", "copied_x_handles"):
+        payload[key] = tuple(payload.get(key, ()))
     rows = run_job(CsvJob(**payload))
     sys.stdout.write(json.dumps({"rows": rows}))
     return 0
