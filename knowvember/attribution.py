@@ -343,12 +343,20 @@ def _parse(ref: str) -> tuple[str, str]:
 
 
 def find_account(db: Database, ref: str) -> AccountRef:
-    """The account named `platform:handle` (the most recently seen, if a handle moved)."""
+    """The account named `platform:handle` (the most recently seen, if a handle moved), or
+    by its key: a Bluesky DID (`bluesky:did:plc:...`, as a share link gives it) or the
+    actor a Mastodon profile address names, as opt-outs are read (`account_ref_names`);
+    `orgs assign bluesky:did:plc:...` said there was no such account."""
     platform, handle = _parse(ref)
+    try:
+        keys = sorted(account_ref_names(ref)[2])
+    except ValueError:
+        keys = []
     with db.begin() as conn:
         row = conn.execute(
             sa.select(*_COLUMNS).where(accounts_t.c.platform == platform,
-                                       accounts_t.c.handle == handle)
+                                       sa.or_(accounts_t.c.handle == handle,
+                                              accounts_t.c.key.in_(keys)))
             # The one whose profile most recently showed the handle (an old archive's
             # account stored late is not the one a handle passed on to).
             .order_by(sa.nulls_last(accounts_t.c.profile_at.desc()),

@@ -41,3 +41,13 @@ def test_a_mapping_by_did_attributes_the_account(write_config, campaign_dir: Pat
     refused = cli("orgs", "assign", "bluesky:jo-knowledge.bsky.social", "RBS")
     assert refused.exit_code == 7
     assert f"by its DID, bluesky:{DID}" in refused.output
+
+
+@pytest.mark.parametrize("ref", [f"bluesky:{DID}", f"https://bsky.app/profile/{DID}"])
+def test_orgs_assign_finds_the_account_by_its_did(campaign_dir: Path, cli, ref: str) -> None:  # type: ignore[no-untyped-def]
+    _import(cli, campaign_dir)
+    assigned = cli("orgs", "assign", ref, "RBS")
+    assert assigned.exit_code == 0, assigned.output
+    shown = cli("orgs", "show", "RBS", "--format", "json")
+    accounts = {a["account"]: a["attribution"] for a in json.loads(shown.stdout)["accounts"]}
+    assert accounts == {"bluesky:jo-knowledge.bsky.social": "manual"}
