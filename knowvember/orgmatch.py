@@ -40,8 +40,9 @@ unless an [[organisations]] entry's name or alias contains one: it is then that 
 
 Then: a match inside a longer match is dropped (`East London` inside `North East London`,
 `UHB` inside `Hywel Dda UHB`); one preceded by `North`/`South`/... or followed by
-`ICB`/`CCG`/`CSU`/`Council`/`Fire`/`Police`/`Medical School`, or named as a past workplace
-("Formerly UHL, now ...", "Ex-librarian at ..."), counts for less; a closed trust named
+`ICB`/`CCG`/`CSU`/`Council`/`Fire`/`Police`/`Medical School`, or, when it is places joined
+by "and", preceded by `NHS` (an ICB's name: "NHS Mid and South Essex"), or named as a past
+workplace ("Formerly UHL, now ...", "Ex-librarian at ..."), counts for less; a closed trust named
 with its successor keeps its code when the successor is named only as it is now ("Pennine
 Acute, now NCA": reports carry the code forward to the successor after the closure), and
 gives way to the successor otherwise; initials that are also another named
@@ -82,6 +83,10 @@ CONF_AMBIGUOUS = 0.6
 FUZZY_MAX = 0.55  # below RIVAL_THRESHOLD: similar words never block an alias match
 
 COMPASS_FACTOR = 0.6
+# Integrated care boards call themselves "NHS" and their places ("NHS Mid and South Essex",
+# "NHS Lancashire and South Cumbria"), which are also trusts' names without their suffix:
+# such a short form just after "NHS" counts this much.
+NHS_BEFORE_FACTOR = 0.6
 FOLLOWED_FACTOR = 0.5
 PAST_FACTOR = 0.5
 
@@ -370,6 +375,7 @@ class Alias:
     tag_only: bool = False  # words run together (alderhey): only inside a handle or hashtag
     generic: bool = False  # made only of GENERIC_WORDS: never decides against a distinctive name
     plain_only: bool = False  # an ODS code: only as a word of its own, never inside a handle
+    places: bool = False  # places joined by "and" (`_only_places`): after "NHS", an ICB's name
 
 
 def is_generic(words: Iterable[str]) -> bool:
@@ -382,6 +388,15 @@ def looks_like_acronym(text: str) -> bool:
     text = text.strip()
     return (text.isalnum() and 2 <= len(text) <= 7
             and sum(c.isupper() for c in text) * 2 >= len(text))
+
+
+def _only_places(words: Sequence[str]) -> bool:
+    """Whether a short form names only places joined by "and" (`mid and south essex`), as
+    integrated care boards' (and the clinical commissioning groups' before them) names do;
+    a hospital's name ("Alder Hey") or one with a kind of body ("Black Country
+    Healthcare") is no ICB's."""
+    return ("and" in words and not any(w in _DESCRIPTORS for w in words)
+            and not is_generic(words))
 
 
 def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
@@ -450,12 +465,14 @@ class Matcher:
                         slot[org.code] = max(slot.get(org.code, 0), priority)
             if not custom:
                 for text in curated.get(org.code, ()):
-                    for phrase, alias in self._written_aliases(org.code, text, CONF_CURATED):
+                    for phrase, alias in self._written_aliases(org.code, text, CONF_CURATED,
+                                                               places=True):
                         self._add(phrase, alias)
                         if alias.acronym:
                             acronyms.setdefault(phrase, {})[org.code] = 3
                 for text in weak.get(org.code, ()):
-                    for phrase, alias in self._written_aliases(org.code, text, CONF_SHARED):
+                    for phrase, alias in self._written_aliases(org.code, text, CONF_SHARED,
+                                                               places=True):
                         self._add(phrase, alias)
                 for text in (*curated.get(org.code, ()), *weak.get(org.code, ())):
                     if not looks_like_acronym(text):
@@ -592,11 +609,13 @@ class Matcher:
             # "Library and Knowledge Services" without its "NHS" names nothing in particular.
             return
         short = _SUFFIX_TEXT.sub("", name).strip(" ,") or name
-        yield " ".join(base), Alias(code, base_confidence(base), short)
+        yield " ".join(base), Alias(code, base_confidence(base), short,
+                                    places=_only_places(base))
         if base[-1] == "university" and len(base) > 2 and not is_generic(base[:-1]):
             shorter = base[:-1]
             label = re.sub(r"(?i)[\s,]*university$", "", short) or short
-            yield " ".join(shorter), Alias(code, base_confidence(shorter), label)
+            yield " ".join(shorter), Alias(code, base_confidence(shorter), label,
+                                           places=_only_places(shorter))
         yield from Matcher._without_hospital_words(code, base, short)
 
     @staticmethod
@@ -620,7 +639,8 @@ class Matcher:
                 continue
             confidence = base_confidence(words)
             if confidence >= CONF_PLACES and not is_generic(words):
-                yield " ".join(words), Alias(code, confidence, label)
+                yield " ".join(words), Alias(code, confidence, label,
+                                             places=_only_places(words))
 
     @staticmethod
     def _derived_acronyms(name: str) -> Iterator[str]:
@@ -636,8 +656,15 @@ class Matcher:
         yield letters + ("ft" if suffix and suffix[-1] == "ft" else "t")
 
     @staticmethod
-    def _written_aliases(code: str, text: str, confidence: float) -> Iterator[tuple[str, Alias]]:
-        """An alias as written by a person: also in its camel-split form (#ChelWest)."""
+    def _written_aliases(
+        code: str, text: str, confidence: float, *, places: bool = False,
+    ) -> Iterator[tuple[str, Alias]]:
+        """An alias as written by a person: also in its camel-split form (#ChelWest).
+
+        With `places`, one made only of places ("Tameside and Glossop") is marked so, as a
+        name without its suffix is (config aliases are not: a campaign's own ICB may be one,
+        and its alias wins the phrase anyway).
+        """
         text = text.strip()
         need_the = bool(re.match(r"(?i)the\s", text))
         acronym = looks_like_acronym(text)
@@ -649,7 +676,9 @@ class Matcher:
             is_acronym = acronym and len(words) == 1
             generic = is_generic(words)
             yield " ".join(words), Alias(code, confidence, text, is_acronym, need_the,
-                                         generic=generic)
+                                         generic=generic,
+                                         places=places and not is_acronym
+                                         and _only_places(words))
             if need_the:  # "The Christie" without "the" is still a (weaker) hint
                 yield " ".join(words), Alias(code, CONF_SHARED, text, is_acronym, False,
                                              generic=generic)
@@ -794,6 +823,8 @@ class Matcher:
             confidence = min(alias.confidence, CONF_SHARED) if shared else alias.confidence
             if start > 0 and tokens.words[start - 1] in _COMPASS:
                 confidence *= COMPASS_FACTOR
+            if start > 0 and tokens.words[start - 1] == "nhs" and alias.places:
+                confidence *= NHS_BEFORE_FACTOR
             if end < len(tokens) and (tokens.words[end] in _FOLLOWERS
                                       or tuple(tokens.words[end:end + 2]) in _FOLLOWER_PAIRS):
                 confidence *= FOLLOWED_FACTOR
