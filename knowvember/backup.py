@@ -52,6 +52,11 @@ def _backup_target(url: str, target: Path, *, force: bool) -> tuple[Path, sa.URL
         raise InputError(f"{target} already exists; use --force to overwrite it")
     if not target.parent.is_dir():
         raise InputError(f"the folder {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        # Said as "backup to FILE failed: unable to open database file", SQLite's words.
+        raise InputError(f"cannot write in the folder {target.parent} (it is read-only, or "
+                         "you may not write there): name a backup file in a folder you can "
+                         "write; nothing was written")
     return target, parsed
 
 

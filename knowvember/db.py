@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowvember.errors import DatabaseError
+from knowvember.errors import DatabaseError, InputError
 
 if TYPE_CHECKING:
     from knowvember.config import Settings
@@ -399,15 +399,17 @@ def _copy_before_upgrade(engine: Engine, before: str, head: str) -> Path | None:
         target = live.with_name(f"{name}-{number}.db")
     try:
         return backup_database(f"sqlite:///{live}", target)
-    except DatabaseError as exc:
+    except (DatabaseError, InputError) as exc:
         cause = exc.__cause__
-        reason = (cause.strerror or str(cause)) if isinstance(cause, OSError) \
-            else str(cause or exc)
+        reason = ("its folder cannot be written" if isinstance(exc, InputError)
+                  else (cause.strerror or str(cause)) if isinstance(cause, OSError)
+                  else str(cause or exc))
         raise DatabaseError(
             f"before upgrading its schema ({before} -> {head}) knowvember keeps a copy of "
             f"{live} beside it, and writing {target} failed ({reason}); nothing was changed. "
-            "Free some space there (the copy is as big as the database), or run `knowvember "
-            "db upgrade --no-backup` to upgrade without the copy") from exc
+            "Free some space there (the copy is as big as the database) or make the folder "
+            "writable, or run `knowvember db upgrade --no-backup` to upgrade without the "
+            "copy") from exc
 
 
 def _refuse_missing_schema(conn: Connection) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from knowvember.errors import EXIT_DATABASE, EXIT_OK
+from knowvember.errors import EXIT_DATABASE, EXIT_OK, EXIT_USAGE
 
 POSTS = "\n".join([
     "platform,id,author_handle,author_name,created_at,text,likes,reposts",
@@ -123,3 +123,14 @@ def test_a_restore_whose_private_copy_does_not_fit_says_where(  # type: ignore[n
     assert "set TMPDIR to a folder with room" in said and "nothing was changed" in said
     assert "cannot be read" not in said
     assert _posts(campaign_dir / "knowvember.db") == 3
+
+
+def test_a_backup_into_a_read_only_folder_names_the_folder(campaign_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                           backup: Path) -> None:
+    with read_only(campaign_dir / "share") as share:
+        result = cli("db", "backup", str(share / "nightly.db"))
+        assert not list(share.iterdir())
+    assert result.exit_code == EXIT_USAGE
+    said = " ".join(result.stderr.split())
+    assert f"cannot write in the folder {share} (it is read-only" in said
+    assert "nothing was written" in said and "unable to open database file" not in said
