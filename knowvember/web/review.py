@@ -110,7 +110,22 @@ def _story_page(request: Request, story_id: int, *, status_code: int = 200,
     return render(request, "review_story.html", status_code=status_code, story=story,
                   actions=actions, error=error, note=note, note_error=note_error,
                   changes=stories.edit_changes(story), withdraw_note=withdraw_note,
-                  can_withdraw=story.consent and story.status in stories.EDITABLE_FROM)
+                  can_withdraw=story.consent and story.status in stories.EDITABLE_FROM,
+                  waiting=_waiting_for_changes(state, story))
+
+
+def _waiting_for_changes(state: WebState, story: stories.StoryRecord
+                         ) -> list[stories.StoryRecord]:
+    """The submitter's earlier stories waiting for the changes asked for, beside a story in
+    the queue: a submitter asked for changes often sends the story again through the form,
+    and the new one came into the queue with nothing to say it answers the request, while
+    the one sent back waited for ever."""
+    if story.status != stories.SUBMITTED or not story.email:
+        return []
+    sender = stories.email_key(story.email)
+    return [other for other in stories.list_stories(
+                state.db, status=stories.CHANGES_REQUESTED, lookups=state.lookups)
+            if other.id < story.id and other.email and stories.email_key(other.email) == sender]
 
 
 @router.get("/review/{story_id}")
