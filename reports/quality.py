@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from knowvember.models import Post, Run
 from reports.dataset import CampaignData, account_stats, org_of_accounts
 from reports.redact import UNLISTED_NAME, redact_emails
+from reports.scope import excluded_account_ids
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -94,10 +95,15 @@ def data_quality(db: Database, conn: Connection, data: CampaignData,
     q.excluded_matched = data.excluded_accounts
     start, end = data.period.window_utc()
     c = posts_t.c
+    # Not the posts of accounts that opted out: "1 before" was an opted-out person's post
+    # of October, counted in a report that leaves them out of every number.
+    theirs = excluded_account_ids(conn, data.settings)
+    others = [sa.or_(c.account_id.is_(None), c.account_id.not_in(sorted(theirs)))] \
+        if theirs else []
     q.before_period = conn.execute(sa.select(sa.func.count()).where(
-        c.campaign_id == data.campaign.id, c.created_at < start)).scalar() or 0
+        c.campaign_id == data.campaign.id, c.created_at < start, *others)).scalar() or 0
     q.after_period = conn.execute(sa.select(sa.func.count()).where(
-        c.campaign_id == data.campaign.id, c.created_at >= end)).scalar() or 0
+        c.campaign_id == data.campaign.id, c.created_at >= end, *others)).scalar() or 0
     return q
 
 
