@@ -173,14 +173,16 @@ def require_user(db: Database, username: str) -> UserInfo:
     return _info(row)
 
 
-def remove_user(db: Database, username: str) -> None:
-    """Delete a coordinator account; their web sessions stop working at once."""
+def remove_user(db: Database, username: str) -> str:
+    """Delete a coordinator account; their web sessions stop working at once. Returns the
+    username removed (as stored: `users remove Alice` removes alice)."""
     name = normalise_username(username)
     with db.begin() as conn:
         result = conn.execute(users_t.delete().where(users_t.c.username == name))
     if result.rowcount == 0:
         raise NotFoundError(f"no user {name!r} (see `knowvember users list`)")
     log.debug("Removed user %s", name)
+    return name
 
 
 def verify(db: Database, username: str, password: str) -> UserInfo | None:

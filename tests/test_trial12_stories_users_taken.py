@@ -30,3 +30,15 @@ def test_a_taken_name_is_refused_before_the_password_is_asked(
     again = cli("users", "add", "Alice")
     assert again.exit_code == EXIT_USAGE, again.stderr
     assert "user 'alice' already exists" in again.stderr
+
+
+def test_users_remove_names_the_user_as_listed(campaign_dir: Path, cli,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`users remove ALICE` said "Removed user ALICE.", a name `users list` never shows."""
+    from tests.web_support import PASSWORD, cheap_hashing
+
+    cheap_hashing(monkeypatch)
+    assert cli("users", "add", "alice", "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    removed = cli("users", "remove", "ALICE")
+    assert removed.exit_code == 0, removed.stderr
+    assert "Removed user alice." in removed.stderr

@@ -114,8 +114,8 @@ def users_remove(
     """Remove a coordinator (their web sessions end at once)."""
     from knowvember.users import remove_user
 
-    remove_user(state(ctx).db(), name)
-    err_console().print(f"Removed user {name}.")
+    removed = remove_user(state(ctx).db(), name)
+    err_console().print(f"Removed user {removed}.", markup=False)
 
 
 @handled
