@@ -949,8 +949,11 @@ class Matcher:
             shared = variant & words
             if not any(self._df[w] <= _DISTINCTIVE_DF for w in shared):
                 continue
-            total = sum(self._idf[w] for w in variant)
-            score = FUZZY_MAX * sum(self._idf[w] for w in shared) / total if total else 0.0
+            # fsum: exact whatever the order, and a frozenset's order changes from process to
+            # process (PYTHONHASHSEED), so two equal suggestions were ranked either way.
+            total = math.fsum(self._idf[w] for w in variant)
+            score = (FUZZY_MAX * math.fsum(self._idf[w] for w in shared) / total
+                     if total else 0.0)
             if code not in found or score > found[code][0]:
                 found[code] = (score, "similar words: " + ", ".join(sorted(shared)), shared)
         return found
