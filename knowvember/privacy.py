@@ -846,6 +846,30 @@ def config_mentions(settings: Settings, who: _Identity) -> list[str]:
     return places
 
 
+def forgotten_in_config(settings: Settings, digests: frozenset[str]) -> list[str]:
+    """Where campaign.toml names an account on the forgotten list, by handle or key.
+
+    `forget` says so once, and cannot edit the file; `init --from` then carried last
+    year's mappings and opt-outs, the erased person's handle with them, into the new
+    year's file, which `config check` called valid."""
+    def forgotten(ref: str) -> bool:
+        try:
+            platform, handles, keys = account_ref_names(ref)
+        except ValueError:
+            return False
+        return any(is_forgotten(digests, platform, handle=h) for h in handles) or any(
+            is_forgotten(digests, platform, key=k) for k in keys | handles)
+
+    if not digests:
+        return []
+    places = [f"organisations[{index}].accounts[{n}] ({org.code})"
+              for index, org in enumerate(settings.organisations)
+              for n, ref in enumerate(org.accounts) if forgotten(ref)]
+    return places + [f"leaderboard.exclude_accounts[{n}]"
+                     for n, ref in enumerate(settings.leaderboard.exclude_accounts)
+                     if forgotten(ref)]
+
+
 def reports_written_before(settings: Settings, report: ForgetReport) -> list[str]:
     """The campaign's report folder, when it holds files and the account had posts there.
 

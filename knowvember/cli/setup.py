@@ -140,6 +140,11 @@ def config_check(
             f"{status['latest']}, and on PostgreSQL only `knowvember db upgrade` upgrades it: "
             "every other command will fail (exit 5) until it is run (back the database up "
             "first; every machine sharing it then needs this release or a newer one)")
+    if status["exists"] and not status["error"]:
+        data["warnings"].extend(  # type: ignore[attr-defined]
+            f"campaign.toml names an account erased with `knowvember forget` in {place}: "
+            "remove it from the file (the person asked to be forgotten)"
+            for place in _forgotten_in_config(settings))
     if format is TableOrJson.json:
         emit_json(data)
         return
@@ -197,6 +202,27 @@ def database_status(url: str) -> dict[str, object]:
     status["reachable"] = True
     status["exists"] = status["revision"] is not None
     return status
+
+
+def _forgotten_in_config(settings: Settings) -> list[str]:
+    """The entries of campaign.toml that name an account on the database's forgotten list
+    (see `privacy.forgotten_in_config`); none when the list cannot be read."""
+    from knowvember.db import create_db_engine, translate_errors
+    from knowvember.errors import DatabaseError
+    from knowvember.privacy import forgotten_digests, forgotten_in_config
+
+    if not (settings.organisations or settings.leaderboard.exclude_accounts):
+        return []
+    try:
+        engine = create_db_engine(settings.database_url)
+        try:
+            with translate_errors(engine), engine.connect() as conn:
+                digests = forgotten_digests(conn)
+        finally:
+            engine.dispose()
+    except DatabaseError:
+        return []  # an older schema, or the server gone meanwhile: the warnings say so
+    return forgotten_in_config(settings, digests)
 
 
 def _needs_shared_upgrade(status: dict[str, object], url: str) -> bool:
