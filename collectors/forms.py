@@ -981,10 +981,30 @@ def parse_timestamp(value: Any, tz: dt.tzinfo, *, dayfirst: bool = True) -> dt.d
         parsed = value
     elif isinstance(value, dt.date):
         parsed = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        parsed = _excel_serial(value)
     else:
         parsed = _parse_text_timestamp(str(value).strip(), dayfirst)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+# Excel's day numbers from 1 January 1900 up to the last day of 9999.
+_EXCEL_DAYS = (1, 2958466)
+
+
+def _excel_serial(value: float) -> dt.datetime:
+    """A workbook cell holding a time as Excel's day number (45966.5 for 5 November 2025 at
+    noon): what is left of a date cell when its format is lost, as when responses are pasted
+    as values into a sheet of their own. It was "cannot read '45966.5' as a date and time"."""
+    from openpyxl.utils.datetime import from_excel
+
+    if not _EXCEL_DAYS[0] <= value < _EXCEL_DAYS[1]:
+        raise ValueError(f"cannot read {value!r} as a date and time")
+    parsed = from_excel(value)
+    if not isinstance(parsed, dt.datetime):
+        raise ValueError(f"cannot read {value!r} as a date and time")
     return parsed
 
 

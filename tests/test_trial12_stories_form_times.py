@@ -44,3 +44,28 @@ def test_an_unreadable_time_is_said_with_the_rows_other_problems(cli, campaign_d
     reason = summary["errors"][0]["reason"]
     assert "email (Email): 'jane at nhs' is not an email address" in reason
     assert "submitted_at (Completion time): cannot read 'Tuesday 9am'" in reason
+
+
+def test_a_workbook_time_left_as_excel_s_day_number_is_read(cli, campaign_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A workbook's time cell that lost its date format (responses pasted as values into a
+    sheet of their own) holds Excel's day number: 43774.375 is 5 November 2019, 09:00. It
+    was "cannot read '43774.375' as a date and time"."""
+    import openpyxl
+
+    (campaign_dir / "campaign.toml").write_text(BASE_CONFIG + MAPPING, encoding="utf-8")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADER.strip().split(","))
+    sheet.append([1, 43774.375, 43774.375, "jane@nhs.net", "Jane", "Coffee trials", "We met.",
+                  "Yes"])
+    sheet.append([2, 43774.4, 9_999_999, "bob@nhs.net", "Bob", "Peer assist", "We met.", "Yes"])
+    path = campaign_dir / "KM stories.xlsx"
+    book.save(path)
+    result = cli("stories", "import", str(path), "--format", "json")
+    assert result.exit_code == 4, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["errors"] == [{"row": 3, "reason": "submitted_at (Completion time): cannot "
+                                  "read 9999999 as a date and time"}]
+    story = json.loads(cli("stories", "show", "1", "--format", "json").stdout)
+    assert story["submitted_at"] == "2019-11-05T09:00:00Z"
