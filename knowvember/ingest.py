@@ -858,7 +858,7 @@ def _import_file(db: Database, settings: Settings, fmt: str, reader: Any,
                 f"{not_public:,} followers-only or direct post(s) left out: only public "
                 "posts are stored and reported")
         spans.describe(record, platform)
-        _note_other_dates(record, spans, settings)
+        _note_off_campaign(record, spans, settings)
         outcome.error_count += errors
         outcome.line_errors.extend(kept[: max(0, 20 - len(outcome.line_errors))])
         # Failed means nothing of the file was kept; context posts stored count too.
@@ -945,11 +945,23 @@ class Spans:
                 for name, (a, b) in sorted(self.by_platform.items())}
 
 
-def _note_other_dates(record: RunRecord, spans: Spans, settings: Settings) -> None:
-    """Warn when a file that added posts holds none dated within the campaign: another
-    year's archive, most likely (`#KNOWvember`, a tag of every year, matches its posts).
-    Its posts were stored, and the import said "ok, N new" and nothing else, while the
-    report, which counts the campaign's dates, counted none of them."""
+def _note_off_campaign(record: RunRecord, spans: Spans, settings: Settings) -> None:
+    """Warn when a file held no campaign post at all, or added posts none of which is dated
+    within the campaign: another year's archive, most likely. In the second case
+    (`#KNOWvember`, a tag of every year, matched) its posts were stored, and the import said
+    "ok, N new" and nothing else, while the report, which counts the campaign's dates,
+    counted none of them."""
+    if record.fetched and record.skipped == record.fetched:
+        # Nothing was stored, nor had been: "ok, 3,500 read, 0 new, 3,500 skipped
+        # off-campaign" and exit 0, for last year's archive imported into a campaign that
+        # `init` made for the coming November (its tags name another year).
+        tags = ", ".join(f"#{t}" for t in settings.campaign.all_tags[:6])
+        note = (f"none of the file's {record.fetched:,} post(s) has a campaign hashtag "
+                f"({tags}) or answers a campaign post: is the file this campaign's, and "
+                "are [campaign] hashtags its year's?")
+        record.add_warning(note)
+        log.warning("%s: %s", record.details.get("file", "import"), note, extra=REPORTED)
+        return
     if not record.new or not spans.by_platform:
         return
     start, end = settings.campaign.window_utc()

@@ -32,3 +32,17 @@ def test_a_file_of_last_years_posts_is_named_as_such(db, tmp_path: Path) -> None
         "x,1191672311587880002,@UHLLibraries,2019-11-01 00:30,Day one #KNOWvember19\n"))
     assert run.status == "ok" and run.new == 2
     assert not run.details.get("warnings")
+
+
+def test_a_file_with_no_campaign_post_names_the_campaigns_hashtags(db, tmp_path: Path
+                                                                   ) -> None:  # type: ignore[no-untyped-def]
+    # Last November's archive, imported into the campaign `init` made for the coming one:
+    # every post was "skipped off-campaign", exit 0, and nothing said why.
+    run = _import(db, tmp_path / "TAGS KNOWvember18.csv", (
+        "x,1058672311587880001,@UHLLibraries,2018-11-05 09:30,Journal club #KNOWvember18\n"
+        "x,1058672311587880002,@UHLLibraries,2018-11-28 09:30,Harvest #KNOWvember2018\n"))
+    assert run.status == "ok" and run.new == 0 and run.skipped == 2
+    assert run.details["warnings"] == [
+        "none of the file's 2 post(s) has a campaign hashtag (#KNOWvember2019, #KNOWvember19, "
+        "#KNOWvember, #Knowvmber19) or answers a campaign post: is the file this campaign's, "
+        "and are [campaign] hashtags its year's?"]
