@@ -91,6 +91,8 @@ class ReportContent:
     quality: Quality
     weights: dict[str, float]
     charts: dict[str, charts.Chart] = field(default_factory=dict)
+    # Contributors beyond the table who share the rank of its last row (`build_content`).
+    contributors_tied: int = 0
     org_pages: list[OrgPage] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # label -> relative path
 
@@ -194,9 +196,15 @@ def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
     region_board = leaderboard(data, by="region", weights=weights)
     accounts = data.accounts
     unlisted = {accounts.ref(int(i)): int(i) for i in np.flatnonzero(accounts.unlisted)}
+    contributors = leaderboard(data, by="contributor", weights=weights)
     contributor_board = [unnamed_if_unlisted(data, row, unlisted.get(row["account"]))
-                         for row in leaderboard(data, by="contributor", weights=weights,
-                                                top=CONTRIBUTORS_LISTED)]
+                         for row in contributors[:CONTRIBUTORS_LISTED]]
+    # People who post once each tie in their hundreds, so the table is not lengthened to
+    # hold them as the organisations' is; it says how many more share the last rank shown
+    # (the 25th row read "25" as if it were the only 25th).
+    cut = contributor_board[-1]["rank"] if contributor_board else None
+    contributors_tied = sum(1 for row in contributors[CONTRIBUTORS_LISTED:]
+                            if row["rank"] == cut)
     posts, stories, phases = technique_counts(data)
     techniques = [{"name": name, "phases": data.phases_of(name), "posts": n,
                    "stories": stories[name]} for name, n in posts.items()]
@@ -230,7 +238,8 @@ def build_content(db: Database, data: CampaignData, *, per_org: bool = False,
         interim=period.interim, data=data, summary=summary, headline=headline(summary),
         platforms=[p for p in (*PLATFORMS, "other") if summary["by_platform"].get(p)],
         daily=daily_rows(data, summary), org_board=org_board, region_board=region_board,
-        contributor_board=contributor_board, techniques=techniques, phases=phase_rows,
+        contributor_board=contributor_board, contributors_tied=contributors_tied,
+        techniques=techniques, phases=phase_rows,
         top_posts=top_posts, stories=[s for s in data.stories if s.published],
         history=history, network=network, quality=quality, weights=weights,
         org_pages=pages,
