@@ -436,8 +436,35 @@ def db_restore(
             "Use the campaign.toml the backup was made with.[/]")
     if format is TableOrJson.json:
         emit_json(report.to_json())
-        return
-    err_console().print(report.describe(), markup=False, highlight=False)
-    if report.forgotten_again:
-        err_console().print(f"{report.forgotten_again} account(s) erased with `forget` after "
-                            "the backup was made are erased from it again.")
+    else:
+        err_console().print(report.describe(), markup=False, highlight=False)
+        if report.forgotten_again:
+            err_console().print(f"{report.forgotten_again} account(s) erased with `forget` "
+                                "after the backup was made are erased from it again.")
+    left = _file_still_names_sqlite(app.settings()) if not db.is_sqlite else None
+    if left is not None:
+        err_console().print(
+            f"Next: {app.settings().path.name} still names {left} in [database] url, and cron, "
+            "systemd and any shell without $KNOWVEMBER_DATABASE_URL go on collecting into it: "
+            "put the server's URL there (without its password), then stop using the SQLite "
+            "file.", markup=False, highlight=False)
+
+
+def _file_still_names_sqlite(settings: Settings) -> str | None:
+    """The SQLite URL campaign.toml names while $KNOWVEMBER_DATABASE_URL points elsewhere.
+
+    README moves a campaign to PostgreSQL with `KNOWVEMBER_DATABASE_URL=... db restore
+    knowvember.db`; the restore said only what it copied, and the crontab went on collecting
+    into the SQLite file the file still named, splitting the campaign between the two.
+    """
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from knowvember.config import ENV_DATABASE_URL, resolve_sqlite_url
+    from knowvember.db import redact_url
+
+    if not (os.environ.get(ENV_DATABASE_URL) or "").strip():
+        return None
+    own = resolve_sqlite_url(settings.database.url, settings.base_dir)
+    return redact_url(own) if make_url(own).get_backend_name() == "sqlite" else None
