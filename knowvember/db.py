@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -401,9 +401,12 @@ def _copy_before_upgrade(engine: Engine, before: str, head: str) -> Path | None:
         return backup_database(f"sqlite:///{live}", target)
     except (DatabaseError, InputError) as exc:
         cause = exc.__cause__
-        reason = ("its folder cannot be written" if isinstance(exc, InputError)
-                  else (cause.strerror or str(cause)) if isinstance(cause, OSError)
-                  else str(cause or exc))
+        if isinstance(exc, InputError):
+            reason = "its folder cannot be written"
+        elif isinstance(cause, OSError):
+            reason = cause.strerror or str(cause)
+        else:  # SQLite's own words ("database or disk is full")
+            reason = str(cause or exc)
         raise DatabaseError(
             f"before upgrading its schema ({before} -> {head}) knowvember keeps a copy of "
             f"{live} beside it, and writing {target} failed ({reason}); nothing was changed. "
@@ -467,7 +470,7 @@ def kept_copy_note(done: SchemaUpgrade) -> str:
             "you well")
 
 
-def _refuse_shared_upgrade(engine: Engine, before: str) -> None:
+def _refuse_shared_upgrade(engine: Engine, before: str) -> NoReturn:
     """An older schema on PostgreSQL, which any command used to upgrade on first use.
 
     A PostgreSQL database is shared (the collecting server, coordinators' laptops, the web
