@@ -566,9 +566,9 @@ def _json_problem(line: bytes) -> str:
     if stripped[:1] in (b"{", b"["):
         if not line.endswith(b"\n") and _ends_early(stripped):
             return ("not valid JSON (cut short or malformed): the file ends partway through "
-                    "this line, so it is incomplete (a download or twarc2 run that stopped, a "
-                    "full disk); the lines before it are stored: import the complete file "
-                    "again when you have it (nothing is doubled)")
+                    "this line, so it is incomplete (a download, or the run saving it, that "
+                    "stopped; a full disk); the lines before it are stored: import the "
+                    "complete file again when you have it (nothing is doubled)")
         return "not valid JSON (cut short or malformed)"
     return "not valid JSON"
 
