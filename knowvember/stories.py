@@ -107,7 +107,8 @@ _NO = {"no", "n", "false", "0", "disagree", "i do not consent", "off"}
 # published"): yes only without a word of negation anywhere, since reading a refusal as
 # consent would publish a story against its author's wish; anything doubtful is an error
 # for the coordinator to resolve.
-_AGREE = re.compile(r"^i(?: am|'m)? (?:agree|consent|give (?:my )?consent|happy|content)\b")
+_AGREE = re.compile(r"^i(?: am|'m)? (?:agree|consent|give (?:my )?(?:consent|permission)|"
+                    r"happy|content)\b")
 _NEGATION = re.compile(r"\b(?:no|not|never|disagree|without|but)\b|n't\b|\bdont\b")
 _REFUSE = re.compile(r"^(?:i (?:do not|don't|dont|disagree|would not|wouldn't|would rather "
                      r"not|prefer not)|not)\b")
@@ -261,6 +262,11 @@ def parse_yes_no(value: Any) -> bool | None:
             raise ValueError(f"{value[:80]!r} answers both yes and no: ask the submitter, then")
         return False
     if _AGREE.match(answer) and not _NEGATION.search(answer):
+        # As a yes: "I consent to my story being published anonymously" (or "internally
+        # only", "if my name is removed") was consent, and the story was published whole.
+        if condition := _CONDITION.search(answer):
+            raise ValueError(f"{value[:80]!r} agrees with a condition ({condition.group(0)!r})"
+                             ", which publishing cannot keep: ask the submitter, then")
         return True
     raise ValueError(f"cannot read {value[:80]!r} as yes or no")
 
