@@ -220,6 +220,10 @@ _CODE_STOP = frozenset({
     "rte", "rtf", "rtx", "rwe", "rya",
 })
 
+# The second half of a postcode (`4AA` of RH5 4AA), as `tokenize` leaves it: its letters are
+# never C, I, K, M, O or V, and an ordinal ("RX1 3rd floor") is none.
+_INWARD_CODE = re.compile(r"(?!\d(?:st|nd|rd|th)$)\d[abd-hjlnp-uw-z]{2}")
+
 Ref = tuple[str, float, str]  # (code, confidence, what matched)
 OUTSIDE = ""  # the code of a health body outside NHS England: matches, attributes to nothing
 
@@ -388,6 +392,12 @@ def looks_like_acronym(text: str) -> bool:
     text = text.strip()
     return (text.isalnum() and 2 <= len(text) <= 7
             and sum(c.isupper() for c in text) * 2 >= len(text))
+
+
+def _postcode(tokens: Tokens, end: int) -> bool:
+    """Whether the word before `end` starts a postcode ("Dorking RH5 4AA", "Romford RM3
+    0BE"): some ODS codes are also postcode districts, followed then by the inward code."""
+    return end < len(tokens) and bool(_INWARD_CODE.fullmatch(tokens.words[end]))
 
 
 def _only_places(words: Sequence[str]) -> bool:
@@ -802,7 +812,7 @@ class Matcher:
                 if (not a.acronym or (end - start == 1 and tokens.acronym_ok[start]))
                 and (not a.need_the or tokens.after_the[start])
                 and (not a.tag_only or (end - start == 1 and tokens.in_tag[start]))
-                and (not a.plain_only or not tokens.in_tag[start])
+                and (not a.plain_only or not (tokens.in_tag[start] or _postcode(tokens, end)))
             ]
             best: dict[str, Alias] = {}
             for alias in usable:

@@ -72,3 +72,17 @@ def test_a_campaign_code_is_no_ods_code() -> None:
     settings = parse_settings(BASE_CONFIG + '\n[[organisations]]\ncode = "TAB"\n'
                               'name = "Tabernacle Health Library"\n')
     assert _auto(Catalogue.load(settings), "Library, TAB") is None
+
+
+@pytest.mark.parametrize("text", [
+    "Health Library, Dorking RH5 4AA",
+    "Library, Oxted RH8 0BQ",
+    "Library, Romford RM3 0BE",
+])
+def test_a_postcode_is_no_code(catalogue: Catalogue, text: str) -> None:
+    """RH5, RH8 and RM3 are postcode districts too (Dorking, Oxted, Romford)."""
+    assert _auto(catalogue, text) is None
+
+
+def test_a_code_before_a_floor_is_still_a_code(catalogue: Catalogue) -> None:
+    assert _auto(catalogue, "Library, RX1 3rd floor") == "RX1"
