@@ -115,8 +115,13 @@ _REFUSE = re.compile(r"^(?:i (?:do not|don't|dont|disagree|would not|wouldn't|wo
 # A yes with a condition ("Yes, but anonymously", "Yes, internally only", "Yes if my name is
 # left out"), a usual option of a consent question: read as yes, the story was published
 # whole, name and all, on /stories and in exports. Doubtful, so the coordinator decides.
+# A name to be left out is one too, however it is put ("please don't use my surname",
+# "leave my name off", "remove my name"): read as yes, the byline published it.
 _CONDITION = re.compile(r"\b(?:but|only|anonym\w*|internal\w*|without|except|unless|if|"
-                        r"provided|as long as|not|no names?|first name)\b")
+                        r"provided|as long as|not|no names?|first name|\w+n't(?! mind)|"
+                        r"dont(?! mind)|(?:leave|leaving|remove|removing|omit|omitting|"
+                        r"withhold|exclude|excluding|hide|redact)\b[\w\s']*?\b(?:sur)?names?)"
+                        r"\b")
 # Both answers at once: a consent asked as tick boxes with both ticked (Google Forms "Yes, No",
 # Microsoft Forms "Yes;No;"), or a sheet's "Yes/No" hint left in the cell. Read by its first
 # word, "Yes;No;" was consent and the story was published. ("Yes, no problem" is a yes.)

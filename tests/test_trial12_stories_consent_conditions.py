@@ -56,3 +56,22 @@ def test_the_import_refuses_the_row_naming_the_condition(cli, campaign_dir: Path
     assert error["reason"].startswith("consent (Permission to publish): 'I consent to my "
                                       "story being published anonymously;' agrees with a "
                                       "condition ('anonymously')")
+
+
+@pytest.mark.parametrize("answer", [
+    "Yes, I consent. Please don't use my surname.",
+    "Yes, please leave my name off",
+    "Yes, please remove my name",
+    "Yes, I agree. Don’t name me please",
+    "I consent, please leave my surname off",
+])
+def test_a_yes_asking_to_leave_the_name_out_is_no_answer(answer: str) -> None:
+    """Read as yes, the byline published the name the submitter asked to leave out."""
+    with pytest.raises(ValueError, match="with a condition"):
+        parse_yes_no(answer)
+
+
+@pytest.mark.parametrize("answer", ["Yes, and you can use my name", "Yes, I don't mind",
+                                    "Yes, please share my name and role"])
+def test_a_yes_about_the_name_is_still_consent(answer: str) -> None:
+    assert parse_yes_no(answer) is True
