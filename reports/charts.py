@@ -347,7 +347,7 @@ def history(labels: Sequence[str], metrics: dict[str, Sequence[int]],
     """Grouped bars per campaign year, each metric relative to its own largest value."""
     import numpy as np
 
-    fig, ax = _figure(2.8)
+    fig, ax = _figure(2.8, top=0.5)
     width = 0.8 / max(len(metrics), 1)
     colours = list(OKABE_ITO.values())
     x = np.arange(len(labels))
@@ -362,8 +362,11 @@ def history(labels: Sequence[str], metrics: dict[str, Sequence[int]],
     ax.set_ylabel("% of the best campaign")
     ax.set_xlabel("Campaign")
     ax.set_ylim(0, 118)
-    ax.set_title(title)
-    ax.legend(loc="upper left", ncols=len(metrics))
+    ax.set_title(title, pad=20)
+    # Above the plot, as the daily chart's: inside it, the legend sat over the bars of the
+    # best campaign and their numbers (an earlier year that was bigger hid "900 80 30").
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(metrics),
+              borderaxespad=0.2)
     ax.grid(axis="x", visible=False)
     return _png(fig)
 
