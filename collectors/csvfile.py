@@ -32,6 +32,8 @@ from knowvember.records import (
     POST_KINDS,
     AccountRecord,
     PostRecord,
+    bluesky_link,
+    bluesky_uri,
     normalise_handle,
     normalise_platform,
 )
@@ -47,7 +49,6 @@ _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 _TOOT_LINK = re.compile(r"https?://([^/@\s]+)/@([\w.-]+)/(\d+)/?")
 _X_LINK = re.compile(r"https?://(?:(?:www|mobile)\.)?(?:x|twitter)\.com/\w+/status(?:es)?/(\d+)"
                      r"(?:[/?#]\S*)?")
-_SKEET_LINK = re.compile(r"https?://(?:www\.)?bsky\.app/profile/([^/\s]+)/post/(\w+)/?")
 # ISO without a zone, and the day-first UK forms Excel writes when it saves the file again.
 _PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M", "%d/%m/%Y")
@@ -139,11 +140,12 @@ def _post_key(platform: str, value: str, author_id: str) -> str:
     if platform == "mastodon" and (toot := _TOOT_LINK.fullmatch(value)):
         host, user, number = toot.groups()
         return f"https://{host}/users/{user}/statuses/{number}"
-    if platform == "bluesky" and (skeet := _SKEET_LINK.fullmatch(value)):
-        who, rkey = skeet.groups()
+    if platform == "bluesky" and (skeet := bluesky_link(value)):
+        who, rkey = skeet
         did = who if who.startswith("did:") else author_id
         if did.startswith("did:"):
-            return f"at://{did}/app.bsky.feed.post/{rkey}"
+            return bluesky_uri(did, rkey)
+        # (else the store takes the DID of the account stored with the link's handle)
     return value
 
 
@@ -157,6 +159,10 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         raise RowError("id is empty")
     author_id = _author_id(platform, row.get("author_id") or "")
     link, post_id = post_id, _post_key(platform, post_id, author_id)
+    if platform == "bluesky" and not author_id and post_id.startswith("at://did:"):
+        # A post's URI names its author's repository: the DID a collection keys them by
+        # (keyed by handle, one person was two contributors).
+        author_id = post_id[len("at://"):].split("/", 1)[0]
     if platform == "x" and not post_id.isdigit():
         raise RowError(f"id {quoted(post_id)} is not an X post id (digits only; was it turned into "
                        "a number like 1.19E+18 by a spreadsheet?)")

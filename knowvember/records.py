@@ -83,6 +83,22 @@ class PostRecord:
     edited_at: dt.datetime | None = None
 
 
+# A Bluesky post's address as the browser shows it: the author's handle (or DID), the post's
+# record key.
+_SKEET_LINK = re.compile(r"https?://(?:www\.)?bsky\.app/profile/([^/\s]+)/post/(\w+)/?")
+
+
+def bluesky_link(value: str) -> tuple[str, str] | None:
+    """(handle or DID, record key) of a post's bsky.app link, or None for anything else."""
+    found = _SKEET_LINK.fullmatch(value.strip())
+    return (found.group(1), found.group(2)) if found else None
+
+
+def bluesky_uri(did: str, rkey: str) -> str:
+    """The at:// URI a Bluesky post is keyed by."""
+    return f"at://{did}/app.bsky.feed.post/{rkey}"
+
+
 class AccountRefError(ConfigError, ValueError):
     """An account reference (`platform:handle`) that names no account: a ValueError, as
     every caller that names where it came from catches, and a ConfigError, so that one

@@ -27,7 +27,13 @@ from knowvember.hashtags import CampaignTags, folded
 from knowvember.labels import asks_unlisted
 from knowvember.models import Account, CollectorState, Post, PostHashtag, PostTechnique, utcnow
 from knowvember.privacy import forgotten_digests, is_forgotten, redact_incoming
-from knowvember.records import AccountRecord, PostRecord, normalise_handle
+from knowvember.records import (
+    AccountRecord,
+    PostRecord,
+    bluesky_link,
+    bluesky_uri,
+    normalise_handle,
+)
 from knowvember.versions import Chains, Holder, earlier, point_references, stamp_counts
 
 log = logging.getLogger(__name__)
@@ -190,6 +196,50 @@ def _latest_accounts(accounts: Sequence[AccountRecord]
     return by_key
 
 
+def _bluesky_by_did(conn: Connection, posts: Sequence[PostRecord],
+                    accounts: Sequence[AccountRecord]) -> None:
+    """Key Bluesky records that name their author by handle by the DID of the account stored
+    with that handle: a CSV row without `author_id`, whose post is its bsky.app link
+    (`https://bsky.app/profile/HANDLE/post/RKEY`, as the browser shows it). The post was
+    stored under its link and its author under the handle, beside the post and account
+    collected by DID: one post counted twice, one person two contributors. A handle that
+    no stored account (or more than one) has is left as it is."""
+    handles = {a.key for a in accounts if a.platform == "bluesky" and not a.key.startswith("did:")}
+    for p in posts:
+        if p.platform == "bluesky":
+            for value in (p.platform_id, p.referenced_id or ""):
+                link = bluesky_link(value)
+                if link is not None and not link[0].startswith("did:"):
+                    handles.add(normalise_handle("bluesky", link[0]))
+    if not handles:
+        return
+    found: dict[str, set[str]] = {}
+    for chunk in _chunks(sorted(handles)):
+        for handle, key in conn.execute(sa.select(accounts_t.c.handle, accounts_t.c.key).where(
+                accounts_t.c.platform == "bluesky", accounts_t.c.handle.in_(chunk),
+                accounts_t.c.key.startswith("did:"))):
+            found.setdefault(handle, set()).add(key)
+    dids = {handle: next(iter(keys)) for handle, keys in found.items() if len(keys) == 1}
+    if not dids:
+        return
+
+    def keyed(value: str | None) -> str | None:
+        link = bluesky_link(value) if value else None
+        did = dids.get(normalise_handle("bluesky", link[0])) if link else None
+        return bluesky_uri(did, link[1]) if link and did else value
+
+    for a in accounts:
+        if a.platform == "bluesky" and a.key in dids:
+            a.key = a.platform_user_id = dids[a.key]
+    for p in posts:
+        if p.platform == "bluesky":
+            if (uri := keyed(p.platform_id)) != p.platform_id:
+                p.platform_id = p.uri = uri
+            p.referenced_id = keyed(p.referenced_id)
+            if p.account_key in dids:
+                p.account_key = dids[p.account_key]
+
+
 def _newest_posts(conn: Connection, accounts: dict[tuple[str, str], int]
                   ) -> dict[tuple[str, str], dt.datetime | None]:
     """When each account's newest stored post was made: the time of a profile stored before
@@ -278,6 +328,8 @@ class PostWriter:
         now = utcnow()
         self._storing = set()
         with translate_errors(self.db.engine), self._transaction() as conn:
+            if self.source == "csv":  # the one reader that keys Bluesky authors by handle
+                _bluesky_by_did(conn, posts, accounts)
             by_key = _latest_accounts(accounts)
             kept, unresolved = self._campaign_posts(conn, posts, by_key)
             result.skipped = sum(
