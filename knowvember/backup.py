@@ -217,11 +217,15 @@ def _backup_postgres(url: sa.URL, target: Path, *, snapshot: str | None = None) 
     # Into FILE.partial first, as for SQLite: a failed dump (the server down, the disk full)
     # leaves the last good backup under the real name, not nothing or half a dump.
     partial = target.with_name(target.name + ".partial")
-    args = [pg_dump, "--format=custom", f"--file={partial}", "--no-password",
-            selection, f"--dbname={conninfo(url)}"]
-    if snapshot:
-        args.insert(-1, f"--snapshot={snapshot}")
-    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="knowvember-pg_dump-") as private:
+        service = _secret_service(url, Path(private))
+        if service is not None:
+            env["PGSERVICEFILE"] = str(service)
+        args = [pg_dump, "--format=custom", f"--file={partial}", "--no-password",
+                selection, f"--dbname={conninfo(url, service=service is not None)}"]
+        if snapshot:
+            args.insert(-1, f"--snapshot={snapshot}")
+        result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         raise DatabaseError(f"pg_dump failed: {result.stderr.strip()[:500]}")
@@ -233,18 +237,44 @@ def _backup_postgres(url: sa.URL, target: Path, *, snapshot: str | None = None) 
     return target
 
 
-def conninfo(url: sa.URL) -> str:
+def conninfo(url: sa.URL, *, service: bool = False) -> str:
     """The URL as a libpq connection URI for pg_dump, without its password, whether in the
-    URL or its query (that goes in PGPASSWORD, never on a command line others can read).
+    URL or its query (that goes in PGPASSWORD, never on a command line others can read), or
+    its `sslpassword` (in the `service` file `_secret_service` writes).
 
     The query is kept: it is where a URL says `options=-csearch_path=...` (the schema the
     campaign lives in), `sslmode`, or `host=/var/run/postgresql`, and pg_dump given only the
     host, port, user and database name connected differently from every other command.
     """
-    query = {key: value for key, value in url.query.items() if key != "password"}
+    query = {key: value for key, value in url.query.items()
+             if key not in ("password", "sslpassword")}
+    if service:
+        query["service"] = PG_SERVICE
     plain = sa.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
                           database=url.database or "postgres", query=query)
     return plain.render_as_string(hide_password=False)
+
+
+PG_SERVICE = "knowvember-backup"
+
+
+def _secret_service(url: sa.URL, folder: Path) -> Path | None:
+    """A libpq service file (readable by this user only) holding the URL's `sslpassword`,
+    or None when it has none.
+
+    The passphrase of the client key has no environment variable, as the password has
+    PGPASSWORD: kept in the query, it went on pg_dump's command line, which any user of the
+    machine can read (`ps`). pg_dump reads it from the service file named in PGSERVICEFILE.
+    """
+    value = url.query.get("sslpassword")
+    if not value:
+        return None
+    secret = value if isinstance(value, str) else value[-1]
+    path = folder / "pg_service.conf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"[{PG_SERVICE}]\nsslpassword={secret}\n")
+    return path
 
 
 def _selection(schema: str) -> str:
