@@ -67,9 +67,8 @@ class CsvJob:
     # Accounts that asked not to be shown publicly (`reports.scope.asks_unlisted`): their
     # rows keep the numbers, without the account, the post's id, link and text.
     unlisted: tuple[int, ...] = ()
-    # The post ids those accounts' reposted posts have, and the X handles they have had:
-    # another account's repost of one is a copy of their words (`copies_sql`).
-    copied_ids: tuple[str, ...] = ()
+    # The X handles the excluded and unlisted accounts have had: another account's retweet
+    # of one of their posts is a copy of their words (`copies_sql`).
     copied_x_handles: tuple[str, ...] = ()
 
 
@@ -95,70 +94,61 @@ def job_for(conn: Connection, campaign: CampaignRow, period: Period, directory: 
         posts = conn.execute(sa.select(sa.func.count()).select_from(posts_t).where(
             *period_filter(campaign.id, start, end))).scalar() or 0
     unlisted = unlisted_account_ids(conn)
-    copied_ids, copied_x_handles = copied_words(conn, excluded | unlisted)
     return CsvJob(
         url=conn.engine.url.render_as_string(hide_password=False),
         campaign_id=campaign.id, start=start.isoformat(), end=end.isoformat(),
         path=str(path), excluded=tuple(sorted(excluded)), renamed=renamed,
         full_scan=scan_hint_for(conn, posts) == "NOT INDEXED",
-        unlisted=tuple(sorted(unlisted)), copied_ids=copied_ids,
-        copied_x_handles=copied_x_handles,
+        unlisted=tuple(sorted(unlisted)),
+        copied_x_handles=x_handles(conn, excluded | unlisted),
     )
 
 
-def copied_words(conn: Connection, account_ids: set[int]
-                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What identifies another account's repost of these accounts' posts: the ids of their
-    stored posts, and their X handles (now and before a rename), lower case.
-
-    A repost is a copy of its original's text ("RT @optedout: ..." on X; a Mastodon boost
-    or a Bluesky repost carries the original's words), so posts.csv printed an opted-out
-    person's post, name and all, on the row of whoever reposted it; `forget` treats such a
-    repost as the person's words too. The accounts are few (opt-outs), and so their posts.
-    """
+def x_handles(conn: Connection, account_ids: set[int]) -> tuple[str, ...]:
+    """The X handles of these accounts, now and before a rename, lower case and without
+    the `@`: what an X retweet of their posts starts with ("RT @handle: ...")."""
     from knowvember.models import Account
 
     if not account_ids:
-        return (), ()
+        return ()
     ids = sorted(account_ids)
-    posts: set[str] = set()
-    handles: set[str] = set()
     accounts = Account.__table__.c
+    handles: set[str] = set()
     for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        posts.update(r[0] for r in conn.execute(
-            sa.select(posts_t.c.platform_id).where(posts_t.c.account_id.in_(chunk))))
         for handle, former in conn.execute(
                 sa.select(accounts.handle, accounts.former_handles).where(
-                    accounts.id.in_(chunk), accounts.platform == "x")):
+                    accounts.id.in_(ids[start:start + 900]), accounts.platform == "x")):
             handles.update(h.lstrip("@").lower() for h in [handle, *(former or [])]
                            if isinstance(h, str) and h.strip("@"))
-    return tuple(sorted(posts)), tuple(sorted(handles))
+    return tuple(sorted(handles))
 
 
 def copies_sql(job: CsvJob) -> tuple[str, dict[str, Any]]:
-    """SQL true where the post `p` is a repost of a post of an opted-out account, or of an
-    account that asked not to be shown publicly (`copied_words`), and its parameters: such
-    a repost's text is left out.
+    """SQL true where the post `p` is another account's repost of a post of an opted-out
+    account, or of one that asked not to be shown publicly, and its parameters: such a
+    repost's text is left out.
 
-    The original is found by its id when it is stored; an X retweet also by the "RT
-    @handle:" its text starts with, as when the original is not stored (`forget` reads it
-    so too). Bound, not written into the SQL: a Bluesky id's colons read as parameters.
+    A repost is a copy of its original's text ("RT @optedout: ..." on X; a Mastodon boost
+    or a Bluesky repost carries the original's words), so posts.csv printed an opted-out
+    person's post, name and all, on the row of whoever reposted it; `forget` reads such a
+    repost as the person's words too. The original is found among their stored posts, or,
+    for an X retweet whose original is not stored, by the "RT @handle:" it starts with.
     """
-    found: list[str] = []
+    theirs = sorted({*job.excluded, *job.unlisted})
+    if not theirs:
+        return "1 = 0", {}
+    ids = ", ".join(str(int(i)) for i in theirs)
+    # Their posts are read once (not per row: no correlation), through the account index.
+    # IS NOT NULL first: a NULL made the whole test NULL, and the text of every repost
+    # without a reference was left out.
+    found = ["(p.referenced_id IS NOT NULL AND p.referenced_id IN (SELECT o.platform_id "
+             f"FROM posts AS o WHERE o.account_id IN ({ids})))"]
     params: dict[str, Any] = {}
-    if job.copied_ids:
-        # IS NOT NULL first: a NULL here made the whole test NULL, and the text of every
-        # repost without a reference was left out.
-        found.append("(p.referenced_id IS NOT NULL AND p.referenced_id IN :copied_ids)")
-        params["copied_ids"] = list(job.copied_ids)
     for i, handle in enumerate(job.copied_x_handles):
         escaped = handle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         found.append(f"(p.platform = 'x' AND p.text IS NOT NULL "
                      f"AND lower(p.text) LIKE :retweet_{i} ESCAPE '\\')")
         params[f"retweet_{i}"] = f"rt @{escaped}:%"
-    if not found:
-        return "1 = 0", params
     return f"(p.kind = 'repost' AND ({' OR '.join(found)}))", params
 
 
@@ -225,8 +215,6 @@ def write_posts_csv(conn: Connection, job: CsvJob) -> int:
     shown = _shown_sql(job, "p.account_id")
     copies, copies_params = copies_sql(job)
     binds = [sa.bindparam("lo", type_=UtcDateTime()), sa.bindparam("hi", type_=UtcDateTime())]
-    if job.copied_ids:
-        binds.append(sa.bindparam("copied_ids", expanding=True))
     per_account = (f"SELECT a.id AS id, CASE WHEN {_shown_sql(job, 'a.id')} THEN "
                    f"a.platform || ':' || a.handle ELSE {_quote(UNLISTED_NAME)} END AS account, "
                    f"{_organisation_sql(job)} AS organisation FROM accounts AS a")
@@ -335,7 +323,7 @@ def start_export(job: CsvJob) -> Export:
 def main(argv: list[str] | None = None) -> int:
     payload: dict[str, Any] = json.loads(sys.stdin.read())
     payload["excluded"] = tuple(payload.get("excluded", ()))
-    for key in ("unlisted", "copied_ids", "copied_x_handles"):
+    for key in ("unlisted", "copied_x_handles"):
         payload[key] = tuple(payload.get(key, ()))
     rows = run_job(CsvJob(**payload))
     sys.stdout.write(json.dumps({"rows": rows}))
