@@ -156,6 +156,8 @@ CURATED: dict[str, tuple[str, ...]] = {
     "RVR": ("ESTH", "Epsom and St Helier", "Epsom Hospital", "St Helier Hospital"),
     "RVV": ("EKHUFT", "William Harvey Hospital", "QEQM"),
     "RVW": ("University Hospital of North Tees",),
+    # Mersey Care writes its name as one word in its logo and handle ("Library, Merseycare").
+    "RW4": ("Merseycare",),
     "RW5": ("LSCFT",),
     "RWA": ("HUTH", "Hull University Hospitals", "Hull Royal Infirmary", "Castle Hill Hospital",
             "Hull Royal"),
