@@ -47,6 +47,9 @@ _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 # A toot's link as the browser shows it on its own instance (`https://nhs.social/@lib/1`),
 # and a Bluesky post's (`https://bsky.app/profile/NAME/post/RKEY`).
 _TOOT_LINK = re.compile(r"https?://([^/@\s]+)/@([\w.-]+)/(\d+)/?")
+# A Mastodon status URI (`https://nhs.social/users/lib/statuses/1`): its account's is the part
+# before `/statuses/`.
+_STATUS_ACTOR = re.compile(r"(https://[^/\s]+/users/[\w.-]+)/statuses/\w+")
 _X_LINK = re.compile(r"https?://(?:(?:www|mobile)\.)?(?:x|twitter)\.com/\w+/status(?:es)?/(\d+)"
                      r"(?:[/?#]\S*)?")
 # ISO without a zone, and the day-first UK forms Excel writes when it saves the file again.
@@ -159,10 +162,14 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
         raise RowError("id is empty")
     author_id = _author_id(platform, row.get("author_id") or "")
     link, post_id = post_id, _post_key(platform, post_id, author_id)
-    if platform == "bluesky" and not author_id and post_id.startswith("at://did:"):
-        # A post's URI names its author's repository: the DID a collection keys them by
-        # (keyed by handle, one person was two contributors).
-        author_id = post_id[len("at://"):].split("/", 1)[0]
+    if not author_id:
+        # A post's URI names its author as a collection keys them: a Bluesky post's the
+        # DID of its repository, a Mastodon status's the actor it is under (keyed by
+        # handle, one person collected too was two contributors).
+        if platform == "bluesky" and post_id.startswith("at://did:"):
+            author_id = post_id[len("at://"):].split("/", 1)[0]
+        elif platform == "mastodon" and (actor := _STATUS_ACTOR.fullmatch(post_id)):
+            author_id = actor.group(1)
     if platform == "x" and not post_id.isdigit():
         raise RowError(f"id {quoted(post_id)} is not an X post id (digits only; was it turned into "
                        "a number like 1.19E+18 by a spreadsheet?)")
