@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from knowvember.db import translate_errors
+from knowvember.db import sqlite_url, translate_errors
 from knowvember.errors import DatabaseError, InputError
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def back_up(url: str, target: Path, *, force: bool = False) -> CopyReport:
                         format=kind)
     if kind == "sqlite":
         written = backup_database(url, target, force=force)
-        engine = create_db_engine(f"sqlite:///{written}")
+        engine = create_db_engine(sqlite_url(written))
         try:
             with translate_errors(engine), engine.connect() as conn:
                 _describe_contents(conn, report)
@@ -434,7 +434,7 @@ def _upgraded_copy(source: Path, target: Path) -> Engine:
                 f"restore` reads (it needs about {source.stat().st_size // 2**20 + 1} MB): "
                 "free some space there, or set TMPDIR to a folder with room (TMPDIR=/path "
                 "knowvember db restore ...); nothing was changed") from exc
-    engine = create_db_engine(f"sqlite:///{target}")
+    engine = create_db_engine(sqlite_url(target))
     try:
         with translate_errors(engine), engine.connect() as conn:
             revision = current_revision(conn)

@@ -615,12 +615,20 @@ def _http_url(value: str, advice: str | None = None) -> str:
 
 def resolve_sqlite_url(url: str, base: Path) -> str:
     """Make a relative `sqlite:///file.db` absolute against `base` (the config's folder);
-    `~/` is the home folder, as in the shell (see `Settings.resolve`)."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith("sqlite:////"):
-        rest = url[len(prefix) :]
-        if rest and rest != ":memory:" and not rest.startswith(":memory:"):
-            return prefix + str((base / Path(rest).expanduser()).resolve())
+    `~/` is the home folder, as in the shell (see `Settings.resolve`).
+
+    The folder's path is written into the URL encoded: pasted as it was, a campaign folder
+    named `odd ?x` (or `50%25`) was cut at the `?` (or decoded), and the database was made,
+    empty, as a file named `odd ` in the folder above.
+    """
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        rest = parsed.database
+        if rest and not rest.startswith(":memory:"):
+            path = (base / Path(rest).expanduser()).resolve()
+            return parsed.set(database=str(path)).render_as_string(hide_password=False)
     return url
 
 

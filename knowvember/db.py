@@ -165,6 +165,9 @@ def redact_url(url: str) -> str:
     """The URL to show a person or a log: its password hidden, in the query as well."""
     try:
         parsed = sa.make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.query:
+            # The file as a person reads it: a folder named `odd ?x` showed as `odd %3Fx`.
+            return f"sqlite:///{parsed.database}"
         hidden = {key: "***" for key in parsed.query if key.lower() in _SECRET_QUERY}
         if hidden:
             parsed = parsed.update_query_dict(hidden)
@@ -382,6 +385,13 @@ def upgrade_schema(engine: Engine, *, keep_copy: bool = True) -> SchemaUpgrade:
     return SchemaUpgrade(before=before, after=head, copy=copy)
 
 
+def sqlite_url(path: Path) -> str:
+    """The URL of the SQLite file at this path, with `?`, `#` and `%` in folder names
+    encoded: pasted into `sqlite:///` as it was, a folder named `odd ?x` cut the path at
+    the `?` (see `config.resolve_sqlite_url`)."""
+    return sa.URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
+
+
 def _copy_before_upgrade(engine: Engine, before: str, head: str) -> Path | None:
     """Copy the SQLite database (at `before`) to `<name>-before-upgrade-<before>.db` beside
     it, or to `...-2.db` and on when that is taken: an earlier copy is never replaced."""
@@ -398,7 +408,7 @@ def _copy_before_upgrade(engine: Engine, before: str, head: str) -> Path | None:
         number += 1
         target = live.with_name(f"{name}-{number}.db")
     try:
-        return backup_database(f"sqlite:///{live}", target)
+        return backup_database(sqlite_url(live), target)
     except (DatabaseError, InputError) as exc:
         cause = exc.__cause__
         if isinstance(exc, InputError):

@@ -190,7 +190,7 @@ def _prepare_demo_folder(folder: Path) -> None:
 def run_demo(folder: Path, spec: SampleSpec, say: Say = lambda _: None) -> DemoResult:
     """Make the demo campaign in `folder`: sample, imports, reviews, attribution, report."""
     from knowvember.config import ENV_DATABASE_URL, load_settings_file
-    from knowvember.db import open_database
+    from knowvember.db import open_database, sqlite_url
     from knowvember.sample import generate_sample
 
     clock = time.perf_counter
@@ -210,7 +210,7 @@ def run_demo(folder: Path, spec: SampleSpec, say: Say = lambda _: None) -> DemoR
     if os.environ.get(ENV_DATABASE_URL):
         say(f"Note: {ENV_DATABASE_URL} is set; the demo ignores it and uses its own {database}")
     # Always the demo's own file: never a database the environment points at.
-    db = open_database(settings, url=f"sqlite:///{database}")
+    db = open_database(settings, url=sqlite_url(database))
     result = DemoResult(folder=folder, config=config, database=database, sample=made,
                         seconds=seconds)
     try:
