@@ -221,8 +221,8 @@ class HeadAsGet:
 
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` and worker processes: config from $KNOWVEMBER_CONFIG."""
-    from knowvember.cli.common import configure_log_file
     from knowvember.config import load_settings
+    from knowvember.logfile import configure_log_file
 
     settings = load_settings()
     configure_log_file(settings)
