@@ -64,7 +64,32 @@ for module in (setup, collect, orgs, stories, reporting, demo, privacy, web):
     module.register(app)
 
 
+def utf8_streams() -> None:
+    """Write stdout and stderr as UTF-8 whatever the system's code page.
+
+    Redirected to a file on Windows (`summary --format json > s.json`), Python writes in the
+    ANSI code page (cp1252), which has no Welsh "ŷ" and no Arabic or Chinese letters: a
+    contributor named in one ended the command with "unexpected UnicodeEncodeError". JSON
+    and CSV are UTF-8 by their own rules, and every file the tool writes itself is UTF-8
+    already. A message on stderr never stops a command: what it cannot write is replaced.
+    """
+    import codecs
+    import io
+
+    for name, errors in (("stdout", None), ("stderr", "replace")):
+        stream = getattr(sys, name)
+        if not isinstance(stream, io.TextIOWrapper):  # None (pythonw), or swapped by a caller
+            continue
+        try:
+            if codecs.lookup(stream.encoding).name == "utf-8" and errors in (None, stream.errors):
+                continue
+            stream.reconfigure(encoding="utf-8", errors=errors or stream.errors)
+        except (LookupError, ValueError, OSError):  # an unknown codec, or a closed stream
+            continue
+
+
 def main() -> None:
+    utf8_streams()
     try:
         app(prog_name="knowvember")
     except SystemExit:
