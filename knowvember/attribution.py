@@ -412,7 +412,11 @@ def assign_account(db: Database, catalogue: Catalogue, ref: str, code: str) -> A
     """`orgs assign`: attribute an account to an organisation by hand (kept from then on)."""
     org = catalogue.get(code)
     if org is None:
+        # G6V2S, North London NHS FT, is the successor ODS names for two trusts but is not
+        # in the catalogue: "no organisation with code" sent people looking for a typo.
+        missing = catalogue.missing_successor(code)
         raise NotFoundError(
+            f"{missing}, then assign the account to it" if missing else
             f"no organisation with code {code.strip()!r} (see `knowvember orgs list`, "
             "`orgs match \"NAME\"`, or add it under [[organisations]] in campaign.toml)"
         )

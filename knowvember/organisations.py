@@ -286,6 +286,23 @@ class Catalogue:
     def get(self, code: str) -> Organisation | None:
         return self._by_code.get(code.strip().upper())
 
+    def missing_successor(self, code: str) -> str | None:
+        """Why `code`, not in the catalogue, is no typing mistake, if ODS says so.
+
+        A code that ODS names as a closed trust's successor but that the catalogue leaves out
+        (G6V2S North London NHS FT, a five-character code): say whose successor it is and
+        how to add it, so their posts are reported under it. None for any other code.
+        """
+        wanted = code.strip().upper()
+        before = sorted((o for o in self if wanted in (c.upper() for c in o.successor_codes)),
+                        key=lambda o: o.code)
+        if not before or wanted in self._by_code:
+            return None
+        closed = "; ".join(f"{o.code} {o.name}" for o in before)
+        return (f"{wanted} is not in the organisations catalogue, though ODS gives it as the "
+                f"successor of {closed}; add it under [[organisations]] in campaign.toml "
+                f"(code = \"{wanted}\" and its name) to report them under it")
+
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and self.get(code) is not None
 

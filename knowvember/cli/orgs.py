@@ -239,22 +239,10 @@ def orgs_show(
 
 
 def _not_found(catalogue: Catalogue, code: str) -> str:
-    """Why `code` is not shown, and what to do.
-
-    A code that ODS names as a closed trust's successor but that the catalogue leaves out
-    (G6V2S North London NHS FT, a five-character code) is no typing mistake: say whose
-    successor it is and how to add it, so their posts are reported under it.
-    """
-    wanted = code.strip().upper()
-    before = sorted((o for o in catalogue if wanted in (c.upper() for c in o.successor_codes)),
-                    key=lambda o: o.code)
-    if not before:
-        return (f"no organisation with code {code.strip()!r} (try `knowvember orgs match "
-                f"{code.strip()!r}` to search by name)")
-    closed = "; ".join(f"{o.code} {o.name}" for o in before)
-    return (f"{wanted} is not in the organisations catalogue, though ODS gives it as the "
-            f"successor of {closed}; add it under [[organisations]] in campaign.toml (code = "
-            f"\"{wanted}\" and its name) to report them under it")
+    """Why `code` is not shown, and what to do."""
+    return catalogue.missing_successor(code) or (
+        f"no organisation with code {code.strip()!r} (try `knowvember orgs match "
+        f"{code.strip()!r}` to search by name)")
 
 
 def _campaign_view(
