@@ -258,6 +258,10 @@ def check_database_url(value: str) -> URL:
     except ArgumentError:
         raise ValueError("not a database URL (e.g. 'sqlite:///knowvember.db' or "
                          "'postgresql+psycopg://user@host/knowvember')") from None
+    except ValueError:  # SQLAlchemy's int() of the port: "invalid literal for int() ..."
+        raise ValueError(_port_problem(value, None)) from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ValueError(_port_problem(value, parsed.port))
     # The backend before the driver: without a `+driver`, get_driver_name() loads the
     # dialect, and `postgres://` (Heroku's and many hosts' form) or `sqlite3://` ended the
     # command with "unexpected NoSuchModuleError: Can't load plugin".
@@ -275,6 +279,16 @@ def check_database_url(value: str) -> URL:
                          "postgresql+psycopg://")
     if backend == "postgresql" and parsed.get_driver_name() in ("psycopg2", "pg8000", "asyncpg"):
         raise ValueError("use a postgresql+psycopg:// URL (psycopg 3)")
+    if backend == "postgresql" and not parsed.host and parsed.port is not None \
+            and "host" not in parsed.query:
+        # `user@:5432/db`, the server's name left out: libpq then tried this machine's socket
+        # and said only 'connection to server on socket "/var/run/postgresql/.s.PGSQL.5432"
+        # failed: No such file or directory'. With no port, `user@/db` is that socket on
+        # purpose (the tool on the database server itself), so it stays allowed.
+        raise ValueError("the URL has a port but no host: write the server's name before the "
+                         "':', as in 'knowvember@dbhost:5432/', or, for a server on this "
+                         "machine reached through its socket, leave out the port too, as in "
+                         "'knowvember@/knowvember'")
     if backend == "sqlite" and parsed.host:  # `sqlite://knowvember.db`: a file taken for a host
         raise ValueError("a SQLite file needs three slashes, sqlite:///knowvember.db (beside the "
                          "config), or four before an absolute path, sqlite:////srv/k.db")
@@ -283,6 +297,28 @@ def check_database_url(value: str) -> URL:
         raise ValueError("an in-memory SQLite database keeps nothing once the command ends; "
                          "name a file, e.g. sqlite:///knowvember.db")
     return parsed
+
+
+# The port of a URL as SQLAlchemy finds it: after any `user[:password]@` and the host.
+_URL_PORT = re.compile(r"[\w+]+://(?:[^:/]*(?::[^@]*)?@)?(?:\[[^/?]+\]|[^/:?]+)?:([^/?]*)")
+# Quoted short pieces: a longer run such as `dbhost:5432/knowvember` looks like a token to
+# _hide_secrets, and a config file's message showed "(hidden)" in its place.
+_PORT_EXAMPLE = ("as in 'knowvember@dbhost:5432/', or leave out the ':' and the port for "
+                 "PostgreSQL's usual 5432")
+
+
+def _port_problem(url: str, port: int | None) -> str:
+    """What is wrong with the port, naming neither the URL nor what was typed for the port:
+    a URL with its '@host' left out (`user:secret/db`) has the password where the port goes."""
+    if port is not None:
+        return f"the port is out of range (1 to 65535), {_PORT_EXAMPLE}"
+    found = _URL_PORT.match(url)
+    if found is None:
+        return ("not a database URL (e.g. 'sqlite:///knowvember.db' or "
+                "'postgresql+psycopg://user@host/knowvember')")
+    if not found.group(1).strip():
+        return f"the URL has a ':' after the host but no port: write one, {_PORT_EXAMPLE}"
+    return f"the port (after the host and ':') is not a number: write it in digits, {_PORT_EXAMPLE}"
 
 
 class XSettings(_Section):
