@@ -117,7 +117,16 @@ _REFUSE = re.compile(r"^(?:i (?:do not|don't|dont|disagree|would not|wouldn't|wo
 # whole, name and all, on /stories and in exports. Doubtful, so the coordinator decides.
 # A name to be left out is one too, however it is put ("please don't use my surname",
 # "leave my name off", "remove my name"): read as yes, the byline published it.
-_CONDITION = re.compile(r"\b(?:but|only|anonym\w*|internal\w*|without|except|unless|if|"
+#
+# Not a condition: the usual words of a consent box itself, "shared internally and
+# externally" and "if selected" (or needed, required...): read as conditions, every row of a
+# form so worded was refused and nothing of it imported.
+_CONDITION = re.compile(r"\b(?:but|only|anonym\w*|without|except|unless|"
+                        r"(?<!external and )(?<!externally and )internal\w*"
+                        r"(?! and external)|"
+                        r"if(?! (?:it is |they are |my story is )?(?:selected|chosen|needed|"
+                        r"necessary|required|appropriate|applicable|relevant|published|used)\b"
+                        r"| (?:further|more) )|"
                         r"provided|as long as|not|no names?|first name|\w+n't(?! mind)|"
                         r"dont(?! mind)|(?:leave|leaving|remove|removing|omit|omitting|"
                         r"withhold|exclude|excluding|hide|redact)\b[\w\s']*?\b(?:sur)?names?)"
