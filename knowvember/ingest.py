@@ -105,15 +105,18 @@ class Hooks:
 def make_writer(db: Database, settings: Settings, source: str, *, archive: bool = False
                 ) -> PostWriter:
     """A PostWriter for the campaign: hashtag filter, technique tagger, opt-outs dropped."""
+    from knowvember.attribution import opted_out
     from knowvember.hashtags import CampaignTags
-    from knowvember.records import parse_account_ref
     from knowvember.retag import note_tagging
     from knowvember.store import PostWriter
     from knowvember.techniques import Taxonomy
 
-    drop: list[tuple[str, str]] = []
+    drop: set[tuple[str, str]] = set()
     if settings.leaderboard.exclude_from_collection:
-        drop = [parse_account_ref(ref) for ref in settings.leaderboard.exclude_accounts]
+        # The names reports leave out by: an opt-out written as a Mastodon profile address
+        # names the actor too, which is the account when its handle is on another domain
+        # (@lks@nhs.uk served by social.nhs.uk); read as a handle only, it was collected.
+        drop = opted_out(settings)
     taxonomy = Taxonomy.load(settings)
     # Which rules made the stored tags, so reports can say when a retag is due.
     note_tagging(db, taxonomy)
