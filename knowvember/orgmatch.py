@@ -214,9 +214,10 @@ _ACRONYM_STOP = frozenset({
 _ODS_CODE = re.compile(r"[RT][A-Z0-9]{2}")
 # ODS codes that are everyday abbreviations in capitals first: never read as the trust
 # ("RGN, now clinical librarian", "REF submission", "real world evidence (RWE)", "RNA",
-# "lateral flow RAT", "RRP £20", "RBS", "RPA and AI", "RTF file", "RTX", "RTE", "RYA").
+# "lateral flow RAT", "RRP £20", "RBS", "RPA and AI", "RTF file", "RTX", "RTE", "RYA", and
+# RBK, the Royal Borough of Kingston to staff in south-west London before Walsall's code).
 _CODE_STOP = frozenset({
-    "rae", "rat", "rbs", "ref", "rem", "rgn", "rha", "rna", "rnn", "rpa", "rpg", "rrp",
+    "rae", "rat", "rbk", "rbs", "ref", "rem", "rgn", "rha", "rna", "rnn", "rpa", "rpg", "rrp",
     "rte", "rtf", "rtx", "rwe", "rya",
 })
 

@@ -54,6 +54,7 @@ def test_two_codes_are_for_a_coordinator(catalogue: Catalogue) -> None:
     "Lateral flow RAT kits in the library",
     "Knowledge lead. RRP views my own",
     "Library, rrf",  # a code is written in capitals
+    "Libraries for RBK and Richmond",  # the Royal Borough of Kingston, not Walsall (RBK)
 ])
 def test_an_abbreviation_is_no_code(catalogue: Catalogue, text: str) -> None:
     assert not [c for c in catalogue.match(text) if c.confidence >= 0.6]
