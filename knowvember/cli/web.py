@@ -143,28 +143,33 @@ def serve(
         "forwarded_allow_ips": forwarded_allow_ips, "server_header": False,
         "log_level": "warning" if state(ctx).quiet else "info",
     }
+    if workers > 1:
+        if settings.path is None:
+            raise InputError("--workers needs the settings in a campaign.toml file")
+        secret_env = settings.web.secret_key_env
+        if not os.environ.get(secret_env):
+            err_console().print(
+                f"Warning: {secret_env} is not set; using one random session key for these "
+                "workers (everyone is signed out when the server restarts)."
+            )
+            os.environ[secret_env] = secrets.token_urlsafe(48)
+    from knowvember.web import create_app
+
+    # The app (its secret key, then the database: reachable, at this release's schema) before
+    # saying it is served: "Serving ... on http://..." came first, then the error, and with
+    # --workers each worker failed on its own with a traceback, restarted by uvicorn in a loop.
+    app = create_app(settings)
     if settings.web.secure_cookies and host not in ("127.0.0.1", "::1", "localhost"):
         err_console().print("Note: secure_cookies is on; serve this behind an HTTPS proxy.")
     err_console().print(f"Serving {settings.campaign.name} on http://{host}:{port}/ "
                         "(Ctrl+C to stop)")
     if workers == 1:
-        from knowvember.web import create_app
-
         with _started_or_said_why(host, port):
-            uvicorn.run(create_app(settings, state(ctx).db()), **common)
+            uvicorn.run(app, **common)
         return
     # Several processes: each builds its own app from the same config file and secret.
-    if settings.path is None:
-        raise InputError("--workers needs the settings in a campaign.toml file")
+    app.state.kv.db.dispose()  # this one was the check; each worker opens its own
     os.environ[ENV_CONFIG] = str(settings.path)
-    secret_env = settings.web.secret_key_env
-    if not os.environ.get(secret_env):
-        err_console().print(
-            f"Warning: {secret_env} is not set; using one random session key for these workers "
-            "(everyone is signed out when the server restarts)."
-        )
-        os.environ[secret_env] = secrets.token_urlsafe(48)
-    state(ctx).close()
     with _started_or_said_why(host, port):
         uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers,
                     **common)
