@@ -38,7 +38,15 @@ from knowvember.errors import (
 )
 from knowvember.locks import run_lock
 from knowvember.models import utcnow
-from knowvember.runs import RunRecord, add_reads, finish_run, list_runs, save_counts, start_run
+from knowvember.runs import (
+    SKIPPED_OPTED_OUT,
+    RunRecord,
+    add_reads,
+    finish_run,
+    list_runs,
+    save_counts,
+    start_run,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -149,6 +157,15 @@ def _add(record: RunRecord, result: BatchResult) -> None:
     record.new += result.new
     record.updated += result.updated
     record.skipped += result.skipped
+    _add_left_out(record, result.left_out)
+
+
+def _add_left_out(record: RunRecord, posts: int) -> None:
+    """Count, in `skipped_opted_out`, the skipped posts of opted-out or forgotten accounts:
+    "N skipped off-campaign" counted them too, and after a `forget` read as if the archive
+    held posts of another campaign."""
+    if posts:
+        record.details[SKIPPED_OPTED_OUT] = record.details.get(SKIPPED_OPTED_OUT, 0) + posts
 
 
 class RunCounts:
@@ -240,6 +257,7 @@ class Deferred:
                 result = writer.write([p for p, _ in part], [a for _, a in part if a])
                 offered = sum(not p.context_only for p, _ in part)
                 record.skipped -= offered - result.skipped
+                _add_left_out(record, result.left_out)
                 record.new += result.new
                 record.updated += result.updated
                 stored += result.new + result.updated + result.unchanged
@@ -954,7 +972,7 @@ def _note_off_campaign(record: RunRecord, spans: Spans, settings: Settings) -> N
     (`#KNOWvember`, a tag of every year, matched) its posts were stored, and the import said
     "ok, N new" and nothing else, while the report, which counts the campaign's dates,
     counted none of them."""
-    if record.fetched and record.skipped == record.fetched:
+    if record.fetched and record.off_campaign == record.fetched:
         # Nothing was stored, nor had been: "ok, 3,500 read, 0 new, 3,500 skipped
         # off-campaign" and exit 0, for last year's archive imported into a campaign that
         # `init` made for the coming November (its tags name another year).

@@ -21,6 +21,9 @@ from knowvember.models import Run, utcnow
 runs_t = Run.__table__
 
 STATUSES = ("ok", "partial", "failed")
+# The details key counting, of a run's `skipped`, the posts of accounts opted out of
+# collection or erased with `forget` (the rest had no campaign hashtag).
+SKIPPED_OPTED_OUT = "skipped_opted_out"
 
 
 @dataclass
@@ -49,6 +52,11 @@ class RunRecord:
             data[key] = value.isoformat().replace("+00:00", "Z") if value else None
         data["estimated_cost"] = round(self.estimated_cost, 4)
         return data
+
+    @property
+    def off_campaign(self) -> int:
+        """Of `skipped`, the posts left out for having no campaign hashtag."""
+        return self.skipped - int(self.details.get(SKIPPED_OPTED_OUT, 0))
 
     def add_warning(self, message: str) -> None:
         self.details.setdefault("warnings", []).append(message)

@@ -89,6 +89,9 @@ class BatchResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # off-campaign or opted out: not stored
+    # Of `skipped`, the posts of accounts opted out of collection or erased with `forget`
+    # (and reposts of those erased): told apart, they are not read as off-campaign posts.
+    left_out: int = 0
     # Left out because the post they reply to, repost or quote is not stored (yet): offer
     # them again once it may be (a file or search lists newest first, replies before parents).
     pending: list[tuple[PostRecord, AccountRecord | None]] = field(default_factory=list)
@@ -99,6 +102,7 @@ class BatchResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.skipped += other.skipped
+        self.left_out += other.left_out
         self.pending.extend(other.pending)
         return self
 
@@ -306,6 +310,7 @@ class PostWriter:
         self._linked: set[tuple[str, str, str]] = set()  # moves (platform, from, to) stored
         self._drops_renamed = False  # drop_accounts given the keys of renamed accounts
         self._batch_forgotten: frozenset[str] = frozenset()  # as the batch being written read
+        self._left_out: set[tuple[str, str]] = set()  # the batch's posts dropped by account
 
     def write(
         self,
@@ -335,6 +340,9 @@ class PostWriter:
             result.skipped = sum(
                 1 for p in posts if not p.context_only and (p.platform, p.platform_id) not in kept
             )
+            if self._left_out:
+                result.left_out = sum(1 for p in posts if not p.context_only
+                                      and (p.platform, p.platform_id) in self._left_out)
             result.pending = [(p, by_key.get((p.platform, p.account_key or "")))
                               for p in unresolved]
             needed = {(p.platform, p.account_key) for p in kept.values() if p.account_key}
@@ -431,6 +439,8 @@ class PostWriter:
                 _raise_counts(before, post)  # the same original on two pages
         forgotten = forgotten_digests(conn)  # erased with `forget`: never stored again
         self._batch_forgotten = forgotten
+        left_out: set[tuple[str, str]] = set()
+        self._left_out = left_out
         if self.drop_accounts and not self._drops_renamed:
             self._drop_renamed(conn)
         if self.drop_accounts or forgotten:
@@ -442,16 +452,19 @@ class PostWriter:
                             forgotten, post.platform, key=account.moved_to)):
                     # (an account that moved to a forgotten one is the same person)
                     del unique[key]
+                    left_out.add(key)
                     if len(self._forgotten_posts) < FORGOTTEN_POSTS_KEPT:
                         self._forgotten_posts.add(key)
                 elif (handle and (post.platform, handle) in self.drop_accounts) or (
                         post.platform, post.account_key or "") in self.drop_accounts:
                     # (by handle, or by key: an opt-out naming a Bluesky DID)
                     del unique[key]
+                    left_out.add(key)
         if forgotten:
             for key, post in list(unique.items()):
                 if post.kind == "repost" and self._reposts_forgotten(post, forgotten):
                     del unique[key]
+                    left_out.add(key)
                 else:  # someone else's post: kept, but naming no forgotten account
                     redact_incoming(post, forgotten, self._forgotten_posts)
         matches = self.tags.matches

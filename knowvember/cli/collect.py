@@ -199,7 +199,11 @@ def summary_line(record: RunRecord) -> str:
     if record.details.get("file"):
         name = f"{record.source} {record.details['file']}"
     text = (f"{name}: {record.status}, {record.fetched:,} read, {record.new:,} new, "
-            f"{record.updated:,} updated, {record.skipped:,} skipped off-campaign")
+            f"{record.updated:,} updated, {record.off_campaign:,} skipped off-campaign")
+    if left_out := record.skipped - record.off_campaign:
+        # (counted as off-campaign, they read after a `forget` as if the file held another
+        # campaign's posts)
+        text += f", {left_out:,} of opted-out or forgotten accounts left out"
     if not record.source.startswith("import:"):
         text += f", {record.requests:,} request{'' if record.requests == 1 else 's'}"
     if record.source == "x":
