@@ -940,7 +940,7 @@ def _format_validation(label: str, exc: ValidationError, data: dict[str, Any] | 
                    ) and not quoted and (
             SECRET_REFUSAL not in message):  # nor is a value refused as a secret shown
             shown = f" (got {value!r})"
-        entry = _entry_named(error["loc"], data or {}, text)
+        entry = entry_named(error["loc"], data or {}, text)
         lines.append(f"{label}: {loc}: {_hide_secrets(message)}{shown}{entry}")
     return "\n".join(lines)
 
@@ -980,10 +980,14 @@ def _account_errors(errors: list[Any]) -> list[Any]:
     return found
 
 
-def _entry_named(loc: tuple[int | str, ...], data: dict[str, Any], text: str) -> str:
+def entry_named(loc: tuple[int | str, ...], data: dict[str, Any], text: str, *,
+                lead: str = "in ") -> str:
     """Which [[organisations]] entry an error is in, as a coordinator finds it: counted
     from 1, by its code and name, and the line of its header. `organisations[11]` (counted
-    from 0) sent people to the entry after the one meant, in a file of thirty."""
+    from 0) sent people to the entry after the one meant, in a file of thirty.
+
+    `data` is the file's tables (its `organisations` list of entries), `text` the file
+    itself; `lead` comes before "the 2nd [[organisations]] entry" in the brackets."""
     if len(loc) < 2 or loc[0] != "organisations" or not isinstance(loc[1], int):
         return ""
     index = loc[1]
@@ -999,7 +1003,7 @@ def _entry_named(loc: tuple[int | str, ...], data: dict[str, Any], text: str) ->
                if re.match(r"^\s*\[\[\s*organisations\s*\]\]", line)]
     if index < len(headers):
         said.append(f"line {headers[index]}")
-    return f" (in the {', '.join([f'{_ordinal(index + 1)} [[organisations]] entry', *said])})"
+    return f" ({lead}the {', '.join([f'{_ordinal(index + 1)} [[organisations]] entry', *said])})"
 
 
 def _ordinal(n: int) -> str:

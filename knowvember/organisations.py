@@ -20,7 +20,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -200,6 +200,33 @@ def merger_openings(orgs: list[Organisation]) -> dict[str, dt.date]:
 _SHORT_ANSWER_WORDS = 3
 
 
+def _entry_namer(settings: Settings) -> Callable[..., str]:
+    """`named(index)`: which [[organisations]] entry an error is in, as a config error from
+    validation names it (counted from 1, code, name, line of its header); the file is read
+    only when an error needs it. `organisations[2]` alone, counted from 0, sent people to
+    the entry after the one meant."""
+    from knowvember.config import decode_config, entry_named
+    from knowvember.errors import ConfigError
+
+    data = {"organisations": [{"code": e.code, "name": e.name or ""}
+                              for e in settings.organisations]}
+    text: list[str] = []
+
+    def named(index: int, *, lead: str = "in ") -> str:
+        if not text:
+            try:
+                said = decode_config(settings.path.read_bytes(), settings.path
+                                     ) if settings.path else ""
+            except (OSError, ConfigError):
+                said = ""
+            headers = re.findall(r"(?m)^\s*\[\[\s*organisations\s*\]\]", said)
+            # (a file changed since it was read, or settings built from other text: no lines)
+            text.append(said if len(headers) == len(settings.organisations) else "")
+        return entry_named(("organisations", index), data, text[0], lead=lead)
+
+    return named
+
+
 class Catalogue:
     """Every organisation a post can be attributed to, and how to find one from text."""
 
@@ -233,6 +260,8 @@ class Catalogue:
         regions = {region_key(name): (code, name) for code, name in REGIONS.items()}
         seen: dict[str, int] = {}
         accounts: dict[tuple[str, str], str] = {}
+        mapped_in: dict[tuple[str, str], int] = {}  # account -> the entry that mapped it
+        named = _entry_namer(settings)
         for index, entry in enumerate(settings.organisations):
             where = f"{label}: organisations[{index}]"
             code = entry.code.strip().upper()
@@ -240,8 +269,9 @@ class Catalogue:
                 raise ConfigError(f"{where}.code: {entry.code!r} is not a code (letters, "
                                   "digits, '-', '_' or '.', e.g. 'RWE' or 'UNI-LIB')")
             if code in seen:
-                raise ConfigError(f"{where}.code: {code!r} is already configured in "
-                                  f"organisations[{seen[code]}]; put everything in one entry")
+                raise ConfigError(f"{where}.code: {code!r} is already configured in an "
+                                  f"earlier entry{named(seen[code], lead='')}; put everything "
+                                  f"in one entry{named(index)}")
             seen[code] = index
             region_code = None
             region = entry.region
@@ -251,7 +281,7 @@ class Catalogue:
             if existing is None:
                 if not entry.name:
                     raise ConfigError(f"{where}.name: required for {code!r}, which is not an "
-                                      "NHS trust code in the catalogue")
+                                      f"NHS trust code in the catalogue{named(index)}")
                 org = Organisation(code=code, name=entry.name, region=region,
                                    region_code=region_code, kind="custom",
                                    aliases=tuple(entry.aliases),
@@ -274,11 +304,13 @@ class Catalogue:
                 try:
                     key = parse_account_ref(ref)
                 except ValueError as exc:
-                    raise ConfigError(f"{where}.accounts[{n}]: {exc}") from None
+                    raise ConfigError(f"{where}.accounts[{n}]: {exc}{named(index)}") from None
                 if key in accounts and accounts[key] != code:
                     raise ConfigError(f"{where}.accounts[{n}]: {ref!r} is already mapped to "
-                                      f"{accounts[key]!r}")
+                                      f"{accounts[key]!r}{named(mapped_in[key], lead='by ')}; "
+                                      f"an account counts for one organisation{named(index)}")
                 accounts[key] = code
+                mapped_in.setdefault(key, index)
         return cls(list(orgs.values()), accounts=accounts)
 
     # -- lookups ------------------------------------------------------------------------

@@ -521,7 +521,8 @@ def test_similar_words_ignore_generic_words() -> None:
     [
         ('[[organisations]]\ncode = "NEW1"\n', r"organisations\[0\]\.name: required"),
         ('[[organisations]]\ncode = "RWE"\n[[organisations]]\ncode = "rwe"\n',
-         r"organisations\[1\]\.code: 'RWE' is already configured in organisations\[0\]"),
+         r"organisations\[1\]\.code: 'RWE' is already configured in an earlier entry \(the "
+         r"1st \[\[organisations\]\] entry, code 'RWE'\)"),
         ('[[organisations]]\ncode = "RWE"\naccounts = ["x:@a"]\n'
          '[[organisations]]\ncode = "RR8"\naccounts = ["x:@A"]\n',
          r"organisations\[1\]\.accounts\[0\]: 'x:@A' is already mapped to 'RWE'"),
