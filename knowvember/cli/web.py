@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import typer
 
@@ -132,10 +133,12 @@ def serve(
     """Run the web app (story form, review queue, dashboard) with uvicorn."""
     import os
     import secrets
+    import tempfile
 
     import uvicorn
 
     from knowvember.config import ENV_CONFIG
+    from knowvember.web.app import WORKER_FAILURE_FILE_ENV
 
     settings = state(ctx).settings()
     common = {
@@ -170,9 +173,33 @@ def serve(
     # Several processes: each builds its own app from the same config file and secret.
     app.state.kv.db.dispose()  # this one was the check; each worker opens its own
     os.environ[ENV_CONFIG] = str(settings.path)
-    with _started_or_said_why(host, port):
-        uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers,
-                    **common)
+    descriptor, name = tempfile.mkstemp(prefix="knowvember-serve-", suffix=".txt")
+    os.close(descriptor)
+    failure = Path(name)
+    os.environ[WORKER_FAILURE_FILE_ENV] = name
+    try:
+        with _started_or_said_why(host, port):
+            uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers,
+                        **common)
+        _raise_worker_failure(failure)
+    finally:
+        os.environ.pop(WORKER_FAILURE_FILE_ENV, None)
+        failure.unlink(missing_ok=True)
+
+
+def _raise_worker_failure(failure: Path) -> None:
+    """The error a worker recorded when it could not start (uvicorn then stopped the server
+    and returned as after Ctrl+C), with the exit code that error has."""
+    try:
+        text = failure.read_text(encoding="utf-8")
+    except OSError:
+        return
+    code, _, message = text.partition("\n")
+    if not message:
+        return
+    error = KnowvemberError(f"the web server stopped: a worker could not start ({message})")
+    error.exit_code = int(code) if code.isdigit() else error.exit_code
+    raise error
 
 
 @contextlib.contextmanager

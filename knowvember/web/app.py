@@ -220,13 +220,42 @@ class HeadAsGet:
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` and worker processes: config from $KNOWVEMBER_CONFIG."""
+    """Factory for `uvicorn --factory` and worker processes: config from $KNOWVEMBER_CONFIG.
+
+    A worker that cannot build the app (the database went down after `serve` checked it, the
+    config was edited since) logs why in one line and exits with uvicorn's code for a failed
+    start, which stops the server: an exception here was a traceback per worker, and uvicorn
+    restarted the workers, each failing the same way, until someone stopped it.
+    """
     from knowvember.config import load_settings
     from knowvember.logfile import configure_log_file
 
-    settings = load_settings()
-    configure_log_file(settings)
-    return create_app(settings)
+    try:
+        settings = load_settings()
+        configure_log_file(settings)
+        return create_app(settings)
+    except KnowvemberError as exc:
+        from uvicorn.config import STARTUP_FAILURE  # the code uvicorn does not restart
+
+        log.error("The web app could not start: %s", exc)
+        _record_worker_failure(exc)
+        raise SystemExit(STARTUP_FAILURE) from None
+
+
+# Set by `serve --workers`: a file where a worker that could not start writes why, so that
+# `serve` can say it, and exit non-zero, once uvicorn has stopped the server (uvicorn itself
+# just returns, and a service manager took the stop for a clean one).
+WORKER_FAILURE_FILE_ENV = "KNOWVEMBER_WORKER_FAILURE_FILE"
+
+
+def _record_worker_failure(exc: KnowvemberError) -> None:
+    import os
+    from pathlib import Path
+
+    path = os.environ.get(WORKER_FAILURE_FILE_ENV)
+    if path:
+        with contextlib.suppress(OSError):
+            Path(path).write_text(f"{exc.exit_code}\n{exc}", encoding="utf-8")
 
 
 def error_page(request: Request, status_code: int, title: str, message: str,
