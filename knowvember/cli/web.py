@@ -140,6 +140,8 @@ def serve(
     from knowvember.config import ENV_CONFIG
     from knowvember.web.app import WORKER_FAILURE_FILE_ENV
 
+    host = host.strip()  # pasted from a runbook with a space after it
+    check_host_shape(host)
     settings = state(ctx).settings()
     common = {
         "host": host, "port": port, "proxy_headers": True,
@@ -164,8 +166,9 @@ def serve(
     app = create_app(settings)
     if settings.web.secure_cookies and host not in ("127.0.0.1", "::1", "localhost"):
         err_console().print("Note: secure_cookies is on; serve this behind an HTTPS proxy.")
-    err_console().print(f"Serving {settings.campaign.name} on http://{host}:{port}/ "
-                        "(Ctrl+C to stop)")
+    shown = f"[{host}]" if ":" in host else host  # http://::1:8000/ is no web address
+    err_console().print(f"Serving {settings.campaign.name} on http://{shown}:{port}/ "
+                        "(Ctrl+C to stop)", markup=False)
     if workers == 1:
         with _started_or_said_why(host, port):
             uvicorn.run(app, **common)
@@ -214,6 +217,34 @@ def _started_or_said_why(host: str, port: int) -> Iterator[None]:
         check_can_listen(host, port)
         raise KnowvemberError(f"the web server did not start on {host}:{port} (uvicorn's "
                               "error above says why)") from None
+
+
+def check_host_shape(host: str) -> None:
+    """Refuse a web address or `host:port` given as --host, saying what to write instead.
+
+    Both were "not an address or name this machine can look up ([Errno -2] Name or service
+    not known)", after the line saying the app was being served there.
+    """
+    from urllib.parse import urlsplit
+
+    if "://" in host:
+        parts = urlsplit(host)
+        try:
+            given = f" --port {parts.port}" if parts.port else ""
+        except ValueError:
+            given = ""
+        raise InputError(f"--host {host}: give the address alone, not a web address: "
+                         f"--host {parts.hostname or '0.0.0.0'}{given}")
+    if host.startswith("[") and "]" in host:  # an IPv6 address as a web address writes it
+        name, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":")
+        given = f" --port {port}" if port.isdigit() else ""
+        raise InputError(f"--host {host}: give the address without brackets: "
+                         f"--host {name}{given}")
+    name, colon, port = host.rpartition(":")
+    if colon and name and ":" not in name and port.isdigit():  # not an IPv6 address
+        raise InputError(f"--host {host}: give the port with --port, not in --host: "
+                         f"--host {name} --port {port}")
 
 
 def check_can_listen(host: str, port: int) -> None:
