@@ -175,17 +175,19 @@ def _taken(conn: Connection, catalogue: Catalogue) -> set[tuple[str, str]]:
 def _config_mapping(catalogue: Catalogue, row: Any, taken: set[tuple[str, str]]
                     ) -> tuple[str, str] | None:
     """(code, handle) of the campaign.toml mapping that applies to the account: by its
-    handle, by its Bluesky DID (`bluesky:did:plc:...`, or a bsky.app address holding one;
-    the handle given is then the DID), or by a handle it had before (the latest first)
-    that no stored account has now. A mapping written before the account was renamed
-    (`x:@UHL_Library`, now `@UHL_Knowledge`) was dropped at the rename, and the account's
-    posts went to no organisation, or a guessed one; one written as a DID, as a profile's
-    share link can give it, applied to nobody, while `config check` said it was valid."""
+    handle, by its key (a Bluesky DID, `bluesky:did:plc:...` or a bsky.app address holding
+    one; or the actor a Mastodon profile address names), or by a handle it had before (the
+    latest first) that no stored account has now. A mapping written before the account was
+    renamed (`x:@UHL_Library`, now `@UHL_Knowledge`) was dropped at the rename, and the
+    account's posts went to no organisation, or a guessed one; one written as a DID, as a
+    profile's share link can give it, or as the address of a Mastodon account whose handle
+    is on another domain than its server, applied to nobody, while `config check` said it
+    was valid. The handle returned is then the key."""
     code = catalogue.accounts.get((row.platform, row.handle))
     if code is not None:
         return code, row.handle
     key = row.key or ""
-    if key.startswith("did:") and (code := catalogue.accounts.get((row.platform, key))):
+    if key and (code := catalogue.accounts.get((row.platform, key))):
         return code, key
     for old in reversed(row.former_handles or ()):
         if (row.platform, old) not in taken and (code := catalogue.accounts.get(
@@ -393,8 +395,9 @@ def _refuse_config_mapped(db: Database, catalogue: Catalogue, account: AccountRe
         mapping = _config_mapping(catalogue, account, _taken(conn, catalogue))
     if mapping is not None:
         mapped, handle = mapping
+        by_key = "its DID" if handle.startswith("did:") else "its profile address"
         named = account.ref if handle == account.handle else (
-            f"{account.ref} (by its DID, {account.platform}:{handle})" if handle == account.key
+            f"{account.ref} (by {by_key}, {account.platform}:{handle})" if handle == account.key
             else f"{account.ref} (by the handle it had before, {account.platform}:{handle})")
         raise ConflictError(
             f"{named} is mapped to {mapped} in campaign.toml ([[organisations]] "

@@ -254,7 +254,7 @@ class Catalogue:
     @classmethod
     def _with_config(cls, orgs: dict[str, Organisation], settings: Settings) -> Catalogue:
         from knowvember.errors import ConfigError
-        from knowvember.records import parse_account_ref
+        from knowvember.records import account_ref_names, parse_account_ref
 
         label = str(settings.path) if settings.path else "campaign.toml"
         regions = {region_key(name): (code, name) for code, name in REGIONS.items()}
@@ -311,6 +311,13 @@ class Catalogue:
                                       f"an account counts for one organisation{named(index)}")
                 accounts[key] = code
                 mapped_in.setdefault(key, index)
+                # A Mastodon profile address also names the actor its server keys the
+                # account by: the account itself when its handle is on another domain
+                # (@lks@nhs.uk served by social.nhs.uk), which the handle read from the
+                # address (@lks@social.nhs.uk) is not.
+                platform, _handles, keys = account_ref_names(ref)
+                for name in sorted(keys - {key[1]}):
+                    accounts.setdefault((platform, name), code)
         return cls(list(orgs.values()), accounts=accounts)
 
     # -- lookups ------------------------------------------------------------------------
