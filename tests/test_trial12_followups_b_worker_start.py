@@ -70,3 +70,20 @@ def test_a_clean_stop_of_the_workers_still_exits_0(cli, campaign_dir, monkeypatc
     monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: None)  # stopped by SIGTERM
     result = cli("serve", "--workers", "2", env={"KNOWVEMBER_SECRET_KEY": SECRET})
     assert result.exit_code == 0, result.stderr
+
+
+def test_without_a_writable_temporary_folder_the_workers_still_start(  # type: ignore[no-untyped-def]
+        cli, campaign_dir, monkeypatch) -> None:
+    import tempfile
+
+    import uvicorn
+
+    def no_temporary_folder(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied", "/tmp/knowvember-serve-x.txt")
+
+    calls: list[str] = []
+    monkeypatch.setattr(tempfile, "mkstemp", no_temporary_folder)
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: calls.append(target))
+    result = cli("serve", "--workers", "2", env={"KNOWVEMBER_SECRET_KEY": SECRET})
+    assert result.exit_code == 0, result.stderr
+    assert calls == ["knowvember.web:create_app_from_env"]

@@ -176,18 +176,22 @@ def serve(
     # Several processes: each builds its own app from the same config file and secret.
     app.state.kv.db.dispose()  # this one was the check; each worker opens its own
     os.environ[ENV_CONFIG] = str(settings.path)
-    descriptor, name = tempfile.mkstemp(prefix="knowvember-serve-", suffix=".txt")
-    os.close(descriptor)
-    failure = Path(name)
-    os.environ[WORKER_FAILURE_FILE_ENV] = name
+    failure: Path | None = None
+    with contextlib.suppress(OSError):  # no writable temporary folder: serve all the same
+        descriptor, name = tempfile.mkstemp(prefix="knowvember-serve-", suffix=".txt")
+        os.close(descriptor)
+        failure = Path(name)
+        os.environ[WORKER_FAILURE_FILE_ENV] = name
     try:
         with _started_or_said_why(host, port):
             uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers,
                         **common)
-        _raise_worker_failure(failure)
+        if failure is not None:
+            _raise_worker_failure(failure)
     finally:
         os.environ.pop(WORKER_FAILURE_FILE_ENV, None)
-        failure.unlink(missing_ok=True)
+        if failure is not None:
+            failure.unlink(missing_ok=True)
 
 
 def _raise_worker_failure(failure: Path) -> None:
