@@ -133,12 +133,10 @@ def serve(
     """Run the web app (story form, review queue, dashboard) with uvicorn."""
     import os
     import secrets
-    import tempfile
 
     import uvicorn
 
     from knowvember.config import ENV_CONFIG
-    from knowvember.web.app import WORKER_FAILURE_FILE_ENV
 
     host = host.strip()  # pasted from a runbook with a space after it
     check_host_shape(host)
@@ -176,22 +174,35 @@ def serve(
     # Several processes: each builds its own app from the same config file and secret.
     app.state.kv.db.dispose()  # this one was the check; each worker opens its own
     os.environ[ENV_CONFIG] = str(settings.path)
-    failure: Path | None = None
-    with contextlib.suppress(OSError):  # no writable temporary folder: serve all the same
-        descriptor, name = tempfile.mkstemp(prefix="knowvember-serve-", suffix=".txt")
-        os.close(descriptor)
-        failure = Path(name)
-        os.environ[WORKER_FAILURE_FILE_ENV] = name
-    try:
+    with _worker_failure_file() as failure:
         with _started_or_said_why(host, port):
             uvicorn.run("knowvember.web:create_app_from_env", factory=True, workers=workers,
                         **common)
         if failure is not None:
             _raise_worker_failure(failure)
+
+
+@contextlib.contextmanager
+def _worker_failure_file() -> Iterator[Path | None]:
+    """A temporary file the workers are told of, to write why one of them could not start;
+    None where no temporary folder can be written (the workers then start all the same)."""
+    import os
+    import tempfile
+
+    from knowvember.web.app import WORKER_FAILURE_FILE_ENV
+
+    try:
+        descriptor, name = tempfile.mkstemp(prefix="knowvember-serve-", suffix=".txt")
+    except OSError:
+        yield None
+        return
+    os.close(descriptor)
+    os.environ[WORKER_FAILURE_FILE_ENV] = name
+    try:
+        yield Path(name)
     finally:
         os.environ.pop(WORKER_FAILURE_FILE_ENV, None)
-        if failure is not None:
-            failure.unlink(missing_ok=True)
+        Path(name).unlink(missing_ok=True)
 
 
 def _raise_worker_failure(failure: Path) -> None:
