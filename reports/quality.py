@@ -17,6 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from knowvember.models import Post, Run
+from knowvember.runs import SKIPPED_OPTED_OUT
 from reports.dataset import CampaignData, account_stats, org_of_accounts
 from reports.redact import UNLISTED_NAME, redact_emails
 from reports.scope import excluded_account_ids
@@ -116,6 +117,7 @@ def _runs(conn: Connection, data: CampaignData, q: Quality) -> None:
                         .order_by(r.started_at, r.id)).all()
     by_source: dict[str, dict[str, Any]] = {}
     seen_warnings: dict[str, None] = {}
+    left_out = 0  # of the skipped posts, those of opted-out or forgotten accounts
     for row in rows:
         entry = by_source.setdefault(row.source, {
             "source": row.source, "runs": 0, "ok": 0, "partial": 0, "failed": 0,
@@ -132,6 +134,8 @@ def _runs(conn: Connection, data: CampaignData, q: Quality) -> None:
             entry["last_ok"] = row.started_at
         for key in ("fetched", "new", "updated", "skipped", "requests", "posts_read"):
             entry[key] += int(getattr(row, key) or 0)
+        if isinstance(row.details, dict):
+            left_out += int(row.details.get(SKIPPED_OPTED_OUT, 0) or 0)
         entry["estimated_cost"] += float(row.estimated_cost or 0.0)
         file = (row.details or {}).get("file") if isinstance(row.details, dict) else None
         if status != "ok":
@@ -144,7 +148,9 @@ def _runs(conn: Connection, data: CampaignData, q: Quality) -> None:
     q.sources = list(by_source.values())
     q.problems = q.problems[-PROBLEMS_LISTED:][::-1]
     q.warnings = list(seen_warnings)[-PROBLEMS_LISTED:]
-    q.off_campaign_skipped = sum(s["skipped"] for s in q.sources)
+    # Not the posts of opted-out or forgotten accounts, which the runs skip too: after a
+    # `forget`, re-importing an archive counted that person's posts as off-campaign.
+    q.off_campaign_skipped = sum(s["skipped"] for s in q.sources) - left_out
     x_sources = [s for s in q.sources if s["source"] == "x" or s["source"].startswith("x:")]
     q.x_reads = sum(s["posts_read"] for s in x_sources)
     q.x_cost = sum(s["estimated_cost"] for s in x_sources)
