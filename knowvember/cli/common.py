@@ -297,3 +297,38 @@ class _StderrHandler(logging.Handler):
             sys.stderr.flush()
         except Exception:
             self.handleError(record)
+
+
+def write_atomically(path: Path, text: str, example: str) -> None:
+    """Write `--out`'s whole file or nothing: a spreadsheet or web server reading it never
+    sees half an export or board, and a failed run leaves the last one as it was.
+
+    `example` is a file name to suggest when `path` is a folder (`os.replace` onto a folder
+    said "[Errno 16] Device or resource busy" and named a temporary file).
+    """
+    import tempfile
+
+    from knowvember.errors import InputError, KnowvemberError
+
+    if path.is_dir():
+        raise InputError(f"--out {path}: is a folder; give the file to write, e.g. "
+                         f"--out {path / example}")
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        # mkstemp makes the file private (0600); an export is for sharing and publishing,
+        # so it gets the mode any new file would (a web server must read km-stories.html).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise KnowvemberError(f"--out {path}: cannot write it: {exc.strerror or exc}") from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -6,7 +6,6 @@ commands so `knowvember --help` stays fast.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sys
 from enum import StrEnum
@@ -15,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+from knowvember.cli.common import (
+    TableOrJson,
+    emit_json,
+    err_console,
+    handled,
+    state,
+    write_atomically,
+)
 from reports.choices import By, Metric
 
 if TYPE_CHECKING:
@@ -252,42 +258,10 @@ def _write_board(ctx: typer.Context, out: Path, rows: list[dict[str, Any]], by: 
         text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     else:
         text = CSV_FILE_BOM + _csv(rows, by)
-    _write_atomically(out, text, f"leaderboard.{suffix}")
+    write_atomically(out, text, f"leaderboard.{suffix}")
     if not state(ctx).quiet:
         err_console().print(f"Wrote {len(rows):,} row{'' if len(rows) == 1 else 's'} "
                             f"({suffix.upper()}) to {out}", markup=False)
-
-
-def _write_atomically(path: Path, text: str, example: str) -> None:
-    """Write the whole file or nothing: a spreadsheet open on it never reads half a board,
-    and a failed run leaves the last one as it was."""
-    import os
-    import tempfile
-
-    from knowvember.errors import InputError, KnowvemberError
-
-    if path.is_dir():
-        raise InputError(f"--out {path}: is a folder; give the file to write, e.g. "
-                         f"--out {path / example}")
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        # mkstemp makes the file private (0600); a leaderboard is for sharing, so it gets
-        # the mode any new file would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise KnowvemberError(f"--out {path}: cannot write it: {exc.strerror or exc}") from exc
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def _print_board(rows: list[dict[str, Any]], by: By) -> None:

@@ -8,7 +8,6 @@ reorder a line.
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from knowvember.cli.common import TableOrJson, emit_json, err_console, handled, state
+from knowvember.cli.common import (
+    TableOrJson,
+    emit_json,
+    err_console,
+    handled,
+    state,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -631,7 +637,7 @@ def trail(
         return
     if format is ListFormat.csv:
         text = CSV_FILE_BOM + text
-    _write_atomically(out, text)
+    write_atomically(out, text, f"trail.{'json' if format is ListFormat.json else 'csv'}")
     _say(ctx, f"Wrote {len(rows)} step(s) of {count} "
               f"stor{'y' if count == 1 else 'ies'} to {out}")
 
@@ -1085,36 +1091,8 @@ def export(
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        _write_atomically(out, CSV_FILE_BOM + text if format is ExportFormat.csv else text)
+        write_atomically(out, CSV_FILE_BOM + text if format is ExportFormat.csv else text,
+                         f"km-stories.{format.value}")
         _say(ctx, f"Wrote {count} stor{'y' if count == 1 else 'ies'} to {out}")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a reader never sees half an export."""
-    import tempfile
-
-    from knowvember.errors import InputError, KnowvemberError
-
-    if path.is_dir():
-        # os.replace onto a folder said "[Errno 16] Device or resource busy" (or 21) and
-        # named a temporary file.
-        raise InputError(f"--out {path}: is a folder; give the file to write, e.g. "
-                         f"--out {path / 'km-stories.html'}")
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        # mkstemp makes the file private (0600); an export is for publishing, so it gets the
-        # mode any new file would (a web server must be able to read km-stories.html).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise KnowvemberError(f"cannot write {path}: {exc}") from exc
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
