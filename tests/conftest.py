@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from knowvember.config import Settings, parse_settings
 from knowvember.db import Database
 from knowvember.models import Post, PostHashtag
+from knowvember.organisations import Catalogue
 
 REPO = Path(__file__).resolve().parent.parent
 # Real recorded API payloads, copied unedited from the shared fixtures (origin in its README).
@@ -182,6 +183,13 @@ def cli() -> Callable[..., object]:
         return runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    """The shipped organisations catalogue, with no campaign config (built once a module:
+    the matching tests read it, and none changes it)."""
+    return Catalogue.load(None)
 
 
 @pytest.fixture

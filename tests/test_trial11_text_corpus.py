@@ -503,11 +503,6 @@ BIOS: list[tuple[str, str | None]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
 def test_the_corpus_is_large_enough() -> None:
     assert len(POSTS) + len(BIOS) >= 150
     assert len({p for p, _, _ in POSTS}) == len(POSTS)

@@ -15,11 +15,6 @@ from knowvember.organisations import Catalogue, Organisation, merger_openings
 from reports.scope import Directory
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
 @pytest.mark.parametrize(("code", "opened"), [
     ("R0A", dt.date(2017, 10, 1)),  # RM2 and RW3 (RW6 joined in 2021: not the day it opened)
     ("R0B", dt.date(2019, 4, 1)),

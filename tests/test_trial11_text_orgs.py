@@ -11,16 +11,7 @@ from __future__ import annotations
 import pytest
 
 from knowvember.organisations import Catalogue
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
-def _auto(catalogue: Catalogue, text: str) -> str | None:
-    candidates = catalogue.match(text)
-    return candidates[0].code if candidates and candidates[0].auto else None
+from tests.orgs_support import auto_code
 
 
 @pytest.mark.parametrize(("text", "code"), [
@@ -37,4 +28,4 @@ def _auto(catalogue: Catalogue, text: str) -> str | None:
 def test_a_trust_named_with_both_trusts_it_was_formed_from(
     catalogue: Catalogue, text: str, code: str
 ) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code

@@ -10,16 +10,7 @@ from __future__ import annotations
 import pytest
 
 from knowvember.organisations import Catalogue
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
-def _auto(catalogue: Catalogue, text: str) -> str | None:
-    candidates = catalogue.match(text)
-    return candidates[0].code if candidates and candidates[0].auto else None
+from tests.orgs_support import auto_code
 
 
 @pytest.mark.parametrize(("text", "code"), [
@@ -33,8 +24,8 @@ def _auto(catalogue: Catalogue, text: str) -> str | None:
 def test_initials_trusts_write_for_themselves(
     catalogue: Catalogue, text: str, code: str
 ) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code
 
 
 def test_william_harvey_beside_its_town_is_not_warrington(catalogue: Catalogue) -> None:
-    assert _auto(catalogue, "Library, WHH Ashford") is None
+    assert auto_code(catalogue, "Library, WHH Ashford") is None

@@ -10,16 +10,7 @@ from __future__ import annotations
 import pytest
 
 from knowvember.organisations import Catalogue
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
-def _auto(catalogue: Catalogue, text: str) -> str | None:
-    candidates = catalogue.match(text)
-    return candidates[0].code if candidates and candidates[0].auto else None
+from tests.orgs_support import auto_code
 
 
 @pytest.mark.parametrize(("text", "code"), [
@@ -35,7 +26,7 @@ def _auto(catalogue: Catalogue, text: str) -> str | None:
 def test_a_trust_said_not_to_be_theirs(
     catalogue: Catalogue, text: str, code: str | None
 ) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code
 
 
 def test_it_is_still_suggested(catalogue: Catalogue) -> None:

@@ -14,16 +14,7 @@ import pytest
 from knowvember.config import parse_settings
 from knowvember.organisations import Catalogue, account_text
 from tests.conftest import BASE_CONFIG
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
-def _auto(catalogue: Catalogue, text: str) -> str | None:
-    candidates = catalogue.match(text)
-    return candidates[0].code if candidates and candidates[0].auto else None
+from tests.orgs_support import auto_code
 
 
 @pytest.mark.parametrize(("text", "code"), [
@@ -37,7 +28,7 @@ def _auto(catalogue: Catalogue, text: str) -> str | None:
     ("Librarian, Wigan (RRF). Formerly at Bolton (RMC)", "RRF"),
 ])
 def test_a_code_in_a_bio_names_the_trust(catalogue: Catalogue, text: str, code: str) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code
 
 
 def test_two_codes_are_for_a_coordinator(catalogue: Catalogue) -> None:
@@ -61,18 +52,18 @@ def test_an_abbreviation_is_no_code(catalogue: Catalogue, text: str) -> None:
 
 
 def test_a_code_inside_a_handle_is_not_read(catalogue: Catalogue) -> None:
-    assert _auto(catalogue, account_text("Reading group", None, "rx1reads")) is None
+    assert auto_code(catalogue, account_text("Reading group", None, "rx1reads")) is None
 
 
 def test_initials_keep_a_code_another_trust_has(catalogue: Catalogue) -> None:
     """RDE is ESNEFT's code and the Royal Devon and Exeter's initials, which staff write."""
-    assert _auto(catalogue, "RDE library") == "RH8"
+    assert auto_code(catalogue, "RDE library") == "RH8"
 
 
 def test_a_campaign_code_is_no_ods_code() -> None:
     settings = parse_settings(BASE_CONFIG + '\n[[organisations]]\ncode = "TAB"\n'
                               'name = "Tabernacle Health Library"\n')
-    assert _auto(Catalogue.load(settings), "Library, TAB") is None
+    assert auto_code(Catalogue.load(settings), "Library, TAB") is None
 
 
 @pytest.mark.parametrize("text", [
@@ -82,8 +73,8 @@ def test_a_campaign_code_is_no_ods_code() -> None:
 ])
 def test_a_postcode_is_no_code(catalogue: Catalogue, text: str) -> None:
     """RH5, RH8 and RM3 are postcode districts too (Dorking, Oxted, Romford)."""
-    assert _auto(catalogue, text) is None
+    assert auto_code(catalogue, text) is None
 
 
 def test_a_code_before_a_floor_is_still_a_code(catalogue: Catalogue) -> None:
-    assert _auto(catalogue, "Library, RX1 3rd floor") == "RX1"
+    assert auto_code(catalogue, "Library, RX1 3rd floor") == "RX1"

@@ -12,16 +12,7 @@ from __future__ import annotations
 import pytest
 
 from knowvember.organisations import Catalogue
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
-def _auto(catalogue: Catalogue, text: str) -> str | None:
-    candidates = catalogue.match(text)
-    return candidates[0].code if candidates and candidates[0].auto else None
+from tests.orgs_support import auto_code
 
 
 @pytest.mark.parametrize(("text", "code"), [
@@ -31,7 +22,7 @@ def _auto(catalogue: Catalogue, text: str) -> str | None:
     ("Library, NHS Tameside and Glossop", "RMP"),
 ])
 def test_an_icb_name_is_a_suggestion(catalogue: Catalogue, text: str, code: str) -> None:
-    assert _auto(catalogue, text) is None
+    assert auto_code(catalogue, text) is None
     assert catalogue.match(text)[0].code == code
 
 
@@ -44,4 +35,4 @@ def test_an_icb_name_is_a_suggestion(catalogue: Catalogue, text: str, code: str)
     ("Librarian | NHS | Alder Hey", "RBS"),  # a hospital's name is no ICB's
 ])
 def test_the_trusts_are_still_matched(catalogue: Catalogue, text: str, code: str) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code

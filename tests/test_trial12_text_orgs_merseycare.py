@@ -12,11 +12,6 @@ import pytest
 from knowvember.organisations import Catalogue
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
 @pytest.mark.parametrize("text", ["Library, Merseycare", "Merseycare library team"])
 def test_merseycare_is_mersey_care(catalogue: Catalogue, text: str) -> None:
     best = catalogue.match(text)[0]

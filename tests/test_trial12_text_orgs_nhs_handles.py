@@ -11,16 +11,7 @@ from __future__ import annotations
 import pytest
 
 from knowvember.organisations import Catalogue, account_text
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
-def _auto(catalogue: Catalogue, text: str) -> str | None:
-    candidates = catalogue.match(text)
-    return candidates[0].code if candidates and candidates[0].auto else None
+from tests.orgs_support import auto_code
 
 
 @pytest.mark.parametrize(("handle", "code"), [
@@ -32,7 +23,7 @@ def _auto(catalogue: Catalogue, text: str) -> str | None:
     ("uhdbnhs", "RTG"),
 ])
 def test_a_stored_handle_ending_with_nhs(catalogue: Catalogue, handle: str, code: str) -> None:
-    assert _auto(catalogue, account_text(None, None, handle)) == code
+    assert auto_code(catalogue, account_text(None, None, handle)) == code
 
 
 @pytest.mark.parametrize(("bio", "code"), [
@@ -41,9 +32,9 @@ def test_a_stored_handle_ending_with_nhs(catalogue: Catalogue, handle: str, code
     ("Library & Knowledge Services | @WWLNHS", "RRF"),
 ])
 def test_a_handle_written_in_a_bio(catalogue: Catalogue, bio: str, code: str) -> None:
-    assert _auto(catalogue, bio) == code
+    assert auto_code(catalogue, bio) == code
 
 
 @pytest.mark.parametrize("handle", ["johnhs", "nhs", "nhswales", "hywelddanhs", "leedsnhs"])
 def test_nothing_else_is_read_into_a_handle(catalogue: Catalogue, handle: str) -> None:
-    assert _auto(catalogue, account_text(None, None, handle)) is None
+    assert auto_code(catalogue, account_text(None, None, handle)) is None

@@ -10,17 +10,7 @@ from __future__ import annotations
 import pytest
 
 from knowvember.organisations import Catalogue
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
-def _auto(catalogue: Catalogue, text: str) -> str | None:
-    candidates = catalogue.match(text)
-    return candidates[0].code if candidates and candidates[0].auto else None
-
+from tests.orgs_support import auto_code
 
 # -- health bodies outside NHS England ------------------------------------------------------
 
@@ -59,7 +49,7 @@ def test_a_scottish_or_northern_irish_body_suggests_no_english_trust(
 def test_english_trusts_beside_outside_names_still_match(
     catalogue: Catalogue, text: str, code: str
 ) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code
 
 
 def test_outside_names_change_the_fingerprint_so_accounts_are_matched_again(
@@ -133,7 +123,7 @@ def test_initials_two_trusts_hospitals_share_are_suggested_for_review(
 def test_names_and_unshared_initials_are_still_applied(
     catalogue: Catalogue, text: str, code: str
 ) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code
 
 
 # -- techniques as staff write them ----------------------------------------------------------
@@ -218,7 +208,7 @@ def test_config_check_refuses_an_organisation_without_a_name(cli, write_config) 
     ("Hull University Hospitals library", "RWA"),
 ])
 def test_short_names_staff_use_for_their_trust(catalogue: Catalogue, text: str, code: str) -> None:
-    assert _auto(catalogue, text) == code
+    assert auto_code(catalogue, text) == code
 
 
 # -- "UHL": decided, not changed -------------------------------------------------------------
@@ -232,7 +222,7 @@ def test_short_names_staff_use_for_their_trust(catalogue: Catalogue, text: str, 
 @pytest.mark.parametrize("text", ["HUTH library", "HEYHT library", "Hull Royal Infirmary",
                                   "Hull and East Yorkshire Hospitals library"])
 def test_hull_is_never_leicester(catalogue: Catalogue, text: str) -> None:
-    assert _auto(catalogue, text) == "RWA"
+    assert auto_code(catalogue, text) == "RWA"
     assert "RWE" not in {c.code for c in catalogue.match(text)}
 
 

@@ -14,11 +14,6 @@ import pytest
 from knowvember.organisations import Catalogue
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load(None)
-
-
 @pytest.mark.parametrize(("text", "code"), [
     ("Derriford library", "RK9"),
     ("Clinical librarian, Derriford", "RK9"),
