@@ -130,6 +130,10 @@ class ForgetReport:
     # other stored accounts of the same person erased with it: {"account", "link"}, the link
     # "renamed" (the handle given is one it had before) or "moved" (a Mastodon move)
     same_person: list[dict[str, str]] = field(default_factory=list)
+    # the stored accounts the reference names under another handle: a Mastodon profile
+    # address (https://social.nhs.uk/@lks) names the actor, whose handle can be on another
+    # domain (@lks@nhs.uk); "Forgot mastodon:@lks@social.nhs.uk" named a handle nobody had
+    stored_as: list[str] = field(default_factory=list)
     still_in_config: list[str] = field(default_factory=list)
     # report folders written before the erasure, which still show the account
     reports_written_before: list[str] = field(default_factory=list)
@@ -294,6 +298,8 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> _Identit
     former = _former_handles(conn, platform, accounts)
     report.same_person = [{"account": f"{platform}:{a.handle}", "link": a.via}
                           for a in accounts if a.via]
+    report.stored_as = [f"{platform}:{a.handle}" for a in accounts
+                        if not a.via and a.handle and a.handle.lower() != handle.lower()]
     identities = account_digests(platform, handle=handle)
     for account in accounts:
         identities += account_digests(platform, key=account.key, handle=account.handle)

@@ -47,6 +47,8 @@ def _who(report: ForgetReport) -> str:
     given from before a rename erases the account under its new one, and a Mastodon move
     links two. Said, so that nobody is surprised which profiles were erased."""
     named = f"{report.platform}:{report.handle}"
+    if report.stored_as:  # the address names an account stored under another handle
+        named = f"{', '.join(report.stored_as)} (named by {report.account})"
     if not report.same_person:
         return named
     others = ", ".join(f"{o['account']} ({_LINKS.get(o['link'], o['link'])})"
