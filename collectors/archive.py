@@ -399,6 +399,17 @@ def _unparsed(source: Source, parse: Callable[[bytes], Any], number: int, line: 
 
 
 _JOINED = "unexpected content after document"  # orjson's message for a value and more
+# @-mentions read from a post's text where an archive gives no entities (CSV, a TAGS sheet
+# without `entities_str`), as each platform writes them: an X @name (15 characters at most:
+# a longer @word, or @lib@nhs.social, is no X mention), a Mastodon @user@instance (a bare
+# @user names someone on an instance the text does not say), a Bluesky @handle.domain. Not
+# inside a word or an email address (lib@nhs.net).
+TEXT_MENTIONS = {
+    "x": re.compile(r"(?<![\w@])@(\w{1,15})(?![\w@])"),
+    "mastodon": re.compile(r"(?<![\w@])@(\w[\w.-]*@[\w-]+(?:\.[\w-]+)+)"),
+    "bluesky": re.compile(r"(?<![\w@])@((?:[\w-]+\.)+[\w-]+)(?![\w@-])"),
+}
+
 _SPACE = re.compile("[\\s\ufeff]*")  # (and the BOM of each file joined by Windows)
 
 

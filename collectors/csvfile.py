@@ -19,6 +19,7 @@ import orjson
 
 from collectors.archive import (
     CHUNK_POSTS,
+    TEXT_MENTIONS,
     Chunk,
     csv_chunks,
     excel_rounded,
@@ -56,16 +57,6 @@ _X_LINK = re.compile(r"https?://(?:(?:www|mobile)\.)?(?:x|twitter)\.com/\w+/stat
 _PLAIN_TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M", "%d/%m/%Y")
 _X_TIME = "%a %b %d %H:%M:%S %z %Y"
-# @-mentions as each platform writes them in a post's text: an X @name (15 characters at
-# most), a Mastodon @user@instance (a bare @user names someone on an instance the text does
-# not say), a Bluesky @handle.domain. Not inside a word or an email address (lib@nhs.net).
-_MENTIONS = {
-    "x": re.compile(r"(?<![\w@])@(\w{1,15})(?![\w@])"),
-    "mastodon": re.compile(r"(?<![\w@])@(\w[\w.-]*@[\w-]+(?:\.[\w-]+)+)"),
-    "bluesky": re.compile(r"(?<![\w@])@((?:[\w-]+\.)+[\w-]+)(?![\w@-])"),
-}
-
-
 class RowError(ValueError):
     """A row that cannot be stored; the message names the column."""
 
@@ -193,7 +184,7 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
     tags = [fold(t) for t in (row.get("hashtags") or "").replace(",", " ").split() if t]
     tags.extend(hashtags_in(text))
     key = author_id or handle
-    mentions = [normalise_handle(platform, m) for m in _MENTIONS[platform].findall(text)]
+    mentions = [normalise_handle(platform, m) for m in TEXT_MENTIONS[platform].findall(text)]
     counts = {c: _number(row, c) or 0 for c in COUNTS}
     post = PostRecord(
         platform=platform,

@@ -21,6 +21,7 @@ import orjson
 
 from collectors.archive import (
     CHUNK_POSTS,
+    TEXT_MENTIONS,
     Chunk,
     csv_chunks,
     excel_rounded,
@@ -40,7 +41,6 @@ _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
 _SHEET_TIMES = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
                 "%m/%d/%Y %H:%M:%S")
 _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
-_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 
 
 class RowError(ValueError):
@@ -142,7 +142,8 @@ def from_row(row: dict[str, str]) -> tuple[PostRecord, AccountRecord]:
             if isinstance(h, dict) and h.get("text")]
     tags.extend(hashtags_in(text))
     mentions = [m["screen_name"] for m in entities.get("user_mentions") or ()
-                if isinstance(m, dict) and m.get("screen_name")] or _MENTION.findall(text)
+                if isinstance(m, dict) and m.get("screen_name")
+                ] or TEXT_MENTIONS["x"].findall(text)
     kind, ref = "original", None
     reply_to = (row.get("in_reply_to_status_id_str") or "").strip()
     if retweeted_author(text):
