@@ -78,7 +78,13 @@ def _did_you_mean(data: CampaignData, text: str) -> str:
     """The end of the message for an --org that is no code: a name typed there ("University
     Hospitals of Leicester") gets the code of the organisation it names, to run again with
     (never taken silently: a report of the wrong trust would be published as right)."""
-    matcher = getattr(data.directory.catalogue, "matcher", None)
+    catalogue = data.directory.catalogue
+    missing = getattr(catalogue, "missing_successor", None)
+    if missing is not None and (successor := missing(text)):
+        # G6V2S: no typing mistake, but a successor the catalogue leaves out, whose posts
+        # are reported under the trusts it replaced until it is added.
+        return f"; {successor}"
+    matcher = getattr(catalogue, "matcher", None)
     found = matcher.match(text) if matcher is not None else []
     if not found:
         return " (see `knowvember orgs list`)"
