@@ -30,21 +30,26 @@ def test_serve_one_worker_runs_the_app(cli, campaign_dir, uvicorn_calls) -> None
     assert TestClient(app).get("/healthz").json()["status"] == "ok"
 
 
-def test_serve_several_workers_share_config_and_key(cli, campaign_dir, uvicorn_calls,  # type: ignore[no-untyped-def]
+def test_serve_several_workers_share_config_and_key(cli, campaign_dir,  # type: ignore[no-untyped-def]
                                                     monkeypatch) -> None:
+    import uvicorn
+
     for name in ("KNOWVEMBER_SECRET_KEY", "KNOWVEMBER_CONFIG"):  # restored afterwards
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
+    calls: list[tuple[object, dict[str, object], dict[str, str]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: calls.append(
+        (target, kwargs, dict(os.environ))))
     result = cli("serve", "--host", "0.0.0.0", "--workers", "3",
                  "--forwarded-allow-ips", "10.0.0.2")
     assert result.exit_code == 0, result.stderr
-    [(target, kwargs)] = uvicorn_calls
+    [(target, kwargs, environ)] = calls
     assert target == "knowvember.web:create_app_from_env"
     assert kwargs["factory"] is True and kwargs["workers"] == 3
     assert kwargs["forwarded_allow_ips"] == "10.0.0.2"
     # The workers find the same config, and one shared key (with a warning).
-    assert os.environ["KNOWVEMBER_CONFIG"] == str(campaign_dir / "campaign.toml")
-    assert len(os.environ["KNOWVEMBER_SECRET_KEY"]) >= 32
+    assert environ["KNOWVEMBER_CONFIG"] == str(campaign_dir / "campaign.toml")
+    assert len(environ["KNOWVEMBER_SECRET_KEY"]) >= 32
     assert "KNOWVEMBER_SECRET_KEY is not set" in result.stderr
 
 

@@ -131,6 +131,34 @@ def serve(
     ),
 ) -> None:
     """Run the web app (story form, review queue, dashboard) with uvicorn."""
+    with _environ_restored():
+        _serve(ctx, host, port, workers, forwarded_allow_ips)
+
+
+@contextlib.contextmanager
+def _environ_restored() -> Iterator[None]:
+    """Put the environment back as it was once `serve` returns.
+
+    With `--workers`, `serve` tells its workers the config file and the session key through
+    the environment. In one process that ran it (the test suite, a script calling the CLI),
+    the config stayed set after the server stopped, and every later command read that
+    campaign's config instead of the one in its own folder.
+    """
+    import os
+
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(saved):
+            os.environ.pop(name, None)
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+
+
+def _serve(ctx: typer.Context, host: str, port: int, workers: int,
+           forwarded_allow_ips: str) -> None:
     import os
     import secrets
 
