@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from knowvember.errors import ConflictError, InputError, NotFoundError
 from knowvember.models import Account, Post
 from knowvember.organisations import Candidate, Catalogue, account_text, sync_organisations
-from knowvember.records import account_ref_names, parse_account_ref
+from knowvember.records import account_ref_keys, account_ref_names, parse_account_ref
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -350,10 +350,7 @@ def find_account(db: Database, ref: str) -> AccountRef:
     actor a Mastodon profile address names, as opt-outs are read (`account_ref_names`);
     `orgs assign bluesky:did:plc:...` said there was no such account."""
     platform, handle = _parse(ref)
-    try:
-        keys = sorted(account_ref_names(ref)[2])
-    except ValueError:
-        keys = []
+    keys = sorted(account_ref_keys(ref))
     with db.begin() as conn:
         row = conn.execute(
             sa.select(*_COLUMNS).where(accounts_t.c.platform == platform,

@@ -53,6 +53,7 @@ from knowvember.models import (
 from knowvember.payloads import Unpacker
 from knowvember.records import (
     PostRecord,
+    account_ref_keys,
     account_ref_names,
     normalise_handle,
     parse_account_ref,
@@ -292,7 +293,7 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> _Identit
     question (and `--dry-run`) says exactly what the real run removes."""
     platform, handle = report.platform, report.handle
     known = forgotten_digests(conn)
-    accounts = _matching_accounts(conn, platform, handle, _ref_keys(report.account))
+    accounts = _matching_accounts(conn, platform, handle, account_ref_keys(report.account))
     if not accounts:
         _refuse_incomplete(conn, platform, handle)
     former = _former_handles(conn, platform, accounts)
@@ -352,15 +353,6 @@ def _erase(conn: Connection, report: ForgetReport, *, dry_run: bool) -> _Identit
     if fresh:
         conn.execute(forgotten_t.insert(), fresh)
     return who
-
-
-def _ref_keys(ref: str) -> set[str]:
-    """The account keys a reference names besides its handle (a Mastodon profile address
-    names its server's actor, which is the account when its handle is on another domain)."""
-    try:
-        return account_ref_names(ref)[2]
-    except ValueError:
-        return set()
 
 
 def erase_forgotten(conn: Connection) -> int:

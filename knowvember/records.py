@@ -167,6 +167,16 @@ def account_ref_names(ref: str) -> tuple[str, set[str], set[str]]:
     return platform, {handle}, keys
 
 
+def account_ref_keys(ref: str) -> set[str]:
+    """The account keys a reference names besides its handle (see `account_ref_names`), or
+    none for a reference that names no account: those callers have refused it already or
+    read it by handle alone."""
+    try:
+        return account_ref_names(ref)[2]
+    except ValueError:
+        return set()
+
+
 _X_HOSTS = frozenset({"twitter.com", "www.twitter.com", "mobile.twitter.com", "x.com",
                       "www.x.com", "mobile.x.com"})
 _X_PAGES = frozenset({"i", "intent", "search", "hashtag", "home", "explore", "share"})
