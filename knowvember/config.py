@@ -434,17 +434,19 @@ def account_ref_mistake(value: str) -> str | None:
     """What is wrong with an account entry written without its platform, or with a space,
     and what to write instead; None when `parse_account_ref` says it best (or reads it).
     Never echoes what could be a pasted token."""
+    from knowvember.records import PLATFORM_ALIASES
+
     text = value.strip()
     if not text.isprintable() or re.search(r"\s", text):
         return (f"{value!r} has a space or an invisible character in it, and an account "
                 f"has none: write it as the profile shows it ({_REF_EXAMPLES})")
     said, sep, rest = text.partition(":")
-    url = rest if sep and said.lower() in _PLATFORM_NAMES else text
+    url = rest if sep and said.lower() in PLATFORM_ALIASES else text
     if _PROFILE_URL_START.match(url):
         if not re.match(r"^https?://[^/?#]", url, re.IGNORECASE):
             return f"{value!r} has no site after {url.partition('//')[0]}// ({_REF_EXAMPLES})"
         return None  # a profile address: parse_account_ref reads it, or says why not
-    if sep and said.lower() in _PLATFORM_NAMES:
+    if sep and said.lower() in PLATFORM_ALIASES:
         return None if rest else f"{value!r} has no handle after '{said}:' ({_REF_EXAMPLES})"
     if re.fullmatch(r"did:[a-z]+:[\w.:%\-]+", text):
         # (not repeated whole: a DID's letters and digits read as a token to _hide_secrets)
@@ -467,7 +469,6 @@ def account_ref_mistake(value: str) -> str | None:
 
 
 _PROFILE_URL_START = re.compile(r"^https?://", re.IGNORECASE)
-_PLATFORM_NAMES = ("x", "twitter", "mastodon", "bluesky", "bsky")
 
 
 class OrganisationSettings(_Section):
