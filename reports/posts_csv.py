@@ -107,6 +107,7 @@ def job_for(conn: Connection, campaign: CampaignRow, period: Period, directory: 
 def x_handles(conn: Connection, account_ids: set[int]) -> tuple[str, ...]:
     """The X handles of these accounts, now and before a rename, lower case and without
     the `@`: what an X retweet of their posts starts with ("RT @handle: ...")."""
+    from knowvember.db import IN_CHUNK
     from knowvember.models import Account
 
     if not account_ids:
@@ -114,10 +115,10 @@ def x_handles(conn: Connection, account_ids: set[int]) -> tuple[str, ...]:
     ids = sorted(account_ids)
     accounts = Account.__table__.c
     handles: set[str] = set()
-    for start in range(0, len(ids), 900):
+    for start in range(0, len(ids), IN_CHUNK):
         for handle, former in conn.execute(
                 sa.select(accounts.handle, accounts.former_handles).where(
-                    accounts.id.in_(ids[start:start + 900]), accounts.platform == "x")):
+                    accounts.id.in_(ids[start:start + IN_CHUNK]), accounts.platform == "x")):
             handles.update(h.lstrip("@").lower() for h in [handle, *(former or [])]
                            if isinstance(h, str) and h.strip("@"))
     return tuple(sorted(handles))
