@@ -278,15 +278,27 @@ def campaign_dates(path: Path, settings: Settings, items: list[NewStory]) -> lis
             "belong to it (erase one with `knowvember stories delete ID --yes`)"]
 
 
+def _new_stories(to_add: list[NewStory], added: Any) -> list[tuple[NewStory, Any]]:
+    """The rows this import stored as new stories, each with its story (not those already
+    imported before)."""
+    skipped = {id(item) for item, _ in added.existing}
+    return list(zip([item for item in to_add if id(item) not in skipped], added.added,
+                    strict=False))
+
+
+def _same_story(email: str | None, title: str, body: str) -> tuple[str, str, str]:
+    """What makes two responses the same story sent twice: the respondent, the title and
+    the text (line breaks as the form's export writes them aside)."""
+    return email_key(email), title.strip(), _line_breaks(body).strip()
+
+
 def _resubmitted(db: Database, settings: Settings, to_add: list[NewStory], added: Any,
                  lookups: Lookups) -> list[str]:
     """Warnings for new stories that repeat one already stored (or earlier in the file):
     the same email, title and text under another response id. A respondent who sends the
     form twice (a double click, or "did it go through?") made two stories in the queue,
     side by side with nothing to tell them apart; both are kept, and the coordinator told."""
-    skipped = {id(item) for item, _ in added.existing}
-    new = list(zip([item for item in to_add if id(item) not in skipped], added.added,
-                   strict=False))
+    new = _new_stories(to_add, added)
     if not new:
         return []
     stored = stories_keyed_for(db, f"form:{settings.campaign.slug}:",
@@ -295,12 +307,11 @@ def _resubmitted(db: Database, settings: Settings, to_add: list[NewStory], added
     first: dict[tuple[str, str, str], int] = {}
     for story in sorted(stored, key=lambda s: s.id):
         if story.email:
-            first.setdefault((email_key(story.email), story.title.strip(),
-                              _line_breaks(story.body).strip()), story.id)
+            first.setdefault(_same_story(story.email, story.title, story.body), story.id)
     warnings = []
     for item, story in new:
-        earlier = first.get((email_key(item.input.email), item.input.title.strip(),
-                             _line_breaks(item.input.body).strip()))
+        earlier = first.get(_same_story(item.input.email, item.input.title,
+                                        item.input.body))
         if earlier is not None and earlier != story.id:
             warnings.append(
                 f"{item.label or 'a row'}: the same email, title and story as story {earlier}"
@@ -321,9 +332,7 @@ def _waiting_for_changes(db: Database, to_add: list[NewStory], added: Any,
 
     A story sent again unchanged (same title and text) is `_resubmitted`'s to name.
     """
-    skipped = {id(item) for item, _ in added.existing}
-    new = list(zip([item for item in to_add if id(item) not in skipped], added.added,
-                   strict=False))
+    new = _new_stories(to_add, added)
     if not new:
         return []
     waiting: dict[str, list[StoryRecord]] = {}
@@ -332,9 +341,9 @@ def _waiting_for_changes(db: Database, to_add: list[NewStory], added: Any,
             waiting.setdefault(email_key(story.email), []).append(story)
     warnings = []
     for item, story in new:
+        again = _same_story(story.email, story.title, story.body)
         earlier = [s for s in waiting.get(email_key(story.email), []) if s.id < story.id
-                   and not (s.title.strip() == story.title.strip()
-                            and _line_breaks(s.body).strip() == _line_breaks(story.body).strip())]
+                   and _same_story(s.email, s.title, s.body) != again]
         if not earlier:
             continue
         first = earlier[0].id
